@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import jcs from 'canonicalize';
+import { canonicalize } from './canonical';
+
+describe('canonical JSON (RFC 8785, integers only)', () => {
+  it('sorts keys by UTF-16 code units and escapes like JSON.stringify (RFC 8785 §3.2.3 example order)', () => {
+    const value = { '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' };
+    expect(canonicalize(value)).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+  });
+
+  it('agrees with the independent `canonicalize` package on random JSON', () => {
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.maxSafeInteger(),
+        fc.string({ unit: 'grapheme' }),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ unit: 'grapheme' }), tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalize(value)).toBe(jcs(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses what has no single canonical form, naming the path', () => {
+    expect(() => canonicalize({ a: 1.5 })).toThrow(new RangeError('$.a: only safe integers are allowed, got 1.5'));
+    expect(() => canonicalize({ a: [2 ** 53] })).toThrow(/\$\.a\[0\]: only safe integers/);
+    expect(() => canonicalize({ a: undefined })).toThrow(new TypeError('$.a: undefined is not allowed'));
+    expect(() => canonicalize({ a: new Date(0) })).toThrow(new TypeError('$.a: only plain objects are allowed'));
+    expect(() => canonicalize('\ud800')).toThrow(/lone surrogate/);
+    expect(() => canonicalize(10n)).toThrow(TypeError);
+  });
+});

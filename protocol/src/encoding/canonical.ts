@@ -1,0 +1,57 @@
+import { utf8 } from './bytes';
+
+/** A JSON value as the protocol allows it: no floats, no undefined, plain objects only. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/**
+ * RFC 8785 (JSON Canonicalization Scheme), restricted to the values the protocol uses:
+ * numbers must be safe integers, so the RFC's ECMAScript number serialization reduces to the
+ * decimal digits, and every implementation agrees on them.
+ *
+ * RFC 8785 §3.2.3: object members sorted by their names' UTF-16 code units, which is
+ * JavaScript's default string order; §3.2.2.2: strings serialized as ECMAScript JSON.stringify does.
+ */
+export function canonicalize(value: unknown): string {
+  return write(value, '$', 0);
+}
+
+export function canonicalBytes(value: unknown): Uint8Array {
+  return utf8(canonicalize(value));
+}
+
+const MAX_DEPTH = 32;
+
+function write(value: unknown, path: string, depth: number): string {
+  if (depth > MAX_DEPTH) throw new RangeError(`${path}: nested deeper than ${MAX_DEPTH}`);
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new RangeError(`${path}: only safe integers are allowed, got ${String(value)}`);
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'string':
+      if (!isWellFormed(value)) throw new RangeError(`${path}: string has a lone surrogate`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v, i) => write(v, `${path}[${i}]`, depth + 1)).join(',')}]`;
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects are allowed`);
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      const members: string[] = [];
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) throw new TypeError(`${path}.${key}: undefined is not allowed`);
+        members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1)}`);
+      }
+      return `{${members.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`${path}: ${typeof value} is not allowed`);
+  }
+}
+
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}

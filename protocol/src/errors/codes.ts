@@ -1,0 +1,55 @@
+/**
+ * The one list of error codes shared by the chaincode, the gateway and the app.
+ * A code is part of the wire contract: never rename one, only add.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: { status: 400, summary: 'the input failed validation' },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'the input is larger than allowed' },
+  UNSUPPORTED_VERSION: { status: 400, summary: 'unknown protocol version' },
+  SIG1_INVALID: { status: 401, summary: "the user's signature (sig1) did not verify" },
+  SIG2_INVALID: { status: 401, summary: "the app's signature (sig2) did not verify" },
+  SIG3_INVALID: { status: 401, summary: "the access layer's signature (sig3) did not verify" },
+  SIG4_INVALID: { status: 502, summary: "the contract's signature (sig4) did not verify" },
+  SIG5_INVALID: { status: 502, summary: "the access layer's response signature (sig5) did not verify" },
+  SESSION_SIGNATURE_INVALID: { status: 502, summary: 'the session answer was not signed by a known access-layer key' },
+  UNKNOWN_APP: { status: 401, summary: 'the app id is not registered with this access layer' },
+  UNKNOWN_ACCESS_KEY: { status: 401, summary: 'no access-layer key (K3) with that id is registered for this organization' },
+  ACCESS_KEY_NOT_VALID: { status: 401, summary: 'the access-layer key is retired or outside its validity window' },
+  APP_KEY_NOT_VALID: { status: 401, summary: 'the app key is retired or outside its validity window' },
+  CONTRACT_KEY_NOT_VALID: { status: 502, summary: 'the contract key is unknown or outside its validity window' },
+  SOURCE_NOT_ALLOWED: { status: 403, summary: 'the source address is not allowed for this app' },
+  SESSION_UNKNOWN: { status: 401, summary: 'unknown or expired session' },
+  SESSION_LIMIT: { status: 429, summary: 'too many open sessions for this app' },
+  CIPHERTEXT_INVALID: { status: 400, summary: 'the ciphertext failed authentication' },
+  NONCE_REPLAYED: { status: 409, summary: 'the request nonce was already used' },
+  REQUEST_EXPIRED: { status: 401, summary: 'the request is expired or not yet valid' },
+  RATE_LIMITED: { status: 429, summary: 'too many requests' },
+  NOT_REGISTERED: { status: 403, summary: 'the key is not registered' },
+  ALREADY_REGISTERED: { status: 409, summary: 'the key or pseudonym is already registered' },
+  NOT_APPROVED: { status: 403, summary: 'the doctor or institution is not approved by an org admin' },
+  NOT_REGISTERED_PATIENT: { status: 403, summary: 'no registered patient has that pseudonymous id' },
+  NOT_REGISTERED_DOCTOR: { status: 403, summary: 'the grantee is not a registered, approved doctor or institution' },
+  NOT_OWNER: { status: 403, summary: 'the signer does not own the record' },
+  NOT_AUTHORIZED: { status: 403, summary: 'the signer is neither the owner nor a current grantee' },
+  NOT_ORG_ADMIN: { status: 403, summary: 'the caller is not an admin of the required organization' },
+  ACCESS_NOT_RECORDED: { status: 403, summary: 'no committed access record allows this read' },
+  RECORD_NOT_FOUND: { status: 404, summary: 'no record with that id' },
+  GRANT_NOT_FOUND: { status: 404, summary: 'no such grant' },
+  USER_NOT_FOUND: { status: 404, summary: 'no user with that key id' },
+  KEY_NOT_FOUND: { status: 404, summary: 'no key with that id' },
+  CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
+  LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached in time' },
+  INTERNAL: { status: 500, summary: 'internal error' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const CODE_SET: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODE_SET.has(value);
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

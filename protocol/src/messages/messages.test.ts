@@ -1,0 +1,64 @@
+import { generateKeyPair, keyIdOf } from '../sm2/keys';
+import { parseCodedMessage } from '../errors/medshare-error';
+import { assertFresh, parseRequest } from './request';
+import { signFor, verifyFor } from './signed';
+
+const keys = generateKeyPair();
+const base = {
+  v: 1,
+  op: 'view',
+  body: { recordId: 'a'.repeat(64) },
+  nonce: '0'.repeat(32),
+  issuedAt: 1_700_000_000_000,
+  expiresAt: 1_700_000_060_000,
+  appId: 'hospital-1.app',
+  keyId: keyIdOf(keys.publicKey),
+};
+
+describe('request validation', () => {
+  it('accepts a well-formed request and returns a copy', () => {
+    expect(parseRequest(base)).toEqual(base);
+  });
+
+  it.each([
+    [{ ...base, extra: true }, 'INVALID_INPUT', /request.extra is not an allowed field/],
+    [{ ...base, body: { recordId: 'a'.repeat(64), more: 1 } }, 'INVALID_INPUT', /request.body.more/],
+    [{ ...base, v: 2 }, 'UNSUPPORTED_VERSION', /request.v/],
+    [{ ...base, op: 'delete' }, 'INVALID_INPUT', /request.op must be one of/],
+    [{ ...base, nonce: 'XYZ' }, 'INVALID_INPUT', /request.nonce/],
+    [{ ...base, expiresAt: base.issuedAt }, 'INVALID_INPUT', /expiresAt must be after/],
+    [{ ...base, expiresAt: base.issuedAt + 10 * 60_000 }, 'INVALID_INPUT', /lifetime/],
+    [{ ...base, issuedAt: 1.5 }, 'INVALID_INPUT', /issuedAt must be an integer/],
+    [{ ...base, body: { recordId: 'A'.repeat(64) } }, 'INVALID_INPUT', /recordId has the wrong format/],
+    [[], 'INVALID_INPUT', /request must be an object/],
+  ])('rejects %#', (value, code, message) => {
+    expect(() => parseRequest(value)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+
+  it('checks freshness against a clock', () => {
+    expect(() => assertFresh(base, base.expiresAt + 1)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
+    expect(() => assertFresh(base, base.issuedAt - 61_000)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
+    expect(() => assertFresh(base, base.issuedAt)).not.toThrow();
+  });
+});
+
+describe('signature domains', () => {
+  it('a signature for one link does not verify as another', () => {
+    const signature = signFor('sig1', keys, base);
+    expect(verifyFor('sig1', keys.publicKey, base, signature)).toBe(true);
+    expect(verifyFor('sig2', keys.publicKey, base, signature)).toBe(false);
+    expect(verifyFor('sig1', keys.publicKey, { ...base, nonce: '1'.repeat(32) }, signature)).toBe(false);
+    expect(verifyFor('sig1', keys.publicKey, base, 'zz')).toBe(false);
+  });
+});
+
+describe('coded messages', () => {
+  it('extracts a known code from a Fabric-wrapped message and ignores unknown ones', () => {
+    expect(parseCodedMessage('10 ABORTED: failed to endorse: chaincode response 500, NOT_OWNER: signer is not the owner')).toEqual({
+      code: 'NOT_OWNER',
+      message: 'signer is not the owner',
+    });
+    expect(parseCodedMessage('SOMETHING_ELSE: nope')).toBeUndefined();
+    expect(parseCodedMessage('plain failure')).toBeUndefined();
+  });
+});

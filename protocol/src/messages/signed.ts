@@ -1,0 +1,125 @@
+import { canonicalBytes, type JsonValue } from '../encoding/canonical';
+import { concatBytes, fromHex, toHex, utf8 } from '../encoding/bytes';
+import { fail } from '../errors/medshare-error';
+import { sm3 } from '../sm3/sm3';
+import { sign, signDeterministic, verify } from '../sm2/sign';
+import { expectObject, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation } from './request';
+
+/** Which link of the signature chain a signature is; each signs under its own domain label. */
+export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session';
+
+/**
+ * The bytes a signature covers: `"medshare/v1/<purpose>\n" ‖ JCS(value)`. The label keeps a
+ * signature made for one link from being replayed as another.
+ */
+export function signedBytes(purpose: Purpose, value: unknown): Uint8Array {
+  return concatBytes(utf8(`medshare/v${PROTOCOL_VERSION}/${purpose}\n`), canonicalBytes(value));
+}
+
+export interface SigningKey {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+export function signFor(purpose: Purpose, key: SigningKey, value: unknown): string {
+  return toHex(sign(key.privateKey, key.publicKey, signedBytes(purpose, value)));
+}
+
+export function signDeterministicFor(purpose: Purpose, key: SigningKey, value: unknown): string {
+  return toHex(signDeterministic(key.privateKey, key.publicKey, signedBytes(purpose, value)));
+}
+
+export function verifyFor(purpose: Purpose, publicKeyHex: string, value: unknown, signatureHex: string): boolean {
+  if (!HEX_SIGNATURE.test(signatureHex)) return false;
+  return verify(publicKeyHex, signedBytes(purpose, value), fromHex(signatureHex));
+}
+
+/** SM3 of the canonical request: binds a response to the request it answers. */
+export function requestHash(request: AnyRequest): string {
+  return toHex(sm3(canonicalBytes(request)));
+}
+
+/** What the app sends the access layer, inside the session ciphertext. */
+export interface AppEnvelope {
+  readonly request: AnyRequest;
+  readonly sig1: string;
+  readonly sig2: string;
+}
+
+/** What the access layer sends the contract. */
+export interface ContractEnvelope {
+  readonly request: AnyRequest;
+  readonly sig1: string;
+  readonly sig3: string;
+  /** Key id of the K3 that made sig3. */
+  readonly k3Id: string;
+}
+
+/** sig2 and sig3 both cover the request and sig1, under different labels. */
+export function chainPayload(request: AnyRequest, sig1: string): { request: AnyRequest; sig1: string } {
+  return { request, sig1 };
+}
+
+export function parseAppEnvelope(value: unknown): AppEnvelope {
+  const o = expectObject(value, 'envelope', ['request', 'sig1', 'sig2']);
+  return {
+    request: parseRequest(o.request, 'envelope.request'),
+    sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
+    sig2: expectString(o.sig2, 'envelope.sig2', { pattern: HEX_SIGNATURE }),
+  };
+}
+
+export function parseContractEnvelope(text: unknown): ContractEnvelope {
+  const o = expectObject(parseJsonText(text, 'envelope', MAX_MESSAGE_BYTES), 'envelope', ['request', 'sig1', 'sig3', 'k3Id']);
+  return {
+    request: parseRequest(o.request, 'envelope.request'),
+    sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
+    sig3: expectString(o.sig3, 'envelope.sig3', { pattern: HEX_SIGNATURE }),
+    k3Id: expectString(o.k3Id, 'envelope.k3Id', { pattern: HEX64 }),
+  };
+}
+
+/** The contract's answer; sig4 covers exactly these fields. */
+export interface ContractResponse {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly op: Operation;
+  readonly requestHash: string;
+  readonly txId: string;
+  /** The transaction timestamp, Unix ms: the only clock the contract reads. */
+  readonly at: number;
+  readonly k4Id: string;
+  readonly result: JsonValue;
+}
+
+export interface ContractOutput {
+  readonly response: ContractResponse;
+  readonly sig4: string;
+}
+
+export function parseContractOutput(text: unknown): ContractOutput {
+  const o = expectObject(parseJsonText(text, 'contract output', 4 * MAX_MESSAGE_BYTES), 'output', ['response', 'sig4']);
+  const r = expectObject(o.response, 'output.response', ['v', 'op', 'requestHash', 'txId', 'at', 'k4Id', 'result']);
+  if (r.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `output.response.v must be ${PROTOCOL_VERSION}`);
+  if (typeof r.at !== 'number' || !Number.isSafeInteger(r.at)) throw fail('INVALID_INPUT', 'output.response.at must be an integer');
+  if (r.result === undefined) throw fail('INVALID_INPUT', 'output.response.result is missing');
+  return {
+    response: {
+      v: PROTOCOL_VERSION,
+      op: r.op as Operation,
+      requestHash: expectString(r.requestHash, 'output.response.requestHash', { pattern: HEX64 }),
+      txId: expectString(r.txId, 'output.response.txId', { maxLength: 128 }),
+      at: r.at,
+      k4Id: expectString(r.k4Id, 'output.response.k4Id', { pattern: HEX64 }),
+      result: r.result as JsonValue,
+    },
+    sig4: expectString(o.sig4, 'output.sig4', { pattern: HEX_SIGNATURE }),
+  };
+}
+
+/** What the access layer returns the app, inside the session ciphertext; sig5 covers {response, sig4}. */
+export interface GatewayOutput extends ContractOutput {
+  readonly sig5: string;
+  /** Key id of the K3 that made sig5. */
+  readonly k3Id: string;
+}

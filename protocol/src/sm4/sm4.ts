@@ -1,0 +1,112 @@
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { assertBytes, concatBytes, utf8 } from '../encoding/bytes';
+import { hmacSm3, hmacSm3Parts } from '../sm3/sm3';
+
+/** GB/T 32907-2016 SM4 on one 16-byte block (known-answer tests and nothing else). */
+export function sm4EncryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
+  assertBytes(key, 'key', 16);
+  assertBytes(block, 'block', 16);
+  const cipher = createCipheriv('sm4-ecb', key, null).setAutoPadding(false);
+  return new Uint8Array(Buffer.concat([cipher.update(block), cipher.final()]));
+}
+
+/** A reusable single-block encryptor (one OpenSSL context), for the million-round known answer. */
+export function sm4BlockEncryptor(key: Uint8Array): (block: Uint8Array) => Uint8Array {
+  assertBytes(key, 'key', 16);
+  const cipher = createCipheriv('sm4-ecb', key, null).setAutoPadding(false);
+  return (block) => {
+    assertBytes(block, 'block', 16);
+    return new Uint8Array(cipher.update(block));
+  };
+}
+
+export function sm4DecryptBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
+  assertBytes(key, 'key', 16);
+  assertBytes(block, 'block', 16);
+  const decipher = createDecipheriv('sm4-ecb', key, null).setAutoPadding(false);
+  return new Uint8Array(Buffer.concat([decipher.update(block), decipher.final()]));
+}
+
+/** SM4-CTR with a 16-byte initial counter block (GB/T 17964 CTR mode), no authentication. */
+export function sm4Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+  assertBytes(key, 'key', 16);
+  assertBytes(iv, 'iv', 16);
+  assertBytes(data, 'data');
+  const cipher = createCipheriv('sm4-ctr', key, iv);
+  return new Uint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
+}
+
+/** Version byte of the sealed format below. */
+export const SEALED_V1 = 0x01;
+export const SEALED_KEY_BYTES = 32;
+const IV_BYTES = 16;
+const TAG_BYTES = 32;
+export const SEALED_OVERHEAD = 1 + IV_BYTES + TAG_BYTES;
+
+const ENC_LABEL = utf8('medshare/v1/sm4-ctr');
+const MAC_LABEL = utf8('medshare/v1/hmac-sm3');
+
+interface SubKeys {
+  readonly enc: Uint8Array;
+  readonly mac: Uint8Array;
+}
+
+/**
+ * Splits one 32-byte key into an SM4 key and an HMAC key that are independent of each other
+ * (HMAC-SM3 as a PRF with distinct labels), so one secret serves encrypt-then-MAC.
+ */
+function subKeys(key: Uint8Array): SubKeys {
+  assertBytes(key, 'key', SEALED_KEY_BYTES);
+  return { enc: hmacSm3(key, ENC_LABEL).subarray(0, 16), mac: hmacSm3(key, MAC_LABEL) };
+}
+
+function lengthPrefix(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
+function tagOf(mac: Uint8Array, header: Uint8Array, aad: Uint8Array, body: Uint8Array): Uint8Array {
+  // The AAD length is bound so (aad, body) pairs cannot be re-split.
+  return hmacSm3Parts(mac, [header, lengthPrefix(aad.length), aad, body]);
+}
+
+/**
+ * Authenticated encryption, encrypt-then-MAC: `0x01 ‖ IV(16) ‖ SM4-CTR(Ke, IV, m) ‖ HMAC-SM3(Km, 0x01 ‖ IV ‖ len(aad) ‖ aad ‖ c)`.
+ * Node's OpenSSL has no SM4-GCM, so this is the documented construction (docs/protocol.md).
+ */
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0), iv?: Uint8Array): Uint8Array {
+  assertBytes(plaintext, 'plaintext');
+  assertBytes(aad, 'aad');
+  const { enc, mac } = subKeys(key);
+  const nonce = iv ?? new Uint8Array(randomBytes(IV_BYTES));
+  assertBytes(nonce, 'iv', IV_BYTES);
+  const header = concatBytes(Uint8Array.of(SEALED_V1), nonce);
+  const body = sm4Ctr(enc, nonce, plaintext);
+  return concatBytes(header, body, tagOf(mac, header, aad, body));
+}
+
+/** Inverse of {@link seal}; throws `CiphertextError` on any tampering, before decrypting. */
+export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+  assertBytes(sealed, 'sealed');
+  assertBytes(aad, 'aad');
+  const { enc, mac } = subKeys(key);
+  if (sealed.length < SEALED_OVERHEAD) throw new CiphertextError('sealed data is shorter than its header and tag');
+  if (sealed[0] !== SEALED_V1) throw new CiphertextError(`unknown sealed format version ${String(sealed[0])}`);
+  const header = sealed.subarray(0, 1 + IV_BYTES);
+  const body = sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  if (!timingSafeEqual(tagOf(mac, header, aad, body), tag)) throw new CiphertextError('MAC check failed');
+  return sm4Ctr(enc, header.subarray(1), body);
+}
+
+export class CiphertextError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CiphertextError';
+  }
+}
+
+export function randomKey(bytes = SEALED_KEY_BYTES): Uint8Array {
+  return new Uint8Array(randomBytes(bytes));
+}
