@@ -4,6 +4,7 @@ const common = {
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: { '^@medshare/(protocol|chaincode|gateway|app)$': '<rootDir>/$1/src' },
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/jest-setup.js'],
 };
 module.exports = {
   projects: [

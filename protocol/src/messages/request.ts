@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { fail } from '../errors/medshare-error';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, NONCE } from '../validation/assert';
 
@@ -188,4 +189,29 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
 export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, now: number): void {
   if (now > request.expiresAt) throw fail('REQUEST_EXPIRED', `request expired at ${request.expiresAt}, now ${now}`);
   if (now < request.issuedAt - MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
+}
+
+export interface NewRequestFields<O extends Operation> {
+  readonly op: O;
+  readonly body: BodyByOp[O];
+  readonly appId: string;
+  readonly keyId: string;
+  /** Unix ms; the request is valid from now until now + lifetimeMs. */
+  readonly now: number;
+  readonly lifetimeMs?: number;
+}
+
+/** Builds a request with a fresh random nonce (16 bytes) and a validity window. */
+export function newRequest<O extends Operation>(fields: NewRequestFields<O>): Request<O> {
+  const lifetime = fields.lifetimeMs ?? 2 * 60 * 1000;
+  return {
+    v: PROTOCOL_VERSION,
+    op: fields.op,
+    body: fields.body,
+    nonce: randomBytes(16).toString('hex'),
+    issuedAt: fields.now,
+    expiresAt: fields.now + lifetime,
+    appId: fields.appId,
+    keyId: fields.keyId,
+  };
 }

@@ -4,7 +4,7 @@ import { fail } from '../errors/medshare-error';
 import { sm3 } from '../sm3/sm3';
 import { sign, signDeterministic, verify } from '../sm2/sign';
 import { expectObject, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation } from './request';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation, type Request } from './request';
 
 /** Which link of the signature chain a signature is; each signs under its own domain label. */
 export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session';
@@ -36,7 +36,7 @@ export function verifyFor(purpose: Purpose, publicKeyHex: string, value: unknown
 }
 
 /** SM3 of the canonical request: binds a response to the request it answers. */
-export function requestHash(request: AnyRequest): string {
+export function requestHash(request: Request): string {
   return toHex(sm3(canonicalBytes(request)));
 }
 

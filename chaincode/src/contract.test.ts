@@ -1,0 +1,342 @@
+import { decrypt, encrypt, fromBase64, fromHex, open, parseContractOutput, requestHash, toHex, verifyFor, MAX_MESSAGE_BYTES } from '@medshare/protocol';
+import { ACCESS_TICKET_TTL_MS, MedshareContract } from './contract';
+import { MemoryLedger, fabricIdentity } from './simulator/memory-ledger';
+import { APP_ID, Harness, ORG1, ORG2, T0, newParty, type Party } from './testing/harness';
+
+/** Runs a call that must fail with `code` and asserts the ledger did not change at all. */
+async function rejects(h: Harness, call: () => Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  const before = h.snapshot();
+  await expect(call()).rejects.toMatchObject({ name: 'MedshareError', code, ...(message ? { message: expect.stringMatching(message) } : {}) });
+  expect(h.snapshot()).toBe(before);
+}
+
+function flip(hex: string): string {
+  return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+}
+
+describe('registry', () => {
+  it('registers a patient by proof of possession, active at once', async () => {
+    const h = await Harness.create();
+    const p = newParty();
+    const result = await h.act('register', p, { role: 'patient', publicKey: p.publicKey, pseudonym: p.pseudonym });
+    expect(result).toEqual({ keyId: p.keyId, role: 'patient', status: 'active', org: ORG1 });
+  });
+
+  it('a doctor is pending until an admin of its own org approves it', async () => {
+    const h = await Harness.create();
+    const d = await h.registerDoctor(ORG1, 'doctor', false);
+    const user = JSON.parse((await h.ledger.evaluate(h.client(), (ctx) => h.contract.GetUser(ctx as never, d.keyId))).result) as { status: string };
+    expect(user.status).toBe('pending');
+    await rejects(h, () => h.admin(ORG2, (ctx) => h.contract.ApproveUser(ctx as never, d.keyId)), 'NOT_ORG_ADMIN', /not of Org1MSP/);
+    await rejects(h, () => h.ledger.submit(h.client(ORG1), (ctx) => h.contract.ApproveUser(ctx as never, d.keyId)), 'NOT_ORG_ADMIN');
+    await h.admin(ORG1, (ctx) => h.contract.ApproveUser(ctx as never, d.keyId));
+    const after = JSON.parse((await h.ledger.evaluate(h.client(), (ctx) => h.contract.GetUser(ctx as never, d.keyId))).result) as { status: string };
+    expect(after.status).toBe('active');
+  });
+
+  it('refuses registration signed by a key other than the one registered, twice, or with a reused pseudonym', async () => {
+    const h = await Harness.create();
+    const p = newParty();
+    const other = newParty();
+    const body = { role: 'patient' as const, publicKey: p.publicKey, pseudonym: p.pseudonym };
+    await rejects(h, () => h.call(h.envelope(h.request('register', p, body), other)), 'SIG1_INVALID');
+    await rejects(h, () => h.call(h.envelope(h.request('register', other, body), other)), 'INVALID_INPUT', /key id of request.body.publicKey/);
+    await h.act('register', p, body);
+    await rejects(h, () => h.act('register', p, body), 'ALREADY_REGISTERED');
+    await rejects(h, () => h.act('register', other, { ...body, publicKey: other.publicKey }), 'ALREADY_REGISTERED', /pseudonym/);
+  });
+
+  it('refuses a public key that is not on the curve', async () => {
+    const h = await Harness.create();
+    const p = newParty();
+    const bad = `04${'11'.repeat(64)}`;
+    await rejects(h, () => h.act('register', p, { role: 'patient', publicKey: bad, pseudonym: p.pseudonym }), 'INVALID_INPUT', /not a point/);
+  });
+});
+
+describe('access-layer keys (K3)', () => {
+  it('only org admins register and retire them, for their own org', async () => {
+    const h = await Harness.create();
+    const k = newParty();
+    await rejects(h, () => h.ledger.submit(h.client(), (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000))), 'NOT_ORG_ADMIN');
+    await rejects(h, () => h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0 + 1000), String(T0))), 'INVALID_INPUT', /notAfter/);
+    await rejects(h, () => h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, '-1', String(T0))), 'INVALID_INPUT', /notBefore/);
+    const first = await h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000)));
+    // idempotent for the same window
+    const height = h.ledger.height;
+    expect(await h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000)))).toBe(first);
+    expect(h.ledger.height).toBe(height);
+    await rejects(h, () => h.admin(ORG2, (ctx) => h.contract.RetireAccessKey(ctx as never, k.keyId, '')), 'KEY_NOT_FOUND');
+  });
+
+  it('rotation: old and new keys overlap, then the retired one is refused', async () => {
+    const h = await Harness.create();
+    const p = await h.registerPatient();
+    const old = h.k3[ORG1] as Party & { org: string };
+    const fresh = { ...newParty(), org: ORG1 };
+    await h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, fresh.publicKey, String(h.now), String(h.now + 86_400_000)));
+    const body = { pageSize: 10, bookmark: '' };
+    await h.call(h.envelope(h.request('list-records', p, body), p, ORG1, old));
+    await h.call(h.envelope(h.request('list-records', p, body), p, ORG1, fresh));
+    await h.admin(ORG1, (ctx) => h.contract.RetireAccessKey(ctx as never, old.keyId, ''));
+    h.now += 1;
+    await rejects(h, () => h.call(h.envelope(h.request('list-records', p, body), p, ORG1, old)), 'ACCESS_KEY_NOT_VALID', /retired/);
+    await h.call(h.envelope(h.request('list-records', p, body), p, ORG1, fresh));
+  });
+
+  it('a K3 outside its validity window is refused', async () => {
+    const h = await Harness.create();
+    const p = await h.registerPatient();
+    h.now = T0 + 366 * 86_400_000;
+    await rejects(h, () => h.act('upload', p, h.sealedRecord(p).body), 'ACCESS_KEY_NOT_VALID', /valid only/);
+  });
+});
+
+describe('the signature chain on every request', () => {
+  let h: Harness;
+  let patient: Party;
+  beforeEach(async () => {
+    h = await Harness.create();
+    patient = await h.registerPatient();
+  });
+
+  it('bad sig3', async () => {
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig3: string };
+    await rejects(h, () => h.call(JSON.stringify({ ...env, sig3: flip(env.sig3) })), 'SIG3_INVALID');
+  });
+
+  it('missing sig3', async () => {
+    const { sig3: _drop, ...env } = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig3: string };
+    await rejects(h, () => h.call(JSON.stringify(env)), 'INVALID_INPUT', /envelope.sig3 must be a string/);
+  });
+
+  it("sig3 by another org's K3 (the submitting client is Org1)", async () => {
+    const env = h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient, ORG1, h.k3[ORG2]);
+    await rejects(h, () => h.call(env, ORG1), 'UNKNOWN_ACCESS_KEY', /Org1MSP/);
+  });
+
+  it('bad sig1', async () => {
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig1: string; request: never };
+    // re-sign sig3 over the tampered sig1 so that only sig1 is wrong
+    const tampered = h.envelope(env.request, patient);
+    const parsed = JSON.parse(tampered) as { sig1: string };
+    const bad = { ...parsed, sig1: flip(parsed.sig1) };
+    await rejects(h, () => h.call(JSON.stringify(bad)), 'SIG3_INVALID');
+    const other = newParty();
+    await rejects(h, () => h.call(h.envelope(env.request, other)), 'SIG1_INVALID');
+  });
+
+  it('replayed nonce', async () => {
+    const env = h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient);
+    await h.call(env);
+    await rejects(h, () => h.call(env), 'NONCE_REPLAYED');
+  });
+
+  it('expired and not-yet-valid requests', async () => {
+    const env = h.envelope(h.request('upload', patient, h.sealedRecord(patient).body, 60_000), patient);
+    h.now += 60_001;
+    await rejects(h, () => h.call(env), 'REQUEST_EXPIRED', /expired/);
+    h.now -= 10 * 60_000;
+    await rejects(h, () => h.call(env), 'REQUEST_EXPIRED', /future/);
+  });
+
+  it('malformed, oversized and unknown-field envelopes, and a transaction for another op', async () => {
+    await rejects(h, () => h.ledger.submit(h.client(), (ctx) => h.contract.Upload(ctx as never, '{not json')), 'INVALID_INPUT', /not valid JSON/);
+    await rejects(h, () => h.ledger.submit(h.client(), (ctx) => h.contract.Upload(ctx as never, 'x'.repeat(MAX_MESSAGE_BYTES + 1))), 'PAYLOAD_TOO_LARGE');
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as Record<string, unknown>;
+    await rejects(h, () => h.call(JSON.stringify({ ...env, extra: 1 })), 'INVALID_INPUT', /envelope.extra is not an allowed field/);
+    const view = h.envelope(h.request('view', patient, { recordId: 'a'.repeat(64) }), patient);
+    await rejects(h, () => h.ledger.submit(h.client(), (ctx) => h.contract.Upload(ctx as never, view)), 'INVALID_INPUT', /this transaction is upload/);
+  });
+
+  it('unknown transaction names are input errors', async () => {
+    const ctx = h.ledger.simulate(h.client());
+    Object.assign(ctx.stub, { getFunctionAndParameters: () => ({ fcn: 'DropTable', params: [] }) });
+    await expect(h.contract.unknownTransaction(ctx as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
+  it('the full path: the owner and a grantee read, the revoked grantee cannot', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor(ORG2);
+    const { recordId, dataKey } = await h.upload(patient);
+
+    // owner views then reads by evaluation; the data opens with the owner's key wrap
+    const view = await h.act('view', patient, { recordId });
+    const read = await h.act('read', patient, { recordId, accessId: view.accessId as string });
+    const ownerKey = decrypt(patient.privateKey, fromHex(read.keyWrap as string));
+    expect(toHex(ownerKey)).toBe(toHex(dataKey));
+    expect(Buffer.from(open(ownerKey, fromBase64(read.ciphertext as string))).toString()).toContain('asthma');
+
+    // grant: wrap the data key for the doctor
+    const keyWrap = toHex(encrypt(doctor.publicKey, dataKey));
+    await h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap });
+    const doctorView = await h.act('view', doctor, { recordId }, ORG2);
+    const doctorRead = await h.act('read', doctor, { recordId, accessId: doctorView.accessId as string }, ORG2);
+    expect(toHex(decrypt(doctor.privateKey, fromHex(doctorRead.keyWrap as string)))).toBe(toHex(dataKey));
+
+    const grants = await h.act('list-grants', doctor, { pageSize: 10, bookmark: '' }, ORG2);
+    expect(grants.items).toEqual([{ recordId, grantedAt: expect.any(Number) }]);
+
+    await h.act('revoke', patient, { recordId, granteeKeyId: doctor.keyId });
+    await rejects(h, () => h.act('view', doctor, { recordId }, ORG2), 'NOT_AUTHORIZED');
+    // a ticket from before the revoke no longer reads
+    await rejects(h, () => h.act('read', doctor, { recordId, accessId: doctorView.accessId as string }, ORG2), 'NOT_AUTHORIZED');
+
+    const audit = await h.act('audit', patient, { recordId, pageSize: 100, bookmark: '' });
+    expect((audit.items as Array<{ action: string; actorKeyId: string }>).map((e) => [e.action, e.actorKeyId])).toEqual([
+      ['upload', patient.keyId],
+      ['view', patient.keyId],
+      ['grant', patient.keyId],
+      ['view', doctor.keyId],
+      ['revoke', patient.keyId],
+    ]);
+  });
+
+  it('nothing on the ledger is plaintext medical data', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    await h.upload(patient);
+    const all = h.ledger.entries().map(([, v]) => Buffer.from(v).toString()).join('\n');
+    expect(all).not.toContain('asthma');
+    expect(all).not.toContain('J45');
+  });
+
+  it('upload for an unregistered patient, by a non-owner, with a wrong hash', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const stranger = newParty();
+    await rejects(h, () => h.act('upload', stranger, h.sealedRecord(stranger).body), 'NOT_REGISTERED_PATIENT');
+    const other = await h.registerPatient();
+    await rejects(h, () => h.act('upload', other, h.sealedRecord(patient).body), 'NOT_OWNER');
+    const { body } = h.sealedRecord(patient);
+    await rejects(h, () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64) }), 'INVALID_INPUT', /contentHash/);
+    await rejects(h, () => h.act('upload', patient, { ...body, ciphertext: 'AAAA' }), 'INVALID_INPUT', /ciphertext must be/);
+  });
+
+  it('grant: by a non-owner, to a patient, to an unknown key, to a pending doctor, on a missing record', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor();
+    const pending = await h.registerDoctor(ORG1, 'doctor', false);
+    const other = await h.registerPatient();
+    const { recordId } = await h.upload(patient);
+    const keyWrap = `04${'ab'.repeat(128)}`;
+    await rejects(h, () => h.act('grant', doctor, { recordId, granteeKeyId: doctor.keyId, keyWrap }), 'NOT_OWNER');
+    // the request names the owner but the signature is the doctor's
+    await rejects(h, () => h.call(h.envelope(h.request('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap }), doctor)), 'SIG1_INVALID');
+    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: other.keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
+    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: newParty().keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
+    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: pending.keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
+    await rejects(h, () => h.act('grant', patient, { recordId: 'e'.repeat(64), granteeKeyId: doctor.keyId, keyWrap }), 'RECORD_NOT_FOUND');
+    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: patient.keyId, keyWrap }), 'INVALID_INPUT', /owner/);
+  });
+
+  it('institutions can be grantees too', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const institution = await h.registerDoctor(ORG2, 'institution');
+    const { recordId } = await h.upload(patient);
+    await h.act('grant', patient, { recordId, granteeKeyId: institution.keyId, keyWrap: `04${'cd'.repeat(128)}` });
+    expect((await h.act('view', institution, { recordId }, ORG2)).recordId).toBe(recordId);
+  });
+
+  it('view by a stranger, revoke of a missing grant, audit by a grantee', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor();
+    const { recordId } = await h.upload(patient);
+    await rejects(h, () => h.act('view', doctor, { recordId }), 'NOT_AUTHORIZED');
+    await rejects(h, () => h.act('revoke', patient, { recordId, granteeKeyId: doctor.keyId }), 'GRANT_NOT_FOUND');
+    await h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: `04${'ab'.repeat(128)}` });
+    await rejects(h, () => h.act('audit', doctor, { recordId, pageSize: 10, bookmark: '' }), 'NOT_OWNER');
+    await rejects(h, () => h.act('list-records', newParty(), { pageSize: 10, bookmark: '' }), 'NOT_REGISTERED');
+  });
+
+  it('read needs a committed view by the same key, within its lifetime', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { recordId } = await h.upload(patient);
+    await rejects(h, () => h.act('read', patient, { recordId, accessId: 'a'.repeat(64) }), 'ACCESS_NOT_RECORDED');
+    const { accessId } = await h.act('view', patient, { recordId });
+    h.now += ACCESS_TICKET_TTL_MS + 1;
+    await rejects(h, () => h.act('read', patient, { recordId, accessId: accessId as string }), 'ACCESS_NOT_RECORDED', /expired/);
+  });
+
+  it('listing is paginated with bookmarks', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await h.upload(patient)).recordId);
+    const first = await h.act('list-records', patient, { pageSize: 2, bookmark: '' });
+    expect((first.items as unknown[]).length).toBe(2);
+    const second = await h.act('list-records', patient, { pageSize: 2, bookmark: first.bookmark as string });
+    const third = await h.act('list-records', patient, { pageSize: 2, bookmark: second.bookmark as string });
+    expect(third.bookmark).toBe('');
+    const seen = [first, second, third].flatMap((p) => (p.items as Array<{ recordId: string }>).map((i) => i.recordId));
+    expect(seen.sort()).toEqual([...ids].sort());
+  });
+
+  it('emits one event per transaction, with ids only', async () => {
+    const h = await Harness.create();
+    const events: Array<{ eventName: string; payload: string }> = [];
+    h.ledger.onEvent((e) => events.push({ eventName: e.eventName, payload: Buffer.from(e.payload).toString() }));
+    const patient = await h.registerPatient();
+    const { recordId } = await h.upload(patient);
+    expect(events.map((e) => e.eventName)).toEqual(['UserRegistered', 'RecordUploaded']);
+    expect(JSON.parse(events[1]?.payload ?? '{}')).toMatchObject({ recordId, owner: patient.keyId });
+  });
+});
+
+describe('responses (sig4)', () => {
+  it('verify against K4 and bind the request', async () => {
+    const h = await Harness.create();
+    const patient = newParty();
+    const request = h.request('register', patient, { role: 'patient', publicKey: patient.publicKey, pseudonym: patient.pseudonym });
+    const out = await h.call(h.envelope(request, patient));
+    const parsed = parseContractOutput(out.raw);
+    expect(verifyFor('sig4', h.k4.publicKey, parsed.response, parsed.sig4)).toBe(true);
+    expect(parsed.response.requestHash).toBe(requestHash(request));
+    expect(parsed.response.at).toBe(h.now);
+  });
+
+  it('are byte-identical from two contract instances with the same K4 (deterministic endorsement)', async () => {
+    const h = await Harness.create();
+    const patient = newParty();
+    const envelope = h.envelope(h.request('register', patient, { role: 'patient', publicKey: patient.publicKey, pseudonym: patient.pseudonym }), patient);
+    // two endorsers: same state, same transaction id and timestamp, separate contract instances
+    const outputs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ledger = new MemoryLedger();
+      ledger.clock = () => h.now;
+      for (const [key, value] of h.ledger.entries()) {
+        await ledger.commit({ txId: `seed-${i}`, timestamp: 0, reads: new Map(), writes: new Map([[key, value]]), event: undefined, paginated: false });
+      }
+      const contract = new MedshareContract({ contractKey: h.k4 });
+      const ctx = ledger.simulate(fabricIdentity(ORG1), 'ab'.repeat(32));
+      outputs.push(await contract.Register(ctx as never, envelope));
+    }
+    expect(outputs[0]).toBe(outputs[1]);
+  });
+
+  it('fail clearly when K4 is not configured', async () => {
+    const h = await Harness.create();
+    const contract = new MedshareContract({});
+    const p = newParty();
+    const env = h.envelope(h.request('register', p, { role: 'patient', publicKey: p.publicKey, pseudonym: p.pseudonym }), p);
+    await expect(h.ledger.submit(h.client(), (ctx) => contract.Register(ctx as never, env))).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/K4/) });
+  });
+});
+
+describe('admin audit trail', () => {
+  it('an admin of the upload org reads it; another org cannot', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { recordId } = await h.upload(patient);
+    const trail = JSON.parse(await h.ledger.evaluate(fabricIdentity(ORG1, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', '')).then((r) => r.result)) as { items: Array<{ action: string; appId: string }> };
+    expect(trail.items).toEqual([expect.objectContaining({ action: 'upload', appId: APP_ID })]);
+    await expect(h.ledger.evaluate(fabricIdentity(ORG2, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', ''))).rejects.toMatchObject({ code: 'NOT_ORG_ADMIN' });
+  });
+});

@@ -1,0 +1,71 @@
+import {
+  assertFresh,
+  chainPayload,
+  fail,
+  parseContractEnvelope,
+  verifyFor,
+  type AnyRequest,
+  type ContractEnvelope,
+  type Operation,
+  type Request,
+} from '@medshare/protocol';
+import type { Context } from 'fabric-contract-api';
+import { KEY } from '../state/keys';
+import { parseNonce } from '../state/model';
+import type { LedgerState } from '../state/state';
+
+export interface Authenticated<O extends Operation> {
+  readonly envelope: ContractEnvelope & { readonly request: Request<O> };
+  readonly request: Request<O>;
+  /** The transaction timestamp in Unix ms: the contract's only clock. */
+  readonly now: number;
+  /** MSP of the submitting client, i.e. of the access layer that made sig3. */
+  readonly org: string;
+}
+
+export function txTimeMs(ctx: Context): number {
+  const ts = ctx.stub.getTxTimestamp();
+  return Number(String(ts.seconds)) * 1000 + Math.floor(ts.nanos / 1_000_000);
+}
+
+/**
+ * Steps of DESIGN.md's request path, part 4, before any operation-specific check:
+ * parse (size, shape, unknown fields), match the transaction's operation, verify sig3 against a
+ * K3 registered for the submitting client's org and valid now, check expiry against the
+ * transaction timestamp, and (for submitted operations) consume the nonce.
+ */
+export async function authenticate<O extends Operation>(
+  ctx: Context,
+  state: LedgerState,
+  envelopeText: unknown,
+  op: O,
+  options: { consumeNonce: boolean },
+): Promise<Authenticated<O>> {
+  const envelope = parseContractEnvelope(envelopeText);
+  const request: AnyRequest = envelope.request;
+  if (request.op !== op) throw fail('INVALID_INPUT', `request.op is ${request.op} but this transaction is ${op}`);
+  const org = ctx.clientIdentity.getMSPID();
+  const now = txTimeMs(ctx);
+
+  const k3 = await state.accessKey(org, envelope.k3Id);
+  if (!k3) throw fail('UNKNOWN_ACCESS_KEY', `no K3 ${envelope.k3Id} is registered for ${org}`);
+  if (k3.retiredAt !== undefined && k3.retiredAt <= now) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
+  if (now < k3.notBefore || now > k3.notAfter) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`);
+  if (!verifyFor('sig3', k3.publicKey, chainPayload(request, envelope.sig1), envelope.sig3)) {
+    throw fail('SIG3_INVALID', `sig3 does not verify against K3 ${envelope.k3Id} of ${org}`);
+  }
+
+  assertFresh(request, now);
+
+  if (options.consumeNonce) {
+    const used = await state.read(KEY.nonce, [request.keyId, request.nonce], parseNonce);
+    if (used) throw fail('NONCE_REPLAYED', `nonce ${request.nonce} was already used in transaction ${used.txId}`);
+    await state.write(KEY.nonce, [request.keyId, request.nonce], { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
+  }
+  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org };
+}
+
+/** sig1: the author's signature over the request, checked against the key the operation names. */
+export function assertSig1(publicKey: string, envelope: ContractEnvelope, who: string): void {
+  if (!verifyFor('sig1', publicKey, envelope.request, envelope.sig1)) throw fail('SIG1_INVALID', `sig1 does not verify against ${who}`);
+}

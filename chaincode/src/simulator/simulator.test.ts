@@ -1,0 +1,113 @@
+import { MemoryLedger, fabricIdentity } from './memory-ledger';
+import { compareKeys, createCompositeKey, splitCompositeKey } from './keys';
+
+const id = fabricIdentity('Org1MSP');
+const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+const text = (b: Uint8Array): string => Buffer.from(b).toString();
+
+describe('the in-memory Fabric ledger', () => {
+  it('reads missing keys as empty bytes and hides a transaction’s own writes until commit', async () => {
+    const ledger = new MemoryLedger();
+    await ledger.submit(id, async (ctx) => {
+      expect((await ctx.stub.getState('a')).length).toBe(0);
+      await ctx.stub.putState('a', bytes('1'));
+      expect((await ctx.stub.getState('a')).length).toBe(0);
+    });
+    const { result } = await ledger.evaluate(id, async (ctx) => text(await ctx.stub.getState('a')));
+    expect(result).toBe('1');
+  });
+
+  it('commits nothing when the chaincode throws, and evaluation writes nothing', async () => {
+    const ledger = new MemoryLedger();
+    await expect(
+      ledger.submit(id, async (ctx) => {
+        await ctx.stub.putState('a', bytes('1'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    await ledger.evaluate(id, (ctx) => ctx.stub.putState('b', bytes('1')));
+    expect(ledger.entries()).toEqual([]);
+    expect(ledger.height).toBe(0);
+  });
+
+  it('fails the second of two transactions that read and wrote the same key (MVCC)', async () => {
+    const ledger = new MemoryLedger();
+    const t1 = ledger.simulate(id);
+    const t2 = ledger.simulate(id);
+    for (const ctx of [t1, t2]) {
+      await ctx.stub.getState('counter');
+      await ctx.stub.putState('counter', bytes('x'));
+    }
+    await ledger.commit(t1.stub.readWriteSet());
+    await expect(ledger.commit(t2.stub.readWriteSet())).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(ledger.history('counter')).toHaveLength(1);
+  });
+
+  it('iterates partial composite keys in UTF-8 byte order, with pagination bookmarks', async () => {
+    const ledger = new MemoryLedger();
+    const names = ['b', 'a', '\u{1F600}', '\uFFFD', 'c'];
+    await ledger.submit(id, async (ctx) => {
+      for (const n of names) await ctx.stub.putState(createCompositeKey('t', ['x', n]), bytes(n));
+      await ctx.stub.putState(createCompositeKey('t', ['y', 'z']), bytes('other'));
+    });
+    const { result } = await ledger.evaluate(id, async (ctx) => {
+      const seen: string[] = [];
+      for await (const kv of await ctx.stub.getStateByPartialCompositeKey('t', ['x'])) seen.push(text(kv.value));
+      return seen;
+    });
+    expect(result).toEqual([...names].sort((a, b) => compareKeys(a, b)));
+    expect(result.indexOf('\uFFFD')).toBeLessThan(result.indexOf('\u{1F600}'));
+
+    const pages: string[][] = [];
+    let bookmark = '';
+    do {
+      const page = await ledger.evaluate(id, async (ctx) => {
+        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', ['x'], 2, bookmark);
+        const items: string[] = [];
+        for (let s = await iterator.next(); !s.done; s = await iterator.next()) items.push(text(s.value.value));
+        return { items, bookmark: metadata.bookmark };
+      });
+      pages.push(page.result.items);
+      bookmark = page.result.bookmark;
+    } while (bookmark);
+    expect(pages.flat()).toEqual(result);
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+  });
+
+  it('refuses paginated queries in transactions that write, as Fabric does', async () => {
+    const ledger = new MemoryLedger();
+    await expect(
+      ledger.submit(id, async (ctx) => {
+        await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', [], 1, '');
+        await ctx.stub.putState('a', bytes('1'));
+      }),
+    ).rejects.toThrow(/read-only/);
+  });
+
+  it('keeps key history, deletes, tx ids and timestamps, and one event per transaction', async () => {
+    const ledger = new MemoryLedger();
+    ledger.clock = () => 1_700_000_000_123;
+    const events: string[] = [];
+    ledger.onEvent((e) => events.push(e.eventName));
+    const first = await ledger.submit(id, async (ctx) => {
+      await ctx.stub.putState('k', bytes('v1'));
+      ctx.stub.setEvent('A', bytes('{}'));
+      ctx.stub.setEvent('B', bytes('{}'));
+      return ctx.stub.getTxTimestamp();
+    });
+    expect(first.result).toEqual({ seconds: 1_700_000_000, nanos: 123_000_000 });
+    expect(first.txId).toMatch(/^[0-9a-f]{64}$/);
+    await ledger.submit(id, (ctx) => ctx.stub.deleteState('k'));
+    expect(ledger.history('k').map((m) => [m.isDelete, text(m.value)])).toEqual([
+      [false, 'v1'],
+      [true, ''],
+    ]);
+    expect(events).toEqual(['B']);
+  });
+
+  it('composite keys round-trip and refuse separator characters', () => {
+    const key = createCompositeKey('type', ['a', 'b']);
+    expect(splitCompositeKey(key)).toEqual({ objectType: 'type', attributes: ['a', 'b'] });
+    expect(() => createCompositeKey('type', ['a\u0000'])).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * Composite-key layout (docs/protocol.md "Ledger state"). One key per fact, so concurrent
+ * requests touch disjoint keys and do not collide on MVCC.
+ */
+export const KEY = {
+  user: 'medshare.user', // [keyId]
+  pseudonym: 'medshare.pseudonym', // [role, pseudonym] → {keyId}
+  accessKey: 'medshare.k3', // [mspId, keyId]
+  record: 'medshare.record', // [recordId]
+  recordData: 'medshare.record-data', // [recordId] → the sealed bytes, kept apart from metadata
+  ownerIndex: 'medshare.owner-record', // [ownerKeyId, recordId]
+  grant: 'medshare.grant', // [recordId, granteeKeyId]
+  granteeIndex: 'medshare.grantee-record', // [granteeKeyId, recordId]
+  nonce: 'medshare.nonce', // [authorKeyId, nonce]
+  audit: 'medshare.audit', // [recordId, at (16 digits), txId]
+  access: 'medshare.access', // [recordId, actorKeyId, txId]
+} as const;
+
+/** Zero-padded so audit entries sort by time within a record. */
+export function sortableTime(ms: number): string {
+  return String(ms).padStart(16, '0');
+}

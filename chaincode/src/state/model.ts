@@ -1,0 +1,154 @@
+import { expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, KEY_WRAP, MSP_ID, ROLES, type RecordMetadata, type Role } from '@medshare/protocol';
+
+/**
+ * Ledger state. Each type is one key (composite keys, see keys.ts); no value grows with the
+ * number of grants, nonces or accesses. Nothing here is plaintext medical data or a direct
+ * identifier: records are sealed, people are key ids and pseudonyms.
+ */
+
+export type UserStatus = 'active' | 'pending';
+
+export interface UserState {
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly role: Role;
+  readonly pseudonym: string;
+  /** The MSP of the organization whose access layer registered the user. */
+  readonly org: string;
+  readonly status: UserStatus;
+  readonly registeredAt: number;
+  readonly approvedBy?: string;
+}
+
+export interface AccessKeyState {
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly org: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly retiredAt?: number;
+}
+
+export interface RecordState {
+  readonly recordId: string;
+  readonly owner: string;
+  readonly patientId: string;
+  readonly org: string;
+  readonly contentHash: string;
+  readonly ownerKeyWrap: string;
+  readonly metadata: RecordMetadata;
+  readonly uploadedAt: number;
+}
+
+export interface GrantState {
+  readonly recordId: string;
+  readonly granteeKeyId: string;
+  readonly keyWrap: string;
+  readonly grantedAt: number;
+}
+
+export type AuditAction = 'upload' | 'grant' | 'revoke' | 'view';
+export const AUDIT_ACTIONS: readonly AuditAction[] = ['upload', 'grant', 'revoke', 'view'];
+
+export interface AuditState {
+  readonly recordId: string;
+  readonly action: AuditAction;
+  readonly actorKeyId: string;
+  /** For grant and revoke: whom it concerned. */
+  readonly subjectKeyId?: string;
+  readonly at: number;
+  readonly txId: string;
+  readonly appId: string;
+  readonly org: string;
+  readonly requestHash: string;
+}
+
+export interface AccessTicketState {
+  readonly at: number;
+  readonly txId: string;
+}
+
+const hex64 = (v: unknown, n: string): string => expectString(v, n, { pattern: HEX64 });
+const time = (v: unknown, n: string): number => expectInteger(v, n);
+const TX_ID = /^[0-9a-f]{64}$/;
+
+export function parseUser(value: unknown): UserState {
+  const o = expectObject(value, 'user', ['keyId', 'publicKey', 'role', 'pseudonym', 'org', 'status', 'registeredAt', 'approvedBy']);
+  return {
+    keyId: hex64(o.keyId, 'user.keyId'),
+    publicKey: expectString(o.publicKey, 'user.publicKey', { pattern: HEX_PUBLIC_KEY }),
+    role: expectOneOf(o.role, 'user.role', ROLES),
+    pseudonym: hex64(o.pseudonym, 'user.pseudonym'),
+    org: expectString(o.org, 'user.org', { pattern: MSP_ID }),
+    status: expectOneOf(o.status, 'user.status', ['active', 'pending'] as const),
+    registeredAt: time(o.registeredAt, 'user.registeredAt'),
+    ...(o.approvedBy === undefined ? {} : { approvedBy: expectString(o.approvedBy, 'user.approvedBy', { maxLength: 1024 }) }),
+  };
+}
+
+export function parseAccessKey(value: unknown): AccessKeyState {
+  const o = expectObject(value, 'accessKey', ['keyId', 'publicKey', 'org', 'notBefore', 'notAfter', 'retiredAt']);
+  return {
+    keyId: hex64(o.keyId, 'accessKey.keyId'),
+    publicKey: expectString(o.publicKey, 'accessKey.publicKey', { pattern: HEX_PUBLIC_KEY }),
+    org: expectString(o.org, 'accessKey.org', { pattern: MSP_ID }),
+    notBefore: time(o.notBefore, 'accessKey.notBefore'),
+    notAfter: time(o.notAfter, 'accessKey.notAfter'),
+    ...(o.retiredAt === undefined ? {} : { retiredAt: time(o.retiredAt, 'accessKey.retiredAt') }),
+  };
+}
+
+export function parseRecord(value: unknown): RecordState {
+  const o = expectObject(value, 'record', ['recordId', 'owner', 'patientId', 'org', 'contentHash', 'ownerKeyWrap', 'metadata', 'uploadedAt']);
+  const metadata = expectObject(o.metadata, 'record.metadata', ['kind', 'createdAt']);
+  return {
+    recordId: hex64(o.recordId, 'record.recordId'),
+    owner: hex64(o.owner, 'record.owner'),
+    patientId: hex64(o.patientId, 'record.patientId'),
+    org: expectString(o.org, 'record.org', { pattern: MSP_ID }),
+    contentHash: hex64(o.contentHash, 'record.contentHash'),
+    ownerKeyWrap: expectString(o.ownerKeyWrap, 'record.ownerKeyWrap', { pattern: KEY_WRAP }),
+    metadata: { kind: expectString(metadata.kind, 'record.metadata.kind', { maxLength: 40 }), createdAt: time(metadata.createdAt, 'record.metadata.createdAt') },
+    uploadedAt: time(o.uploadedAt, 'record.uploadedAt'),
+  };
+}
+
+export function parseRecordData(value: unknown): { ciphertext: string } {
+  const o = expectObject(value, 'recordData', ['ciphertext']);
+  return { ciphertext: expectString(o.ciphertext, 'recordData.ciphertext', { maxLength: 1 << 20 }) };
+}
+
+export function parseGrant(value: unknown): GrantState {
+  const o = expectObject(value, 'grant', ['recordId', 'granteeKeyId', 'keyWrap', 'grantedAt']);
+  return {
+    recordId: hex64(o.recordId, 'grant.recordId'),
+    granteeKeyId: hex64(o.granteeKeyId, 'grant.granteeKeyId'),
+    keyWrap: expectString(o.keyWrap, 'grant.keyWrap', { pattern: KEY_WRAP }),
+    grantedAt: time(o.grantedAt, 'grant.grantedAt'),
+  };
+}
+
+export function parseAudit(value: unknown): AuditState {
+  const o = expectObject(value, 'audit', ['recordId', 'action', 'actorKeyId', 'subjectKeyId', 'at', 'txId', 'appId', 'org', 'requestHash']);
+  return {
+    recordId: hex64(o.recordId, 'audit.recordId'),
+    action: expectOneOf(o.action, 'audit.action', AUDIT_ACTIONS),
+    actorKeyId: hex64(o.actorKeyId, 'audit.actorKeyId'),
+    ...(o.subjectKeyId === undefined ? {} : { subjectKeyId: hex64(o.subjectKeyId, 'audit.subjectKeyId') }),
+    at: time(o.at, 'audit.at'),
+    txId: expectString(o.txId, 'audit.txId', { pattern: TX_ID }),
+    appId: expectString(o.appId, 'audit.appId', { maxLength: 63 }),
+    org: expectString(o.org, 'audit.org', { pattern: MSP_ID }),
+    requestHash: hex64(o.requestHash, 'audit.requestHash'),
+  };
+}
+
+export function parseAccessTicket(value: unknown): AccessTicketState {
+  const o = expectObject(value, 'access', ['at', 'txId']);
+  return { at: time(o.at, 'access.at'), txId: expectString(o.txId, 'access.txId', { pattern: TX_ID }) };
+}
+
+export function parseNonce(value: unknown): { txId: string; expiresAt: number } {
+  const o = expectObject(value, 'nonce', ['txId', 'expiresAt']);
+  return { txId: expectString(o.txId, 'nonce.txId', { pattern: TX_ID }), expiresAt: time(o.expiresAt, 'nonce.expiresAt') };
+}

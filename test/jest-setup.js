@@ -1,0 +1,2 @@
+// fabric-contract-api logs every decorator at info level when a contract class loads.
+process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'warning';
