@@ -214,6 +214,7 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const { body } = h.sealedRecord(patient);
     await rejects(h, () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64) }), 'INVALID_INPUT', /contentHash/);
     await rejects(h, () => h.act('upload', patient, { ...body, ciphertext: 'AAAA' }), 'INVALID_INPUT', /ciphertext must be/);
+    await rejects(h, () => h.act('upload', patient, { ...body, ciphertext: 'AB==' }), 'INVALID_INPUT', /canonical base64/);
   });
 
   it('grant: by a non-owner, to a patient, to an unknown key, to a pending doctor, on a missing record', async () => {

@@ -202,7 +202,12 @@ export class MedshareContract extends Contract {
       if (patient.keyId !== auth.request.keyId) throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
       const owner = await this.#requireUser(state, patient.keyId);
       assertSig1(owner.publicKey, auth.envelope, 'the patient the record names');
-      const sealed = fromBase64(body.ciphertext, 'request.body.ciphertext');
+      let sealed: Uint8Array;
+      try {
+        sealed = fromBase64(body.ciphertext, 'request.body.ciphertext');
+      } catch {
+        throw fail('INVALID_INPUT', 'request.body.ciphertext is not canonical base64');
+      }
       if (sealed.length < SEALED_OVERHEAD || sealed.length > MAX_RECORD_BYTES) {
         throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
       }

@@ -70,6 +70,7 @@ export {
   parseAppEnvelope,
   parseContractEnvelope,
   parseContractOutput,
+  parseGatewayOutput,
   requestHash,
   signDeterministicFor,
   signFor,
@@ -83,3 +84,15 @@ export {
   type Purpose,
   type SigningKey,
 } from './messages/signed';
+export {
+  SESSION_ID,
+  parseSealedMessage,
+  parseSessionAnswer,
+  parseSessionRequest,
+  sessionAad,
+  type SealedMessage,
+  type SessionAnswer,
+  type SessionRequest,
+  type SignedSessionAnswer,
+  type SignedSessionRequest,
+} from './messages/session';

@@ -127,8 +127,19 @@ export class MemoryLedger implements StateStore {
     return { result, txId: rwset.txId, timestamp: rwset.timestamp };
   }
 
-  /** Validates a read/write set against current state and applies it atomically. */
-  async commit(rwset: ReadWriteSet): Promise<void> {
+  #commits: Promise<void> = Promise.resolve();
+
+  /**
+   * Validates a read/write set against current state and applies it atomically. Commits are
+   * serialized (one block at a time), so validation always sees every earlier commit.
+   */
+  commit(rwset: ReadWriteSet): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow(rwset));
+    this.#commits = next.catch(() => undefined);
+    return next;
+  }
+
+  async #commitNow(rwset: ReadWriteSet): Promise<void> {
     if (rwset.paginated && rwset.writes.size > 0) throw fail('INTERNAL', 'paginated queries are allowed only in read-only transactions');
     for (const [key, version] of rwset.reads) {
       if ((this.#state.get(key)?.version ?? 0) !== version) {

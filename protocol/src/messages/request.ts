@@ -16,7 +16,8 @@ export const MAX_PAGE_SIZE = 100;
 /** An SM2 ciphertext (C1 ‖ C3 ‖ C2) of a 32-byte record key: 65 + 32 + 32 bytes, hex. */
 export const KEY_WRAP = /^04[0-9a-f]{256}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const BOOKMARK = /^[A-Za-z0-9+/=_-]{0,1024}$/;
+/** base64url without padding of Fabric's raw bookmark: one spelling per page. */
+const BOOKMARK = /^[A-Za-z0-9_-]{0,1400}$/;
 const KIND = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export const ROLES = ['patient', 'doctor', 'institution'] as const;
@@ -100,7 +101,7 @@ export type AnyRequest = { [O in Operation]: Request<O> }[Operation];
 const hex64 = (v: unknown, name: string): string => expectString(v, name, { pattern: HEX64 });
 const page = (o: Record<string, unknown>, name: string): PageBody => ({
   pageSize: expectInteger(o.pageSize, `${name}.pageSize`, 1, MAX_PAGE_SIZE),
-  bookmark: expectString(o.bookmark, `${name}.bookmark`, { pattern: BOOKMARK, minLength: 0, maxLength: 1024 }),
+  bookmark: expectString(o.bookmark, `${name}.bookmark`, { pattern: BOOKMARK, minLength: 0, maxLength: 1400 }),
 });
 
 const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyByOp[O] } = {

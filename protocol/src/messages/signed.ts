@@ -3,11 +3,11 @@ import { concatBytes, fromHex, toHex, utf8 } from '../encoding/bytes';
 import { fail } from '../errors/medshare-error';
 import { sm3 } from '../sm3/sm3';
 import { sign, signDeterministic, verify } from '../sm2/sign';
-import { expectObject, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation, type Request } from './request';
+import { expectObject, expectOneOf, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
+import { MAX_MESSAGE_BYTES, OPERATIONS, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation, type Request } from './request';
 
 /** Which link of the signature chain a signature is; each signs under its own domain label. */
-export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session';
+export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session-request' | 'session' | 'directory';
 
 /**
  * The bytes a signature covers: `"medshare/v1/<purpose>\n" ‖ JCS(value)`. The label keeps a
@@ -45,6 +45,8 @@ export interface AppEnvelope {
   readonly request: AnyRequest;
   readonly sig1: string;
   readonly sig2: string;
+  /** Key id of the K2 that made sig2 (several may be valid during a rotation). */
+  readonly k2Id: string;
 }
 
 /** What the access layer sends the contract. */
@@ -62,11 +64,12 @@ export function chainPayload(request: AnyRequest, sig1: string): { request: AnyR
 }
 
 export function parseAppEnvelope(value: unknown): AppEnvelope {
-  const o = expectObject(value, 'envelope', ['request', 'sig1', 'sig2']);
+  const o = expectObject(value, 'envelope', ['request', 'sig1', 'sig2', 'k2Id']);
   return {
     request: parseRequest(o.request, 'envelope.request'),
     sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
     sig2: expectString(o.sig2, 'envelope.sig2', { pattern: HEX_SIGNATURE }),
+    k2Id: expectString(o.k2Id, 'envelope.k2Id', { pattern: HEX64 }),
   };
 }
 
@@ -106,7 +109,7 @@ export function parseContractOutput(text: unknown): ContractOutput {
   return {
     response: {
       v: PROTOCOL_VERSION,
-      op: r.op as Operation,
+      op: expectOneOf(r.op, 'output.response.op', OPERATIONS),
       requestHash: expectString(r.requestHash, 'output.response.requestHash', { pattern: HEX64 }),
       txId: expectString(r.txId, 'output.response.txId', { maxLength: 128 }),
       at: r.at,
@@ -118,6 +121,16 @@ export function parseContractOutput(text: unknown): ContractOutput {
 }
 
 /** What the access layer returns the app, inside the session ciphertext; sig5 covers {response, sig4}. */
+export function parseGatewayOutput(value: unknown): GatewayOutput {
+  const o = expectObject(value, 'output', ['response', 'sig4', 'sig5', 'k3Id']);
+  const inner = parseContractOutput(JSON.stringify({ response: o.response, sig4: o.sig4 }));
+  return {
+    ...inner,
+    sig5: expectString(o.sig5, 'output.sig5', { pattern: HEX_SIGNATURE }),
+    k3Id: expectString(o.k3Id, 'output.k3Id', { pattern: HEX64 }),
+  };
+}
+
 export interface GatewayOutput extends ContractOutput {
   readonly sig5: string;
   /** Key id of the K3 that made sig5. */

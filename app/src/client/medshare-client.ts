@@ -1,0 +1,234 @@
+import {
+  canonicalize,
+  chainPayload,
+  decrypt,
+  fail,
+  fromBase64,
+  fromHex,
+  generateKeyPair,
+  keyIdOf,
+  newRequest,
+  open,
+  parseGatewayOutput,
+  parseJsonText,
+  parseSealedMessage,
+  parseSessionAnswer,
+  requestHash,
+  seal,
+  sessionAad,
+  signFor,
+  sm3,
+  toBase64,
+  toHex,
+  utf8,
+  verifyFor,
+  MedshareError,
+  type AuditBody,
+  type BodyByOp,
+  type JsonValue,
+  type Operation,
+  type PageBody,
+  type Role,
+  type SigningKey,
+} from '@medshare/protocol';
+import { randomBytes } from 'node:crypto';
+import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
+import { httpsTransport, type Transport, type TransportOptions } from './transport';
+
+export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
+  readonly gatewayUrl: string;
+  readonly appId: string;
+  /** The app's K2 key pair: it signs sig2. */
+  readonly appKey: SigningKey;
+  /** K3 public keys of the access layer this app trusts (sig5 and session answers). */
+  readonly trustedAccessKeys: readonly string[];
+  /** Optional K4 public keys: when set, sig4 is checked too. */
+  readonly trustedContractKeys?: readonly string[];
+  readonly clock?: () => number;
+}
+
+/** A user's K1 key pair, supplied per call and never kept by the client. */
+export type UserKey = SigningKey;
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly bookmark: string;
+}
+
+interface SessionState {
+  readonly sessionId: string;
+  readonly key: Uint8Array;
+  readonly expiresAt: number;
+}
+
+/** The default pseudonym of a key: SM3("medshare/v1/pseudonym\n" ‖ keyId bytes). */
+export function defaultPseudonym(publicKey: string): string {
+  return toHex(sm3(new Uint8Array([...utf8('medshare/v1/pseudonym\n'), ...fromHex(keyIdOf(publicKey))])));
+}
+
+/**
+ * The information-sharing app's SDK for hospital systems (DESIGN.md step 2). It opens and renews
+ * sessions, signs every request with the user's K1 (sig1) and the app's K2 (sig2), seals it
+ * under the session key, and accepts an answer only after verifying sig5 with a trusted K3.
+ * Records are sealed before upload and opened after view; keys never leave the process.
+ */
+export class MedshareClient {
+  readonly #transport: Transport;
+  readonly #options: ClientOptions;
+  readonly #k2Id: string;
+  readonly #trustedK3: Map<string, string>;
+  readonly #trustedK4: Map<string, string> | undefined;
+  readonly #clock: () => number;
+  #session: SessionState | undefined;
+  #opening: Promise<SessionState> | undefined;
+
+  constructor(options: ClientOptions, transport?: Transport) {
+    this.#options = options;
+    this.#transport = transport ?? httpsTransport({ baseUrl: options.gatewayUrl, ...options });
+    this.#k2Id = keyIdOf(options.appKey.publicKey);
+    this.#trustedK3 = new Map(options.trustedAccessKeys.map((k) => [keyIdOf(k), k]));
+    this.#trustedK4 = options.trustedContractKeys ? new Map(options.trustedContractKeys.map((k) => [keyIdOf(k), k])) : undefined;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+
+  // ---- operations ---------------------------------------------------------------------
+
+  register(user: UserKey, role: Role, pseudonym = defaultPseudonym(user.publicKey)): Promise<{ keyId: string; role: Role; status: string; org: string; pseudonym: string }> {
+    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({ ...(r as { keyId: string; role: Role; status: string; org: string }), pseudonym }));
+  }
+
+  /** Seals `content` under a fresh data key and uploads it for the patient `user`. */
+  async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<{ recordId: string; contentHash: string }> {
+    const sealed = sealRecord(record.content, user.publicKey);
+    const result = (await this.#call('upload', user, {
+      patientId: record.patientId ?? defaultPseudonym(user.publicKey),
+      ciphertext: sealed.ciphertext,
+      contentHash: sealed.contentHash,
+      ownerKeyWrap: sealed.ownerKeyWrap,
+      metadata: { kind: record.kind, createdAt: record.createdAt ?? this.#clock() },
+    })) as { recordId: string; contentHash: string };
+    return result;
+  }
+
+  /**
+   * Grants `granteeKeyId` access: the owner's data key is recovered through an audited view,
+   * re-wrapped for the grantee's public key (from the K3-signed directory), and the grant sent.
+   */
+  async grant(owner: UserKey, recordId: string, granteeKeyId: string): Promise<{ recordId: string; granteeKeyId: string }> {
+    const grantee = await this.directory(granteeKeyId);
+    if (grantee.role === 'patient' || grantee.status !== 'active') throw fail('NOT_REGISTERED_DOCTOR', 'the grantee is not an approved doctor or institution');
+    const { keyWrap } = await this.#viewRaw(owner, recordId);
+    const dataKey = unwrapDataKey(keyWrap, owner.privateKey);
+    return (await this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) })) as { recordId: string; granteeKeyId: string };
+  }
+
+  async revoke(owner: UserKey, recordId: string, granteeKeyId: string): Promise<{ recordId: string; granteeKeyId: string }> {
+    return (await this.#call('revoke', owner, { recordId, granteeKeyId })) as { recordId: string; granteeKeyId: string };
+  }
+
+  /** Audit-first view: commits the access record, then reads and opens the record. */
+  async view(user: UserKey, recordId: string): Promise<{ recordId: string; accessId: string; content: Uint8Array; metadata: { kind: string; createdAt: number } }> {
+    const raw = await this.#viewRaw(user, recordId);
+    const content = openRecord(raw.ciphertext, raw.contentHash, unwrapDataKey(raw.keyWrap, user.privateKey));
+    return { recordId, accessId: raw.accessId, content, metadata: raw.metadata };
+  }
+
+  listRecords(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<{ recordId: string; kind: string; createdAt: number; uploadedAt: number }>> {
+    return this.#call('list-records', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' }) as never;
+  }
+
+  listGrants(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<{ recordId: string; grantedAt: number }>> {
+    return this.#call('list-grants', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' }) as never;
+  }
+
+  audit(owner: UserKey, recordId: string, page: Partial<Omit<AuditBody, 'recordId'>> = {}): Promise<Page<{ action: string; actorKeyId: string; at: number; txId: string; appId: string; org: string; subjectKeyId?: string }>> {
+    return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' }) as never;
+  }
+
+  /** A registered key's public entry, accepted only with a trusted K3 signature. */
+  async directory(keyId: string): Promise<{ keyId: string; publicKey: string; role: Role; status: string; org: string }> {
+    const answer = (await this.#transport.get(`/v1/users/${encodeURIComponent(keyId)}`)) as { user: { keyId: string; publicKey: string; role: Role; status: string; org: string }; k3Id: string; sig3: string };
+    const k3 = this.#trustedK3.get(answer.k3Id);
+    if (!k3 || !verifyFor('directory', k3, answer.user, answer.sig3)) throw fail('SIG5_INVALID', 'directory answer is not signed by a trusted access-layer key');
+    if (answer.user.keyId !== keyId || keyIdOf(answer.user.publicKey) !== keyId) throw fail('SIG5_INVALID', 'directory answer is for another key');
+    return answer.user;
+  }
+
+  // ---- the signature chain, app side ---------------------------------------------------
+
+  async #viewRaw(user: UserKey, recordId: string): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; metadata: { kind: string; createdAt: number } }> {
+    const { accessId } = (await this.#call('view', user, { recordId })) as { accessId: string };
+    return (await this.#call('read', user, { recordId, accessId })) as never;
+  }
+
+  async #call<O extends Operation>(op: O, user: UserKey, body: BodyByOp[O]): Promise<JsonValue> {
+    const request = newRequest({ op, body, appId: this.#options.appId, keyId: keyIdOf(user.publicKey), now: this.#clock() });
+    const sig1 = signFor('sig1', user, request);
+    const envelope = { request, sig1, sig2: signFor('sig2', this.#options.appKey, chainPayload(request as never, sig1)), k2Id: this.#k2Id };
+    const plaintext = utf8(canonicalize(envelope));
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.#currentSession();
+      try {
+        const answer = await this.#transport.post('/v1/requests', { sessionId: session.sessionId, ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))) });
+        return this.#accept(answer, session, requestHash(request as never));
+      } catch (error) {
+        // An unknown session was refused before anything else: safe to resend once on a new one.
+        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
+          this.#session = undefined;
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Step 5, app side: decrypt, then verify sig5 (and sig4 if K4 is trusted) before use. */
+  #accept(answer: unknown, session: SessionState, expectedRequestHash: string): JsonValue {
+    const sealed = parseSealedMessage(answer);
+    if (sealed.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
+    let plaintext: Uint8Array;
+    try {
+      plaintext = open(session.key, fromBase64(sealed.ciphertext), sessionAad('response', session.sessionId));
+    } catch (cause) {
+      throw fail('CIPHERTEXT_INVALID', 'answer ciphertext failed authentication', cause);
+    }
+    const output = parseGatewayOutput(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'answer', 8 * 1024 * 1024));
+    const k3 = this.#trustedK3.get(output.k3Id);
+    if (!k3) throw fail('SIG5_INVALID', `answer is signed by an untrusted access-layer key ${output.k3Id}`);
+    if (!verifyFor('sig5', k3, { response: output.response, sig4: output.sig4 }, output.sig5)) throw fail('SIG5_INVALID', 'sig5 does not verify');
+    if (output.response.requestHash !== expectedRequestHash) throw fail('SIG5_INVALID', 'answer does not answer this request');
+    if (this.#trustedK4) {
+      const k4 = this.#trustedK4.get(output.response.k4Id);
+      if (!k4 || !verifyFor('sig4', k4, output.response, output.sig4)) throw fail('SIG4_INVALID', 'sig4 does not verify against a trusted K4');
+    }
+    return output.response.result;
+  }
+
+  async #currentSession(): Promise<SessionState> {
+    const now = this.#clock();
+    if (this.#session && this.#session.expiresAt - 30_000 > now) return this.#session;
+    this.#opening ??= this.#openSession().finally(() => {
+      this.#opening = undefined;
+    });
+    this.#session = await this.#opening;
+    return this.#session;
+  }
+
+  /** Step 1, app side: ephemeral SM2 key, K2-signed; answer checked against trusted K3, then the ephemeral key is dropped. */
+  async #openSession(): Promise<SessionState> {
+    const ephemeral = generateKeyPair();
+    const request = { v: 1 as const, appId: this.#options.appId, k2Id: this.#k2Id, ephemeralPublicKey: ephemeral.publicKey, issuedAt: this.#clock(), nonce: randomBytes(16).toString('hex') };
+    const answer = parseSessionAnswer(await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }));
+    const { sig3, ...signed } = answer;
+    const k3 = this.#trustedK3.get(answer.k3Id);
+    if (!k3 || !verifyFor('session', k3, signed, sig3)) throw fail('SESSION_SIGNATURE_INVALID', 'session answer is not signed by a trusted access-layer key');
+    if (answer.ephemeralPublicKey !== ephemeral.publicKey || answer.appId !== this.#options.appId) throw fail('SESSION_SIGNATURE_INVALID', 'session answer is for another request');
+    const key = decrypt(ephemeral.privateKey, fromHex(answer.encryptedKey));
+    if (key.length !== 32) throw fail('SESSION_SIGNATURE_INVALID', 'session key must be 32 bytes');
+    return { sessionId: answer.sessionId, key, expiresAt: answer.expiresAt };
+  }
+}

@@ -1,0 +1,64 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import { fail, isErrorCode, MedshareError } from '@medshare/protocol';
+
+export interface TransportOptions {
+  readonly baseUrl: string;
+  /** PEM of the gateway's TLS CA (a self-signed certificate in development). */
+  readonly ca?: string | Buffer;
+  /** Source address to bind (claim 9 tests bind 127.0.0.2). */
+  readonly localAddress?: string;
+  readonly timeoutMs?: number;
+}
+
+/** JSON over HTTPS with keep-alive; a non-2xx answer becomes the MedshareError it carries. */
+export interface Transport {
+  post(path: string, body: unknown): Promise<unknown>;
+  get(path: string): Promise<unknown>;
+  close(): void;
+}
+
+export function httpsTransport(options: TransportOptions): Transport {
+  const base = new URL(options.baseUrl);
+  if (base.protocol !== 'https:') throw fail('INVALID_INPUT', 'gateway URL must be https');
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, ...(options.ca ? { ca: options.ca } : {}), ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  const timeout = options.timeoutMs ?? 30_000;
+  const send = (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = httpsRequest(
+        new URL(path, base),
+        { method, agent, timeout, headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              reject(fail('INTERNAL', `gateway answered ${res.statusCode ?? 0} with non-JSON`));
+              return;
+            }
+            if ((res.statusCode ?? 500) >= 400) {
+              const e = parsed as { code?: unknown; message?: unknown } | undefined;
+              const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
+              reject(new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode ?? 0}` }));
+              return;
+            }
+            resolve(parsed);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)));
+      req.on('error', (error) => reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  return {
+    post: (path, body) => send('POST', path, body),
+    get: (path) => send('GET', path),
+    close: () => agent.destroy(),
+  };
+}

@@ -1,0 +1,215 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import { fail, parseSealedMessage, type ErrorCode } from '@medshare/protocol';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { errorBodyOf, errorResponses, installErrorHandler } from './errors/error-handler';
+import type { LedgerBackend } from './ledger/backend';
+import { EmbeddedBackend } from './ledger/embedded';
+import { GatewayMetrics } from './metrics/metrics';
+import type { AccessLayer } from './pipeline/access-layer';
+import {
+  accessKeyBody,
+  anyObject,
+  directorySchema,
+  keyIdParams,
+  pageQuery,
+  publicKeysSchema,
+  recordIdParams,
+  retireBody,
+  sealedSchema,
+  sessionAnswerSchema,
+  sessionRequestSchema,
+} from './routes/schemas';
+
+export interface GatewayDeps {
+  readonly org: string;
+  readonly accessLayer: AccessLayer;
+  readonly ledger: LedgerBackend;
+  readonly metrics?: GatewayMetrics;
+  /** Enables /v1/admin (embedded runtime only). */
+  readonly adminToken?: string;
+  readonly requestsPerMinutePerApp: number;
+}
+
+/** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  '*.privateKey',
+  '*.key',
+  '*.sessionKey',
+  '*.ciphertext',
+  '*.plaintext',
+  '*.passphrase',
+  '*.token',
+  'body',
+];
+
+export function serverOptions(options: { bodyLimit: number; trustedProxies: readonly string[]; logLevel: string; https?: { cert: Buffer; key: Buffer } }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+  return {
+    logger: { level: options.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
+    // Requests that become signed transactions are refused on unknown fields, never stripped.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 60_000,
+    ...(options.https ? { https: options.https } : {}),
+  };
+}
+
+const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503);
+
+interface Tagged {
+  op?: string;
+  code?: ErrorCode;
+}
+const tags = new WeakMap<FastifyRequest, Tagged>();
+function tag(request: FastifyRequest, value: Tagged): void {
+  tags.set(request, { ...tags.get(request), ...value });
+}
+
+/** The gateway's routes as one plugin; `server.ts` only listens. */
+export const gatewayPlugin = fp<GatewayDeps>(
+  async (app, deps) => {
+    const metrics = deps.metrics ?? new GatewayMetrics();
+    installErrorHandler(app);
+
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'medshare access layer', version: '1.0.0', description: 'Sessions, sealed requests and the signature chain (docs/protocol.md).' },
+      },
+    });
+
+    await app.register(fastifyRateLimit, {
+      global: false,
+      hook: 'preHandler',
+      max: deps.requestsPerMinutePerApp,
+      timeWindow: 60_000,
+      keyGenerator: (request) => {
+        const body = request.body as { appId?: unknown; sessionId?: unknown } | undefined;
+        if (typeof body?.appId === 'string') return `app:${body.appId}`;
+        if (typeof body?.sessionId === 'string') {
+          try {
+            return `app:${deps.accessLayer.appIdOf(body.sessionId)}`;
+          } catch {
+            return `ip:${request.ip}`;
+          }
+        }
+        return `ip:${request.ip}`;
+      },
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const t = tags.get(request) ?? {};
+      const route = request.routeOptions.url ?? 'unknown';
+      const outcome = reply.statusCode < 400 ? 'ok' : 'rejected';
+      metrics.requests.inc({ route, op: t.op ?? '', outcome, code: t.code ?? '' });
+      metrics.latency.observe({ route, op: t.op ?? '' }, reply.elapsedTime / 1000);
+    });
+    app.addHook('onError', async (request, _reply, error) => {
+      tag(request, { code: errorBodyOf(error).body.code });
+    });
+
+    app.post('/v1/sessions', {
+      schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
+      config: { rateLimit: {} },
+      handler: async (request) => deps.accessLayer.openSession(request.body, request.ip),
+    });
+
+    app.post('/v1/requests', {
+      schema: { summary: 'Send a sealed, signed request (claims 6, 7, 9)', body: sealedSchema, response: { 200: sealedSchema, ...ERRORS } },
+      config: { rateLimit: {} },
+      handler: async (request) => {
+        const outcome = await deps.accessLayer.handle(parseSealedMessage(request.body), request.ip);
+        tag(request, { op: outcome.op });
+        return outcome.body;
+      },
+    });
+
+    app.get('/v1/users/:keyId', {
+      schema: { summary: 'Directory entry of a registered key, signed with K3', params: keyIdParams, response: { 200: directorySchema, ...ERRORS } },
+      handler: async (request) => deps.accessLayer.directory((request.params as { keyId: string }).keyId),
+    });
+
+    app.get('/v1/keys', {
+      schema: { summary: "This access layer's K3 and the trusted K4 public keys, with validity windows", response: { 200: publicKeysSchema, ...ERRORS } },
+      handler: async () => ({ org: deps.org, ...deps.accessLayer.keys.publicView() }),
+    });
+
+    app.get('/healthz', { schema: { hide: true }, handler: async () => ({ status: 'ok' }) });
+    app.get('/readyz', {
+      schema: { hide: true },
+      handler: async (_request, reply) => {
+        await deps.ledger.ready();
+        return reply.send({ status: 'ready', ledger: deps.ledger.kind });
+      },
+    });
+    app.get('/metrics', {
+      schema: { hide: true },
+      handler: async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    });
+    app.get('/openapi.json', { schema: { hide: true }, handler: async () => app.swagger() });
+
+    if (deps.adminToken && deps.ledger instanceof EmbeddedBackend) registerAdminRoutes(app, deps.ledger, deps.adminToken);
+  },
+  { name: 'medshare-gateway', fastify: '5.x' },
+);
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Org-admin operations of the embedded runtime (on Fabric, admins use the peer CLI scripts with
+ * their own identities). Authenticated by a bearer token kept in the data directory.
+ */
+function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, token: string): void {
+  const expected = digest(`Bearer ${token}`);
+  const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const given = digest(request.headers.authorization ?? '');
+    if (!timingSafeEqual(given, expected)) throw fail('NOT_ORG_ADMIN', 'admin API needs the admin bearer token');
+  };
+  const json = (text: string): unknown => JSON.parse(text) as unknown;
+  app.post('/v1/admin/users/:keyId/approve', {
+    schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
+    preHandler: authenticate,
+    handler: async (request) => json(await ledger.submitAsAdmin('ApproveUser', [(request.params as { keyId: string }).keyId])),
+  });
+  app.post('/v1/admin/access-keys', {
+    schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
+    preHandler: authenticate,
+    handler: async (request) => {
+      const body = request.body as { publicKey: string; notBefore: number; notAfter: number };
+      return json(await ledger.submitAsAdmin('RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
+    },
+  });
+  app.post('/v1/admin/access-keys/:keyId/retire', {
+    schema: { summary: 'Retire a K3 of this org', params: keyIdParams, body: retireBody, response: { 200: anyObject, ...ERRORS } },
+    preHandler: authenticate,
+    handler: async (request) => {
+      const at = (request.body as { retireAt?: number } | undefined)?.retireAt;
+      return json(await ledger.submitAsAdmin('RetireAccessKey', [(request.params as { keyId: string }).keyId, at === undefined ? '' : String(at)]));
+    },
+  });
+  app.get('/v1/admin/records/:recordId/audit', {
+    schema: { summary: "A record's audit trail (admin of the upload org; no data)", params: recordIdParams, querystring: pageQuery, response: { 200: anyObject, ...ERRORS } },
+    preHandler: authenticate,
+    handler: async (request) => {
+      const q = request.query as { pageSize: number; bookmark: string };
+      return json(await ledger.evaluateAsAdmin('AdminAuditTrail', [(request.params as { recordId: string }).recordId, String(q.pageSize), q.bookmark]));
+    },
+  });
+}
+
+/** Builds a ready-to-listen (or inject) Fastify instance. */
+export async function buildGateway(deps: GatewayDeps, options: Parameters<typeof serverOptions>[0]): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(options));
+  await app.register(gatewayPlugin, deps);
+  await app.ready();
+  return app;
+}

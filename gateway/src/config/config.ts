@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { APP_ID, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, fail } from '@medshare/protocol';
+
+/** The gateway's configuration: read and checked once at start, then passed in, frozen. */
+export interface GatewayConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The Fabric MSP whose access layer this gateway is. */
+  readonly org: string;
+  /** Reloadable key material (K2 per app, own K3s, K4 public keys), see keys/key-ring.ts. */
+  readonly keysFile: string;
+  /** Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: never. */
+  readonly trustedProxies: readonly string[];
+  readonly ledger: EmbeddedLedgerConfig | FabricLedgerConfig;
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly sessionsPerApp: number;
+    readonly sessionTtlMs: number;
+    readonly replayCacheSize: number;
+    readonly requestsPerMinutePerApp: number;
+  };
+  /** Bearer token for /v1/admin (embedded runtime only); a file holding it. */
+  readonly adminTokenFile: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export interface EmbeddedLedgerConfig {
+  readonly type: 'embedded';
+  /** Folder of the embedded ledger's durable log. */
+  readonly dir: string;
+  /** K4 private key (PKCS#8 PEM): in the embedded runtime this process also hosts the contract. */
+  readonly k4KeyFile: string;
+}
+
+export interface FabricLedgerConfig {
+  readonly type: 'fabric';
+  readonly peerEndpoint: string;
+  readonly peerHostAlias: string;
+  readonly tlsCaFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly channel: string;
+  readonly chaincode: string;
+  readonly deadlinesMs: { readonly evaluate: number; readonly endorse: number; readonly submit: number; readonly commitStatus: number };
+  readonly mvccRetries: number;
+}
+
+export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
+  bodyBytes: 1_500_000,
+  sessionsPerApp: 1000,
+  sessionTtlMs: 15 * 60 * 1000,
+  replayCacheSize: 100_000,
+  requestsPerMinutePerApp: 60_000,
+};
+
+function file(base: string, value: unknown, name: string): string {
+  const path = expectString(value, name, { maxLength: 1024 });
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+function loopbackOrAny(host: string): string {
+  // Servers bind to loopback by default; any other address must be configured explicitly.
+  return expectString(host, 'listen.host', { pattern: /^[0-9a-fA-F.:]{2,45}$|^localhost$/ });
+}
+
+/** Validates a parsed config object; relative paths resolve against `base` (the file's folder). */
+export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv = {}): GatewayConfig {
+  const o = expectObject(value, 'config', ['listen', 'tls', 'org', 'keysFile', 'trustedProxies', 'ledger', 'limits', 'adminTokenFile', 'logLevel']);
+  const listen = expectObject(o.listen ?? {}, 'config.listen', ['host', 'port']);
+  const tls = o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
+  const ledger = expectObject(o.ledger, 'config.ledger', ['type', 'dir', 'k4KeyFile', 'peerEndpoint', 'peerHostAlias', 'tlsCaFile', 'certFile', 'keyFile', 'channel', 'chaincode', 'deadlinesMs', 'mvccRetries']);
+  const type = expectOneOf(env.MEDSHARE_LEDGER ?? ledger.type, 'config.ledger.type', ['embedded', 'fabric'] as const);
+  const limits = expectObject(o.limits ?? {}, 'config.limits', Object.keys(DEFAULT_LIMITS));
+  const proxies = o.trustedProxies ?? [];
+  if (!Array.isArray(proxies)) throw fail('INVALID_INPUT', 'config.trustedProxies must be an array');
+  let ledgerConfig: GatewayConfig['ledger'];
+  if (type === 'embedded') {
+    ledgerConfig = { type, dir: file(base, ledger.dir, 'config.ledger.dir'), k4KeyFile: file(base, ledger.k4KeyFile, 'config.ledger.k4KeyFile') };
+  } else {
+    const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', ['evaluate', 'endorse', 'submit', 'commitStatus']);
+    ledgerConfig = {
+      type,
+      peerEndpoint: expectString(ledger.peerEndpoint, 'config.ledger.peerEndpoint', { pattern: /^[A-Za-z0-9.-]+:[0-9]{1,5}$/ }),
+      peerHostAlias: expectString(ledger.peerHostAlias, 'config.ledger.peerHostAlias', { maxLength: 253 }),
+      tlsCaFile: file(base, ledger.tlsCaFile, 'config.ledger.tlsCaFile'),
+      certFile: file(base, ledger.certFile, 'config.ledger.certFile'),
+      keyFile: file(base, ledger.keyFile, 'config.ledger.keyFile'),
+      channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
+      chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
+      deadlinesMs: {
+        evaluate: expectInteger(d.evaluate ?? 5000, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
+        endorse: expectInteger(d.endorse ?? 15000, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
+        submit: expectInteger(d.submit ?? 5000, 'config.ledger.deadlinesMs.submit', 100, 600_000),
+        commitStatus: expectInteger(d.commitStatus ?? 60000, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
+      },
+      mvccRetries: expectInteger(ledger.mvccRetries ?? 3, 'config.ledger.mvccRetries', 0, 10),
+    };
+  }
+  const port = env.MEDSHARE_PORT ? Number(env.MEDSHARE_PORT) : (listen.port ?? 8443);
+  return Object.freeze({
+    listen: Object.freeze({ host: loopbackOrAny(String(listen.host ?? '127.0.0.1')), port: expectInteger(port, 'config.listen.port', 0, 65535) }),
+    tls: tls ? Object.freeze({ certFile: file(base, tls.certFile, 'config.tls.certFile'), keyFile: file(base, tls.keyFile, 'config.tls.keyFile') }) : undefined,
+    org: expectString(o.org, 'config.org', { pattern: MSP_ID }),
+    keysFile: file(base, o.keysFile, 'config.keysFile'),
+    trustedProxies: Object.freeze(proxies.map((p, i) => expectString(p, `config.trustedProxies[${i}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }))),
+    ledger: Object.freeze(ledgerConfig),
+    limits: Object.freeze({
+      bodyBytes: expectInteger(limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes, 'config.limits.bodyBytes', 1024, 16 * 1024 * 1024),
+      sessionsPerApp: expectInteger(limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp, 'config.limits.sessionsPerApp', 1, 1_000_000),
+      sessionTtlMs: expectInteger(limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs, 'config.limits.sessionTtlMs', 1000, 86_400_000),
+      replayCacheSize: expectInteger(limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize, 'config.limits.replayCacheSize', 1, 10_000_000),
+      requestsPerMinutePerApp: expectInteger(limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp, 'config.limits.requestsPerMinutePerApp', 1, 10_000_000),
+    }),
+    adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
+    logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
+  });
+}
+
+/** Reads the config file named by MEDSHARE_CONFIG (or `path`), with MEDSHARE_* overrides. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw fail('INVALID_INPUT', `cannot read gateway config ${path}`, cause);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw fail('INVALID_INPUT', `gateway config ${path} is not valid JSON`, cause);
+  }
+  return parseConfig(value, dirname(path), env);
+}
+
+export { APP_ID };

@@ -1,0 +1,37 @@
+import './quiet-fabric-logs';
+import { loadConfig } from '../config/config';
+import { serve } from '../runtime';
+import { bootstrapAccessKeys } from './bootstrap';
+import { ensureDevLayout } from './first-run';
+
+/**
+ * `npm start`: the embedded runtime on a bare machine. Creates development keys and a TLS
+ * certificate on first run (in MEDSHARE_DATA_DIR, default ./.data), or uses MEDSHARE_CONFIG.
+ */
+async function main(): Promise<void> {
+  const explicit = process.env.MEDSHARE_CONFIG;
+  const layout = explicit ? undefined : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', Number(process.env.MEDSHARE_PORT ?? 8443));
+  const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
+  const gateway = await serve(config);
+  await bootstrapAccessKeys(gateway);
+  const url = `https://${config.listen.host}:${String((gateway.app.server.address() as { port: number }).port)}`;
+  const lines = [
+    '',
+    `medshare gateway (${config.ledger.type} ledger, ${config.org}) listening on ${url}`,
+    layout?.created ? `created development keys and a self-signed certificate in ${layout.dataDir}` : '',
+    layout ? `app config for the CLI: ${layout.appConfig}` : '',
+    '',
+    'next:',
+    '  npm run demo                     # the scripted scenario, through the CLI',
+    '  npx medshare keygen --out patient.key.json',
+    '  npx medshare --help',
+    `  curl --cacert ${layout ? `${layout.dataDir}/gateway/tls/cert.pem` : '<ca>'} ${url}/openapi.json`,
+    '',
+  ];
+  process.stdout.write(`${lines.filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`medshare gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

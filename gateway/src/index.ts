@@ -1,0 +1,13 @@
+export { buildGateway, gatewayPlugin, serverOptions, REDACT_PATHS, type GatewayDeps } from './app';
+export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig } from './config/config';
+export { KeyRing, type AppEntry, type PublicKeyEntry } from './keys/key-ring';
+export { TRANSACTION_BY_OP, type LedgerBackend } from './ledger/backend';
+export { DurableLedger } from './ledger/durable-ledger';
+export { EmbeddedBackend } from './ledger/embedded';
+export { FabricBackend, connectFabric, type FabricConnection } from './ledger/fabric';
+export { toMedshareError } from './errors/ledger-error';
+export { AccessLayer } from './pipeline/access-layer';
+export { SourceAllowlist } from './access/source-allowlist';
+export { createGateway, openLedger, serve, type Gateway } from './runtime';
+export { ensureDevLayout, DEV_APP_ID, DEV_ORG } from './dev/first-run';
+export { bootstrapAccessKeys } from './dev/bootstrap';

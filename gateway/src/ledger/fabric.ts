@@ -1,0 +1,117 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { connect, hash, signers, checkpointers, type ChaincodeEvent, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
+import type { MedshareError } from '@medshare/protocol';
+import type { FabricLedgerConfig } from '../config/config';
+import { toMedshareError } from '../errors/ledger-error';
+import type { LedgerBackend } from './backend';
+
+/** What the Fabric backend needs from a connection: the narrow transport tests can replace. */
+export interface FabricConnection {
+  readonly contract: Pick<Contract, 'submitTransaction' | 'evaluateTransaction'>;
+  readonly network?: Pick<Network, 'getChaincodeEvents'>;
+  close(): void;
+}
+
+/** One gRPC client per peer, per-call deadlines for every Fabric call type (STYLE.md rule 9). */
+export function connectFabric(config: FabricLedgerConfig, mspId: string): FabricConnection {
+  const client = new grpc.Client(config.peerEndpoint, grpc.credentials.createSsl(readFileSync(config.tlsCaFile)), {
+    'grpc.ssl_target_name_override': config.peerHostAlias,
+  });
+  const d = config.deadlinesMs;
+  const gateway: Gateway = connect({
+    client,
+    identity: { mspId, credentials: readFileSync(config.certFile) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(config.keyFile))),
+    hash: hash.sha256,
+    evaluateOptions: () => ({ deadline: Date.now() + d.evaluate }),
+    endorseOptions: () => ({ deadline: Date.now() + d.endorse }),
+    submitOptions: () => ({ deadline: Date.now() + d.submit }),
+    commitStatusOptions: () => ({ deadline: Date.now() + d.commitStatus }),
+  });
+  const network = gateway.getNetwork(config.channel);
+  return {
+    contract: network.getContract(config.chaincode),
+    network,
+    close() {
+      gateway.close();
+      client.close();
+    },
+  };
+}
+
+export class FabricBackend implements LedgerBackend {
+  readonly kind = 'fabric' as const;
+  #events: { close(): void } | undefined;
+
+  constructor(
+    private readonly connection: FabricConnection,
+    private readonly mvccRetries: number,
+  ) {}
+
+  static connect(config: FabricLedgerConfig, mspId: string): FabricBackend {
+    return new FabricBackend(connectFabric(config, mspId), config.mvccRetries);
+  }
+
+  async submit(transaction: string, args: readonly string[]): Promise<string> {
+    let conflict: MedshareError | undefined;
+    // MVCC conflicts mean another transaction won: retry with a new transaction (new id, new read set).
+    for (let attempt = 0; attempt <= this.mvccRetries; attempt++) {
+      try {
+        return Buffer.from(await this.connection.contract.submitTransaction(transaction, ...args)).toString('utf8');
+      } catch (error) {
+        const coded = toMedshareError(error);
+        if (coded.code !== 'CONFLICT') throw coded;
+        conflict = coded;
+      }
+    }
+    throw conflict as MedshareError;
+  }
+
+  async evaluate(transaction: string, args: readonly string[]): Promise<string> {
+    try {
+      return Buffer.from(await this.connection.contract.evaluateTransaction(transaction, ...args)).toString('utf8');
+    } catch (error) {
+      throw toMedshareError(error);
+    }
+  }
+
+  async ready(): Promise<void> {
+    // A cheap evaluation proves the peer, the channel and the chaincode answer.
+    try {
+      await this.connection.contract.evaluateTransaction('ListAccessKeys', 'Org1MSP');
+    } catch (error) {
+      const coded = toMedshareError(error);
+      if (coded.code === 'LEDGER_UNAVAILABLE' || coded.code === 'INTERNAL') throw coded;
+    }
+  }
+
+  /**
+   * Follows chaincode events from a checkpoint file, so a restarted gateway resumes where it
+   * stopped without missing or repeating events.
+   */
+  async listen(chaincode: string, checkpointFile: string, onEvent: (event: ChaincodeEvent) => void): Promise<void> {
+    const network = this.connection.network;
+    if (!network) return;
+    const checkpointer = await checkpointers.file(checkpointFile);
+    const events = await network.getChaincodeEvents(chaincode, { checkpoint: checkpointer, startBlock: BigInt(0) });
+    this.#events = events;
+    void (async () => {
+      try {
+        for await (const event of events) {
+          onEvent(event);
+          await checkpointer.checkpointChaincodeEvent(event);
+        }
+      } catch {
+        // closed or disconnected: the next start resumes from the checkpoint
+      }
+    })();
+  }
+
+  close(): Promise<void> {
+    this.#events?.close();
+    this.connection.close();
+    return Promise.resolve();
+  }
+}

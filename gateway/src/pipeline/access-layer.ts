@@ -1,0 +1,171 @@
+import {
+  CiphertextError,
+  SUBMIT_OPERATIONS,
+  assertFresh,
+  canonicalize,
+  chainPayload,
+  encrypt,
+  fail,
+  fromBase64,
+  open,
+  parseAppEnvelope,
+  parseContractOutput,
+  parseJsonText,
+  parseSessionRequest,
+  requestHash,
+  seal,
+  sessionAad,
+  signFor,
+  toBase64,
+  toHex,
+  utf8,
+  verifyFor,
+  MAX_CLOCK_SKEW_MS,
+  MAX_MESSAGE_BYTES,
+  type ContractEnvelope,
+  type GatewayOutput,
+  type Operation,
+  type SealedMessage,
+  type SignedSessionAnswer,
+} from '@medshare/protocol';
+import { SourceAllowlist } from '../access/source-allowlist';
+import type { KeyRing } from '../keys/key-ring';
+import { TRANSACTION_BY_OP, type LedgerBackend } from '../ledger/backend';
+import { ReplayCache } from '../session/replay-cache';
+import { SessionStore } from '../session/session-store';
+
+export interface AccessLayerOptions {
+  readonly sessionTtlMs: number;
+  readonly sessionsPerApp: number;
+  readonly replayCacheSize: number;
+  readonly clock?: () => number;
+}
+
+export interface Outcome {
+  readonly appId: string;
+  readonly op: Operation;
+  readonly body: SealedMessage;
+}
+
+/**
+ * The access layer of DESIGN.md (steps 1, 3 and 5), independent of HTTP: session setup, then
+ * per request: source check → decrypt and authenticate → sig2 → freshness and replay → sig3 →
+ * ledger → sig4 → sig5 → encrypt. Each failed check throws a coded error and nothing reaches
+ * the ledger.
+ */
+export class AccessLayer {
+  readonly sessions: SessionStore;
+  readonly #replay: ReplayCache;
+  readonly #clock: () => number;
+  #keys: KeyRing;
+  #allowlists = new Map<string, SourceAllowlist>();
+
+  constructor(
+    keys: KeyRing,
+    private readonly ledger: LedgerBackend,
+    options: AccessLayerOptions,
+  ) {
+    this.#keys = keys;
+    this.#rebuildAllowlists();
+    this.sessions = new SessionStore(options.sessionTtlMs, options.sessionsPerApp);
+    this.#replay = new ReplayCache(options.replayCacheSize);
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  get keys(): KeyRing {
+    return this.#keys;
+  }
+
+  /** Swaps in reloaded keys; requests in flight finish with the ring they started with. */
+  replaceKeys(keys: KeyRing): void {
+    this.#keys = keys;
+    this.#rebuildAllowlists();
+  }
+
+  /** Claim 9: refuse a source address not allowed for the app, before any cryptography. */
+  assertSource(appId: string, address: string): void {
+    const allowlist = this.#allowlists.get(appId);
+    if (!allowlist) throw fail('UNKNOWN_APP', `app ${appId} is not registered with this access layer`);
+    if (!allowlist.allows(address)) throw fail('SOURCE_NOT_ALLOWED', `source address is not allowed for app ${appId}`);
+  }
+
+  /** Step 1: a session key for the app's ephemeral key, signed with K3. */
+  openSession(body: unknown, sourceAddress: string): SignedSessionAnswer {
+    const request = parseSessionRequest(body);
+    this.assertSource(request.appId, sourceAddress);
+    const now = this.#clock();
+    const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
+    const { sig2, ...signed } = request;
+    if (!verifyFor('session-request', k2.publicKey, signed, sig2)) throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
+    if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
+    this.#replay.claim(`session:${request.appId}:${request.nonce}`, request.issuedAt + MAX_CLOCK_SKEW_MS, request.issuedAt, now);
+    const session = this.sessions.open(request.appId, now);
+    const k3 = this.#keys.signingK3(now);
+    const answer = {
+      v: 1 as const,
+      sessionId: session.sessionId,
+      appId: request.appId,
+      ephemeralPublicKey: request.ephemeralPublicKey,
+      encryptedKey: toHex(encrypt(request.ephemeralPublicKey, session.key)),
+      expiresAt: session.expiresAt,
+      k3Id: k3.keyId,
+    };
+    return { ...answer, sig3: signFor('session', k3, answer) };
+  }
+
+  /** The app id a sealed request claims, for the source check and rate limiting (no crypto). */
+  appIdOf(sessionId: string): string {
+    return this.sessions.get(sessionId, this.#clock()).appId;
+  }
+
+  /** Steps 3 and 5 for one sealed request. */
+  async handle(body: SealedMessage, sourceAddress: string): Promise<Outcome> {
+    const now = this.#clock();
+    const session = this.sessions.get(body.sessionId, now);
+    this.assertSource(session.appId, sourceAddress);
+
+    let plaintext: Uint8Array;
+    try {
+      plaintext = open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId));
+    } catch (cause) {
+      if (cause instanceof CiphertextError || cause instanceof RangeError) throw fail('CIPHERTEXT_INVALID', 'request ciphertext failed authentication', cause);
+      throw cause;
+    }
+    const envelope = parseAppEnvelope(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES));
+    const { request, sig1 } = envelope;
+    if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
+
+    const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
+    if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2)) throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
+    assertFresh(request, now);
+    this.#replay.claim(`${request.keyId}:${request.nonce}`, request.expiresAt, request.issuedAt, now);
+
+    const k3 = this.#keys.signingK3(now);
+    const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };
+    const transaction = TRANSACTION_BY_OP[request.op];
+    const args = [canonicalize(toContract)];
+    const raw = SUBMIT_OPERATIONS.has(request.op) ? await this.ledger.submit(transaction, args) : await this.ledger.evaluate(transaction, args);
+
+    const output = parseContractOutput(raw);
+    const { response, sig4 } = output;
+    if (response.requestHash !== requestHash(request) || response.op !== request.op) throw fail('SIG4_INVALID', 'the contract response does not answer this request');
+    const k4 = this.#keys.contractKey(response.k4Id, response.at);
+    if (!verifyFor('sig4', k4.publicKey, response, sig4)) throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
+
+    const signer = this.#keys.signingK3(this.#clock());
+    const reply: GatewayOutput = { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
+    const sealed = seal(session.key, utf8(canonicalize(reply)), sessionAad('response', session.sessionId));
+    return { appId: session.appId, op: request.op, body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) } };
+  }
+
+  /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */
+  async directory(keyId: string): Promise<{ user: Record<string, unknown>; k3Id: string; sig3: string }> {
+    const user = JSON.parse(await this.ledger.evaluate('GetUser', [keyId])) as Record<string, unknown>;
+    const k3 = this.#keys.signingK3(this.#clock());
+    return { user, k3Id: k3.keyId, sig3: signFor('directory', k3, user) };
+  }
+
+  #rebuildAllowlists(): void {
+    this.#allowlists = new Map([...this.#keys.apps.values()].map((app) => [app.appId, new SourceAllowlist(app.allow)]));
+  }
+}

@@ -1,0 +1,105 @@
+const hex = (n: number): { type: 'string'; pattern: string } => ({ type: 'string', pattern: `^[0-9a-f]{${n}}$` });
+
+export const sessionRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'appId', 'k2Id', 'ephemeralPublicKey', 'issuedAt', 'nonce', 'sig2'],
+  properties: {
+    v: { type: 'integer', const: 1 },
+    appId: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{0,62}$' },
+    k2Id: hex(64),
+    ephemeralPublicKey: { type: 'string', pattern: '^04[0-9a-f]{128}$' },
+    issuedAt: { type: 'integer', minimum: 0 },
+    nonce: hex(32),
+    sig2: hex(128),
+  },
+} as const;
+
+export const sessionAnswerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'sessionId', 'appId', 'ephemeralPublicKey', 'encryptedKey', 'expiresAt', 'k3Id', 'sig3'],
+  properties: {
+    v: { type: 'integer' },
+    sessionId: hex(32),
+    appId: { type: 'string' },
+    ephemeralPublicKey: { type: 'string' },
+    encryptedKey: { type: 'string' },
+    expiresAt: { type: 'integer' },
+    k3Id: hex(64),
+    sig3: hex(128),
+  },
+} as const;
+
+export const sealedSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sessionId', 'ciphertext'],
+  properties: { sessionId: hex(32), ciphertext: { type: 'string', maxLength: 2_097_152, pattern: '^[A-Za-z0-9+/]*={0,2}$' } },
+} as const;
+
+export const keyIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyId'],
+  properties: { keyId: hex(64) },
+} as const;
+
+export const recordIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['recordId'],
+  properties: { recordId: hex(64) },
+} as const;
+
+export const directorySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user', 'k3Id', 'sig3'],
+  properties: {
+    user: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['keyId', 'publicKey', 'role', 'status', 'org'],
+      properties: { keyId: { type: 'string' }, publicKey: { type: 'string' }, role: { type: 'string' }, status: { type: 'string' }, org: { type: 'string' } },
+    },
+    k3Id: hex(64),
+    sig3: hex(128),
+  },
+} as const;
+
+const keyEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyId', 'publicKey', 'notBefore', 'notAfter'],
+  properties: { keyId: { type: 'string' }, publicKey: { type: 'string' }, notBefore: { type: 'integer' }, notAfter: { type: 'integer' } },
+} as const;
+
+export const publicKeysSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['org', 'k3', 'k4'],
+  properties: { org: { type: 'string' }, k3: { type: 'array', items: keyEntry }, k4: { type: 'array', items: keyEntry } },
+} as const;
+
+export const accessKeyBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['publicKey', 'notBefore', 'notAfter'],
+  properties: { publicKey: { type: 'string', pattern: '^04[0-9a-f]{128}$' }, notBefore: { type: 'integer', minimum: 0 }, notAfter: { type: 'integer', minimum: 0 } },
+} as const;
+
+export const retireBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { retireAt: { type: 'integer', minimum: 0 } },
+} as const;
+
+export const pageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { pageSize: { type: 'integer', minimum: 1, maximum: 100, default: 50 }, bookmark: { type: 'string', maxLength: 1400, default: '' } },
+} as const;
+
+/** Admin answers are the contract's JSON, passed through. */
+export const anyObject = { type: 'object', additionalProperties: true } as const;

@@ -1,0 +1,187 @@
+/**
+ * medshare's protocol implementation against the known answers in test/vectors/protocol.json,
+ * which scripts/vectors/generate-protocol-vectors.mjs computes with independent code
+ * (canonicalize, sm-crypto, node:crypto, the openssl CLI). docs/protocol.md, "Test vectors".
+ */
+import vectors from '../../../test/vectors/protocol.json';
+import {
+  canonicalize,
+  chainPayload,
+  decrypt,
+  decryptKeyFile,
+  encrypt,
+  fromBase64,
+  fromHex,
+  keyIdOf,
+  open,
+  parseContractOutput,
+  parseKeyFile,
+  parseRequest,
+  privateKeyFromPem,
+  privateKeyToPem,
+  publicKeyFromPem,
+  publicKeyFromPrivate,
+  publicKeyToPem,
+  requestHash,
+  seal,
+  sign,
+  signDeterministicFor,
+  signedBytes,
+  sm3,
+  toBase64,
+  toHex,
+  utf8,
+  verifyFor,
+  zA,
+  type AnyRequest,
+  type ContractResponse,
+  type UploadBody,
+} from '../index';
+
+const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile } = vectors;
+const request = canonical.request.value as unknown as AnyRequest;
+const response = sig4.response as unknown as ContractResponse;
+
+/** Flips the lowest bit of the hex byte at `index`. */
+function flipHexByte(text: string, index: number): string {
+  const byte = (parseInt(text.slice(2 * index, 2 * index + 2), 16) ^ 1).toString(16).padStart(2, '0');
+  return text.slice(0, 2 * index) + byte + text.slice(2 * index + 2);
+}
+
+describe('protocol vectors: keys', () => {
+  it('derives both public keys and their key ids (SM3 of 04 ‖ x ‖ y)', () => {
+    expect(publicKeyFromPrivate(keys.user.privateKey)).toBe(keys.user.publicKey);
+    expect(publicKeyFromPrivate(keys.contract.privateKey)).toBe(keys.contract.publicKey);
+    expect(keyIdOf(keys.user.publicKey)).toBe(keys.user.keyId);
+    expect(keyIdOf(keys.contract.publicKey)).toBe(keys.contract.keyId);
+  });
+
+  it('writes and reads the SPKI and PKCS#8 PEM encodings byte for byte', () => {
+    expect(publicKeyToPem(keys.user.publicKey)).toBe(keys.user.spkiPem);
+    expect(publicKeyFromPem(keys.user.spkiPem)).toBe(keys.user.publicKey);
+    expect(privateKeyToPem(keys.user.privateKey)).toBe(keys.user.pkcs8Pem);
+    expect(privateKeyFromPem(keys.user.pkcs8Pem)).toBe(keys.user.privateKey);
+  });
+});
+
+describe('protocol vectors: canonical encoding', () => {
+  it('canonicalizes the sample request and hashes it', () => {
+    expect(canonicalize(canonical.request.value)).toBe(canonical.request.canonical);
+    expect(toHex(sm3(utf8(canonical.request.canonical)))).toBe(canonical.request.sm3);
+    expect(requestHash(request)).toBe(canonical.request.sm3);
+  });
+
+  it('the sample request is a valid upload request', () => {
+    expect(canonicalize(parseRequest(canonical.request.value))).toBe(canonical.request.canonical);
+    const body = request.body as UploadBody;
+    expect(toHex(sm3(fromBase64(body.ciphertext)))).toBe(body.contentHash);
+    expect(body.ownerKeyWrap).toBe(keyWrap.ciphertext);
+    expect(request.keyId).toBe(keys.user.keyId);
+  });
+
+  it('canonicalizes the RFC 8785 corner cases (ordering by UTF-16 units, escapes, -0, safe integers)', () => {
+    expect(canonicalize(JSON.parse(canonical.corners.json))).toBe(canonical.corners.canonical);
+  });
+});
+
+describe('protocol vectors: signatures', () => {
+  it('builds the sig1 signed bytes: "medshare/v1/sig1\\n" ‖ JCS(request)', () => {
+    expect(toHex(signedBytes('sig1', request))).toBe(sig1.signedBytes);
+  });
+
+  it('computes Z_A with the default user id', () => {
+    expect(toHex(zA(sig1.publicKey))).toBe(sig1.zA);
+  });
+
+  it('verifies sig1 made by sm-crypto, and rejects tampered copies', () => {
+    expect(verifyFor('sig1', sig1.publicKey, request, sig1.signature)).toBe(true);
+    expect(verifyFor('sig1', sig1.publicKey, { ...request, nonce: flipHexByte(request.nonce, 0) }, sig1.signature)).toBe(false);
+    expect(verifyFor('sig1', sig1.publicKey, { ...request, expiresAt: request.expiresAt - 1 }, sig1.signature)).toBe(false);
+    expect(verifyFor('sig1', sig1.publicKey, request, flipHexByte(sig1.signature, 63))).toBe(false);
+    expect(verifyFor('sig2', sig1.publicKey, request, sig1.signature)).toBe(false);
+    expect(verifyFor('sig1', keys.contract.publicKey, request, sig1.signature)).toBe(false);
+  });
+
+  it('reproduces sig1 byte for byte with the vector k', () => {
+    const signature = sign(keys.user.privateKey, keys.user.publicKey, fromHex(sig1.signedBytes), { k: BigInt(`0x${sig1.k}`) });
+    expect(toHex(signature)).toBe(sig1.signature);
+  });
+
+  it('builds the signed bytes of sig2 and sig3 over {request, sig1}', () => {
+    const payload = chainPayload(request, sig1.signature);
+    expect(canonicalize(payload)).toBe(chain.payloadCanonical);
+    expect(toHex(signedBytes('sig2', payload))).toBe(chain.sig2SignedBytes);
+    expect(toHex(signedBytes('sig3', payload))).toBe(chain.sig3SignedBytes);
+  });
+
+  it('makes the deterministic sig4 (RFC 6979 with HMAC-SM3) exactly, and the sig5 signed bytes', () => {
+    const key = { privateKey: keys.contract.privateKey, publicKey: keys.contract.publicKey };
+    expect(toHex(signedBytes('sig4', response))).toBe(sig4.signedBytes);
+    expect(signDeterministicFor('sig4', key, response)).toBe(sig4.signature);
+    expect(verifyFor('sig4', sig4.publicKey, response, sig4.signature)).toBe(true);
+    expect(verifyFor('sig4', sig4.publicKey, { ...response, at: response.at + 1 }, sig4.signature)).toBe(false);
+    expect(canonicalize({ response, sig4: sig4.signature })).toBe(sig4.output);
+    const output = parseContractOutput(sig4.output);
+    expect(output.sig4).toBe(sig4.signature);
+    expect(toHex(signedBytes('sig5', output))).toBe(sig4.sig5SignedBytes);
+  });
+
+  it('derives the record id from the transaction id', () => {
+    expect(toHex(sm3(utf8(`medshare/v1/record\n${recordId.txId}`)))).toBe(recordId.recordId);
+    expect((response.result as { recordId: string }).recordId).toBe(recordId.recordId);
+  });
+});
+
+describe('protocol vectors: sealed box', () => {
+  const key = fromHex(sealedBox.key);
+  const aad = utf8(sealedBox.aadUtf8);
+  const plaintext = utf8(sealedBox.plaintextUtf8);
+
+  it('opens the vector', () => {
+    expect(toHex(open(key, fromHex(sealedBox.sealed), aad))).toBe(toHex(plaintext));
+  });
+
+  it('seals to identical bytes with the vector IV', () => {
+    expect(toHex(seal(key, plaintext, aad, fromHex(sealedBox.iv)))).toBe(sealedBox.sealed);
+  });
+
+  it('refuses a wrong AAD, a flipped ciphertext byte and a flipped tag byte', () => {
+    expect(() => open(key, fromHex(sealedBox.sealed), utf8(`${sealedBox.aadUtf8}!`))).toThrow('MAC check failed');
+    expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, 20)), aad)).toThrow('MAC check failed');
+    expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, sealedBox.sealed.length / 2 - 1)), aad)).toThrow('MAC check failed');
+  });
+});
+
+describe('protocol vectors: SM2 key wrap', () => {
+  it('decrypts the sm-crypto ciphertext (04 ‖ C1 ‖ C3 ‖ C2) to the record key', () => {
+    expect(toHex(decrypt(keyWrap.recipientPrivateKey, fromHex(keyWrap.ciphertext)))).toBe(keyWrap.plaintext);
+  });
+
+  it('encrypts to identical bytes with the vector k', () => {
+    expect(toHex(encrypt(keyWrap.recipientPublicKey, fromHex(keyWrap.plaintext), BigInt(`0x${keyWrap.k}`)))).toBe(keyWrap.ciphertext);
+  });
+
+  it('the wrapped key is the sealed-box key', () => {
+    expect(keyWrap.plaintext).toBe(sealedBox.key);
+  });
+});
+
+describe('protocol vectors: key file', () => {
+  it('parses the key file and decrypts it with the (NFD-spelled) passphrase', async () => {
+    expect(parseKeyFile(keyFile.file)).toEqual(keyFile.file);
+    await expect(decryptKeyFile(keyFile.file, keyFile.passphrase)).resolves.toEqual({
+      privateKey: keys.user.privateKey,
+      publicKey: keys.user.publicKey,
+      keyId: keys.user.keyId,
+    });
+  });
+
+  it('its sealed field is the sealed box of the private key under the scrypt key, with the canonical header as AAD', () => {
+    const sealed = seal(fromHex(keyFile.derivedKey), fromHex(keys.user.privateKey), utf8(keyFile.aadCanonical), fromHex(keyFile.iv));
+    expect(toBase64(sealed)).toBe(keyFile.file.sealed);
+  });
+
+  it('refuses a wrong passphrase', async () => {
+    await expect(decryptKeyFile(keyFile.file, `${keyFile.passphrase}x`)).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+  });
+});
