@@ -46,9 +46,9 @@ export const REDACT_PATHS = [
   'body',
 ];
 
-export function serverOptions(options: { bodyLimit: number; trustedProxies: readonly string[]; logLevel: string; https?: { cert: Buffer; key: Buffer } }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+export function serverOptions(options: { bodyLimit: number; trustedProxies: readonly string[]; logLevel: string; https?: { cert: Buffer; key: Buffer }; logStream?: NodeJS.WritableStream }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   return {
-    logger: { level: options.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    logger: { level: options.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // Requests that become signed transactions are refused on unknown fields, never stripped.

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MedshareError, generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
+import type { FastifyInstance } from 'fastify';
+import { MedshareClient, type Transport } from '@medshare/app';
+import { buildGateway } from '../app';
+import { KeyRing } from '../keys/key-ring';
+import type { LedgerBackend } from '../ledger/backend';
+import { EmbeddedBackend } from '../ledger/embedded';
+import { GatewayMetrics } from '../metrics/metrics';
+import { AccessLayer } from '../pipeline/access-layer';
+
+export const APP = 'hospital-1.app';
+export const ORG = 'Org1MSP';
+
+export interface KeySet {
+  k2: Sm2KeyPair[];
+  k3: Array<Sm2KeyPair & { notBefore: number; notAfter: number }>;
+  k4: Sm2KeyPair;
+  allow: string[];
+}
+
+/** A gateway over a fresh embedded ledger in a temp folder, with a controllable clock. */
+export class GatewayFixture {
+  readonly dir = mkdtempSync(join(tmpdir(), 'medshare-gw-'));
+  now = Date.now();
+  readonly keys: KeySet;
+  readonly ledger: EmbeddedBackend;
+  readonly accessLayer: AccessLayer;
+  readonly metrics = new GatewayMetrics();
+  app!: FastifyInstance;
+  readonly adminToken = 'test-admin-token-0123456789';
+
+  private constructor(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[] } = {}) {
+    const window = { notBefore: this.now - 60_000, notAfter: this.now + 86_400_000 };
+    this.keys = { k2: [generateKeyPair()], k3: [{ ...generateKeyPair(), ...window }], k4: generateKeyPair(), allow: options.allow ?? ['127.0.0.1/32', '::1/128'] };
+    writeFileSync(join(this.dir, 'k4.pem'), privateKeyToPem(this.keys.k4.privateKey), { mode: 0o600 });
+    this.writeKeys();
+    this.ledger = new EmbeddedBackend({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
+    const backend = options.ledger ? options.ledger(this.ledger) : this.ledger;
+    this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, { sessionTtlMs: 600_000, sessionsPerApp: 40, replayCacheSize: 1000, clock: () => this.now });
+  }
+
+  static async create(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[]; tls?: boolean; logStream?: NodeJS.WritableStream; bodyLimit?: number } = {}): Promise<GatewayFixture> {
+    const f = new GatewayFixture(options);
+    for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
+    const https = options.tls ? f.tls() : undefined;
+    f.app = await buildGateway(
+      { org: ORG, accessLayer: f.accessLayer, ledger: f.ledger, metrics: f.metrics, adminToken: f.adminToken, requestsPerMinutePerApp: 100_000 },
+      { bodyLimit: options.bodyLimit ?? 1_500_000, trustedProxies: [], logLevel: options.logStream ? 'debug' : 'silent', ...(https ? { https } : {}), ...(options.logStream ? { logStream: options.logStream } : {}) },
+    );
+    return f;
+  }
+
+  /** Rewrites keys.json from `this.keys` (K3 private keys as PEM files) and returns its path. */
+  writeKeys(): string {
+    const window = { notBefore: this.now - 60_000, notAfter: this.now + 86_400_000 };
+    const k3 = this.keys.k3.map((k, i) => {
+      writeFileSync(join(this.dir, `k3-${i}.pem`), privateKeyToPem(k.privateKey), { mode: 0o600 });
+      return { keyFile: `k3-${i}.pem`, notBefore: k.notBefore, notAfter: k.notAfter };
+    });
+    const path = join(this.dir, 'keys.json');
+    writeFileSync(path, JSON.stringify({ apps: [{ appId: APP, allow: this.keys.allow, keys: this.keys.k2.map((k) => ({ publicKey: k.publicKey, ...window })) }], k3, k4: [{ publicKey: this.keys.k4.publicKey, ...window }] }));
+    return path;
+  }
+
+  reloadKeys(): void {
+    this.accessLayer.replaceKeys(KeyRing.load(this.writeKeys()));
+  }
+
+  tls(): { cert: Buffer; key: Buffer } {
+    const cert = join(this.dir, 'cert.pem');
+    const key = join(this.dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=medshare-test', '-addext', 'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    return { cert: readFileSync(cert), key: readFileSync(key) };
+  }
+
+  /** An SDK transport over fastify.inject, from a given source address. */
+  injectTransport(remoteAddress = '127.0.0.1', tamper?: (path: string, body: unknown) => unknown): Transport {
+    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown): Promise<unknown> => {
+      const res = await this.app.inject({ method, url, remoteAddress, ...(payload === undefined ? {} : { payload: payload as object }) });
+      const body = res.body ? (JSON.parse(res.body) as unknown) : undefined;
+      if (res.statusCode >= 400) {
+        const e = body as { code: string; message: string };
+        throw new MedshareError({ code: e.code as never, message: e.message });
+      }
+      return tamper ? tamper(url, body) : body;
+    };
+    return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), close() {} };
+  }
+
+  client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
+    const k2 = options.k2 ?? (this.keys.k2[0] as Sm2KeyPair);
+    return new MedshareClient(
+      { gatewayUrl: 'https://127.0.0.1', appId: APP, appKey: k2, trustedAccessKeys: options.trusted ?? this.keys.k3.map((k) => k.publicKey), trustedContractKeys: [this.keys.k4.publicKey], clock: () => this.now },
+      options.transport ?? this.injectTransport(options.remoteAddress),
+    );
+  }
+
+  snapshot(): string {
+    return JSON.stringify({ height: this.ledger.ledger.height, entries: this.ledger.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]) });
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.ledger.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function party(): Sm2KeyPair & { keyId: string } {
+  const k = generateKeyPair();
+  return { ...k, keyId: keyIdOf(k.publicKey) };
+}
