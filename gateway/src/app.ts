@@ -36,6 +36,13 @@ export interface GatewayDeps {
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
 export const REDACT_PATHS = [
   'req.headers.authorization',
+  'privateKey',
+  'key',
+  'sessionKey',
+  'ciphertext',
+  'plaintext',
+  'passphrase',
+  'token',
   '*.privateKey',
   '*.key',
   '*.sessionKey',
