@@ -9,7 +9,7 @@ import { ensureDevLayout } from './first-run';
  * certificate on first run (in MEDSHARE_DATA_DIR, default ./.data), or uses MEDSHARE_CONFIG.
  */
 async function main(): Promise<void> {
-  const explicit = process.env.MEDSHARE_CONFIG;
+  const explicit = process.env.MEDSHARE_CONFIG || undefined;
   const layout = explicit ? undefined : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', Number(process.env.MEDSHARE_PORT ?? 8443));
   const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
   const gateway = await serve(config);

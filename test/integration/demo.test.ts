@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT, removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+
+const run = promisify(execFile);
+
+describe('npm start + the demo scenario through the medshare CLI (real processes, HTTPS)', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway();
+  }, 60_000);
+  afterAll(async () => {
+    await gw.stop();
+    removeData(gw.dataDir);
+  });
+
+  it('npm start printed where it listens and what to do next', () => {
+    expect(gw.output()).toContain(`listening on https://127.0.0.1:${gw.port}`);
+    expect(gw.output()).toContain('npm run demo');
+  });
+
+  it('runs the whole scenario: approve, register, upload, grant, view, revoke, refused view, audit', async () => {
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], { env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig }, timeout: 120_000 });
+    expect(stdout).toContain("the doctor's next view is refused");
+    expect(stdout).toContain('NOT_AUTHORIZED');
+    expect(stdout).toContain('demo complete');
+  }, 150_000);
+
+  it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
+    const cli = join(ROOT, 'app', 'bin', 'medshare.js');
+    const env = { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig, MEDSHARE_PASSPHRASE: 'right passphrase' };
+    const usage = await run(process.execPath, [cli, 'upload', '--nope'], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect(usage).toMatchObject({ code: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'medshare-cli-'));
+    await run(process.execPath, [cli, 'keygen', '--out', join(dir, 'k.json')], { env });
+    const wrong = await run(process.execPath, [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'], { env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' } }).catch((e: { code: number; stderr: string }) => e);
+    expect(wrong).toMatchObject({ code: 1 });
+    expect(JSON.parse((wrong as { stderr: string }).stderr)).toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+    expect((wrong as { stderr: string }).stderr).not.toContain('xyzzy-Tr0ub4dor-plugh');
+    writeFileSync(join(dir, 'bad.json'), '{');
+    const bad = await run(process.execPath, [cli, 'records', '--key', join(dir, 'bad.json')], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toContain('INVALID_INPUT');
+    removeData(dir);
+  }, 60_000);
+});

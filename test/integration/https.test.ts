@@ -1,0 +1,61 @@
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { MedshareClient, loadAppConfig } from '@medshare/app';
+import { generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
+import { removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+
+function raw(gw: GatewayProcess, ca: Buffer, path: string, body: string, localAddress = '127.0.0.1'): Promise<{ status: number; json: { code?: string } }> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port: gw.port, path, method: 'POST', ca, localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, json: JSON.parse(text) as { code?: string } }));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+describe('the gateway over real HTTPS sockets', () => {
+  let gw: GatewayProcess;
+  let ca: Buffer;
+  beforeAll(async () => {
+    gw = await startGateway();
+    ca = readFileSync(`${gw.dataDir}/gateway/tls/cert.pem`);
+  }, 60_000);
+  afterAll(async () => {
+    await gw.stop();
+    removeData(gw.dataDir);
+  });
+
+  it('serves the SDK: register, upload, view', async () => {
+    const client = new MedshareClient(loadAppConfig(gw.appConfig).client);
+    try {
+      const patient = generateKeyPair();
+      await client.register(patient, 'patient');
+      const { recordId } = await client.upload(patient, { content: utf8('{"bp":"120/80"}'), kind: 'vital-signs' });
+      const seen = await client.view(patient, recordId);
+      expect(Buffer.from(seen.content).toString()).toBe('{"bp":"120/80"}');
+      expect((await client.listRecords(patient)).items).toHaveLength(1);
+      expect((await client.directory(keyIdOf(patient.publicKey))).role).toBe('patient');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses an app calling from 127.0.0.2 when only 127.0.0.1 is allowed (the socket is bound to 127.0.0.2)', async () => {
+    const client = new MedshareClient({ ...loadAppConfig(gw.appConfig).client, localAddress: '127.0.0.2' });
+    try {
+      await expect(client.register(generateKeyPair(), 'patient')).rejects.toMatchObject({ code: 'SOURCE_NOT_ALLOWED' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers malformed JSON, oversized bodies and unknown routes with coded errors', async () => {
+    expect(await raw(gw, ca, '/v1/requests', '{"sessionId":')).toEqual({ status: 400, json: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' } });
+    const big = await raw(gw, ca, '/v1/requests', JSON.stringify({ sessionId: 'a'.repeat(32), ciphertext: 'A'.repeat(2_000_000) }));
+    expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(await raw(gw, ca, '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'INVALID_INPUT' } });
+  });
+});
