@@ -49,7 +49,15 @@ try {
   say('an org admin approves the doctor', medshare(['admin', 'approve', doctor.keyId]));
 
   say('the patient registers', medshare(['register', '--key', 'patient.key', '--role', 'patient']));
-  const upload = json(['upload', '--key', 'patient.key', '--kind', 'clinical-note', '--data', '{"diagnosis":"J45.909 mild persistent asthma","plan":"inhaled corticosteroid"}']);
+  const upload = json([
+    'upload',
+    '--key',
+    'patient.key',
+    '--kind',
+    'clinical-note',
+    '--data',
+    '{"diagnosis":"J45.909 mild persistent asthma","plan":"inhaled corticosteroid"}',
+  ]);
   say('the patient uploads a record (sealed with SM4 before it leaves the app)', `record ${upload.recordId}`);
 
   say('the patient grants the doctor access', medshare(['grant', '--key', 'patient.key', '--record', upload.recordId, '--to', doctor.keyId]));

@@ -58,8 +58,17 @@ describe('access-layer keys (K3)', () => {
   it('only org admins register and retire them, for their own org', async () => {
     const h = await Harness.create();
     const k = newParty();
-    await rejects(h, () => h.ledger.submit(h.client(), (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000))), 'NOT_ORG_ADMIN');
-    await rejects(h, () => h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0 + 1000), String(T0))), 'INVALID_INPUT', /notAfter/);
+    await rejects(
+      h,
+      () => h.ledger.submit(h.client(), (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000))),
+      'NOT_ORG_ADMIN',
+    );
+    await rejects(
+      h,
+      () => h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0 + 1000), String(T0))),
+      'INVALID_INPUT',
+      /notAfter/,
+    );
     await rejects(h, () => h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, '-1', String(T0))), 'INVALID_INPUT', /notBefore/);
     const first = await h.admin(ORG1, (ctx) => h.contract.RegisterAccessKey(ctx as never, k.publicKey, String(T0), String(T0 + 1000)));
     // idempotent for the same window
@@ -199,7 +208,10 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const h = await Harness.create();
     const patient = await h.registerPatient();
     await h.upload(patient);
-    const all = h.ledger.entries().map(([, v]) => Buffer.from(v).toString()).join('\n');
+    const all = h.ledger
+      .entries()
+      .map(([, v]) => Buffer.from(v).toString())
+      .join('\n');
     expect(all).not.toContain('asthma');
     expect(all).not.toContain('J45');
   });
@@ -327,7 +339,10 @@ describe('responses (sig4)', () => {
     const contract = new MedshareContract({});
     const p = newParty();
     const env = h.envelope(h.request('register', p, { role: 'patient', publicKey: p.publicKey, pseudonym: p.pseudonym }), p);
-    await expect(h.ledger.submit(h.client(), (ctx) => contract.Register(ctx as never, env))).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/K4/) });
+    await expect(h.ledger.submit(h.client(), (ctx) => contract.Register(ctx as never, env))).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/K4/),
+    });
   });
 });
 
@@ -336,8 +351,14 @@ describe('admin audit trail', () => {
     const h = await Harness.create();
     const patient = await h.registerPatient();
     const { recordId } = await h.upload(patient);
-    const trail = JSON.parse(await h.ledger.evaluate(fabricIdentity(ORG1, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', '')).then((r) => r.result)) as { items: Array<{ action: string; appId: string }> };
+    const trail = JSON.parse(
+      await h.ledger
+        .evaluate(fabricIdentity(ORG1, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', ''))
+        .then((r) => r.result),
+    ) as { items: Array<{ action: string; appId: string }> };
     expect(trail.items).toEqual([expect.objectContaining({ action: 'upload', appId: APP_ID })]);
-    await expect(h.ledger.evaluate(fabricIdentity(ORG2, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', ''))).rejects.toMatchObject({ code: 'NOT_ORG_ADMIN' });
+    await expect(
+      h.ledger.evaluate(fabricIdentity(ORG2, { admin: true }), (ctx) => h.contract.AdminAuditTrail(ctx as never, recordId, '10', '')),
+    ).rejects.toMatchObject({ code: 'NOT_ORG_ADMIN' });
   });
 });

@@ -86,7 +86,8 @@ export class MedshareContract extends Contract {
       if (keyId !== auth.request.keyId) throw fail('INVALID_INPUT', 'request.keyId must be the key id of request.body.publicKey');
       assertSig1(body.publicKey, auth.envelope, 'the key being registered');
       if (await state.exists(KEY.user, keyId)) throw fail('ALREADY_REGISTERED', `key ${keyId} is already registered`);
-      if (await state.exists(KEY.pseudonym, body.role, body.pseudonym)) throw fail('ALREADY_REGISTERED', `a ${body.role} with that pseudonym is already registered`);
+      if (await state.exists(KEY.pseudonym, body.role, body.pseudonym))
+        throw fail('ALREADY_REGISTERED', `a ${body.role} with that pseudonym is already registered`);
       const user: UserState = {
         keyId,
         publicKey: body.publicKey,
@@ -169,7 +170,7 @@ export class MedshareContract extends Contract {
     return this.#guard(ctx, 'RetireAccessKey', async (state) => {
       const org = assertOrgAdmin(ctx.clientIdentity);
       expectString(keyId, 'keyId', { pattern: HEX64 });
-      const when = retireAt === '' || retireAt === undefined ? txTimeMs(ctx) : parseTime(retireAt, 'retireAt');
+      const when = retireAt ? parseTime(retireAt, 'retireAt') : txTimeMs(ctx);
       const existing = await state.accessKey(org, keyId);
       if (!existing) throw fail('KEY_NOT_FOUND', `no K3 ${keyId} for ${org}`);
       if (existing.retiredAt !== undefined) return canonicalize(existing);
@@ -226,7 +227,12 @@ export class MedshareContract extends Contract {
       };
       await state.write(KEY.record, [recordId], record);
       await state.write(KEY.recordData, [recordId], { ciphertext: body.ciphertext });
-      await state.write(KEY.ownerIndex, [owner.keyId, recordId], { recordId, kind: body.metadata.kind, createdAt: body.metadata.createdAt, uploadedAt: auth.now });
+      await state.write(KEY.ownerIndex, [owner.keyId, recordId], {
+        recordId,
+        kind: body.metadata.kind,
+        createdAt: body.metadata.createdAt,
+        uploadedAt: auth.now,
+      });
       await this.#audit(ctx, state, auth, recordId, 'upload');
       this.#event(ctx, 'RecordUploaded', { recordId, owner: owner.keyId });
       return this.#respond(ctx, auth.request, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
@@ -245,7 +251,12 @@ export class MedshareContract extends Contract {
       if (!grantee || grantee.role === 'patient' || grantee.status !== 'active') {
         throw fail('NOT_REGISTERED_DOCTOR', 'request.body.granteeKeyId is not a registered, approved doctor or institution');
       }
-      await state.write(KEY.grant, [body.recordId, body.granteeKeyId], { recordId: body.recordId, granteeKeyId: body.granteeKeyId, keyWrap: body.keyWrap, grantedAt: auth.now });
+      await state.write(KEY.grant, [body.recordId, body.granteeKeyId], {
+        recordId: body.recordId,
+        granteeKeyId: body.granteeKeyId,
+        keyWrap: body.keyWrap,
+        grantedAt: auth.now,
+      });
       await state.write(KEY.granteeIndex, [body.granteeKeyId, body.recordId], { recordId: body.recordId, grantedAt: auth.now });
       await this.#audit(ctx, state, auth, body.recordId, 'grant', body.granteeKeyId);
       this.#event(ctx, 'AccessGranted', { recordId: body.recordId, grantee: body.granteeKeyId });
@@ -362,7 +373,7 @@ export class MedshareContract extends Contract {
       const size = expectInteger(Number(expectString(pageSize, 'pageSize', { pattern: /^[0-9]{1,3}$/ })), 'pageSize', 1, 100);
       const record = await state.requireRecord(recordId);
       assertOrgAdmin(ctx.clientIdentity, record.org);
-      return canonicalize(await state.page(KEY.audit, [recordId], size, bookmark ?? '', (v) => parseAudit(v) as unknown as JsonValue));
+      return canonicalize(await state.page(KEY.audit, [recordId], size, bookmark, (v) => parseAudit(v) as unknown as JsonValue));
     });
   }
 
@@ -453,7 +464,7 @@ export class MedshareContract extends Contract {
         logger.info(`${name} rejected: ${error.code} (tx ${ctx.stub.getTxID()})`);
         throw error;
       }
-      logger.error(`${name} failed (tx ${ctx.stub.getTxID()}): ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      logger.error(`${name} failed (tx ${ctx.stub.getTxID()}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       throw fail('INTERNAL', `internal error in ${name} (tx ${ctx.stub.getTxID()})`);
     }
   }

@@ -53,7 +53,13 @@ export const REDACT_PATHS = [
   'body',
 ];
 
-export function serverOptions(options: { bodyLimit: number; trustedProxies: readonly string[]; logLevel: string; https?: { cert: Buffer; key: Buffer }; logStream?: NodeJS.WritableStream }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+export function serverOptions(options: {
+  bodyLimit: number;
+  trustedProxies: readonly string[];
+  logLevel: string;
+  https?: { cert: Buffer; key: Buffer };
+  logStream?: NodeJS.WritableStream;
+}): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   return {
     logger: { level: options.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: options.bodyLimit,
@@ -125,7 +131,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
     app.post('/v1/sessions', {
       schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
       config: { rateLimit: {} },
-      handler: async (request) => deps.accessLayer.openSession(request.body, request.ip),
+      handler: (request) => Promise.resolve(deps.accessLayer.openSession(request.body, request.ip)),
     });
 
     app.post('/v1/requests', {
@@ -145,10 +151,10 @@ export const gatewayPlugin = fp<GatewayDeps>(
 
     app.get('/v1/keys', {
       schema: { summary: "This access layer's K3 and the trusted K4 public keys, with validity windows", response: { 200: publicKeysSchema, ...ERRORS } },
-      handler: async () => ({ org: deps.org, ...deps.accessLayer.keys.publicView() }),
+      handler: () => Promise.resolve({ org: deps.org, ...deps.accessLayer.keys.publicView() }),
     });
 
-    app.get('/healthz', { schema: { hide: true }, handler: async () => ({ status: 'ok' }) });
+    app.get('/healthz', { schema: { hide: true }, handler: () => Promise.resolve({ status: 'ok' }) });
     app.get('/readyz', {
       schema: { hide: true },
       handler: async (_request, reply) => {
@@ -160,7 +166,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
       schema: { hide: true },
       handler: async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
     });
-    app.get('/openapi.json', { schema: { hide: true }, handler: async () => app.swagger() });
+    app.get('/openapi.json', { schema: { hide: true }, handler: () => Promise.resolve(app.swagger()) });
 
     if (deps.adminToken && deps.ledger instanceof EmbeddedBackend) registerAdminRoutes(app, deps.ledger, deps.adminToken);
   },
@@ -177,9 +183,10 @@ function digest(text: string): Buffer {
  */
 function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, token: string): void {
   const expected = digest(`Bearer ${token}`);
-  const authenticate = async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  const authenticate = (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const given = digest(request.headers.authorization ?? '');
-    if (!timingSafeEqual(given, expected)) throw fail('NOT_ORG_ADMIN', 'admin API needs the admin bearer token');
+    if (!timingSafeEqual(given, expected)) return Promise.reject(fail('NOT_ORG_ADMIN', 'admin API needs the admin bearer token'));
+    return Promise.resolve();
   };
   const json = (text: string): unknown => JSON.parse(text) as unknown;
   app.post('/v1/admin/users/:keyId/approve', {
@@ -204,7 +211,12 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     },
   });
   app.get('/v1/admin/records/:recordId/audit', {
-    schema: { summary: "A record's audit trail (admin of the upload org; no data)", params: recordIdParams, querystring: pageQuery, response: { 200: anyObject, ...ERRORS } },
+    schema: {
+      summary: "A record's audit trail (admin of the upload org; no data)",
+      params: recordIdParams,
+      querystring: pageQuery,
+      response: { 200: anyObject, ...ERRORS },
+    },
     preHandler: authenticate,
     handler: async (request) => {
       const q = request.query as { pageSize: number; bookmark: string };

@@ -37,9 +37,15 @@ async function rawSession(f: GatewayFixture, k2: Sm2KeyPair = f.keys.k2[0] as Sm
   return { sessionId: answer.sessionId, key: decrypt(eph.privateKey, fromHex(answer.encryptedKey)) };
 }
 
-function envelopeFor(f: GatewayFixture, user: Sm2KeyPair, op: 'list-records' | 'register', k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair): Record<string, unknown> {
-  const body = op === 'register' ? { role: 'patient' as const, publicKey: user.publicKey, pseudonym: randomBytes(32).toString('hex') } : { pageSize: 10, bookmark: '' };
-  const request = newRequest({ op, body: body as never, appId: APP, keyId: keyIdOf(user.publicKey), now: f.now });
+function envelopeFor(
+  f: GatewayFixture,
+  user: Sm2KeyPair,
+  op: 'list-records' | 'register',
+  k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair,
+): Record<string, unknown> {
+  const body =
+    op === 'register' ? { role: 'patient' as const, publicKey: user.publicKey, pseudonym: randomBytes(32).toString('hex') } : { pageSize: 10, bookmark: '' };
+  const request = newRequest({ op, body: body, appId: APP, keyId: keyIdOf(user.publicKey), now: f.now });
   const sig1 = signFor('sig1', user, request);
   return { request, sig1, sig2: signFor('sig2', k2, chainPayload(request as never, sig1)), k2Id: keyIdOf(k2.publicKey) };
 }
@@ -49,13 +55,21 @@ function sealFor(s: RawSession, value: unknown): { sessionId: string; ciphertext
 }
 
 /** Posts a body that must be refused with `code`, and checks nothing changed on the ledger. */
-async function refused(f: GatewayFixture, payload: unknown, status: number, code: string, options: { url?: string; remoteAddress?: string; raw?: string; headers?: Record<string, string> } = {}): Promise<void> {
+async function refused(
+  f: GatewayFixture,
+  payload: unknown,
+  status: number,
+  code: string,
+  options: { url?: string; remoteAddress?: string; raw?: string; headers?: Record<string, string> } = {},
+): Promise<void> {
   const before = f.snapshot();
   const res = await f.app.inject({
     method: 'POST',
     url: options.url ?? '/v1/requests',
     remoteAddress: options.remoteAddress ?? '127.0.0.1',
-    ...(options.raw !== undefined ? { payload: options.raw, headers: { 'content-type': 'application/json', ...options.headers } } : { payload: payload as object }),
+    ...(options.raw !== undefined
+      ? { payload: options.raw, headers: { 'content-type': 'application/json', ...options.headers } }
+      : { payload: payload as object }),
   });
   expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status, code });
   expect(typeof res.json<{ message: string }>().message).toBe('string');
@@ -76,7 +90,11 @@ describe('gateway: the whole path through the SDK (in-process)', () => {
     await client.register(patient, 'patient');
     const reg = await client.register(doctor, 'doctor');
     expect(reg.status).toBe('pending');
-    const approve = await f.app.inject({ method: 'POST', url: `/v1/admin/users/${doctor.keyId}/approve`, headers: { authorization: `Bearer ${f.adminToken}` } });
+    const approve = await f.app.inject({
+      method: 'POST',
+      url: `/v1/admin/users/${doctor.keyId}/approve`,
+      headers: { authorization: `Bearer ${f.adminToken}` },
+    });
     expect(approve.json()).toMatchObject({ status: 'active' });
 
     const { recordId } = await client.upload(patient, { content: RECORD, kind: 'clinical-note' });
@@ -208,7 +226,14 @@ describe('gateway: every rejection has a code and changes nothing', () => {
 });
 
 function sessionBody(f: GatewayFixture, k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair): Record<string, unknown> {
-  const req = { v: 1, appId: APP, k2Id: keyIdOf(k2.publicKey), ephemeralPublicKey: generateKeyPair().publicKey, issuedAt: f.now, nonce: randomBytes(16).toString('hex') };
+  const req = {
+    v: 1,
+    appId: APP,
+    k2Id: keyIdOf(k2.publicKey),
+    ephemeralPublicKey: generateKeyPair().publicKey,
+    issuedAt: f.now,
+    nonce: randomBytes(16).toString('hex'),
+  };
   return { ...req, sig2: signFor('session-request', k2, req) };
 }
 
@@ -247,7 +272,9 @@ describe('response signatures', () => {
         if (path !== '/v1/requests') return body;
         const sealed = body as { sessionId: string; ciphertext: string };
         const key = f.accessLayer.sessions.get(sealed.sessionId, f.now).key;
-        const plain = JSON.parse(Buffer.from(open(key, fromBase64(sealed.ciphertext), sessionAad('response', sealed.sessionId))).toString()) as { sig5: string };
+        const plain = JSON.parse(Buffer.from(open(key, fromBase64(sealed.ciphertext), sessionAad('response', sealed.sessionId))).toString()) as {
+          sig5: string;
+        };
         const forged = { ...plain, sig5: plain.sig5.replace(/^./, (c) => (c === '0' ? '1' : '0')) };
         return { ...sealed, ciphertext: toBase64(seal(key, utf8(canonicalize(forged)), sessionAad('response', sealed.sessionId))) };
       };
@@ -302,7 +329,8 @@ describe('logs', () => {
       const text = lines.join('');
       expect(text).toContain('redaction check');
       expect(text).toContain('[redacted]');
-      for (const secret of [patient.privateKey, (f.keys.k3[0] as Sm2KeyPair).privateKey, 'secret-session-key', 'asthma', 'J45']) expect(text).not.toContain(secret);
+      for (const secret of [patient.privateKey, (f.keys.k3[0] as Sm2KeyPair).privateKey, 'secret-session-key', 'asthma', 'J45'])
+        expect(text).not.toContain(secret);
       expect(text).not.toMatch(/"ciphertext":"[A-Za-z0-9+/]{20}/);
     } finally {
       await f.close();

@@ -31,7 +31,14 @@ export async function createGateway(config: GatewayConfig, ledger: LedgerBackend
   });
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
   const app = await buildGateway(
-    { org: config.org, accessLayer, ledger, metrics: new GatewayMetrics(), requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp, ...(adminToken ? { adminToken } : {}) },
+    {
+      org: config.org,
+      accessLayer,
+      ledger,
+      metrics: new GatewayMetrics(),
+      requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
+      ...(adminToken ? { adminToken } : {}),
+    },
     {
       bodyLimit: config.limits.bodyBytes,
       trustedProxies: config.trustedProxies,

@@ -103,14 +103,21 @@ const derInt = (buf) => {
 };
 const ALGORITHM = tlv(0x30, Buffer.from('06072a8648ce3d020106082a811ccf5501822d', 'hex'));
 const pem = (label, der) => {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 };
 const spkiPem = (pubHex) => pem('PUBLIC KEY', tlv(0x30, Buffer.concat([ALGORITHM, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')]))])));
 const pkcs8Pem = (privHex, pubHex) => {
   const ecPrivateKey = tlv(
     0x30,
-    Buffer.concat([Buffer.from('020101', 'hex'), tlv(0x04, Buffer.from(privHex, 'hex')), tlv(0xa1, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')])))]),
+    Buffer.concat([
+      Buffer.from('020101', 'hex'),
+      tlv(0x04, Buffer.from(privHex, 'hex')),
+      tlv(0xa1, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')]))),
+    ]),
   );
   return pem('PRIVATE KEY', tlv(0x30, Buffer.concat([Buffer.from('020100', 'hex'), ALGORITHM, tlv(0x04, ecPrivateKey)])));
 };
@@ -148,7 +155,22 @@ function smCryptoSign(pair, message, k) {
 function opensslVerify(publicKey, message, signature) {
   const der = tlv(0x30, Buffer.concat([derInt(Buffer.from(signature.slice(0, 64), 'hex')), derInt(Buffer.from(signature.slice(64), 'hex'))]));
   const out = openssl(
-    ['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678', '-in', 'msg.bin', '-sigfile', 'sig.der'],
+    [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      'pub.pem',
+      '-rawin',
+      '-digest',
+      'sm3',
+      '-pkeyopt',
+      'distid:1234567812345678',
+      '-in',
+      'msg.bin',
+      '-sigfile',
+      'sig.der',
+    ],
     { 'pub.pem': spkiPem(publicKey), 'msg.bin': message, 'sig.der': der },
   ).toString();
   check(/Signature Verified Successfully/.test(out), 'openssl verifies the signature');
@@ -201,7 +223,10 @@ function opensslSealCheck(box, iv, aad, plaintext) {
   const body = openssl(['enc', '-sm4-ctr', '-K', hex(box.ke), '-iv', hex(iv), '-in', 'p.bin'], { 'p.bin': plaintext });
   check(body.equals(box.body), 'openssl sm4-ctr body');
   const macInput = Buffer.concat([box.header, u64be(aad.length), aad, box.body]);
-  const tag = openssl(['mac', '-digest', 'SM3', '-macopt', `hexkey:${hex(box.km)}`, '-in', 'm.bin', 'HMAC'], { 'm.bin': macInput }).toString().trim().toLowerCase();
+  const tag = openssl(['mac', '-digest', 'SM3', '-macopt', `hexkey:${hex(box.km)}`, '-in', 'm.bin', 'HMAC'], { 'm.bin': macInput })
+    .toString()
+    .trim()
+    .toLowerCase();
   check(tag === hex(box.tag), 'openssl HMAC-SM3 tag');
 }
 

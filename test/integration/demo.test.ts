@@ -23,7 +23,10 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
   });
 
   it('runs the whole scenario: approve, register, upload, grant, view, revoke, refused view, audit', async () => {
-    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], { env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig }, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], {
+      env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig },
+      timeout: 120_000,
+    });
     expect(stdout).toContain("the doctor's next view is refused");
     expect(stdout).toContain('NOT_AUTHORIZED');
     expect(stdout).toContain('demo complete');
@@ -36,7 +39,9 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     expect(usage).toMatchObject({ code: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'medshare-cli-'));
     await run(process.execPath, [cli, 'keygen', '--out', join(dir, 'k.json')], { env });
-    const wrong = await run(process.execPath, [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'], { env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' } }).catch((e: { code: number; stderr: string }) => e);
+    const wrong = await run(process.execPath, [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'], {
+      env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(wrong).toMatchObject({ code: 1 });
     expect(JSON.parse((wrong as { stderr: string }).stderr)).toMatchObject({ code: 'CIPHERTEXT_INVALID' });
     expect((wrong as { stderr: string }).stderr).not.toContain('xyzzy-Tr0ub4dor-plugh');

@@ -1,16 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  MedshareError,
-  decryptKeyFile,
-  encryptKeyFile,
-  fail,
-  generateKeyPair,
-  keyIdOf,
-  utf8,
-  type Role,
-} from '@medshare/protocol';
+import { MedshareError, decryptKeyFile, encryptKeyFile, fail, generateKeyPair, isErrorCode, keyIdOf, utf8, type Role } from '@medshare/protocol';
 import { MedshareClient, defaultPseudonym, type UserKey } from '../client/medshare-client';
 import { loadAppConfig } from '../config/app-config';
 import { readPassphrase } from './passphrase';
@@ -95,7 +86,10 @@ const defaultIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }) as {
+      values: Values;
+      positionals: string[];
+    };
     json = values.json === true;
     const [command, ...rest] = positionals;
     if (values.help || !command) {
@@ -161,12 +155,19 @@ async function run(command: string, rest: string[], values: Values, io: Io): Pro
         const role = need(values, 'role');
         if (!['patient', 'doctor', 'institution'].includes(role)) throw new UsageError('--role must be patient, doctor or institution');
         const r = await c.register(user, role as Role, values.pseudonym ?? defaultPseudonym(user.publicKey));
-        return { data: r, text: `registered ${r.role} ${r.keyId}\n  status ${r.status}${r.status === 'pending' ? ' (an org admin must approve it)' : ''}\n  pseudonymous id ${r.pseudonym}` };
+        return {
+          data: r,
+          text: `registered ${r.role} ${r.keyId}\n  status ${r.status}${r.status === 'pending' ? ' (an org admin must approve it)' : ''}\n  pseudonymous id ${r.pseudonym}`,
+        };
       }
       case 'upload': {
         const content = values.file ? new Uint8Array(readFileSync(values.file)) : values.data ? utf8(checkedJson(values.data)) : undefined;
         if (!content) throw new UsageError('upload needs --file PATH or --data JSON');
-        const r = await c.upload(user, { content, kind: values.kind ?? (values.file ? 'document' : 'clinical-note'), ...(values.pseudonym ? { patientId: values.pseudonym } : {}) });
+        const r = await c.upload(user, {
+          content,
+          kind: values.kind ?? (values.file ? 'document' : 'clinical-note'),
+          ...(values.pseudonym ? { patientId: values.pseudonym } : {}),
+        });
         return { data: r, text: `uploaded record ${r.recordId}\n  content hash (SM3 of the ciphertext) ${r.contentHash}` };
       }
       case 'grant': {
@@ -181,21 +182,33 @@ async function run(command: string, rest: string[], values: Values, io: Io): Pro
         const r = await c.view(user, need(values, 'record'));
         if (values.out) {
           writeFileSync(values.out, r.content, { mode: 0o600 });
-          return { data: { recordId: r.recordId, accessId: r.accessId, metadata: r.metadata, out: values.out }, text: `record ${r.recordId} (${r.metadata.kind}) written to ${values.out}\n  access ${r.accessId}` };
+          return {
+            data: { recordId: r.recordId, accessId: r.accessId, metadata: r.metadata, out: values.out },
+            text: `record ${r.recordId} (${r.metadata.kind}) written to ${values.out}\n  access ${r.accessId}`,
+          };
         }
         const text = Buffer.from(r.content).toString('utf8');
-        return { data: { recordId: r.recordId, accessId: r.accessId, metadata: r.metadata, content: text }, text: `record ${r.recordId} (${r.metadata.kind})\n  access ${r.accessId}\n${text}` };
+        return {
+          data: { recordId: r.recordId, accessId: r.accessId, metadata: r.metadata, content: text },
+          text: `record ${r.recordId} (${r.metadata.kind})\n  access ${r.accessId}\n${text}`,
+        };
       }
       case 'records':
       case 'grants': {
         const page = { pageSize: int(values['page-size'], 'page-size', 50), bookmark: values.bookmark ?? '' };
         const r = command === 'records' ? await c.listRecords(user, page) : await c.listGrants(user, page);
         const lines = r.items.map((i) => `  ${(i as { recordId: string }).recordId}  ${JSON.stringify({ ...i, recordId: undefined })}`);
-        return { data: r, text: `${r.items.length} ${command}${r.items.length ? `\n${lines.join('\n')}` : ''}${r.bookmark ? `\n  more: --bookmark ${r.bookmark}` : ''}` };
+        return {
+          data: r,
+          text: `${r.items.length} ${command}${r.items.length ? `\n${lines.join('\n')}` : ''}${r.bookmark ? `\n  more: --bookmark ${r.bookmark}` : ''}`,
+        };
       }
       case 'audit': {
         const r = await c.audit(user, need(values, 'record'), { pageSize: int(values['page-size'], 'page-size', 100), bookmark: values.bookmark ?? '' });
-        const lines = r.items.map((e) => `  ${new Date(e.at).toISOString()}  ${e.action.padEnd(6)} by ${e.actorKeyId.slice(0, 16)}…${e.subjectKeyId ? ` for ${e.subjectKeyId.slice(0, 16)}…` : ''}  via ${e.appId} (${e.org})  tx ${e.txId.slice(0, 12)}…`);
+        const lines = r.items.map(
+          (e) =>
+            `  ${new Date(e.at).toISOString()}  ${e.action.padEnd(6)} by ${e.actorKeyId.slice(0, 16)}…${e.subjectKeyId ? ` for ${e.subjectKeyId.slice(0, 16)}…` : ''}  via ${e.appId} (${e.org})  tx ${e.txId.slice(0, 12)}…`,
+        );
         return { data: r, text: `${r.items.length} audit entries\n${lines.join('\n')}` };
       }
       default:
@@ -225,19 +238,26 @@ async function keygen(values: Values, io: Io): Promise<Result> {
   chmodSync(out, 0o600);
   let qr = '';
   if (values.qr) {
-    const { generate } = (await import('qrcode-terminal')) as unknown as { generate(text: string, options: { small: boolean }, cb: (s: string) => void): void };
-    generate(keys.publicKey, { small: true }, (s) => {
+    const qrcode = await import('qrcode-terminal');
+    qrcode.generate(keys.publicKey, { small: true }, (s) => {
       qr = `\n${s}`;
     });
   }
-  return { data: { keyId: keyIdOf(keys.publicKey), publicKey: keys.publicKey, file: out }, text: `key file ${out}\n  key id     ${keyIdOf(keys.publicKey)}\n  public key ${keys.publicKey}${qr}` };
+  return {
+    data: { keyId: keyIdOf(keys.publicKey), publicKey: keys.publicKey, file: out },
+    text: `key file ${out}\n  key id     ${keyIdOf(keys.publicKey)}\n  public key ${keys.publicKey}${qr}`,
+  };
 }
 
 async function admin(rest: string[], values: Values, io: Io): Promise<Result> {
   const [verb, arg] = rest;
   const { adminToken, gatewayUrl, ca, client: c } = client(values, io);
   c.close();
-  if (!adminToken) throw fail('NOT_ORG_ADMIN', 'no admin token: the app config has no readable adminTokenFile (admin commands are for the embedded runtime; on Fabric use scripts/admin/)');
+  if (!adminToken)
+    throw fail(
+      'NOT_ORG_ADMIN',
+      'no admin token: the app config has no readable adminTokenFile (admin commands are for the embedded runtime; on Fabric use scripts/admin/)',
+    );
   const call = (method: 'post' | 'get', path: string, body?: unknown): Promise<unknown> => adminRequest(gatewayUrl, ca, adminToken, method, path, body);
   switch (verb) {
     case 'approve': {
@@ -246,7 +266,11 @@ async function admin(rest: string[], values: Values, io: Io): Promise<Result> {
       return { data: r, text: `approved ${r.role} ${r.keyId}` };
     }
     case 'register-k3': {
-      const r = await call('post', '/v1/admin/access-keys', { publicKey: need(values, 'public-key'), notBefore: int(values['not-before'], 'not-before'), notAfter: int(values['not-after'], 'not-after') });
+      const r = await call('post', '/v1/admin/access-keys', {
+        publicKey: need(values, 'public-key'),
+        notBefore: int(values['not-before'], 'not-before'),
+        notAfter: int(values['not-after'], 'not-after'),
+      });
       return { data: r, text: `registered K3 ${(r as { keyId: string }).keyId}` };
     }
     case 'retire-k3': {
@@ -255,27 +279,44 @@ async function admin(rest: string[], values: Values, io: Io): Promise<Result> {
       return { data: r, text: `retired K3 ${arg}` };
     }
     case 'audit': {
-      const r = (await call('get', `/v1/admin/records/${need(values, 'record')}/audit`)) as { items: Array<{ action: string; actorKeyId: string; at: number }> };
-      return { data: r, text: `${r.items.length} audit entries\n${r.items.map((e) => `  ${new Date(e.at).toISOString()} ${e.action} by ${e.actorKeyId}`).join('\n')}` };
+      const r = (await call('get', `/v1/admin/records/${need(values, 'record')}/audit`)) as {
+        items: Array<{ action: string; actorKeyId: string; at: number }>;
+      };
+      return {
+        data: r,
+        text: `${r.items.length} audit entries\n${r.items.map((e) => `  ${new Date(e.at).toISOString()} ${e.action} by ${e.actorKeyId}`).join('\n')}`,
+      };
     }
     default:
       throw new UsageError('admin needs approve, register-k3, retire-k3 or audit');
   }
 }
 
-async function adminRequest(baseUrl: string, ca: Buffer | string | undefined, token: string, method: 'post' | 'get', path: string, body?: unknown): Promise<unknown> {
+async function adminRequest(
+  baseUrl: string,
+  ca: Buffer | string | undefined,
+  token: string,
+  method: 'post' | 'get',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   const { request } = await import('node:https');
   return new Promise((resolveAnswer, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
       new URL(path, baseUrl),
-      { method: method.toUpperCase(), ...(ca ? { ca } : {}), headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      {
+        method: method.toUpperCase(),
+        ...(ca ? { ca } : {}),
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { code?: string; message?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new MedshareError({ code: (parsed.code as never) ?? 'INTERNAL', message: parsed.message ?? `HTTP ${res.statusCode ?? 0}` }));
+          if ((res.statusCode ?? 500) >= 400)
+            reject(new MedshareError({ code: isErrorCode(parsed.code) ? parsed.code : 'INTERNAL', message: parsed.message ?? `HTTP ${res.statusCode ?? 0}` }));
           else resolveAnswer(parsed);
         });
       },

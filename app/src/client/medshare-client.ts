@@ -97,12 +97,22 @@ export class MedshareClient {
 
   // ---- operations ---------------------------------------------------------------------
 
-  register(user: UserKey, role: Role, pseudonym = defaultPseudonym(user.publicKey)): Promise<{ keyId: string; role: Role; status: string; org: string; pseudonym: string }> {
-    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({ ...(r as { keyId: string; role: Role; status: string; org: string }), pseudonym }));
+  register(
+    user: UserKey,
+    role: Role,
+    pseudonym = defaultPseudonym(user.publicKey),
+  ): Promise<{ keyId: string; role: Role; status: string; org: string; pseudonym: string }> {
+    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({
+      ...(r as { keyId: string; role: Role; status: string; org: string }),
+      pseudonym,
+    }));
   }
 
   /** Seals `content` under a fresh data key and uploads it for the patient `user`. */
-  async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<{ recordId: string; contentHash: string }> {
+  async upload(
+    user: UserKey,
+    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
+  ): Promise<{ recordId: string; contentHash: string }> {
     const sealed = sealRecord(record.content, user.publicKey);
     const result = (await this.#call('upload', user, {
       patientId: record.patientId ?? defaultPseudonym(user.publicKey),
@@ -123,7 +133,10 @@ export class MedshareClient {
     if (grantee.role === 'patient' || grantee.status !== 'active') throw fail('NOT_REGISTERED_DOCTOR', 'the grantee is not an approved doctor or institution');
     const { keyWrap } = await this.#viewRaw(owner, recordId);
     const dataKey = unwrapDataKey(keyWrap, owner.privateKey);
-    return (await this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) })) as { recordId: string; granteeKeyId: string };
+    return (await this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) })) as {
+      recordId: string;
+      granteeKeyId: string;
+    };
   }
 
   async revoke(owner: UserKey, recordId: string, granteeKeyId: string): Promise<{ recordId: string; granteeKeyId: string }> {
@@ -131,7 +144,10 @@ export class MedshareClient {
   }
 
   /** Audit-first view: commits the access record, then reads and opens the record. */
-  async view(user: UserKey, recordId: string): Promise<{ recordId: string; accessId: string; content: Uint8Array; metadata: { kind: string; createdAt: number } }> {
+  async view(
+    user: UserKey,
+    recordId: string,
+  ): Promise<{ recordId: string; accessId: string; content: Uint8Array; metadata: { kind: string; createdAt: number } }> {
     const raw = await this.#viewRaw(user, recordId);
     const content = openRecord(raw.ciphertext, raw.contentHash, unwrapDataKey(raw.keyWrap, user.privateKey));
     return { recordId, accessId: raw.accessId, content, metadata: raw.metadata };
@@ -145,22 +161,34 @@ export class MedshareClient {
     return this.#call('list-grants', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' }) as never;
   }
 
-  audit(owner: UserKey, recordId: string, page: Partial<Omit<AuditBody, 'recordId'>> = {}): Promise<Page<{ action: string; actorKeyId: string; at: number; txId: string; appId: string; org: string; subjectKeyId?: string }>> {
+  audit(
+    owner: UserKey,
+    recordId: string,
+    page: Partial<Omit<AuditBody, 'recordId'>> = {},
+  ): Promise<Page<{ action: string; actorKeyId: string; at: number; txId: string; appId: string; org: string; subjectKeyId?: string }>> {
     return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' }) as never;
   }
 
   /** A registered key's public entry, accepted only with a trusted K3 signature. */
   async directory(keyId: string): Promise<{ keyId: string; publicKey: string; role: Role; status: string; org: string }> {
-    const answer = (await this.#transport.get(`/v1/users/${encodeURIComponent(keyId)}`)) as { user: { keyId: string; publicKey: string; role: Role; status: string; org: string }; k3Id: string; sig3: string };
+    const answer = (await this.#transport.get(`/v1/users/${encodeURIComponent(keyId)}`)) as {
+      user: { keyId: string; publicKey: string; role: Role; status: string; org: string };
+      k3Id: string;
+      sig3: string;
+    };
     const k3 = this.#trustedK3.get(answer.k3Id);
-    if (!k3 || !verifyFor('directory', k3, answer.user, answer.sig3)) throw fail('SIG5_INVALID', 'directory answer is not signed by a trusted access-layer key');
+    if (!k3 || !verifyFor('directory', k3, answer.user, answer.sig3))
+      throw fail('SIG5_INVALID', 'directory answer is not signed by a trusted access-layer key');
     if (answer.user.keyId !== keyId || keyIdOf(answer.user.publicKey) !== keyId) throw fail('SIG5_INVALID', 'directory answer is for another key');
     return answer.user;
   }
 
   // ---- the signature chain, app side ---------------------------------------------------
 
-  async #viewRaw(user: UserKey, recordId: string): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; metadata: { kind: string; createdAt: number } }> {
+  async #viewRaw(
+    user: UserKey,
+    recordId: string,
+  ): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; metadata: { kind: string; createdAt: number } }> {
     const { accessId } = (await this.#call('view', user, { recordId })) as { accessId: string };
     return (await this.#call('read', user, { recordId, accessId })) as never;
   }
@@ -173,8 +201,11 @@ export class MedshareClient {
     for (let attempt = 0; ; attempt++) {
       const session = await this.#currentSession();
       try {
-        const answer = await this.#transport.post('/v1/requests', { sessionId: session.sessionId, ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))) });
-        return this.#accept(answer, session, requestHash(request as never));
+        const answer = await this.#transport.post('/v1/requests', {
+          sessionId: session.sessionId,
+          ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
+        });
+        return this.#accept(answer, session, requestHash(request));
       } catch (error) {
         // An unknown session was refused before anything else: safe to resend once on a new one.
         if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
@@ -221,12 +252,22 @@ export class MedshareClient {
   /** Step 1, app side: ephemeral SM2 key, K2-signed; answer checked against trusted K3, then the ephemeral key is dropped. */
   async #openSession(): Promise<SessionState> {
     const ephemeral = generateKeyPair();
-    const request = { v: 1 as const, appId: this.#options.appId, k2Id: this.#k2Id, ephemeralPublicKey: ephemeral.publicKey, issuedAt: this.#clock(), nonce: randomBytes(16).toString('hex') };
-    const answer = parseSessionAnswer(await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }));
+    const request = {
+      v: 1 as const,
+      appId: this.#options.appId,
+      k2Id: this.#k2Id,
+      ephemeralPublicKey: ephemeral.publicKey,
+      issuedAt: this.#clock(),
+      nonce: randomBytes(16).toString('hex'),
+    };
+    const answer = parseSessionAnswer(
+      await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }),
+    );
     const { sig3, ...signed } = answer;
     const k3 = this.#trustedK3.get(answer.k3Id);
     if (!k3 || !verifyFor('session', k3, signed, sig3)) throw fail('SESSION_SIGNATURE_INVALID', 'session answer is not signed by a trusted access-layer key');
-    if (answer.ephemeralPublicKey !== ephemeral.publicKey || answer.appId !== this.#options.appId) throw fail('SESSION_SIGNATURE_INVALID', 'session answer is for another request');
+    if (answer.ephemeralPublicKey !== ephemeral.publicKey || answer.appId !== this.#options.appId)
+      throw fail('SESSION_SIGNATURE_INVALID', 'session answer is for another request');
     const key = decrypt(ephemeral.privateKey, fromHex(answer.encryptedKey));
     if (key.length !== 32) throw fail('SESSION_SIGNATURE_INVALID', 'session key must be 32 bytes');
     return { sessionId: answer.sessionId, key, expiresAt: answer.expiresAt };

@@ -20,14 +20,24 @@ export interface Transport {
 export function httpsTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseUrl);
   if (base.protocol !== 'https:') throw fail('INVALID_INPUT', 'gateway URL must be https');
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ...(options.ca ? { ca: options.ca } : {}), ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 64,
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
   const timeout = options.timeoutMs ?? 30_000;
   const send = (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = httpsRequest(
         new URL(path, base),
-        { method, agent, timeout, headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+        {
+          method,
+          agent,
+          timeout,
+          headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -52,7 +62,9 @@ export function httpsTransport(options: TransportOptions): Transport {
         },
       );
       req.on('timeout', () => req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)));
-      req.on('error', (error) => reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)));
+      req.on('error', (error) =>
+        reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)),
+      );
       if (payload) req.write(payload);
       req.end();
     });

@@ -3,7 +3,10 @@ import { decrypt, encrypt, fromBase64, fromHex, open, randomKey, seal, sm3, toBa
 const RECORD_AAD = utf8('medshare/v1/record');
 
 /** Seals a record under a fresh per-record data key and wraps that key for the owner. */
-export function sealRecord(content: Uint8Array, ownerPublicKey: string): { ciphertext: string; contentHash: string; ownerKeyWrap: string; dataKey: Uint8Array } {
+export function sealRecord(
+  content: Uint8Array,
+  ownerPublicKey: string,
+): { ciphertext: string; contentHash: string; ownerKeyWrap: string; dataKey: Uint8Array } {
   const dataKey = randomKey();
   const sealed = seal(dataKey, content, RECORD_AAD);
   return { ciphertext: toBase64(sealed), contentHash: toHex(sm3(sealed)), ownerKeyWrap: toHex(encrypt(ownerPublicKey, dataKey)), dataKey };

@@ -12,7 +12,7 @@ interface IdentityLike {
  */
 export function isOrgAdmin(identity: IdentityLike): boolean {
   const id = identity.getID();
-  const subject = id.startsWith('x509::') ? id.slice(6).split('::')[0] ?? '' : '';
+  const subject = id.startsWith('x509::') ? (id.slice(6).split('::')[0] ?? '') : '';
   return subject.split('/').includes('OU=admin');
 }
 

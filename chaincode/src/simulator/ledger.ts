@@ -122,7 +122,8 @@ export class TransactionStub {
 
   putState(key: string, value: Uint8Array): Promise<void> {
     this.#checkKey(key);
-    if (!(value instanceof Uint8Array) || value.length === 0) return Promise.reject(new Error(`putState(${JSON.stringify(key)}): value must be non-empty bytes`));
+    if (!(value instanceof Uint8Array) || value.length === 0)
+      return Promise.reject(new Error(`putState(${JSON.stringify(key)}): value must be non-empty bytes`));
     this.#writes.set(key, value.slice());
     return Promise.resolve();
   }

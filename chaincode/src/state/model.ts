@@ -1,4 +1,16 @@
-import { expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, KEY_WRAP, MSP_ID, ROLES, type RecordMetadata, type Role } from '@medshare/protocol';
+import {
+  expectInteger,
+  expectObject,
+  expectOneOf,
+  expectString,
+  HEX64,
+  HEX_PUBLIC_KEY,
+  KEY_WRAP,
+  MSP_ID,
+  ROLES,
+  type RecordMetadata,
+  type Role,
+} from '@medshare/protocol';
 
 /**
  * Ledger state. Each type is one key (composite keys, see keys.ts); no value grows with the
@@ -108,7 +120,10 @@ export function parseRecord(value: unknown): RecordState {
     org: expectString(o.org, 'record.org', { pattern: MSP_ID }),
     contentHash: hex64(o.contentHash, 'record.contentHash'),
     ownerKeyWrap: expectString(o.ownerKeyWrap, 'record.ownerKeyWrap', { pattern: KEY_WRAP }),
-    metadata: { kind: expectString(metadata.kind, 'record.metadata.kind', { maxLength: 40 }), createdAt: time(metadata.createdAt, 'record.metadata.createdAt') },
+    metadata: {
+      kind: expectString(metadata.kind, 'record.metadata.kind', { maxLength: 40 }),
+      createdAt: time(metadata.createdAt, 'record.metadata.createdAt'),
+    },
     uploadedAt: time(o.uploadedAt, 'record.uploadedAt'),
   };
 }

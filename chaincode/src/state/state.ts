@@ -53,7 +53,13 @@ export class LedgerState {
   }
 
   /** One page of a partial composite key (evaluation only, as Fabric requires). */
-  async page<T>(type: KeyType, attributes: string[], pageSize: number, bookmark: string, parse: (value: unknown, key: string) => T): Promise<{ items: T[]; bookmark: string }> {
+  async page<T>(
+    type: KeyType,
+    attributes: string[],
+    pageSize: number,
+    bookmark: string,
+    parse: (value: unknown, key: string) => T,
+  ): Promise<{ items: T[]; bookmark: string }> {
     // Fabric's bookmark is the raw next key (with U+0000 separators): carried as base64url.
     const start = Buffer.from(bookmark, 'base64url').toString('utf8');
     const { iterator, metadata } = await this.ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attributes, pageSize, start);

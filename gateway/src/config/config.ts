@@ -59,7 +59,7 @@ function file(base: string, value: unknown, name: string): string {
   return isAbsolute(path) ? path : resolve(base, path);
 }
 
-function loopbackOrAny(host: string): string {
+function loopbackOrAny(host: unknown): string {
   // Servers bind to loopback by default; any other address must be configured explicitly.
   return expectString(host, 'listen.host', { pattern: /^[0-9a-fA-F.:]{2,45}$|^localhost$/ });
 }
@@ -69,7 +69,20 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
   const o = expectObject(value, 'config', ['listen', 'tls', 'org', 'keysFile', 'trustedProxies', 'ledger', 'limits', 'adminTokenFile', 'logLevel']);
   const listen = expectObject(o.listen ?? {}, 'config.listen', ['host', 'port']);
   const tls = o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
-  const ledger = expectObject(o.ledger, 'config.ledger', ['type', 'dir', 'k4KeyFile', 'peerEndpoint', 'peerHostAlias', 'tlsCaFile', 'certFile', 'keyFile', 'channel', 'chaincode', 'deadlinesMs', 'mvccRetries']);
+  const ledger = expectObject(o.ledger, 'config.ledger', [
+    'type',
+    'dir',
+    'k4KeyFile',
+    'peerEndpoint',
+    'peerHostAlias',
+    'tlsCaFile',
+    'certFile',
+    'keyFile',
+    'channel',
+    'chaincode',
+    'deadlinesMs',
+    'mvccRetries',
+  ]);
   const type = expectOneOf(env.MEDSHARE_LEDGER ?? ledger.type, 'config.ledger.type', ['embedded', 'fabric'] as const);
   const limits = expectObject(o.limits ?? {}, 'config.limits', Object.keys(DEFAULT_LIMITS));
   const proxies = o.trustedProxies ?? [];
@@ -99,7 +112,7 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
   }
   const port = env.MEDSHARE_PORT ? Number(env.MEDSHARE_PORT) : (listen.port ?? 8443);
   return Object.freeze({
-    listen: Object.freeze({ host: loopbackOrAny(String(listen.host ?? '127.0.0.1')), port: expectInteger(port, 'config.listen.port', 0, 65535) }),
+    listen: Object.freeze({ host: loopbackOrAny(listen.host ?? '127.0.0.1'), port: expectInteger(port, 'config.listen.port', 0, 65535) }),
     tls: tls ? Object.freeze({ certFile: file(base, tls.certFile, 'config.tls.certFile'), keyFile: file(base, tls.keyFile, 'config.tls.keyFile') }) : undefined,
     org: expectString(o.org, 'config.org', { pattern: MSP_ID }),
     keysFile: file(base, o.keysFile, 'config.keysFile'),
@@ -110,7 +123,12 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
       sessionsPerApp: expectInteger(limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp, 'config.limits.sessionsPerApp', 1, 1_000_000),
       sessionTtlMs: expectInteger(limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs, 'config.limits.sessionTtlMs', 1000, 86_400_000),
       replayCacheSize: expectInteger(limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize, 'config.limits.replayCacheSize', 1, 10_000_000),
-      requestsPerMinutePerApp: expectInteger(limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp, 'config.limits.requestsPerMinutePerApp', 1, 10_000_000),
+      requestsPerMinutePerApp: expectInteger(
+        limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp,
+        'config.limits.requestsPerMinutePerApp',
+        1,
+        10_000_000,
+      ),
     }),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
     logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),

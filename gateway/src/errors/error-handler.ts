@@ -15,11 +15,13 @@ export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; 
   }
   const e = error as Partial<FastifyError> & { validation?: unknown };
   if (e.validation) return { status: 400, body: { code: 'INVALID_INPUT', message: `request ${e.message ?? 'failed validation'}` }, internal: false };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than allowed' }, internal: false };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than allowed' }, internal: false };
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && e.name === 'SyntaxError')) {
     return { status: 400, body: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' }, internal: false };
   }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { code: 'INVALID_INPUT', message: 'content type must be application/json' }, internal: false };
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return { status: 415, body: { code: 'INVALID_INPUT', message: 'content type must be application/json' }, internal: false };
   if (e.statusCode === 429) return { status: 429, body: { code: 'RATE_LIMITED', message: 'too many requests for this app' }, internal: false };
   if (e.statusCode === 404) return { status: 404, body: { code: 'INVALID_INPUT', message: 'no such route' }, internal: false };
   return { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };

@@ -66,7 +66,11 @@ export class KeyRing {
       const appId = expectString(app.appId, `keys.apps[${i}].appId`, { pattern: APP_ID });
       if (!Array.isArray(app.allow) || !Array.isArray(app.keys)) throw fail('INVALID_INPUT', `keys.apps[${i}].allow and .keys must be arrays`);
       const keys = new Map(app.keys.map((k: unknown, j: number) => publicEntry(k, `keys.apps[${i}].keys[${j}]`)).map((e) => [e.keyId, e] as const));
-      apps.set(appId, { appId, allow: app.allow.map((c: unknown, j: number) => expectString(c, `keys.apps[${i}].allow[${j}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ })), keys });
+      apps.set(appId, {
+        appId,
+        allow: app.allow.map((c: unknown, j: number) => expectString(c, `keys.apps[${i}].allow[${j}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ })),
+        keys,
+      });
     });
     const k3 = o.k3.map((k: unknown, i: number) => privateEntry(k, `keys.k3[${i}]`, base));
     if (k3.length === 0) throw fail('INVALID_INPUT', 'keys.k3 must hold at least one access-layer key');

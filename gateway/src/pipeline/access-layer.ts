@@ -96,7 +96,8 @@ export class AccessLayer {
     const now = this.#clock();
     const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
     const { sig2, ...signed } = request;
-    if (!verifyFor('session-request', k2.publicKey, signed, sig2)) throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
+    if (!verifyFor('session-request', k2.publicKey, signed, sig2))
+      throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
     if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
     this.#replay.claim(`session:${request.appId}:${request.nonce}`, request.issuedAt + MAX_CLOCK_SKEW_MS, request.issuedAt, now);
     const session = this.sessions.open(request.appId, now);
@@ -136,7 +137,8 @@ export class AccessLayer {
     if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
 
     const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
-    if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2)) throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
+    if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2))
+      throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
     assertFresh(request, now);
     this.#replay.claim(`${request.keyId}:${request.nonce}`, request.expiresAt, request.issuedAt, now);
 
@@ -148,7 +150,8 @@ export class AccessLayer {
 
     const output = parseContractOutput(raw);
     const { response, sig4 } = output;
-    if (response.requestHash !== requestHash(request) || response.op !== request.op) throw fail('SIG4_INVALID', 'the contract response does not answer this request');
+    if (response.requestHash !== requestHash(request) || response.op !== request.op)
+      throw fail('SIG4_INVALID', 'the contract response does not answer this request');
     const k4 = this.#keys.contractKey(response.k4Id, response.at);
     if (!verifyFor('sig4', k4.publicKey, response, sig4)) throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
 

@@ -86,7 +86,11 @@ export const accessKeyBody = {
   type: 'object',
   additionalProperties: false,
   required: ['publicKey', 'notBefore', 'notAfter'],
-  properties: { publicKey: { type: 'string', pattern: '^04[0-9a-f]{128}$' }, notBefore: { type: 'integer', minimum: 0 }, notAfter: { type: 'integer', minimum: 0 } },
+  properties: {
+    publicKey: { type: 'string', pattern: '^04[0-9a-f]{128}$' },
+    notBefore: { type: 'integer', minimum: 0 },
+    notAfter: { type: 'integer', minimum: 0 },
+  },
 } as const;
 
 export const retireBody = {

@@ -35,21 +35,45 @@ export class GatewayFixture {
 
   private constructor(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[] } = {}) {
     const window = { notBefore: this.now - 60_000, notAfter: this.now + 86_400_000 };
-    this.keys = { k2: [generateKeyPair()], k3: [{ ...generateKeyPair(), ...window }], k4: generateKeyPair(), allow: options.allow ?? ['127.0.0.1/32', '::1/128'] };
+    this.keys = {
+      k2: [generateKeyPair()],
+      k3: [{ ...generateKeyPair(), ...window }],
+      k4: generateKeyPair(),
+      allow: options.allow ?? ['127.0.0.1/32', '::1/128'],
+    };
     writeFileSync(join(this.dir, 'k4.pem'), privateKeyToPem(this.keys.k4.privateKey), { mode: 0o600 });
     this.writeKeys();
     this.ledger = new EmbeddedBackend({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
     const backend = options.ledger ? options.ledger(this.ledger) : this.ledger;
-    this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, { sessionTtlMs: 600_000, sessionsPerApp: 40, replayCacheSize: 1000, clock: () => this.now });
+    this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, {
+      sessionTtlMs: 600_000,
+      sessionsPerApp: 40,
+      replayCacheSize: 1000,
+      clock: () => this.now,
+    });
   }
 
-  static async create(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[]; tls?: boolean; logStream?: NodeJS.WritableStream; bodyLimit?: number } = {}): Promise<GatewayFixture> {
+  static async create(
+    options: {
+      ledger?: (inner: EmbeddedBackend) => LedgerBackend;
+      allow?: string[];
+      tls?: boolean;
+      logStream?: NodeJS.WritableStream;
+      bodyLimit?: number;
+    } = {},
+  ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
     for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
     const https = options.tls ? f.tls() : undefined;
     f.app = await buildGateway(
       { org: ORG, accessLayer: f.accessLayer, ledger: f.ledger, metrics: f.metrics, adminToken: f.adminToken, requestsPerMinutePerApp: 100_000 },
-      { bodyLimit: options.bodyLimit ?? 1_500_000, trustedProxies: [], logLevel: options.logStream ? 'debug' : 'silent', ...(https ? { https } : {}), ...(options.logStream ? { logStream: options.logStream } : {}) },
+      {
+        bodyLimit: options.bodyLimit ?? 1_500_000,
+        trustedProxies: [],
+        logLevel: options.logStream ? 'debug' : 'silent',
+        ...(https ? { https } : {}),
+        ...(options.logStream ? { logStream: options.logStream } : {}),
+      },
     );
     return f;
   }
@@ -62,7 +86,14 @@ export class GatewayFixture {
       return { keyFile: `k3-${i}.pem`, notBefore: k.notBefore, notAfter: k.notAfter };
     });
     const path = join(this.dir, 'keys.json');
-    writeFileSync(path, JSON.stringify({ apps: [{ appId: APP, allow: this.keys.allow, keys: this.keys.k2.map((k) => ({ publicKey: k.publicKey, ...window })) }], k3, k4: [{ publicKey: this.keys.k4.publicKey, ...window }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        apps: [{ appId: APP, allow: this.keys.allow, keys: this.keys.k2.map((k) => ({ publicKey: k.publicKey, ...window })) }],
+        k3,
+        k4: [{ publicKey: this.keys.k4.publicKey, ...window }],
+      }),
+    );
     return path;
   }
 
@@ -73,7 +104,29 @@ export class GatewayFixture {
   tls(): { cert: Buffer; key: Buffer } {
     const cert = join(this.dir, 'cert.pem');
     const key = join(this.dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=medshare-test', '-addext', 'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=medshare-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(cert), key: readFileSync(key) };
   }
 
@@ -92,9 +145,16 @@ export class GatewayFixture {
   }
 
   client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
-    const k2 = options.k2 ?? (this.keys.k2[0] as Sm2KeyPair);
+    const k2 = options.k2 ?? this.keys.k2[0];
     return new MedshareClient(
-      { gatewayUrl: 'https://127.0.0.1', appId: APP, appKey: k2, trustedAccessKeys: options.trusted ?? this.keys.k3.map((k) => k.publicKey), trustedContractKeys: [this.keys.k4.publicKey], clock: () => this.now },
+      {
+        gatewayUrl: 'https://127.0.0.1',
+        appId: APP,
+        appKey: k2,
+        trustedAccessKeys: options.trusted ?? this.keys.k3.map((k) => k.publicKey),
+        trustedContractKeys: [this.keys.k4.publicKey],
+        clock: () => this.now,
+      },
       options.transport ?? this.injectTransport(options.remoteAddress),
     );
   }

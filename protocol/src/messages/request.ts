@@ -79,7 +79,17 @@ export interface BodyByOp {
   audit: AuditBody;
 }
 export type Operation = keyof BodyByOp;
-export const OPERATIONS = ['register', 'upload', 'grant', 'revoke', 'view', 'read', 'list-records', 'list-grants', 'audit'] as const satisfies readonly Operation[];
+export const OPERATIONS = [
+  'register',
+  'upload',
+  'grant',
+  'revoke',
+  'view',
+  'read',
+  'list-records',
+  'list-grants',
+  'audit',
+] as const satisfies readonly Operation[];
 /** Operations that change the ledger (submitted); the rest are evaluated. */
 export const SUBMIT_OPERATIONS: ReadonlySet<Operation> = new Set(['register', 'upload', 'grant', 'revoke', 'view']);
 

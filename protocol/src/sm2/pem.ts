@@ -49,7 +49,7 @@ function readTlv(bytes: Uint8Array, offset: number): Tlv {
 
 function children(body: Uint8Array): Tlv[] {
   const out: Tlv[] = [];
-  for (let offset = 0; offset < body.length; ) {
+  for (let offset = 0; offset < body.length;) {
     const tlv = readTlv(body, offset);
     out.push(tlv);
     offset = tlv.end;
@@ -58,7 +58,10 @@ function children(body: Uint8Array): Tlv[] {
 }
 
 function pem(label: string, bytes: Uint8Array): string {
-  const b64 = Buffer.from(bytes).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const b64 = Buffer.from(bytes)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -98,10 +101,7 @@ export function publicKeyFromPem(text: string): string {
 export function privateKeyToPem(privateKeyHex: string): string {
   const d = scalarToBytes(privateScalar(privateKeyHex));
   const point = fromHex(publicKeyFromPrivate(privateKeyHex));
-  const ecPrivateKey = der(
-    0x30,
-    concatBytes(fromHex('020101'), der(0x04, d), der(0xa1, der(0x03, concatBytes(Uint8Array.of(0), point)))),
-  );
+  const ecPrivateKey = der(0x30, concatBytes(fromHex('020101'), der(0x04, d), der(0xa1, der(0x03, concatBytes(Uint8Array.of(0), point)))));
   return pem('PRIVATE KEY', der(0x30, concatBytes(fromHex('020100'), ALGORITHM, der(0x04, ecPrivateKey))));
 }
 

@@ -18,12 +18,7 @@ export interface Sm2SignWithKOptions extends Sm2SignOptions {
   readonly k?: bigint;
 }
 
-const CURVE_PARAMS = concatBytes(
-  scalarToBytes(SM2_A),
-  scalarToBytes(SM2_B),
-  scalarToBytes(SM2_GX),
-  scalarToBytes(SM2_GY),
-);
+const CURVE_PARAMS = concatBytes(scalarToBytes(SM2_A), scalarToBytes(SM2_B), scalarToBytes(SM2_GX), scalarToBytes(SM2_GY));
 
 const zCache = new Map<string, Uint8Array>();
 const Z_CACHE_MAX = 4096;
@@ -94,12 +89,7 @@ export function sign(privateKeyHex: string, publicKeyHex: string, message: Uint8
  * Deterministic signature: k from RFC 6979 §3.2 instantiated with HMAC-SM3 (qlen = hlen = 256),
  * seeded with the private key and the SM2 digest e, so every endorser returns identical bytes.
  */
-export function signDeterministic(
-  privateKeyHex: string,
-  publicKeyHex: string,
-  message: Uint8Array,
-  options: Sm2SignOptions = {},
-): Uint8Array {
+export function signDeterministic(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
   assertBytes(message, 'message');
   const d = privateScalar(privateKeyHex);
   const e = digestOf(publicKeyHex, message, options.userId);

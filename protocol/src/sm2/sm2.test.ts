@@ -103,10 +103,11 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
 
   it('openssl verifies our signature with distid 1234567812345678', () => {
     const signature = signatureToDer(sign(keys.privateKey, keys.publicKey, message));
-    const out = openssl(
-      ['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-sigfile', 'sig.der'],
-      { 'pub.pem': publicKeyToPem(keys.publicKey), 'msg.bin': message, 'sig.der': signature },
-    );
+    const out = openssl(['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-sigfile', 'sig.der'], {
+      'pub.pem': publicKeyToPem(keys.publicKey),
+      'msg.bin': message,
+      'sig.der': signature,
+    });
     expect(Buffer.from(out).toString()).toContain('Signature Verified Successfully');
   });
 
@@ -116,7 +117,11 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
     const publicPem = Buffer.from(openssl(['pkey', '-in', 'key.pem', '-pubout'], { 'key.pem': pem })).toString();
     const publicKey = publicKeyFromPem(publicPem);
     expect(publicKeyFromPrivate(privateKey)).toBe(publicKey);
-    const der = openssl(['pkeyutl', '-sign', '-inkey', 'key.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-out', 'sig.der'], { 'key.pem': pem, 'msg.bin': message }, 'sig.der');
+    const der = openssl(
+      ['pkeyutl', '-sign', '-inkey', 'key.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-out', 'sig.der'],
+      { 'key.pem': pem, 'msg.bin': message },
+      'sig.der',
+    );
     expect(verify(publicKey, message, signatureFromDer(der))).toBe(true);
   });
 
@@ -130,9 +135,17 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
   it('openssl decrypts our ciphertext, and we decrypt openssl ciphertext', () => {
     const plaintext = utf8('a 32-byte data key goes here!!!!');
     const ours = sm2CiphertextToAsn1(encrypt(keys.publicKey, plaintext));
-    const decrypted = openssl(['pkeyutl', '-decrypt', '-inkey', 'key.pem', '-in', 'ct.der', '-out', 'pt.bin'], { 'key.pem': privateKeyToPem(keys.privateKey), 'ct.der': ours }, 'pt.bin');
+    const decrypted = openssl(
+      ['pkeyutl', '-decrypt', '-inkey', 'key.pem', '-in', 'ct.der', '-out', 'pt.bin'],
+      { 'key.pem': privateKeyToPem(keys.privateKey), 'ct.der': ours },
+      'pt.bin',
+    );
     expect(toHex(decrypted)).toBe(toHex(plaintext));
-    const theirs = openssl(['pkeyutl', '-encrypt', '-pubin', '-inkey', 'pub.pem', '-in', 'pt.bin', '-out', 'ct.der'], { 'pub.pem': publicKeyToPem(keys.publicKey), 'pt.bin': plaintext }, 'ct.der');
+    const theirs = openssl(
+      ['pkeyutl', '-encrypt', '-pubin', '-inkey', 'pub.pem', '-in', 'pt.bin', '-out', 'ct.der'],
+      { 'pub.pem': publicKeyToPem(keys.publicKey), 'pt.bin': plaintext },
+      'ct.der',
+    );
     expect(toHex(decrypt(keys.privateKey, sm2CiphertextFromAsn1(theirs)))).toBe(toHex(plaintext));
   });
 });

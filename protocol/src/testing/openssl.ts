@@ -42,7 +42,7 @@ export function sm2CiphertextToAsn1(raw: Uint8Array): Uint8Array {
 /** Reads DER TLVs one level deep (test helper: inputs come from OpenSSL). */
 function readAll(bytes: Uint8Array): Uint8Array[] {
   const parts: Uint8Array[] = [];
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     let length = bytes[o + 1] ?? 0;
     let start = o + 2;
     if (length & 0x80) {

@@ -36,8 +36,8 @@ export async function startGateway(options: { dataDir?: string; port?: number } 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   await new Promise<void>((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), 30_000);
@@ -47,7 +47,7 @@ export async function startGateway(options: { dataDir?: string; port?: number } 
         ready();
       }
     };
-    child.stdout?.on('data', check);
+    child.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       fail(new Error(`gateway exited ${String(code)}:\n${out}`));
