@@ -12,6 +12,9 @@
 #   FABRIC_VERSION_FILE  pin file (default: <repo>/network/fabric-version.env)
 #
 # Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 module proxy refused Fabric.
+# Fabric's chaincode-as-a-service builder (module .../fabric/ccaas_builder) is built into
+# .fabric/ccaas_builder/bin when the proxy serves it; if not, scripts/network falls back to
+# its bash equivalent in scripts/network/ccaas-builder.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +37,7 @@ case "${1:-}" in
   "") ;;
   --force) mode=force ;;
   --check) mode=check ;;
-  -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die 1 "unknown argument '$1' (use --force, --check or --help)" ;;
 esac
 
@@ -63,7 +66,9 @@ all_built() {
   local c
   [[ -f "$STAMP" ]] && grep -qx "commit=$FABRIC_COMMIT" "$STAMP" || return 1
   for c in "${FABRIC_CMDS[@]}"; do [[ -x "$BIN_DIR/$c" ]] || return 1; done
-  for c in "${CCAAS_CMDS[@]}"; do [[ -x "$CCAAS_DIR/bin/$c" ]] || return 1; done
+  if grep -qx "ccaas_builder=built" "$STAMP"; then
+    for c in "${CCAAS_CMDS[@]}"; do [[ -x "$CCAAS_DIR/bin/$c" ]] || return 1; done
+  fi
   [[ -f "$CONFIG_DIR/core.yaml" && -f "$CONFIG_DIR/orderer.yaml" && -f "$CONFIG_DIR/configtx.yaml" && -d "$CONFIG_DIR/msp" ]]
 }
 
@@ -127,7 +132,10 @@ resolve() { # module query -> prints Version=, Time=, Dir=, GoMod=, Hash= lines,
     return 1
   fi
   rm -f "$err"
-  printf '%s\n' "$out" | sed -n -e 's/^[[:space:]]*"\(Version\|Time\|Dir\|GoMod\|Hash\)": "\(.*\)",\{0,1\}$/\1=\2/p'
+  printf '%s\n' "$out" | sed -n -e 's/^[[:space:]]*"\(Version\|Info\|Dir\|Hash\)": "\(.*\)",\{0,1\}$/\1=\2/p'
+}
+info_field() { # info-file field -> value of a string field of the module's .info JSON
+  sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1" | head -n1
 }
 
 say "resolving $FABRIC_MODULE@$QUERY (Fabric $FABRIC_VERSION) through $("$GO" env GOPROXY)"
@@ -135,9 +143,11 @@ if ! fabric_info="$(resolve "$FABRIC_MODULE" "$QUERY")"; then
   die 3 "the Go module proxy would not serve Fabric $FABRIC_VERSION at commit $FABRIC_COMMIT (error above). Without it the binaries cannot be built on this machine."
 fi
 FABRIC_MODVER="$(sed -n 's/^Version=//p' <<<"$fabric_info")"
-FABRIC_TIME="$(sed -n 's/^Time=//p' <<<"$fabric_info")"
+FABRIC_INFO="$(sed -n 's/^Info=//p' <<<"$fabric_info")"
+FABRIC_TIME="$(info_field "$FABRIC_INFO" Time)"
 FABRIC_DIR="$(sed -n 's/^Dir=//p' <<<"$fabric_info")"
 FABRIC_HASH="$(sed -n 's/^Hash=//p' <<<"$fabric_info" | head -n1)"
+[[ -n "$FABRIC_HASH" ]] || FABRIC_HASH="$(info_field "$FABRIC_INFO" Hash)"
 say "resolved to $FABRIC_MODVER (commit time $FABRIC_TIME)"
 if [[ -n "$FABRIC_HASH" && "$FABRIC_HASH" != "$FABRIC_COMMIT" ]]; then
   die 1 "the proxy says $FABRIC_MODVER is commit $FABRIC_HASH, not the pinned $FABRIC_COMMIT"
@@ -155,27 +165,48 @@ if [[ -n "$mod_go" ]] && ! version_ge "$GO_VERSION" "$mod_go"; then
   die 2 "Fabric $FABRIC_VERSION's go.mod needs Go >= $mod_go but Go $GO_VERSION is installed"
 fi
 
-if ! ccaas_info="$(resolve "$CCAAS_MODULE" "${FABRIC_CCAAS_MODULE_VERSION:-$FABRIC_COMMIT}")"; then
-  die 3 "the Go module proxy would not serve $CCAAS_MODULE at commit $FABRIC_COMMIT (error above)"
+# The ccaas builder is optional: without it scripts/network uses its bash equivalent.
+CCAAS_MODVER=""
+if ccaas_info="$(resolve "$CCAAS_MODULE" "${FABRIC_CCAAS_MODULE_VERSION:-$FABRIC_COMMIT}")"; then
+  CCAAS_MODVER="$(sed -n 's/^Version=//p' <<<"$ccaas_info")"
+  say "resolved $CCAAS_MODULE to $CCAAS_MODVER"
+else
+  say "warning: $CCAAS_MODULE not available (error above); the network will use scripts/network/ccaas-builder instead"
 fi
-CCAAS_MODVER="$(sed -n 's/^Version=//p' <<<"$ccaas_info")"
-say "resolved $CCAAS_MODULE to $CCAAS_MODVER"
 
 # ---------------------------------------------------------------- build
-mkdir -p "$BIN_DIR" "$CCAAS_DIR/bin"
+mkdir -p "$BIN_DIR"
 short="${FABRIC_COMMIT:0:7}"
 LDFLAGS="-X $FABRIC_MODULE/common/metadata.Version=$FABRIC_VERSION -X $FABRIC_MODULE/common/metadata.CommitSHA=$short"
 start=$SECONDS
 
+# `go install pkg@version` also asks the proxy for the module's version list (to report
+# deprecations) and fails if that is refused, so build inside a throwaway module that
+# requires the pinned version instead: same dependency versions as `go install pkg@version`
+# (the dependency's own go.mod decides, replace directives of a dependency never apply).
+go_install_in_wrapper() { # name module version gobin ldflags pkg...
+  local name="$1" mod="$2" ver="$3" gobin="$4" ldflags="$5"; shift 5
+  local dir="$WORK/$name"
+  mkdir -p "$dir"
+  printf 'module medshare.local/%s\n\ngo %s\n\nrequire %s %s\n' "$name" "${mod_go:-1.20}" "$mod" "$ver" >"$dir/go.mod"
+  (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=mod" GOBIN="$gobin" "$GO" install -trimpath -ldflags "$ldflags" "$@")
+}
+
 say "building ${FABRIC_CMDS[*]} -> $BIN_DIR"
-pkgs=(); for c in "${FABRIC_CMDS[@]}"; do pkgs+=("$FABRIC_MODULE/cmd/$c@$FABRIC_MODVER"); done
-(cd "$WORK" && GOBIN="$BIN_DIR" "$GO" install -trimpath -ldflags "$LDFLAGS" "${pkgs[@]}") ||
+pkgs=(); for c in "${FABRIC_CMDS[@]}"; do pkgs+=("$FABRIC_MODULE/cmd/$c"); done
+go_install_in_wrapper fabric "$FABRIC_MODULE" "$FABRIC_MODVER" "$BIN_DIR" "$LDFLAGS" "${pkgs[@]}" ||
   die 1 "go install of the Fabric commands failed (output above)"
 
-say "building ccaas builder ${CCAAS_CMDS[*]} -> $CCAAS_DIR/bin"
-pkgs=(); for c in "${CCAAS_CMDS[@]}"; do pkgs+=("$CCAAS_MODULE/cmd/$c@$CCAAS_MODVER"); done
-(cd "$WORK" && GOBIN="$CCAAS_DIR/bin" "$GO" install -trimpath "${pkgs[@]}") ||
-  die 1 "go install of the ccaas builder failed (output above)"
+ccaas_state=unavailable
+rm -rf "$CCAAS_DIR"
+if [[ -n "$CCAAS_MODVER" ]]; then
+  say "building ccaas builder ${CCAAS_CMDS[*]} -> $CCAAS_DIR/bin"
+  mkdir -p "$CCAAS_DIR/bin"
+  pkgs=(); for c in "${CCAAS_CMDS[@]}"; do pkgs+=("$CCAAS_MODULE/cmd/$c"); done
+  go_install_in_wrapper ccaas "$CCAAS_MODULE" "$CCAAS_MODVER" "$CCAAS_DIR/bin" "" "${pkgs[@]}" ||
+    die 1 "go install of the ccaas builder failed (output above)"
+  ccaas_state=built
+fi
 build_secs=$((SECONDS - start))
 
 # ---------------------------------------------------------------- sampleconfig
@@ -194,7 +225,8 @@ commit_time=$FABRIC_TIME
 go=$GO_VERSION
 built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 build_seconds=$build_secs
+ccaas_builder=$ccaas_state
 EOF
 
-"$BIN_DIR/peer" version | sed 's/^/[fabric-binaries]   /'
-say "done in ${build_secs}s: binaries in $BIN_DIR, ccaas builder in $CCAAS_DIR/bin, config in $CONFIG_DIR"
+"$BIN_DIR/peer" version | sed -e "/^[[:space:]]*$/d" -e "s/^/[fabric-binaries]   /"
+say "done in ${build_secs}s: binaries in $BIN_DIR, config in $CONFIG_DIR, ccaas builder: $ccaas_state${CCAAS_MODVER:+ ($CCAAS_DIR/bin)}"

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Deploy a chaincode-as-a-service (CCaaS) definition on the native medshare network.
+#
+#   scripts/network/deploy-chaincode.sh NAME VERSION SEQUENCE [ADDRESS]
+#
+#   NAME      chaincode name, e.g. medshare
+#   VERSION   definition version, e.g. 1.0 (also in the package label NAME_VERSION)
+#   SEQUENCE  definition sequence: 1 for the first definition, +1 for each upgrade
+#   ADDRESS   host:port the chaincode server listens on (default 127.0.0.1:$CCAAS_PORT,
+#             i.e. 127.0.0.1:9999); the peers dial it
+#
+# Environment: CC_POLICY (endorsement policy, default "AND('Org1MSP.peer','Org2MSP.peer')"),
+# CC_DIAL_TIMEOUT (default 10s).
+#
+# Steps, each skipped when already done: build the package (.network/chaincode/NAME/),
+# install it on both peers, approve the definition for Org1MSP and Org2MSP, check commit
+# readiness, commit, query. The package id is printed last and written to
+# .network/chaincode/NAME.id: start the chaincode server with CHAINCODE_ID=<package id>
+# and CHAINCODE_SERVER_ADDRESS=ADDRESS. The peers only dial the server when the chaincode
+# is invoked, so it may be started before or after this script.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+(($# == 3 || $# == 4)) || { usage >&2; exit 1; }
+
+[[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
+load_ports
+CC_NAME="$1" CC_VERSION="$2" CC_SEQUENCE="$3" CC_ADDRESS="${4:-127.0.0.1:$CCAAS_PORT}"
+CC_POLICY="${CC_POLICY:-AND('Org1MSP.peer','Org2MSP.peer')}"
+CC_DIAL_TIMEOUT="${CC_DIAL_TIMEOUT:-10s}"
+CC_LABEL="${CC_NAME}_${CC_VERSION}"
+
+[[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
+[[ "$CC_VERSION" =~ ^[a-zA-Z0-9_.+-]+$ ]] || die "bad version '$CC_VERSION'"
+[[ "$CC_SEQUENCE" =~ ^[1-9][0-9]*$ ]] || die "SEQUENCE must be a positive integer, got '$CC_SEQUENCE'"
+[[ "$CC_ADDRESS" =~ ^[^:]+:[0-9]+$ ]] || die "ADDRESS must be host:port, got '$CC_ADDRESS'"
+
+ORDERER_ARGS=(-o "127.0.0.1:$ORDERER_PORT" --tls --cafile "$ORDERER_CA")
+CC_DIR="$NETWORK_HOME/chaincode/$CC_NAME"
+PKG="$CC_DIR/$CC_LABEL.tar.gz"
+mkdir -p "$CC_DIR"
+
+# Runs a peer CLI command as ORG's admin; on failure prints its output and stops.
+peer_as() { # ORG args...
+  local org="$1" out; shift
+  if ! out="$(as_admin "$org" peer "$@" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "peer ${1:-} ${2:-} ${3:-} failed as $org admin"
+  fi
+  printf '%s\n' "$out"
+}
+
+# ------------------------------------------------------------------ package
+# Built reproducibly (fixed order, times and owners; gzip without name and time), so the
+# same NAME, VERSION and ADDRESS always give the same package id.
+log "packaging $CC_LABEL (chaincode server at $CC_ADDRESS)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/src" "$work/pkg"
+jq -n --arg a "$CC_ADDRESS" --arg t "$CC_DIAL_TIMEOUT" \
+  '{address: $a, dial_timeout: $t, tls_required: false}' >"$work/src/connection.json"
+jq -n --arg l "$CC_LABEL" '{type: "ccaas", label: $l}' >"$work/pkg/metadata.json"
+det_tar() { # DIR OUT FILES...
+  local dir="$1" out="$2"; shift 2
+  tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode='u=rw,go=r' \
+    -cf - "$@" | gzip -n >"$out"
+}
+det_tar "$work/src" "$work/pkg/code.tar.gz" connection.json
+det_tar "$work/pkg" "$work/package.tar.gz" code.tar.gz metadata.json
+if [[ -f "$PKG" ]] && cmp -s "$PKG" "$work/package.tar.gz"; then
+  ok "package unchanged ($PKG)"
+else
+  mv "$work/package.tar.gz" "$PKG"
+  cp "$work/src/connection.json" "$work/pkg/metadata.json" "$CC_DIR/"
+  ok "package $PKG"
+fi
+PACKAGE_ID="$(as_admin org1 peer lifecycle chaincode calculatepackageid "$PKG" 2>/dev/null)" ||
+  die "peer lifecycle chaincode calculatepackageid failed"
+ok "package id $PACKAGE_ID"
+
+# ------------------------------------------------------------------ install
+for org in org1 org2; do
+  org_vars "$org"
+  installed="$(peer_as "$org" lifecycle chaincode queryinstalled --output json)"
+  if jq -e --arg id "$PACKAGE_ID" '(.installed_chaincodes // []) | any(.package_id == $id)' <<<"$installed" >/dev/null; then
+    ok "already installed on $PEER_NAME"
+  else
+    log "installing on $PEER_NAME"
+    peer_as "$org" lifecycle chaincode install "$PKG" >/dev/null
+    ok "installed on $PEER_NAME"
+  fi
+done
+
+# ------------------------------------------------------------------ approve
+DEF_ARGS=(--channelID "$CHANNEL_NAME" --name "$CC_NAME" --version "$CC_VERSION" --sequence "$CC_SEQUENCE"
+  --signature-policy "$CC_POLICY")
+
+committed_json() { as_admin org1 peer lifecycle chaincode querycommitted -C "$CHANNEL_NAME" -n "$CC_NAME" --output json 2>/dev/null; }
+committed_seq=0
+if cj="$(committed_json)"; then
+  committed_seq="$(jq -r '.sequence // 0' <<<"$cj")"
+fi
+if ((committed_seq > CC_SEQUENCE)); then
+  die "'$CC_NAME' is already committed at sequence $committed_seq, past $CC_SEQUENCE"
+fi
+
+for org in org1 org2; do
+  org_vars "$org"
+  # queryapproved fails when nothing is approved at that sequence.
+  if aj="$(as_admin "$org" peer lifecycle chaincode queryapproved -C "$CHANNEL_NAME" -n "$CC_NAME" \
+    --sequence "$CC_SEQUENCE" --output json 2>/dev/null)" &&
+    [[ "$(jq -r '.version + " " + (.source.Type.LocalPackage.package_id // "")' <<<"$aj")" == "$CC_VERSION $PACKAGE_ID" ]]; then
+    ok "$ORG_MSP already approved $CC_NAME $CC_VERSION sequence $CC_SEQUENCE"
+  else
+    log "approving $CC_NAME $CC_VERSION sequence $CC_SEQUENCE for $ORG_MSP"
+    peer_as "$org" lifecycle chaincode approveformyorg "${ORDERER_ARGS[@]}" "${DEF_ARGS[@]}" \
+      --package-id "$PACKAGE_ID" >/dev/null
+    ok "$ORG_MSP approved"
+  fi
+done
+
+# ------------------------------------------------------------------ commit
+if ((committed_seq == CC_SEQUENCE)); then
+  ok "'$CC_NAME' sequence $CC_SEQUENCE already committed"
+else
+  readiness="$(peer_as org1 lifecycle chaincode checkcommitreadiness "${DEF_ARGS[@]}" --output json)"
+  jq -e '.approvals | all' <<<"$readiness" >/dev/null ||
+    die "definition not approved by every org: $(jq -c '.approvals' <<<"$readiness")"
+  ok "commit readiness: $(jq -c '.approvals' <<<"$readiness")"
+  log "committing $CC_NAME $CC_VERSION sequence $CC_SEQUENCE on '$CHANNEL_NAME'"
+  peer_as org1 lifecycle chaincode commit "${ORDERER_ARGS[@]}" "${DEF_ARGS[@]}" \
+    --peerAddresses "127.0.0.1:$PEER0_ORG1_PORT" \
+    --tlsRootCertFiles "$CRYPTO_DIR/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/ca.crt" \
+    --peerAddresses "127.0.0.1:$PEER0_ORG2_PORT" \
+    --tlsRootCertFiles "$CRYPTO_DIR/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/tls/ca.crt" >/dev/null
+  ok "committed"
+fi
+
+for org in org1 org2; do
+  org_vars "$org"
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until cj="$(as_admin "$org" peer lifecycle chaincode querycommitted -C "$CHANNEL_NAME" -n "$CC_NAME" --output json 2>/dev/null)" &&
+    (($(jq -r '.sequence' <<<"$cj") == CC_SEQUENCE)); do
+    ((SECONDS < deadline)) || die "$PEER_NAME does not show '$CC_NAME' sequence $CC_SEQUENCE after ${HEALTH_TIMEOUT}s"
+    sleep 0.5
+  done
+  ok "$PEER_NAME: $(jq -c '{sequence, version, approvals}' <<<"$cj")"
+done
+
+printf '%s\n' "$PACKAGE_ID" >"$NETWORK_HOME/chaincode/$CC_NAME.id"
+cat <<EOF
+
+${_c_b}$CC_NAME $CC_VERSION (sequence $CC_SEQUENCE) is defined on '$CHANNEL_NAME'${_c_0}; package id in $NETWORK_HOME/chaincode/$CC_NAME.id
+Start its server with:
+  CHAINCODE_ID=$PACKAGE_ID
+  CHAINCODE_SERVER_ADDRESS=$CC_ADDRESS
+$PACKAGE_ID
+EOF

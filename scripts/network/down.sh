@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Stop the native medshare network's processes (peers first, then the orderer). Keeps all
+# data in .network/, so scripts/network/up.sh brings the same network back.
+# Only processes started by up.sh are touched: each is found through its pid file and
+# checked to be the Fabric binary before it is signalled.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+(($# == 0)) || die "usage: $0 (no arguments)"
+
+if [[ ! -d "$PID_DIR" ]]; then
+  ok "nothing to stop (no $PID_DIR)"
+  exit 0
+fi
+log "stopping the medshare network in $NETWORK_HOME"
+if [[ -f "$RUNTIME_FILE" && "$(<"$RUNTIME_FILE")" == docker ]]; then
+  compose down || die "docker compose down failed"
+  rm -f "$PID_DIR"/*.pid
+  ok "containers removed; data kept in $NETWORK_HOME (scripts/network/reset.sh wipes it)"
+  exit 0
+fi
+stop_process peer0.org2.example.com "$FABRIC_BIN/peer"
+stop_process peer0.org1.example.com "$FABRIC_BIN/peer"
+stop_process orderer.example.com "$FABRIC_BIN/orderer"
+
+# Any other pid file left (a node from an older layout, say) is reported, not killed.
+shopt -s nullglob
+left=("$PID_DIR"/*.pid)
+if ((${#left[@]})); then
+  warn "pid files not handled by down.sh: ${left[*]}"
+fi
+ok "network stopped; data kept in $NETWORK_HOME (scripts/network/reset.sh wipes it)"

@@ -1,0 +1,358 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables here are used by the scripts that source this file
+# Shared by scripts/network/*.sh (sourced, never run). Defines the layout of the native
+# medshare network, its ports, and helpers to start, watch and stop its processes.
+# It sets no shell options: the scripts that source it use `set -euo pipefail`, and env.sh
+# sources it into an interactive shell.
+#
+# Layout (all runtime data under NETWORK_HOME, default <repo>/.network):
+#   crypto/            cryptogen output (network/crypto-config.yaml)
+#   config/            rendered configtx.yaml, peer/core.yaml, orderer/orderer.yaml
+#   channel-artifacts/ genesis block of the channel
+#   data/<node>/       ledgers (LevelDB state), Raft WAL and snapshots
+#   logs/<node>.log    one log per process
+#   pids/<node>.pid    one pid file per process
+#   ports.env          the ports the network was created with
+#
+# Ports (environment overrides, 127.0.0.1 only):
+#   ORDERER_PORT=7050  ORDERER_ADMIN_PORT=7053  ORDERER_OPS_PORT=9443
+#   PEER0_ORG1_PORT=7051  PEER0_ORG1_CC_PORT=7052  PEER0_ORG1_OPS_PORT=9444
+#   PEER0_ORG2_PORT=9051  PEER0_ORG2_CC_PORT=9052  PEER0_ORG2_OPS_PORT=9445
+#   CCAAS_PORT=9999 (default address of a chaincode-as-a-service server)
+# ORDERER_PORT and the two peer ports are written into the channel's genesis block, so
+# they are fixed once the network exists (reset.sh to change them); the others may change
+# between runs.
+
+NET_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$NET_SCRIPTS_DIR/../.." && pwd)"
+NETWORK_CONFIG_SRC="$REPO_ROOT/network"
+
+# shellcheck source=/dev/null
+source "${FABRIC_VERSION_FILE:-$NETWORK_CONFIG_SRC/fabric-version.env}"
+
+FABRIC_HOME="${FABRIC_HOME:-$REPO_ROOT/.fabric}"
+FABRIC_BIN="$FABRIC_HOME/bin"
+# External builder for chaincode-as-a-service: Fabric's own (built by fabric-binaries.sh into
+# .fabric/ccaas_builder/bin), else the equivalent bash one in scripts/network/ccaas-builder.
+if [[ -z "${CCAAS_BUILDER_DIR:-}" ]]; then
+  if [[ -x "$FABRIC_HOME/ccaas_builder/bin/detect" ]]; then
+    CCAAS_BUILDER_DIR="$FABRIC_HOME/ccaas_builder"
+  else
+    CCAAS_BUILDER_DIR="$NET_SCRIPTS_DIR/ccaas-builder"
+  fi
+fi
+NETWORK_HOME="${NETWORK_HOME:-$REPO_ROOT/.network}"
+
+CRYPTO_DIR="$NETWORK_HOME/crypto"
+CONFIG_DIR="$NETWORK_HOME/config"
+CHANNEL_DIR="$NETWORK_HOME/channel-artifacts"
+DATA_DIR="$NETWORK_HOME/data"
+LOG_DIR="$NETWORK_HOME/logs"
+PID_DIR="$NETWORK_HOME/pids"
+PORTS_FILE="$NETWORK_HOME/ports.env"
+NETWORK_MARKER="$NETWORK_HOME/.medshare-network"
+RUNTIME_FILE="$NETWORK_HOME/runtime"        # "native" or "docker": how up.sh ran the nodes
+COMPOSE_FILE="$NETWORK_CONFIG_SRC/docker-compose.yaml"
+
+CHANNEL_NAME="${CHANNEL_NAME:-medshare}"
+CHANNEL_PROFILE=MedshareChannel
+GENESIS_BLOCK="$CHANNEL_DIR/$CHANNEL_NAME.block"
+HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"
+
+ORDERER_NAME=orderer.example.com
+ORDERER_ORG_DIR="$CRYPTO_DIR/ordererOrganizations/example.com"
+ORDERER_DIR="$ORDERER_ORG_DIR/orderers/$ORDERER_NAME"
+ORDERER_CA="$ORDERER_DIR/tls/ca.crt"     # TLS CA of the orderer org
+ORDERER_ADMIN_TLS_DIR="$ORDERER_ORG_DIR/users/Admin@example.com/tls"
+
+FIXED_PORT_VARS=(ORDERER_PORT PEER0_ORG1_PORT PEER0_ORG2_PORT)
+FREE_PORT_VARS=(ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER0_ORG1_CC_PORT PEER0_ORG1_OPS_PORT
+  PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT CCAAS_PORT)
+declare -A DEFAULT_PORTS=(
+  [ORDERER_PORT]=7050 [ORDERER_ADMIN_PORT]=7053 [ORDERER_OPS_PORT]=9443
+  [PEER0_ORG1_PORT]=7051 [PEER0_ORG1_CC_PORT]=7052 [PEER0_ORG1_OPS_PORT]=9444
+  [PEER0_ORG2_PORT]=9051 [PEER0_ORG2_CC_PORT]=9052 [PEER0_ORG2_OPS_PORT]=9445
+  [CCAAS_PORT]=9999
+)
+
+# ------------------------------------------------------------------ output
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  _c_b=$'\e[1m' _c_g=$'\e[32m' _c_y=$'\e[33m' _c_r=$'\e[31m' _c_0=$'\e[0m'
+else
+  _c_b='' _c_g='' _c_y='' _c_r='' _c_0=''
+fi
+log()  { printf '%s==>%s %s\n' "$_c_b" "$_c_0" "$*"; }
+ok()   { printf '%s  ok%s %s\n' "$_c_g" "$_c_0" "$*"; }
+warn() { printf '%swarn%s %s\n' "$_c_y" "$_c_0" "$*" >&2; }
+die()  { printf '%sERROR%s %s\n' "$_c_r" "$_c_0" "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ ports
+# Fills the port variables: saved value (ports.env) < default, env overrides, and refuses to
+# move a port that is baked into the existing channel.
+load_ports() {
+  local v saved
+  declare -A saved_ports=()
+  if [[ -f "$PORTS_FILE" ]]; then
+    while IFS='=' read -r v saved; do
+      [[ -n "$v" && "$v" != \#* ]] && saved_ports[$v]="$saved"
+    done <"$PORTS_FILE"
+  fi
+  for v in "${FIXED_PORT_VARS[@]}" "${FREE_PORT_VARS[@]}"; do
+    saved="${saved_ports[$v]:-}"
+    if [[ -n "${!v:-}" ]]; then
+      if [[ -n "$saved" && "${!v}" != "$saved" ]] && [[ " ${FIXED_PORT_VARS[*]} " == *" $v "* ]]; then
+        die "$v=${!v} but the network in $NETWORK_HOME was created with $v=$saved (it is in the channel config); unset it, or run scripts/network/reset.sh to start over"
+      fi
+    else
+      printf -v "$v" '%s' "${saved:-${DEFAULT_PORTS[$v]}}"
+    fi
+    [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a port number, got '${!v}'"
+    export "${v?}"
+  done
+}
+
+save_ports() {
+  local v
+  {
+    echo "# Ports of the native medshare network (written by scripts/network/up.sh)"
+    for v in "${FIXED_PORT_VARS[@]}" "${FREE_PORT_VARS[@]}"; do echo "$v=${!v}"; done
+  } >"$PORTS_FILE"
+}
+
+port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+# ------------------------------------------------------------------ binaries
+require_binaries() {
+  local b missing=()
+  for b in peer orderer configtxgen cryptogen osnadmin; do
+    # with RUNTIME=docker the orderer runs from its image; the peer CLI is still needed
+    [[ "$b" == orderer && "${RUNTIME:-native}" == docker ]] && continue
+    [[ -x "$FABRIC_BIN/$b" ]] || missing+=("$b")
+  done
+  ((${#missing[@]} == 0)) ||
+    die "Fabric binaries missing in $FABRIC_BIN: ${missing[*]}. Build them with scripts/fabric-binaries.sh"
+  [[ -f "$FABRIC_HOME/config/core.yaml" && -f "$FABRIC_HOME/config/orderer.yaml" ]] ||
+    die "Fabric sampleconfig missing in $FABRIC_HOME/config. Run scripts/fabric-binaries.sh"
+  local step
+  for step in detect build release; do
+    [[ -x "$CCAAS_BUILDER_DIR/bin/$step" ]] ||
+      die "chaincode-as-a-service builder incomplete: $CCAAS_BUILDER_DIR/bin/$step missing"
+  done
+}
+
+# ------------------------------------------------------------------ orgs and nodes
+# org_vars ORG -> sets ORG_MSP ORG_DOMAIN PEER_NAME PEER_PORT PEER_CC_PORT PEER_OPS_PORT
+org_vars() {
+  case "$1" in
+    org1|Org1|Org1MSP|1)
+      ORG_MSP=Org1MSP ORG_DOMAIN=org1.example.com
+      PEER_PORT=$PEER0_ORG1_PORT PEER_CC_PORT=$PEER0_ORG1_CC_PORT PEER_OPS_PORT=$PEER0_ORG1_OPS_PORT ;;
+    org2|Org2|Org2MSP|2)
+      ORG_MSP=Org2MSP ORG_DOMAIN=org2.example.com
+      PEER_PORT=$PEER0_ORG2_PORT PEER_CC_PORT=$PEER0_ORG2_CC_PORT PEER_OPS_PORT=$PEER0_ORG2_OPS_PORT ;;
+    *) return 1 ;;
+  esac
+  PEER_NAME="peer0.$ORG_DOMAIN"
+  ORG_DIR="$CRYPTO_DIR/peerOrganizations/$ORG_DOMAIN"
+  PEER_DIR="$ORG_DIR/peers/$PEER_NAME"
+}
+
+# Environment of the orderer process (one VAR=value per line).
+orderer_node_env() {
+  local tls="$ORDERER_DIR/tls"
+  cat <<EOF
+FABRIC_CFG_PATH=$CONFIG_DIR/orderer
+FABRIC_LOGGING_SPEC=${FABRIC_LOGGING_SPEC:-INFO}
+ORDERER_GENERAL_LISTENADDRESS=127.0.0.1
+ORDERER_GENERAL_LISTENPORT=$ORDERER_PORT
+ORDERER_GENERAL_LOCALMSPID=OrdererMSP
+ORDERER_GENERAL_LOCALMSPDIR=$ORDERER_DIR/msp
+ORDERER_GENERAL_BOOTSTRAPMETHOD=none
+ORDERER_GENERAL_TLS_ENABLED=true
+ORDERER_GENERAL_TLS_PRIVATEKEY=$tls/server.key
+ORDERER_GENERAL_TLS_CERTIFICATE=$tls/server.crt
+ORDERER_GENERAL_TLS_ROOTCAS=[$tls/ca.crt]
+ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE=$tls/server.crt
+ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY=$tls/server.key
+ORDERER_GENERAL_CLUSTER_ROOTCAS=[$tls/ca.crt]
+ORDERER_CHANNELPARTICIPATION_ENABLED=true
+ORDERER_ADMIN_LISTENADDRESS=127.0.0.1:$ORDERER_ADMIN_PORT
+ORDERER_ADMIN_TLS_ENABLED=true
+ORDERER_ADMIN_TLS_PRIVATEKEY=$tls/server.key
+ORDERER_ADMIN_TLS_CERTIFICATE=$tls/server.crt
+ORDERER_ADMIN_TLS_ROOTCAS=[$tls/ca.crt]
+ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true
+ORDERER_ADMIN_TLS_CLIENTROOTCAS=[$tls/ca.crt]
+ORDERER_OPERATIONS_LISTENADDRESS=127.0.0.1:$ORDERER_OPS_PORT
+ORDERER_OPERATIONS_TLS_ENABLED=false
+ORDERER_METRICS_PROVIDER=prometheus
+ORDERER_FILELEDGER_LOCATION=$DATA_DIR/$ORDERER_NAME/ledger
+ORDERER_CONSENSUS_WALDIR=$DATA_DIR/$ORDERER_NAME/etcdraft/wal
+ORDERER_CONSENSUS_SNAPDIR=$DATA_DIR/$ORDERER_NAME/etcdraft/snapshot
+EOF
+}
+
+# Environment of a peer process (one VAR=value per line). Needs org_vars first.
+peer_node_env() {
+  local tls="$PEER_DIR/tls" data="$DATA_DIR/$PEER_NAME"
+  cat <<EOF
+FABRIC_CFG_PATH=$CONFIG_DIR/peer
+FABRIC_LOGGING_SPEC=${FABRIC_LOGGING_SPEC:-INFO}
+CORE_PEER_ID=$PEER_NAME
+CORE_PEER_LOCALMSPID=$ORG_MSP
+CORE_PEER_MSPCONFIGPATH=$PEER_DIR/msp
+CORE_PEER_LISTENADDRESS=127.0.0.1:$PEER_PORT
+CORE_PEER_ADDRESS=127.0.0.1:$PEER_PORT
+CORE_PEER_CHAINCODELISTENADDRESS=127.0.0.1:$PEER_CC_PORT
+CORE_PEER_CHAINCODEADDRESS=127.0.0.1:$PEER_CC_PORT
+CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:$PEER_PORT
+CORE_PEER_GOSSIP_EXTERNALENDPOINT=127.0.0.1:$PEER_PORT
+CORE_PEER_TLS_ENABLED=true
+CORE_PEER_TLS_CERT_FILE=$tls/server.crt
+CORE_PEER_TLS_KEY_FILE=$tls/server.key
+CORE_PEER_TLS_ROOTCERT_FILE=$tls/ca.crt
+CORE_PEER_FILESYSTEMPATH=$data
+CORE_LEDGER_STATE_STATEDATABASE=goleveldb
+CORE_LEDGER_SNAPSHOTS_ROOTDIR=$data/snapshots
+CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:$PEER_OPS_PORT
+CORE_OPERATIONS_TLS_ENABLED=false
+CORE_METRICS_PROVIDER=prometheus
+EOF
+}
+
+# Exports what the peer CLI needs to act as ORG's admin against that org's peer (used by
+# env.sh). ORG: org1|org2 (or Org1MSP, 1, ...). Returns 1 for an unknown org.
+export_admin_env() {
+  org_vars "$1" || return 1
+  [[ ":$PATH:" == *":$FABRIC_BIN:"* ]] || export PATH="$FABRIC_BIN:$PATH"
+  export FABRIC_CFG_PATH="$CONFIG_DIR/peer"
+  export CORE_PEER_TLS_ENABLED=true
+  export CORE_PEER_LOCALMSPID="$ORG_MSP"
+  export CORE_PEER_MSPCONFIGPATH="$ORG_DIR/users/Admin@$ORG_DOMAIN/msp"
+  export CORE_PEER_ADDRESS="127.0.0.1:$PEER_PORT"
+  export CORE_PEER_TLS_ROOTCERT_FILE="$PEER_DIR/tls/ca.crt"
+  export ORDERER_ADDRESS="127.0.0.1:$ORDERER_PORT"
+  export ORDERER_CA
+  export CHANNEL_NAME
+  # both peers, for transactions that need the two hospitals' endorsements
+  export PEER0_ORG1_ADDRESS="127.0.0.1:$PEER0_ORG1_PORT"
+  export PEER0_ORG1_TLS_CA="$CRYPTO_DIR/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/ca.crt"
+  export PEER0_ORG2_ADDRESS="127.0.0.1:$PEER0_ORG2_PORT"
+  export PEER0_ORG2_TLS_CA="$CRYPTO_DIR/peerOrganizations/org2.example.com/peers/peer0.org2.example.com/tls/ca.crt"
+}
+
+# Runs a command as ORG's admin in a subshell, so the caller's environment is unchanged.
+as_admin() { # ORG cmd...
+  local org="$1"; shift
+  (export_admin_env "$org" && "$@")
+}
+
+osnadmin_cmd() { # osnadmin subcommand args... against the orderer's admin endpoint
+  "$FABRIC_BIN/osnadmin" "$@" -o "127.0.0.1:$ORDERER_ADMIN_PORT" --ca-file "$ORDERER_CA" \
+    --client-cert "$ORDERER_ADMIN_TLS_DIR/client.crt" --client-key "$ORDERER_ADMIN_TLS_DIR/client.key"
+}
+
+# ------------------------------------------------------------------ processes
+# RUNTIME: native (default) runs the Fabric binaries as local processes; docker runs the
+# same nodes, with the same environment files and data, from network/docker-compose.yaml.
+RUNTIME="${RUNTIME:-native}"
+
+compose() {
+  NETWORK_HOME="$NETWORK_HOME" CCAAS_BUILDER_DIR="$CCAAS_BUILDER_DIR" \
+    FABRIC_IMAGE_TAG="${FABRIC_IMAGE_TAG:-$FABRIC_VERSION}" \
+    docker compose -f "$COMPOSE_FILE" -p medshare "$@"
+}
+
+# Writes config/NAME.env from an env function: what the node runs with, in either runtime.
+write_node_env() { # NAME ENV_FUNC
+  "$2" >"$CONFIG_DIR/$1.env"
+}
+
+node_alive() { # NAME BINARY
+  if [[ "$RUNTIME" == docker ]]; then
+    [[ -n "$(compose ps --status running -q "$1" 2>/dev/null)" ]]
+  else
+    running_pid "$1" "$2" >/dev/null
+  fi
+}
+
+node_log_tail() { # NAME
+  if [[ "$RUNTIME" == docker ]]; then compose logs --tail 40 "$1" >&2 || true
+  else tail -n 40 "$LOG_DIR/$1.log" >&2 || true
+  fi
+}
+
+pid_file() { echo "$PID_DIR/$1.pid"; }
+
+# Prints the pid of NAME if its pid file names a live process running BINARY.
+running_pid() { # NAME BINARY
+  local f pid exe
+  f="$(pid_file "$1")"
+  [[ -f "$f" ]] || return 1
+  pid="$(<"$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
+  [[ "${exe% (deleted)}" == "$2" ]] || return 1
+  echo "$pid"
+}
+
+# start_process NAME BINARY ENV_FUNC [args...]: runs BINARY in the background in its own
+# session with the environment printed by ENV_FUNC, logging to logs/NAME.log.
+start_process() {
+  local name="$1" bin="$2" envfunc="$3"; shift 3
+  local log="$LOG_DIR/$name.log" envs=() line pid
+  write_node_env "$name" "$envfunc"
+  while IFS= read -r line; do [[ -n "$line" ]] && envs+=("$line"); done <"$CONFIG_DIR/$name.env"
+  mkdir -p "$LOG_DIR" "$PID_DIR"
+  printf '\n===== %s starting %s %s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$bin" "$*" >>"$log"
+  # setsid: the node survives the end of this script and a Ctrl-C in its terminal.
+  env "${envs[@]}" setsid "$bin" "$@" >>"$log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$(pid_file "$name")"
+  sleep 0.3
+  kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; die "$name exited at once (log: $log)"; }
+}
+
+# wait_healthy NAME BINARY OPS_PORT: polls the node's operations /healthz until it answers
+# OK; fails early, with the log's tail, if the process dies.
+wait_healthy() {
+  local name="$1" bin="$2" port="$3" deadline=$((SECONDS + HEALTH_TIMEOUT)) body
+  while ((SECONDS < deadline)); do
+    if ! node_alive "$name" "$bin"; then
+      node_log_tail "$name"
+      die "$name died while starting (log: $LOG_DIR/$name.log or docker compose logs)"
+    fi
+    if body="$(curl -fsS --max-time 2 "http://127.0.0.1:$port/healthz" 2>/dev/null)"; then
+      ok "$name healthy (http://127.0.0.1:$port/healthz: $(tr -d ' \n' <<<"$body"))"
+      return 0
+    fi
+    sleep 0.5
+  done
+  node_log_tail "$name"
+  die "$name not healthy after ${HEALTH_TIMEOUT}s on http://127.0.0.1:$port/healthz (log: $LOG_DIR/$name.log)"
+}
+
+# stop_process NAME BINARY: SIGTERM, then SIGKILL after 15 s; removes the pid file.
+stop_process() {
+  local name="$1" bin="$2" pid i
+  if ! pid="$(running_pid "$name" "$bin")"; then
+    [[ -f "$(pid_file "$name")" ]] && { rm -f "$(pid_file "$name")"; ok "$name was not running (stale pid file removed)"; return 0; }
+    ok "$name not running"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 30; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$name (pid $pid) ignored SIGTERM for 15s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$(pid_file "$name")"
+  ok "$name stopped (pid $pid)"
+}
+
+peer_node_env_org1() { org_vars org1 && peer_node_env; }
+peer_node_env_org2() { org_vars org2 && peer_node_env; }
