@@ -39,6 +39,19 @@ import {
 import { LedgerState } from './state/state';
 import { assertSig1, authenticate, txTimeMs, type Authenticated } from './signature-chain/authenticate';
 
+/** The contract transaction for each protocol operation: submitted or evaluated per SUBMIT_OPERATIONS. */
+export const TRANSACTION_BY_OP: Readonly<Record<Operation, string>> = {
+  register: 'Register',
+  upload: 'Upload',
+  grant: 'Grant',
+  revoke: 'Revoke',
+  view: 'View',
+  read: 'Read',
+  'list-records': 'ListRecords',
+  'list-grants': 'ListGrants',
+  audit: 'Audit',
+};
+
 /** How long after a committed view the data may be read by evaluation. */
 export const ACCESS_TICKET_TTL_MS = 10 * 60 * 1000;
 

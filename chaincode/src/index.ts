@@ -1,6 +1,6 @@
 import { MedshareContract } from './contract';
 
-export { ACCESS_TICKET_TTL_MS, MedshareContract, type MedshareContractOptions } from './contract';
+export { ACCESS_TICKET_TTL_MS, MedshareContract, TRANSACTION_BY_OP, type MedshareContractOptions } from './contract';
 export { contractKeyFromPem, loadContractKey, type ContractKey } from './config/contract-key';
 export { isOrgAdmin } from './identity/org-admin';
 export { MemoryLedger, fabricIdentity, type CommittedEvent, type SimulatedContext, type TransactionResult } from './simulator/memory-ledger';

@@ -1,8 +1,9 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MedshareError, decryptKeyFile, encryptKeyFile, fail, generateKeyPair, isErrorCode, keyIdOf, utf8, type Role } from '@medshare/protocol';
+import { MedshareError, decryptKeyFile, encryptKeyFile, fail, generateKeyPair, keyIdOf, utf8, type Role } from '@medshare/protocol';
 import { MedshareClient, defaultPseudonym, type UserKey } from '../client/medshare-client';
+import { httpsTransport } from '../client/transport';
 import { loadAppConfig } from '../config/app-config';
 import { readPassphrase } from './passphrase';
 
@@ -258,7 +259,22 @@ async function admin(rest: string[], values: Values, io: Io): Promise<Result> {
       'NOT_ORG_ADMIN',
       'no admin token: the app config has no readable adminTokenFile (admin commands are for the embedded runtime; on Fabric use scripts/admin/)',
     );
-  const call = (method: 'post' | 'get', path: string, body?: unknown): Promise<unknown> => adminRequest(gatewayUrl, ca, adminToken, method, path, body);
+  const transport = httpsTransport({ baseUrl: gatewayUrl, ...(ca ? { ca } : {}), headers: { authorization: `Bearer ${adminToken}` } });
+  const call = (method: 'post' | 'get', path: string, body?: unknown): Promise<unknown> =>
+    method === 'post' ? transport.post(path, body ?? {}) : transport.get(path);
+  try {
+    return await adminVerb(verb, arg, values, call);
+  } finally {
+    transport.close();
+  }
+}
+
+async function adminVerb(
+  verb: string | undefined,
+  arg: string | undefined,
+  values: Values,
+  call: (method: 'post' | 'get', path: string, body?: unknown) => Promise<unknown>,
+): Promise<Result> {
   switch (verb) {
     case 'approve': {
       if (!arg) throw new UsageError('admin approve needs a KEYID');
@@ -290,39 +306,4 @@ async function admin(rest: string[], values: Values, io: Io): Promise<Result> {
     default:
       throw new UsageError('admin needs approve, register-k3, retire-k3 or audit');
   }
-}
-
-async function adminRequest(
-  baseUrl: string,
-  ca: Buffer | string | undefined,
-  token: string,
-  method: 'post' | 'get',
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  const { request } = await import('node:https');
-  return new Promise((resolveAnswer, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request(
-      new URL(path, baseUrl),
-      {
-        method: method.toUpperCase(),
-        ...(ca ? { ca } : {}),
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { code?: string; message?: string };
-          if ((res.statusCode ?? 500) >= 400)
-            reject(new MedshareError({ code: isErrorCode(parsed.code) ? parsed.code : 'INTERNAL', message: parsed.message ?? `HTTP ${res.statusCode ?? 0}` }));
-          else resolveAnswer(parsed);
-        });
-      },
-    );
-    req.on('error', (e) => reject(fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${e.message}`)));
-    if (payload) req.write(payload);
-    req.end();
-  });
 }

@@ -8,6 +8,8 @@ export interface TransportOptions {
   /** Source address to bind (claim 9 tests bind 127.0.0.2). */
   readonly localAddress?: string;
   readonly timeoutMs?: number;
+  /** Headers sent with every request (the admin API's bearer token). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** JSON over HTTPS with keep-alive; a non-2xx answer becomes the MedshareError it carries. */
@@ -36,7 +38,11 @@ export function httpsTransport(options: TransportOptions): Transport {
           method,
           agent,
           timeout,
-          headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+          headers: {
+            ...options.headers,
+            accept: 'application/json',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -6,6 +6,7 @@ import {
   newRequest,
   randomKey,
   seal,
+  SUBMIT_OPERATIONS,
   signFor,
   sm3,
   toBase64,
@@ -19,7 +20,7 @@ import {
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
 import { contractKeyFromPem, type ContractKey } from '../config/contract-key';
-import { MedshareContract } from '../contract';
+import { MedshareContract, TRANSACTION_BY_OP } from '../contract';
 import { MemoryLedger, fabricIdentity } from '../simulator/memory-ledger';
 import type { ClientIdentityLike } from '../simulator/ledger';
 import { privateKeyToPem } from '@medshare/protocol';
@@ -42,20 +43,6 @@ export function newParty(): Party {
 export interface AccessLayer extends Party {
   readonly org: string;
 }
-
-type Fn = 'Register' | 'Upload' | 'Grant' | 'Revoke' | 'View' | 'Read' | 'ListRecords' | 'ListGrants' | 'Audit';
-const FN_BY_OP: Record<Operation, Fn> = {
-  register: 'Register',
-  upload: 'Upload',
-  grant: 'Grant',
-  revoke: 'Revoke',
-  view: 'View',
-  read: 'Read',
-  'list-records': 'ListRecords',
-  'list-grants': 'ListGrants',
-  audit: 'Audit',
-};
-const SUBMITTED: ReadonlySet<Fn> = new Set(['Register', 'Upload', 'Grant', 'Revoke', 'View']);
 
 /**
  * A contract over the in-memory ledger with two orgs' access layers registered, and helpers
@@ -108,10 +95,10 @@ export class Harness {
 
   /** Calls the transaction for the envelope's op: submitted or evaluated as on Fabric. */
   async call(envelope: string, org = ORG1): Promise<{ response: { result: Record<string, unknown>; [k: string]: unknown }; sig4: string; raw: string }> {
-    const parsed = JSON.parse(envelope) as { request?: { op?: Operation } };
-    const fn = FN_BY_OP[parsed.request?.op ?? 'view'];
+    const op = (JSON.parse(envelope) as { request?: { op?: Operation } }).request?.op ?? 'view';
+    const fn = TRANSACTION_BY_OP[op] as 'Register';
     const run = (ctx: unknown): Promise<string> => this.contract[fn](ctx as never, envelope);
-    const { result } = SUBMITTED.has(fn) ? await this.ledger.submit(this.client(org), run) : await this.ledger.evaluate(this.client(org), run);
+    const { result } = SUBMIT_OPERATIONS.has(op) ? await this.ledger.submit(this.client(org), run) : await this.ledger.evaluate(this.client(org), run);
     return { ...(JSON.parse(result) as { response: { result: Record<string, unknown> }; sig4: string }), raw: result };
   }
 

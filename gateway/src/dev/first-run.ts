@@ -18,8 +18,11 @@ function secret(path: string, content: string): void {
   writeFileSync(path, content, { mode: 0o600 });
 }
 
-/** A self-signed TLS certificate for 127.0.0.1/localhost (P-256, standard TLS; SM crypto runs above it). */
-function selfSignedCertificate(dir: string): void {
+/**
+ * A self-signed TLS certificate (P-256, standard TLS; SM crypto runs above it) written as
+ * `cert.pem` and `key.pem` in `dir`, for 127.0.0.1 and localhost plus `extraIps`.
+ */
+export function selfSignedCertificate(dir: string, extraIps: readonly string[] = [], days = 825): void {
   execFileSync(
     'openssl',
     [
@@ -31,11 +34,11 @@ function selfSignedCertificate(dir: string): void {
       'ec_paramgen_curve:P-256',
       '-nodes',
       '-days',
-      '825',
+      String(days),
       '-subj',
       '/CN=medshare-dev-gateway',
       '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=${['127.0.0.1', ...extraIps].map((ip) => `IP:${ip}`).join(',')},DNS:localhost`,
       '-keyout',
       join(dir, 'key.pem'),
       '-out',

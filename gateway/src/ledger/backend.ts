@@ -1,5 +1,3 @@
-import type { Operation } from '@medshare/protocol';
-
 /** The one interface the gateway talks to; embedded and Fabric implement it. */
 export interface LedgerBackend {
   readonly kind: 'embedded' | 'fabric';
@@ -12,15 +10,4 @@ export interface LedgerBackend {
   close(): Promise<void>;
 }
 
-/** Contract transaction per protocol operation (chaincode/src/contract.ts). */
-export const TRANSACTION_BY_OP: Readonly<Record<Operation, string>> = {
-  register: 'Register',
-  upload: 'Upload',
-  grant: 'Grant',
-  revoke: 'Revoke',
-  view: 'View',
-  read: 'Read',
-  'list-records': 'ListRecords',
-  'list-grants': 'ListGrants',
-  audit: 'Audit',
-};
+export { TRANSACTION_BY_OP } from '@medshare/chaincode';

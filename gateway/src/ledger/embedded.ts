@@ -36,19 +36,18 @@ export class EmbeddedBackend implements LedgerBackend {
     return this.#submitAs(this.#admin, transaction, args);
   }
 
-  async evaluate(transaction: string, args: readonly string[]): Promise<string> {
-    const fn = this.#fn(transaction);
-    try {
-      return (await this.ledger.evaluate(this.#client, (ctx) => fn(ctx as never, ...args))).result;
-    } catch (error) {
-      throw toMedshareError(error);
-    }
+  evaluate(transaction: string, args: readonly string[]): Promise<string> {
+    return this.#evaluateAs(this.#client, transaction, args);
   }
 
-  async evaluateAsAdmin(transaction: string, args: readonly string[]): Promise<string> {
+  evaluateAsAdmin(transaction: string, args: readonly string[]): Promise<string> {
+    return this.#evaluateAs(this.#admin, transaction, args);
+  }
+
+  async #evaluateAs(identity: ClientIdentityLike, transaction: string, args: readonly string[]): Promise<string> {
     const fn = this.#fn(transaction);
     try {
-      return (await this.ledger.evaluate(this.#admin, (ctx) => fn(ctx as never, ...args))).result;
+      return (await this.ledger.evaluate(identity, (ctx) => fn(ctx as never, ...args))).result;
     } catch (error) {
       throw toMedshareError(error);
     }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { MedshareError, generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPa
 import type { FastifyInstance } from 'fastify';
 import { MedshareClient, type Transport } from '@medshare/app';
 import { buildGateway } from '../app';
+import { selfSignedCertificate } from '../dev/first-run';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
@@ -102,32 +102,8 @@ export class GatewayFixture {
   }
 
   tls(): { cert: Buffer; key: Buffer } {
-    const cert = join(this.dir, 'cert.pem');
-    const key = join(this.dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=medshare-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(cert), key: readFileSync(key) };
+    selfSignedCertificate(this.dir, ['127.0.0.2'], 2);
+    return { cert: readFileSync(join(this.dir, 'cert.pem')), key: readFileSync(join(this.dir, 'key.pem')) };
   }
 
   /** An SDK transport over fastify.inject, from a given source address. */
@@ -146,6 +122,7 @@ export class GatewayFixture {
 
   client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
     const k2 = options.k2 ?? this.keys.k2[0];
+    if (!k2) throw new Error('fixture has no K2');
     return new MedshareClient(
       {
         gatewayUrl: 'https://127.0.0.1',
