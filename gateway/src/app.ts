@@ -98,12 +98,14 @@ export const gatewayPlugin = fp<GatewayDeps>(
       },
     });
 
-    await app.register(fastifyRateLimit, {
-      global: false,
-      hook: 'preHandler',
+    // Per app id: the key is the app of the session (or the appId of a session request), so
+    // one hospital app cannot starve another. Limits are given on each route: route-level
+    // options do not inherit the plugin's.
+    const perApp = {
+      hook: 'preHandler' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
-      keyGenerator: (request) => {
+      keyGenerator: (request: FastifyRequest): string => {
         const body = request.body as { appId?: unknown; sessionId?: unknown } | undefined;
         if (typeof body?.appId === 'string') return `app:${body.appId}`;
         if (typeof body?.sessionId === 'string') {
@@ -115,7 +117,8 @@ export const gatewayPlugin = fp<GatewayDeps>(
         }
         return `ip:${request.ip}`;
       },
-    });
+    };
+    await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
 
     app.addHook('onResponse', async (request, reply) => {
       const t = tags.get(request) ?? {};
@@ -130,13 +133,13 @@ export const gatewayPlugin = fp<GatewayDeps>(
 
     app.post('/v1/sessions', {
       schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
-      config: { rateLimit: {} },
+      config: { rateLimit: perApp },
       handler: (request) => Promise.resolve(deps.accessLayer.openSession(request.body, request.ip)),
     });
 
     app.post('/v1/requests', {
       schema: { summary: 'Send a sealed, signed request (claims 6, 7, 9)', body: sealedSchema, response: { 200: sealedSchema, ...ERRORS } },
-      config: { rateLimit: {} },
+      config: { rateLimit: perApp },
       handler: async (request) => {
         const outcome = await deps.accessLayer.handle(parseSealedMessage(request.body), request.ip);
         tag(request, { op: outcome.op });

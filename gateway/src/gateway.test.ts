@@ -337,3 +337,20 @@ describe('logs', () => {
     }
   });
 });
+
+describe('rate limiting per app', () => {
+  it('refuses requests beyond the per-minute budget (counted per route) with RATE_LIMITED, before the ledger', async () => {
+    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    try {
+      const s = await rawSession(f);
+      const user = party();
+      for (let i = 0; i < 3; i++) {
+        const res = await f.app.inject({ method: 'POST', url: '/v1/requests', payload: sealFor(s, envelopeFor(f, user, 'list-records')) });
+        expect(res.statusCode).not.toBe(429);
+      }
+      await refused(f, sealFor(s, envelopeFor(f, party(), 'register')), 429, 'RATE_LIMITED');
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -60,13 +60,21 @@ export class GatewayFixture {
       tls?: boolean;
       logStream?: NodeJS.WritableStream;
       bodyLimit?: number;
+      requestsPerMinute?: number;
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
     for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
     const https = options.tls ? f.tls() : undefined;
     f.app = await buildGateway(
-      { org: ORG, accessLayer: f.accessLayer, ledger: f.ledger, metrics: f.metrics, adminToken: f.adminToken, requestsPerMinutePerApp: 100_000 },
+      {
+        org: ORG,
+        accessLayer: f.accessLayer,
+        ledger: f.ledger,
+        metrics: f.metrics,
+        adminToken: f.adminToken,
+        requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
+      },
       {
         bodyLimit: options.bodyLimit ?? 1_500_000,
         trustedProxies: [],
