@@ -354,3 +354,47 @@ describe('rate limiting per app', () => {
     }
   });
 });
+
+describe('source address behind a reverse proxy', () => {
+  it('believes X-Forwarded-For only from a listed proxy', async () => {
+    const f = await GatewayFixture.create({ allow: ['127.0.0.9/32'], trustedProxies: ['127.0.0.1'] });
+    try {
+      const body = sessionBody(f);
+      const viaProxy = await f.app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': '127.0.0.9' },
+        payload: body,
+      });
+      expect(viaProxy.statusCode).toBe(200);
+      // a client that is not a listed proxy cannot claim an allowed address
+      await refused(f, {}, 403, 'SOURCE_NOT_ALLOWED', {
+        url: '/v1/sessions',
+        remoteAddress: '127.0.0.5',
+        headers: { 'x-forwarded-for': '127.0.0.9' },
+        raw: JSON.stringify(sessionBody(f)),
+      });
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('the SDK renews sessions', () => {
+  it('opens a new session when the old one expires, transparently', async () => {
+    const f = await GatewayFixture.create();
+    try {
+      const client = f.client();
+      const user = party();
+      await client.register(user, 'patient');
+      const sessionsBefore = f.accessLayer.sessions.size;
+      f.now += 601_000; // past the fixture's 10-minute session lifetime
+      expect((await client.listRecords(user)).items).toEqual([]);
+      f.accessLayer.sessions.sweep(f.now);
+      expect(f.accessLayer.sessions.size).toBe(sessionsBefore);
+    } finally {
+      await f.close();
+    }
+  });
+});

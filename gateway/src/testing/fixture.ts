@@ -44,6 +44,10 @@ export class GatewayFixture {
     writeFileSync(join(this.dir, 'k4.pem'), privateKeyToPem(this.keys.k4.privateKey), { mode: 0o600 });
     this.writeKeys();
     this.ledger = new EmbeddedBackend({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
+    // One clock for the access layer and the ledger; each transaction is 1 ms later than the
+    // last, as in real use, so audit entries keep their order.
+    let ticks = 0;
+    this.ledger.ledger.clock = () => this.now + (ticks += 1);
     const backend = options.ledger ? options.ledger(this.ledger) : this.ledger;
     this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, {
       sessionTtlMs: 600_000,
@@ -61,6 +65,7 @@ export class GatewayFixture {
       logStream?: NodeJS.WritableStream;
       bodyLimit?: number;
       requestsPerMinute?: number;
+      trustedProxies?: string[];
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
@@ -77,7 +82,7 @@ export class GatewayFixture {
       },
       {
         bodyLimit: options.bodyLimit ?? 1_500_000,
-        trustedProxies: [],
+        trustedProxies: options.trustedProxies ?? [],
         logLevel: options.logStream ? 'debug' : 'silent',
         ...(https ? { https } : {}),
         ...(options.logStream ? { logStream: options.logStream } : {}),

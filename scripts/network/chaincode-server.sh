@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Run the medshare chaincode as a service (CCaaS) for the native network.
+#
+#   scripts/network/chaincode-server.sh start [NAME]    # default NAME: medshare
+#   scripts/network/chaincode-server.sh stop [NAME]
+#   scripts/network/chaincode-server.sh status [NAME]
+#
+# start: runs `fabric-chaincode-node server` on Node 24 (node_modules/.bin first on PATH) for
+# chaincode/dist (npm run build first), with --chaincode-id from .network/chaincode/NAME.id
+# (written by deploy-chaincode.sh) and --chaincode-address CHAINCODE_SERVER_ADDRESS (default
+# 127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999; it must match the address in the package).
+# K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used and
+# created (a development key, mode 0600) if absent. Logs to .network/logs/chaincode-NAME.log,
+# pid in .network/pids/chaincode-NAME.pid. Idempotent: a server already running with the
+# same package id is left alone; one running with another package id (after an upgrade) is
+# restarted. Refuses to start when the port is taken by another process.
+# stop: SIGTERM, then SIGKILL after 15 s. status: exit 0 when running, 3 when not.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//'; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+(($# == 1 || $# == 2)) || { usage >&2; exit 2; }
+ACTION="$1" CC_NAME="${2:-medshare}"
+[[ "$ACTION" =~ ^(start|stop|status)$ ]] || { usage >&2; exit 2; }
+[[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
+
+NODE_BIN_DIR="$REPO_ROOT/node_modules/.bin"
+[[ -x "$NODE_BIN_DIR/node" ]] || die "Node 24 missing ($NODE_BIN_DIR/node): run npm ci"
+NODE_EXE="$(readlink -f "$NODE_BIN_DIR/node")"
+PROC_NAME="chaincode-$CC_NAME"
+CC_HOME="$NETWORK_HOME/chaincode"
+ID_FILE="$CC_HOME/$CC_NAME.id"
+LOG_FILE="$LOG_DIR/$PROC_NAME.log"
+
+# The --chaincode-id a running server was started with (from its command line).
+running_ccid() { # PID
+  tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n 's/^--chaincode-id=//p' | head -n 1
+}
+
+do_status() {
+  local pid
+  if pid="$(running_pid "$PROC_NAME" "$NODE_EXE")"; then
+    ok "$PROC_NAME running (pid $pid, $(running_ccid "$pid"), log $LOG_FILE)"
+    return 0
+  fi
+  echo "$PROC_NAME not running"
+  return 3
+}
+
+do_stop() {
+  mkdir -p "$PID_DIR"
+  stop_process "$PROC_NAME" "$NODE_EXE"
+}
+
+dev_k4() { # creates the development K4 (PKCS#8 PEM, 0600) if absent; prints its path
+  local f="$CC_HOME/k4.pem"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$CC_HOME"
+    (umask 077 && "$NODE_EXE" -e '
+      const p = require(process.argv[1]);
+      const pair = p.generateKeyPair();
+      require("node:fs").writeFileSync(process.argv[2], p.privateKeyToPem(pair.privateKey), { mode: 0o600 });
+    ' "$REPO_ROOT/protocol/dist/index.js" "$f.tmp") || die "could not create a development K4"
+    mv "$f.tmp" "$f"
+    ok "created a development K4 in $f (mode 0600; set MEDSHARE_K4_KEY_FILE for a real one)" >&2
+  fi
+  chmod 600 "$f"
+  echo "$f"
+}
+
+do_start() {
+  [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
+  load_ports
+  [[ -s "$ID_FILE" ]] || die "no package id in $ID_FILE: run scripts/network/deploy-chaincode.sh $CC_NAME VERSION SEQUENCE first"
+  local ccid address port pid k4 i
+  ccid="$(tr -d '[:space:]' <"$ID_FILE")"
+  address="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
+  [[ "$address" =~ ^[^:]+:([0-9]+)$ ]] || die "CHAINCODE_SERVER_ADDRESS must be host:port, got '$address'"
+  port="${BASH_REMATCH[1]}"
+  [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"
+
+  if pid="$(running_pid "$PROC_NAME" "$NODE_EXE")"; then
+    if [[ "$(running_ccid "$pid")" == "$ccid" ]]; then
+      ok "$PROC_NAME already running (pid $pid, $ccid)"
+      return 0
+    fi
+    log "$PROC_NAME runs $(running_ccid "$pid"); restarting it with $ccid"
+    do_stop
+  fi
+  port_in_use "$port" && die "port $port is already in use (ss -ltnp 'sport = :$port'); stop that process or set CHAINCODE_SERVER_ADDRESS"
+
+  if [[ -n "${MEDSHARE_K4_KEY_FILE:-}" ]]; then
+    k4="$MEDSHARE_K4_KEY_FILE"
+    [[ -r "$k4" ]] || die "MEDSHARE_K4_KEY_FILE=$k4 is not readable"
+  else
+    k4="$(dev_k4)"
+  fi
+
+  mkdir -p "$LOG_DIR" "$PID_DIR"
+  printf '\n===== %s starting %s (%s at %s, K4 %s) =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PROC_NAME" "$ccid" "$address" "$k4" >>"$LOG_FILE"
+  # setsid: the server outlives this script and a Ctrl-C in its terminal.
+  PATH="$NODE_BIN_DIR:$PATH" MEDSHARE_K4_KEY_FILE="$k4" CORE_CHAINCODE_LOGGING_LEVEL=info \
+    setsid "$NODE_BIN_DIR/fabric-chaincode-node" server --chaincode-address="$address" \
+    --chaincode-id="$ccid" --module-path="$REPO_ROOT/chaincode" >>"$LOG_FILE" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$(pid_file "$PROC_NAME")"
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOG_FILE" >&2; rm -f "$(pid_file "$PROC_NAME")"; die "$PROC_NAME exited at once (log: $LOG_FILE)"; }
+    port_in_use "$port" && break
+    sleep 0.25
+  done
+  port_in_use "$port" || { tail -n 30 "$LOG_FILE" >&2; die "$PROC_NAME (pid $pid) is not listening on $address after 10s (log: $LOG_FILE)"; }
+  ok "$PROC_NAME listening on $address (pid $pid, $ccid, log $LOG_FILE)"
+}
+
+case "$ACTION" in
+  start) do_start ;;
+  stop) do_stop ;;
+  status) do_status ;;
+esac
