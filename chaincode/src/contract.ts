@@ -35,6 +35,10 @@ import {
   type RecordState,
   type UserState,
   parseAccessKey,
+  parseGranteeIndex,
+  parseOwnerIndex,
+  parsePseudonym,
+  parseRecordData,
 } from './state/model';
 import { LedgerState } from './state/state';
 import { assertSig1, authenticate, txTimeMs, type Authenticated } from './signature-chain/authenticate';
@@ -211,7 +215,7 @@ export class MedshareContract extends Contract {
     return this.#guard(ctx, 'Upload', async (state) => {
       const auth = await authenticate(ctx, state, envelope, 'upload', { consumeNonce: true });
       const { body } = auth.request;
-      const patient = await state.read(KEY.pseudonym, ['patient', body.patientId], (v) => v as { keyId: string });
+      const patient = await state.read(KEY.pseudonym, ['patient', body.patientId], parsePseudonym);
       if (!patient) throw fail('NOT_REGISTERED_PATIENT', 'no registered patient has request.body.patientId');
       if (patient.keyId !== auth.request.keyId) throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
       const owner = await this.#requireUser(state, patient.keyId);
@@ -324,7 +328,7 @@ export class MedshareContract extends Contract {
       const ticket = await state.read(KEY.access, [recordId, auth.request.keyId, accessId], parseAccessTicket);
       if (!ticket) throw fail('ACCESS_NOT_RECORDED', 'no committed view of this record by this key has that access id');
       if (auth.now - ticket.at > ACCESS_TICKET_TTL_MS) throw fail('ACCESS_NOT_RECORDED', `the access record expired ${ACCESS_TICKET_TTL_MS} ms after its view`);
-      const data = await state.read(KEY.recordData, [recordId], (v) => v as { ciphertext: string });
+      const data = await state.read(KEY.recordData, [recordId], parseRecordData);
       if (!data) throw fail('INTERNAL', 'record data is missing');
       return this.#respond(ctx, auth.request, {
         recordId,
@@ -346,7 +350,7 @@ export class MedshareContract extends Contract {
       const author = await this.#requireUser(state, auth.request.keyId);
       assertSig1(author.publicKey, auth.envelope, 'the author');
       const { pageSize, bookmark } = auth.request.body;
-      const page = await state.page(KEY.ownerIndex, [author.keyId], pageSize, bookmark, (v) => v as JsonValue);
+      const page = await state.page(KEY.ownerIndex, [author.keyId], pageSize, bookmark, parseOwnerIndex);
       return this.#respond(ctx, auth.request, page);
     });
   }
@@ -359,7 +363,7 @@ export class MedshareContract extends Contract {
       const author = await this.#requireUser(state, auth.request.keyId);
       assertSig1(author.publicKey, auth.envelope, 'the author');
       const { pageSize, bookmark } = auth.request.body;
-      const page = await state.page(KEY.granteeIndex, [author.keyId], pageSize, bookmark, (v) => v as JsonValue);
+      const page = await state.page(KEY.granteeIndex, [author.keyId], pageSize, bookmark, parseGranteeIndex);
       return this.#respond(ctx, auth.request, page);
     });
   }
@@ -372,7 +376,7 @@ export class MedshareContract extends Contract {
       const auth = await authenticate(ctx, state, envelope, 'audit', { consumeNonce: false });
       const { recordId, pageSize, bookmark } = auth.request.body;
       await this.#ownerOnly(state, auth, recordId);
-      const page = await state.page(KEY.audit, [recordId], pageSize, bookmark, (v) => parseAudit(v) as unknown as JsonValue);
+      const page = await state.page(KEY.audit, [recordId], pageSize, bookmark, parseAudit);
       return this.#respond(ctx, auth.request, page);
     });
   }
@@ -386,7 +390,7 @@ export class MedshareContract extends Contract {
       const size = expectInteger(Number(expectString(pageSize, 'pageSize', { pattern: /^[0-9]{1,3}$/ })), 'pageSize', 1, 100);
       const record = await state.requireRecord(recordId);
       assertOrgAdmin(ctx.clientIdentity, record.org);
-      return canonicalize(await state.page(KEY.audit, [recordId], size, bookmark, (v) => parseAudit(v) as unknown as JsonValue));
+      return canonicalize(await state.page(KEY.audit, [recordId], size, bookmark, parseAudit));
     });
   }
 

@@ -62,7 +62,8 @@ export interface GrantState {
 export type AuditAction = 'upload' | 'grant' | 'revoke' | 'view';
 export const AUDIT_ACTIONS: readonly AuditAction[] = ['upload', 'grant', 'revoke', 'view'];
 
-export interface AuditState {
+/** A type alias (not an interface) so it is assignable to JsonValue. */
+export type AuditState = {
   readonly recordId: string;
   readonly action: AuditAction;
   readonly actorKeyId: string;
@@ -73,7 +74,7 @@ export interface AuditState {
   readonly appId: string;
   readonly org: string;
   readonly requestHash: string;
-}
+};
 
 export interface AccessTicketState {
   readonly at: number;
@@ -166,4 +167,32 @@ export function parseAccessTicket(value: unknown): AccessTicketState {
 export function parseNonce(value: unknown): { txId: string; expiresAt: number } {
   const o = expectObject(value, 'nonce', ['txId', 'expiresAt']);
   return { txId: expectString(o.txId, 'nonce.txId', { pattern: TX_ID }), expiresAt: time(o.expiresAt, 'nonce.expiresAt') };
+}
+
+export function parsePseudonym(value: unknown): { keyId: string } {
+  const o = expectObject(value, 'pseudonym', ['keyId']);
+  return { keyId: hex64(o.keyId, 'pseudonym.keyId') };
+}
+
+/** A type alias (not an interface) so it is assignable to JsonValue. */
+export type OwnerIndexState = {
+  readonly recordId: string;
+  readonly kind: string;
+  readonly createdAt: number;
+  readonly uploadedAt: number;
+};
+
+export function parseOwnerIndex(value: unknown): OwnerIndexState {
+  const o = expectObject(value, 'ownerIndex', ['recordId', 'kind', 'createdAt', 'uploadedAt']);
+  return {
+    recordId: hex64(o.recordId, 'ownerIndex.recordId'),
+    kind: expectString(o.kind, 'ownerIndex.kind', { maxLength: 40 }),
+    createdAt: time(o.createdAt, 'ownerIndex.createdAt'),
+    uploadedAt: time(o.uploadedAt, 'ownerIndex.uploadedAt'),
+  };
+}
+
+export function parseGranteeIndex(value: unknown): { recordId: string; grantedAt: number } {
+  const o = expectObject(value, 'granteeIndex', ['recordId', 'grantedAt']);
+  return { recordId: hex64(o.recordId, 'granteeIndex.recordId'), grantedAt: time(o.grantedAt, 'granteeIndex.grantedAt') };
 }
