@@ -22,6 +22,13 @@ is_hex64 "$KEY_ID" || usage_die "KEY_ID must be 64 hex digits"
 [[ -z "$AT" ]] || is_uint "$AT" || usage_die "RETIRE_AT_MS must be Unix milliseconds, got '$AT'"
 
 admin_env "$ORG"
+# Already retired: nothing to commit (ListAccessKeys is an evaluation).
+current="$(cc_query ListAccessKeys "$ORG_MSP" | jq -c --arg id "$KEY_ID" '.[] | select(.keyId == $id)')"
+if [[ -n "$current" && "$(jq -r '.retiredAt // ""' <<<"$current")" != "" ]]; then
+  printf '%s\n' "$current"
+  ok "K3 $KEY_ID of $ORG_MSP was already retired at $(jq -r '.retiredAt' <<<"$current"): nothing to do"
+  exit 0
+fi
 when=now
 [[ -n "$AT" ]] && when="at $(date -u -d "@$((AT / 1000))" +%FT%TZ)"
 log "retiring K3 $KEY_ID of $ORG_MSP $when"

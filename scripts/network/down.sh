@@ -21,6 +21,14 @@ if [[ -f "$RUNTIME_FILE" && "$(<"$RUNTIME_FILE")" == docker ]]; then
   ok "containers removed; data kept in $NETWORK_HOME (scripts/network/reset.sh wipes it)"
   exit 0
 fi
+# Chaincode servers first (scripts/network/chaincode-server.sh), so reset.sh never deletes
+# .network/ under a running one.
+shopt -s nullglob
+for pid_file in "$PID_DIR"/chaincode-*.pid; do
+  name=$(basename "$pid_file" .pid)
+  "$(dirname "${BASH_SOURCE[0]}")/chaincode-server.sh" stop "${name#chaincode-}" || warn "could not stop $name"
+done
+shopt -u nullglob
 stop_process peer0.org2.example.com "$FABRIC_BIN/peer"
 stop_process peer0.org1.example.com "$FABRIC_BIN/peer"
 stop_process orderer.example.com "$FABRIC_BIN/orderer"

@@ -8,6 +8,10 @@ interface GatewayErrorLike {
   readonly transactionId?: string;
 }
 
+// A peer that cannot reach the chaincode server (CCaaS down or restarting) answers ABORTED with
+// these details: the ledger is unavailable, not broken.
+const CHAINCODE_UNREACHABLE = /could not launch chaincode|error while dialing|connection refused|chaincode registration failed/i;
+
 // gRPC status codes (grpc/status.h) that mean the ledger did not answer in time or at all.
 const DEADLINE_EXCEEDED = 4;
 const UNAVAILABLE = 14;
@@ -31,6 +35,10 @@ export function toMedshareError(error: unknown): MedshareError {
     return fail('CONFLICT', 'a concurrent transaction changed the same state', error);
   }
   if (e.code === DEADLINE_EXCEEDED || e.code === UNAVAILABLE) return fail('LEDGER_UNAVAILABLE', 'the ledger did not answer in time', error);
+  const details = e.details ?? [];
+  if (details.length > 0 && details.every((d) => CHAINCODE_UNREACHABLE.test(d.message ?? ''))) {
+    return fail('LEDGER_UNAVAILABLE', 'the peers cannot reach the chaincode', error);
+  }
   const coded = typeof e.message === 'string' ? parseCodedMessage(e.message) : undefined;
   if (coded) return new MedshareError({ code: coded.code, message: coded.message, cause: error });
   return fail('INTERNAL', 'ledger call failed', error);

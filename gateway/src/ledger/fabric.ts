@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, signers, checkpointers, type ChaincodeEvent, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
+import { connect, hash, signers, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
 import type { MedshareError } from '@medshare/protocol';
 import type { FabricLedgerConfig } from '../config/config';
 import { toMedshareError } from '../errors/ledger-error';
@@ -10,7 +10,6 @@ import type { LedgerBackend } from './backend';
 /** What the Fabric backend needs from a connection: the narrow transport tests can replace. */
 export interface FabricConnection {
   readonly contract: Pick<Contract, 'submitTransaction' | 'evaluateTransaction'>;
-  readonly network?: Pick<Network, 'getChaincodeEvents'>;
   close(): void;
 }
 
@@ -33,7 +32,6 @@ export function connectFabric(config: FabricLedgerConfig, mspId: string): Fabric
   const network = gateway.getNetwork(config.channel);
   return {
     contract: network.getContract(config.chaincode),
-    network,
     close() {
       gateway.close();
       client.close();
@@ -43,8 +41,6 @@ export function connectFabric(config: FabricLedgerConfig, mspId: string): Fabric
 
 export class FabricBackend implements LedgerBackend {
   readonly kind = 'fabric' as const;
-  #events: { close(): void } | undefined;
-
   constructor(
     private readonly connection: FabricConnection,
     private readonly mvccRetries: number,
@@ -87,30 +83,7 @@ export class FabricBackend implements LedgerBackend {
     }
   }
 
-  /**
-   * Follows chaincode events from a checkpoint file, so a restarted gateway resumes where it
-   * stopped without missing or repeating events.
-   */
-  async listen(chaincode: string, checkpointFile: string, onEvent: (event: ChaincodeEvent) => void): Promise<void> {
-    const network = this.connection.network;
-    if (!network) return;
-    const checkpointer = await checkpointers.file(checkpointFile);
-    const events = await network.getChaincodeEvents(chaincode, { checkpoint: checkpointer, startBlock: BigInt(0) });
-    this.#events = events;
-    void (async () => {
-      try {
-        for await (const event of events) {
-          onEvent(event);
-          await checkpointer.checkpointChaincodeEvent(event);
-        }
-      } catch {
-        // closed or disconnected: the next start resumes from the checkpoint
-      }
-    })();
-  }
-
   close(): Promise<void> {
-    this.#events?.close();
     this.connection.close();
     return Promise.resolve();
   }

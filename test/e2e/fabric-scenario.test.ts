@@ -1,0 +1,249 @@
+/**
+ * The demo scenario on the real Fabric network (two hospitals, AND endorsement policy, CCaaS):
+ * two gateways (Org1MSP, Org2MSP) with the Fabric backend, K3s registered by each org's admin
+ * with scripts/admin/, doctor approval with scripts/admin/approve-user.sh, the record path
+ * through the SDK (sig4 checked against the chaincode server's K4), the admin audit trail, and
+ * K3 retirement. Needs the network up and the chaincode deployed and running:
+ *
+ *   scripts/network/up.sh && scripts/admin/deploy.sh
+ *   npm run jest -- --selectProjects e2e test/e2e/fabric-scenario.test.ts
+ *
+ * (FABRIC_HOME=... when the Fabric binaries are not in .fabric/.) Skips itself, saying why,
+ * when the network is not up.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { MedshareClient, loadAppConfig, type UserKey } from '@medshare/app';
+import { MedshareError, generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..');
+const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
+const CC_NAME = process.env.CC_NAME ?? 'medshare';
+const FABRIC_HOME = process.env.FABRIC_HOME ?? join(ROOT, '.fabric');
+
+function alive(pidFile: string): boolean {
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the scenario cannot run here, or undefined when the network looks up. */
+function notReady(): string | undefined {
+  const pids = join(NETWORK_HOME, 'pids');
+  if (!existsSync(join(NETWORK_HOME, '.medshare-network'))) return `no network in ${NETWORK_HOME} (scripts/network/up.sh)`;
+  for (const node of ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com']) {
+    if (!alive(join(pids, `${node}.pid`))) return `${node} is not running (scripts/network/up.sh)`;
+  }
+  if (!existsSync(join(NETWORK_HOME, 'chaincode', `${CC_NAME}.id`))) return `chaincode ${CC_NAME} is not deployed (scripts/admin/deploy.sh)`;
+  if (!alive(join(pids, `chaincode-${CC_NAME}.pid`))) return `the ${CC_NAME} chaincode server is not running (scripts/network/chaincode-server.sh start)`;
+  if (!existsSync(join(FABRIC_HOME, 'bin', 'peer'))) return `no peer CLI in ${FABRIC_HOME}/bin (set FABRIC_HOME)`;
+  return undefined;
+}
+
+const reason = notReady();
+if (reason) process.stderr.write(`fabric-scenario: skipped: ${reason}\n`);
+const describeFabric = reason ? describe.skip : describe;
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
+
+/** Runs a scripts/admin script; resolves with its exit code and output (never rejects on exit 1). */
+async function admin(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(ROOT, 'scripts', 'admin', script), args, { env: scriptEnv, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+interface Hospital {
+  readonly org: 'org1' | 'org2';
+  readonly dir: string;
+  readonly layout: { gatewayConfig: string; appConfig: string; k3PublicKey: string; k4PublicKey: string; notBefore: number; notAfter: number };
+  readonly child: ChildProcess;
+  readonly client: MedshareClient;
+  output(): string;
+}
+
+async function startHospital(org: 'org1' | 'org2'): Promise<Hospital> {
+  const dir = mkdtempSync(join(tmpdir(), `medshare-fabric-${org}-`));
+  const port = await freePort();
+  const { stdout } = await run(process.execPath, [join(ROOT, 'test', 'e2e', 'fabric-layout.mjs'), org, dir, String(port)], { env: scriptEnv });
+  const layout = JSON.parse(stdout) as Hospital['layout'];
+  const reg = await admin('register-access-key.sh', org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter));
+  if (reg.code !== 0) throw new Error(`register-access-key.sh ${org} failed: ${reg.stderr}`);
+  const child = spawn(process.execPath, [join(ROOT, 'gateway', 'dist', 'dev', 'start.js')], {
+    cwd: ROOT,
+    env: { ...process.env, MEDSHARE_CONFIG: layout.gatewayConfig, MEDSHARE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`gateway ${org} did not start:\n${out}`)), 30_000);
+    child.stdout.on('data', () => {
+      if (out.includes('listening on')) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`gateway ${org} exited ${String(code)}:\n${out}`));
+    });
+  });
+  const app = loadAppConfig(layout.appConfig);
+  // sig4 is checked too: the chaincode server's K4 must have signed every answer.
+  const client = new MedshareClient({ ...app.client, trustedContractKeys: [layout.k4PublicKey] });
+  return { org, dir, layout, child, client, output: () => out };
+}
+
+async function stopHospital(h: Hospital | undefined): Promise<void> {
+  if (!h) return;
+  h.client.close();
+  if (h.child.exitCode === null && h.child.signalCode === null) {
+    const exited = new Promise((done) => h.child.once('exit', done));
+    h.child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(h.dir, { recursive: true, force: true });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MedshareError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function timed<T>(samples: number[], run: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await run();
+  samples.push(performance.now() - start);
+  return result;
+}
+
+describeFabric('the demo scenario on the Fabric network (two gateways, scripts/admin, CCaaS)', () => {
+  let h1: Hospital | undefined;
+  let h2: Hospital | undefined;
+  const patient: UserKey = generateKeyPair();
+  const doctor: UserKey = generateKeyPair();
+  const doctorId = keyIdOf(doctor.publicKey);
+  let recordId = '';
+
+  beforeAll(async () => {
+    [h1, h2] = await Promise.all([startHospital('org1'), startHospital('org2')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([stopHospital(h1), stopHospital(h2)]);
+  }, 60_000);
+
+  it('a doctor registers through Org1 and only an Org1 admin can approve it', async () => {
+    const c1 = (h1 as Hospital).client;
+    expect(await c1.register(doctor, 'doctor')).toMatchObject({ status: 'pending', org: 'Org1MSP' });
+    const other = await admin('approve-user.sh', 'org2', doctorId);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('NOT_ORG_ADMIN');
+    const ok = await admin('approve-user.sh', 'org1', doctorId);
+    expect(ok.code).toBe(0);
+    expect(await c1.directory(doctorId)).toMatchObject({ status: 'active', role: 'doctor' });
+    expect((await admin('approve-user.sh', 'org1', doctorId)).stdout).toContain('nothing to do');
+  }, 60_000);
+
+  it('upload, grant, view through both hospitals, revoke, refused view, audit', async () => {
+    const c1 = (h1 as Hospital).client;
+    const c2 = (h2 as Hospital).client;
+    await c1.register(patient, 'patient');
+    ({ recordId } = await c1.upload(patient, { content: utf8('{"diagnosis":"J45.909 mild persistent asthma"}'), kind: 'clinical-note' }));
+    expect(await refusal(c1.view(doctor, recordId))).toBe('NOT_AUTHORIZED');
+    await c1.grant(patient, recordId, doctorId);
+    expect(Buffer.from((await c1.view(doctor, recordId)).content).toString()).toContain('asthma');
+    // Hospital 2's access layer: its own K3, its own Fabric client identity, the same ledger.
+    expect(Buffer.from((await c2.view(doctor, recordId)).content).toString()).toContain('asthma');
+    expect((await c2.listGrants(doctor)).items.map((g) => g.recordId)).toContain(recordId);
+    await c2.revoke(patient, recordId, doctorId);
+    expect(await refusal(c1.view(doctor, recordId))).toBe('NOT_AUTHORIZED');
+    expect(await refusal(c2.revoke(patient, recordId, doctorId))).toBe('GRANT_NOT_FOUND');
+
+    const audit = await c1.audit(patient, recordId);
+    expect(audit.items.map((e) => e.action)).toEqual(['upload', 'view', 'grant', 'view', 'view', 'revoke']);
+    expect(audit.items.map((e) => e.org)).toEqual(['Org1MSP', 'Org1MSP', 'Org1MSP', 'Org1MSP', 'Org2MSP', 'Org2MSP']);
+    // paginated through bookmarks: the same entries two at a time
+    const paged: string[] = [];
+    let bookmark = '';
+    for (let i = 0; i < 10; i++) {
+      const page = await c2.audit(patient, recordId, { pageSize: 2, bookmark });
+      paged.push(...page.items.map((e) => e.txId));
+      bookmark = page.bookmark;
+      if (!bookmark) break;
+    }
+    expect(paged).toEqual(audit.items.map((e) => e.txId));
+  }, 120_000);
+
+  it('the record org admin reads the audit trail with scripts/admin/audit-trail.sh; the other org may not', async () => {
+    const mine = await admin('audit-trail.sh', '--json', 'org1', recordId, '2');
+    expect(mine.code).toBe(0);
+    expect((JSON.parse(mine.stdout) as { action: string }[]).map((e) => e.action)).toEqual(['upload', 'view', 'grant', 'view', 'view', 'revoke']);
+    const theirs = await admin('audit-trail.sh', 'org2', recordId);
+    expect(theirs.code).toBe(1);
+    expect(theirs.stderr).toContain('NOT_ORG_ADMIN');
+    expect((await admin('audit-trail.sh', 'org1', 'f'.repeat(64))).stderr).toContain('RECORD_NOT_FOUND');
+  }, 60_000);
+
+  it('concurrent uploads by one patient all commit (no MVCC conflict); latency of upload and view', async () => {
+    const c1 = (h1 as Hospital).client;
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => c1.upload(patient, { content: utf8(`{"n":${String(i)}}`), kind: 'lab-result' })));
+    expect(new Set(results.map((r) => r.recordId)).size).toBe(5);
+    const uploads: number[] = [];
+    const views: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { recordId: id } = await timed(uploads, () => c1.upload(patient, { content: utf8(`{"seq":${String(i)}}`), kind: 'lab-result' }));
+      await timed(views, () => c1.view(patient, id));
+    }
+    process.stdout.write(
+      `fabric latency (ms, median of 5, sequential, via ${(h1 as Hospital).org} gateway): upload ${median(uploads).toFixed(0)}, view ${median(views).toFixed(0)}; ` +
+        `uploads [${uploads.map((v) => v.toFixed(0)).join(', ')}], views [${views.map((v) => v.toFixed(0)).join(', ')}]\n`,
+    );
+  }, 120_000);
+
+  it('after an org admin retires its K3, requests signed with it are refused (ACCESS_KEY_NOT_VALID)', async () => {
+    const k3Id = keyIdOf((h2 as Hospital).layout.k3PublicKey);
+    const retired = await admin('retire-access-key.sh', 'org2', k3Id);
+    expect(retired.code).toBe(0);
+    expect(await refusal((h2 as Hospital).client.view(patient, recordId))).toBe('ACCESS_KEY_NOT_VALID');
+    expect((await admin('retire-access-key.sh', 'org2', k3Id)).code).toBe(0);
+    const k1 = await admin('retire-access-key.sh', 'org1', keyIdOf((h1 as Hospital).layout.k3PublicKey));
+    expect(k1.code).toBe(0);
+  }, 60_000);
+});
