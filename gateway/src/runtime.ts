@@ -18,12 +18,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export function openLedger(config: GatewayConfig): LedgerBackend {
-  return config.ledger.type === 'embedded' ? new EmbeddedBackend(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org);
+export async function openLedger(config: GatewayConfig): Promise<LedgerBackend> {
+  return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org);
 }
 
 /** Wires config → keys, ledger, access layer and the Fastify app (not yet listening). */
-export async function createGateway(config: GatewayConfig, ledger: LedgerBackend = openLedger(config)): Promise<Gateway> {
+export async function createGateway(config: GatewayConfig, given?: LedgerBackend): Promise<Gateway> {
+  const ledger = given ?? (await openLedger(config));
   const accessLayer = new AccessLayer(KeyRing.load(config.keysFile), ledger, {
     sessionTtlMs: config.limits.sessionTtlMs,
     sessionsPerApp: config.limits.sessionsPerApp,

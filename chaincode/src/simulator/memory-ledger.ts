@@ -127,33 +127,74 @@ export class MemoryLedger implements StateStore {
     return { result, txId: rwset.txId, timestamp: rwset.timestamp };
   }
 
-  #commits: Promise<void> = Promise.resolve();
+  #queue: Array<{ rwset: ReadWriteSet; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #flushing = false;
 
   /**
-   * Validates a read/write set against current state and applies it atomically. Commits are
-   * serialized (one block at a time), so validation always sees every earlier commit.
+   * Validates a read/write set and applies it atomically, or rejects it. Commits that arrive
+   * together form one block-like batch (group commit): each is validated in arrival order
+   * against committed state plus the writes accepted before it in the batch (MVCC), the
+   * accepted ones are persisted together, then become visible, then are acknowledged.
    */
   commit(rwset: ReadWriteSet): Promise<void> {
-    const next = this.#commits.then(() => this.#commitNow(rwset));
-    this.#commits = next.catch(() => undefined);
-    return next;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ rwset, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
   }
 
-  async #commitNow(rwset: ReadWriteSet): Promise<void> {
-    if (rwset.paginated && rwset.writes.size > 0) throw fail('INTERNAL', 'paginated queries are allowed only in read-only transactions');
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0);
+        const overlay = new Map<string, number>();
+        const accepted: Array<{ rwset: ReadWriteSet; version: number; resolve: () => void; reject: (error: unknown) => void }> = [];
+        let version = this.#version;
+        for (const item of batch) {
+          const refusal = this.#validate(item.rwset, overlay);
+          if (refusal) {
+            item.reject(refusal);
+            continue;
+          }
+          if (item.rwset.writes.size === 0 && !item.rwset.event) {
+            item.resolve();
+            continue;
+          }
+          version += 1;
+          for (const key of item.rwset.writes.keys()) overlay.set(key, version);
+          accepted.push({ ...item, version });
+        }
+        if (accepted.length === 0) continue;
+        try {
+          await this.persist(accepted);
+        } catch (error) {
+          for (const item of accepted) item.reject(error);
+          continue;
+        }
+        for (const item of accepted) this.apply(item.rwset, item.version);
+        for (const item of accepted) item.resolve();
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** MVCC: every key the transaction read still has the version it saw (after this batch's earlier writes). */
+  #validate(rwset: ReadWriteSet, overlay: ReadonlyMap<string, number>): Error | undefined {
+    if (rwset.paginated && rwset.writes.size > 0) return fail('INTERNAL', 'paginated queries are allowed only in read-only transactions');
     for (const [key, version] of rwset.reads) {
-      if ((this.#state.get(key)?.version ?? 0) !== version) {
-        throw fail('CONFLICT', `MVCC read conflict on a key read by transaction ${rwset.txId}`);
+      if ((overlay.get(key) ?? this.#state.get(key)?.version ?? 0) !== version) {
+        return fail('CONFLICT', `MVCC read conflict on a key read by transaction ${rwset.txId}`);
       }
     }
-    if (rwset.writes.size === 0 && !rwset.event) return;
-    const version = this.#version + 1;
-    await this.persist(rwset, version);
-    this.apply(rwset, version);
+    return undefined;
   }
 
-  /** Hook for durable ledgers: called with a validated batch before it becomes visible. */
-  protected persist(_rwset: ReadWriteSet, _version: number): Promise<void> {
+  /** Hook for durable ledgers: called with validated transactions, in order, before they become visible. */
+  protected persist(_batch: ReadonlyArray<{ readonly rwset: ReadWriteSet; readonly version: number }>): Promise<void> {
     return Promise.resolve();
   }
 

@@ -111,3 +111,45 @@ describe('the in-memory Fabric ledger', () => {
     expect(() => createCompositeKey('type', ['a\u0000'])).toThrow(RangeError);
   });
 });
+
+describe('group commit', () => {
+  class CountingLedger extends MemoryLedger {
+    batches: number[] = [];
+    protected override persist(batch: ReadonlyArray<{ readonly version: number }>): Promise<void> {
+      this.batches.push(batch.length);
+      return Promise.resolve();
+    }
+  }
+
+  it('validates a batch in order (a conflict inside the batch is caught) and persists it once', async () => {
+    const ledger = new CountingLedger();
+    const a = ledger.simulate(id);
+    const b = ledger.simulate(id);
+    const c = ledger.simulate(id);
+    await a.stub.getState('shared');
+    await a.stub.putState('shared', bytes('a'));
+    await b.stub.getState('shared');
+    await b.stub.putState('shared', bytes('b'));
+    await c.stub.putState('other', bytes('c'));
+    const results = await Promise.allSettled([a, b, c].map((ctx) => ledger.commit(ctx.stub.readWriteSet())));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+    expect(ledger.batches).toEqual([2]);
+    expect(ledger.entries().map(([k, v]) => [k, text(v)])).toEqual([
+      ['other', 'c'],
+      ['shared', 'a'],
+    ]);
+  });
+
+  it('makes nothing visible when persisting fails', async () => {
+    class FailingLedger extends MemoryLedger {
+      protected override persist(): Promise<void> {
+        return Promise.reject(new Error('disk full'));
+      }
+    }
+    const ledger = new FailingLedger();
+    await expect(ledger.submit(id, (ctx) => ctx.stub.putState('k', bytes('v')))).rejects.toThrow('disk full');
+    expect(ledger.entries()).toEqual([]);
+    expect(ledger.height).toBe(0);
+  });
+});

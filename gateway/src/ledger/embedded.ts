@@ -21,11 +21,15 @@ export class EmbeddedBackend implements LedgerBackend {
   readonly #client: ClientIdentityLike;
   readonly #admin: ClientIdentityLike;
 
-  constructor(config: EmbeddedLedgerConfig, org: string) {
-    this.ledger = DurableLedger.open(config.dir);
-    this.#contract = new MedshareContract({ contractKey: contractKeyFromPem(readFileSync(config.k4KeyFile, 'utf8')) });
+  private constructor(ledger: DurableLedger, k4Pem: string, org: string) {
+    this.ledger = ledger;
+    this.#contract = new MedshareContract({ contractKey: contractKeyFromPem(k4Pem) });
     this.#client = fabricIdentity(org, { name: `gateway@${org}` });
     this.#admin = fabricIdentity(org, { admin: true });
+  }
+
+  static async open(config: EmbeddedLedgerConfig, org: string): Promise<EmbeddedBackend> {
+    return new EmbeddedBackend(await DurableLedger.open(config.dir), readFileSync(config.k4KeyFile, 'utf8'), org);
   }
 
   submit(transaction: string, args: readonly string[]): Promise<string> {
@@ -58,8 +62,7 @@ export class EmbeddedBackend implements LedgerBackend {
   }
 
   close(): Promise<void> {
-    this.ledger.close();
-    return Promise.resolve();
+    return this.ledger.close();
   }
 
   async #submitAs(identity: ClientIdentityLike, transaction: string, args: readonly string[]): Promise<string> {

@@ -27,8 +27,8 @@ export class GatewayFixture {
   readonly dir = mkdtempSync(join(tmpdir(), 'medshare-gw-'));
   now = Date.now();
   readonly keys: KeySet;
-  readonly ledger: EmbeddedBackend;
-  readonly accessLayer: AccessLayer;
+  ledger!: EmbeddedBackend;
+  accessLayer!: AccessLayer;
   readonly metrics = new GatewayMetrics();
   app!: FastifyInstance;
   readonly adminToken = 'test-admin-token-0123456789';
@@ -43,7 +43,10 @@ export class GatewayFixture {
     };
     writeFileSync(join(this.dir, 'k4.pem'), privateKeyToPem(this.keys.k4.privateKey), { mode: 0o600 });
     this.writeKeys();
-    this.ledger = new EmbeddedBackend({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
+  }
+
+  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend }): Promise<void> {
+    this.ledger = await EmbeddedBackend.open({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
     // One clock for the access layer and the ledger; each transaction is 1 ms later than the
     // last, as in real use, so audit entries keep their order.
     let ticks = 0;
@@ -69,6 +72,7 @@ export class GatewayFixture {
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
+    await f.#open(options);
     for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
     const https = options.tls ? f.tls() : undefined;
     f.app = await buildGateway(
