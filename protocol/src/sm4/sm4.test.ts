@@ -72,6 +72,15 @@ describe('sealed box (SM4-CTR + HMAC-SM3, encrypt-then-MAC)', () => {
     expect(() => open(key, sealed.subarray(0, SEALED_OVERHEAD - 1), fromHex('01'))).toThrow(CiphertextError);
   });
 
+  it('never uses subkeys cached for a key array whose bytes changed since', () => {
+    const k = key.slice();
+    const sealed = seal(k, fromHex('0102'));
+    k[0] = (k[0] ?? 0) ^ 1;
+    expect(() => open(k, sealed)).toThrow(CiphertextError);
+    k[0] = (k[0] ?? 0) ^ 1;
+    expect(toHex(open(k, sealed))).toBe('0102');
+  });
+
   it('names the argument on bad key length', () => {
     expect(() => seal(new Uint8Array(16), new Uint8Array(1))).toThrow(new RangeError('key must be 32 bytes, got 16'));
   });

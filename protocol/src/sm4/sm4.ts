@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { assertBytes, concatBytes, utf8 } from '../encoding/bytes';
+import { assertBytes, concatBytes, equalBytes, utf8 } from '../encoding/bytes';
 import { hmacSm3, hmacSm3Parts } from '../sm3/sm3';
 
 /** GB/T 32907-2016 SM4 on one 16-byte block (known-answer tests and nothing else). */
@@ -57,8 +57,17 @@ interface SubKeys {
  */
 function subKeys(key: Uint8Array): SubKeys {
   assertBytes(key, 'key', SEALED_KEY_BYTES);
-  return { enc: hmacSm3(key, ENC_LABEL).subarray(0, 16), mac: hmacSm3(key, MAC_LABEL) };
+  // A session seals and opens many messages under one key object: derive its subkeys once.
+  // Keyed by object identity and checked against the bytes, so a reused or mutated array
+  // never gets stale subkeys.
+  const cached = subKeyCache.get(key);
+  if (cached && equalBytes(cached.of, key)) return cached;
+  const derived = { of: key.slice(), enc: hmacSm3(key, ENC_LABEL).subarray(0, 16), mac: hmacSm3(key, MAC_LABEL) };
+  subKeyCache.set(key, derived);
+  return derived;
 }
+
+const subKeyCache = new WeakMap<Uint8Array, SubKeys & { readonly of: Uint8Array }>();
 
 function lengthPrefix(n: number): Uint8Array {
   const out = new Uint8Array(8);
