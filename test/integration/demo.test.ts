@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,21 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     expect(stdout).toContain("the doctor's next view is refused");
     expect(stdout).toContain('NOT_AUTHORIZED');
     expect(stdout).toContain('demo complete');
+    // the demo's record never reached the ledger file or the gateway's output in the clear
+    const ledgerLog = readFileSync(join(gw.dataDir, 'ledger', 'ledger.log'), 'utf8');
+    expect(ledgerLog.length).toBeGreaterThan(0);
+    for (const text of [ledgerLog, Buffer.from(ledgerLog).toString('latin1'), gw.output()]) {
+      expect(text).not.toContain('asthma');
+      expect(text).not.toContain('J45.909');
+      expect(text).not.toContain('corticosteroid');
+    }
+    const decoded = ledgerLog
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => (JSON.parse(line) as { w: Array<[string, string | null]> }).w.map(([, v]) => (v ? Buffer.from(v, 'base64').toString('utf8') : '')))
+      .join('\n');
+    expect(decoded).toMatch(/"ciphertext":"A[Q-Za-f]/); // the record is there, sealed (format byte 0x01)
+    expect(decoded).not.toContain('asthma');
   }, 150_000);
 
   it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
