@@ -338,6 +338,7 @@ export class MedshareContract extends Contract {
         keyWrap,
         metadata: { kind: record.metadata.kind, createdAt: record.metadata.createdAt },
         owner: record.owner,
+        patientId: record.patientId,
       });
     });
   }

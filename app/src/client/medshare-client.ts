@@ -113,9 +113,10 @@ export class MedshareClient {
     user: UserKey,
     record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
   ): Promise<{ recordId: string; contentHash: string }> {
-    const sealed = sealRecord(record.content, user.publicKey);
+    const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
+    const sealed = sealRecord(record.content, user.publicKey, patientId);
     const result = (await this.#call('upload', user, {
-      patientId: record.patientId ?? defaultPseudonym(user.publicKey),
+      patientId,
       ciphertext: sealed.ciphertext,
       contentHash: sealed.contentHash,
       ownerKeyWrap: sealed.ownerKeyWrap,
@@ -149,7 +150,7 @@ export class MedshareClient {
     recordId: string,
   ): Promise<{ recordId: string; accessId: string; content: Uint8Array; metadata: { kind: string; createdAt: number } }> {
     const raw = await this.#viewRaw(user, recordId);
-    const content = openRecord(raw.ciphertext, raw.contentHash, unwrapDataKey(raw.keyWrap, user.privateKey));
+    const content = openRecord(raw.ciphertext, raw.contentHash, unwrapDataKey(raw.keyWrap, user.privateKey), raw.patientId);
     return { recordId, accessId: raw.accessId, content, metadata: raw.metadata };
   }
 
@@ -188,7 +189,7 @@ export class MedshareClient {
   async #viewRaw(
     user: UserKey,
     recordId: string,
-  ): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; metadata: { kind: string; createdAt: number } }> {
+  ): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; patientId: string; metadata: { kind: string; createdAt: number } }> {
     const { accessId } = (await this.#call('view', user, { recordId })) as { accessId: string };
     return (await this.#call('read', user, { recordId, accessId })) as never;
   }

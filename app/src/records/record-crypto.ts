@@ -1,14 +1,18 @@
-import { decrypt, encrypt, fromBase64, fromHex, open, randomKey, seal, sm3, toBase64, toHex, utf8 } from '@medshare/protocol';
+import { decrypt, encrypt, fail, fromBase64, fromHex, open, randomKey, seal, sm3, toBase64, toHex, utf8 } from '@medshare/protocol';
 
-const RECORD_AAD = utf8('medshare/v1/record');
+/** A record is sealed for its owner's pseudonym: its ciphertext cannot pass as another patient's record. */
+function recordAad(patientId: string): Uint8Array {
+  return utf8(`medshare/v1/record\n${patientId}`);
+}
 
 /** Seals a record under a fresh per-record data key and wraps that key for the owner. */
 export function sealRecord(
   content: Uint8Array,
   ownerPublicKey: string,
+  patientId: string,
 ): { ciphertext: string; contentHash: string; ownerKeyWrap: string; dataKey: Uint8Array } {
   const dataKey = randomKey();
-  const sealed = seal(dataKey, content, RECORD_AAD);
+  const sealed = seal(dataKey, content, recordAad(patientId));
   return { ciphertext: toBase64(sealed), contentHash: toHex(sm3(sealed)), ownerKeyWrap: toHex(encrypt(ownerPublicKey, dataKey)), dataKey };
 }
 
@@ -21,8 +25,17 @@ export function wrapDataKey(dataKey: Uint8Array, publicKey: string): string {
 }
 
 /** Opens a sealed record after checking its hash. */
-export function openRecord(ciphertext: string, contentHash: string, dataKey: Uint8Array): Uint8Array {
-  const sealed = fromBase64(ciphertext, 'ciphertext');
-  if (toHex(sm3(sealed)) !== contentHash) throw new Error('record ciphertext does not match its content hash');
-  return open(dataKey, sealed, RECORD_AAD);
+export function openRecord(ciphertext: string, contentHash: string, dataKey: Uint8Array, patientId: string): Uint8Array {
+  let sealed: Uint8Array;
+  try {
+    sealed = fromBase64(ciphertext, 'ciphertext');
+  } catch (cause) {
+    throw fail('CIPHERTEXT_INVALID', 'record ciphertext is not base64', cause);
+  }
+  if (toHex(sm3(sealed)) !== contentHash) throw fail('CIPHERTEXT_INVALID', 'record ciphertext does not match its content hash');
+  try {
+    return open(dataKey, sealed, recordAad(patientId));
+  } catch (cause) {
+    throw fail('CIPHERTEXT_INVALID', 'record did not open: wrong key, or sealed for another patient', cause);
+  }
 }
