@@ -44,10 +44,11 @@ export class FabricBackend implements LedgerBackend {
   constructor(
     private readonly connection: FabricConnection,
     private readonly mvccRetries: number,
+    private readonly mspId: string,
   ) {}
 
   static connect(config: FabricLedgerConfig, mspId: string): FabricBackend {
-    return new FabricBackend(connectFabric(config, mspId), config.mvccRetries);
+    return new FabricBackend(connectFabric(config, mspId), config.mvccRetries, mspId);
   }
 
   async submit(transaction: string, args: readonly string[]): Promise<string> {
@@ -76,7 +77,7 @@ export class FabricBackend implements LedgerBackend {
   async ready(): Promise<void> {
     // A cheap evaluation proves the peer, the channel and the chaincode answer.
     try {
-      await this.connection.contract.evaluateTransaction('ListAccessKeys', 'Org1MSP');
+      await this.connection.contract.evaluateTransaction('ListAccessKeys', this.mspId);
     } catch (error) {
       const coded = toMedshareError(error);
       if (coded.code === 'LEDGER_UNAVAILABLE' || coded.code === 'INTERNAL') throw coded;
