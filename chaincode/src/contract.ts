@@ -11,7 +11,6 @@ import {
   HEX64,
   HEX_PUBLIC_KEY,
   keyIdOf,
-  requestHash,
   signDeterministicFor,
   sm3,
   toHex,
@@ -19,7 +18,6 @@ import {
   type ContractResponse,
   type JsonValue,
   type Operation,
-  type Request,
 } from '@medshare/protocol';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { loadContractKey, type ContractKey } from './config/contract-key';
@@ -117,7 +115,7 @@ export class MedshareContract extends Contract {
       await state.write(KEY.user, [keyId], user);
       await state.write(KEY.pseudonym, [body.role, body.pseudonym], { keyId });
       this.#event(ctx, 'UserRegistered', { keyId, role: user.role, status: user.status });
-      return this.#respond(ctx, auth.request, { keyId, role: user.role, status: user.status, org: user.org });
+      return this.#respond(ctx, auth, { keyId, role: user.role, status: user.status, org: user.org });
     });
   }
 
@@ -252,7 +250,7 @@ export class MedshareContract extends Contract {
       });
       await this.#audit(ctx, state, auth, recordId, 'upload');
       this.#event(ctx, 'RecordUploaded', { recordId, owner: owner.keyId });
-      return this.#respond(ctx, auth.request, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
+      return this.#respond(ctx, auth, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
     });
   }
 
@@ -277,7 +275,7 @@ export class MedshareContract extends Contract {
       await state.write(KEY.granteeIndex, [body.granteeKeyId, body.recordId], { recordId: body.recordId, grantedAt: auth.now });
       await this.#audit(ctx, state, auth, body.recordId, 'grant', body.granteeKeyId);
       this.#event(ctx, 'AccessGranted', { recordId: body.recordId, grantee: body.granteeKeyId });
-      return this.#respond(ctx, auth.request, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, grantedAt: auth.now });
+      return this.#respond(ctx, auth, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, grantedAt: auth.now });
     });
   }
 
@@ -293,7 +291,7 @@ export class MedshareContract extends Contract {
       await state.remove(KEY.granteeIndex, body.granteeKeyId, body.recordId);
       await this.#audit(ctx, state, auth, body.recordId, 'revoke', body.granteeKeyId);
       this.#event(ctx, 'AccessRevoked', { recordId: body.recordId, grantee: body.granteeKeyId });
-      return this.#respond(ctx, auth.request, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, revokedAt: auth.now });
+      return this.#respond(ctx, auth, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, revokedAt: auth.now });
     });
   }
 
@@ -313,7 +311,7 @@ export class MedshareContract extends Contract {
       await state.write(KEY.access, [recordId, auth.request.keyId, txId], { at: auth.now, txId });
       await this.#audit(ctx, state, auth, recordId, 'view');
       this.#event(ctx, 'RecordAccessed', { recordId, actor: auth.request.keyId });
-      return this.#respond(ctx, auth.request, { recordId, accessId: txId, readableUntil: auth.now + ACCESS_TICKET_TTL_MS });
+      return this.#respond(ctx, auth, { recordId, accessId: txId, readableUntil: auth.now + ACCESS_TICKET_TTL_MS });
     });
   }
 
@@ -330,7 +328,7 @@ export class MedshareContract extends Contract {
       if (auth.now - ticket.at > ACCESS_TICKET_TTL_MS) throw fail('ACCESS_NOT_RECORDED', `the access record expired ${ACCESS_TICKET_TTL_MS} ms after its view`);
       const data = await state.read(KEY.recordData, [recordId], parseRecordData);
       if (!data) throw fail('INTERNAL', 'record data is missing');
-      return this.#respond(ctx, auth.request, {
+      return this.#respond(ctx, auth, {
         recordId,
         accessId,
         ciphertext: data.ciphertext,
@@ -352,7 +350,7 @@ export class MedshareContract extends Contract {
       assertSig1(author.publicKey, auth.envelope, 'the author');
       const { pageSize, bookmark } = auth.request.body;
       const page = await state.page(KEY.ownerIndex, [author.keyId], pageSize, bookmark, parseOwnerIndex);
-      return this.#respond(ctx, auth.request, page);
+      return this.#respond(ctx, auth, page);
     });
   }
 
@@ -365,7 +363,7 @@ export class MedshareContract extends Contract {
       assertSig1(author.publicKey, auth.envelope, 'the author');
       const { pageSize, bookmark } = auth.request.body;
       const page = await state.page(KEY.granteeIndex, [author.keyId], pageSize, bookmark, parseGranteeIndex);
-      return this.#respond(ctx, auth.request, page);
+      return this.#respond(ctx, auth, page);
     });
   }
 
@@ -378,7 +376,7 @@ export class MedshareContract extends Contract {
       const { recordId, pageSize, bookmark } = auth.request.body;
       await this.#ownerOnly(state, auth, recordId);
       const page = await state.page(KEY.audit, [recordId], pageSize, bookmark, parseAudit);
-      return this.#respond(ctx, auth.request, page);
+      return this.#respond(ctx, auth, page);
     });
   }
 
@@ -443,7 +441,7 @@ export class MedshareContract extends Contract {
       txId,
       appId: auth.request.appId,
       org: auth.org,
-      requestHash: requestHash(auth.request),
+      requestHash: auth.requestHash,
     };
     await state.write(KEY.audit, [recordId, sortableTime(auth.now), txId], entry);
   }
@@ -453,13 +451,13 @@ export class MedshareContract extends Contract {
   }
 
   /** sig4: the deterministic K4 signature over the canonical response (RFC 6979 with HMAC-SM3). */
-  #respond(ctx: Context, request: Request, result: JsonValue): string {
+  #respond(ctx: Context, auth: Authenticated<Operation>, result: JsonValue): string {
     const k4 = this.#k4;
     if (!k4) throw fail('INTERNAL', 'the contract key K4 is not configured (MEDSHARE_K4_KEY_FILE)');
     const response: ContractResponse = {
       v: 1,
-      op: request.op,
-      requestHash: requestHash(request),
+      op: auth.request.op,
+      requestHash: auth.requestHash,
       txId: ctx.stub.getTxID(),
       at: txTimeMs(ctx),
       k4Id: k4.keyId,

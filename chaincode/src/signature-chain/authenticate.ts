@@ -3,6 +3,7 @@ import {
   chainPayload,
   fail,
   parseContractEnvelope,
+  requestHash,
   verifyFor,
   type AnyRequest,
   type ContractEnvelope,
@@ -21,6 +22,8 @@ export interface Authenticated<O extends Operation> {
   readonly now: number;
   /** MSP of the submitting client, i.e. of the access layer that made sig3. */
   readonly org: string;
+  /** SM3 of the canonical request, computed once: audit entries and the response carry it. */
+  readonly requestHash: string;
 }
 
 export function txTimeMs(ctx: Context): number {
@@ -62,7 +65,7 @@ export async function authenticate<O extends Operation>(
     if (used) throw fail('NONCE_REPLAYED', `nonce ${request.nonce} was already used in transaction ${used.txId}`);
     await state.write(KEY.nonce, [request.keyId, request.nonce], { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
   }
-  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org };
+  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org, requestHash: requestHash(request) };
 }
 
 /** sig1: the author's signature over the request, checked against the key the operation names. */
