@@ -98,16 +98,17 @@ export const gatewayPlugin = fp<GatewayDeps>(
       },
     });
 
-    // Per app id: the key is the app of the session (or the appId of a session request), so
-    // one hospital app cannot starve another. Limits are given on each route: route-level
-    // options do not inherit the plugin's.
+    // Sealed requests are limited per app: the key is the app of the session, which only a
+    // K2-signed handshake opens, so one hospital app cannot starve another. Session opens and
+    // directory lookups carry no proof yet when the limit is counted, so they are limited per
+    // client address, never by an app id the caller merely claims. Limits are given on each
+    // route: route-level options do not inherit the plugin's.
     const perApp = {
       hook: 'preHandler' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => {
-        const body = request.body as { appId?: unknown; sessionId?: unknown } | undefined;
-        if (typeof body?.appId === 'string') return `app:${body.appId}`;
+        const body = request.body as { sessionId?: unknown } | undefined;
         if (typeof body?.sessionId === 'string') {
           try {
             return `app:${deps.accessLayer.appIdOf(body.sessionId)}`;
@@ -117,6 +118,12 @@ export const gatewayPlugin = fp<GatewayDeps>(
         }
         return `ip:${request.ip}`;
       },
+    };
+    const perAddress = {
+      hook: 'preHandler' as const,
+      max: deps.requestsPerMinutePerApp,
+      timeWindow: 60_000,
+      keyGenerator: (request: FastifyRequest): string => `ip:${request.ip}`,
     };
     await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
 
@@ -133,7 +140,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
 
     app.post('/v1/sessions', {
       schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
-      config: { rateLimit: perApp },
+      config: { rateLimit: perAddress },
       handler: (request) => Promise.resolve(deps.accessLayer.openSession(request.body, request.ip)),
     });
 
@@ -148,6 +155,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
     });
 
     app.get('/v1/users/:keyId', {
+      config: { rateLimit: perAddress },
       schema: { summary: 'Directory entry of a registered key, signed with K3', params: keyIdParams, response: { 200: directorySchema, ...ERRORS } },
       handler: async (request) => deps.accessLayer.directory((request.params as { keyId: string }).keyId),
     });

@@ -398,3 +398,39 @@ describe('the SDK renews sessions', () => {
     }
   });
 });
+
+describe('abuse of unauthenticated routes', () => {
+  it('junk session requests claiming an app from elsewhere do not lock that app out', async () => {
+    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.5', payload: sessionBody(f) });
+        expect([403, 429]).toContain(res.statusCode);
+      }
+      const real = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.1', payload: sessionBody(f) });
+      expect(real.statusCode).toBe(200);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('an off-curve ephemeral key is refused before any session or replay slot is taken', async () => {
+    const f = await GatewayFixture.create();
+    try {
+      const k2 = f.keys.k2[0] as Sm2KeyPair;
+      const req = {
+        v: 1,
+        appId: APP,
+        k2Id: keyIdOf(k2.publicKey),
+        ephemeralPublicKey: `04${'11'.repeat(64)}`,
+        issuedAt: f.now,
+        nonce: randomBytes(16).toString('hex'),
+      };
+      const before = f.accessLayer.sessions.size;
+      await refused(f, {}, 400, 'INVALID_INPUT', { url: '/v1/sessions', raw: JSON.stringify({ ...req, sig2: signFor('session-request', k2, req) }) });
+      expect(f.accessLayer.sessions.size).toBe(before);
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, r
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryLedger, type ReadWriteSet } from '@medshare/chaincode';
+import { fail } from '@medshare/protocol';
 
 const LOG_VERSION = 1;
 
@@ -15,56 +16,102 @@ interface LogLine {
   readonly e?: [string, string];
 }
 
+/** What the ledger needs of its log file (tests inject faults through `wrap`). */
+export interface LogFile {
+  /** Writes at `position`; resolves with the number of bytes written, which may be fewer. */
+  write(data: Uint8Array, position: number): Promise<number>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function fileHandleLog(handle: FileHandle): LogFile {
+  return {
+    write: async (data, position) => (await handle.write(data, 0, data.length, position)).bytesWritten,
+    datasync: () => handle.datasync(),
+    truncate: (length) => handle.truncate(length),
+    close: () => handle.close(),
+  };
+}
+
 /**
  * The embedded ledger: MemoryLedger's Fabric semantics, made durable with an append-only log of
- * committed write sets (one JSON line per block). A batch is written and fsync'd before it
- * becomes visible and before its transaction is acknowledged. On open, complete lines are replayed in order; a torn last line
- * (a crash mid-write) was never acknowledged and is cut off.
+ * committed write sets (one JSON line per transaction, numbered). A batch is written in full and
+ * fdatasync'd before it becomes visible and before its transactions are acknowledged; if that
+ * fails, the log is cut back to its last acknowledged byte (or, if even that fails, the ledger
+ * stops taking writes), so nothing unacknowledged can sit in front of later acknowledged writes.
+ * On open, lines are replayed in order; a torn last line (a crash mid-write, never acknowledged)
+ * is cut off, and any other damage stops the start with an error rather than losing data.
  */
 export class DurableLedger extends MemoryLedger {
-  #file!: FileHandle;
+  #file!: LogFile;
   readonly path: string;
+  /** Bytes of the log that hold acknowledged transactions. */
+  #size = 0;
   #closed = false;
+  #broken = false;
 
   private constructor(dir: string) {
     super();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.path = join(dir, 'ledger.log');
     const existing = existsSync(this.path) ? readFileSync(this.path) : Buffer.alloc(0);
-    let good = 0;
     let start = 0;
     for (let end = existing.indexOf(0x0a); end !== -1; end = existing.indexOf(0x0a, start)) {
-      const line = existing.subarray(start, end).toString('utf8');
-      const parsed = parseLine(line);
-      if (!parsed) break;
+      const parsed = parseLine(existing.subarray(start, end).toString('utf8'));
+      if (!parsed || parsed.n !== this.height + 1) {
+        throw fail(
+          'INTERNAL',
+          `ledger log ${this.path} is damaged at byte ${start} (line for transaction ${this.height + 1}); refusing to start rather than lose data`,
+        );
+      }
       this.apply(toRwset(parsed), parsed.n);
       start = end + 1;
-      good = start;
     }
-    if (good < existing.length) {
-      // A torn last line was never acknowledged: cut it off before appending.
+    this.#size = start;
+    if (start < existing.length) {
+      // A torn last line (no newline after it) was never acknowledged: cut it off.
       const fd = openSync(this.path, 'r+');
-      ftruncateSync(fd, good);
+      ftruncateSync(fd, start);
       fsyncSync(fd);
       closeSync(fd);
     }
   }
 
-  static async open(dir: string): Promise<DurableLedger> {
+  static async open(dir: string, options: { wrap?: (file: LogFile) => LogFile } = {}): Promise<DurableLedger> {
     const ledger = new DurableLedger(dir);
-    ledger.#file = await open(ledger.path, 'a', 0o600);
+    const handle = await open(ledger.path, existsSync(ledger.path) ? 'r+' : 'w+', 0o600);
+    const file = fileHandleLog(handle);
+    ledger.#file = options.wrap ? options.wrap(file) : file;
     return ledger;
   }
 
   /**
-   * One append and one fdatasync for the whole batch, off the event loop (libuv's thread pool),
-   * so signature checks of other requests go on while the disk flushes.
+   * One write (completed however many calls it takes) and one fdatasync for the whole batch,
+   * off the event loop (libuv's thread pool), so other requests' signature checks go on while
+   * the disk flushes.
    */
   protected override async persist(batch: ReadonlyArray<{ readonly rwset: ReadWriteSet; readonly version: number }>): Promise<void> {
-    if (this.#closed) throw new Error('ledger is closed');
-    const text = batch.map(({ rwset, version }) => `${JSON.stringify(toLine(rwset, version))}\n`).join('');
-    await this.#file.write(text);
-    await this.#file.datasync();
+    if (this.#closed) throw fail('LEDGER_UNAVAILABLE', 'the ledger is closed');
+    if (this.#broken) throw fail('LEDGER_UNAVAILABLE', 'the ledger log failed and could not be repaired; restart the gateway');
+    const bytes = Buffer.from(batch.map(({ rwset, version }) => `${JSON.stringify(toLine(rwset, version))}\n`).join(''), 'utf8');
+    try {
+      for (let done = 0; done < bytes.length;) {
+        const written = await this.#file.write(bytes.subarray(done), this.#size + done);
+        if (written <= 0) throw new Error('the log file accepted no bytes');
+        done += written;
+      }
+      await this.#file.datasync();
+      this.#size += bytes.length;
+    } catch (cause) {
+      try {
+        await this.#file.truncate(this.#size);
+        await this.#file.datasync();
+      } catch {
+        this.#broken = true;
+      }
+      throw fail('LEDGER_UNAVAILABLE', 'could not write the ledger log; the transactions were not committed', cause);
+    }
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import {
   CiphertextError,
   SUBMIT_OPERATIONS,
   assertFresh,
+  assertPublicKey,
   canonicalize,
   chainPayload,
   encrypt,
@@ -93,13 +94,18 @@ export class AccessLayer {
   openSession(body: unknown, sourceAddress: string): SignedSessionAnswer {
     const request = parseSessionRequest(body);
     this.assertSource(request.appId, sourceAddress);
+    try {
+      assertPublicKey(request.ephemeralPublicKey);
+    } catch {
+      throw fail('INVALID_INPUT', 'session.ephemeralPublicKey is not a point on the SM2 curve');
+    }
     const now = this.#clock();
     const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
     const { sig2, ...signed } = request;
     if (!verifyFor('session-request', k2.publicKey, signed, sig2))
       throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
     if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
-    this.#replay.claim(`session:${request.appId}:${request.nonce}`, request.issuedAt + MAX_CLOCK_SKEW_MS, request.issuedAt, now);
+    this.#replay.claim(request.appId, `session:${request.nonce}`, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
     const session = this.sessions.open(request.appId, now);
     const k3 = this.#keys.signingK3(now);
     const answer = {
@@ -140,7 +146,7 @@ export class AccessLayer {
     if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2))
       throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
     assertFresh(request, now);
-    this.#replay.claim(`${request.keyId}:${request.nonce}`, request.expiresAt, request.issuedAt, now);
+    this.#replay.claim(session.appId, `${request.keyId}:${request.nonce}`, request.expiresAt, now);
 
     const k3 = this.#keys.signingK3(now);
     const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };

@@ -1,0 +1,107 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fabricIdentity } from '@medshare/chaincode';
+import { DurableLedger, type LogFile } from './durable-ledger';
+
+const id = fabricIdentity('Org1MSP');
+const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+
+type Fault = 'short' | 'fail-after-partial' | 'fail-sync' | 'fail-truncate' | undefined;
+
+/** A log file whose next operation misbehaves the way a full or failing disk does. */
+function faulty(file: LogFile, plan: { next: Fault }): LogFile {
+  return {
+    write: async (data, position) => {
+      if (plan.next === 'short') {
+        plan.next = undefined;
+        return file.write(data.subarray(0, Math.max(1, data.length >> 1)), position);
+      }
+      if (plan.next === 'fail-after-partial' || plan.next === 'fail-truncate') {
+        await file.write(data.subarray(0, data.length >> 1), position);
+        if (plan.next === 'fail-after-partial') plan.next = undefined;
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      return file.write(data, position);
+    },
+    datasync: async () => {
+      if (plan.next === 'fail-sync') {
+        plan.next = undefined;
+        throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      }
+      return file.datasync();
+    },
+    truncate: async (length) => {
+      if (plan.next === 'fail-truncate') throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      return file.truncate(length);
+    },
+    close: () => file.close(),
+  };
+}
+
+describe('the durable ledger under disk faults', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'medshare-log-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const put = (ledger: DurableLedger, key: string): Promise<unknown> => ledger.submit(id, (ctx) => ctx.stub.putState(key, bytes(key)));
+  const keysAfterRestart = async (): Promise<string[]> => {
+    const ledger = await DurableLedger.open(dir);
+    const keys = ledger.entries().map(([k]) => k);
+    await ledger.close();
+    return keys;
+  };
+
+  it('completes short writes: every acknowledged write survives a restart', async () => {
+    const plan: { next: Fault } = { next: undefined };
+    const ledger = await DurableLedger.open(dir, { wrap: (f) => faulty(f, plan) });
+    await put(ledger, 'a');
+    plan.next = 'short';
+    await put(ledger, 'b');
+    await put(ledger, 'c');
+    await ledger.close();
+    expect(await keysAfterRestart()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a failed write or fdatasync is refused (LEDGER_UNAVAILABLE), rolled back, and later writes survive', async () => {
+    const plan: { next: Fault } = { next: undefined };
+    const ledger = await DurableLedger.open(dir, { wrap: (f) => faulty(f, plan) });
+    await put(ledger, 'a');
+    plan.next = 'fail-after-partial';
+    await expect(put(ledger, 'b')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    plan.next = 'fail-sync';
+    await expect(put(ledger, 'c')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    expect(ledger.entries().map(([k]) => k)).toEqual(['a']);
+    await put(ledger, 'd');
+    await ledger.close();
+    expect(await keysAfterRestart()).toEqual(['a', 'd']);
+  });
+
+  it('stops taking writes when the log cannot be repaired', async () => {
+    const plan: { next: Fault } = { next: undefined };
+    const ledger = await DurableLedger.open(dir, { wrap: (f) => faulty(f, plan) });
+    await put(ledger, 'a');
+    plan.next = 'fail-truncate';
+    await expect(put(ledger, 'b')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    plan.next = undefined;
+    await expect(put(ledger, 'c')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/restart/) });
+    await ledger.close();
+  });
+
+  it('cuts a torn last line at start, but refuses to start on damage before the end', async () => {
+    const ledger = await DurableLedger.open(dir);
+    await put(ledger, 'a');
+    await put(ledger, 'b');
+    await ledger.close();
+    const path = join(dir, 'ledger.log');
+    appendFileSync(path, '{"v":1,"n":3,"txId":"to');
+    expect(await keysAfterRestart()).toEqual(['a', 'b']);
+    expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
+
+    const [first, second] = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, `${first ?? ''}\n{"garbage":true}\n${second ?? ''}\n`);
+    await expect(DurableLedger.open(dir)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/damaged at byte/) });
+  });
+});
