@@ -1,0 +1,49 @@
+import '../dev/quiet-fabric-logs';
+import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGateway } from '../app';
+import { KeyRing } from '../keys/key-ring';
+import type { LedgerBackend } from '../ledger/backend';
+import { AccessLayer } from '../pipeline/access-layer';
+
+/** The OpenAPI document the gateway serves at /openapi.json, built from its route schemas. */
+export async function openApiDocument(): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'medshare-openapi-'));
+  try {
+    const k3 = generateKeyPair();
+    writeFileSync(join(dir, 'k3.pem'), privateKeyToPem(k3.privateKey), { mode: 0o600 });
+    const keys = KeyRing.parse({ apps: [], k3: [{ keyFile: 'k3.pem', notBefore: 0, notAfter: 1 }], k4: [] }, dir);
+    const ledger: LedgerBackend = {
+      kind: 'embedded',
+      submit: () => Promise.reject(new Error('not used')),
+      evaluate: () => Promise.reject(new Error('not used')),
+      ready: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const app = await buildGateway(
+      {
+        org: 'Org1MSP',
+        accessLayer: new AccessLayer(keys, ledger, { sessionTtlMs: 1000, sessionsPerApp: 1, replayCacheSize: 1 }),
+        ledger,
+        requestsPerMinutePerApp: 1,
+      },
+      { bodyLimit: 1024, trustedProxies: [], logLevel: 'silent' },
+    );
+    try {
+      return app.swagger();
+    } finally {
+      await app.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run openapi`: writes docs/openapi.json. */
+if (require.main === module) {
+  void openApiDocument().then((doc) => {
+    writeFileSync(process.argv[2] ?? 'docs/openapi.json', `${JSON.stringify(doc, null, 2)}\n`);
+  });
+}
