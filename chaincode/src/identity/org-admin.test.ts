@@ -3,7 +3,11 @@ import { isOrgAdmin } from './org-admin';
 
 /** A certificate made by the openssl CLI, and the identity string fabric-shim derives from it. */
 function identity(subject: string): { getMSPID: () => string; getID: () => string; getIDBytes: () => Uint8Array } {
-  const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', subject, '-days', '1'], { encoding: 'utf8' });
+  const pem = execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', subject, '-days', '1'],
+    { encoding: 'utf8' },
+  );
   // fabric-shim's formatDN escapes only the first '/' of each value (value.replace('/', '\\/')).
   const shimId = `x509::${subject.replace('\\/', '\\/')}::/C=US/O=Org1MSP/CN=ca`;
   return { getMSPID: () => 'Org1MSP', getID: () => shimId, getIDBytes: () => new Uint8Array(Buffer.from(pem)) };
@@ -26,7 +30,10 @@ describe('org admin detection', () => {
   });
 
   it('reads the simulator’s own identity strings (no certificate) by their OU segment', () => {
-    const sim = (subject: string): { getMSPID: () => string; getID: () => string } => ({ getMSPID: () => 'Org1MSP', getID: () => `x509::${subject}::/C=US/O=org1/CN=ca.org1` });
+    const sim = (subject: string): { getMSPID: () => string; getID: () => string } => ({
+      getMSPID: () => 'Org1MSP',
+      getID: () => `x509::${subject}::/C=US/O=org1/CN=ca.org1`,
+    });
     expect(isOrgAdmin(sim('/C=US/O=Org1MSP/OU=admin/CN=Admin@Org1MSP'))).toBe(true);
     expect(isOrgAdmin(sim('/C=US/O=Org1MSP/OU=client/CN=User1@Org1MSP'))).toBe(false);
   });
