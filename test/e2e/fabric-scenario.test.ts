@@ -13,12 +13,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MedshareClient, loadAppConfig, type UserKey } from '@medshare/app';
 import { MedshareError, generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
+import { freePort } from '../integration/support/gateway-process';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -51,17 +51,6 @@ function notReady(): string | undefined {
 const reason = notReady();
 if (reason) process.stderr.write(`fabric-scenario: skipped: ${reason}\n`);
 const describeFabric = reason ? describe.skip : describe;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
 

@@ -3,26 +3,21 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+import { ROOT, gatewayForSuite, removeData } from './support/gateway-process';
 
 const run = promisify(execFile);
 
 describe('npm start + the demo scenario through the medshare CLI (real processes, HTTPS)', () => {
-  let gw: GatewayProcess;
-  beforeAll(async () => {
-    gw = await startGateway();
-  }, 60_000);
-  afterAll(async () => {
-    await gw.stop();
-    removeData(gw.dataDir);
-  });
+  const gateway = gatewayForSuite();
 
   it('npm start printed where it listens and what to do next', () => {
+    const gw = gateway();
     expect(gw.output()).toContain(`listening on https://127.0.0.1:${gw.port}`);
     expect(gw.output()).toContain('npm run demo');
   });
 
   it('runs the whole scenario: approve, register, upload, grant, view, revoke, refused view, audit', async () => {
+    const gw = gateway();
     const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo.mjs')], {
       env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig },
       timeout: 120_000,
@@ -48,6 +43,7 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
   }, 150_000);
 
   it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
+    const gw = gateway();
     const cli = join(ROOT, 'app', 'bin', 'medshare.js');
     const env = { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig, MEDSHARE_PASSPHRASE: 'right passphrase' };
     const usage = await run(process.execPath, [cli, 'upload', '--nope'], { env }).catch((e: { code: number; stderr: string }) => e);

@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
 import { generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
-import { removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+import { gatewayForSuite, type GatewayProcess } from './support/gateway-process';
 
 /**
  * Posts `body`; with `declaredLength` the request announces that many bytes but sends only
@@ -27,18 +27,11 @@ function raw(gw: GatewayProcess, ca: Buffer, path: string, body: string, declare
 }
 
 describe('the gateway over real HTTPS sockets', () => {
-  let gw: GatewayProcess;
-  let ca: Buffer;
-  beforeAll(async () => {
-    gw = await startGateway();
-    ca = readFileSync(`${gw.dataDir}/gateway/tls/cert.pem`);
-  }, 60_000);
-  afterAll(async () => {
-    await gw.stop();
-    removeData(gw.dataDir);
-  });
+  const gateway = gatewayForSuite();
+  const ca = (): Buffer => readFileSync(`${gateway().dataDir}/gateway/tls/cert.pem`);
 
   it('serves the SDK: register, upload, view', async () => {
+    const gw = gateway();
     const client = new MedshareClient(loadAppConfig(gw.appConfig).client);
     try {
       const patient = generateKeyPair();
@@ -54,6 +47,7 @@ describe('the gateway over real HTTPS sockets', () => {
   });
 
   it('refuses an app calling from 127.0.0.2 when only 127.0.0.1 is allowed (the socket is bound to 127.0.0.2)', async () => {
+    const gw = gateway();
     const client = new MedshareClient({ ...loadAppConfig(gw.appConfig).client, localAddress: '127.0.0.2' });
     try {
       await expect(client.register(generateKeyPair(), 'patient')).rejects.toMatchObject({ code: 'SOURCE_NOT_ALLOWED' });
@@ -63,12 +57,13 @@ describe('the gateway over real HTTPS sockets', () => {
   });
 
   it('answers malformed JSON, oversized bodies and unknown routes with coded errors', async () => {
-    expect(await raw(gw, ca, '/v1/requests', '{"sessionId":')).toEqual({
+    const gw = gateway();
+    expect(await raw(gw, ca(), '/v1/requests', '{"sessionId":')).toEqual({
       status: 400,
       json: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' },
     });
-    const big = await raw(gw, ca, '/v1/requests', '{"sessionId":"', 2_000_000);
+    const big = await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000);
     expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
-    expect(await raw(gw, ca, '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'INVALID_INPUT' } });
+    expect(await raw(gw, ca(), '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'INVALID_INPUT' } });
   });
 });

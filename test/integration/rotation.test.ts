@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
 import { generateKeyPair } from '@medshare/protocol';
-import { removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+import { gatewayForSuite } from './support/gateway-process';
 
 interface KeysFile {
   apps: Array<{ appId: string; allow: string[]; keys: Array<{ publicKey: string; notBefore: number; notAfter: number }> }>;
@@ -22,16 +22,10 @@ async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void
 }
 
 describe('K2 rotation in a running gateway (keys file reloaded on change, no restart)', () => {
-  let gw: GatewayProcess;
-  beforeAll(async () => {
-    gw = await startGateway();
-  }, 60_000);
-  afterAll(async () => {
-    await gw.stop();
-    removeData(gw.dataDir);
-  });
+  const gateway = gatewayForSuite();
 
   it('a new app key works once added; the old one is refused once removed', async () => {
+    const gw = gateway();
     const keysPath = join(gw.dataDir, 'gateway', 'keys.json');
     const base = loadAppConfig(gw.appConfig).client;
     const oldKey = base.appKey;

@@ -73,3 +73,20 @@ export async function startGateway(options: { dataDir?: string; port?: number } 
 export function removeData(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** One gateway process for a describe block: started before its tests, stopped and removed after. */
+export function gatewayForSuite(): () => GatewayProcess {
+  let gw: GatewayProcess | undefined;
+  beforeAll(async () => {
+    gw = await startGateway();
+  }, 60_000);
+  afterAll(async () => {
+    if (!gw) return;
+    await gw.stop();
+    removeData(gw.dataDir);
+  });
+  return () => {
+    if (!gw) throw new Error('the suite gateway did not start');
+    return gw;
+  };
+}
