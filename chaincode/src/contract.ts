@@ -344,27 +344,13 @@ export class MedshareContract extends Contract {
   @Transaction(false)
   @Returns('string')
   ListRecords(ctx: Context, envelope: string): Promise<string> {
-    return this.#guard(ctx, 'ListRecords', async (state) => {
-      const auth = await authenticate(ctx, state, envelope, 'list-records', { consumeNonce: false });
-      const author = await this.#requireUser(state, auth.request.keyId);
-      assertSig1(author.publicKey, auth.envelope, 'the author');
-      const { pageSize, bookmark } = auth.request.body;
-      const page = await state.page(KEY.ownerIndex, [author.keyId], pageSize, bookmark, parseOwnerIndex);
-      return this.#respond(ctx, auth, page);
-    });
+    return this.#guard(ctx, 'ListRecords', (state) => this.#listOwn(ctx, state, envelope, 'list-records', KEY.ownerIndex, parseOwnerIndex));
   }
 
   @Transaction(false)
   @Returns('string')
   ListGrants(ctx: Context, envelope: string): Promise<string> {
-    return this.#guard(ctx, 'ListGrants', async (state) => {
-      const auth = await authenticate(ctx, state, envelope, 'list-grants', { consumeNonce: false });
-      const author = await this.#requireUser(state, auth.request.keyId);
-      assertSig1(author.publicKey, auth.envelope, 'the author');
-      const { pageSize, bookmark } = auth.request.body;
-      const page = await state.page(KEY.granteeIndex, [author.keyId], pageSize, bookmark, parseGranteeIndex);
-      return this.#respond(ctx, auth, page);
-    });
+    return this.#guard(ctx, 'ListGrants', (state) => this.#listOwn(ctx, state, envelope, 'list-grants', KEY.granteeIndex, parseGranteeIndex));
   }
 
   /** The owner reads every access to their record, oldest first. */
@@ -394,6 +380,22 @@ export class MedshareContract extends Contract {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /** One page of the author's own index (records owned, or grants received), sig1 by the author. */
+  async #listOwn(
+    ctx: Context,
+    state: LedgerState,
+    envelope: string,
+    op: 'list-records' | 'list-grants',
+    index: typeof KEY.ownerIndex | typeof KEY.granteeIndex,
+    parse: (value: unknown) => JsonValue,
+  ): Promise<string> {
+    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
+    const author = await this.#requireUser(state, auth.request.keyId);
+    assertSig1(author.publicKey, auth.envelope, 'the author');
+    const { pageSize, bookmark } = auth.request.body;
+    return this.#respond(ctx, auth, await state.page(index, [author.keyId], pageSize, bookmark, parse));
+  }
 
   async #requireUser(state: LedgerState, keyId: string): Promise<UserState> {
     const user = await state.user(keyId);

@@ -14,6 +14,7 @@ import {
   signFor,
   toBase64,
   utf8,
+  verifyFor,
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
@@ -109,10 +110,17 @@ describe('gateway: the whole path through the SDK (in-process)', () => {
     expect((await client.listRecords(patient)).items.map((r) => r.recordId)).toEqual([recordId]);
   });
 
-  it('the admin API needs the token', async () => {
-    const res = await f.app.inject({ method: 'POST', url: `/v1/admin/users/${'a'.repeat(64)}/approve`, headers: { authorization: 'Bearer nope' } });
-    expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ code: 'NOT_ORG_ADMIN' });
+  it('the admin API needs the token, and a refused approval leaves the doctor pending', async () => {
+    const doctor = party();
+    await f.client().register(doctor, 'doctor');
+    const before = f.snapshot();
+    for (const authorization of ['Bearer nope', '']) {
+      const res = await f.app.inject({ method: 'POST', url: `/v1/admin/users/${doctor.keyId}/approve`, headers: authorization ? { authorization } : {} });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'NOT_ORG_ADMIN' });
+    }
+    expect(f.snapshot()).toBe(before);
+    expect((await f.client().directory(doctor.keyId)).status).toBe('pending');
   });
 
   it('serves health, readiness, metrics and an OpenAPI document built from the route schemas', async () => {
@@ -211,17 +219,25 @@ describe('gateway: every rejection has a code and changes nothing', () => {
     await refused(f, {}, 401, 'UNKNOWN_APP', { url: '/v1/sessions', raw: JSON.stringify({ ...sessionBody(f), appId: 'other.app' }) });
   });
 
-  it('a session answer is signed with K3 and bounded per app', async () => {
-    const extra: RawSession[] = [];
+  it('a session answer is signed with K3, and sessions are bounded per app', async () => {
+    const before = f.snapshot();
+    const opened: Array<Record<string, unknown> & { sig3: string }> = [];
     let limited = false;
     for (let i = 0; i < 60 && !limited; i++) {
       const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) });
       if (res.statusCode === 429) {
         expect(res.json()).toMatchObject({ code: 'SESSION_LIMIT' });
         limited = true;
-      } else extra.push(res.json());
+      } else opened.push(res.json());
     }
     expect(limited).toBe(true);
+    const first = opened[0];
+    if (!first) throw new Error('no session opened');
+    const { sig3, ...signed } = first;
+    expect(verifyFor('session', (f.keys.k3[0] as Sm2KeyPair).publicKey, signed, sig3)).toBe(true);
+    expect(verifyFor('session', (f.keys.k3[0] as Sm2KeyPair).publicKey, { ...signed, expiresAt: 0 }, sig3)).toBe(false);
+    expect(f.accessLayer.sessions.size).toBeLessThanOrEqual(40);
+    expect(f.snapshot()).toBe(before);
   });
 });
 
@@ -278,8 +294,12 @@ describe('response signatures', () => {
         const forged = { ...plain, sig5: plain.sig5.replace(/^./, (c) => (c === '0' ? '1' : '0')) };
         return { ...sealed, ciphertext: toBase64(seal(key, utf8(canonicalize(forged)), sessionAad('response', sealed.sessionId))) };
       };
+      const before = f.snapshot();
       await expect(f.client({ transport: f.injectTransport('127.0.0.1', tamper) }).listRecords(user)).rejects.toMatchObject({ code: 'SIG5_INVALID' });
-      await expect(f.client({ trusted: [generateKeyPair().publicKey] }).listRecords(user)).rejects.toMatchObject({ code: 'SESSION_SIGNATURE_INVALID' });
+      await expect(f.client({ trusted: [generateKeyPair().publicKey] }).register(party(), 'patient')).rejects.toMatchObject({
+        code: 'SESSION_SIGNATURE_INVALID',
+      });
+      expect(f.snapshot()).toBe(before);
     } finally {
       await f.close();
     }

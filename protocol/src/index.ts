@@ -4,7 +4,7 @@ export { assertBytes, bigIntToBytes, bytesToBigInt, concatBytes, equalBytes, fro
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
 export { hmacSm3, sm3 } from './sm3/sm3';
 export { CiphertextError, SEALED_KEY_BYTES, SEALED_OVERHEAD, open, randomKey, seal, sm4Ctr, sm4DecryptBlock, sm4EncryptBlock } from './sm4/sm4';
-export { SM2_N, decodePointHex } from './sm2/curve';
+export { SM2_N } from './sm2/curve';
 export { assertPublicKey, generateKeyPair, keyIdOf, publicKeyFromPrivate, type Sm2KeyPair } from './sm2/keys';
 export { privateKeyFromPem, privateKeyToPem, publicKeyFromPem, publicKeyToPem } from './sm2/pem';
 export {

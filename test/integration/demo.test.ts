@@ -50,6 +50,8 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     expect(usage).toMatchObject({ code: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'medshare-cli-'));
     await run(process.execPath, [cli, 'keygen', '--out', join(dir, 'k.json')], { env });
+    const ledgerLog = join(gw.dataDir, 'ledger', 'ledger.log');
+    const ledgerBefore = readFileSync(ledgerLog, 'utf8');
     const wrong = await run(process.execPath, [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'], {
       env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' },
     }).catch((e: { code: number; stderr: string }) => e);
@@ -60,6 +62,8 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     const bad = await run(process.execPath, [cli, 'records', '--key', join(dir, 'bad.json')], { env }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toContain('INVALID_INPUT');
+    // refusals before any request reached the gateway left the ledger as it was
+    expect(readFileSync(ledgerLog, 'utf8')).toBe(ledgerBefore);
     removeData(dir);
   }, 60_000);
 });

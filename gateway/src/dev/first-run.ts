@@ -19,10 +19,10 @@ function secret(path: string, content: string): void {
 }
 
 /**
- * A self-signed TLS certificate (P-256, standard TLS; SM crypto runs above it) written as
- * `cert.pem` and `key.pem` in `dir`, for 127.0.0.1 and localhost plus `extraIps`.
+ * A self-signed TLS certificate for 127.0.0.1 and localhost (P-256, standard TLS; SM crypto
+ * runs above it), written as `cert.pem` and `key.pem` in `dir`.
  */
-export function selfSignedCertificate(dir: string, extraIps: readonly string[] = [], days = 825): void {
+function selfSignedCertificate(dir: string): void {
   execFileSync(
     'openssl',
     [
@@ -34,11 +34,11 @@ export function selfSignedCertificate(dir: string, extraIps: readonly string[] =
       'ec_paramgen_curve:P-256',
       '-nodes',
       '-days',
-      String(days),
+      '825',
       '-subj',
       '/CN=medshare-dev-gateway',
       '-addext',
-      `subjectAltName=${['127.0.0.1', ...extraIps].map((ip) => `IP:${ip}`).join(',')},DNS:localhost`,
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
       '-keyout',
       join(dir, 'key.pem'),
       '-out',

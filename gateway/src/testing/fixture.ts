@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MedshareError, generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
 import type { FastifyInstance } from 'fastify';
 import { MedshareClient, type Transport } from '@medshare/app';
 import { buildGateway } from '../app';
-import { selfSignedCertificate } from '../dev/first-run';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
@@ -64,7 +63,6 @@ export class GatewayFixture {
     options: {
       ledger?: (inner: EmbeddedBackend) => LedgerBackend;
       allow?: string[];
-      tls?: boolean;
       logStream?: NodeJS.WritableStream;
       bodyLimit?: number;
       requestsPerMinute?: number;
@@ -74,7 +72,6 @@ export class GatewayFixture {
     const f = new GatewayFixture(options);
     await f.#open(options);
     for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
-    const https = options.tls ? f.tls() : undefined;
     f.app = await buildGateway(
       {
         org: ORG,
@@ -88,7 +85,6 @@ export class GatewayFixture {
         bodyLimit: options.bodyLimit ?? 1_500_000,
         trustedProxies: options.trustedProxies ?? [],
         logLevel: options.logStream ? 'debug' : 'silent',
-        ...(https ? { https } : {}),
         ...(options.logStream ? { logStream: options.logStream } : {}),
       },
     );
@@ -116,11 +112,6 @@ export class GatewayFixture {
 
   reloadKeys(): void {
     this.accessLayer.replaceKeys(KeyRing.load(this.writeKeys()));
-  }
-
-  tls(): { cert: Buffer; key: Buffer } {
-    selfSignedCertificate(this.dir, ['127.0.0.2'], 2);
-    return { cert: readFileSync(join(this.dir, 'cert.pem')), key: readFileSync(join(this.dir, 'key.pem')) };
   }
 
   /** An SDK transport over fastify.inject, from a given source address. */

@@ -1,5 +1,5 @@
 import { weierstrassN } from '@noble/curves/abstract/weierstrass';
-import { bigIntToBytes, bytesToBigInt, concatBytes, fromHex } from '../encoding/bytes';
+import { bigIntToBytes, bytesToBigInt, concatBytes } from '../encoding/bytes';
 
 /** GB/T 32918.5-2017 §2: the recommended 256-bit curve (sm2p256v1). */
 export const SM2_P = 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn;
@@ -61,8 +61,4 @@ export function decodePoint(bytes: Uint8Array, name = 'point'): Point {
     throw new RangeError(`${name} is not on the SM2 curve`, { cause });
   }
   return point;
-}
-
-export function decodePointHex(hex: string, name = 'public key'): Point {
-  return decodePoint(fromHex(hex, name), name);
 }

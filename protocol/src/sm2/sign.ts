@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { assertBytes, bytesToBigInt, concatBytes, fromHex, toHex, utf8 } from '../encoding/bytes';
-import { hmacSm3, sm3, sm3Parts } from '../sm3/sm3';
+import { hmacSm3, sm3Parts } from '../sm3/sm3';
 import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N } from './curve';
 import { privateScalar } from './keys';
 import { cachedPublicPoint } from './point-cache';
@@ -189,9 +189,4 @@ export function signatureFromDer(der: Uint8Array): Uint8Array {
 
 export function signatureHex(signature: Uint8Array): string {
   return toHex(signature);
-}
-
-/** Exposed for the bench: SM3 only, without curve arithmetic. */
-export function digestOnly(publicKeyHex: string, message: Uint8Array): Uint8Array {
-  return sm3(concatBytes(zA(publicKeyHex), message));
 }

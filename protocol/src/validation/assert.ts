@@ -47,10 +47,6 @@ export function expectOneOf<T extends string>(value: unknown, name: string, opti
   return value as T;
 }
 
-export function optional<T>(value: unknown, parse: (v: unknown) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
-}
-
 /** Parses JSON text of bounded size; malformed JSON is INVALID_INPUT, oversized PAYLOAD_TOO_LARGE. */
 export function parseJsonText(text: unknown, name: string, maxBytes: number): unknown {
   if (typeof text !== 'string') throw fail('INVALID_INPUT', `${name} must be a JSON string`);
