@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
-# Build the Hyperledger Fabric binaries natively with `go install` at the release pinned in
-# network/fabric-version.env, into .fabric/bin, and copy Fabric's sampleconfig into
-# .fabric/config.
+# Build the Hyperledger Fabric binaries (peer orderer configtxgen cryptogen osnadmin, and the
+# chaincode-as-a-service builder) natively, at the release pinned in network/fabric-version.env,
+# and copy that release's sampleconfig. The build is cached per machine, outside any clone,
+# keyed by version: ${MEDSHARE_CACHE_DIR:-~/.cache/medshare}/fabric-<version>; <repo>/.fabric is
+# a symlink to it, so every clone on the machine reuses one build.
 #
-#   scripts/fabric-binaries.sh           build unless the pinned commit is already built
+#   scripts/fabric-binaries.sh           build unless the pinned release is already built
 #   scripts/fabric-binaries.sh --force   rebuild anyway
 #   scripts/fabric-binaries.sh --check   exit 0 if built, 1 if not; build nothing
 #
+# Sources, tried in this order:
+#   1. the pinned build is already in FABRIC_HOME (its stamp names the pinned commit)
+#   2. FABRIC_SOURCE: a release source tarball (sha256 checked against the pin) or an extracted
+#      release tree (its Makefile must say the pinned version); built offline with -mod=vendor
+#   3. `go install` through the Go module proxy at the pinned commit (machines whose proxy
+#      serves Fabric's release commits)
+# and a clear error naming each way tried when none works.
+#
 # Environment:
-#   FABRIC_HOME          install root (default: <repo>/.fabric)
+#   FABRIC_VERSION       release to build (default: the pin file's default, 2.5.16)
+#   FABRIC_SOURCE        release tarball or tree (path 2)
+#   FABRIC_HOME          install root (default: the versioned cache folder, linked from .fabric)
+#   MEDSHARE_CACHE_DIR   cache root (default: ~/.cache/medshare)
 #   FABRIC_VERSION_FILE  pin file (default: <repo>/network/fabric-version.env)
 #
-# Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 module proxy refused Fabric.
-# Fabric's chaincode-as-a-service builder (module .../fabric/ccaas_builder) is built into
-# .fabric/ccaas_builder/bin when the proxy serves it; if not, scripts/network falls back to
+# Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 no source worked.
+# The ccaas builder (module .../fabric/ccaas_builder, three dependencies from the module proxy)
+# goes to FABRIC_HOME/ccaas_builder/bin when it builds; if not, scripts/network falls back to
 # its bash equivalent in scripts/network/ccaas-builder.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION_FILE="${FABRIC_VERSION_FILE:-$ROOT/network/fabric-version.env}"
-FABRIC_HOME="${FABRIC_HOME:-$ROOT/.fabric}"
-BIN_DIR="$FABRIC_HOME/bin"
-CONFIG_DIR="$FABRIC_HOME/config"
-STAMP="$FABRIC_HOME/.build-stamp"
 
 FABRIC_MODULE=github.com/hyperledger/fabric
 CCAAS_MODULE=github.com/hyperledger/fabric/ccaas_builder
@@ -37,7 +46,7 @@ case "${1:-}" in
   "") ;;
   --force) mode=force ;;
   --check) mode=check ;;
-  -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die 1 "unknown argument '$1' (use --force, --check or --help)" ;;
 esac
 
@@ -45,22 +54,37 @@ esac
 # shellcheck source=/dev/null
 source "$VERSION_FILE"
 : "${FABRIC_VERSION:?FABRIC_VERSION not set in $VERSION_FILE}"
-: "${FABRIC_COMMIT:?FABRIC_COMMIT not set in $VERSION_FILE}"
+[[ -n "${FABRIC_COMMIT:-}" ]] || die 1 "Fabric $FABRIC_VERSION is not pinned in $VERSION_FILE (pinned: see its case table)"
 : "${FABRIC_GO_MIN:=1.20}"
 [[ "$FABRIC_COMMIT" =~ ^[0-9a-f]{40}$ ]] || die 1 "FABRIC_COMMIT must be a full 40-hex commit hash"
-# Optional canonical pseudo-version of that commit (v1.4.0-rc1.0.<time>-<12 hex>): when set it
-# is what `go` asks the proxy for, so no VCS lookup of the hash is needed.
 FABRIC_MODULE_VERSION="${FABRIC_MODULE_VERSION:-}"
 if [[ -n "$FABRIC_MODULE_VERSION" && "$FABRIC_MODULE_VERSION" != *"-${FABRIC_COMMIT:0:12}" ]]; then
   die 1 "FABRIC_MODULE_VERSION $FABRIC_MODULE_VERSION does not name commit $FABRIC_COMMIT"
 fi
 QUERY="${FABRIC_MODULE_VERSION:-$FABRIC_COMMIT}"
-# Likewise for the nested module github.com/hyperledger/fabric/ccaas_builder (v0.0.0-<time>-<12 hex>).
 FABRIC_CCAAS_MODULE_VERSION="${FABRIC_CCAAS_MODULE_VERSION:-}"
 
+CACHE_ROOT="${MEDSHARE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/medshare}"
+LINK_DOT_FABRIC=0
+if [[ -z "${FABRIC_HOME:-}" ]]; then
+  FABRIC_HOME="$CACHE_ROOT/fabric-$FABRIC_VERSION"
+  LINK_DOT_FABRIC=1
+fi
+BIN_DIR="$FABRIC_HOME/bin"
+CONFIG_DIR="$FABRIC_HOME/config"
+STAMP="$FABRIC_HOME/.build-stamp"
 # The ccaas builder binaries go in a subfolder so that bin/detect, bin/build and bin/release
 # are not mistaken for anything else on a PATH that includes .fabric/bin.
 CCAAS_DIR="$FABRIC_HOME/ccaas_builder"
+
+# <repo>/.fabric -> the versioned cache (a real .fabric folder of an older layout is replaced).
+link_dot_fabric() {
+  ((LINK_DOT_FABRIC)) || return 0
+  local dot="$ROOT/.fabric"
+  if [[ -L "$dot" || ! -e "$dot" ]]; then ln -sfn "$FABRIC_HOME" "$dot"
+  else rm -rf "$dot" && ln -s "$FABRIC_HOME" "$dot"
+  fi
+}
 
 all_built() {
   local c
@@ -73,10 +97,11 @@ all_built() {
 }
 
 if [[ "$mode" == check ]]; then
-  if all_built; then say "Fabric $FABRIC_VERSION ($FABRIC_COMMIT) is built in $FABRIC_HOME"; exit 0; fi
-  say "Fabric $FABRIC_VERSION is not built (run scripts/fabric-binaries.sh)"; exit 1
+  if all_built; then say "Fabric $FABRIC_VERSION ($FABRIC_COMMIT) is built in $FABRIC_HOME"; link_dot_fabric; exit 0; fi
+  say "Fabric $FABRIC_VERSION is not built in $FABRIC_HOME (run scripts/fabric-binaries.sh)"; exit 1
 fi
 if [[ "$mode" == build ]] && all_built; then
+  link_dot_fabric
   say "Fabric $FABRIC_VERSION ($FABRIC_COMMIT) already built in $FABRIC_HOME; nothing to do (--force rebuilds)"
   exit 0
 fi
@@ -116,8 +141,66 @@ say "using Go $GO_VERSION ($GO)"
 export GOTOOLCHAIN=local
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT   # neutral cwd: outside any Go module
 
-# ---------------------------------------------------------------- resolve the pinned commit
-resolve() { # module query -> prints Version=, Time=, Dir=, GoMod=, Hash= lines, or fails with go's own error
+mkdir -p "$BIN_DIR"
+short="${FABRIC_COMMIT:0:7}"
+# The release's own ldflags (Makefile METADATA_VAR): version, commit, Docker label and namespace.
+LDFLAGS="-X $FABRIC_MODULE/common/metadata.Version=$FABRIC_VERSION -X $FABRIC_MODULE/common/metadata.CommitSHA=$short"
+LDFLAGS+=" -X $FABRIC_MODULE/common/metadata.BaseDockerLabel=org.hyperledger.fabric -X $FABRIC_MODULE/common/metadata.DockerNamespace=hyperledger"
+FABRIC_DIR=""      # the release tree the binaries came from (its sampleconfig is copied)
+SOURCE_DESC=""
+CCAAS_STATE=unavailable
+tried=()
+
+why() { printf '%s\n' "$*" >"$WORK/reason"; }   # a failed build step's reason, read by the caller
+check_release_tree() { # DIR -> fails with a reason when DIR is not the pinned release
+  local dir="$1" makefile_ver mod_go
+  [[ -f "$dir/Makefile" && -f "$dir/go.mod" && -d "$dir/sampleconfig" ]] || { why "$dir is not a Fabric source tree (no Makefile, go.mod or sampleconfig/)"; return 1; }
+  makefile_ver="$(sed -n 's/^FABRIC_VER[[:space:]]*?=[[:space:]]*//p' "$dir/Makefile" | head -n1)"
+  [[ "$makefile_ver" == "$FABRIC_VERSION" ]] || { why "$dir is Fabric ${makefile_ver:-?}, not the pinned $FABRIC_VERSION (its Makefile's FABRIC_VER)"; return 1; }
+  mod_go="$(sed -n 's/^go[[:space:]]\+\([0-9.]*\).*/\1/p' "$dir/go.mod" | head -n1)"
+  if [[ -n "$mod_go" ]] && ! version_ge "$GO_VERSION" "$mod_go"; then
+    why "Fabric $FABRIC_VERSION's go.mod needs Go >= $mod_go but Go $GO_VERSION is installed"; return 1
+  fi
+}
+
+# ---------------------------------------------------------------- path 2: release source
+build_from_source() { # -> 0 built, 1 failed (reason on stdout's last line)
+  local src="$1" tree sum
+  if [[ -f "$src" ]]; then
+    sum="$(sha256sum "$src" | awk '{print $1}')"
+    [[ -n "${FABRIC_SOURCE_SHA256:-}" ]] || { why "no FABRIC_SOURCE_SHA256 pinned for $FABRIC_VERSION"; return 1; }
+    [[ "$sum" == "$FABRIC_SOURCE_SHA256" ]] || { why "$src has sha256 $sum, not the pinned $FABRIC_SOURCE_SHA256"; return 1; }
+    say "sha256 of $src matches the pin; extracting" >&2
+    tar -xzf "$src" -C "$WORK" || { why "could not extract $src"; return 1; }
+    tree="$WORK/fabric-$FABRIC_VERSION"
+    [[ -d "$tree" ]] || { why "$src has no fabric-$FABRIC_VERSION/ folder"; return 1; }
+  elif [[ -d "$src" ]]; then
+    tree="$(cd "$src" && pwd)"
+    say "using the extracted tree $tree (no tarball checksum to check)" >&2
+  else
+    why "FABRIC_SOURCE=$src is neither a file nor a folder"; return 1
+  fi
+  check_release_tree "$tree" || return 1
+  [[ -d "$tree/vendor" ]] || { why "$tree has no vendor/ folder (needed to build offline)"; return 1; }
+  local pkgs=() c
+  for c in "${FABRIC_CMDS[@]}"; do pkgs+=("./cmd/$c"); done
+  say "building ${FABRIC_CMDS[*]} from $tree (-mod=vendor) -> $BIN_DIR" >&2
+  (cd "$tree" && GOFLAGS=-mod=vendor "$GO" build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$BIN_DIR/" "${pkgs[@]}") >&2 ||
+    { why "go build of the Fabric commands in $tree failed (output above)"; return 1; }
+  rm -rf "$CCAAS_DIR"; mkdir -p "$CCAAS_DIR/bin"
+  pkgs=(); for c in "${CCAAS_CMDS[@]}"; do pkgs+=("./cmd/$c"); done
+  if (cd "$tree/ccaas_builder" && GOFLAGS=-mod=mod "$GO" build -trimpath -buildvcs=false -o "$CCAAS_DIR/bin/" "${pkgs[@]}") >&2; then
+    CCAAS_STATE=built
+  else
+    say "warning: the ccaas builder did not build (output above); the network will use scripts/network/ccaas-builder" >&2
+    rm -rf "$CCAAS_DIR"
+  fi
+  FABRIC_DIR="$tree"
+  SOURCE_DESC="source $src"
+}
+
+# ---------------------------------------------------------------- path 3: module proxy
+resolve() { # module query -> prints Version=, Info=, Dir=, Hash= lines, or fails with go's own error
   local mod="$1" query="$2" out err
   err="$(mktemp)"
   if ! out="$(cd "$WORK" && "$GO" mod download -json "$mod@$query" 2>"$err")"; then
@@ -134,51 +217,6 @@ resolve() { # module query -> prints Version=, Time=, Dir=, GoMod=, Hash= lines,
   rm -f "$err"
   printf '%s\n' "$out" | sed -n -e 's/^[[:space:]]*"\(Version\|Info\|Dir\|Hash\)": "\(.*\)",\{0,1\}$/\1=\2/p'
 }
-info_field() { # info-file field -> value of a string field of the module's .info JSON
-  sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" "$1" | head -n1
-}
-
-say "resolving $FABRIC_MODULE@$QUERY (Fabric $FABRIC_VERSION) through $("$GO" env GOPROXY)"
-if ! fabric_info="$(resolve "$FABRIC_MODULE" "$QUERY")"; then
-  die 3 "the Go module proxy would not serve Fabric $FABRIC_VERSION at commit $FABRIC_COMMIT (error above). Without it the binaries cannot be built on this machine."
-fi
-FABRIC_MODVER="$(sed -n 's/^Version=//p' <<<"$fabric_info")"
-FABRIC_INFO="$(sed -n 's/^Info=//p' <<<"$fabric_info")"
-FABRIC_TIME="$(info_field "$FABRIC_INFO" Time)"
-FABRIC_DIR="$(sed -n 's/^Dir=//p' <<<"$fabric_info")"
-FABRIC_HASH="$(sed -n 's/^Hash=//p' <<<"$fabric_info" | head -n1)"
-[[ -n "$FABRIC_HASH" ]] || FABRIC_HASH="$(info_field "$FABRIC_INFO" Hash)"
-say "resolved to $FABRIC_MODVER (commit time $FABRIC_TIME)"
-if [[ -n "$FABRIC_HASH" && "$FABRIC_HASH" != "$FABRIC_COMMIT" ]]; then
-  die 1 "the proxy says $FABRIC_MODVER is commit $FABRIC_HASH, not the pinned $FABRIC_COMMIT"
-fi
-
-# Check that the commit really is the release we pinned: the release branch's Makefile
-# carries FABRIC_VER and the tag commit carries its release notes.
-makefile_ver="$(sed -n 's/^FABRIC_VER[[:space:]]*?=[[:space:]]*//p' "$FABRIC_DIR/Makefile" | head -n1)"
-[[ "$makefile_ver" == "$FABRIC_VERSION" ]] ||
-  die 1 "commit $FABRIC_COMMIT is not Fabric $FABRIC_VERSION: its Makefile says FABRIC_VER=${makefile_ver:-?}"
-[[ -f "$FABRIC_DIR/release_notes/v$FABRIC_VERSION.md" ]] ||
-  say "warning: release_notes/v$FABRIC_VERSION.md is missing at this commit"
-mod_go="$(sed -n 's/^go[[:space:]]\+\([0-9.]*\).*/\1/p' "$FABRIC_DIR/go.mod" | head -n1)"
-if [[ -n "$mod_go" ]] && ! version_ge "$GO_VERSION" "$mod_go"; then
-  die 2 "Fabric $FABRIC_VERSION's go.mod needs Go >= $mod_go but Go $GO_VERSION is installed"
-fi
-
-# The ccaas builder is optional: without it scripts/network uses its bash equivalent.
-CCAAS_MODVER=""
-if ccaas_info="$(resolve "$CCAAS_MODULE" "${FABRIC_CCAAS_MODULE_VERSION:-$FABRIC_COMMIT}")"; then
-  CCAAS_MODVER="$(sed -n 's/^Version=//p' <<<"$ccaas_info")"
-  say "resolved $CCAAS_MODULE to $CCAAS_MODVER"
-else
-  say "warning: $CCAAS_MODULE not available (error above); the network will use scripts/network/ccaas-builder instead"
-fi
-
-# ---------------------------------------------------------------- build
-mkdir -p "$BIN_DIR"
-short="${FABRIC_COMMIT:0:7}"
-LDFLAGS="-X $FABRIC_MODULE/common/metadata.Version=$FABRIC_VERSION -X $FABRIC_MODULE/common/metadata.CommitSHA=$short"
-start=$SECONDS
 
 # `go install pkg@version` also asks the proxy for the module's version list (to report
 # deprecations) and fails if that is refused, so build inside a throwaway module that
@@ -188,45 +226,76 @@ go_install_in_wrapper() { # name module version gobin ldflags pkg...
   local name="$1" mod="$2" ver="$3" gobin="$4" ldflags="$5"; shift 5
   local dir="$WORK/$name"
   mkdir -p "$dir"
-  printf 'module medshare.local/%s\n\ngo %s\n\nrequire %s %s\n' "$name" "${mod_go:-1.20}" "$mod" "$ver" >"$dir/go.mod"
-  (cd "$dir" && GOFLAGS="${GOFLAGS:-} -mod=mod" GOBIN="$gobin" "$GO" install -trimpath -ldflags "$ldflags" "$@")
+  printf 'module medshare.local/%s\n\ngo %s\n\nrequire %s %s\n' "$name" "$FABRIC_GO_MIN" "$mod" "$ver" >"$dir/go.mod"
+  (cd "$dir" && GOFLAGS="-mod=mod" GOBIN="$gobin" "$GO" install -trimpath -ldflags "$ldflags" "$@")
 }
 
-say "building ${FABRIC_CMDS[*]} -> $BIN_DIR"
-pkgs=(); for c in "${FABRIC_CMDS[@]}"; do pkgs+=("$FABRIC_MODULE/cmd/$c"); done
-go_install_in_wrapper fabric "$FABRIC_MODULE" "$FABRIC_MODVER" "$BIN_DIR" "$LDFLAGS" "${pkgs[@]}" ||
-  die 1 "go install of the Fabric commands failed (output above)"
+build_from_proxy() { # -> 0 built, 1 failed (reason on stdout's last line)
+  local info modver hash dir c pkgs=() ccaas_info ccaas_ver
+  say "resolving $FABRIC_MODULE@$QUERY (Fabric $FABRIC_VERSION) through $("$GO" env GOPROXY)" >&2
+  info="$(resolve "$FABRIC_MODULE" "$QUERY")" || { why "the Go module proxy would not serve $FABRIC_MODULE@$QUERY (error above)"; return 1; }
+  modver="$(sed -n 's/^Version=//p' <<<"$info")"
+  dir="$(sed -n 's/^Dir=//p' <<<"$info")"
+  hash="$(sed -n 's/^Hash=//p' <<<"$info" | head -n1)"
+  if [[ -n "$hash" && "$hash" != "$FABRIC_COMMIT" ]]; then
+    why "the proxy says $modver is commit $hash, not the pinned $FABRIC_COMMIT"; return 1
+  fi
+  check_release_tree "$dir" || return 1
+  for c in "${FABRIC_CMDS[@]}"; do pkgs+=("$FABRIC_MODULE/cmd/$c"); done
+  say "building ${FABRIC_CMDS[*]} at $modver -> $BIN_DIR" >&2
+  go_install_in_wrapper fabric "$FABRIC_MODULE" "$modver" "$BIN_DIR" "$LDFLAGS" "${pkgs[@]}" >&2 ||
+    { why "go install of the Fabric commands failed (output above)"; return 1; }
+  rm -rf "$CCAAS_DIR"
+  if ccaas_info="$(resolve "$CCAAS_MODULE" "${FABRIC_CCAAS_MODULE_VERSION:-$FABRIC_COMMIT}")"; then
+    ccaas_ver="$(sed -n 's/^Version=//p' <<<"$ccaas_info")"
+    mkdir -p "$CCAAS_DIR/bin"
+    pkgs=(); for c in "${CCAAS_CMDS[@]}"; do pkgs+=("$CCAAS_MODULE/cmd/$c"); done
+    if go_install_in_wrapper ccaas "$CCAAS_MODULE" "$ccaas_ver" "$CCAAS_DIR/bin" "" "${pkgs[@]}" >&2; then CCAAS_STATE=built; else rm -rf "$CCAAS_DIR"; fi
+  fi
+  FABRIC_DIR="$dir"
+  SOURCE_DESC="module proxy $modver"
+}
 
-ccaas_state=unavailable
-rm -rf "$CCAAS_DIR"
-if [[ -n "$CCAAS_MODVER" ]]; then
-  say "building ccaas builder ${CCAAS_CMDS[*]} -> $CCAAS_DIR/bin"
-  mkdir -p "$CCAAS_DIR/bin"
-  pkgs=(); for c in "${CCAAS_CMDS[@]}"; do pkgs+=("$CCAAS_MODULE/cmd/$c"); done
-  go_install_in_wrapper ccaas "$CCAAS_MODULE" "$CCAAS_MODVER" "$CCAAS_DIR/bin" "" "${pkgs[@]}" ||
-    die 1 "go install of the ccaas builder failed (output above)"
-  ccaas_state=built
+# ---------------------------------------------------------------- try the sources in order
+start=$SECONDS
+built=0
+if [[ -n "${FABRIC_SOURCE:-}" ]]; then
+  if build_from_source "$FABRIC_SOURCE"; then built=1
+  else tried+=("FABRIC_SOURCE=$FABRIC_SOURCE: $(<"$WORK/reason")"); say "release source failed: $(<"$WORK/reason")"
+  fi
+else
+  tried+=("FABRIC_SOURCE: not set (a release tarball such as shared/fabric/fabric-$FABRIC_VERSION-src.tar.gz, or its extracted tree)")
+fi
+if ((!built)); then
+  if build_from_proxy; then built=1
+  else tried+=("go install through the module proxy: $(<"$WORK/reason")")
+  fi
+fi
+if ((!built)); then
+  printf '[fabric-binaries] ERROR: could not build Fabric %s (%s). Tried, in order:\n' "$FABRIC_VERSION" "$FABRIC_COMMIT" >&2
+  printf '[fabric-binaries]   - %s\n' "already built in $FABRIC_HOME: no (no stamp naming the pinned commit)" "${tried[@]}" >&2
+  exit 3
 fi
 build_secs=$((SECONDS - start))
 
 # ---------------------------------------------------------------- sampleconfig
-say "copying sampleconfig -> $CONFIG_DIR"
+say "copying sampleconfig of $FABRIC_DIR -> $CONFIG_DIR"
 rm -rf "$CONFIG_DIR"; mkdir -p "$CONFIG_DIR"
 for f in core.yaml orderer.yaml configtx.yaml msp; do
   cp -R "$FABRIC_DIR/sampleconfig/$f" "$CONFIG_DIR/"
 done
 chmod -R u+w "$CONFIG_DIR"   # the module cache is read-only
 
-cat >"$STAMP" <<EOF
+cat >"$STAMP" <<STAMP_EOF
 version=$FABRIC_VERSION
 commit=$FABRIC_COMMIT
-module_version=$FABRIC_MODVER
-commit_time=$FABRIC_TIME
+source=$SOURCE_DESC
 go=$GO_VERSION
 built_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 build_seconds=$build_secs
-ccaas_builder=$ccaas_state
-EOF
+ccaas_builder=$CCAAS_STATE
+STAMP_EOF
+link_dot_fabric
 
 "$BIN_DIR/peer" version | sed -e "/^[[:space:]]*$/d" -e "s/^/[fabric-binaries]   /"
-say "done in ${build_secs}s: binaries in $BIN_DIR, config in $CONFIG_DIR, ccaas builder: $ccaas_state${CCAAS_MODVER:+ ($CCAAS_DIR/bin)}"
+say "done in ${build_secs}s from $SOURCE_DESC: binaries in $BIN_DIR, config in $CONFIG_DIR, ccaas builder: $CCAAS_STATE"
