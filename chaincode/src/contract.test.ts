@@ -278,6 +278,14 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     await rejects(h, () => h.act('read', patient, { recordId, accessId: accessId as string }), 'ACCESS_NOT_RECORDED', /expired/);
   });
 
+  it('an empty listing is an empty page, not an error (Fabric gives no metadata for an empty range)', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor();
+    expect(await h.act('list-records', patient, { pageSize: 10, bookmark: '' })).toEqual({ items: [], bookmark: '' });
+    expect(await h.act('list-grants', doctor, { pageSize: 10, bookmark: '' })).toEqual({ items: [], bookmark: '' });
+  });
+
   it('listing is paginated with bookmarks', async () => {
     const h = await Harness.create();
     const patient = await h.registerPatient();

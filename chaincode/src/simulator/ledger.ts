@@ -144,13 +144,16 @@ export class TransactionStub {
     attributes: string[],
     pageSize: number,
     bookmark = '',
-  ): Promise<{ iterator: StateIterator; metadata: { fetchedRecordsCount: number; bookmark: string } }> {
+  ): Promise<{ iterator: StateIterator; metadata?: { fetchedRecordsCount: number; bookmark: string } }> {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) return Promise.reject(new Error('pageSize must be a positive integer'));
     this.#paginated = true;
     const prefix = createCompositeKey(objectType, attributes);
     // Fabric's bookmark is the key the next page starts at; one outside the range restarts nothing.
     const start = bookmark && bookmark.startsWith(prefix) ? bookmark : prefix;
     const { entries, next } = this.#scan(start, prefix + MAX_UNICODE_RUNE, pageSize);
+    // As fabric-shim: the peer's QueryResponseMetadata of an empty page (count 0, no bookmark)
+    // is empty bytes, and the shim then returns no metadata at all.
+    if (entries.length === 0 && next === undefined) return Promise.resolve({ iterator: iteratorOver(entries) });
     return Promise.resolve({ iterator: iteratorOver(entries), metadata: { fetchedRecordsCount: entries.length, bookmark: next ?? '' } });
   }
 

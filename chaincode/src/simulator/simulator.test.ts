@@ -65,13 +65,26 @@ describe('the in-memory Fabric ledger', () => {
         const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', ['x'], 2, bookmark);
         const items: string[] = [];
         for (let s = await iterator.next(); !s.done; s = await iterator.next()) items.push(text(s.value.value));
-        return { items, bookmark: metadata.bookmark };
+        return { items, bookmark: metadata?.bookmark ?? '' };
       });
       pages.push(page.result.items);
       bookmark = page.result.bookmark;
     } while (bookmark);
     expect(pages.flat()).toEqual(result);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+  });
+
+  it('returns no pagination metadata for an empty range, as fabric-shim does', async () => {
+    const ledger = new MemoryLedger();
+    await ledger.submit(id, async (ctx) => {
+      await ctx.stub.putState(createCompositeKey('t', ['x', 'a']), bytes('a'));
+    });
+    const { result } = await ledger.evaluate(id, async (ctx) => {
+      const empty = await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', ['nobody'], 5, '');
+      const full = await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', ['x'], 5, '');
+      return { empty: empty.metadata, emptyDone: (await empty.iterator.next()).done, full: full.metadata };
+    });
+    expect(result).toEqual({ empty: undefined, emptyDone: true, full: { fetchedRecordsCount: 1, bookmark: '' } });
   });
 
   it('refuses paginated queries in transactions that write, as Fabric does', async () => {

@@ -62,7 +62,11 @@ export class LedgerState {
   ): Promise<{ items: T[]; bookmark: string }> {
     // Fabric's bookmark is the raw next key (with U+0000 separators): carried as base64url.
     const start = Buffer.from(bookmark, 'base64url').toString('utf8');
-    const { iterator, metadata } = await this.ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attributes, pageSize, start);
+    const response = await this.ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attributes, pageSize, start);
+    const { iterator } = response;
+    // fabric-shim's type says metadata is always there, but an empty range comes back without it
+    // (the peer's QueryResponseMetadata is empty bytes), so it is read as optional.
+    const { metadata } = response as { metadata?: { bookmark: string } };
     const items: T[] = [];
     try {
       for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
@@ -72,7 +76,7 @@ export class LedgerState {
     } finally {
       await iterator.close();
     }
-    return { items, bookmark: Buffer.from(metadata.bookmark, 'utf8').toString('base64url') };
+    return { items, bookmark: Buffer.from(metadata?.bookmark ?? '', 'utf8').toString('base64url') };
   }
 
   async all<T>(type: KeyType, attributes: string[], parse: (value: unknown) => T): Promise<T[]> {
