@@ -5,6 +5,10 @@ const common = {
   moduleNameMapper: { '^@medshare/(protocol|chaincode|gateway|app)$': '<rootDir>/$1/src' },
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/jest-setup.js'],
+  // Only the source folders are crawled: .network/ (the orderer's Raft snapshots are *.snap
+  // files, which jest would report as obsolete snapshots), .fabric/ and .data/ never are.
+  roots: ['<rootDir>/protocol/src', '<rootDir>/chaincode/src', '<rootDir>/gateway/src', '<rootDir>/app/src', '<rootDir>/test'],
+  modulePathIgnorePatterns: ['<rootDir>/\\.network/', '<rootDir>/\\.fabric/', '<rootDir>/\\.data/', '/dist/'],
 };
 module.exports = {
   projects: [
@@ -17,6 +21,10 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      // The real two-org network: brought up (or found up and ready) before the e2e suites,
+      // stopped after them if this run started it (test/e2e/network-setup.js).
+      globalSetup: '<rootDir>/test/e2e/network-setup.js',
+      globalTeardown: '<rootDir>/test/e2e/network-teardown.js',
     },
   ],
 };

@@ -31,6 +31,9 @@ NETWORK_CONFIG_SRC="$REPO_ROOT/network"
 source "${FABRIC_VERSION_FILE:-$NETWORK_CONFIG_SRC/fabric-version.env}"
 
 FABRIC_HOME="${FABRIC_HOME:-$REPO_ROOT/.fabric}"
+# .fabric is a symlink into the per-machine cache (scripts/fabric-binaries.sh): use the real
+# path, which is what /proc/PID/exe shows for a running node.
+[[ -d "$FABRIC_HOME" ]] && FABRIC_HOME="$(cd -P "$FABRIC_HOME" && pwd)"
 FABRIC_BIN="$FABRIC_HOME/bin"
 # External builder for chaincode-as-a-service: Fabric's own (built by fabric-binaries.sh into
 # .fabric/ccaas_builder/bin), else the equivalent bash one in scripts/network/ccaas-builder.
@@ -207,6 +210,13 @@ CORE_PEER_CHAINCODELISTENADDRESS=127.0.0.1:$PEER_CC_PORT
 CORE_PEER_CHAINCODEADDRESS=127.0.0.1:$PEER_CC_PORT
 CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:$PEER_PORT
 CORE_PEER_GOSSIP_EXTERNALENDPOINT=127.0.0.1:$PEER_PORT
+CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=1s
+CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT=5s
+CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s
+CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s
+CORE_PEER_GOSSIP_PULLINTERVAL=1s
+CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL=1s
+CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s
 CORE_PEER_TLS_ENABLED=true
 CORE_PEER_TLS_CERT_FILE=$tls/server.crt
 CORE_PEER_TLS_KEY_FILE=$tls/server.key

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# `npm run network:up`: the whole native network, ready for transactions, from nothing or from
+# whatever part of it already exists. Returns 0 only when a transaction endorsed by both
+# organizations can succeed; on any failure it exits 1 with the nodes' last log lines.
+#
+#   1. Fabric binaries: reused from the per-machine cache, else built from FABRIC_SOURCE (default:
+#      shared/fabric/fabric-<version>-src.tar.gz beside the clone, when it exists), else through
+#      the Go module proxy (scripts/fabric-binaries.sh)
+#   2. orderer and peers started, channel joined, Raft leader elected (scripts/network/up.sh)
+#   3. chaincode packaged, installed, approved, committed, its server started (scripts/admin/deploy.sh)
+#   4. a proposal endorsed by both orgs through each org's peer gateway (wait-ready.mjs), bounded
+#      by READY_TIMEOUT seconds (default 90)
+#
+# Needs `npm run build` first (the chaincode server runs chaincode/dist); npm run network:up does it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=/dev/null
+source "$ROOT/network/fabric-version.env"
+t0=$SECONDS
+stage() { printf '\n== network:up: %s (%ss)\n' "$1" "$((SECONDS - t0))"; }
+
+tails() {
+  local f
+  for f in "${NETWORK_HOME:-$ROOT/.network}"/logs/*.log; do
+    [[ -f "$f" ]] || continue
+    printf -- '----- last lines of %s -----\n' "$f" >&2
+    tail -n 15 "$f" | sed 's/\x1b\[[0-9;]*m//g' >&2
+  done
+}
+trap 'status=$?; if ((status != 0)); then tails; echo "network:up failed (exit $status)" >&2; fi' EXIT
+
+if [[ -z "${FABRIC_SOURCE:-}" ]]; then
+  for candidate in "$ROOT/../shared/fabric/fabric-$FABRIC_VERSION-src.tar.gz" "${MEDSHARE_SHARED_DIR:-/work/shared}/fabric/fabric-$FABRIC_VERSION-src.tar.gz"; do
+    if [[ -f "$candidate" ]]; then export FABRIC_SOURCE="$candidate"; break; fi
+  done
+fi
+
+stage "Fabric $FABRIC_VERSION binaries"
+"$ROOT/scripts/fabric-binaries.sh"
+stage "nodes and channel"
+"$ROOT/scripts/network/up.sh"
+stage "chaincode"
+"$ROOT/scripts/admin/deploy.sh"
+stage "endorsement by both organizations"
+"$ROOT/node_modules/.bin/node" "$ROOT/scripts/network/wait-ready.mjs"
+stage "ready"

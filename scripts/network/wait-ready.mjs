@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Waits, bounded, until the native network can take a transaction endorsed by both
+// organizations: through each org's peer gateway, a proposal of the chaincode's cheapest
+// evaluation (ListAccessKeys) is endorsed under the chaincode's endorsement policy
+// (AND(Org1, Org2)), and never submitted, so nothing is written. That is exactly the step that
+// fails ("no combination of peers can be derived which satisfy the endorsement policy") while
+// gossip membership is still forming after a start. Prints each org's time to ready.
+//
+//   node scripts/network/wait-ready.mjs [TIMEOUT_SECONDS]     (default: READY_TIMEOUT or 90)
+//
+// Environment: NETWORK_HOME (default <repo>/.network), CC_NAME (default medshare),
+// CHANNEL_NAME (default medshare). Exit 0 ready, 1 not ready in time (last error printed).
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(ROOT, 'gateway', 'package.json'));
+const grpc = require('@grpc/grpc-js');
+const { connect, hash, signers } = require('@hyperledger/fabric-gateway');
+
+const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
+const CC_NAME = process.env.CC_NAME ?? 'medshare';
+const CHANNEL = process.env.CHANNEL_NAME ?? 'medshare';
+const timeoutS = Number(process.argv[2] ?? process.env.READY_TIMEOUT ?? 90);
+if (!Number.isInteger(timeoutS) || timeoutS <= 0) {
+  process.stderr.write('usage: node scripts/network/wait-ready.mjs [TIMEOUT_SECONDS]\n');
+  process.exit(2);
+}
+
+function ports() {
+  const out = {};
+  for (const line of readFileSync(join(NETWORK_HOME, 'ports.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=([0-9]+)$/.exec(line.trim());
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function orgConnection(org, port) {
+  const domain = `${org}.example.com`;
+  const orgDir = join(NETWORK_HOME, 'crypto', 'peerOrganizations', domain);
+  const msp = join(orgDir, 'users', `User1@${domain}`, 'msp');
+  const keystore = join(msp, 'keystore');
+  const signcerts = join(msp, 'signcerts');
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(readFileSync(join(orgDir, 'peers', `peer0.${domain}`, 'tls', 'ca.crt'))), {
+    'grpc.ssl_target_name_override': `peer0.${domain}`,
+  });
+  const mspId = `${org[0].toUpperCase()}${org.slice(1)}MSP`;
+  const gateway = connect({
+    client,
+    identity: { mspId, credentials: readFileSync(join(signcerts, readdirSync(signcerts)[0])) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(join(keystore, readdirSync(keystore)[0])))),
+    hash: hash.sha256,
+    endorseOptions: () => ({ deadline: Date.now() + 5000 }),
+  });
+  const contract = gateway.getNetwork(CHANNEL).getContract(CC_NAME);
+  return { mspId, contract, close: () => (gateway.close(), client.close()) };
+}
+
+function describe(error) {
+  const details = (error.details ?? []).map((d) => d.message).filter(Boolean);
+  return `${error.message}${details.length ? ` (${details.join('; ')})` : ''}`;
+}
+
+const p = ports();
+const started = Date.now();
+const deadline = started + timeoutS * 1000;
+const results = await Promise.all(
+  [
+    ['org1', p.PEER0_ORG1_PORT],
+    ['org2', p.PEER0_ORG2_PORT],
+  ].map(async ([org, port]) => {
+    const c = orgConnection(org, port);
+    let last = 'no attempt';
+    try {
+      while (Date.now() < deadline) {
+        try {
+          await c.contract.newProposal('ListAccessKeys', { arguments: [c.mspId] }).endorse();
+          return { org, ok: true, ms: Date.now() - started };
+        } catch (error) {
+          last = describe(error);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return { org, ok: false, last };
+    } finally {
+      c.close();
+    }
+  }),
+);
+for (const r of results) {
+  if (r.ok) process.stdout.write(`  ok peer0.${r.org}: a proposal endorsed by both orgs after ${(r.ms / 1000).toFixed(1)}s\n`);
+  else process.stderr.write(`ERROR peer0.${r.org}: no endorsement by both orgs within ${timeoutS}s; last error: ${r.last}\n`);
+}
+process.exit(results.every((r) => r.ok) ? 0 : 1);
