@@ -15,6 +15,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { networkPorts } from './ports.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(ROOT, 'gateway', 'package.json'));
@@ -28,15 +29,6 @@ const timeoutS = Number(process.argv[2] ?? process.env.READY_TIMEOUT ?? 90);
 if (!Number.isInteger(timeoutS) || timeoutS <= 0) {
   process.stderr.write('usage: node scripts/network/wait-ready.mjs [TIMEOUT_SECONDS]\n');
   process.exit(2);
-}
-
-function ports() {
-  const out = {};
-  for (const line of readFileSync(join(NETWORK_HOME, 'ports.env'), 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=([0-9]+)$/.exec(line.trim());
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
 }
 
 function orgConnection(org, port) {
@@ -65,7 +57,7 @@ function describe(error) {
   return `${error.message}${details.length ? ` (${details.join('; ')})` : ''}`;
 }
 
-const p = ports();
+const p = networkPorts(NETWORK_HOME);
 const started = Date.now();
 const deadline = started + timeoutS * 1000;
 const results = await Promise.all(

@@ -15,16 +15,22 @@ import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { networkPorts } from '../../scripts/network/ports.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 const ORGS = {
-  org1: { msp: 'Org1MSP', domain: 'org1.example.com', port: 7051, appId: 'hospital-1.app' },
-  org2: { msp: 'Org2MSP', domain: 'org2.example.com', port: 9051, appId: 'hospital-2.app' },
+  org1: { msp: 'Org1MSP', domain: 'org1.example.com', portVar: 'PEER0_ORG1_PORT', appId: 'hospital-1.app' },
+  org2: { msp: 'Org2MSP', domain: 'org2.example.com', portVar: 'PEER0_ORG2_PORT', appId: 'hospital-2.app' },
 };
 
-export function fabricLayout(orgName, dataDir, port, { networkHome = join(ROOT, '.network'), k4KeyFile = process.env.MEDSHARE_K4_KEY_FILE } = {}) {
+export function fabricLayout(
+  orgName,
+  dataDir,
+  port,
+  { networkHome = process.env.NETWORK_HOME ?? join(ROOT, '.network'), k4KeyFile = process.env.MEDSHARE_K4_KEY_FILE } = {},
+) {
   const org = ORGS[orgName];
   if (!org) throw new Error(`unknown org ${orgName} (org1|org2)`);
   const { ensureDevLayout } = require(join(ROOT, 'gateway', 'dist', 'dev', 'first-run.js'));
@@ -50,7 +56,7 @@ export function fabricLayout(orgName, dataDir, port, { networkHome = join(ROOT, 
   config.listen = { host: '127.0.0.1', port };
   config.ledger = {
     type: 'fabric',
-    peerEndpoint: `127.0.0.1:${org.port}`,
+    peerEndpoint: `127.0.0.1:${networkPorts(networkHome)[org.portVar]}`,
     peerHostAlias: `peer0.${org.domain}`,
     tlsCaFile: join(orgDir, 'peers', `peer0.${org.domain}`, 'tls', 'ca.crt'),
     certFile: join(signcerts, readdirSync(signcerts)[0]),
