@@ -30,6 +30,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** Enables /v1/admin (embedded runtime only). */
   readonly adminToken?: string;
+  /** Called after an admin call changed this org's K3 entries (re-reads them from the ledger). */
+  readonly onAccessKeysChanged?: () => Promise<void>;
   readonly requestsPerMinutePerApp: number;
 }
 
@@ -170,6 +172,12 @@ export const gatewayPlugin = fp<GatewayDeps>(
       schema: { hide: true },
       handler: async (_request, reply) => {
         await deps.ledger.ready();
+        if (deps.accessLayer.keys.usableK3(Date.now()).length === 0) {
+          return reply.code(503).send({
+            code: 'ACCESS_KEY_NOT_VALID',
+            message: 'no usable K3: every key in the keys file is retired, mismatched on the ledger or outside its window',
+          });
+        }
         return reply.send({ status: 'ready', ledger: deps.ledger.kind });
       },
     });
@@ -179,7 +187,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
     });
     app.get('/openapi.json', { schema: { hide: true }, handler: () => Promise.resolve(app.swagger()) });
 
-    if (deps.adminToken && deps.ledger instanceof EmbeddedBackend) registerAdminRoutes(app, deps.ledger, deps.adminToken);
+    if (deps.adminToken && deps.ledger instanceof EmbeddedBackend) registerAdminRoutes(app, deps.ledger, deps.adminToken, deps);
   },
   { name: 'medshare-gateway', fastify: '5.x' },
 );
@@ -192,7 +200,7 @@ function digest(text: string): Buffer {
  * Org-admin operations of the embedded runtime (on Fabric, admins use the peer CLI scripts with
  * their own identities). Authenticated by a bearer token kept in the data directory.
  */
-function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, token: string): void {
+function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, token: string, deps: GatewayDeps): void {
   const expected = digest(`Bearer ${token}`);
   const authenticate = (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const given = digest(request.headers.authorization ?? '');
@@ -210,7 +218,9 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     preHandler: authenticate,
     handler: async (request) => {
       const body = request.body as { publicKey: string; notBefore: number; notAfter: number };
-      return json(await ledger.submitAsAdmin('RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
+      const result = json(await ledger.submitAsAdmin('RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
+      await deps.onAccessKeysChanged?.();
+      return result;
     },
   });
   app.post('/v1/admin/access-keys/:keyId/retire', {
@@ -218,7 +228,20 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     preHandler: authenticate,
     handler: async (request) => {
       const at = (request.body as { retireAt?: number } | undefined)?.retireAt;
-      return json(await ledger.submitAsAdmin('RetireAccessKey', [(request.params as { keyId: string }).keyId, at === undefined ? '' : String(at)]));
+      const { keyId } = request.params as { keyId: string };
+      // A running gateway never retires its own last signing key: every sealed request would
+      // then fail. Add and register another K3 first; it takes over signing at once.
+      const ring = deps.accessLayer.keys;
+      const now = Date.now();
+      if (ring.k3.some((k) => k.keyId === keyId) && ring.usableK3(Math.max(now, at ?? now), keyId).length === 0) {
+        throw fail(
+          'KEY_IN_USE',
+          `K3 ${keyId} is this gateway's last usable signing key: add another K3 to the keys file and register it before retiring this one`,
+        );
+      }
+      const result = json(await ledger.submitAsAdmin('RetireAccessKey', [keyId, at === undefined ? '' : String(at)]));
+      await deps.onAccessKeysChanged?.();
+      return result;
     },
   });
   app.get('/v1/admin/records/:recordId/audit', {

@@ -10,4 +10,3 @@ export { AccessLayer } from './pipeline/access-layer';
 export { SourceAllowlist } from './access/source-allowlist';
 export { createGateway, openLedger, serve, type Gateway } from './runtime';
 export { ensureDevLayout, DEV_APP_ID, DEV_ORG } from './dev/first-run';
-export { bootstrapAccessKeys } from './dev/bootstrap';

@@ -1,6 +1,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config';
+import { K3Reconciler } from './keys/k3-reconciler';
 import { KeyRing } from './keys/key-ring';
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
@@ -15,8 +16,13 @@ export interface Gateway {
   readonly ledger: LedgerBackend;
   /** Re-reads the keys file; on error keeps the current keys and rethrows. */
   reloadKeys(): void;
+  /** Compares the K3s with the ledger (registering them on the embedded ledger); logs, never throws. */
+  reconcileKeys(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** How often a running gateway re-reads its org's K3 entries from the ledger. */
+const K3_RECONCILE_MS = 60_000;
 
 export async function openLedger(config: GatewayConfig): Promise<LedgerBackend> {
   return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org);
@@ -31,6 +37,29 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     replayCacheSize: config.limits.replayCacheSize,
   });
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
+  // The reconciler logs through the app's logger, which exists once the app is built below.
+  const reconciler = new K3Reconciler(
+    accessLayer,
+    ledger,
+    config.org,
+    { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
+    ledger instanceof EmbeddedBackend
+      ? {
+          register: async (k) => {
+            await ledger.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+          },
+        }
+      : {},
+  );
+  const reconcileKeys = async (): Promise<boolean> => {
+    try {
+      await reconciler.run();
+      return true;
+    } catch (error) {
+      app.log.warn({ err: error }, 'cannot compare the K3s with the ledger now; will retry');
+      return false;
+    }
+  };
   const app = await buildGateway(
     {
       org: config.org,
@@ -38,6 +67,9 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       ledger,
       metrics: new GatewayMetrics(),
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
+      onAccessKeysChanged: async () => {
+        await reconcileKeys();
+      },
       ...(adminToken ? { adminToken } : {}),
     },
     {
@@ -54,6 +86,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     reloadKeys() {
       accessLayer.replaceKeys(KeyRing.load(config.keysFile));
     },
+    reconcileKeys,
     async close() {
       await app.close();
       await ledger.close();
@@ -67,12 +100,25 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
  */
 export async function serve(config: GatewayConfig, onStop?: () => void): Promise<Gateway> {
   const gateway = await createGateway(config);
+  // Before listening, so the embedded runtime's K3s are registered before the first request;
+  // a ledger that cannot answer yet is retried, never a reason not to start.
+  let reconciled = await gateway.reconcileKeys();
   await gateway.app.listen({ host: config.listen.host, port: config.listen.port });
   const log = gateway.app.log;
+  // Keys retired on the ledger by an org admin (scripts/admin on Fabric) are noticed here.
+  const resync = setInterval(() => {
+    void gateway.reconcileKeys().then((ok) => (reconciled = ok));
+  }, K3_RECONCILE_MS);
+  resync.unref();
+  if (!reconciled) {
+    const retry = setTimeout(() => void gateway.reconcileKeys(), 5_000);
+    retry.unref();
+  }
   const reload = (why: string): void => {
     try {
       gateway.reloadKeys();
       log.info({ why }, 'keys reloaded');
+      void gateway.reconcileKeys();
     } catch (error) {
       log.error({ err: error, why }, 'key reload failed; keeping the previous keys');
     }
@@ -96,6 +142,7 @@ export async function serve(config: GatewayConfig, onStop?: () => void): Promise
     log.info({ signal }, 'shutting down: finishing in-flight requests');
     watcher?.close();
     clearTimeout(debounce);
+    clearInterval(resync);
     process.off('SIGHUP', onHup);
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();

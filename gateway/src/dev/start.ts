@@ -1,7 +1,6 @@
 import './quiet-fabric-logs';
 import { loadConfig } from '../config/config';
 import { serve } from '../runtime';
-import { bootstrapAccessKeys } from './bootstrap';
 import { ensureDevLayout } from './first-run';
 
 /**
@@ -13,7 +12,6 @@ async function main(): Promise<void> {
   const layout = explicit ? undefined : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', Number(process.env.MEDSHARE_PORT ?? 8443));
   const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
   const gateway = await serve(config);
-  await bootstrapAccessKeys(gateway);
   const url = `https://${config.listen.host}:${String((gateway.app.server.address() as { port: number }).port)}`;
   const lines = [
     '',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { K3LedgerStatus } from './k3-status';
 import {
   APP_ID,
   HEX_PUBLIC_KEY,
@@ -40,6 +41,9 @@ export interface AppEntry {
  * memory only and never serializes or logs them.
  */
 export class KeyRing {
+  /** The ledger's view of each K3 (k3-status.ts), applied by the access-key reconciliation. */
+  #ledgerStatus: ReadonlyMap<string, K3LedgerStatus> = new Map();
+
   private constructor(
     readonly apps: ReadonlyMap<string, AppEntry>,
     readonly k3: readonly PrivateKeyEntry[],
@@ -78,11 +82,33 @@ export class KeyRing {
     return new KeyRing(apps, k3, k4, Date.now());
   }
 
-  /** The K3 that signs now: among those valid now, the one that became valid last. */
+  /** Records how the ledger sees this ring's K3s; retired and mismatched keys stop signing. */
+  applyLedgerStatus(statuses: ReadonlyMap<string, K3LedgerStatus>): void {
+    this.#ledgerStatus = statuses;
+  }
+
+  ledgerStatus(keyId: string): K3LedgerStatus | undefined {
+    return this.#ledgerStatus.get(keyId);
+  }
+
+  /** K3s that may sign at `now`: in their window, not retired by then, not mismatched on the ledger. */
+  usableK3(now: number, except?: string): PrivateKeyEntry[] {
+    return this.k3.filter((k) => {
+      if (k.keyId === except || !within(k, now)) return false;
+      const status = this.#ledgerStatus.get(k.keyId);
+      if (status?.status === 'retired' || status?.status === 'window-mismatch') return false;
+      return status?.retiredAt === undefined || now < status.retiredAt;
+    });
+  }
+
+  /** The K3 that signs now: among the usable ones, the one that became valid last. */
   signingK3(now: number): PrivateKeyEntry {
-    const valid = this.k3.filter((k) => within(k, now)).sort((a, b) => b.notBefore - a.notBefore);
-    const key = valid[0];
-    if (!key) throw fail('INTERNAL', 'no access-layer key (K3) is valid now');
+    const key = this.usableK3(now).sort((a, b) => b.notBefore - a.notBefore)[0];
+    if (!key)
+      throw fail(
+        'ACCESS_KEY_NOT_VALID',
+        'this access layer has no usable K3 now: every key in its keys file is retired, mismatched on the ledger or outside its window',
+      );
     return key;
   }
 
@@ -100,10 +126,16 @@ export class KeyRing {
     return key;
   }
 
-  /** What may be shown (GET /v1/keys): public halves and windows only. */
-  publicView(): { k3: PublicKeyEntry[]; k4: PublicKeyEntry[] } {
+  /** What may be shown (GET /v1/keys): public halves, windows, and each K3's ledger status. */
+  publicView(): { k3: Array<PublicKeyEntry & { status?: string; retiredAt?: number }>; k4: PublicKeyEntry[] } {
     const strip = ({ keyId, publicKey, notBefore, notAfter }: PublicKeyEntry): PublicKeyEntry => ({ keyId, publicKey, notBefore, notAfter });
-    return { k3: this.k3.map(strip), k4: [...this.k4.values()].map(strip) };
+    return {
+      k3: this.k3.map((k) => {
+        const ledger = this.#ledgerStatus.get(k.keyId);
+        return { ...strip(k), ...(ledger ? { status: ledger.status } : {}), ...(ledger?.retiredAt === undefined ? {} : { retiredAt: ledger.retiredAt }) };
+      }),
+      k4: [...this.k4.values()].map(strip),
+    };
   }
 }
 

@@ -75,11 +75,21 @@ const keyEntry = {
   properties: { keyId: { type: 'string' }, publicKey: { type: 'string' }, notBefore: { type: 'integer' }, notAfter: { type: 'integer' } },
 } as const;
 
+/** A K3 with how the ledger sees it (absent until the gateway has compared its keys with the ledger). */
+const k3Entry = {
+  ...keyEntry,
+  properties: {
+    ...keyEntry.properties,
+    status: { type: 'string', enum: ['active', 'unregistered', 'retired', 'window-mismatch'] },
+    retiredAt: { type: 'integer' },
+  },
+} as const;
+
 export const publicKeysSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['org', 'k3', 'k4'],
-  properties: { org: { type: 'string' }, k3: { type: 'array', items: keyEntry }, k4: { type: 'array', items: keyEntry } },
+  properties: { org: { type: 'string' }, k3: { type: 'array', items: k3Entry }, k4: { type: 'array', items: keyEntry } },
 } as const;
 
 export const accessKeyBody = {

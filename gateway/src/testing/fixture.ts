@@ -5,6 +5,7 @@ import { MedshareError, generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPa
 import type { FastifyInstance } from 'fastify';
 import { MedshareClient, type Transport } from '@medshare/app';
 import { buildGateway } from '../app';
+import { K3Reconciler } from '../keys/k3-reconciler';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
@@ -79,6 +80,9 @@ export class GatewayFixture {
         ledger: f.ledger,
         metrics: f.metrics,
         adminToken: f.adminToken,
+        onAccessKeysChanged: async () => {
+          await f.reconcile();
+        },
         requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
       },
       {
@@ -112,6 +116,16 @@ export class GatewayFixture {
 
   reloadKeys(): void {
     this.accessLayer.replaceKeys(KeyRing.load(this.writeKeys()));
+  }
+
+  /** What a running gateway does at start, on reload and periodically (runtime.ts), on the fixture's clock. */
+  reconcile(log: ConstructorParameters<typeof K3Reconciler>[3] = { info() {}, warn() {}, error() {} }): ReturnType<K3Reconciler['run']> {
+    return new K3Reconciler(this.accessLayer, this.ledger, ORG, log, {
+      clock: () => this.now,
+      register: async (k) => {
+        await this.ledger.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+      },
+    }).run();
   }
 
   /** An SDK transport over fastify.inject, from a given source address. */

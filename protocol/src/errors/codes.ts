@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   GRANT_NOT_FOUND: { status: 404, summary: 'no such grant' },
   USER_NOT_FOUND: { status: 404, summary: 'no user with that key id' },
   KEY_NOT_FOUND: { status: 404, summary: 'no key with that id' },
+  KEY_IN_USE: { status: 409, summary: "the key is this access layer's last usable signing key" },
   CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
   LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached in time' },
   INTERNAL: { status: 500, summary: 'internal error' },
