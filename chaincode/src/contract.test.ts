@@ -10,6 +10,11 @@ async function rejects(h: Harness, call: () => Promise<unknown>, code: string, m
   expect(h.snapshot()).toBe(before);
 }
 
+/** A real SM2 wrap of a random 32-byte key for `party` (the contract checks C1 is on the curve). */
+function wrapFor(party: Party): string {
+  return toHex(encrypt(party.publicKey, new Uint8Array(32).fill(7)));
+}
+
 function flip(hex: string): string {
   return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 }
@@ -236,7 +241,7 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const pending = await h.registerDoctor(ORG1, 'doctor', false);
     const other = await h.registerPatient();
     const { recordId } = await h.upload(patient);
-    const keyWrap = `04${'ab'.repeat(128)}`;
+    const keyWrap = wrapFor(doctor);
     await rejects(h, () => h.act('grant', doctor, { recordId, granteeKeyId: doctor.keyId, keyWrap }), 'NOT_OWNER');
     // the request names the owner but the signature is the doctor's
     await rejects(h, () => h.call(h.envelope(h.request('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap }), doctor)), 'SIG1_INVALID');
@@ -247,12 +252,21 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: patient.keyId, keyWrap }), 'INVALID_INPUT', /owner/);
   });
 
+  it('refuses a key wrap whose C1 is not a curve point, for grants and uploads, and writes nothing', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor();
+    const { recordId } = await h.upload(patient);
+    const offCurve = `04${'11'.repeat(64)}${wrapFor(doctor).slice(130)}`;
+    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: offCurve }), 'INVALID_INPUT', /keyWrap: C1 is not a point/);
+  });
+
   it('institutions can be grantees too', async () => {
     const h = await Harness.create();
     const patient = await h.registerPatient();
     const institution = await h.registerDoctor(ORG2, 'institution');
     const { recordId } = await h.upload(patient);
-    await h.act('grant', patient, { recordId, granteeKeyId: institution.keyId, keyWrap: `04${'cd'.repeat(128)}` });
+    await h.act('grant', patient, { recordId, granteeKeyId: institution.keyId, keyWrap: wrapFor(institution) });
     expect((await h.act('view', institution, { recordId }, ORG2)).recordId).toBe(recordId);
   });
 
@@ -263,7 +277,7 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const { recordId } = await h.upload(patient);
     await rejects(h, () => h.act('view', doctor, { recordId }), 'NOT_AUTHORIZED');
     await rejects(h, () => h.act('revoke', patient, { recordId, granteeKeyId: doctor.keyId }), 'GRANT_NOT_FOUND');
-    await h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: `04${'ab'.repeat(128)}` });
+    await h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: wrapFor(doctor) });
     await rejects(h, () => h.act('audit', doctor, { recordId, pageSize: 10, bookmark: '' }), 'NOT_OWNER');
     await rejects(h, () => h.act('list-records', newParty(), { pageSize: 10, bookmark: '' }), 'NOT_REGISTERED');
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../errors/medshare-error';
+import { assertPublicKey } from '../sm2/keys';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, NONCE } from '../validation/assert';
 
 export const PROTOCOL_VERSION = 1;
@@ -19,6 +20,20 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** base64url without padding of Fabric's raw bookmark: one spelling per page. */
 const BOOKMARK = /^[A-Za-z0-9_-]{0,1400}$/;
 const KIND = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/**
+ * A key wrap whose C1 is a point on the curve (GB/T 32918.4 §7.1 B1: C1 = [k]G): a wrap that
+ * could never decrypt is refused on the way in, not discovered by its recipient later.
+ */
+function keyWrap(value: unknown, name: string): string {
+  const wrap = expectString(value, name, { pattern: KEY_WRAP });
+  try {
+    assertPublicKey(wrap.slice(0, 130));
+  } catch {
+    throw fail('INVALID_INPUT', `${name}: C1 is not a point on the SM2 curve`);
+  }
+  return wrap;
+}
 
 export const ROLES = ['patient', 'doctor', 'institution'] as const;
 export type Role = (typeof ROLES)[number];
@@ -132,7 +147,7 @@ const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyBy
       patientId: hex64(o.patientId, `${name}.patientId`),
       ciphertext,
       contentHash: hex64(o.contentHash, `${name}.contentHash`),
-      ownerKeyWrap: expectString(o.ownerKeyWrap, `${name}.ownerKeyWrap`, { pattern: KEY_WRAP }),
+      ownerKeyWrap: keyWrap(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
       metadata: {
         kind: expectString(metadata.kind, `${name}.metadata.kind`, { pattern: KIND }),
         createdAt: expectInteger(metadata.createdAt, `${name}.metadata.createdAt`),
@@ -144,7 +159,7 @@ const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyBy
     return {
       recordId: hex64(o.recordId, `${name}.recordId`),
       granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`),
-      keyWrap: expectString(o.keyWrap, `${name}.keyWrap`, { pattern: KEY_WRAP }),
+      keyWrap: keyWrap(o.keyWrap, `${name}.keyWrap`),
     };
   },
   revoke(value, name) {
