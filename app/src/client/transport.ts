@@ -19,6 +19,23 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * The SDK's timeout for one HTTP request. It sits above the gateway's request timeout (30 s by
+ * default, config.limits.requestTimeoutMs), which sits above the gateway's Fabric deadlines, so
+ * the gateway always answers (or gives up) before the SDK stops waiting.
+ */
+export const DEFAULT_TIMEOUT_MS = 35_000;
+
+const TX_ID = /^[0-9a-f]{64}$/;
+
+/** The MedshareError a gateway's JSON error body `{code, message, txId?}` stands for. */
+export function errorFromBody(status: number, body: unknown): MedshareError {
+  const e = body as { code?: unknown; message?: unknown; txId?: unknown } | undefined;
+  const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
+  const txId = typeof e?.txId === 'string' && TX_ID.test(e.txId) ? e.txId : undefined;
+  return new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${status}`, ...(txId ? { context: { txId } } : {}) });
+}
+
 export function httpsTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseUrl);
   if (base.protocol !== 'https:') throw fail('INVALID_INPUT', 'gateway URL must be https');
@@ -28,7 +45,7 @@ export function httpsTransport(options: TransportOptions): Transport {
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
-  const timeout = options.timeoutMs ?? 30_000;
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const send = (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -57,9 +74,7 @@ export function httpsTransport(options: TransportOptions): Transport {
               return;
             }
             if ((res.statusCode ?? 500) >= 400) {
-              const e = parsed as { code?: unknown; message?: unknown } | undefined;
-              const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
-              reject(new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode ?? 0}` }));
+              reject(errorFromBody(res.statusCode ?? 500, parsed));
               return;
             }
             resolve(parsed);
