@@ -35,6 +35,29 @@ describe('request validation', () => {
     expect(() => parseRequest(value)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
   });
 
+  it('an upload may carry an idempotency key (64 hex); without one the body is unchanged', () => {
+    const upload = {
+      ...base,
+      op: 'upload',
+      body: {
+        patientId: 'b'.repeat(64),
+        ciphertext: 'AAAA',
+        contentHash: 'c'.repeat(64),
+        ownerKeyWrap: `04${'d'.repeat(256)}`,
+        metadata: { kind: 'lab-result', createdAt: 1 },
+      },
+    };
+    expect(parseRequest(upload)).toEqual(upload);
+    expect(parseRequest(upload).body).not.toHaveProperty('idempotencyKey');
+    const keyed = { ...upload, body: { ...upload.body, idempotencyKey: 'e'.repeat(64) } };
+    expect(parseRequest(keyed)).toEqual(keyed);
+    for (const bad of ['E'.repeat(64), 'e'.repeat(63), 42, null]) {
+      expect(() => parseRequest({ ...upload, body: { ...upload.body, idempotencyKey: bad } })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/request\.body\.idempotencyKey/) }),
+      );
+    }
+  });
+
   it('checks freshness against a clock', () => {
     expect(() => assertFresh(base, base.expiresAt + 1)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
     expect(() => assertFresh(base, base.issuedAt - 61_000)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
