@@ -1,3 +1,5 @@
+import { DEFAULT_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS } from '@medshare/app';
+import { KEEP_ALIVE_TIMEOUT_MS, serverOptions } from '../app';
 import { DEFAULT_DEADLINES_MS, DEFAULT_LIMITS, parseConfig } from './config';
 
 const fabric = (deadlinesMs: Record<string, number> = {}, limits: Record<string, number> = {}): unknown => ({
@@ -52,5 +54,21 @@ describe('gateway config: deadlines are layered inside the HTTP request timeout'
   it('accepts longer deadlines with a longer request timeout', () => {
     const config = parseConfig(fabric({ commitStatus: 60_000 }, { requestTimeoutMs: 90_000 }), '/');
     expect(config.limits.requestTimeoutMs).toBe(90_000);
+  });
+});
+
+describe('the deadline chain, SDK → HTTP server → Fabric', () => {
+  it("the SDK waits longer than the server's request timeout, which is longer than a whole submit", () => {
+    const d = DEFAULT_DEADLINES_MS;
+    const server = serverOptions({ bodyLimit: 1024, trustedProxies: [], logLevel: 'silent' });
+    expect(server.connectionTimeout).toBe(DEFAULT_LIMITS.requestTimeoutMs);
+    expect(server.requestTimeout).toBe(DEFAULT_LIMITS.requestTimeoutMs);
+    expect(d.endorse + d.submit + d.commitStatus).toBeLessThan(DEFAULT_LIMITS.requestTimeoutMs);
+    expect(DEFAULT_LIMITS.requestTimeoutMs).toBeLessThan(DEFAULT_TIMEOUT_MS);
+  });
+
+  it("the SDK drops idle keep-alive sockets before the server's keepAliveTimeout closes them", () => {
+    expect(serverOptions({ bodyLimit: 1024, trustedProxies: [], logLevel: 'silent' }).keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
+    expect(IDLE_SOCKET_TIMEOUT_MS).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
   });
 });

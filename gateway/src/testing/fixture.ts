@@ -136,6 +136,8 @@ export class GatewayFixture {
         trustedAccessKeys: options.trusted ?? this.keys.k3.map((k) => k.publicKey),
         trustedContractKeys: [this.keys.k4.publicKey],
         clock: () => this.now,
+        // Upload retries do not wait in tests (no timed behaviour).
+        sleep: () => Promise.resolve(),
       },
       options.transport ?? this.injectTransport(options.remoteAddress),
     );
