@@ -125,6 +125,17 @@ describe('httpsTransport over keep-alive sockets', () => {
     await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/ECONNREFUSED/) });
   });
 
+  it('the pool closes a socket left idle for its idle timeout (the server would keep it for 60 s)', async () => {
+    const s = await closingServer(tls, () => false);
+    server = s.server;
+    const closed = new Promise<void>((resolve) => s.server.on('secureConnection', (socket: Socket) => socket.on('close', () => resolve())));
+    transport = httpsTransport({ baseUrl: s.url, ca: tls.cert, idleSocketTimeoutMs: 50 });
+    await transport.get('/v1/keys');
+    // Waits for the event, not for a time: without the idle timeout this never resolves.
+    await closed;
+    expect(s.requests()).toBe(1);
+  });
+
   it('error bodies become coded errors, with the transaction id when there is one', async () => {
     const tx = 'ef'.repeat(32);
     server = createServer({ ...tls }, (_req, res) => {

@@ -9,6 +9,8 @@ export interface TransportOptions {
   /** Source address to bind (claim 9 tests bind 127.0.0.2). */
   readonly localAddress?: string;
   readonly timeoutMs?: number;
+  /** How long a keep-alive socket may sit unused in the pool; keep it below the gateway's keepAliveTimeout. */
+  readonly idleSocketTimeoutMs?: number;
   /** Headers sent with every request (the admin API's bearer token). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -81,7 +83,7 @@ export function httpsTransport(options: TransportOptions): Transport {
     maxSockets: 64,
     // Node applies the agent's timeout to sockets waiting in the pool (Agent#keepSocketAlive)
     // and closes them when it fires; a request in flight sets its own, longer timeout.
-    timeout: IDLE_SOCKET_TIMEOUT_MS,
+    timeout: options.idleSocketTimeoutMs ?? IDLE_SOCKET_TIMEOUT_MS,
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
