@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { MedshareError, fail, utf8 } from '@medshare/protocol';
 import type { Transport } from '@medshare/app';
 import type { LedgerBackend } from './ledger/backend';
@@ -114,6 +115,24 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     });
     expect(fault.state.submits).toBe(3);
     expect(f.snapshot()).toBe(before);
+  });
+
+  it('the operator log names the ledger failure and its transaction, without record content', async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    f = await GatewayFixture.create({ ledger: faulty('Upload', 1, 'commit-then-unknown').wrap, logStream: stream });
+    const client = f.client();
+    const patient = party();
+    await client.register(patient, 'patient');
+    await client.upload(patient, { content: utf8('{"diagnosis":"J45.909"}'), kind: 'clinical-note' });
+    const warned = lines
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('ledger failure'))
+      .map((l) => JSON.parse(l) as { level: number; code: string; txId: string });
+    expect(warned).toEqual([expect.objectContaining({ level: 40, code: 'OUTCOME_UNKNOWN', txId: TX })]);
+    expect(lines.join('')).not.toContain('J45');
   });
 
   it('only uploads are retried: another write with an unknown outcome is reported at once', async () => {

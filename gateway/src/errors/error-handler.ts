@@ -43,11 +43,16 @@ export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; 
   return { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
 }
 
+const LEDGER_SIDE: ReadonlySet<ErrorCode> = new Set(['LEDGER_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'TRANSACTION_INVALID']);
+
 /** The one error boundary at the HTTP edge (STYLE.md rule 5). */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, internal } = errorBodyOf(error);
     if (internal) request.log.error({ err: error }, 'request failed');
+    // The ledger's own failures go to the operator with their cause (peer addresses, gRPC
+    // details) and the transaction id; the client saw only the code and the cause's name.
+    else if (LEDGER_SIDE.has(body.code)) request.log.warn({ code: body.code, txId: body.txId, err: error }, 'ledger failure');
     else request.log.info({ code: body.code }, 'request rejected');
     void reply.status(status).send(body);
   });
