@@ -384,3 +384,88 @@ describe('admin audit trail', () => {
     ).rejects.toMatchObject({ code: 'NOT_ORG_ADMIN' });
   });
 });
+
+describe('idempotent upload (an idempotency key per logical upload, scoped to its owner)', () => {
+  const KEY = 'a1'.repeat(32);
+
+  it('a second upload with the same key and content returns the first record and writes nothing', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { body } = h.sealedRecord(patient);
+    const first = await h.act('upload', patient, { ...body, idempotencyKey: KEY });
+    expect(first).toEqual({ recordId: expect.stringMatching(/^[0-9a-f]{64}$/), contentHash: body.contentHash, uploadedAt: expect.any(Number) });
+    const events: string[] = [];
+    h.ledger.onEvent((e) => events.push(e.eventName));
+    const before = h.snapshot();
+    // The retry is a new request (new nonce, later time) carrying the same body.
+    const again = await h.call(h.envelope(h.request('upload', patient, { ...body, idempotencyKey: KEY }), patient));
+    expect(again.response.result).toEqual({ ...first, replayed: true });
+    expect(h.snapshot()).toBe(before);
+    expect(events).toEqual([]);
+    const records = await h.act('list-records', patient, { pageSize: 10, bookmark: '' });
+    expect((records.items as Array<{ recordId: string }>).map((r) => r.recordId)).toEqual([first.recordId]);
+    const audit = await h.act('audit', patient, { recordId: first.recordId as string, pageSize: 10, bookmark: '' });
+    expect((audit.items as unknown[]).length).toBe(1);
+  });
+
+  it('the same key with other content is refused with IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { body } = h.sealedRecord(patient);
+    await h.act('upload', patient, { ...body, idempotencyKey: KEY });
+    const other = h.sealedRecord(patient, '{"diagnosis":"E11.9"}').body;
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...other, idempotencyKey: KEY }),
+      'IDEMPOTENCY_KEY_REUSED',
+      /request.body.idempotencyKey was already used/,
+    );
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, metadata: { ...body.metadata, kind: 'lab-result' }, idempotencyKey: KEY }),
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  });
+
+  it("is scoped to the owner: another patient's upload with the same key is its own record", async () => {
+    const h = await Harness.create();
+    const alice = await h.registerPatient();
+    const bob = await h.registerPatient();
+    const a = await h.act('upload', alice, { ...h.sealedRecord(alice).body, idempotencyKey: KEY });
+    const b = await h.act('upload', bob, { ...h.sealedRecord(bob).body, idempotencyKey: KEY });
+    expect(b.recordId).not.toBe(a.recordId);
+    expect(b).not.toHaveProperty('replayed');
+  });
+
+  it('a replay is still a fully checked request: sig1, nonce and content hash come first', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const stranger = newParty();
+    const { body } = h.sealedRecord(patient);
+    await h.act('upload', patient, { ...body, idempotencyKey: KEY });
+    await rejects(h, () => h.call(h.envelope(h.request('upload', patient, { ...body, idempotencyKey: KEY }), stranger)), 'SIG1_INVALID');
+    await rejects(h, () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64), idempotencyKey: KEY }), 'INVALID_INPUT', /contentHash/);
+  });
+
+  it('uploads without a key are not deduplicated', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { body } = h.sealedRecord(patient);
+    const one = await h.act('upload', patient, body);
+    const two = await h.act('upload', patient, body);
+    expect(two.recordId).not.toBe(one.recordId);
+  });
+
+  it('two concurrent uploads with one key: MVCC lets one commit, and the loser resolves to the same record on retry', async () => {
+    const h = await Harness.create();
+    const patient = await h.registerPatient();
+    const { body } = h.sealedRecord(patient);
+    const keyed = { ...body, idempotencyKey: KEY };
+    const results = await Promise.allSettled([h.act('upload', patient, keyed), h.act('upload', patient, keyed)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+    const retried = await h.act('upload', patient, keyed);
+    expect(retried).toMatchObject({ recordId: (won[0] as PromiseFulfilledResult<Record<string, unknown>>).value.recordId, replayed: true });
+  });
+});

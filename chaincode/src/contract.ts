@@ -37,6 +37,7 @@ import {
   parseOwnerIndex,
   parsePseudonym,
   parseRecordData,
+  parseUploadKey,
 } from './state/model';
 import { LedgerState } from './state/state';
 import { assertSig1, authenticate, txTimeMs, type Authenticated } from './signature-chain/authenticate';
@@ -207,11 +208,17 @@ export class MedshareContract extends Contract {
 
   // ---- records (claims 2–5) -------------------------------------------------------------
 
+  /**
+   * Uploads a sealed record. With `body.idempotencyKey`, the key is stored under the owner in the
+   * same transaction as the record; a later upload by the same owner with the same key and the
+   * same content returns the first record (`replayed: true`) and writes nothing, so a client
+   * that did not learn the first one's outcome can retry safely.
+   */
   @Transaction()
   @Returns('string')
   Upload(ctx: Context, envelope: string): Promise<string> {
     return this.#guard(ctx, 'Upload', async (state) => {
-      const auth = await authenticate(ctx, state, envelope, 'upload', { consumeNonce: true });
+      const auth = await authenticate(ctx, state, envelope, 'upload', { consumeNonce: true, writeNonceLater: true });
       const { body } = auth.request;
       const patient = await state.read(KEY.pseudonym, ['patient', body.patientId], parsePseudonym);
       if (!patient) throw fail('NOT_REGISTERED_PATIENT', 'no registered patient has request.body.patientId');
@@ -228,6 +235,11 @@ export class MedshareContract extends Contract {
         throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
       }
       if (toHex(sm3(sealed)) !== body.contentHash) throw fail('INVALID_INPUT', 'request.body.contentHash is not SM3 of the ciphertext');
+      if (body.idempotencyKey !== undefined) {
+        const earlier = await state.read(KEY.uploadKey, [owner.keyId, body.idempotencyKey], parseUploadKey);
+        if (earlier) return this.#replayUpload(ctx, state, auth, earlier.recordId);
+      }
+      await auth.writeNonce();
       const txId = ctx.stub.getTxID();
       const recordId = toHex(sm3(utf8(`medshare/v1/record\n${txId}`)));
       const record: RecordState = {
@@ -248,10 +260,30 @@ export class MedshareContract extends Contract {
         createdAt: body.metadata.createdAt,
         uploadedAt: auth.now,
       });
+      if (body.idempotencyKey !== undefined) await state.write(KEY.uploadKey, [owner.keyId, body.idempotencyKey], { recordId });
       await this.#audit(ctx, state, auth, recordId, 'upload');
       this.#event(ctx, 'RecordUploaded', { recordId, owner: owner.keyId });
       return this.#respond(ctx, auth, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
     });
+  }
+
+  /**
+   * The answer to an upload whose idempotency key its owner already used: the earlier record,
+   * if the request is the same upload (same patient, sealed content, key wrap and metadata).
+   * Nothing is written, not even the nonce: the transaction commits with an empty write set.
+   */
+  async #replayUpload(ctx: Context, state: LedgerState, auth: Authenticated<'upload'>, recordId: string): Promise<string> {
+    const record = await state.record(recordId);
+    if (!record) throw fail('INTERNAL', 'the record of an idempotency key is missing');
+    const { body } = auth.request;
+    const same =
+      record.patientId === body.patientId &&
+      record.contentHash === body.contentHash &&
+      record.ownerKeyWrap === body.ownerKeyWrap &&
+      record.metadata.kind === body.metadata.kind &&
+      record.metadata.createdAt === body.metadata.createdAt;
+    if (!same) throw fail('IDEMPOTENCY_KEY_REUSED', 'request.body.idempotencyKey was already used by this owner for an upload with other content');
+    return this.#respond(ctx, auth, { recordId, contentHash: record.contentHash, uploadedAt: record.uploadedAt, replayed: true });
   }
 
   @Transaction()

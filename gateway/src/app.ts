@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import { fail, parseSealedMessage, type ErrorCode } from '@medshare/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { DEFAULT_LIMITS } from './config/config';
 import { errorBodyOf, errorResponses, installErrorHandler } from './errors/error-handler';
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
@@ -55,10 +56,15 @@ export const REDACT_PATHS = [
   'body',
 ];
 
+/** How long the server keeps an idle keep-alive socket open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 export function serverOptions(options: {
   bodyLimit: number;
   trustedProxies: readonly string[];
   logLevel: string;
+  /** config.limits.requestTimeoutMs; the ledger's deadlines are checked to fit inside it. */
+  requestTimeoutMs?: number;
   https?: { cert: Buffer; key: Buffer };
   logStream?: NodeJS.WritableStream;
 }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
@@ -69,14 +75,17 @@ export function serverOptions(options: {
     // Requests that become signed transactions are refused on unknown fields, never stripped.
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
     return503OnClosing: true,
-    connectionTimeout: 30_000,
-    keepAliveTimeout: 5_000,
-    requestTimeout: 60_000,
+    // A socket idle for this long is closed, and that includes one waiting for its answer: it
+    // bounds the whole request, so both timeouts are the one configured request timeout.
+    connectionTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    // The SDK's idle sockets close after IDLE_SOCKET_TIMEOUT_MS (4 s), before the server's.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     ...(options.https ? { https: options.https } : {}),
   };
 }
 
-const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503);
+const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504);
 
 interface Tagged {
   op?: string;

@@ -76,6 +76,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       bodyLimit: config.limits.bodyBytes,
       trustedProxies: config.trustedProxies,
       logLevel: config.logLevel,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     },
   );
@@ -144,7 +145,8 @@ export async function serve(config: GatewayConfig, onStop?: () => void): Promise
     clearTimeout(debounce);
     clearInterval(resync);
     process.off('SIGHUP', onHup);
-    const force = setTimeout(() => process.exit(1), 30_000);
+    // In-flight requests end within the request timeout (their ledger calls before it).
+    const force = setTimeout(() => process.exit(1), config.limits.requestTimeoutMs + 5_000);
     force.unref();
     void gateway.close().then(() => {
       onStop?.();

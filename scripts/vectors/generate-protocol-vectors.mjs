@@ -283,6 +283,21 @@ const canonicalSm3 = hex(sm3(utf8(canonical)));
 check(canonicalSm3 === smCryptoSm3(canonical), 'request hash: node:crypto SM3 = sm-crypto SM3');
 check(openssl(['dgst', '-sm3', '-r', 'c.json'], { 'c.json': canonical }).toString().split(' ')[0] === canonicalSm3, 'request hash: openssl dgst');
 
+// The same upload retried with an idempotency key (an optional body member, docs/protocol.md §6):
+// a new request (its own nonce and times) whose body names the key, which sorts among the others.
+const idempotencyKey = hex(sm3(utf8('medshare/test-vectors/v1/idempotency-key')));
+const keyedRequest = {
+  ...request,
+  body: { ...request.body, idempotencyKey },
+  nonce: hex(sm3(utf8('medshare/test-vectors/v1/nonce-2'))).slice(0, 32),
+  issuedAt: issuedAt + 30000,
+  expiresAt: issuedAt + 150000,
+};
+const keyedCanonical = canonicalize(keyedRequest);
+const keyedSm3 = hex(sm3(utf8(keyedCanonical)));
+check(keyedSm3 === smCryptoSm3(keyedCanonical), 'keyed request hash: node:crypto SM3 = sm-crypto SM3');
+check(keyedCanonical.includes(`"ciphertext":"${request.body.ciphertext}","contentHash":"${request.body.contentHash}","idempotencyKey":"${idempotencyKey}","metadata":`), 'idempotencyKey sorts between contentHash and metadata');
+
 // A second canonicalization case: the corners of RFC 8785 the protocol allows.
 // Kept as JSON text, since -0 and the escapes would not survive a round trip through JSON.stringify.
 const cornersJson =
@@ -355,6 +370,7 @@ const vectors = {
   },
   canonical: {
     request: { value: request, canonical, sm3: canonicalSm3 },
+    keyedUpload: { value: keyedRequest, canonical: keyedCanonical, sm3: keyedSm3 },
     corners: { json: cornersJson, canonical: cornersCanonical },
   },
   sealedBox: {

@@ -30,6 +30,13 @@ function call(gw: GatewayProcess, method: 'GET' | 'POST', path: string, headers:
   });
 }
 
+/** The gateway's logger writes asynchronously: a line logged before "listening on" may come after it. */
+async function logged(gw: GatewayProcess, text: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  while (!gw.output().includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return gw.output();
+}
+
 describe('K3 rotation survives a restart at every step (embedded runtime, real processes)', () => {
   let gw: GatewayProcess | undefined;
   afterAll(async () => {
@@ -82,7 +89,7 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
     // 2. retire the old K3 on the ledger, restart: starts, warns, signs with the new one
     expect((await call(gw, 'POST', `/v1/admin/access-keys/${oldId}/retire`, { authorization: `Bearer ${token}` })).status).toBe(200);
     await restart('SIGTERM');
-    expect(gw.output()).toContain('retired on the ledger');
+    expect(await logged(gw, 'retired on the ledger')).toContain('retired on the ledger');
     expect(await status()).toEqual({ [oldId]: 'retired', [freshId]: 'active' });
     await works();
 
@@ -99,7 +106,7 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
     edited.notAfter += 1000;
     writeFileSync(keysPath, JSON.stringify(keys));
     await restart('SIGKILL');
-    expect(gw.output()).toContain('differs from the ledger');
+    expect(await logged(gw, 'differs from the ledger')).toContain('differs from the ledger');
     expect(await status()).toEqual({ [freshId]: 'window-mismatch' });
     expect(await call(gw, 'GET', '/readyz')).toMatchObject({ status: 503, body: { code: 'ACCESS_KEY_NOT_VALID' } });
     const refused = new MedshareClient(loadAppConfig(appPath).client);

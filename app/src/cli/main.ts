@@ -106,7 +106,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       return 2;
     }
     if (error instanceof MedshareError) {
-      io.err(json ? `${JSON.stringify({ code: error.code, message: error.detail })}\n` : `error ${error.code}: ${error.detail}\n`);
+      // An unknown outcome names its transaction, so an operator can look it up on the ledger.
+      const txId = typeof error.context.txId === 'string' ? error.context.txId : undefined;
+      io.err(
+        json
+          ? `${JSON.stringify({ code: error.code, message: error.detail, ...(txId ? { txId } : {}) })}\n`
+          : `error ${error.code}: ${error.detail}${txId ? ` (transaction ${txId})` : ''}\n`,
+      );
       return 1;
     }
     io.err(`error INTERNAL: ${(error as Error).message}\n`);

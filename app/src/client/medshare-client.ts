@@ -18,6 +18,7 @@ import {
   sessionAad,
   signFor,
   sm3,
+  SUBMIT_OPERATIONS,
   toBase64,
   toHex,
   utf8,
@@ -33,7 +34,7 @@ import {
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
-import { httpsTransport, type Transport, type TransportOptions } from './transport';
+import { DEFAULT_TIMEOUT_MS, httpsTransport, type Transport, type TransportOptions } from './transport';
 
 export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   readonly gatewayUrl: string;
@@ -45,7 +46,25 @@ export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   /** Optional K4 public keys: when set, sig4 is checked too. */
   readonly trustedContractKeys?: readonly string[];
   readonly clock?: () => number;
+  /**
+   * Uploads whose outcome is unknown (OUTCOME_UNKNOWN) or that found the ledger unavailable
+   * (LEDGER_UNAVAILABLE) are sent again with the same idempotency key, which returns the first
+   * record if it committed. Defaults: 3 attempts in all, 500 ms × attempt between them, and no
+   * attempt started unless it can finish (one transport timeout) within 120 s of the first.
+   */
+  readonly uploadRetry?: { readonly attempts?: number; readonly delayMs?: number; readonly deadlineMs?: number };
+  /** Waits between upload attempts; tests replace it. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** The result of an upload; `replayed` when it resolved to a record an earlier attempt had created. */
+export interface UploadResult {
+  readonly recordId: string;
+  readonly contentHash: string;
+  readonly replayed: boolean;
+}
+
+const UPLOAD_RETRY_CODES: ReadonlySet<string> = new Set(['OUTCOME_UNKNOWN', 'LEDGER_UNAVAILABLE']);
 
 /** A user's K1 key pair, supplied per call and never kept by the client. */
 export type UserKey = SigningKey;
@@ -59,6 +78,15 @@ interface SessionState {
   readonly sessionId: string;
   readonly key: Uint8Array;
   readonly expiresAt: number;
+}
+
+/**
+ * A request that cannot write (an evaluation, a session open) has no unknown outcome: when the
+ * transport cannot tell whether the gateway took it, nothing was written either way.
+ */
+function writesNothing(error: unknown): unknown {
+  if (!(error instanceof MedshareError) || error.code !== 'OUTCOME_UNKNOWN') return error;
+  return new MedshareError({ code: 'LEDGER_UNAVAILABLE', message: error.detail, cause: error, context: error.context });
 }
 
 /** The default pseudonym of a key: SM3("medshare/v1/pseudonym\n" ‖ keyId bytes). */
@@ -79,6 +107,7 @@ export class MedshareClient {
   readonly #trustedK3: Map<string, string>;
   readonly #trustedK4: Map<string, string> | undefined;
   readonly #clock: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
   #session: SessionState | undefined;
   #opening: Promise<SessionState> | undefined;
 
@@ -89,6 +118,7 @@ export class MedshareClient {
     this.#trustedK3 = new Map(options.trustedAccessKeys.map((k) => [keyIdOf(k), k]));
     this.#trustedK4 = options.trustedContractKeys ? new Map(options.trustedContractKeys.map((k) => [keyIdOf(k), k])) : undefined;
     this.#clock = options.clock ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   close(): void {
@@ -108,21 +138,43 @@ export class MedshareClient {
     }));
   }
 
-  /** Seals `content` under a fresh data key and uploads it for the patient `user`. */
-  async upload(
-    user: UserKey,
-    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
-  ): Promise<{ recordId: string; contentHash: string }> {
+  /**
+   * Seals `content` under a fresh data key and uploads it for the patient `user`, with an
+   * idempotency key chosen once for this logical upload. When the gateway cannot tell whether
+   * the upload committed (OUTCOME_UNKNOWN) or reports the ledger unavailable, the same sealed
+   * body is sent again in a new request (new nonce): the ledger then returns the record the
+   * first attempt created, if it did, so a retry never makes a duplicate. Bounded by
+   * `uploadRetry`; then the last error is thrown (an OUTCOME_UNKNOWN names its transaction; the
+   * owner's record list shows whether it committed).
+   */
+  async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<UploadResult> {
     const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
     const sealed = sealRecord(record.content, user.publicKey, patientId);
-    const result = (await this.#call('upload', user, {
+    // One key per logical upload: every attempt below sends this same sealed body.
+    const idempotencyKey = randomBytes(32).toString('hex');
+    const body = {
       patientId,
       ciphertext: sealed.ciphertext,
       contentHash: sealed.contentHash,
       ownerKeyWrap: sealed.ownerKeyWrap,
       metadata: { kind: record.kind, createdAt: record.createdAt ?? this.#clock() },
-    })) as { recordId: string; contentHash: string };
-    return result;
+      idempotencyKey,
+    };
+    const retry = this.#options.uploadRetry ?? {};
+    const attempts = retry.attempts ?? 3;
+    const deadline = this.#clock() + (retry.deadlineMs ?? 120_000);
+    const timeout = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = (await this.#call('upload', user, body)) as { recordId: string; contentHash: string; replayed?: boolean };
+        return { recordId: result.recordId, contentHash: result.contentHash, replayed: result.replayed === true };
+      } catch (error) {
+        const delay = (retry.delayMs ?? 500) * attempt;
+        const retryable = error instanceof MedshareError && UPLOAD_RETRY_CODES.has(error.code);
+        if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline) throw error;
+        await this.#sleep(delay);
+      }
+    }
   }
 
   /**
@@ -213,6 +265,7 @@ export class MedshareClient {
           this.#session = undefined;
           continue;
         }
+        if (!SUBMIT_OPERATIONS.has(op)) throw writesNothing(error);
         throw error;
       }
     }
@@ -262,7 +315,9 @@ export class MedshareClient {
       nonce: randomBytes(16).toString('hex'),
     };
     const answer = parseSessionAnswer(
-      await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }),
+      await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }).catch((error: unknown) => {
+        throw writesNothing(error);
+      }),
     );
     const { sig3, ...signed } = answer;
     const k3 = this.#trustedK3.get(answer.k3Id);

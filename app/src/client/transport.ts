@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { fail, isErrorCode, MedshareError } from '@medshare/protocol';
 
@@ -8,6 +9,8 @@ export interface TransportOptions {
   /** Source address to bind (claim 9 tests bind 127.0.0.2). */
   readonly localAddress?: string;
   readonly timeoutMs?: number;
+  /** How long a keep-alive socket may sit unused in the pool; keep it below the gateway's keepAliveTimeout. */
+  readonly idleSocketTimeoutMs?: number;
   /** Headers sent with every request (the admin API's bearer token). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -19,24 +22,87 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * The SDK's timeout for one HTTP request. It sits above the gateway's request timeout (30 s by
+ * default, config.limits.requestTimeoutMs), which sits above the gateway's Fabric deadlines, so
+ * the gateway always answers (or gives up) before the SDK stops waiting.
+ */
+export const DEFAULT_TIMEOUT_MS = 35_000;
+
+/**
+ * How long a keep-alive socket may sit idle in the SDK's pool: below the gateway's
+ * keepAliveTimeout (5 s), so the SDK drops a socket before the server closes it, and a request
+ * is not written into a socket the server is closing.
+ */
+export const IDLE_SOCKET_TIMEOUT_MS = 4_000;
+
+const TX_ID = /^[0-9a-f]{64}$/;
+
+/** The MedshareError a gateway's JSON error body `{code, message, txId?}` stands for. */
+export function errorFromBody(status: number, body: unknown): MedshareError {
+  const e = body as { code?: unknown; message?: unknown; txId?: unknown } | undefined;
+  const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
+  const txId = typeof e?.txId === 'string' && TX_ID.test(e.txId) ? e.txId : undefined;
+  return new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${status}`, ...(txId ? { context: { txId } } : {}) });
+}
+
+/** How far a request got: sent (fully written), answered (a response began), timed out. */
+interface Progress {
+  sent: boolean;
+  answered: boolean;
+  timedOut: boolean;
+}
+
+/**
+ * A request that got no answer. If it never left, nothing happened (LEDGER_UNAVAILABLE, as the
+ * ledger behind the gateway is out of reach). If a POST was sent, the gateway may have carried
+ * it out: OUTCOME_UNKNOWN, which the client turns back into LEDGER_UNAVAILABLE for requests that
+ * cannot write. A GET writes nothing.
+ */
+function noAnswer(method: 'GET' | 'POST', progress: Progress, what: string, cause?: unknown): MedshareError {
+  if (method === 'POST' && progress.sent) return fail('OUTCOME_UNKNOWN', `${what} after the request was sent; it may have been carried out`, cause);
+  return fail('LEDGER_UNAVAILABLE', what, cause);
+}
+
+/** A failed attempt, and whether it may be sent once more. */
+class AttemptFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly onReusedSocketBeforeAnswer: boolean,
+  ) {
+    super('attempt failed', { cause: error });
+    this.name = 'AttemptFailure';
+  }
+}
+
 export function httpsTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseUrl);
   if (base.protocol !== 'https:') throw fail('INVALID_INPUT', 'gateway URL must be https');
   const agent = new Agent({
     keepAlive: true,
     maxSockets: 64,
+    // Node applies the agent's timeout to sockets waiting in the pool (Agent#keepSocketAlive)
+    // and closes them when it fires; a request in flight sets its own, longer timeout.
+    timeout: options.idleSocketTimeoutMs ?? IDLE_SOCKET_TIMEOUT_MS,
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
-  const timeout = options.timeoutMs ?? 30_000;
-  const send = (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> =>
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  // The one retry goes out on a socket of its own, never on another pooled one.
+  const freshSocket = {
+    agent: false as const,
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  };
+  const attempt = (method: 'GET' | 'POST', path: string, payload: Buffer | undefined, fresh: boolean): Promise<unknown> =>
     new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const progress: Progress = { sent: false, answered: false, timedOut: false };
       const req = httpsRequest(
         new URL(path, base),
         {
           method,
-          agent,
+          ...(fresh ? freshSocket : { agent }),
           timeout,
           headers: {
             ...options.headers,
@@ -45,38 +111,63 @@ export function httpsTransport(options: TransportOptions): Transport {
           },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              reject(fail('INTERNAL', `gateway answered ${res.statusCode ?? 0} with non-JSON`));
-              return;
-            }
-            if ((res.statusCode ?? 500) >= 400) {
-              const e = parsed as { code?: unknown; message?: unknown } | undefined;
-              const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
-              reject(new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode ?? 0}` }));
-              return;
-            }
-            resolve(parsed);
-          });
-          res.on('error', reject);
+          progress.answered = true;
+          readAnswer(res).then(resolve, (error: unknown) => reject(new AttemptFailure(error, false)));
         },
       );
-      req.on('timeout', () => req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)));
-      req.on('error', (error) =>
-        reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)),
-      );
+      req.on('finish', () => {
+        progress.sent = true;
+      });
+      req.on('timeout', () => {
+        progress.timedOut = true;
+        req.destroy(noAnswer(method, progress, `gateway did not answer within ${timeout} ms`));
+      });
+      req.on('error', (error) => {
+        const coded = error instanceof MedshareError ? error : noAnswer(method, progress, `cannot reach the gateway: ${error.message}`, error);
+        reject(new AttemptFailure(coded, req.reusedSocket && !progress.answered && !progress.timedOut));
+      });
       if (payload) req.write(payload);
       req.end();
     });
+
+  const send = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt(method, path, payload, tries > 0);
+      } catch (failure) {
+        if (!(failure instanceof AttemptFailure)) throw failure;
+        // A kept-alive socket the server closed as it was reused fails before any byte of an
+        // answer: the server did not take the request, so it is sent once more, on a new
+        // socket. Were it read after all, a
+        // repeated sealed request is refused as NONCE_REPLAYED, never carried out twice.
+        if (!failure.onReusedSocketBeforeAnswer || tries > 0) throw failure.error;
+      }
+    }
+  };
   return {
     post: (path, body) => send('POST', path, body),
     get: (path) => send('GET', path),
     close: () => agent.destroy(),
   };
+}
+
+function readAnswer(res: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        reject(fail('INTERNAL', `gateway answered ${res.statusCode ?? 0} with non-JSON`));
+        return;
+      }
+      if ((res.statusCode ?? 500) >= 400) reject(errorFromBody(res.statusCode ?? 500, parsed));
+      else resolve(parsed);
+    });
+  });
 }

@@ -24,6 +24,11 @@ export interface Authenticated<O extends Operation> {
   readonly org: string;
   /** SM3 of the canonical request, computed once: audit entries and the response carry it. */
   readonly requestHash: string;
+  /**
+   * Writes the nonce key when authentication was asked to defer it (`writeNonceLater`); a
+   * no-op otherwise. An upload that replays an earlier one writes nothing, not even its nonce.
+   */
+  readonly writeNonce: () => Promise<void>;
 }
 
 export function txTimeMs(ctx: Context): number {
@@ -42,7 +47,7 @@ export async function authenticate<O extends Operation>(
   state: LedgerState,
   envelopeText: unknown,
   op: O,
-  options: { consumeNonce: boolean },
+  options: { consumeNonce: boolean; writeNonceLater?: boolean },
 ): Promise<Authenticated<O>> {
   const envelope = parseContractEnvelope(envelopeText);
   const request: AnyRequest = envelope.request;
@@ -60,12 +65,15 @@ export async function authenticate<O extends Operation>(
 
   assertFresh(request, now);
 
+  let writeNonce = (): Promise<void> => Promise.resolve();
   if (options.consumeNonce) {
     const used = await state.read(KEY.nonce, [request.keyId, request.nonce], parseNonce);
     if (used) throw fail('NONCE_REPLAYED', `nonce ${request.nonce} was already used in transaction ${used.txId}`);
-    await state.write(KEY.nonce, [request.keyId, request.nonce], { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
+    const write = (): Promise<void> => state.write(KEY.nonce, [request.keyId, request.nonce], { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
+    if (options.writeNonceLater) writeNonce = write;
+    else await write();
   }
-  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org, requestHash: requestHash(request) };
+  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org, requestHash: requestHash(request), writeNonce };
 }
 
 /** sig1: the author's signature over the request, checked against the key the operation names. */

@@ -12,6 +12,7 @@ export const KEY = {
   grant: 'medshare.grant', // [recordId, granteeKeyId]
   granteeIndex: 'medshare.grantee-record', // [granteeKeyId, recordId]
   nonce: 'medshare.nonce', // [authorKeyId, nonce]
+  uploadKey: 'medshare.upload-key', // [ownerKeyId, idempotencyKey] → {recordId}: scoped to the owner
   audit: 'medshare.audit', // [recordId, at (16 digits), txId]
   access: 'medshare.access', // [recordId, actorKeyId, txId]
 } as const;

@@ -169,6 +169,12 @@ export function parseNonce(value: unknown): { txId: string; expiresAt: number } 
   return { txId: expectString(o.txId, 'nonce.txId', { pattern: TX_ID }), expiresAt: time(o.expiresAt, 'nonce.expiresAt') };
 }
 
+/** An upload's idempotency key, under its owner: the record the first upload with it created. */
+export function parseUploadKey(value: unknown): { recordId: string } {
+  const o = expectObject(value, 'uploadKey', ['recordId']);
+  return { recordId: hex64(o.recordId, 'uploadKey.recordId') };
+}
+
 export function parsePseudonym(value: unknown): { keyId: string } {
   const o = expectObject(value, 'pseudonym', ['keyId']);
   return { keyId: hex64(o.keyId, 'pseudonym.keyId') };

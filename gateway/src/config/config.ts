@@ -19,6 +19,11 @@ export interface GatewayConfig {
     readonly sessionTtlMs: number;
     readonly replayCacheSize: number;
     readonly requestsPerMinutePerApp: number;
+    /**
+     * How long the HTTP server gives one request (Fastify's connectionTimeout and
+     * requestTimeout): the ledger's deadlines sit below it, the SDK's timeout above it.
+     */
+    readonly requestTimeoutMs: number;
   };
   /** Bearer token for /v1/admin (embedded runtime only); a file holding it. */
   readonly adminTokenFile: string | undefined;
@@ -52,7 +57,14 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   sessionTtlMs: 15 * 60 * 1000,
   replayCacheSize: 100_000,
   requestsPerMinutePerApp: 60_000,
+  requestTimeoutMs: 30_000,
 };
+
+/**
+ * Per-step Fabric deadlines. A submit's whole budget is endorse + submit + commitStatus
+ * (24 s), under the HTTP request timeout (30 s), under the SDK's timeout (35 s).
+ */
+export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
 
 function file(base: string, value: unknown, name: string): string {
   const path = expectString(value, name, { maxLength: 1024 });
@@ -102,14 +114,16 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
       channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
       chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
       deadlinesMs: {
-        evaluate: expectInteger(d.evaluate ?? 5000, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
-        endorse: expectInteger(d.endorse ?? 15000, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
-        submit: expectInteger(d.submit ?? 5000, 'config.ledger.deadlinesMs.submit', 100, 600_000),
-        commitStatus: expectInteger(d.commitStatus ?? 60000, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
+        evaluate: expectInteger(d.evaluate ?? DEFAULT_DEADLINES_MS.evaluate, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
+        endorse: expectInteger(d.endorse ?? DEFAULT_DEADLINES_MS.endorse, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
+        submit: expectInteger(d.submit ?? DEFAULT_DEADLINES_MS.submit, 'config.ledger.deadlinesMs.submit', 100, 600_000),
+        commitStatus: expectInteger(d.commitStatus ?? DEFAULT_DEADLINES_MS.commitStatus, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
       },
       mvccRetries: expectInteger(ledger.mvccRetries ?? 3, 'config.ledger.mvccRetries', 0, 10),
     };
   }
+  const requestTimeoutMs = expectInteger(limits.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, 'config.limits.requestTimeoutMs', 1000, 600_000);
+  if (ledgerConfig.type === 'fabric') assertDeadlinesInside(ledgerConfig.deadlinesMs, requestTimeoutMs);
   const port = env.MEDSHARE_PORT ? Number(env.MEDSHARE_PORT) : (listen.port ?? 8443);
   return Object.freeze({
     listen: Object.freeze({ host: loopbackOrAny(listen.host ?? '127.0.0.1'), port: expectInteger(port, 'config.listen.port', 0, 65535) }),
@@ -129,10 +143,32 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
         1,
         10_000_000,
       ),
+      requestTimeoutMs,
     }),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
     logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
   });
+}
+
+/**
+ * Deadlines are layered: a Fabric call ends before the HTTP request that made it, so the
+ * gateway never keeps working for a client that has gone. A submit may take endorse + submit +
+ * commitStatus in all (MVCC retries included); an evaluation takes one evaluate deadline.
+ */
+function assertDeadlinesInside(d: FabricLedgerConfig['deadlinesMs'], requestTimeoutMs: number): void {
+  const submitBudget = d.endorse + d.submit + d.commitStatus;
+  if (submitBudget >= requestTimeoutMs) {
+    throw fail(
+      'INVALID_INPUT',
+      `config.ledger.deadlinesMs.endorse + submit + commitStatus (${submitBudget} ms) must be less than config.limits.requestTimeoutMs (${requestTimeoutMs} ms)`,
+    );
+  }
+  if (d.evaluate >= requestTimeoutMs) {
+    throw fail(
+      'INVALID_INPUT',
+      `config.ledger.deadlinesMs.evaluate (${d.evaluate} ms) must be less than config.limits.requestTimeoutMs (${requestTimeoutMs} ms)`,
+    );
+  }
 }
 
 /** Reads the config file named by MEDSHARE_CONFIG (or `path`), with MEDSHARE_* overrides. */

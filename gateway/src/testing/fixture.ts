@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MedshareError, generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
+import { generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
 import type { FastifyInstance } from 'fastify';
-import { MedshareClient, type Transport } from '@medshare/app';
+import { MedshareClient, errorFromBody, type Transport } from '@medshare/app';
 import { buildGateway } from '../app';
 import { K3Reconciler } from '../keys/k3-reconciler';
 import { KeyRing } from '../keys/key-ring';
@@ -133,10 +133,7 @@ export class GatewayFixture {
     const call = async (method: 'GET' | 'POST', url: string, payload?: unknown): Promise<unknown> => {
       const res = await this.app.inject({ method, url, remoteAddress, ...(payload === undefined ? {} : { payload: payload as object }) });
       const body = res.body ? (JSON.parse(res.body) as unknown) : undefined;
-      if (res.statusCode >= 400) {
-        const e = body as { code: string; message: string };
-        throw new MedshareError({ code: e.code as never, message: e.message });
-      }
+      if (res.statusCode >= 400) throw errorFromBody(res.statusCode, body);
       return tamper ? tamper(url, body) : body;
     };
     return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), close() {} };
@@ -153,6 +150,8 @@ export class GatewayFixture {
         trustedAccessKeys: options.trusted ?? this.keys.k3.map((k) => k.publicKey),
         trustedContractKeys: [this.keys.k4.publicKey],
         clock: () => this.now,
+        // Upload retries do not wait in tests (no timed behaviour).
+        sleep: () => Promise.resolve(),
       },
       options.transport ?? this.injectTransport(options.remoteAddress),
     );

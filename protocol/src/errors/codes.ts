@@ -39,7 +39,10 @@ export const ERROR_CODES = {
   KEY_NOT_FOUND: { status: 404, summary: 'no key with that id' },
   KEY_IN_USE: { status: 409, summary: "the key is this access layer's last usable signing key" },
   CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
-  LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached in time' },
+  LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached or could not take the call; nothing was written' },
+  OUTCOME_UNKNOWN: { status: 504, summary: 'the transaction was sent for ordering but whether it committed is unknown; resolve it before retrying' },
+  TRANSACTION_INVALID: { status: 502, summary: 'the ledger validated the transaction as invalid; nothing was written' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, summary: 'the idempotency key was already used by this owner for an upload with other content' },
   INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -1,4 +1,6 @@
 import { generateKeyPair, keyIdOf } from '../sm2/keys';
+import { encrypt } from '../sm2/encrypt';
+import { toHex } from '../encoding/bytes';
 import { parseCodedMessage } from '../errors/medshare-error';
 import { assertFresh, parseRequest } from './request';
 import { signFor, verifyFor } from './signed';
@@ -33,6 +35,29 @@ describe('request validation', () => {
     [[], 'INVALID_INPUT', /request must be an object/],
   ])('rejects %#', (value, code, message) => {
     expect(() => parseRequest(value)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+
+  it('an upload may carry an idempotency key (64 hex); without one the body is unchanged', () => {
+    const upload = {
+      ...base,
+      op: 'upload',
+      body: {
+        patientId: 'b'.repeat(64),
+        ciphertext: 'AAAA',
+        contentHash: 'c'.repeat(64),
+        ownerKeyWrap: toHex(encrypt(generateKeyPair().publicKey, new Uint8Array(32))),
+        metadata: { kind: 'lab-result', createdAt: 1 },
+      },
+    };
+    expect(parseRequest(upload)).toEqual(upload);
+    expect(parseRequest(upload).body).not.toHaveProperty('idempotencyKey');
+    const keyed = { ...upload, body: { ...upload.body, idempotencyKey: 'e'.repeat(64) } };
+    expect(parseRequest(keyed)).toEqual(keyed);
+    for (const bad of ['E'.repeat(64), 'e'.repeat(63), 42, null]) {
+      expect(() => parseRequest({ ...upload, body: { ...upload.body, idempotencyKey: bad } })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/request\.body\.idempotencyKey/) }),
+      );
+    }
   });
 
   it('checks freshness against a clock', () => {

@@ -71,6 +71,18 @@ describe('protocol vectors: canonical encoding', () => {
     expect(requestHash(request)).toBe(canonical.request.sm3);
   });
 
+  it('an upload with an idempotency key: the optional member sorts into the body, and the request parses', () => {
+    const keyed = canonical.keyedUpload;
+    expect(canonicalize(keyed.value)).toBe(keyed.canonical);
+    expect(requestHash(keyed.value as unknown as AnyRequest)).toBe(keyed.sm3);
+    const parsed = parseRequest(keyed.value);
+    expect(canonicalize(parsed)).toBe(keyed.canonical);
+    expect((parsed.body as UploadBody).idempotencyKey).toMatch(/^[0-9a-f]{64}$/);
+    // The same sealed record as the sample upload: only the key, nonce and times differ.
+    const { idempotencyKey: _key, ...rest } = parsed.body as UploadBody;
+    expect(rest).toEqual(request.body);
+  });
+
   it('the sample request is a valid upload request', () => {
     expect(canonicalize(parseRequest(canonical.request.value))).toBe(canonical.request.canonical);
     const body = request.body as UploadBody;

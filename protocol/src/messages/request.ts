@@ -57,6 +57,11 @@ export interface UploadBody {
   readonly contentHash: string;
   readonly ownerKeyWrap: string;
   readonly metadata: RecordMetadata;
+  /**
+   * Optional, chosen by the client per logical upload (32 random bytes, hex). A second upload
+   * by the same owner with the same key returns the first one's record instead of a new one.
+   */
+  readonly idempotencyKey?: string;
 }
 export interface GrantBody {
   readonly recordId: string;
@@ -139,7 +144,7 @@ const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyBy
     };
   },
   upload(value, name) {
-    const o = expectObject(value, name, ['patientId', 'ciphertext', 'contentHash', 'ownerKeyWrap', 'metadata']);
+    const o = expectObject(value, name, ['patientId', 'ciphertext', 'contentHash', 'ownerKeyWrap', 'metadata', 'idempotencyKey']);
     const metadata = expectObject(o.metadata, `${name}.metadata`, ['kind', 'createdAt']);
     const ciphertext = expectString(o.ciphertext, `${name}.ciphertext`, { maxLength: Math.ceil(MAX_RECORD_BYTES / 3) * 4 });
     if (ciphertext.length % 4 !== 0 || !BASE64.test(ciphertext)) throw fail('INVALID_INPUT', `${name}.ciphertext must be padded standard base64`);
@@ -152,6 +157,7 @@ const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyBy
         kind: expectString(metadata.kind, `${name}.metadata.kind`, { pattern: KIND }),
         createdAt: expectInteger(metadata.createdAt, `${name}.metadata.createdAt`),
       },
+      ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: hex64(o.idempotencyKey, `${name}.idempotencyKey`) }),
     };
   },
   grant(value, name) {
