@@ -106,10 +106,13 @@ start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
 start_node "$ORDERER_NAME" "$FABRIC_BIN/orderer" orderer_node_env "$ORDERER_OPS_PORT" "$ORDERER_PORT $ORDERER_ADMIN_PORT"
 
 # ------------------------------------------------------------------ orderer joins the channel
-# osnadmin prints "Status: NNN" and then the JSON body; it exits 0 even on a 404.
+# osnadmin prints "Status: NNN" and then the JSON body on stdout; it exits 0 even on a 404.
+# Only stdout is parsed: the CLIs' stderr (errors, and log lines in some releases) goes to
+# CLI_ERR and into the error message.
+CLI_ERR="$LOG_DIR/cli-stderr.log"
 orderer_channel() { # -> JSON of the channel on the orderer, or fails
   local out
-  out="$(osnadmin_cmd channel list --channelID "$CHANNEL_NAME" 2>&1)" || return 1
+  out="$(osnadmin_cmd channel list --channelID "$CHANNEL_NAME" 2>/dev/null)" || return 1
   [[ "$(head -n1 <<<"$out")" == "Status: 200" ]] || return 1
   tail -n +2 <<<"$out"
 }
@@ -117,9 +120,9 @@ if orderer_channel >/dev/null; then
   ok "orderer already a member of '$CHANNEL_NAME'"
 else
   log "joining the orderer to '$CHANNEL_NAME' (channel participation API)"
-  out="$(osnadmin_cmd channel join --channelID "$CHANNEL_NAME" --config-block "$GENESIS_BLOCK" 2>&1)" ||
-    die "osnadmin channel join failed: $out"
-  [[ "$(head -n1 <<<"$out")" == "Status: 201" ]] || die "osnadmin channel join failed: $out"
+  out="$(osnadmin_cmd channel join --channelID "$CHANNEL_NAME" --config-block "$GENESIS_BLOCK" 2>"$CLI_ERR")" ||
+    die "osnadmin channel join failed: $(<"$CLI_ERR") $out"
+  [[ "$(head -n1 <<<"$out")" == "Status: 201" ]] || die "osnadmin channel join failed: $out $(<"$CLI_ERR")"
   ok "orderer joined '$CHANNEL_NAME'"
 fi
 deadline=$((SECONDS + HEALTH_TIMEOUT))
@@ -155,8 +158,8 @@ for org in org1 org2; do
     ok "$PEER_NAME already joined '$CHANNEL_NAME'"
   else
     log "joining $PEER_NAME to '$CHANNEL_NAME' as $ORG_MSP admin"
-    out="$(as_admin "$org" peer channel join -b "$GENESIS_BLOCK" 2>&1)" ||
-      die "peer channel join failed for $PEER_NAME: $out"
+    as_admin "$org" peer channel join -b "$GENESIS_BLOCK" >/dev/null 2>"$CLI_ERR" ||
+      die "peer channel join failed for $PEER_NAME: $(<"$CLI_ERR")"
     ok "$PEER_NAME joined '$CHANNEL_NAME'"
   fi
 done
