@@ -33,6 +33,8 @@ if [[ -f "$RUNTIME_FILE" && "$(<"$RUNTIME_FILE")" != "$RUNTIME" ]] && [[ -d "$PI
   die "the network is running with runtime '$(<"$RUNTIME_FILE")'; stop it with scripts/network/down.sh first"
 fi
 echo "$RUNTIME" >"$RUNTIME_FILE"
+check_network_release
+save_network_release
 load_ports
 mkdir -p "$CONFIG_DIR" "$CHANNEL_DIR" "$DATA_DIR" "$LOG_DIR" "$PID_DIR"
 touch "$NETWORK_MARKER"
@@ -61,11 +63,14 @@ CRYPTO_DIR="$CRYPTO_DIR" ORDERER_HOST=127.0.0.1 PEER0_ORG1_HOST=127.0.0.1 PEER0_
 # core.yaml: Fabric's sample with the ccaas external builder pointed at our build of it and
 # the Docker chaincode runtime switched off (there is no Docker engine; every chaincode
 # runs as a service). Everything node-specific is set through CORE_* variables (lib.sh).
+# The seds match by key, whatever the indentation: 2.5's sampleconfig indents by 4, 3.x's by 2.
 sed -e "s#^\(\s*path:\s*\)/opt/hyperledger/ccaas_builder\s*\$#\1$CCAAS_BUILDER_DIR#" \
   -e 's#^\(\s*endpoint:\s*\)unix:///var/run/docker.sock\s*$#\1""#' \
   "$FABRIC_HOME/config/core.yaml" >"$CONFIG_DIR/peer/core.yaml"
 grep -q "path: $CCAAS_BUILDER_DIR\$" "$CONFIG_DIR/peer/core.yaml" ||
   die "could not set the ccaas builder path in $CONFIG_DIR/peer/core.yaml (sampleconfig changed?)"
+! grep -q '^\s*endpoint:\s*unix:///var/run/docker.sock' "$CONFIG_DIR/peer/core.yaml" ||
+  die "could not switch the Docker chaincode runtime off in $CONFIG_DIR/peer/core.yaml (sampleconfig changed?)"
 cp "$FABRIC_HOME/config/orderer.yaml" "$CONFIG_DIR/orderer/orderer.yaml"
 ok "node configuration in $CONFIG_DIR (chaincode-as-a-service builder: $CCAAS_BUILDER_DIR)"
 
