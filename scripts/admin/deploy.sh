@@ -55,9 +55,12 @@ fi
 CHAINCODE_SERVER_ADDRESS="$ADDRESS" "$REPO_ROOT/scripts/network/chaincode-server.sh" start "$CC_NAME"
 
 admin_env org1
+# The evaluation through Org1's peer gateway (cc.mjs): stdout is the payload, stderr the error.
 deadline=$((SECONDS + 30))
-until out="$(peer chaincode query -C "$CHANNEL_NAME" -n "$CC_NAME" -c '{"Args":["ListAccessKeys","Org1MSP"]}' 2>&1)"; do
-  ((SECONDS < deadline)) || { printf '%s\n' "$out" >&2; die "'$CC_NAME' does not answer after 30s (log: $LOG_DIR/chaincode-$CC_NAME.log)"; }
+err="$(mktemp)"
+trap 'rm -f "$err"' EXIT
+until out="$("$NODE" "$ADMIN_SCRIPTS_DIR/cc.mjs" query org1 ListAccessKeys Org1MSP 2>"$err")"; do
+  ((SECONDS < deadline)) || { cat "$err" >&2; die "'$CC_NAME' does not answer after 30s (log: $LOG_DIR/chaincode-$CC_NAME.log)"; }
   sleep 1
 done
 ok "'$CC_NAME' $VERSION (sequence $SEQUENCE) answers on $CHANNEL_NAME; Org1MSP K3s: $out"

@@ -43,13 +43,20 @@ CC_DIR="$NETWORK_HOME/chaincode/$CC_NAME"
 PKG="$CC_DIR/$CC_LABEL.tar.gz"
 mkdir -p "$CC_DIR"
 
-# Runs a peer CLI command as ORG's admin; on failure prints its output and stops.
+# Runs a peer CLI command as ORG's admin and prints its stdout only: the results read here
+# (--output json, the package id) are on stdout, while the CLI's log lines go to stderr (Fabric
+# 3.x logs gRPC INFO/WARN lines there at the default level), so they never reach jq. On failure
+# prints both and stops.
 peer_as() { # ORG args...
-  local org="$1" out; shift
-  if ! out="$(as_admin "$org" peer "$@" 2>&1)"; then
-    printf '%s\n' "$out" >&2
+  local org="$1" out err; shift
+  err="$(mktemp)"
+  if ! out="$(as_admin "$org" peer "$@" 2>"$err")"; then
+    cat "$err" >&2
+    [[ -n "$out" ]] && printf '%s\n' "$out" >&2
+    rm -f "$err"
     die "peer ${1:-} ${2:-} ${3:-} failed as $org admin"
   fi
+  rm -f "$err"
   printf '%s\n' "$out"
 }
 

@@ -29,9 +29,10 @@ for pid_file in "$PID_DIR"/chaincode-*.pid; do
   "$(dirname "${BASH_SOURCE[0]}")/chaincode-server.sh" stop "${name#chaincode-}" || warn "could not stop $name"
 done
 shopt -u nullglob
-stop_process peer0.org2.example.com "$FABRIC_BIN/peer"
-stop_process peer0.org1.example.com "$FABRIC_BIN/peer"
-stop_process orderer.example.com "$FABRIC_BIN/orderer"
+bin="$(network_fabric_bin)"   # the release the nodes run, whatever .fabric links to now
+stop_process peer0.org2.example.com "$bin/peer"
+stop_process peer0.org1.example.com "$bin/peer"
+stop_process orderer.example.com "$bin/orderer"
 
 # Any other pid file left (a node from an older layout, say) is reported, not killed.
 shopt -s nullglob

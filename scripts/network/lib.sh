@@ -55,6 +55,7 @@ PID_DIR="$NETWORK_HOME/pids"
 PORTS_FILE="$NETWORK_HOME/ports.env"
 NETWORK_MARKER="$NETWORK_HOME/.medshare-network"
 RUNTIME_FILE="$NETWORK_HOME/runtime"        # "native" or "docker": how up.sh ran the nodes
+RELEASE_FILE="$NETWORK_HOME/fabric-release" # "VERSION FABRIC_HOME": the release up.sh ran the nodes with
 COMPOSE_FILE="$NETWORK_CONFIG_SRC/docker-compose.yaml"
 
 CHANNEL_NAME="${CHANNEL_NAME:-medshare}"
@@ -141,6 +142,29 @@ require_binaries() {
     [[ -x "$CCAAS_BUILDER_DIR/bin/$step" ]] ||
       die "chaincode-as-a-service builder incomplete: $CCAAS_BUILDER_DIR/bin/$step missing"
   done
+}
+
+# ------------------------------------------------------------------ the network's release
+# A network's ledgers, channel and running nodes belong to the Fabric release that created
+# them (FABRIC_VERSION=2.5.16 or 3.1.5 share .network/ and .fabric, which fabric-binaries.sh
+# relinks): using them with the other release is refused, and down.sh stops the nodes with the
+# binaries they were started from, even after .fabric was relinked.
+check_network_release() {
+  local v h
+  [[ -f "$RELEASE_FILE" ]] || return 0
+  read -r v h <"$RELEASE_FILE" || true
+  [[ -z "$v" || "$v" == "$FABRIC_VERSION" ]] ||
+    die "the network in $NETWORK_HOME was created with Fabric $v, not $FABRIC_VERSION: use FABRIC_VERSION=$v, or start over with scripts/network/reset.sh (npm run network:reset)"
+}
+save_network_release() { echo "$FABRIC_VERSION $FABRIC_HOME" >"$RELEASE_FILE"; }
+# The bin folder of the release the network's nodes were started with (FABRIC_BIN if unknown).
+network_fabric_bin() {
+  local v h
+  if [[ -f "$RELEASE_FILE" ]] && read -r v h <"$RELEASE_FILE" && [[ -n "$h" && -d "$h/bin" ]]; then
+    echo "$h/bin"
+  else
+    echo "$FABRIC_BIN"
+  fi
 }
 
 # ------------------------------------------------------------------ orgs and nodes

@@ -36,6 +36,10 @@ if [[ -z "${FABRIC_SOURCE:-}" ]]; then
   done
 fi
 
+# Before fabric-binaries.sh relinks .fabric: a network of the other release is refused here.
+# shellcheck source=/dev/null
+(source "$ROOT/scripts/network/lib.sh" && check_network_release)
+
 stage "Fabric $FABRIC_VERSION binaries"
 "$ROOT/scripts/fabric-binaries.sh"
 stage "nodes and channel"

@@ -33,6 +33,8 @@ if [[ -f "$RUNTIME_FILE" && "$(<"$RUNTIME_FILE")" != "$RUNTIME" ]] && [[ -d "$PI
   die "the network is running with runtime '$(<"$RUNTIME_FILE")'; stop it with scripts/network/down.sh first"
 fi
 echo "$RUNTIME" >"$RUNTIME_FILE"
+check_network_release
+save_network_release
 load_ports
 mkdir -p "$CONFIG_DIR" "$CHANNEL_DIR" "$DATA_DIR" "$LOG_DIR" "$PID_DIR"
 touch "$NETWORK_MARKER"
@@ -61,11 +63,14 @@ CRYPTO_DIR="$CRYPTO_DIR" ORDERER_HOST=127.0.0.1 PEER0_ORG1_HOST=127.0.0.1 PEER0_
 # core.yaml: Fabric's sample with the ccaas external builder pointed at our build of it and
 # the Docker chaincode runtime switched off (there is no Docker engine; every chaincode
 # runs as a service). Everything node-specific is set through CORE_* variables (lib.sh).
+# The seds match by key, whatever the indentation: 2.5's sampleconfig indents by 4, 3.x's by 2.
 sed -e "s#^\(\s*path:\s*\)/opt/hyperledger/ccaas_builder\s*\$#\1$CCAAS_BUILDER_DIR#" \
   -e 's#^\(\s*endpoint:\s*\)unix:///var/run/docker.sock\s*$#\1""#' \
   "$FABRIC_HOME/config/core.yaml" >"$CONFIG_DIR/peer/core.yaml"
 grep -q "path: $CCAAS_BUILDER_DIR\$" "$CONFIG_DIR/peer/core.yaml" ||
   die "could not set the ccaas builder path in $CONFIG_DIR/peer/core.yaml (sampleconfig changed?)"
+! grep -q '^\s*endpoint:\s*unix:///var/run/docker.sock' "$CONFIG_DIR/peer/core.yaml" ||
+  die "could not switch the Docker chaincode runtime off in $CONFIG_DIR/peer/core.yaml (sampleconfig changed?)"
 cp "$FABRIC_HOME/config/orderer.yaml" "$CONFIG_DIR/orderer/orderer.yaml"
 ok "node configuration in $CONFIG_DIR (chaincode-as-a-service builder: $CCAAS_BUILDER_DIR)"
 
@@ -106,10 +111,13 @@ start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
 start_node "$ORDERER_NAME" "$FABRIC_BIN/orderer" orderer_node_env "$ORDERER_OPS_PORT" "$ORDERER_PORT $ORDERER_ADMIN_PORT"
 
 # ------------------------------------------------------------------ orderer joins the channel
-# osnadmin prints "Status: NNN" and then the JSON body; it exits 0 even on a 404.
+# osnadmin prints "Status: NNN" and then the JSON body on stdout; it exits 0 even on a 404.
+# Only stdout is parsed: the CLIs' stderr (errors, and log lines in some releases) goes to
+# CLI_ERR and into the error message.
+CLI_ERR="$LOG_DIR/cli-stderr.log"
 orderer_channel() { # -> JSON of the channel on the orderer, or fails
   local out
-  out="$(osnadmin_cmd channel list --channelID "$CHANNEL_NAME" 2>&1)" || return 1
+  out="$(osnadmin_cmd channel list --channelID "$CHANNEL_NAME" 2>/dev/null)" || return 1
   [[ "$(head -n1 <<<"$out")" == "Status: 200" ]] || return 1
   tail -n +2 <<<"$out"
 }
@@ -117,9 +125,9 @@ if orderer_channel >/dev/null; then
   ok "orderer already a member of '$CHANNEL_NAME'"
 else
   log "joining the orderer to '$CHANNEL_NAME' (channel participation API)"
-  out="$(osnadmin_cmd channel join --channelID "$CHANNEL_NAME" --config-block "$GENESIS_BLOCK" 2>&1)" ||
-    die "osnadmin channel join failed: $out"
-  [[ "$(head -n1 <<<"$out")" == "Status: 201" ]] || die "osnadmin channel join failed: $out"
+  out="$(osnadmin_cmd channel join --channelID "$CHANNEL_NAME" --config-block "$GENESIS_BLOCK" 2>"$CLI_ERR")" ||
+    die "osnadmin channel join failed: $(<"$CLI_ERR") $out"
+  [[ "$(head -n1 <<<"$out")" == "Status: 201" ]] || die "osnadmin channel join failed: $out $(<"$CLI_ERR")"
   ok "orderer joined '$CHANNEL_NAME'"
 fi
 deadline=$((SECONDS + HEALTH_TIMEOUT))
@@ -155,8 +163,8 @@ for org in org1 org2; do
     ok "$PEER_NAME already joined '$CHANNEL_NAME'"
   else
     log "joining $PEER_NAME to '$CHANNEL_NAME' as $ORG_MSP admin"
-    out="$(as_admin "$org" peer channel join -b "$GENESIS_BLOCK" 2>&1)" ||
-      die "peer channel join failed for $PEER_NAME: $out"
+    as_admin "$org" peer channel join -b "$GENESIS_BLOCK" >/dev/null 2>"$CLI_ERR" ||
+      die "peer channel join failed for $PEER_NAME: $(<"$CLI_ERR")"
     ok "$PEER_NAME joined '$CHANNEL_NAME'"
   fi
 done
