@@ -6,114 +6,11 @@
  * K3 retirement. The e2e project's globalSetup (test/e2e/network-setup.js) brings the network
  * up, ready, before this runs: `npm run test:e2e`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { MedshareClient, loadAppConfig, type UserKey } from '@medshare/app';
+import type { UserKey } from '@medshare/app';
 import { MedshareError, generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
-import { freePort } from '../integration/support/gateway-process';
+import { admin, assertNetworkReady, startHospital, stopHospital, type Hospital } from './support/hospital';
 
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '..', '..');
-const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
-const CC_NAME = process.env.CC_NAME ?? 'medshare';
-const FABRIC_HOME = process.env.FABRIC_HOME ?? join(ROOT, '.fabric');
-
-function alive(pidFile: string): boolean {
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Why the scenario cannot run here, or undefined when the network looks up. */
-function notReady(): string | undefined {
-  const pids = join(NETWORK_HOME, 'pids');
-  if (!existsSync(join(NETWORK_HOME, '.medshare-network'))) return `no network in ${NETWORK_HOME} (scripts/network/up.sh)`;
-  for (const node of ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com']) {
-    if (!alive(join(pids, `${node}.pid`))) return `${node} is not running (scripts/network/up.sh)`;
-  }
-  if (!existsSync(join(NETWORK_HOME, 'chaincode', `${CC_NAME}.id`))) return `chaincode ${CC_NAME} is not deployed (scripts/admin/deploy.sh)`;
-  if (!alive(join(pids, `chaincode-${CC_NAME}.pid`))) return `the ${CC_NAME} chaincode server is not running (scripts/network/chaincode-server.sh start)`;
-  if (!existsSync(join(FABRIC_HOME, 'bin', 'peer'))) return `no peer CLI in ${FABRIC_HOME}/bin (set FABRIC_HOME)`;
-  return undefined;
-}
-
-// The globalSetup made the network ready; anything missing now is a failure, not a skip.
-const reason = notReady();
-if (reason) throw new Error(`the Fabric network is not ready: ${reason}`);
-
-const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
-
-/** Runs a scripts/admin script; resolves with its exit code and output (never rejects on exit 1). */
-async function admin(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(join(ROOT, 'scripts', 'admin', script), args, { env: scriptEnv, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-interface Hospital {
-  readonly org: 'org1' | 'org2';
-  readonly dir: string;
-  readonly layout: { gatewayConfig: string; appConfig: string; k3PublicKey: string; k4PublicKey: string; notBefore: number; notAfter: number };
-  readonly child: ChildProcess;
-  readonly client: MedshareClient;
-  output(): string;
-}
-
-async function startHospital(org: 'org1' | 'org2'): Promise<Hospital> {
-  const dir = mkdtempSync(join(tmpdir(), `medshare-fabric-${org}-`));
-  const port = await freePort();
-  const { stdout } = await run(process.execPath, [join(ROOT, 'test', 'e2e', 'fabric-layout.mjs'), org, dir, String(port)], { env: scriptEnv });
-  const layout = JSON.parse(stdout) as Hospital['layout'];
-  const reg = await admin('register-access-key.sh', org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter));
-  if (reg.code !== 0) throw new Error(`register-access-key.sh ${org} failed: ${reg.stderr}`);
-  const child = spawn(process.execPath, [join(ROOT, 'gateway', 'dist', 'dev', 'start.js')], {
-    cwd: ROOT,
-    env: { ...process.env, MEDSHARE_CONFIG: layout.gatewayConfig, MEDSHARE_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`gateway ${org} did not start:\n${out}`)), 30_000);
-    child.stdout.on('data', () => {
-      if (out.includes('listening on')) {
-        clearTimeout(timer);
-        ready();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`gateway ${org} exited ${String(code)}:\n${out}`));
-    });
-  });
-  const app = loadAppConfig(layout.appConfig);
-  // sig4 is checked too: the chaincode server's K4 must have signed every answer.
-  const client = new MedshareClient({ ...app.client, trustedContractKeys: [layout.k4PublicKey] });
-  return { org, dir, layout, child, client, output: () => out };
-}
-
-async function stopHospital(h: Hospital | undefined): Promise<void> {
-  if (!h) return;
-  h.client.close();
-  if (h.child.exitCode === null && h.child.signalCode === null) {
-    const exited = new Promise((done) => h.child.once('exit', done));
-    h.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(h.dir, { recursive: true, force: true });
-}
+assertNetworkReady();
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
