@@ -12,7 +12,8 @@
  *
  * Every upload carries its own metadata kind (`f-<fault>-<worker>-<seq>`), so each record listed
  * on the ledger names the one call that wrote it. The checks, per fault:
- * - every call ends before SDK_TIMEOUT_MS + HANG_MARGIN_MS (no hang);
+ * - every call ends before its bound plus HANG_MARGIN_MS (no hang): SDK_TIMEOUT_MS for reads,
+ *   UPLOAD_DEADLINE_MS for uploads, which the SDK may retry with the same idempotency key;
  * - every failure is a coded MedshareError with a code of protocol/src/errors/codes.ts, one that
  *   says "not written" or "outcome unknown" (LEDGER_UNAVAILABLE, OUTCOME_UNKNOWN, CONFLICT), never
  *   INTERNAL;
@@ -40,7 +41,9 @@ assertNetworkReady();
 const exec = promisify(execFile);
 
 /** The SDK's per-request timeout, passed explicitly so the hang check follows it. */
-const SDK_TIMEOUT_MS = 30_000;
+const SDK_TIMEOUT_MS = 35_000; // the SDK's default, above the gateway's 30 s request timeout
+/** An upload call may resolve an unknown outcome by retrying (same idempotency key) until this. */
+const UPLOAD_DEADLINE_MS = 60_000;
 /** A call still pending this long after the SDK's timeout hangs. */
 const HANG_MARGIN_MS = 3_000;
 const WORKERS_PER_GATEWAY = 4;
@@ -258,7 +261,7 @@ async function uploader(
     attempts.push(attempt);
     try {
       const call = h.client.upload(patients[p] as UserKey, { content: utf8(JSON.stringify({ kind: attempt.kind })), kind: attempt.kind });
-      attempt.recordId = (await within(call, SDK_TIMEOUT_MS + HANG_MARGIN_MS, `upload ${attempt.kind}`)).recordId;
+      attempt.recordId = (await within(call, UPLOAD_DEADLINE_MS + HANG_MARGIN_MS, `upload ${attempt.kind}`)).recordId;
     } catch (error) {
       record(attempt, error);
       if (attempt.hung) return; // the call is still pending: this uploader is stuck
@@ -319,7 +322,7 @@ async function faultUnderLoad(fault: Fault, h1: Hospital, h2: Hospital): Promise
     [h1, h2].map(async (h) => {
       const a: Attempt = { kind: `f-${fault.tag}-probe-${h.org}`, gateway: h.org, patient: 0, startedMs: 0 };
       try {
-        await within(h.client.upload(patients[0] as UserKey, { content: utf8('{}'), kind: a.kind }), SDK_TIMEOUT_MS + HANG_MARGIN_MS, 'probe');
+        await within(h.client.upload(patients[0] as UserKey, { content: utf8('{}'), kind: a.kind }), UPLOAD_DEADLINE_MS + HANG_MARGIN_MS, 'probe');
         return { gateway: h.org };
       } catch (error) {
         record(a, error);
@@ -469,26 +472,17 @@ function details(o: Outcome): string {
 
 // ---- the suite ----------------------------------------------------------------------------
 
-// Which checks fail today and why (observed on this network; issue 12 §3). Each `it.failing`
-// becomes `it` once the gateway work it names is merged:
-// - peer0.org2 down: org1's gateway answers INTERNAL to about a third of the uploads (gRPC
-//   FAILED_PRECONDITION "no combination of peers can be derived which satisfy the endorsement
-//   policy", and ABORTED "failed to collect enough transaction endorsements" whose details say
-//   "error reading from server: EOF" or "the client connection is closing" for the calls in
-//   flight at the kill): every gRPC status must become a coded LEDGER_UNAVAILABLE.
-// - chaincode server killed: the calls in flight at the kill come back INTERNAL (ABORTED,
-//   details "error sending: chaincode stream terminated").
-const FAILS_TODAY: Readonly<Record<string, ReadonlySet<string>>> = {
-  peer: new Set(['coded']),
-  cc: new Set(['coded']),
-};
+// Checks expected to fail on this network, with the reason; empty since the gateway maps every
+// gRPC status of the peer's gateway to a coded error (gateway/src/errors/ledger-error.ts).
+const FAILS_TODAY: Readonly<Record<string, ReadonlySet<string>>> = {};
 
 describe('faults under a bounded write load through both gateways (kill -9, restart, readiness)', () => {
   let h1: Hospital | undefined;
   let h2: Hospital | undefined;
 
   beforeAll(async () => {
-    [h1, h2] = await Promise.all([startHospital('org1', { timeoutMs: SDK_TIMEOUT_MS }), startHospital('org2', { timeoutMs: SDK_TIMEOUT_MS })]);
+    const sdk = { timeoutMs: SDK_TIMEOUT_MS, uploadRetry: { attempts: 3, deadlineMs: UPLOAD_DEADLINE_MS } };
+    [h1, h2] = await Promise.all([startHospital('org1', sdk), startHospital('org2', sdk)]);
   }, 120_000);
 
   afterAll(async () => {

@@ -85,6 +85,8 @@ export interface Hospital {
 export interface HospitalOptions {
   /** The SDK's per-request timeout (TransportOptions.timeoutMs); the SDK's default when absent. */
   readonly timeoutMs?: number;
+  /** The SDK's bound on resolving an upload whose outcome is unknown (ClientOptions.uploadRetry). */
+  readonly uploadRetry?: { readonly attempts?: number; readonly deadlineMs?: number };
 }
 
 export async function startHospital(org: 'org1' | 'org2', options: HospitalOptions = {}): Promise<Hospital> {
@@ -121,6 +123,7 @@ export async function startHospital(org: 'org1' | 'org2', options: HospitalOptio
     ...app.client,
     trustedContractKeys: [layout.k4PublicKey],
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.uploadRetry === undefined ? {} : { uploadRetry: options.uploadRetry }),
   });
   return { org, dir, layout, child, client, output: () => out };
 }
