@@ -207,7 +207,9 @@ function digest(text: string): Buffer {
 
 /**
  * Org-admin operations of the embedded runtime (on Fabric, admins use the peer CLI scripts with
- * their own identities). Authenticated by a bearer token kept in the data directory.
+ * their own identities). Authenticated by a bearer token kept in the data directory, checked in
+ * `onRequest`: before the body is parsed or validated, so a caller without the token learns
+ * nothing about the schema.
  */
 function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, token: string, deps: GatewayDeps): void {
   const expected = digest(`Bearer ${token}`);
@@ -219,12 +221,12 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
   const json = (text: string): unknown => JSON.parse(text) as unknown;
   app.post('/v1/admin/users/:keyId/approve', {
     schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
-    preHandler: authenticate,
+    onRequest: authenticate,
     handler: async (request) => json(await ledger.submitAsAdmin('ApproveUser', [(request.params as { keyId: string }).keyId])),
   });
   app.post('/v1/admin/access-keys', {
     schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
-    preHandler: authenticate,
+    onRequest: authenticate,
     handler: async (request) => {
       const body = request.body as { publicKey: string; notBefore: number; notAfter: number };
       const result = json(await ledger.submitAsAdmin('RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
@@ -234,7 +236,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
   });
   app.post('/v1/admin/access-keys/:keyId/retire', {
     schema: { summary: 'Retire a K3 of this org', params: keyIdParams, body: retireBody, response: { 200: anyObject, ...ERRORS } },
-    preHandler: authenticate,
+    onRequest: authenticate,
     handler: async (request) => {
       const at = (request.body as { retireAt?: number } | undefined)?.retireAt;
       const { keyId } = request.params as { keyId: string };
@@ -260,7 +262,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
       querystring: pageQuery,
       response: { 200: anyObject, ...ERRORS },
     },
-    preHandler: authenticate,
+    onRequest: authenticate,
     handler: async (request) => {
       const q = request.query as { pageSize: number; bookmark: string };
       return json(await ledger.evaluateAsAdmin('AdminAuditTrail', [(request.params as { recordId: string }).recordId, String(q.pageSize), q.bookmark]));

@@ -123,6 +123,22 @@ describe('gateway: the whole path through the SDK (in-process)', () => {
     expect((await f.client().directory(doctor.keyId)).status).toBe('pending');
   });
 
+  it('the admin API checks the token before the body: an unauthenticated invalid body is 403, not a schema error', async () => {
+    const before = f.snapshot();
+    const res = await f.app.inject({ method: 'POST', url: '/v1/admin/access-keys', payload: { nonsense: true } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({ code: 'NOT_ORG_ADMIN', message: 'admin API needs the admin bearer token' });
+    const authorized = await f.app.inject({
+      method: 'POST',
+      url: '/v1/admin/access-keys',
+      payload: { nonsense: true },
+      headers: { authorization: `Bearer ${f.adminToken}` },
+    });
+    expect(authorized.statusCode).toBe(400);
+    expect(authorized.json()).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(f.snapshot()).toBe(before);
+  });
+
   it('serves health, readiness, metrics and an OpenAPI document built from the route schemas', async () => {
     expect((await f.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
     expect((await f.app.inject('/readyz')).json()).toEqual({ status: 'ready', ledger: 'embedded' });

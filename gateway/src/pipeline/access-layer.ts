@@ -58,6 +58,7 @@ export class AccessLayer {
   readonly sessions: SessionStore;
   readonly #replay: ReplayCache;
   readonly #clock: () => number;
+  readonly #startedAt: number;
   #keys: KeyRing;
   #allowlists = new Map<string, SourceAllowlist>();
 
@@ -71,6 +72,7 @@ export class AccessLayer {
     this.sessions = new SessionStore(options.sessionTtlMs, options.sessionsPerApp);
     this.#replay = new ReplayCache(options.replayCacheSize);
     this.#clock = options.clock ?? Date.now;
+    this.#startedAt = this.#clock();
   }
 
   get keys(): KeyRing {
@@ -146,6 +148,15 @@ export class AccessLayer {
     if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2))
       throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
     assertFresh(request, now);
+    // Evaluated operations leave no nonce on the ledger; their replay protection is this
+    // process's cache, which a restart empties. A request issued before this process started
+    // may have been answered by the previous one, so it is refused: sign a new one.
+    if (!SUBMIT_OPERATIONS.has(request.op) && request.issuedAt < this.#startedAt) {
+      throw fail(
+        'REQUEST_EXPIRED',
+        `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
+      );
+    }
     this.#replay.claim(session.appId, `${request.keyId}:${request.nonce}`, request.expiresAt, now);
 
     const k3 = this.#keys.signingK3(now);
