@@ -117,6 +117,34 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     expect(f.snapshot()).toBe(before);
   });
 
+  it('an unknown outcome stays unknown: later attempts that wrote nothing (LEDGER_UNAVAILABLE) do not turn it into "not written"', async () => {
+    // attempt 1 commits but its answer is lost; attempts 2 and 3 find the peer gone
+    const committedThenUnknown = faulty('Upload', 1, 'commit-then-unknown');
+    let submits = 0;
+    f = await GatewayFixture.create({
+      ledger: (inner) => {
+        const first = committedThenUnknown.wrap(inner);
+        return {
+          ...first,
+          submit: (t, a) => {
+            if (t === 'Upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
+            return first.submit(t, a);
+          },
+        };
+      },
+    });
+    const client = f.client();
+    const patient = party();
+    await client.register(patient, 'patient');
+    await expect(client.upload(patient, { content: utf8('{"a":1}'), kind: 'lab-result' })).rejects.toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      context: { txId: TX },
+    });
+    expect(submits).toBe(3);
+    // and indeed it had committed: the owner's list shows the one record
+    expect(await recordIds(f, client, patient)).toHaveLength(1);
+  });
+
   it('the operator log names the ledger failure and its transaction, without record content', async () => {
     const stream = new PassThrough();
     const lines: string[] = [];

@@ -522,12 +522,14 @@ describe('faults under a bounded write load through both gateways (kill -9, rest
       expect(o.probes).toEqual([{ gateway: 'org1' }, { gateway: 'org2' }]);
     });
 
-    check('ledger')('every acknowledged upload is on the ledger exactly once (extra records are reported, not failed on)', () => {
+    check('ledger')('every acknowledged upload is on the ledger exactly once; a failed upload that committed said OUTCOME_UNKNOWN', () => {
       const { v } = got();
       expect(v.acked.length).toBeGreaterThan(0);
       expect(v.missing.map((a) => `${a.gateway} ${a.kind} ${a.recordId ?? ''}`)).toEqual([]);
       expect(v.duplicates).toEqual([]);
       expect(v.strangers).toEqual([]);
+      // LEDGER_UNAVAILABLE and CONFLICT mean "not written": a call that said so must have left nothing.
+      expect(v.extra.filter((a) => a.code !== 'OUTCOME_UNKNOWN').map((a) => `${a.code ?? '?'}@${a.gateway}: ${a.message ?? ''}`)).toEqual([]);
     });
 
     check('converge')('both peers reach the same height and the same block hash', () => {

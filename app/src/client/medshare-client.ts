@@ -164,14 +164,18 @@ export class MedshareClient {
     const attempts = retry.attempts ?? 3;
     const deadline = this.#clock() + (retry.deadlineMs ?? 120_000);
     const timeout = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Once an attempt's outcome is unknown, a later attempt that wrote nothing (LEDGER_UNAVAILABLE)
+    // proves nothing about it: the logical upload stays unknown, and that is what is reported.
+    let unknown: MedshareError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = (await this.#call('upload', user, body)) as { recordId: string; contentHash: string; replayed?: boolean };
         return { recordId: result.recordId, contentHash: result.contentHash, replayed: result.replayed === true };
       } catch (error) {
+        if (error instanceof MedshareError && error.code === 'OUTCOME_UNKNOWN') unknown ??= error;
         const delay = (retry.delayMs ?? 500) * attempt;
         const retryable = error instanceof MedshareError && UPLOAD_RETRY_CODES.has(error.code);
-        if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline) throw error;
+        if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline) throw retryable && unknown ? unknown : error;
         await this.#sleep(delay);
       }
     }
