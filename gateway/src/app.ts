@@ -5,7 +5,7 @@ import { fail, parseSealedMessage, type ErrorCode } from '@medshare/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEFAULT_LIMITS } from './config/config';
-import { errorBodyOf, errorResponses, installErrorHandler } from './errors/error-handler';
+import { clientErrorHandler, errorBodyOf, errorResponses, frameworkErrors, installErrorHandler } from './errors/error-handler';
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
 import { GatewayMetrics } from './metrics/metrics';
@@ -69,12 +69,22 @@ export function serverOptions(options: {
   logStream?: NodeJS.WritableStream;
 }): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   return {
-    logger: { level: options.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: {
+      level: options.logLevel,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // The path only: a query string may carry a token or an id that has no place in a log.
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+      },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // Requests that become signed transactions are refused on unknown fields, never stripped.
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
     // A socket idle for this long is closed, and that includes one waiting for its answer: it
     // bounds the whole request, so both timeouts are the one configured request timeout.
     connectionTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
@@ -85,7 +95,7 @@ export function serverOptions(options: {
   };
 }
 
-const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504);
+const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 414, 415, 429, 431, 500, 502, 503, 504);
 
 interface Tagged {
   op?: string;
@@ -114,15 +124,22 @@ export const gatewayPlugin = fp<GatewayDeps>(
     // directory lookups carry no proof yet when the limit is counted, so they are limited per
     // client address, never by an app id the caller merely claims. Limits are given on each
     // route: route-level options do not inherit the plugin's.
+    //
+    // Cheap checks first: the limit is counted in preValidation (after the body is parsed, before
+    // its schema is checked, so refused bodies count too), and a request is charged to its app only
+    // when it comes from an address that app allows; anything else (a stranger replaying a live
+    // session id, garbage) is charged to its own address and can never spend the app's budget.
     const perApp = {
-      hook: 'preHandler' as const,
+      hook: 'preValidation' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => {
         const body = request.body as { sessionId?: unknown } | undefined;
         if (typeof body?.sessionId === 'string') {
           try {
-            return `app:${deps.accessLayer.appIdOf(body.sessionId)}`;
+            const appId = deps.accessLayer.appIdOf(body.sessionId);
+            deps.accessLayer.assertSource(appId, request.ip);
+            return `app:${appId}`;
           } catch {
             return `ip:${request.ip}`;
           }
@@ -131,12 +148,12 @@ export const gatewayPlugin = fp<GatewayDeps>(
       },
     };
     const perAddress = {
-      hook: 'preHandler' as const,
+      hook: 'preValidation' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => `ip:${request.ip}`,
     };
-    await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
+    await app.register(fastifyRateLimit, { global: false, hook: 'preValidation' });
 
     app.addHook('onResponse', async (request, reply) => {
       const t = tags.get(request) ?? {};

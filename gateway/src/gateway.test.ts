@@ -391,6 +391,44 @@ describe('rate limiting per app', () => {
   });
 });
 
+describe('rate limits count what a client can do cheaply, where it belongs', () => {
+  it("requests with a live session id from an address the app does not allow are charged to that address, never to the app's budget", async () => {
+    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    try {
+      const s = await rawSession(f);
+      const user = party();
+      const strangers: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await f.app.inject({
+          method: 'POST',
+          url: '/v1/requests',
+          remoteAddress: '127.0.0.5',
+          payload: sealFor(s, envelopeFor(f, user, 'list-records')),
+        });
+        strangers.push(res.statusCode);
+      }
+      expect(strangers).toEqual([403, 403, 403, 429, 429, 429]);
+      for (let i = 0; i < 3; i++) {
+        const res = await f.app.inject({ method: 'POST', url: '/v1/requests', payload: sealFor(s, envelopeFor(f, user, 'list-records')) });
+        expect(res.statusCode).not.toBe(429);
+      }
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('bodies refused by schema validation are counted too', async () => {
+    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
+      expect(codes).toEqual([400, 400, 400, 429, 429]);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
 describe('source address behind a reverse proxy', () => {
   it('believes X-Forwarded-For only from a listed proxy', async () => {
     const f = await GatewayFixture.create({ allow: ['127.0.0.9/32'], trustedProxies: ['127.0.0.1'] });
@@ -439,10 +477,12 @@ describe('abuse of unauthenticated routes', () => {
   it('junk session requests claiming an app from elsewhere do not lock that app out', async () => {
     const f = await GatewayFixture.create({ requestsPerMinute: 3 });
     try {
+      const codes: number[] = [];
       for (let i = 0; i < 6; i++) {
-        const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.5', payload: sessionBody(f) });
-        expect([403, 429]).toContain(res.statusCode);
+        codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.5', payload: sessionBody(f) })).statusCode);
       }
+      // refused by the allowlist while within the address's budget, then by the address's limit
+      expect(codes).toEqual([403, 403, 403, 429, 429, 429]);
       const real = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.1', payload: sessionBody(f) });
       expect(real.statusCode).toBe(200);
     } finally {

@@ -64,6 +64,6 @@ describe('the gateway over real HTTPS sockets', () => {
     });
     const big = await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000);
     expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
-    expect(await raw(gw, ca(), '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'INVALID_INPUT' } });
+    expect(await raw(gw, ca(), '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'ROUTE_NOT_FOUND' } });
   });
 });

@@ -37,13 +37,52 @@ export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; 
     return { status: 400, body: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' }, internal: false };
   }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return { status: 415, body: { code: 'INVALID_INPUT', message: 'content type must be application/json' }, internal: false };
+    return { status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content type must be application/json' }, internal: false };
+  if (e.code === 'FST_ERR_BAD_URL')
+    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request URL is not valid (bad percent-encoding)' }, internal: false };
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return { status: 414, body: { code: 'URI_TOO_LONG', message: 'a path parameter is longer than allowed' }, internal: false };
+  if (e.code === 'FST_ERR_ASYNC_CONSTRAINT')
+    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request matches no route constraint' }, internal: false };
   if (e.statusCode === 429) return { status: 429, body: { code: 'RATE_LIMITED', message: 'too many requests for this app' }, internal: false };
-  if (e.statusCode === 404) return { status: 404, body: { code: 'INVALID_INPUT', message: 'no such route' }, internal: false };
+  if (e.statusCode === 404) return { status: 404, body: { code: 'ROUTE_NOT_FOUND', message: 'no such route' }, internal: false };
+  // Any other client error Fastify raises keeps its status but speaks our codes.
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request was refused by the HTTP layer' }, internal: false };
   return { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
 }
 
 const LEDGER_SIDE: ReadonlySet<ErrorCode> = new Set(['LEDGER_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'TRANSACTION_INVALID']);
+
+/** Fastify's router errors (bad URL encoding, over-long parameters), before any route runs. */
+export function frameworkErrors(error: unknown, _request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = errorBodyOf(error);
+  void reply.status(status).send(body);
+}
+
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large' };
+
+/**
+ * Node's HTTP parser refuses some requests before Fastify sees them (malformed request line,
+ * headers over the limit); Node would answer with a bare status line. Answer with our JSON.
+ */
+export function clientErrorHandler(
+  error: Error & { code?: string },
+  socket: { writable: boolean; end(data: string): void; destroy(error?: Error): void },
+): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, body]: [number, ErrorBody] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, { code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than allowed' }]
+      : [400, { code: 'INVALID_INPUT', message: 'the request is not valid HTTP/1.1' }];
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
+}
 
 /** The one error boundary at the HTTP edge (STYLE.md rule 5). */
 export function installErrorHandler(app: FastifyInstance): void {
@@ -56,8 +95,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     else request.log.info({ code: body.code }, 'request rejected');
     void reply.status(status).send(body);
   });
-  app.setNotFoundHandler((_request, reply) => {
-    void reply.status(404).send({ code: 'INVALID_INPUT', message: 'no such route' } satisfies ErrorBody);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} for this path` } satisfies ErrorBody);
   });
 }
 

@@ -4,6 +4,10 @@
  */
 export const ERROR_CODES = {
   INVALID_INPUT: { status: 400, summary: 'the input failed validation' },
+  ROUTE_NOT_FOUND: { status: 404, summary: 'no such route or method' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body must be application/json' },
+  URI_TOO_LONG: { status: 414, summary: 'a path parameter is longer than allowed' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'the request headers are larger than allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'the input is larger than allowed' },
   UNSUPPORTED_VERSION: { status: 400, summary: 'unknown protocol version' },
   SIG1_INVALID: { status: 401, summary: "the user's signature (sig1) did not verify" },
