@@ -107,7 +107,7 @@ export class AccessLayer {
     if (!verifyFor('session-request', k2.publicKey, signed, sig2))
       throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
     if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
-    this.#replay.claim(request.appId, `session:${request.nonce}`, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
+    this.#replay.claim(request.appId, 'session-handshake', request.nonce, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
     const session = this.sessions.open(request.appId, now);
     const k3 = this.#keys.signingK3(now);
     const answer = {
@@ -157,7 +157,7 @@ export class AccessLayer {
         `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
       );
     }
-    this.#replay.claim(session.appId, `${request.keyId}:${request.nonce}`, request.expiresAt, now);
+    this.#replay.claim(session.appId, `key:${request.keyId}`, request.nonce, request.expiresAt, now);
 
     const k3 = this.#keys.signingK3(now);
     const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };

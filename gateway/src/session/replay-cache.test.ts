@@ -1,41 +1,67 @@
 import { ReplayCache } from './replay-cache';
 
+const replayed = (message?: RegExp): unknown =>
+  expect.objectContaining({ code: 'NONCE_REPLAYED', ...(message ? { message: expect.stringMatching(message) as string } : {}) });
+
 describe('replay cache', () => {
   it('refuses a nonce seen before, until it expires', () => {
     const cache = new ReplayCache(10);
-    cache.claim('app', 'n1', 2000, 1000);
-    expect(() => cache.claim('app', 'n1', 2000, 1500)).toThrow(expect.objectContaining({ code: 'NONCE_REPLAYED' }));
-    cache.claim('app', 'n2', 2000, 1500);
+    cache.claim('app', 'alice', 'n1', 2000, 1000);
+    expect(() => cache.claim('app', 'alice', 'n1', 2000, 1500)).toThrow(replayed(/already used/) as Error);
+    cache.claim('app', 'alice', 'n2', 2000, 1500);
+    cache.claim('app', 'alice', 'n1', 4000, 2500); // the first n1 expired at 2000
   });
 
-  it('when full, forgets the entry that expires first and refuses its replay, while fresh requests pass', () => {
+  it('when an app is full, the client with the most entries loses its earliest one and its replay is refused; fresh requests pass', () => {
     const cache = new ReplayCache(3);
-    cache.claim('app', 'future', 1000 + 60_000, 1000); // a request dated into the future, long-lived
-    cache.claim('app', 'soon', 1000 + 5_000, 1000);
-    cache.claim('app', 'mid', 1000 + 30_000, 1000);
-    // full: 'soon' (earliest expiry) is forgotten, the floor rises to its expiry
-    cache.claim('app', 'honest-now', 1010 + 120_000, 1010);
-    expect(() => cache.claim('app', 'soon', 1000 + 5_000, 1020)).toThrow(
-      expect.objectContaining({ code: 'NONCE_REPLAYED', message: expect.stringMatching(/replay window/) }),
-    );
-    expect(() => cache.claim('app', 'future', 1000 + 60_000, 1020)).toThrow(expect.objectContaining({ code: 'NONCE_REPLAYED' }));
-    // an honest request issued just before arrival is not refused by the floor
-    cache.claim('app', 'honest-2', 1015 + 120_000, 1020);
+    cache.claim('app', 'mallory', 'future', 1000 + 60_000, 1000);
+    cache.claim('app', 'mallory', 'soon', 1000 + 5_000, 1000);
+    cache.claim('app', 'alice', 'a1', 1000 + 30_000, 1000);
+    cache.claim('app', 'mallory', 'again', 1010 + 120_000, 1010); // full: mallory's 'soon' is forgotten
+    expect(() => cache.claim('app', 'mallory', 'soon', 1000 + 5_000, 1020)).toThrow(replayed(/replay window/) as Error);
+    expect(() => cache.claim('app', 'mallory', 'future', 1000 + 60_000, 1020)).toThrow(replayed() as Error);
+    expect(() => cache.claim('app', 'alice', 'a1', 1000 + 30_000, 1020)).toThrow(replayed(/already used/) as Error);
+    cache.claim('app', 'mallory', 'honest-looking', 1015 + 120_000, 1020);
   });
 
-  it('keeps apps apart: one app filling its partition does not touch another’s', () => {
-    const cache = new ReplayCache(2);
-    for (let i = 0; i < 50; i++) cache.claim('noisy', `n${i}`, 100_000 + i, 1000);
-    cache.claim('quiet', 'q1', 50_000, 1000);
-    expect(() => cache.claim('quiet', 'q1', 50_000, 1001)).toThrow(expect.objectContaining({ code: 'NONCE_REPLAYED' }));
-    cache.claim('quiet', 'q2', 50_001, 1001);
+  it('one client filling its app with long-lived requests does not refuse other clients (issue: 53 requests locked an app out)', () => {
+    const cache = new ReplayCache(50);
+    const now = 1_000_000;
+    let refusedMallory = 0;
+    for (let i = 0; i < 53; i++) {
+      try {
+        cache.claim('app', 'key:mallory', `m${i}`, now + 5 * 60_000, now);
+      } catch {
+        refusedMallory += 1; // once full, mallory's own same-expiry requests hit mallory's floor
+      }
+    }
+    expect(refusedMallory).toBe(2);
+    // another client of the same app, with the SDK's 2-minute lifetime (earlier than mallory's floor)
+    for (let i = 0; i < 10; i++) cache.claim('app', 'key:alice', `a${i}`, now + 1 + 2 * 60_000, now + 1);
+    expect(() => cache.claim('app', 'key:alice', 'a3', now + 1 + 2 * 60_000, now + 2)).toThrow(replayed(/already used/) as Error);
+    // session handshakes are their own client too
+    cache.claim('app', 'session-handshake', 's1', now + 60_000, now + 2);
+    // mallory's own short-lived replays stay refused
+    expect(() => cache.claim('app', 'key:mallory', 'm0', now + 5 * 60_000, now + 3)).toThrow(replayed() as Error);
   });
 
-  it('drops expired entries before evicting live ones', () => {
+  it('keeps apps apart: one app filling its entries does not touch another’s', () => {
     const cache = new ReplayCache(2);
-    cache.claim('app', 'a', 1100, 1000);
-    cache.claim('app', 'b', 1200, 1000);
-    cache.claim('app', 'c', 5000, 1300); // a and b expired: no eviction, no floor
-    cache.claim('app', 'd', 1400, 1300);
+    for (let i = 0; i < 50; i++) cache.claim('noisy', 'x', `n${i}`, 100_000 + i, 1000);
+    cache.claim('quiet', 'q', 'q1', 50_000, 1000);
+    expect(() => cache.claim('quiet', 'q', 'q1', 50_000, 1001)).toThrow(replayed() as Error);
+    cache.claim('quiet', 'q', 'q2', 50_001, 1001);
+  });
+
+  it('drops expired entries, of every client, before evicting live ones', () => {
+    const cache = new ReplayCache(2);
+    cache.claim('app', 'bob', 'a', 1100, 1000);
+    cache.claim('app', 'carol', 'b', 1200, 1000);
+    // at 3000 both expired: making room sweeps them, so nobody is evicted and no floor rises
+    cache.claim('app', 'bob', 'c', 5000, 3000);
+    cache.claim('app', 'bob', 'd', 4000, 3000);
+    cache.claim('app', 'dave', 'e', 4500, 3000); // full now: bob (the largest) loses 'd' (expires first)
+    expect(() => cache.claim('app', 'bob', 'late', 4000, 3001)).toThrow(replayed(/replay window/) as Error);
+    cache.claim('app', 'carol', 'f', 3900, 3001); // carol's floor never rose
   });
 });

@@ -2,52 +2,117 @@ import { fail } from '@medshare/protocol';
 
 /**
  * Nonces seen by this gateway, kept until their request expires (on top of the ledger's own
- * nonce keys, which cannot cover evaluations). Bounded per app, so one app cannot push out
- * another's entries. When an app's partition is full of live entries, the one that expires
- * first is forgotten and the partition's floor rises to its expiry: any request expiring at or
- * before the floor is refused, which covers the forgotten one, while fresh requests (which
- * expire later) pass.
+ * nonce keys, which cannot cover evaluations). Entries are bounded per app (one app cannot push
+ * out another's) and, within an app, kept per client: the key that signed the request, or the
+ * app's session handshake. When an app's entries reach the bound, the client holding the most
+ * entries loses its entry that expires first, and only that client's floor rises to its expiry:
+ * that client's requests expiring at or before its floor are refused, which covers the forgotten
+ * nonce, while every other client keeps all its protection and its requests pass (the issue: one
+ * client with long-lived requests made every other client of its app get NONCE_REPLAYED).
  */
 export class ReplayCache {
-  readonly #partitions = new Map<string, Partition>();
+  readonly #apps = new Map<string, AppEntries>();
 
   constructor(private readonly capacityPerApp: number) {}
 
-  /** Records `key` for `appId` until `expiresAt`; throws NONCE_REPLAYED if already seen. */
-  claim(appId: string, key: string, expiresAt: number, now: number): void {
-    let partition = this.#partitions.get(appId);
-    if (!partition) {
-      partition = new Partition(this.capacityPerApp);
-      this.#partitions.set(appId, partition);
+  /** Records `nonce` of `client` in `appId` until `expiresAt`; throws NONCE_REPLAYED if already seen. */
+  claim(appId: string, client: string, nonce: string, expiresAt: number, now: number): void {
+    let app = this.#apps.get(appId);
+    if (!app) {
+      app = new AppEntries(this.capacityPerApp);
+      this.#apps.set(appId, app);
     }
-    partition.claim(key, expiresAt, now);
+    app.claim(client, nonce, expiresAt, now);
   }
 }
 
-class Partition {
-  readonly #seen = new Map<string, number>();
-  /** Min-heap of [expiresAt, key]. */
-  readonly #heap: Array<[number, string]> = [];
-  #floor = Number.NEGATIVE_INFINITY;
+/** How often, at most, a full app is swept of expired entries before anyone is evicted. */
+const SWEEP_INTERVAL_MS = 1000;
+
+class AppEntries {
+  readonly #clients = new Map<string, ClientNonces>();
+  #size = 0;
+  #largest: ClientNonces | undefined;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly capacity: number) {}
 
-  claim(key: string, expiresAt: number, now: number): void {
-    if (expiresAt <= this.#floor) throw fail('NONCE_REPLAYED', 'request expires before the replay window this gateway still vouches for; send a new one');
-    const seen = this.#seen.get(key);
-    if (seen !== undefined && seen >= now) throw fail('NONCE_REPLAYED', 'request nonce was already used');
-    while (this.#heap.length > 0 && (this.#heap[0]?.[0] ?? 0) < now) this.#forget(this.#pop());
-    if (this.#seen.size >= this.capacity) {
-      const oldest = this.#pop();
-      this.#floor = Math.max(this.#floor, oldest[0]);
-      this.#forget(oldest);
+  claim(client: string, nonce: string, expiresAt: number, now: number): void {
+    let nonces = this.#clients.get(client);
+    if (!nonces) {
+      nonces = new ClientNonces();
+      this.#clients.set(client, nonces);
     }
-    this.#seen.set(key, expiresAt);
-    this.#push([expiresAt, key]);
+    const before = nonces.size;
+    try {
+      nonces.claim(nonce, expiresAt, now);
+    } finally {
+      this.#size += nonces.size - before;
+    }
+    if (!this.#largest || nonces.size > this.#largest.size) this.#largest = nonces;
+    if (this.#size > this.capacity) this.#makeRoom(now);
   }
 
-  #forget([expiresAt, key]: [number, string]): void {
-    if (this.#seen.get(key) === expiresAt) this.#seen.delete(key);
+  #makeRoom(now: number): void {
+    if (now - this.#sweptAt >= SWEEP_INTERVAL_MS) {
+      this.#sweptAt = now;
+      this.#largest = undefined;
+      for (const [client, nonces] of this.#clients) {
+        this.#size -= nonces.dropExpired(now);
+        if (nonces.idle(now)) this.#clients.delete(client);
+        else if (!this.#largest || nonces.size > this.#largest.size) this.#largest = nonces;
+      }
+    }
+    // The client holding the most entries pays; `#largest` is refreshed at each sweep and
+    // whenever a client grows past it, so it is always one of the biggest.
+    while (this.#size > this.capacity && this.#largest && this.#largest.size > 0) {
+      this.#largest.evictFirst();
+      this.#size -= 1;
+    }
+  }
+}
+
+/** One client's nonces: a map for lookups and a min-heap by expiry for eviction. */
+class ClientNonces {
+  readonly #seen = new Map<string, number>();
+  /** Min-heap of [expiresAt, nonce]. */
+  readonly #heap: Array<[number, string]> = [];
+  #floor = Number.NEGATIVE_INFINITY;
+
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  claim(nonce: string, expiresAt: number, now: number): void {
+    if (expiresAt <= this.#floor) throw fail('NONCE_REPLAYED', 'request expires before the replay window this gateway still vouches for; send a new one');
+    const seen = this.#seen.get(nonce);
+    if (seen !== undefined && seen >= now) throw fail('NONCE_REPLAYED', 'request nonce was already used');
+    this.dropExpired(now);
+    this.#seen.set(nonce, expiresAt);
+    this.#push([expiresAt, nonce]);
+  }
+
+  /** Forgets entries that expired before `now`; returns how many. */
+  dropExpired(now: number): number {
+    const before = this.#seen.size;
+    while (this.#heap.length > 0 && (this.#heap[0]?.[0] ?? 0) < now) this.#forget(this.#pop());
+    return before - this.#seen.size;
+  }
+
+  /** Forgets the entry that expires first and raises this client's floor to its expiry. */
+  evictFirst(): void {
+    const first = this.#pop();
+    this.#floor = Math.max(this.#floor, first[0]);
+    this.#forget(first);
+  }
+
+  /** Nothing left to remember: no live entry and no floor that could still refuse anything. */
+  idle(now: number): boolean {
+    return this.#seen.size === 0 && this.#floor < now;
+  }
+
+  #forget([expiresAt, nonce]: [number, string]): void {
+    if (this.#seen.get(nonce) === expiresAt) this.#seen.delete(nonce);
   }
 
   #push(entry: [number, string]): void {
