@@ -63,6 +63,15 @@ export class MemoryLedger implements StateStore {
   readonly #listeners = new Set<(event: CommittedEvent) => void>();
   /** The transaction timestamp source (Unix ms); tests set it to move time. */
   clock: () => number = () => Date.now();
+  readonly #keepHistory: boolean;
+
+  /**
+   * `keepHistory: false` keeps the live state only (the contract never reads key history; a
+   * durable ledger would otherwise hold every value ever written, record ciphertexts included).
+   */
+  constructor(options: { keepHistory?: boolean } = {}) {
+    this.#keepHistory = options.keepHistory ?? true;
+  }
 
   get height(): number {
     return this.#version;
@@ -95,6 +104,7 @@ export class MemoryLedger implements StateStore {
     return [...this.range('', '\u{10FFFF}\u{10FFFF}')].map(([k, v]) => [k, v.value] as const);
   }
 
+  /** A key's modifications, oldest first (empty when the ledger keeps no history). */
   history(key: string): readonly KeyModification[] {
     return this.#history.get(key) ?? [];
   }
@@ -212,6 +222,7 @@ export class MemoryLedger implements StateStore {
         this.#state.set(key, { value, version });
         if (!existed) this.#sorted = undefined;
       }
+      if (!this.#keepHistory) continue;
       const list = this.#history.get(key) ?? [];
       list.push({ txId: rwset.txId, timestamp: rwset.timestamp, isDelete: value === undefined, value: value ?? new Uint8Array(0) });
       this.#history.set(key, list);
