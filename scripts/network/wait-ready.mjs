@@ -10,18 +10,12 @@
 //
 // Environment: NETWORK_HOME (default <repo>/.network), CC_NAME (default medshare),
 // CHANNEL_NAME (default medshare). Exit 0 ready, 1 not ready in time (last error printed).
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { networkPorts } from './ports.mjs';
+import { orgConnection } from './org-connection.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(join(ROOT, 'gateway', 'package.json'));
-const grpc = require('@grpc/grpc-js');
-const { connect, hash, signers } = require('@hyperledger/fabric-gateway');
-
 const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
 const CC_NAME = process.env.CC_NAME ?? 'medshare';
 const CHANNEL = process.env.CHANNEL_NAME ?? 'medshare';
@@ -29,27 +23,6 @@ const timeoutS = Number(process.argv[2] ?? process.env.READY_TIMEOUT ?? 90);
 if (!Number.isInteger(timeoutS) || timeoutS <= 0) {
   process.stderr.write('usage: node scripts/network/wait-ready.mjs [TIMEOUT_SECONDS]\n');
   process.exit(2);
-}
-
-function orgConnection(org, port) {
-  const domain = `${org}.example.com`;
-  const orgDir = join(NETWORK_HOME, 'crypto', 'peerOrganizations', domain);
-  const msp = join(orgDir, 'users', `User1@${domain}`, 'msp');
-  const keystore = join(msp, 'keystore');
-  const signcerts = join(msp, 'signcerts');
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(readFileSync(join(orgDir, 'peers', `peer0.${domain}`, 'tls', 'ca.crt'))), {
-    'grpc.ssl_target_name_override': `peer0.${domain}`,
-  });
-  const mspId = `${org[0].toUpperCase()}${org.slice(1)}MSP`;
-  const gateway = connect({
-    client,
-    identity: { mspId, credentials: readFileSync(join(signcerts, readdirSync(signcerts)[0])) },
-    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(join(keystore, readdirSync(keystore)[0])))),
-    hash: hash.sha256,
-    endorseOptions: () => ({ deadline: Date.now() + 5000 }),
-  });
-  const contract = gateway.getNetwork(CHANNEL).getContract(CC_NAME);
-  return { mspId, contract, close: () => (gateway.close(), client.close()) };
 }
 
 function describe(error) {
@@ -65,7 +38,7 @@ const results = await Promise.all(
     ['org1', p.PEER0_ORG1_PORT],
     ['org2', p.PEER0_ORG2_PORT],
   ].map(async ([org, port]) => {
-    const c = orgConnection(org, port);
+    const c = orgConnection(NETWORK_HOME, org, port, { channel: CHANNEL, chaincode: CC_NAME, deadlinesMs: { endorse: 5000 } });
     let last = 'no attempt';
     try {
       while (Date.now() < deadline) {
