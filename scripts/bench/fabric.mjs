@@ -15,7 +15,9 @@
 // driver of bench:gateway), sent alternately to the two gateways; the baseline is called with
 // @hyperledger/fabric-gateway through each org's peer alternately, as the org's User1 (the
 // identity the gateways use). Uploads rotate over BENCH_PATIENTS patients; views and reads are
-// of records uploaded before the timed windows; Put/Get rotate over as many keys.
+// of records uploaded before the timed windows; Put/Get rotate over as many keys. The five
+// cases of a concurrency run interleaved, in BENCH_ROUNDS rounds (default 4), so a drift in the
+// machine's load hits medshare and the baseline alike.
 //
 // The network: brought up with scripts/network/network-up.sh (idempotent) when it is not up,
 // and stopped again at the end (scripts/network/down.sh) if this script started it. The
@@ -25,10 +27,10 @@
 // remove one). Each run registers a fresh K3 per org and retires it at the end.
 //
 //   npm run bench:fabric                                      (builds first)
-//   BENCH_CONCURRENCY=1,8,32 BENCH_PATIENTS=32 BENCH_OPS_PER_WORKER=20 BENCH_SECONDS=30 npm run bench:fabric
+//   BENCH_CONCURRENCY=1,8,32 BENCH_PATIENTS=32 BENCH_OPS_PER_WORKER=20 BENCH_SECONDS=30 BENCH_ROUNDS=4 npm run bench:fabric
 //
 // BENCH_OPS_PER_WORKER: operations per case = max(40, concurrency × this); BENCH_SECONDS bounds
-// each case's timed window. The network's ports come from the environment or .network/ports.env.
+// each case's timed windows (together). The network's ports come from the environment or .network/ports.env.
 
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,7 +42,7 @@ import { promisify } from 'node:util';
 import { networkPorts } from '../network/ports.mjs';
 import { orgConnection } from '../network/org-connection.mjs';
 import { fabricLayout } from '../../test/e2e/fabric-layout.mjs';
-import { clock, cpuMs, fmt, freePort, machineLine, runLoad } from './load.mjs';
+import { clock, cpuMs, fmt, freePort, machineLine, mergeLoads, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
 
 const require = createRequire(import.meta.url);
@@ -55,6 +57,7 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(N
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 32);
 const OPS_PER_WORKER = Number(process.env.BENCH_OPS_PER_WORKER ?? 20);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const BASELINE = 'medshare-baseline';
 const BASELINE_MODULE = join(root, 'scripts/bench/baseline-chaincode');
 const GOAL = 0.85; // issues 11 and 12: the signature chain costs at most 15 % of throughput at concurrency 32
@@ -149,16 +152,30 @@ async function stopHospital(h) {
   rmSync(h.dir, { recursive: true, force: true });
 }
 
-/** One timed case: ops prepared by make(i) before the window, then sent by send(item) from `concurrency` workers. */
-async function timedCase(groups, concurrency, make, send) {
-  const maxOps = Math.max(40, concurrency * OPS_PER_WORKER);
-  const items = Array.from({ length: maxOps }, (_, i) => make(i));
-  const before = cpuOf(groups);
-  const result = await runLoad({ concurrency, maxOps, seconds: SECONDS, op: (i) => send(items[i]) });
-  const after = cpuOf(groups);
-  const done = Math.max(1, result.n);
-  const cpuPerOp = Object.fromEntries(Object.keys(before).map((g) => [g, (after[g] - before[g]) / done]));
-  return { ...result, cpuPerOp };
+/**
+ * The cases of one concurrency, interleaved: ROUNDS rounds, each running every case once with
+ * its share of the operations (prepared by make(i) before the round's window, sent by
+ * send(item)), so that medshare and the baseline see the same machine even when its load
+ * drifts. Returns each case's merged result and CPU per completed operation.
+ */
+async function interleaved(groups, concurrency, cases) {
+  const perRound = Math.ceil(Math.max(40, concurrency * OPS_PER_WORKER) / ROUNDS);
+  const loads = cases.map(() => []);
+  const cpu = cases.map(() => ({}));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, { make, send }] of cases.entries()) {
+      const items = Array.from({ length: perRound }, (_, i) => make(round * perRound + i));
+      const before = cpuOf(groups);
+      loads[k].push(await runLoad({ concurrency, maxOps: perRound, seconds: SECONDS / ROUNDS, op: (i) => send(items[i]) }));
+      const after = cpuOf(groups);
+      for (const g of Object.keys(before)) cpu[k][g] = (cpu[k][g] ?? 0) + after[g] - before[g];
+    }
+  }
+  return cases.map((_, k) => {
+    const merged = mergeLoads(loads[k]);
+    const done = Math.max(1, merged.n);
+    return { ...merged, cpuPerOp: Object.fromEntries(Object.entries(cpu[k]).map(([g, ms]) => [g, ms / done])) };
+  });
 }
 
 function printTables(rows, cpuRows) {
@@ -219,20 +236,42 @@ async function main() {
     const pick = (i) => hospitals[i % hospitals.length];
     const pickBaseline = (i) => baseline[i % baseline.length];
 
-    log(`setup: ${PATIENTS} patients registered, one record each uploaded and viewed (SDK and raw driver)`);
+    log(`setup: ${PATIENTS} patients registered, one record each uploaded and viewed (SDK and raw driver), ${PATIENTS} baseline keys put`);
     const content = p.utf8(JSON.stringify({ diagnosis: 'J45.909', note: 'x'.repeat(200) }));
     const patients = Array.from({ length: PATIENTS }, () => p.generateKeyPair());
-    const records = await Promise.all(
-      patients.map(async (patient, i) => {
+    const records = [];
+    let lagging = 0;
+    // The upload was acknowledged once committed on the submitting org's peer; the view is
+    // endorsed by both, and the other org's peer may not have committed that block yet.
+    const firstView = async (h, patient, recordId) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return h.session.result(await h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }))).accessId;
+        } catch (error) {
+          if (attempt >= 20 || !String(error.message).includes('RECORD_NOT_FOUND')) throw error;
+          if (attempt === 0) lagging++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const setup = await runLoad({
+      concurrency: 32,
+      maxOps: PATIENTS,
+      op: async (i) => {
         const h = pick(i);
+        const patient = patients[i];
         await h.client.register(patient, 'patient');
         const { recordId } = await h.client.upload(patient, { content, kind: 'clinical-note' });
-        const { accessId } = h.session.result(await h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId })));
-        return { recordId, accessId };
-      }),
-    );
+        records[i] = { recordId, accessId: await firstView(h, patient, recordId) };
+      },
+    });
+    if (setup.errors) throw new Error(`setup failed for ${setup.errors} of ${PATIENTS} patients: ${setup.firstError}`);
+    if (lagging)
+      console.log(
+        `setup: ${lagging} of ${PATIENTS} views right after an acknowledged upload were RECORD_NOT_FOUND at first (the other org's peer had not committed the block yet); retried`,
+      );
     const value = JSON.stringify(uploadBody(patients[0], content)); // a Put as large as an upload's body
-    await Promise.all(patients.map((_, i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value)));
+    await runLoad({ concurrency: 32, maxOps: PATIENTS, op: (i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value) });
     const uploads = patients.map((patient) => uploadBody(patient, content));
 
     const sealed = (op, body) => (i) => ({ h: pick(i), body: pick(i).session.sealedFor(op, patients[i % PATIENTS], body(i % PATIENTS)) });
@@ -240,27 +279,14 @@ async function main() {
     const keyed = (i) => ({ contract: pickBaseline(i).contract, key: `key-${i % PATIENTS}` });
 
     for (const c of CONCURRENCY) {
-      log(`concurrency ${c}: put, upload, view, get, read`);
-      const put = await timedCase(groups, c, keyed, ({ contract, key }) => contract.submitTransaction('Put', key, value));
-      const upload = await timedCase(
-        groups,
-        c,
-        sealed('upload', (k) => uploads[k]),
-        sendSealed,
-      );
-      const view = await timedCase(
-        groups,
-        c,
-        sealed('view', (k) => ({ recordId: records[k].recordId })),
-        sendSealed,
-      );
-      const get = await timedCase(groups, c, keyed, ({ contract, key }) => contract.evaluateTransaction('Get', key));
-      const read = await timedCase(
-        groups,
-        c,
-        sealed('read', (k) => records[k]),
-        sendSealed,
-      );
+      log(`concurrency ${c}: put, upload, view, get, read, interleaved in ${ROUNDS} rounds`);
+      const [put, upload, view, get, read] = await interleaved(groups, c, [
+        { make: keyed, send: ({ contract, key }) => contract.submitTransaction('Put', key, value) },
+        { make: sealed('upload', (k) => uploads[k]), send: sendSealed },
+        { make: sealed('view', (k) => ({ recordId: records[k].recordId })), send: sendSealed },
+        { make: keyed, send: ({ contract, key }) => contract.evaluateTransaction('Get', key) },
+        { make: sealed('read', (k) => records[k]), send: sendSealed },
+      ]);
       rows.push({ name: 'upload vs Put (submit)', c, m: upload, b: put });
       rows.push({ name: 'view vs Put (submit)', c, m: view, b: put });
       rows.push({ name: 'read vs Get (evaluate)', c, m: read, b: get });

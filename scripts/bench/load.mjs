@@ -38,7 +38,19 @@ export async function runLoad({ concurrency, op, maxOps, seconds = Infinity }) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (clock() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / elapsed, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), errors, firstError, n: latencies.length, elapsed };
+  return { ...summary(latencies, elapsed, errors), firstError, latencies };
+}
+
+function summary(sorted, elapsed, errors) {
+  return { perSecond: sorted.length / elapsed, p50: pct(sorted, 0.5), p99: pct(sorted, 0.99), errors, n: sorted.length, elapsed };
+}
+
+/** Several runLoad results of the same case (rounds) as one: operations over total time, percentiles of all latencies. */
+export function mergeLoads(results) {
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const elapsed = results.reduce((s, r) => s + r.elapsed, 0);
+  const errors = results.reduce((s, r) => s + r.errors, 0);
+  return { ...summary(latencies, elapsed, errors), firstError: results.find((r) => r.firstError)?.firstError, latencies };
 }
 
 export function freePort() {

@@ -45,7 +45,9 @@ export async function stopProcess(child) {
  * signed, sealed /v1/requests body, valid for 4 minutes), result(answer) and close().
  */
 export async function sealedSession(client, port) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: client.ca });
+  // timeout: idle sockets are closed after 4 s, before the gateway's keepAliveTimeout (5 s)
+  // closes them under a request (socket hang up / ECONNRESET between cases).
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 4000, ca: client.ca });
   const post = (path, body) =>
     new Promise((ok, fail) => {
       const payload = Buffer.from(JSON.stringify(body));
