@@ -152,6 +152,20 @@ async function stopHospital(h) {
   rmSync(h.dir, { recursive: true, force: true });
 }
 
+/** Retries fn while its error message contains one of `transient`, 100 ms apart; counts the calls that needed a retry. */
+async function retrying(counter, transient, fn, attempts = 20) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const message = String(error?.message);
+      if (attempt >= attempts || !transient.some((t) => message.includes(t))) throw error;
+      if (attempt === 0) counter.n++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /**
  * The cases of one concurrency, interleaved: ROUNDS rounds, each running every case once with
  * its share of the operations (prepared by make(i) before the round's window, sent by
@@ -222,7 +236,7 @@ async function main() {
   );
   console.log('network: 2 orgs, 1 peer each, endorsement AND(Org1, Org2), LevelDB, one chaincode server per chaincode for both peers, loopback');
   console.log(
-    `load: concurrency ${CONCURRENCY.join(', ')}; max(40, ${OPS_PER_WORKER} × concurrency) operations or ${SECONDS} s per case; ${PATIENTS} patients / keys in rotation`,
+    `load: concurrency ${CONCURRENCY.join(', ')}; max(40, ${OPS_PER_WORKER} × concurrency) operations or ${SECONDS} s per case, in ${ROUNDS} interleaved rounds; ${PATIENTS} patients / keys in rotation`,
   );
 
   const hospitals = [];
@@ -240,35 +254,29 @@ async function main() {
     const content = p.utf8(JSON.stringify({ diagnosis: 'J45.909', note: 'x'.repeat(200) }));
     const patients = Array.from({ length: PATIENTS }, () => p.generateKeyPair());
     const records = [];
-    let lagging = 0;
-    // The upload was acknowledged once committed on the submitting org's peer; the view is
-    // endorsed by both, and the other org's peer may not have committed that block yet.
-    const firstView = async (h, patient, recordId) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return h.session.result(await h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }))).accessId;
-        } catch (error) {
-          if (attempt >= 20 || !String(error.message).includes('RECORD_NOT_FOUND')) throw error;
-          if (attempt === 0) lagging++;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
+    const hangUps = { n: 0 };
+    const lagging = { n: 0 };
+    const HANG_UP = ['socket hang up', 'ECONNRESET'];
     const setup = await runLoad({
       concurrency: 32,
       maxOps: PATIENTS,
       op: async (i) => {
         const h = pick(i);
         const patient = patients[i];
-        await h.client.register(patient, 'patient');
-        const { recordId } = await h.client.upload(patient, { content, kind: 'clinical-note' });
-        records[i] = { recordId, accessId: await firstView(h, patient, recordId) };
+        await retrying(hangUps, HANG_UP, () =>
+          h.client.register(patient, 'patient').catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
+        );
+        const { recordId } = await retrying(hangUps, HANG_UP, () => h.client.upload(patient, { content, kind: 'clinical-note' }));
+        // The upload was acknowledged once committed on the submitting org's peer; the view is
+        // endorsed by both peers, and the other org's may not have committed that block yet.
+        const view = () => h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }));
+        records[i] = { recordId, accessId: h.session.result(await retrying(lagging, ['RECORD_NOT_FOUND', ...HANG_UP], view)).accessId };
       },
     });
     if (setup.errors) throw new Error(`setup failed for ${setup.errors} of ${PATIENTS} patients: ${setup.firstError}`);
-    if (lagging)
+    if (lagging.n || hangUps.n)
       console.log(
-        `setup: ${lagging} of ${PATIENTS} views right after an acknowledged upload were RECORD_NOT_FOUND at first (the other org's peer had not committed the block yet); retried`,
+        `setup: ${lagging.n} of ${PATIENTS} views right after an acknowledged upload were refused at first (RECORD_NOT_FOUND: the other org's peer had not committed the block yet); ${hangUps.n} SDK calls hit a socket hang up; all retried`,
       );
     const value = JSON.stringify(uploadBody(patients[0], content)); // a Put as large as an upload's body
     await runLoad({ concurrency: 32, maxOps: PATIENTS, op: (i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value) });
