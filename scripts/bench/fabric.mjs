@@ -266,9 +266,10 @@ async function main() {
         await retrying(hangUps, HANG_UP, () =>
           h.client.register(patient, 'patient').catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
         );
-        const { recordId } = await retrying(hangUps, HANG_UP, () => h.client.upload(patient, { content, kind: 'clinical-note' }));
-        // The upload was acknowledged once committed on the submitting org's peer; the view is
+        // A write is acknowledged once committed on the submitting org's peer; the next call is
         // endorsed by both peers, and the other org's may not have committed that block yet.
+        const upload = () => h.client.upload(patient, { content, kind: 'clinical-note' });
+        const { recordId } = await retrying(lagging, ['NOT_REGISTERED', ...HANG_UP], upload);
         const view = () => h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }));
         records[i] = { recordId, accessId: h.session.result(await retrying(lagging, ['RECORD_NOT_FOUND', ...HANG_UP], view)).accessId };
       },
@@ -276,7 +277,7 @@ async function main() {
     if (setup.errors) throw new Error(`setup failed for ${setup.errors} of ${PATIENTS} patients: ${setup.firstError}`);
     if (lagging.n || hangUps.n)
       console.log(
-        `setup: ${lagging.n} of ${PATIENTS} views right after an acknowledged upload were refused at first (RECORD_NOT_FOUND: the other org's peer had not committed the block yet); ${hangUps.n} SDK calls hit a socket hang up; all retried`,
+        `setup: ${lagging.n} uploads or views right after an acknowledged registration or upload were refused at first (NOT_REGISTERED_PATIENT, RECORD_NOT_FOUND: the other org's peer had not committed that block yet, or a socket hang up); ${hangUps.n} registrations hit a socket hang up; all retried`,
       );
     const value = JSON.stringify(uploadBody(patients[0], content)); // a Put as large as an upload's body
     await runLoad({ concurrency: 32, maxOps: PATIENTS, op: (i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value) });
