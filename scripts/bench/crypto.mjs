@@ -10,24 +10,24 @@
 // Figures are printed, never asserted: the exit code is 0 whether the goals are met or not.
 // BENCH_SECONDS=<s> changes the per-case budget.
 
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { dirname, resolve } from "node:path";
-import crypto from "node:crypto";
-import os from "node:os";
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import crypto from 'node:crypto';
+import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const p = require(resolve(root, "protocol/dist/index.js"));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const p = require(resolve(root, 'protocol/dist/index.js'));
 // fabric-contract-api logs every decorator at info level when loaded; keep the output readable.
-process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= "WARNING";
-const cc = require(resolve(root, "chaincode/dist/index.js"));
-const smV1 = require("sm-crypto");
-const smV2 = require("sm-crypto-v2");
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
+const cc = require(resolve(root, 'chaincode/dist/index.js'));
+const smV1 = require('sm-crypto');
+const smV2 = require('sm-crypto-v2');
 
 const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const WARMUP_SECONDS = 0.2;
-const MARKDOWN = process.argv.includes("--markdown");
+const MARKDOWN = process.argv.includes('--markdown');
 const GOAL_VERIFY_PER_S = 1500;
 const GOAL_VS_SM_CRYPTO = 30;
 const MSG_BYTES = 512;
@@ -44,10 +44,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e9;
  * median round is kept to show the noise. Returns seconds per call.
  */
 const ROUNDS = 5;
-function measure(
-  fn,
-  { seconds = CASE_SECONDS, minIter = 3, maxIter = 1e7, setup } = {},
-) {
+function measure(fn, { seconds = CASE_SECONDS, minIter = 3, maxIter = 1e7, setup } = {}) {
   const until = now() + WARMUP_SECONDS;
   let n = 0;
   do {
@@ -64,10 +61,7 @@ function measure(
     let iter = 0;
     let spent = 0;
     const roundStart = now();
-    while (
-      iter < perRoundMin ||
-      (spent < seconds / ROUNDS && iter < perRoundMax)
-    ) {
+    while (iter < perRoundMin || (spent < seconds / ROUNDS && iter < perRoundMax)) {
       if (setup) {
         setup();
         const t = now();
@@ -86,10 +80,7 @@ function measure(
   return summarize(rounds, total);
 }
 
-async function measureAsync(
-  fn,
-  { seconds = CASE_SECONDS, maxIter = 1e6 } = {},
-) {
+async function measureAsync(fn, { seconds = CASE_SECONDS, maxIter = 1e6 } = {}) {
   for (let i = 0; i < 5; i++) await fn(); // warm-up
   const rounds = [];
   let total = 0;
@@ -97,10 +88,7 @@ async function measureAsync(
   for (let r = 0; r < ROUNDS; r++) {
     let iter = 0;
     const start = now();
-    while (
-      iter < 1 ||
-      (now() - start < seconds / ROUNDS && iter < perRoundMax)
-    ) {
+    while (iter < 1 || (now() - start < seconds / ROUNDS && iter < perRoundMax)) {
       await fn();
       iter++;
     }
@@ -126,7 +114,7 @@ function section(title, unit) {
   sections.push(current);
   console.log(`\n== ${title}`);
 }
-function row(name, result, { bytes, note = "" } = {}) {
+function row(name, result, { bytes, note = '' } = {}) {
   const rate = (perCall) => (bytes ? bytes / perCall / MIB : 1 / perCall);
   const r = {
     name,
@@ -138,24 +126,24 @@ function row(name, result, { bytes, note = "" } = {}) {
   };
   current.rows.push(r);
   console.log(
-    `   ${name.padEnd(54)} ${fmt(r.value).padStart(9)} ${current.unit.padEnd(8)} (median ${fmt(r.median).padStart(7)})  ${fmtMs(r.ms).padStart(8)} ms/op  ${String(result.iter).padStart(5)} iter${note ? "  " + note : ""}`,
+    `   ${name.padEnd(54)} ${fmt(r.value).padStart(9)} ${current.unit.padEnd(8)} (median ${fmt(r.median).padStart(7)})  ${fmtMs(r.ms).padStart(8)} ms/op  ${String(result.iter).padStart(5)} iter${note ? '  ' + note : ''}`,
   );
   return r.value;
 }
 function skipped(name, note) {
   current.rows.push({ name, value: NaN, median: NaN, ms: NaN, iter: 0, note });
-  console.log(`   ${name.padEnd(54)} ${"n/a".padStart(9)}  ${note}`);
+  console.log(`   ${name.padEnd(54)} ${'n/a'.padStart(9)}  ${note}`);
   return NaN;
 }
 
 function fmt(x) {
-  if (!Number.isFinite(x)) return "n/a";
-  if (x >= 100) return Math.round(x).toLocaleString("en-US");
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
   if (x >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
 function fmtMs(ms) {
-  if (!Number.isFinite(ms)) return "n/a";
+  if (!Number.isFinite(ms)) return 'n/a';
   if (ms >= 100) return ms.toFixed(0);
   if (ms >= 1) return ms.toFixed(2);
   return ms.toFixed(4);
@@ -164,9 +152,7 @@ function ratio(a, b) {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN;
 }
 function fmtRatio(x) {
-  return Number.isFinite(x)
-    ? `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x`
-    : "n/a";
+  return Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x` : 'n/a';
 }
 
 // ---- header -------------------------------------------------------------------------------
@@ -174,7 +160,7 @@ function fmtRatio(x) {
 const cpus = os.cpus();
 const machine = {
   date: new Date().toISOString(),
-  cpu: cpus[0]?.model ?? "unknown",
+  cpu: cpus[0]?.model ?? 'unknown',
   nproc: os.availableParallelism?.() ?? cpus.length,
   node: process.version,
   openssl: process.versions.openssl,
@@ -182,20 +168,16 @@ const machine = {
   load: os
     .loadavg()
     .map((x) => x.toFixed(2))
-    .join(" "),
+    .join(' '),
 };
-console.log("medshare crypto benchmark");
+console.log('medshare crypto benchmark');
 console.log(`  date     ${machine.date}`);
 console.log(`  cpu      ${machine.cpu} (nproc ${machine.nproc})`);
 console.log(`  os       ${machine.os}`);
 console.log(`  node     ${machine.node}, OpenSSL ${machine.openssl}`);
-console.log(
-  `  libs     sm-crypto ${require("sm-crypto/package.json").version}, sm-crypto-v2 ${require("sm-crypto-v2/package.json").version}`,
-);
+console.log(`  libs     sm-crypto ${require('sm-crypto/package.json').version}, sm-crypto-v2 ${require('sm-crypto-v2/package.json').version}`);
 console.log(`  load     ${machine.load} (1/5/15 min at start)`);
-console.log(
-  `  budget   ~${CASE_SECONDS}s per case in ${ROUNDS} rounds, best round reported; SM2 messages ${MSG_BYTES} bytes; SM3/SM4 over 1 MiB buffers`,
-);
+console.log(`  budget   ~${CASE_SECONDS}s per case in ${ROUNDS} rounds, best round reported; SM2 messages ${MSG_BYTES} bytes; SM3/SM4 over 1 MiB buffers`);
 
 // ---- fixtures -----------------------------------------------------------------------------
 
@@ -207,7 +189,7 @@ const sigHex = p.toHex(sigOurs);
 // node:crypto: SM2 with an EMPTY distinguishing id (all OpenSSL lets Node do) — not our wire format.
 const nodePriv = crypto.createPrivateKey(p.privateKeyToPem(kp.privateKey));
 const nodePub = crypto.createPublicKey(nodePriv);
-const nodeSig = crypto.sign("sm3", msg, nodePriv);
+const nodeSig = crypto.sign('sm3', msg, nodePriv);
 
 // Sanity: the comparison libraries agree with ours on the standard id (hash: true), and
 // node:crypto does not (its Z_A uses the empty id).
@@ -215,16 +197,10 @@ const nodeSig = crypto.sign("sm3", msg, nodePriv);
   const check = (label, ok) => {
     if (!ok) throw new Error(`sanity check failed: ${label}`);
   };
+  check('sm-crypto-v2 verifies ours', smV2.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }));
+  check('sm-crypto verifies ours', smV1.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }));
   check(
-    "sm-crypto-v2 verifies ours",
-    smV2.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }),
-  );
-  check(
-    "sm-crypto verifies ours",
-    smV1.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }),
-  );
-  check(
-    "ours verifies sm-crypto-v2",
+    'ours verifies sm-crypto-v2',
     p.verify(
       kp.publicKey,
       msg,
@@ -236,14 +212,8 @@ const nodeSig = crypto.sign("sm3", msg, nodePriv);
       ),
     ),
   );
-  check(
-    "node:crypto verifies its own",
-    crypto.verify("sm3", msg, nodePub, nodeSig),
-  );
-  check(
-    "node:crypto uses a different Z_A",
-    !crypto.verify("sm3", msg, nodePub, Buffer.from(p.signatureToDer(sigOurs))),
-  );
+  check('node:crypto verifies its own', crypto.verify('sm3', msg, nodePub, nodeSig));
+  check('node:crypto uses a different Z_A', !crypto.verify('sm3', msg, nodePub, Buffer.from(p.signatureToDer(sigOurs))));
 }
 
 const results = {};
@@ -259,15 +229,15 @@ const results = {};
 
 // ---- 1. SM2 verify ------------------------------------------------------------------------
 
-section("SM2 verify (standard id 1234567812345678 unless noted)", "verify/s");
+section('SM2 verify (standard id 1234567812345678 unless noted)', 'verify/s');
 p.clearPointCache();
 for (let i = 0; i < 3; i++) p.verify(kp.publicKey, msg, sigOurs); // third use builds the wNAF table
 results.oursHot = row(
-  "ours, hot key (wNAF table cached)",
+  'ours, hot key (wNAF table cached)',
   measure(() => p.verify(kp.publicKey, msg, sigOurs)),
 );
 results.oursCold = row(
-  "ours, cold key (clearPointCache before each)",
+  'ours, cold key (clearPointCache before each)',
   measure(() => p.verify(kp.publicKey, msg, sigOurs), {
     setup: p.clearPointCache,
   }),
@@ -287,42 +257,35 @@ results.oursCold = row(
 }
 const v2Point = smV2.sm2.precomputePublicKey(kp.publicKey);
 results.v2 = row(
-  "sm-crypto-v2 {hash:true}",
-  measure(() =>
-    smV2.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }),
-  ),
+  'sm-crypto-v2 {hash:true}',
+  measure(() => smV2.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true })),
 );
 results.v2Pre = row(
-  "sm-crypto-v2 {hash:true}, precomputePublicKey",
-  measure(() =>
-    smV2.sm2.doVerifySignature(msg, sigHex, v2Point, { hash: true }),
-  ),
+  'sm-crypto-v2 {hash:true}, precomputePublicKey',
+  measure(() => smV2.sm2.doVerifySignature(msg, sigHex, v2Point, { hash: true })),
 );
 results.v1 = row(
-  "sm-crypto {hash:true}",
-  measure(
-    () => smV1.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }),
-    { maxIter: 2000 },
-  ),
+  'sm-crypto {hash:true}',
+  measure(() => smV1.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }), { maxIter: 2000 }),
 );
 results.native = row(
-  "node:crypto (EMPTY id: not usable, native ceiling)",
-  measure(() => crypto.verify("sm3", msg, nodePub, nodeSig)),
+  'node:crypto (EMPTY id: not usable, native ceiling)',
+  measure(() => crypto.verify('sm3', msg, nodePub, nodeSig)),
 );
 
 // ---- 2. SM2 sign --------------------------------------------------------------------------
 
-section("SM2 sign", "sign/s");
+section('SM2 sign', 'sign/s');
 results.signOurs = row(
-  "ours, random k",
+  'ours, random k',
   measure(() => p.sign(kp.privateKey, kp.publicKey, msg)),
 );
 results.signOursDet = row(
-  "ours, deterministic k (RFC 6979, HMAC-SM3)",
+  'ours, deterministic k (RFC 6979, HMAC-SM3)',
   measure(() => p.signDeterministic(kp.privateKey, kp.publicKey, msg)),
 );
 row(
-  "sm-crypto-v2 {hash:true, publicKey}, random k",
+  'sm-crypto-v2 {hash:true, publicKey}, random k',
   measure(() =>
     smV2.sm2.doSignature(msg, kp.privateKey, {
       hash: true,
@@ -330,9 +293,9 @@ row(
     }),
   ),
 );
-skipped("sm-crypto-v2, deterministic k", "not offered");
+skipped('sm-crypto-v2, deterministic k', 'not offered');
 row(
-  "sm-crypto {hash:true, publicKey}, random k",
+  'sm-crypto {hash:true, publicKey}, random k',
   measure(
     () =>
       smV1.sm2.doSignature(msg, kp.privateKey, {
@@ -342,16 +305,16 @@ row(
     { maxIter: 2000 },
   ),
 );
-skipped("sm-crypto, deterministic k", "not offered");
+skipped('sm-crypto, deterministic k', 'not offered');
 results.signNative = row(
-  "node:crypto (EMPTY id), random k",
-  measure(() => crypto.sign("sm3", msg, nodePriv)),
+  'node:crypto (EMPTY id), random k',
+  measure(() => crypto.sign('sm3', msg, nodePriv)),
 );
-skipped("node:crypto, deterministic k", "not offered for SM2");
+skipped('node:crypto, deterministic k', 'not offered for SM2');
 
 // ---- 3. SM2 encrypt / decrypt of a 32-byte key --------------------------------------------
 
-section("SM2 encrypt / decrypt of a 32-byte key (C1C3C2)", "op/s");
+section('SM2 encrypt / decrypt of a 32-byte key (C1C3C2)', 'op/s');
 const dataKey = p.randomKey(32);
 const recipient = p.generateKeyPair();
 p.clearPointCache();
@@ -359,55 +322,46 @@ const ctOurs = p.encrypt(recipient.publicKey, dataKey);
 p.encrypt(recipient.publicKey, dataKey);
 p.encrypt(recipient.publicKey, dataKey); // table built
 row(
-  "ours encrypt, hot recipient key",
+  'ours encrypt, hot recipient key',
   measure(() => p.encrypt(recipient.publicKey, dataKey)),
 );
 row(
-  "ours encrypt, cold recipient key",
+  'ours encrypt, cold recipient key',
   measure(() => p.encrypt(recipient.publicKey, dataKey), {
     setup: p.clearPointCache,
   }),
 );
 row(
-  "sm-crypto-v2 encrypt",
+  'sm-crypto-v2 encrypt',
   measure(() => smV2.sm2.doEncrypt(dataKey, recipient.publicKey, 1)),
 );
 const recipientV2Point = smV2.sm2.precomputePublicKey(recipient.publicKey);
 row(
-  "sm-crypto-v2 encrypt, precomputePublicKey",
+  'sm-crypto-v2 encrypt, precomputePublicKey',
   measure(() => smV2.sm2.doEncrypt(dataKey, recipientV2Point, 1)),
 );
 row(
-  "sm-crypto encrypt",
-  measure(
-    () => smV1.sm2.doEncrypt(Array.from(dataKey), recipient.publicKey, 1),
-    { maxIter: 2000 },
-  ),
+  'sm-crypto encrypt',
+  measure(() => smV1.sm2.doEncrypt(Array.from(dataKey), recipient.publicKey, 1), { maxIter: 2000 }),
 );
 row(
-  "ours decrypt",
+  'ours decrypt',
   measure(() => p.decrypt(recipient.privateKey, ctOurs)),
 );
 const ctV2 = smV2.sm2.doEncrypt(dataKey, recipient.publicKey, 1);
 row(
-  "sm-crypto-v2 decrypt",
-  measure(() =>
-    smV2.sm2.doDecrypt(ctV2, recipient.privateKey, 1, { output: "array" }),
-  ),
+  'sm-crypto-v2 decrypt',
+  measure(() => smV2.sm2.doDecrypt(ctV2, recipient.privateKey, 1, { output: 'array' })),
 );
 const ctV1 = smV1.sm2.doEncrypt(Array.from(dataKey), recipient.publicKey, 1);
 row(
-  "sm-crypto decrypt",
-  measure(
-    () =>
-      smV1.sm2.doDecrypt(ctV1, recipient.privateKey, 1, { output: "array" }),
-    { maxIter: 2000 },
-  ),
+  'sm-crypto decrypt',
+  measure(() => smV1.sm2.doDecrypt(ctV1, recipient.privateKey, 1, { output: 'array' }), { maxIter: 2000 }),
 );
 
 // ---- 4. SM3 / SM4 / sealed box throughput -------------------------------------------------
 
-section("SM3 / SM4 throughput over 1 MiB buffers", "MiB/s");
+section('SM3 / SM4 throughput over 1 MiB buffers', 'MiB/s');
 const big = new Uint8Array(crypto.randomBytes(MIB));
 const key16 = new Uint8Array(crypto.randomBytes(16));
 const iv16 = new Uint8Array(crypto.randomBytes(16));
@@ -416,113 +370,80 @@ const key16Hex = p.toHex(key16);
 const bytesRow = { bytes: MIB };
 const slow = { minIter: 2, maxIter: 200 };
 row(
-  "SM3 ours (node:crypto / OpenSSL)",
+  'SM3 ours (node:crypto / OpenSSL)',
   measure(() => p.sm3(big)),
   bytesRow,
 );
 row(
-  "SM3 sm-crypto-v2",
+  'SM3 sm-crypto-v2',
   measure(() => smV2.sm3(big), slow),
   bytesRow,
 );
 row(
-  "SM3 sm-crypto (hex output)",
+  'SM3 sm-crypto (hex output)',
   measure(() => smV1.sm3(big), slow),
   bytesRow,
 );
 row(
-  "SM4-CTR ours (node:crypto / OpenSSL)",
+  'SM4-CTR ours (node:crypto / OpenSSL)',
   measure(() => p.sm4Ctr(key16, iv16, big)),
   bytesRow,
 );
 row(
-  "SM4-ECB sm-crypto-v2 encrypt (array output)",
-  measure(() => smV2.sm4.encrypt(big, key16, { output: "array" }), slow),
+  'SM4-ECB sm-crypto-v2 encrypt (array output)',
+  measure(() => smV2.sm4.encrypt(big, key16, { output: 'array' }), slow),
   bytesRow,
 );
 row(
-  "SM4-ECB sm-crypto encrypt (array output)",
-  measure(() => smV1.sm4.encrypt(big, key16Hex, { output: "array" }), slow),
+  'SM4-ECB sm-crypto encrypt (array output)',
+  measure(() => smV1.sm4.encrypt(big, key16Hex, { output: 'array' }), slow),
   bytesRow,
 );
 row(
-  "sealed box seal: SM4-CTR + HMAC-SM3 (ours)",
+  'sealed box seal: SM4-CTR + HMAC-SM3 (ours)',
   measure(() => p.seal(key32, big)),
   bytesRow,
 );
 const sealedBig = p.seal(key32, big);
 row(
-  "sealed box open: HMAC-SM3 check + SM4-CTR (ours)",
+  'sealed box open: HMAC-SM3 check + SM4-CTR (ours)',
   measure(() => p.open(key32, sealedBig)),
   bytesRow,
 );
 
 // ---- 5. Contract: one request through MedshareContract over MemoryLedger -------------------
 
-section(
-  "Contract: requests through MedshareContract over MemoryLedger",
-  "req/s",
-);
+section('Contract: requests through MedshareContract over MemoryLedger', 'req/s');
 const contractResults = await benchContract();
 
 // ---- 6. Ratios ----------------------------------------------------------------------------
 
 const ratios = [
-  [
-    "ours hot verify / sm-crypto verify",
-    ratio(results.oursHot, results.v1),
-    `goal >= ${GOAL_VS_SM_CRYPTO}x`,
-  ],
-  [
-    "ours cold verify / sm-crypto verify",
-    ratio(results.oursCold, results.v1),
-    `goal >= ${GOAL_VS_SM_CRYPTO}x`,
-  ],
-  [
-    "ours hot verify / sm-crypto-v2 verify",
-    ratio(results.oursHot, results.v2),
-    "",
-  ],
-  [
-    "ours hot verify / sm-crypto-v2 precomputed verify",
-    ratio(results.oursHot, results.v2Pre),
-    "",
-  ],
-  [
-    "ours hot verify / node:crypto native (empty id)",
-    ratio(results.oursHot, results.native),
-    "",
-  ],
-  [
-    "ours cold verify / node:crypto native (empty id)",
-    ratio(results.oursCold, results.native),
-    "",
-  ],
-  [
-    "ours random-k sign / node:crypto native sign",
-    ratio(results.signOurs, results.signNative),
-    "",
-  ],
-  ["pure crypto share of a View request", contractResults.viewShare, ""],
-  ["pure crypto share of an Upload request", contractResults.uploadShare, ""],
+  ['ours hot verify / sm-crypto verify', ratio(results.oursHot, results.v1), `goal >= ${GOAL_VS_SM_CRYPTO}x`],
+  ['ours cold verify / sm-crypto verify', ratio(results.oursCold, results.v1), `goal >= ${GOAL_VS_SM_CRYPTO}x`],
+  ['ours hot verify / sm-crypto-v2 verify', ratio(results.oursHot, results.v2), ''],
+  ['ours hot verify / sm-crypto-v2 precomputed verify', ratio(results.oursHot, results.v2Pre), ''],
+  ['ours hot verify / node:crypto native (empty id)', ratio(results.oursHot, results.native), ''],
+  ['ours cold verify / node:crypto native (empty id)', ratio(results.oursCold, results.native), ''],
+  ['ours random-k sign / node:crypto native sign', ratio(results.signOurs, results.signNative), ''],
+  ['pure crypto share of a View request', contractResults.viewShare, ''],
+  ['pure crypto share of an Upload request', contractResults.uploadShare, ''],
 ];
-const verdict = (ok) => (ok ? "PASS" : "MISS");
-console.log("\n== Ratios and goals (reported, not asserted)");
+const verdict = (ok) => (ok ? 'PASS' : 'MISS');
+console.log('\n== Ratios and goals (reported, not asserted)');
 for (const [name, value, goal] of ratios) {
-  const shown = name.startsWith("pure crypto")
-    ? `${(value * 100).toFixed(0)}%`
-    : fmtRatio(value);
-  const mark = goal ? `  ${goal}: ${verdict(value >= GOAL_VS_SM_CRYPTO)}` : "";
+  const shown = name.startsWith('pure crypto') ? `${(value * 100).toFixed(0)}%` : fmtRatio(value);
+  const mark = goal ? `  ${goal}: ${verdict(value >= GOAL_VS_SM_CRYPTO)}` : '';
   console.log(`   ${name.padEnd(54)} ${shown.padStart(9)}${mark}`);
 }
 console.log(
-  `   ${"ours hot verify vs goal".padEnd(54)} ${fmt(results.oursHot).padStart(9)} verify/s  goal ${GOAL_VERIFY_PER_S.toLocaleString("en-US")}/s: ${verdict(results.oursHot >= GOAL_VERIFY_PER_S)}`,
+  `   ${'ours hot verify vs goal'.padEnd(54)} ${fmt(results.oursHot).padStart(9)} verify/s  goal ${GOAL_VERIFY_PER_S.toLocaleString('en-US')}/s: ${verdict(results.oursHot >= GOAL_VERIFY_PER_S)}`,
 );
 console.log(
   `\n  load     ${os
     .loadavg()
     .map((x) => x.toFixed(2))
-    .join(" ")} (1/5/15 min at end)`,
+    .join(' ')} (1/5/15 min at end)`,
 );
 
 if (MARKDOWN) printMarkdown();
@@ -530,8 +451,8 @@ if (MARKDOWN) printMarkdown();
 // ---- contract driver ----------------------------------------------------------------------
 
 async function benchContract() {
-  const ORG = "Org1MSP";
-  const APP = "bench.app";
+  const ORG = 'Org1MSP';
+  const APP = 'bench.app';
   const ledger = new cc.MemoryLedger(); // clock: Date.now()
   const k4Pair = p.generateKeyPair();
   const k4 = cc.contractKeyFromPem(p.privateKeyToPem(k4Pair.privateKey));
@@ -544,19 +465,12 @@ async function benchContract() {
     return {
       ...keys,
       keyId: p.keyIdOf(keys.publicKey),
-      pseudonym: crypto.randomBytes(32).toString("hex"),
+      pseudonym: crypto.randomBytes(32).toString('hex'),
     };
   };
   const k3 = party();
   const t0 = Date.now();
-  await ledger.submit(admin, (ctx) =>
-    contract.RegisterAccessKey(
-      ctx,
-      k3.publicKey,
-      String(t0 - 86_400_000),
-      String(t0 + 86_400_000),
-    ),
-  );
+  await ledger.submit(admin, (ctx) => contract.RegisterAccessKey(ctx, k3.publicKey, String(t0 - 86_400_000), String(t0 + 86_400_000)));
 
   const envelope = (op, author, body) => {
     const request = p.newRequest({
@@ -566,8 +480,8 @@ async function benchContract() {
       keyId: author.keyId,
       now: Date.now(),
     });
-    const sig1 = p.signFor("sig1", author, request);
-    const sig3 = p.signFor("sig3", k3, p.chainPayload(request, sig1));
+    const sig1 = p.signFor('sig1', author, request);
+    const sig3 = p.signFor('sig3', k3, p.chainPayload(request, sig1));
     return {
       text: JSON.stringify({ request, sig1, sig3, k3Id: k3.keyId }),
       request,
@@ -575,14 +489,13 @@ async function benchContract() {
       sig3,
     };
   };
-  const submit = async (fn, env) =>
-    (await ledger.submit(client, (ctx) => contract[fn](ctx, env))).result;
+  const submit = async (fn, env) => (await ledger.submit(client, (ctx) => contract[fn](ctx, env))).result;
 
   const patient = party();
   await submit(
-    "Register",
-    envelope("register", patient, {
-      role: "patient",
+    'Register',
+    envelope('register', patient, {
+      role: 'patient',
       publicKey: patient.publicKey,
       pseudonym: patient.pseudonym,
     }).text,
@@ -590,21 +503,16 @@ async function benchContract() {
 
   const uploadBody = () => {
     const key = p.randomKey();
-    const sealed = p.seal(
-      key,
-      p.utf8('{"diagnosis":"J45.909","note":"asthma, mild"}'),
-    );
+    const sealed = p.seal(key, p.utf8('{"diagnosis":"J45.909","note":"asthma, mild"}'));
     return {
       patientId: patient.pseudonym,
-      ciphertext: Buffer.from(sealed).toString("base64"),
+      ciphertext: Buffer.from(sealed).toString('base64'),
       contentHash: p.toHex(p.sm3(sealed)),
       ownerKeyWrap: p.toHex(p.encrypt(patient.publicKey, key)),
-      metadata: { kind: "clinical-note", createdAt: Date.now() - 60_000 },
+      metadata: { kind: 'clinical-note', createdAt: Date.now() - 60_000 },
     };
   };
-  const first = JSON.parse(
-    await submit("Upload", envelope("upload", patient, uploadBody()).text),
-  );
+  const first = JSON.parse(await submit('Upload', envelope('upload', patient, uploadBody()).text));
   const recordId = first.response.result.recordId;
 
   // Envelopes are built (2 signatures each) before timing; the timed part is the contract only.
@@ -626,75 +534,49 @@ async function benchContract() {
     return { result, sample };
   };
 
-  const view = await runCase(
-    "View (owner): sig3 + sig1 verify, sig4 sign, 3 writes",
-    "View",
-    () => envelope("view", patient, { recordId }),
-  );
-  const upload = await runCase(
-    "Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes",
-    "Upload",
-    () => envelope("upload", patient, uploadBody()),
-  );
+  const view = await runCase('View (owner): sig3 + sig1 verify, sig4 sign, 3 writes', 'View', () => envelope('view', patient, { recordId }));
+  const upload = await runCase('Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes', 'Upload', () => envelope('upload', patient, uploadBody()));
 
   // The same crypto on the same keys and byte lengths, without the contract around it.
   const pureCrypto = (label, sample) => {
     const { env, out } = sample;
-    const sig3Bytes = p.signedBytes(
-      "sig3",
-      p.chainPayload(env.request, env.sig1),
-    );
-    const sig1Bytes = p.signedBytes("sig1", env.request);
+    const sig3Bytes = p.signedBytes('sig3', p.chainPayload(env.request, env.sig1));
+    const sig1Bytes = p.signedBytes('sig1', env.request);
     const response = p.parseContractOutput(out).response;
-    const sig4Bytes = p.signedBytes("sig4", response);
+    const sig4Bytes = p.signedBytes('sig4', response);
     const s3 = p.fromHex(env.sig3);
     const s1 = p.fromHex(env.sig1);
     const r = measure(() => {
-      if (!p.verify(k3.publicKey, sig3Bytes, s3)) throw new Error("sig3");
-      if (!p.verify(patient.publicKey, sig1Bytes, s1)) throw new Error("sig1");
+      if (!p.verify(k3.publicKey, sig3Bytes, s3)) throw new Error('sig3');
+      if (!p.verify(patient.publicKey, sig1Bytes, s1)) throw new Error('sig1');
       p.signDeterministic(k4Pair.privateKey, k4Pair.publicKey, sig4Bytes);
     });
     row(label, r);
     return r;
   };
-  const viewCrypto = pureCrypto(
-    "pure crypto of a View: 2 verify + 1 det. sign",
-    view.sample,
-  );
-  const uploadCrypto = pureCrypto(
-    "pure crypto of an Upload: 2 verify + 1 det. sign",
-    upload.sample,
-  );
+  const viewCrypto = pureCrypto('pure crypto of a View: 2 verify + 1 det. sign', view.sample);
+  const uploadCrypto = pureCrypto('pure crypto of an Upload: 2 verify + 1 det. sign', upload.sample);
   const viewShare = viewCrypto.perCall / view.result.perCall;
   const uploadShare = uploadCrypto.perCall / upload.result.perCall;
-  console.log(
-    `   crypto share: View ${(viewShare * 100).toFixed(0)}%, Upload ${(uploadShare * 100).toFixed(0)}% of the time per request`,
-  );
+  console.log(`   crypto share: View ${(viewShare * 100).toFixed(0)}%, Upload ${(uploadShare * 100).toFixed(0)}% of the time per request`);
   return { viewShare, uploadShare };
 }
 
 function printMarkdown() {
-  console.log("\n---- Markdown ----\n");
+  console.log('\n---- Markdown ----\n');
   for (const s of sections) {
     console.log(`### ${s.title}\n`);
     console.log(`| case | ${s.unit} (best of ${ROUNDS}) | median | ms/op |`);
-    console.log("|---|---:|---:|---:|");
-    for (const r of s.rows)
-      console.log(
-        `| ${r.name} | ${fmt(r.value)} | ${fmt(r.median)} | ${Number.isFinite(r.ms) ? fmtMs(r.ms) : r.note} |`,
-      );
-    console.log("");
+    console.log('|---|---:|---:|---:|');
+    for (const r of s.rows) console.log(`| ${r.name} | ${fmt(r.value)} | ${fmt(r.median)} | ${Number.isFinite(r.ms) ? fmtMs(r.ms) : r.note} |`);
+    console.log('');
   }
-  console.log("| ratio | value |\n|---|---:|");
+  console.log('| ratio | value |\n|---|---:|');
   for (const [name, value, goal] of ratios) {
-    const shown = name.startsWith("pure crypto")
-      ? `${(value * 100).toFixed(0)}%`
-      : fmtRatio(value);
-    console.log(
-      `| ${name} | ${shown}${goal ? ` (${goal}: ${verdict(value >= GOAL_VS_SM_CRYPTO)})` : ""} |`,
-    );
+    const shown = name.startsWith('pure crypto') ? `${(value * 100).toFixed(0)}%` : fmtRatio(value);
+    console.log(`| ${name} | ${shown}${goal ? ` (${goal}: ${verdict(value >= GOAL_VS_SM_CRYPTO)})` : ''} |`);
   }
   console.log(
-    `| ours hot verify vs ${GOAL_VERIFY_PER_S.toLocaleString("en-US")}/s goal | ${fmt(results.oursHot)}/s (${verdict(results.oursHot >= GOAL_VERIFY_PER_S)}) |`,
+    `| ours hot verify vs ${GOAL_VERIFY_PER_S.toLocaleString('en-US')}/s goal | ${fmt(results.oursHot)}/s (${verdict(results.oursHot >= GOAL_VERIFY_PER_S)}) |`,
   );
 }

@@ -11,15 +11,13 @@
 //   npm run bench:gateway                       (builds first)
 //   BENCH_SECONDS=5 BENCH_CONCURRENCY=1,4,16 npm run bench:gateway
 
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clock, fmt, freePort, machineLine, peakRssMiB, runLoad } from './load.mjs';
+import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,20 +28,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const MAX_OPS = 5000;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
 const GOAL = 0.7;
-
-const clock = () => Number(process.hrtime.bigint()) / 1e6;
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
-function freePort() {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
-  });
-}
 
 function rate(fn, ms = 1000) {
   fn();
@@ -56,126 +40,12 @@ function rate(fn, ms = 1000) {
   return (n * 1000) / (clock() - start);
 }
 
-function peakRssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-async function startGateway(dataDir, port) {
-  const child = spawn(process.execPath, [join(root, 'gateway/dist/dev/start.js')], {
-    cwd: root,
-    env: { ...process.env, MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_LOG_LEVEL: 'warn', MEDSHARE_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), 30000);
-    child.stdout.on('data', () => out.includes('listening on') && (clearTimeout(t), ok()));
-    child.once('exit', (code) => fail(new Error(`gateway exited ${code}:\n${out}`)));
-  });
-  return child;
-}
-
-async function drive(concurrency, op) {
-  const latencies = [];
-  let ops = 0;
-  let errors = 0;
-  const deadline = clock() + SECONDS * 1000;
-  const worker = async () => {
-    while (clock() < deadline && ops < MAX_OPS) {
-      ops++;
-      const t0 = clock();
-      try {
-        await op();
-        latencies.push(clock() - t0);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const start = clock();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (clock() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / elapsed, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), errors, n: latencies.length };
-}
-
-/**
- * The raw driver isolates the gateway: requests are signed (sig1, sig2) and sealed before the
- * timed window, so during it this process only sends bytes and reads answers (status checked,
- * answers not verified). The SDK driver below measures what a hospital system sees end to end.
- */
-async function rawDriver(appConfig, ca, port) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
-  const post = (path, body) =>
-    new Promise((ok, fail) => {
-      const payload = Buffer.from(JSON.stringify(body));
-      const req = request(
-        { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () =>
-            res.statusCode === 200 ? ok(JSON.parse(Buffer.concat(chunks).toString())) : fail(new Error(`${res.statusCode} ${Buffer.concat(chunks)}`)),
-          );
-        },
-      );
-      req.on('error', fail);
-      req.end(payload);
-    });
-  const app = appConfig.client;
-  const k2Id = p.keyIdOf(app.appKey.publicKey);
-  const eph = p.generateKeyPair();
-  const sreq = { v: 1, appId: app.appId, k2Id, ephemeralPublicKey: eph.publicKey, issuedAt: Date.now(), nonce: randomBytes(16).toString('hex') };
-  const answer = await post('/v1/sessions', { ...sreq, sig2: p.signFor('session-request', app.appKey, sreq) });
-  const key = p.decrypt(eph.privateKey, p.fromHex(answer.encryptedKey));
-  const sessionId = answer.sessionId;
-  const sealedFor = (op, user, body) => {
-    const request = p.newRequest({ op, body, appId: app.appId, keyId: p.keyIdOf(user.publicKey), now: Date.now(), lifetimeMs: 240000 });
-    const sig1 = p.signFor('sig1', user, request);
-    const envelope = { request, sig1, sig2: p.signFor('sig2', app.appKey, p.chainPayload(request, sig1)), k2Id };
-    return { sessionId, ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))) };
-  };
-  const result = (answer) =>
-    JSON.parse(Buffer.from(p.open(key, p.fromBase64(answer.ciphertext), p.sessionAad('response', sessionId))).toString()).response.result;
-  return { post, sealedFor, result, close: () => agent.destroy() };
-}
-
-async function fire(post, bodies, concurrency) {
-  const latencies = [];
-  let next = 0;
-  let errors = 0;
-  const start = clock();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++];
-        const t0 = clock();
-        try {
-          await post('/v1/requests', body);
-          latencies.push(clock() - t0);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const elapsed = (clock() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / elapsed, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), errors, n: latencies.length };
-}
+const drive = (concurrency, op) => runLoad({ concurrency, op, maxOps: MAX_OPS, seconds: SECONDS });
+const fire = (post, bodies, concurrency) => runLoad({ concurrency, op: (i) => post('/v1/requests', bodies[i]), maxOps: bodies.length });
 
 async function main() {
   console.log(`medshare bench:gateway — ${new Date().toISOString()}`);
-  console.log(
-    `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, Node ${process.version}, load ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(machineLine());
 
   // Crypto ceiling from this run's own speed (same process kind, same machine, same minute).
   const k = p.generateKeyPair();
@@ -200,7 +70,7 @@ async function main() {
 
   const dataDir = mkdtempSync(join(os.tmpdir(), 'medshare-bench-'));
   const port = await freePort();
-  const gateway = await startGateway(dataDir, port);
+  const gateway = await startGateway({ MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_CONFIG: '' });
   const client = new MedshareClient(loadAppConfig(join(dataDir, 'app/app.json')).client);
   try {
     const patient = p.generateKeyPair();
@@ -210,24 +80,15 @@ async function main() {
 
     // Raw driver: pre-signed, pre-sealed requests; the timed window measures the gateway alone.
     const appConfig = loadAppConfig(join(dataDir, 'app/app.json'));
-    const raw = await rawDriver(appConfig, appConfig.client.ca, port);
+    const raw = await sealedSession(appConfig.client, port);
     const rawRows = [];
     try {
       const { accessId } = raw.result(await raw.post('/v1/requests', raw.sealedFor('view', patient, { recordId })));
       const perRun = Math.min(MAX_OPS, Math.round(SECONDS * 250));
-      const uploadBody = {
-        patientId: p.toHex(p.sm3(new Uint8Array([...p.utf8('medshare/v1/pseudonym\n'), ...p.fromHex(p.keyIdOf(patient.publicKey))]))),
-        ciphertext: '',
-        contentHash: '',
-        ownerKeyWrap: p.toHex(p.encrypt(patient.publicKey, p.randomKey())),
-        metadata: { kind: 'clinical-note', createdAt: Date.now() },
-      };
-      const box = p.seal(p.randomKey(), content);
-      uploadBody.ciphertext = p.toBase64(box);
-      uploadBody.contentHash = p.toHex(p.sm3(box));
+      const upload = uploadBody(patient, content);
       for (const c of CONCURRENCY) {
         for (const [op, make] of [
-          ['upload (submit)', () => raw.sealedFor('upload', patient, uploadBody)],
+          ['upload (submit)', () => raw.sealedFor('upload', patient, upload)],
           ['view (submit: audit entry)', () => raw.sealedFor('view', patient, { recordId })],
           ['read (evaluate)', () => raw.sealedFor('read', patient, { recordId, accessId })],
         ]) {
@@ -284,8 +145,7 @@ async function main() {
     console.log(`SDK best: ${fmt(100 * best)} % of the ceiling (client and gateway share the machine's 2 cores)`);
   } finally {
     client.close();
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway.once('exit', r));
+    await stopProcess(gateway);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Run the medshare chaincode as a service (CCaaS) for the native network.
+# Run a chaincode as a service (CCaaS) for the native network: medshare's by default.
 #
-#   scripts/network/chaincode-server.sh start [NAME]    # default NAME: medshare
+#   scripts/network/chaincode-server.sh start [NAME] [--module-path DIR]   # default NAME: medshare
 #   scripts/network/chaincode-server.sh stop [NAME]
 #   scripts/network/chaincode-server.sh status [NAME]
 #
 # start: runs `fabric-chaincode-node server` on Node 24 (node_modules/.bin first on PATH) for
-# chaincode/dist (npm run build first), with --chaincode-id from .network/chaincode/NAME.id
+# the Node module in DIR (--module-path, or CC_MODULE_PATH; default the repository's
+# chaincode/, whose chaincode/dist needs npm run build first; DIR needs a package.json with a
+# `main`, as fabric-chaincode-node requires), with --chaincode-id from .network/chaincode/NAME.id
 # (written by deploy-chaincode.sh) and --chaincode-address CHAINCODE_SERVER_ADDRESS (default
 # 127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999; it must match the address in the package).
 # K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used and
@@ -20,10 +22,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//'; }
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+MODULE_PATH="${CC_MODULE_PATH:-}"
+if (($# >= 3)) && [[ "${*: -2:1}" == --module-path ]]; then
+  MODULE_PATH="${*: -1}"
+  set -- "${@:1:$#-2}"
+fi
 (($# == 1 || $# == 2)) || { usage >&2; exit 2; }
 ACTION="$1" CC_NAME="${2:-medshare}"
 [[ "$ACTION" =~ ^(start|stop|status)$ ]] || { usage >&2; exit 2; }
+[[ -z "$MODULE_PATH" || "$ACTION" == start ]] || { usage >&2; exit 2; }
 [[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
 
 NODE_BIN_DIR="$REPO_ROOT/node_modules/.bin"
@@ -79,7 +87,13 @@ do_start() {
   address="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
   [[ "$address" =~ ^[^:]+:([0-9]+)$ ]] || die "CHAINCODE_SERVER_ADDRESS must be host:port, got '$address'"
   port="${BASH_REMATCH[1]}"
-  [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"
+  local module="${MODULE_PATH:-$REPO_ROOT/chaincode}"
+  [[ -d "$module" ]] || die "no chaincode module in $module"
+  module="$(cd "$module" && pwd)"
+  [[ -f "$module/package.json" ]] || die "no package.json in $module (fabric-chaincode-node reads its main)"
+  if [[ "$module" == "$REPO_ROOT/chaincode" ]]; then
+    [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"
+  fi
 
   if pid="$(running_pid "$PROC_NAME" "$NODE_EXE")"; then
     if [[ "$(running_ccid "$pid")" == "$ccid" ]]; then
@@ -99,11 +113,11 @@ do_start() {
   fi
 
   mkdir -p "$LOG_DIR" "$PID_DIR"
-  printf '\n===== %s starting %s (%s at %s, K4 %s) =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PROC_NAME" "$ccid" "$address" "$k4" >>"$LOG_FILE"
+  printf '\n===== %s starting %s (%s at %s, module %s, K4 %s) =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PROC_NAME" "$ccid" "$address" "$module" "$k4" >>"$LOG_FILE"
   # setsid: the server outlives this script and a Ctrl-C in its terminal.
   PATH="$NODE_BIN_DIR:$PATH" MEDSHARE_K4_KEY_FILE="$k4" CORE_CHAINCODE_LOGGING_LEVEL=info \
     setsid "$NODE_BIN_DIR/fabric-chaincode-node" server --chaincode-address="$address" \
-    --chaincode-id="$ccid" --module-path="$REPO_ROOT/chaincode" >>"$LOG_FILE" 2>&1 </dev/null &
+    --chaincode-id="$ccid" --module-path="$module" >>"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$(pid_file "$PROC_NAME")"
   for ((i = 0; i < 40; i++)); do

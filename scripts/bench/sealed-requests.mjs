@@ -1,0 +1,94 @@
+// The gateway side of the benchmarks (bench:gateway, bench:fabric): a gateway process started
+// from the `npm start` entry point, and the raw driver, which opens a session and signs (sig1,
+// sig2) and seals requests ahead of the timed window, so the window measures the gateway and
+// what is behind it, not the client's SM2 work. Answers are checked for status, not verified.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:https';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const p = require(join(root, 'protocol/dist/index.js'));
+
+/** Starts gateway/dist/dev/start.js with `env` added to this process's environment; resolves once it listens. */
+export async function startGateway(env, label = 'gateway') {
+  const child = spawn(process.execPath, [join(root, 'gateway/dist/dev/start.js')], {
+    cwd: root,
+    env: { ...process.env, MEDSHARE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  await new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`${label} did not start:\n${out}`)), 30000);
+    child.stdout.on('data', () => out.includes('listening on') && (clearTimeout(t), ok()));
+    child.once('exit', (code) => (clearTimeout(t), fail(new Error(`${label} exited ${code}:\n${out}`))));
+  });
+  return child;
+}
+
+/** SIGTERM, and resolves when the process has exited. */
+export async function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Opens a session on the gateway at 127.0.0.1:port as the app of `client` (an app config's
+ * `client` part: appId, appKey, ca). Returns post(path, body), sealedFor(op, user, body) (a
+ * signed, sealed /v1/requests body, valid for 4 minutes), result(answer) and close().
+ */
+export async function sealedSession(client, port) {
+  // timeout: idle sockets are closed after 4 s, before the gateway's keepAliveTimeout (5 s)
+  // closes them under a request (socket hang up / ECONNRESET between cases).
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 4000, ca: client.ca });
+  const post = (path, body) =>
+    new Promise((ok, fail) => {
+      const payload = Buffer.from(JSON.stringify(body));
+      const req = request(
+        { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () =>
+            res.statusCode === 200 ? ok(JSON.parse(Buffer.concat(chunks).toString())) : fail(new Error(`${res.statusCode} ${Buffer.concat(chunks)}`)),
+          );
+        },
+      );
+      req.on('error', fail);
+      req.end(payload);
+    });
+  const k2Id = p.keyIdOf(client.appKey.publicKey);
+  const eph = p.generateKeyPair();
+  const sreq = { v: 1, appId: client.appId, k2Id, ephemeralPublicKey: eph.publicKey, issuedAt: Date.now(), nonce: randomBytes(16).toString('hex') };
+  const answer = await post('/v1/sessions', { ...sreq, sig2: p.signFor('session-request', client.appKey, sreq) });
+  const key = p.decrypt(eph.privateKey, p.fromHex(answer.encryptedKey));
+  const sessionId = answer.sessionId;
+  const sealedFor = (op, user, body) => {
+    const request = p.newRequest({ op, body, appId: client.appId, keyId: p.keyIdOf(user.publicKey), now: Date.now(), lifetimeMs: 240000 });
+    const sig1 = p.signFor('sig1', user, request);
+    const envelope = { request, sig1, sig2: p.signFor('sig2', client.appKey, p.chainPayload(request, sig1)), k2Id };
+    return { sessionId, ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))) };
+  };
+  const result = (answer) =>
+    JSON.parse(Buffer.from(p.open(key, p.fromBase64(answer.ciphertext), p.sessionAad('response', sessionId))).toString()).response.result;
+  return { post, sealedFor, result, close: () => agent.destroy() };
+}
+
+/** An upload body for `patient` as the SDK builds it: the content sealed under a fresh data key, wrapped for the owner. */
+export function uploadBody(patient, content) {
+  const box = p.seal(p.randomKey(), content);
+  return {
+    patientId: p.toHex(p.sm3(new Uint8Array([...p.utf8('medshare/v1/pseudonym\n'), ...p.fromHex(p.keyIdOf(patient.publicKey))]))),
+    ciphertext: p.toBase64(box),
+    contentHash: p.toHex(p.sm3(box)),
+    ownerKeyWrap: p.toHex(p.encrypt(patient.publicKey, p.randomKey())),
+    metadata: { kind: 'clinical-note', createdAt: Date.now() },
+  };
+}
