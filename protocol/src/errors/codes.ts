@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
   LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached in time' },
   INTERNAL: { status: 500, summary: 'internal error' },
+  STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
+  STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
+  EVENT_ID_EXPIRED: { status: 410, summary: 'the event id to resume after is older than the retained events; resume without it' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
