@@ -2,14 +2,17 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, signers, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
-import type { MedshareError } from '@medshare/protocol';
+import { fail, type MedshareError } from '@medshare/protocol';
 import type { FabricLedgerConfig } from '../config/config';
 import { toMedshareError } from '../errors/ledger-error';
-import type { LedgerBackend } from './backend';
+import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
+import { fabricChaincodeEvents } from './fabric-events';
 
 /** What the Fabric backend needs from a connection: the narrow transport tests can replace. */
 export interface FabricConnection {
   readonly contract: Pick<Contract, 'submitTransaction' | 'evaluateTransaction'>;
+  /** The contract's chaincode events (fabric-events.ts); absent on connections that cannot follow. */
+  readonly chaincodeEvents?: (options: EventStreamOptions) => Promise<EventStream>;
   close(): void;
 }
 
@@ -32,6 +35,7 @@ export function connectFabric(config: FabricLedgerConfig, mspId: string): Fabric
   const network = gateway.getNetwork(config.channel);
   return {
     contract: network.getContract(config.chaincode),
+    chaincodeEvents: fabricChaincodeEvents(network, config.chaincode),
     close() {
       gateway.close();
       client.close();
@@ -72,6 +76,11 @@ export class FabricBackend implements LedgerBackend {
     } catch (error) {
       throw toMedshareError(error);
     }
+  }
+
+  chaincodeEvents(options: EventStreamOptions): Promise<EventStream> {
+    if (!this.connection.chaincodeEvents) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'this Fabric connection cannot follow chaincode events'));
+    return this.connection.chaincodeEvents(options);
   }
 
   async ready(): Promise<void> {

@@ -19,6 +19,7 @@ export async function openApiDocument(): Promise<unknown> {
       kind: 'embedded',
       submit: () => Promise.reject(new Error('not used')),
       evaluate: () => Promise.reject(new Error('not used')),
+      chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };

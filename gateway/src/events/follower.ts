@@ -1,0 +1,140 @@
+import { AUDIT_EVENT_NAME, parseAuditEvent, type AuditEvent } from '@medshare/protocol';
+import type { EventCheckpoint, EventStream, EventStreamOptions, LedgerEvent } from '../ledger/backend';
+import type { EventLog } from './event-log';
+
+/** A checkpoint that can be advanced (fabric-gateway's `Checkpointer`, narrowed). */
+export interface FollowerCheckpointer extends EventCheckpoint {
+  checkpointChaincodeEvent(event: Pick<LedgerEvent, 'blockNumber' | 'transactionId'>): Promise<void>;
+}
+
+export interface FollowerLogger {
+  warn(object: object, message: string): void;
+}
+
+export interface EventFollowerOptions {
+  /** The ledger's events from a checkpoint (LedgerBackend.chaincodeEvents). */
+  readonly source: (options: EventStreamOptions) => Promise<EventStream>;
+  readonly log: EventLog;
+  readonly checkpointer: FollowerCheckpointer;
+  readonly logger?: FollowerLogger;
+  /** Reconnect delays after a failed stream: doubling from the first to the second (ms). */
+  readonly retryMs?: readonly [number, number];
+}
+
+const QUIET: FollowerLogger = { warn() {} };
+
+/**
+ * Follows the contract's events into the event log, resumably. For each event, in order: an
+ * audit event not yet logged is appended (durably), then the checkpoint moves past it. A crash
+ * between the two replays that one event from the checkpoint on restart, and the log, which
+ * knows the transactions of its newest block, drops the repeat; so nothing is lost (the
+ * checkpoint never passes an event before it is logged) and nothing is logged twice.
+ */
+export class EventFollower {
+  readonly #options: EventFollowerOptions;
+  readonly #logger: FollowerLogger;
+  #stream: EventStream | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #wakeSleep: (() => void) | undefined;
+  readonly #waiters = new Set<{ block: bigint; transactionId: string; resolve: () => void }>();
+
+  constructor(options: EventFollowerOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? QUIET;
+  }
+
+  /** Follows in the background until {@link stop}, reconnecting from the checkpoint after failures. */
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  /** True once {@link stop} was called (a getter, so it is re-read after every await). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stream?.close();
+    this.#wakeSleep?.();
+    await this.#running;
+    for (const waiter of this.#waiters) waiter.resolve();
+  }
+
+  /**
+   * Reads one event stream from the checkpoint until it ends (a finite source) or fails; an
+   * event that cannot be logged or checkpointed ends it with that error.
+   */
+  async runOnce(): Promise<void> {
+    const stream = await this.#options.source({ checkpoint: this.#options.checkpointer, startBlock: 0n });
+    this.#stream = stream;
+    try {
+      for await (const event of stream) {
+        if (this.#stopped) break;
+        await this.#handle(event);
+      }
+    } finally {
+      this.#stream = undefined;
+      stream.close();
+    }
+  }
+
+  /** Resolves once the follower has handled the event of `transactionId` in `block`, or any later one. */
+  caughtUp(block: bigint, transactionId: string): Promise<void> {
+    const at = this.#options.checkpointer.getBlockNumber() ?? -1n;
+    if (this.#stopped || at > block || (at === block && this.#options.checkpointer.getTransactionId() === transactionId)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.add({ block, transactionId, resolve }));
+  }
+
+  async #handle(event: LedgerEvent): Promise<void> {
+    const { log, checkpointer } = this.#options;
+    if (event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId)) {
+      const payload = this.#payload(event);
+      if (payload) await log.append(event.blockNumber, event.transactionId, payload);
+    }
+    await checkpointer.checkpointChaincodeEvent(event);
+    for (const waiter of this.#waiters) {
+      if (event.blockNumber > waiter.block || (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId)) {
+        this.#waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** A payload that does not parse, or names another transaction, is skipped (and logged), never retried forever. */
+  #payload(event: LedgerEvent): AuditEvent | undefined {
+    try {
+      const payload = parseAuditEvent(JSON.parse(Buffer.from(event.payload).toString('utf8')));
+      if (payload.txId === event.transactionId) return payload;
+      this.#logger.warn({ block: event.blockNumber.toString(), txId: event.transactionId }, 'audit event names another transaction; skipped');
+    } catch (error) {
+      this.#logger.warn({ err: error, block: event.blockNumber.toString(), txId: event.transactionId }, 'malformed audit event; skipped');
+    }
+    return undefined;
+  }
+
+  async #loop(): Promise<void> {
+    const [first, most] = this.#options.retryMs ?? [500, 30_000];
+    let delay = first;
+    while (!this.#stopped) {
+      try {
+        await this.runOnce();
+        delay = first;
+      } catch (error) {
+        if (!this.stopped) this.#logger.warn({ err: error, retryInMs: delay }, 'event stream failed; resuming from the checkpoint');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        timer.unref();
+        this.#wakeSleep = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeSleep = undefined;
+      delay = Math.min(delay * 2, most);
+    }
+  }
+}
