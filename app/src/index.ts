@@ -1,4 +1,5 @@
 export { MedshareClient, defaultPseudonym, type ClientOptions, type Page, type UserKey } from './client/medshare-client';
-export { httpsTransport, type Transport, type TransportOptions } from './client/transport';
+export { errorFromBody, httpsTransport, textStream, type TextStream, type Transport, type TransportOptions } from './client/transport';
+export { parseSse, type SseMessage } from './client/sse';
 export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';

@@ -8,7 +8,9 @@ import { errorBodyOf, errorResponses, installErrorHandler } from './errors/error
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
 import { GatewayMetrics } from './metrics/metrics';
+import type { EventStreams } from './events/event-streams';
 import type { AccessLayer } from './pipeline/access-layer';
+import { registerEventRoutes } from './routes/events';
 import {
   accessKeyBody,
   anyObject,
@@ -27,6 +29,8 @@ export interface GatewayDeps {
   readonly org: string;
   readonly accessLayer: AccessLayer;
   readonly ledger: LedgerBackend;
+  /** The event log's streams (GET /v1/events); ended before the server closes. */
+  readonly events: EventStreams;
   readonly metrics?: GatewayMetrics;
   /** Enables /v1/admin (embedded runtime only). */
   readonly adminToken?: string;
@@ -152,6 +156,13 @@ export const gatewayPlugin = fp<GatewayDeps>(
         tag(request, { op: outcome.op });
         return outcome.body;
       },
+    });
+
+    registerEventRoutes(app, { accessLayer: deps.accessLayer, streams: deps.events, errors: ERRORS, perApp, perAddress });
+    // Streams never finish on their own: end them first, so closing waits only for ordinary requests.
+    app.addHook('preClose', (done) => {
+      deps.events.closeAll();
+      done();
     });
 
     app.get('/v1/users/:keyId', {

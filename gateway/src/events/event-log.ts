@@ -124,7 +124,9 @@ export class EventLog {
 
   onAppend(listener: (entry: LoggedEvent) => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /** Appends one event of block `blockNumber` (durable when this resolves), then tells listeners. */
