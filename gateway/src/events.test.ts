@@ -27,8 +27,14 @@ interface RawSession {
   expiresAt: number;
 }
 
+function appKey(f: GatewayFixture): Sm2KeyPair {
+  const k2 = f.keys.k2[0];
+  if (!k2) throw new Error('the fixture has no K2');
+  return k2;
+}
+
 async function rawSession(f: GatewayFixture): Promise<RawSession> {
-  const k2 = f.keys.k2[0] as Sm2KeyPair;
+  const k2 = appKey(f);
   const eph = generateKeyPair();
   const req = { v: 1, appId: APP, k2Id: keyIdOf(k2.publicKey), ephemeralPublicKey: eph.publicKey, issuedAt: f.now, nonce: randomBytes(16).toString('hex') };
   const res = await f.app.inject({
@@ -43,7 +49,7 @@ async function rawSession(f: GatewayFixture): Promise<RawSession> {
 
 /** A subscribe envelope for `author`, signed by `signer` (sig1) and `k2` (sig2). */
 function subscribeEnvelope(f: GatewayFixture, author: { publicKey: string }, options: { signer?: Sm2KeyPair; k2?: Sm2KeyPair; nonce?: string } = {}): unknown {
-  const k2 = options.k2 ?? f.keys.k2[0];
+  const k2 = options.k2 ?? appKey(f);
   const request = {
     v: 1,
     op: 'subscribe',
