@@ -91,7 +91,7 @@ async function messages(stream: AsyncIterable<string>): Promise<SseMessage[]> {
 
 /** What must not change when a subscribe or stream is refused. */
 function state(f: GatewayFixture): string {
-  return JSON.stringify({ ledger: f.snapshot(), events: f.eventLog.size, tokens: f.accessLayer.streams.size, streams: f.events.size });
+  return JSON.stringify({ ledger: f.snapshot(), events: f.eventLog.size, tokens: f.accessLayer.streamTokens.size, streams: f.events.size });
 }
 
 /** A patient with a record that a doctor was granted, viewed and lost; and a second patient with their own record. */
@@ -247,6 +247,25 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     });
     expect(res.json()).toMatchObject({ code: 'CIPHERTEXT_INVALID' });
     expect(state(f)).toBe(before);
+
+    // a token is good only from an address allowed for its app (inject sets the source address)
+    const { token } = await postSubscribe(f, s, subscribeEnvelope(f, alice));
+    const elsewhere = await f.app.inject({
+      method: 'GET',
+      url: '/v1/events?follow=false',
+      remoteAddress: '127.0.0.2',
+      headers: { authorization: `Bearer ${token as string}` },
+    });
+    expect({ status: elsewhere.statusCode, code: elsewhere.json<{ code: string }>().code }).toEqual({ status: 403, code: 'SOURCE_NOT_ALLOWED' });
+    const here = await f.app.inject({
+      method: 'GET',
+      url: '/v1/events?follow=false',
+      remoteAddress: '127.0.0.1',
+      headers: { authorization: `Bearer ${token as string}` },
+    });
+    expect(here.statusCode).toBe(200);
+    expect(here.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(here.body.match(/^id: /gm)).toHaveLength(5);
 
     // a replayed subscription is refused too (one token per signed request)
     const envelope = subscribeEnvelope(f, alice);

@@ -75,6 +75,14 @@ describe('embedded ledger events (the follower source of npm start)', () => {
     await reopened.close();
   });
 
+  it('refuses a checkpoint ahead of the ledger (a replaced ledger) instead of dropping its events as repeats', async () => {
+    const ledger = await DurableLedger.open(dir);
+    await commitWithEvent(ledger, 'a');
+    expect(() => memoryLedgerEvents(ledger, { checkpoint: at(7n, 'tx'), startBlock: 0n })).toThrow(expect.objectContaining({ code: 'INTERNAL' }) as Error);
+    expect(() => memoryLedgerEvents(ledger, { checkpoint: at(1n, 'tx'), startBlock: 0n })).not.toThrow();
+    await ledger.close();
+  });
+
   it('close() ends an iteration that is waiting for the next event', async () => {
     const ledger = await DurableLedger.open(dir);
     const stream = memoryLedgerEvents(ledger, { checkpoint: at(), startBlock: 0n });

@@ -1,4 +1,5 @@
 import type { MemoryLedger } from '@medshare/chaincode';
+import { fail } from '@medshare/protocol';
 import type { EventStream, EventStreamOptions, LedgerEvent } from './backend';
 
 /** The index of the first committed event at or after the checkpoint (fabric-gateway's seek rules). */
@@ -27,6 +28,12 @@ function startIndex(ledger: MemoryLedger, options: EventStreamOptions): number {
  * order, so a cursor over that list cannot miss or repeat one, whatever is committed meanwhile.
  */
 export function memoryLedgerEvents(ledger: MemoryLedger, options: EventStreamOptions): EventStream {
+  const checkpointed = options.checkpoint.getBlockNumber();
+  const newest = ledger.committedEvents.at(-1)?.blockNumber ?? 0;
+  if (checkpointed !== undefined && checkpointed > BigInt(newest)) {
+    // Only a replaced or truncated ledger is behind its followers: refuse rather than drop its new events as repeats.
+    throw fail('INTERNAL', `the event checkpoint (block ${checkpointed}) is ahead of the ledger (block ${newest}); was the ledger replaced?`);
+  }
   let cursor = startIndex(ledger, options);
   let closed = false;
   let wake: (() => void) | undefined;

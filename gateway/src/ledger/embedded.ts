@@ -59,7 +59,10 @@ export class EmbeddedBackend implements LedgerBackend {
   }
 
   chaincodeEvents(options: EventStreamOptions): Promise<EventStream> {
-    return Promise.resolve(memoryLedgerEvents(this.ledger, options));
+    // A refusal thrown while opening becomes the promise's rejection.
+    return new Promise((resolve) => {
+      resolve(memoryLedgerEvents(this.ledger, options));
+    });
   }
 
   ready(): Promise<void> {

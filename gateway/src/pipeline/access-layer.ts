@@ -62,7 +62,7 @@ export interface Outcome {
  */
 export class AccessLayer {
   readonly sessions: SessionStore;
-  readonly streams: StreamTokens;
+  readonly streamTokens: StreamTokens;
   readonly #replay: ReplayCache;
   readonly #clock: () => number;
   #keys: KeyRing;
@@ -76,7 +76,7 @@ export class AccessLayer {
     this.#keys = keys;
     this.#rebuildAllowlists();
     this.sessions = new SessionStore(options.sessionTtlMs, options.sessionsPerApp);
-    this.streams = new StreamTokens();
+    this.streamTokens = new StreamTokens();
     this.#replay = new ReplayCache(options.replayCacheSize);
     this.#clock = options.clock ?? Date.now;
   }
@@ -177,7 +177,7 @@ export class AccessLayer {
     }
     if (typeof user.publicKey !== 'string' || keyIdOf(user.publicKey) !== request.keyId) throw fail('INTERNAL', 'the registry answered for another key');
     if (!verifyFor('sig1', user.publicKey, request, sig1)) throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
-    const token = this.streams.issue({ keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt }, now);
+    const token = this.streamTokens.issue({ keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt }, now);
     const grant: StreamGrant = { v: 1, requestHash: subscribeRequestHash(request), token, keyId: request.keyId, expiresAt: session.expiresAt };
     const sealed = seal(session.key, utf8(canonicalize(grant)), sessionAad('response', session.sessionId));
     return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
@@ -189,7 +189,7 @@ export class AccessLayer {
    */
   streamFor(token: string | undefined, sourceAddress: string): { session: Session; keyId: string } {
     const now = this.#clock();
-    const grant = this.streams.resolve(token, now);
+    const grant = this.streamTokens.resolve(token, now);
     this.assertSource(grant.appId, sourceAddress);
     let session: Session;
     try {

@@ -43,13 +43,14 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
       response: { 200: eventStreamResponse, ...deps.errors, ...errorResponses(410) },
     },
     config: { rateLimit: deps.perAddress },
-    handler: async (request, reply) => {
+    handler: (request, reply) => {
       const { session, keyId } = deps.accessLayer.streamFor(bearer(request), request.ip);
       const query = request.query as { after?: string; follow?: string };
       const resumeFrom = query.after ?? request.headers['last-event-id'];
       const after = resumeFrom === undefined ? undefined : parseEventId(resumeFrom, 'after');
+      // Every refusal happens before the reply is taken over, so it is an ordinary {code, message} answer.
       deps.streams.check(session.appId, after);
-      await reply.hijack();
+      reply.hijack();
       deps.streams.open({ session, keyId, after, follow: query.follow !== 'false', response: reply.raw });
     },
   });
