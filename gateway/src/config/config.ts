@@ -145,7 +145,8 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
       dir: file(base, events.dir ?? 'events', 'config.events.dir'),
       retain: expectInteger(events.retain ?? DEFAULT_EVENTS.retain, 'config.events.retain', 1, 10_000_000),
       streamsPerApp: expectInteger(events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp, 'config.events.streamsPerApp', 1, 100_000),
-      heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 600_000),
+      // Below the server's 30 s idle-socket timeout, which the heartbeat's writes reset.
+      heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 25_000),
     }),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
     logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
