@@ -89,6 +89,18 @@ describe('access notifications over a real gateway process (HTTPS, SDK and CLI)'
     );
     expect(usage).toMatchObject({ code: 2 });
 
+    // refused over HTTPS with a stable code, changing nothing: no token, a made-up token, and a
+    // subscription for alice signed with bob's key
+    const ledgerBefore = readFileSync(join(gw.dataDir, 'ledger', 'ledger.log'));
+    const eventsBefore = readFileSync(join(gw.dataDir, 'gateway', 'events', 'events.log'));
+    const raw = httpsTransport({ baseUrl: config.client.gatewayUrl, ...(config.client.ca ? { ca: config.client.ca } : {}) });
+    await expect(raw.stream('/v1/events', {})).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
+    await expect(raw.stream('/v1/events', { authorization: `Bearer ${'0'.repeat(64)}` })).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
+    raw.close();
+    await expect(all(client, { publicKey: alice.publicKey, privateKey: bob.privateKey })).rejects.toMatchObject({ code: 'SIG1_INVALID' });
+    expect(readFileSync(join(gw.dataDir, 'ledger', 'ledger.log')).equals(ledgerBefore)).toBe(true);
+    expect(readFileSync(join(gw.dataDir, 'gateway', 'events', 'events.log')).equals(eventsBefore)).toBe(true);
+
     // SIGTERM with the stream open: the gateway stops cleanly and the stream ends
     const pending = following.next();
     expect(await gw.stop('SIGTERM')).toBe(0);

@@ -208,8 +208,11 @@ export class MedshareClient {
     if (after !== undefined) parseEventId(after, 'after');
     for (;;) {
       const { token, session } = await this.#subscribe(user);
-      const query = new URLSearchParams({ ...(after === undefined ? {} : { after }), ...(follow ? {} : { follow: 'false' }) }).toString();
-      const response = await this.#transport.stream(`/v1/events${query ? `?${query}` : ''}`, { authorization: `Bearer ${token}` });
+      // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
+      const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
+        authorization: `Bearer ${token}`,
+        ...(after === undefined ? {} : { 'last-event-id': after }),
+      });
       try {
         for await (const message of parseSse(response)) {
           if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
