@@ -186,7 +186,11 @@ export const gatewayPlugin = fp<GatewayDeps>(
     });
     app.get('/metrics', {
       schema: { hide: true },
-      handler: async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+      handler: async (_request, reply) => {
+        metrics.eventStreams.set(deps.events.size);
+        metrics.eventLogEvents.set(deps.events.log.size);
+        return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
     });
     app.get('/openapi.json', { schema: { hide: true }, handler: () => Promise.resolve(app.swagger()) });
 

@@ -195,6 +195,9 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     await client.view(alice, aliceRecord);
     const { value } = await next;
     expect(value).toMatchObject({ action: 'view', recordId: aliceRecord, actorKeyId: alice.keyId });
+    const metrics = (await f.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/^medshare_event_streams 1$/m);
+    expect(metrics).toMatch(/^medshare_event_log_events 8$/m);
     await iterator.return(undefined);
   });
 

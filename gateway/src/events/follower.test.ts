@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkpointers } from '@hyperledger/fabric-gateway';
 import { AUDIT_EVENT_NAME, canonicalize, type AuditEvent } from '@medshare/protocol';
 import type { EventStream, EventStreamOptions, LedgerEvent } from '../ledger/backend';
 import { DurableCheckpointer } from './checkpointer';
@@ -168,6 +169,17 @@ describe('EventFollower (over a fake Fabric events source)', () => {
     expect(idsIn(log)).toEqual([['2-0', 't5']]);
     expect(warnings).toHaveLength(2);
     await log.close();
+  });
+
+  it("writes fabric-gateway's checkpoint file format, both ways", async () => {
+    const path = join(dir, 'checkpoint.json');
+    const ours = await DurableCheckpointer.open(path);
+    await ours.checkpointChaincodeEvent({ blockNumber: 41n, transactionId: 'tx-41' });
+    const theirs = await checkpointers.file(path);
+    expect([theirs.getBlockNumber(), theirs.getTransactionId()]).toEqual([41n, 'tx-41']);
+    await theirs.checkpointBlock(41n);
+    const reread = await DurableCheckpointer.open(path);
+    expect([reread.getBlockNumber(), reread.getTransactionId()]).toEqual([42n, undefined]);
   });
 
   it('refuses to start on a damaged checkpoint rather than skip or repeat events', async () => {
