@@ -199,6 +199,13 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     expect(metrics).toMatch(/^medshare_event_streams 1$/m);
     expect(metrics).toMatch(/^medshare_event_log_events 8$/m);
     await iterator.return(undefined);
+
+    // an abort ends a wait for the next event
+    const controller = new AbortController();
+    const waiting = client.events(alice, { after: value?.id as string, signal: controller.signal })[Symbol.asyncIterator]();
+    const pending = waiting.next();
+    controller.abort();
+    expect((await pending).done).toBe(true);
   });
 
   it('a stream ends when its session expires, and its token no longer opens one', async () => {

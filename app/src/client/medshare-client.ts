@@ -199,20 +199,26 @@ export class MedshareClient {
    * session; it is opened, checked to be this user's, and yielded. With `follow` (the default)
    * the iteration waits for new events and, when the gateway ends a stream (session expiry,
    * shutdown), subscribes again and resumes after the last event it yielded; without it, it
-   * ends after the events logged so far. Stop it with `break` (or `return()`).
+   * ends after the events logged so far. Stop it with `break` after an event, or with
+   * `options.signal`, which also ends a wait for the next event.
    */
-  async *events(user: UserKey, options: { after?: string; follow?: boolean } = {}): AsyncGenerator<DeliveredEvent> {
+  async *events(user: UserKey, options: { after?: string; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<DeliveredEvent> {
     const follow = options.follow ?? true;
+    const { signal } = options;
     const keyId = keyIdOf(user.publicKey);
     let after = options.after;
     if (after !== undefined) parseEventId(after, 'after');
-    for (;;) {
+    while (!signal?.aborted) {
       const { token, session } = await this.#subscribe(user);
       // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
       const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
         authorization: `Bearer ${token}`,
         ...(after === undefined ? {} : { 'last-event-id': after }),
       });
+      // An abort drops the connection, which ends a wait for the next event.
+      const abort = (): void => response.close();
+      signal?.addEventListener('abort', abort);
+      if (signal?.aborted) abort();
       try {
         for await (const message of parseSse(response)) {
           if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
@@ -222,9 +228,10 @@ export class MedshareClient {
           yield event;
         }
       } finally {
+        signal?.removeEventListener('abort', abort);
         response.close();
       }
-      if (!follow) return;
+      if (!follow || signal?.aborted) return;
       // The gateway ended the stream; resume on a fresh subscription after a short pause.
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
