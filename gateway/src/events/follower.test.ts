@@ -46,7 +46,7 @@ function fakeSource(chain: readonly LedgerEvent[]): {
   return { source, opened };
 }
 
-/** A checkpointer that "crashes" (throws, and never writes) on its `crashAt`-th checkpoint. */
+/** A checkpointer that "crashes" on its `crashAt`-th checkpoint: that one and every later one throws, and none is written. */
 function crashing(inner: DurableCheckpointer, crashAt: number): FollowerCheckpointer {
   let calls = 0;
   return {
@@ -54,7 +54,7 @@ function crashing(inner: DurableCheckpointer, crashAt: number): FollowerCheckpoi
     getTransactionId: () => inner.getTransactionId(),
     checkpointChaincodeEvent: (event) => {
       calls += 1;
-      if (calls === crashAt) return Promise.reject(new Error('crash between the log append and the checkpoint'));
+      if (calls >= crashAt) return Promise.reject(new Error('crash between the log append and the checkpoint'));
       return inner.checkpointChaincodeEvent(event);
     },
   };
@@ -90,13 +90,18 @@ describe('EventFollower (over a fake Fabric events source)', () => {
 
   const idsIn = (log: EventLog): string[][] => log.after(undefined).map((e) => [e.id, e.txId]);
 
-  async function follow(chain: readonly LedgerEvent[], crashAt?: number): Promise<{ log: EventLog; checkpointer: DurableCheckpointer; outcome: unknown }> {
+  async function follow(
+    chain: readonly LedgerEvent[],
+    crashAt?: number,
+    checkpointEvery = 1,
+  ): Promise<{ log: EventLog; checkpointer: DurableCheckpointer; outcome: unknown }> {
     const log = await EventLog.open(dir, { retain: 1000 });
     const checkpointer = await DurableCheckpointer.open(join(dir, 'checkpoint.json'));
     const follower = new EventFollower({
       source: fakeSource(chain).source,
       log,
       checkpointer: crashAt === undefined ? checkpointer : crashing(checkpointer, crashAt),
+      checkpointEvery,
     });
     const outcome = await follower.runOnce().then(
       () => 'done',
@@ -128,6 +133,19 @@ describe('EventFollower (over a fake Fabric events source)', () => {
     // and the file holds each event once
     const lines = readFileSync(second.log.path, 'utf8').trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(EXPECTED.map(([id]) => id));
+    await second.log.close();
+  });
+
+  it.each([2, 4, 100])('with a checkpoint every %i events, a crash replays more and still logs each event once', async (every) => {
+    const first = await follow(CHAIN, 1, every);
+    const logged = idsIn(first.log);
+    // nothing was checkpointed (the first checkpoint "crashed"), yet events were logged
+    expect(logged).toEqual(EXPECTED.slice(0, logged.length));
+    await first.log.close();
+    const second = await follow(CHAIN, undefined, every);
+    expect(idsIn(second.log)).toEqual(EXPECTED);
+    // the end of the stream saved the checkpoint however many events were pending
+    expect([second.checkpointer.getBlockNumber(), second.checkpointer.getTransactionId()]).toEqual([4n, 't8']);
     await second.log.close();
   });
 

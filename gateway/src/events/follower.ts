@@ -19,16 +19,26 @@ export interface EventFollowerOptions {
   readonly logger?: FollowerLogger;
   /** Reconnect delays after a failed stream: doubling from the first to the second (ms). */
   readonly retryMs?: readonly [number, number];
+  /**
+   * Checkpoint after every this many events (default 64), and when a stream ends. A checkpoint
+   * that lags is safe, only slower to restart from: the events after it are read again and the
+   * log drops the ones it has.
+   */
+  readonly checkpointEvery?: number;
 }
+
+type Position = Pick<LedgerEvent, 'blockNumber' | 'transactionId'>;
 
 const QUIET: FollowerLogger = { warn() {} };
 
 /**
  * Follows the contract's events into the event log, resumably. For each event, in order: an
- * audit event not yet logged is appended (durably), then the checkpoint moves past it. A crash
- * between the two replays that one event from the checkpoint on restart, and the log, which
- * knows the transactions of its newest block, drops the repeat; so nothing is lost (the
- * checkpoint never passes an event before it is logged) and nothing is logged twice.
+ * audit event not yet logged is appended (durably); only then may the checkpoint move past it
+ * (every `checkpointEvery` events and at the end of a stream). A crash between the two replays
+ * the events after the checkpoint on restart, and the log drops the ones it already has (any
+ * event of a block before its newest one, and those of its newest block by transaction id). So
+ * nothing is lost (the checkpoint never passes an event before it is logged) and nothing is
+ * logged twice, whatever the checkpoint's lag.
  */
 export class EventFollower {
   readonly #options: EventFollowerOptions;
@@ -38,10 +48,15 @@ export class EventFollower {
   #stopped = false;
   #wakeSleep: (() => void) | undefined;
   readonly #waiters = new Set<{ block: bigint; transactionId: string; resolve: () => void }>();
+  readonly #every: number;
+  /** The newest event handled, and how many were handled since the last checkpoint. */
+  #handled: Position | undefined;
+  #unsaved = 0;
 
   constructor(options: EventFollowerOptions) {
     this.#options = options;
     this.#logger = options.logger ?? QUIET;
+    this.#every = options.checkpointEvery ?? 64;
   }
 
   /** Follows in the background until {@link stop}, reconnecting from the checkpoint after failures. */
@@ -77,29 +92,40 @@ export class EventFollower {
     } finally {
       this.#stream = undefined;
       stream.close();
+      await this.#checkpoint().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not save the event checkpoint; it lags'));
     }
   }
 
   /** Resolves once the follower has handled the event of `transactionId` in `block`, or any later one. */
   caughtUp(block: bigint, transactionId: string): Promise<void> {
-    const at = this.#options.checkpointer.getBlockNumber() ?? -1n;
-    if (this.#stopped || at > block || (at === block && this.#options.checkpointer.getTransactionId() === transactionId)) return Promise.resolve();
+    const at = this.#handled?.blockNumber ?? this.#options.checkpointer.getBlockNumber() ?? -1n;
+    const tx = this.#handled ? this.#handled.transactionId : this.#options.checkpointer.getTransactionId();
+    if (this.#stopped || at > block || (at === block && tx === transactionId)) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.add({ block, transactionId, resolve }));
   }
 
   async #handle(event: LedgerEvent): Promise<void> {
-    const { log, checkpointer } = this.#options;
+    const { log } = this.#options;
     if (event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId)) {
       const payload = this.#payload(event);
       if (payload) await log.append(event.blockNumber, event.transactionId, payload);
     }
-    await checkpointer.checkpointChaincodeEvent(event);
+    this.#handled = { blockNumber: event.blockNumber, transactionId: event.transactionId };
+    this.#unsaved += 1;
+    if (this.#unsaved >= this.#every) await this.#checkpoint();
     for (const waiter of this.#waiters) {
       if (event.blockNumber > waiter.block || (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId)) {
         this.#waiters.delete(waiter);
         waiter.resolve();
       }
     }
+  }
+
+  async #checkpoint(): Promise<void> {
+    const handled = this.#handled;
+    if (!handled || this.#unsaved === 0) return;
+    await this.#options.checkpointer.checkpointChaincodeEvent(handled);
+    this.#unsaved = 0;
   }
 
   /** A payload that does not parse, or names another transaction, is skipped (and logged), never retried forever. */
