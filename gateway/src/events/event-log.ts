@@ -91,6 +91,10 @@ export class EventLog {
     return this.#horizon && formatEventId(this.#horizon);
   }
 
+  get horizonPosition(): EventPosition | undefined {
+    return this.#horizon;
+  }
+
   /**
    * Whether the follower has already logged (or passed) the event of this transaction: replays
    * after a crash between a log append and its checkpoint arrive again, and are dropped here.

@@ -20,7 +20,7 @@ export interface OpenStream {
   readonly response: ServerResponse;
 }
 
-/** A stream that cannot keep up is dropped (the client resumes from its last event id) rather than buffered without bound. */
+/** A client that stops reading is dropped (it resumes from its last event id) rather than buffered for without bound. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
@@ -56,14 +56,24 @@ export class EventStreams {
     if (count >= this.#options.streamsPerApp) throw fail('STREAM_LIMIT', `app ${appId} has ${count} open event streams (limit ${this.#options.streamsPerApp})`);
   }
 
-  /** Starts a stream on a response the caller has taken over (Fastify `reply.hijack()`). */
+  /**
+   * Starts a stream on a response the caller has taken over (Fastify `reply.hijack()`). Events
+   * are pumped from the log by cursor with backpressure: when the socket's buffer is full the
+   * pump waits for it to drain, so a large backlog or a slow client holds a position in the log,
+   * not memory. A client so slow that compaction passes its position is disconnected (it
+   * resumes with its last id, and learns with EVENT_ID_EXPIRED that events were dropped).
+   */
   open(stream: OpenStream): void {
     const { session, keyId, response } = stream;
     const appId = session.appId;
     this.check(appId, stream.after);
     this.#perApp.set(appId, (this.#perApp.get(appId) ?? 0) + 1);
+    /** The newest log position this stream has passed (sent, or skipped as another owner's). */
     let cursor = stream.after;
     let closed = false;
+    // Read through a call: the callbacks below change it, which flow analysis cannot see.
+    const isClosed = (): boolean => closed;
+    let waitingForDrain = false;
     const timers: NodeJS.Timeout[] = [];
     let unsubscribe = (): void => undefined;
     const close = (): void => {
@@ -78,16 +88,38 @@ export class EventStreams {
     const write = (text: string): void => {
       if (closed) return;
       response.write(text);
+      // Heartbeats are the only writes outside the pump; a client that never reads is dropped.
       if (response.writableLength > MAX_BUFFERED_BYTES) {
         close();
         response.destroy();
       }
     };
     const send = (entry: LoggedEvent): void => {
-      if (entry.event.owner !== keyId || (cursor && compareEventPositions(entry.position, cursor) <= 0)) return;
-      cursor = entry.position;
       const sealed = seal(session.key, utf8(canonicalize(delivered(entry))), eventAad(session.sessionId, entry.id));
       write(`id: ${entry.id}\nevent: ${AUDIT_EVENT_NAME}\ndata: ${toBase64(sealed)}\n\n`);
+    };
+    const pump = (): void => {
+      if (closed || waitingForDrain) return;
+      const horizon = this.#log.horizonPosition;
+      if (cursor && horizon && compareEventPositions(cursor, horizon) < 0) {
+        close();
+        return;
+      }
+      for (const entry of this.#log.after(cursor)) {
+        cursor = entry.position;
+        if (entry.event.owner !== keyId) continue;
+        send(entry);
+        if (isClosed()) return;
+        if (response.writableNeedDrain) {
+          waitingForDrain = true;
+          response.once('drain', () => {
+            waitingForDrain = false;
+            pump();
+          });
+          return;
+        }
+      }
+      if (!stream.follow) close();
     };
 
     this.#open.add(close);
@@ -99,13 +131,10 @@ export class EventStreams {
       'x-accel-buffering': 'no',
     });
     write(': medshare events\n\n');
-    // Backlog and subscription in one synchronous step: no append can fall between them.
-    for (const entry of this.#log.after(cursor)) send(entry);
-    if (!stream.follow) {
-      close();
-      return;
-    }
-    unsubscribe = this.#log.onAppend(send);
+    // New events nudge the pump, which reads from its cursor: nothing is missed or sent twice.
+    if (stream.follow) unsubscribe = this.#log.onAppend(pump);
+    pump();
+    if (!stream.follow || isClosed()) return;
     const expiresIn = session.expiresAt - this.#clock();
     if (expiresIn <= 0) {
       close();
