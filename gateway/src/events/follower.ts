@@ -29,6 +29,9 @@ export interface EventFollowerOptions {
 
 type Position = Pick<LedgerEvent, 'blockNumber' | 'transactionId'>;
 
+/** How many events the follower reads ahead of the batch it is logging. */
+const READ_AHEAD = 1024;
+
 const QUIET: FollowerLogger = { warn() {} };
 
 /**
@@ -79,19 +82,51 @@ export class EventFollower {
 
   /**
    * Reads one event stream from the checkpoint until it ends (a finite source) or fails; an
-   * event that cannot be logged or checkpointed ends it with that error.
+   * event that cannot be logged or checkpointed ends it with that error. Events are read ahead
+   * (up to {@link READ_AHEAD}) while the previous batch is being made durable, and each batch is
+   * logged with one write and one fdatasync, so following keeps up with a busy ledger.
    */
   async runOnce(): Promise<void> {
     const stream = await this.#options.source({ checkpoint: this.#options.checkpointer, startBlock: 0n });
     this.#stream = stream;
-    try {
-      for await (const event of stream) {
-        if (this.#stopped) break;
-        await this.#handle(event);
+    const queue: LedgerEvent[] = [];
+    // Changed by the reader below: an object, so flow analysis does not take them as constant.
+    const reading: { ended: boolean; failure: Error | undefined } = { ended: false, failure: undefined };
+    let wakeHandler: (() => void) | undefined;
+    let wakeReader: (() => void) | undefined;
+    const reader = (async (): Promise<void> => {
+      try {
+        for await (const event of stream) {
+          queue.push(event);
+          wakeHandler?.();
+          if (queue.length >= READ_AHEAD) await new Promise<void>((resolve) => (wakeReader = resolve));
+        }
+      } catch (error) {
+        reading.failure = error instanceof Error ? error : new Error(String(error));
+      } finally {
+        reading.ended = true;
+        wakeHandler?.();
       }
+    })();
+    try {
+      while (!this.stopped) {
+        if (queue.length === 0) {
+          if (reading.ended) break;
+          await new Promise<void>((resolve) => (wakeHandler = resolve));
+          wakeHandler = undefined;
+          continue;
+        }
+        const batch = queue.splice(0);
+        wakeReader?.();
+        wakeReader = undefined;
+        await this.#handle(batch);
+      }
+      if (reading.failure && !this.stopped) throw reading.failure;
     } finally {
       this.#stream = undefined;
       stream.close();
+      wakeReader?.();
+      await reader;
       await this.#checkpoint().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not save the event checkpoint; it lags'));
     }
   }
@@ -104,17 +139,21 @@ export class EventFollower {
     return new Promise((resolve) => this.#waiters.add({ block, transactionId, resolve }));
   }
 
-  async #handle(event: LedgerEvent): Promise<void> {
+  async #handle(batch: readonly LedgerEvent[]): Promise<void> {
     const { log } = this.#options;
-    if (event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId)) {
+    const fresh = batch.filter((event) => event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId));
+    const items = fresh.flatMap((event) => {
       const payload = this.#payload(event);
-      if (payload) await log.append(event.blockNumber, event.transactionId, payload);
-    }
-    this.#handled = { blockNumber: event.blockNumber, transactionId: event.transactionId };
-    this.#unsaved += 1;
+      return payload ? [{ blockNumber: event.blockNumber, txId: event.transactionId, event: payload }] : [];
+    });
+    if (items.length > 0) await log.appendAll(items);
+    const last = batch.at(-1);
+    if (!last) return;
+    this.#handled = { blockNumber: last.blockNumber, transactionId: last.transactionId };
+    this.#unsaved += batch.length;
     if (this.#unsaved >= this.#every) await this.#checkpoint();
     for (const waiter of this.#waiters) {
-      if (event.blockNumber > waiter.block || (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId)) {
+      if (batch.some((event) => event.blockNumber > waiter.block || (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId))) {
         this.#waiters.delete(waiter);
         waiter.resolve();
       }
