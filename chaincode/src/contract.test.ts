@@ -1,4 +1,18 @@
-import { decrypt, encrypt, fromBase64, fromHex, open, parseContractOutput, requestHash, toHex, verifyFor, MAX_MESSAGE_BYTES } from '@medshare/protocol';
+import {
+  AUDIT_EVENT_NAME,
+  canonicalize,
+  parseAuditEvent,
+  decrypt,
+  encrypt,
+  fromBase64,
+  fromHex,
+  open,
+  parseContractOutput,
+  requestHash,
+  toHex,
+  verifyFor,
+  MAX_MESSAGE_BYTES,
+} from '@medshare/protocol';
 import { ACCESS_TICKET_TTL_MS, MedshareContract } from './contract';
 import { MemoryLedger, fabricIdentity } from './simulator/memory-ledger';
 import { APP_ID, Harness, ORG1, ORG2, T0, newParty, type Party } from './testing/harness';
@@ -314,14 +328,40 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
-  it('emits one event per transaction, with ids only', async () => {
+  it('emits one medshare.audit event per audited transaction, with ids only, and none for a refused one', async () => {
     const h = await Harness.create();
-    const events: Array<{ eventName: string; payload: string }> = [];
-    h.ledger.onEvent((e) => events.push({ eventName: e.eventName, payload: Buffer.from(e.payload).toString() }));
+    const events: Array<{ eventName: string; txId: string; payload: string }> = [];
+    h.ledger.onEvent((e) => events.push({ eventName: e.eventName, txId: e.txId, payload: Buffer.from(e.payload).toString() }));
     const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor(ORG2);
     const { recordId } = await h.upload(patient);
-    expect(events.map((e) => e.eventName)).toEqual(['UserRegistered', 'RecordUploaded']);
-    expect(JSON.parse(events[1]?.payload ?? '{}')).toMatchObject({ recordId, owner: patient.keyId });
+    const keyWrap = wrapFor(doctor);
+    await h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap });
+    await h.act('view', doctor, { recordId }, ORG2);
+    await h.act('revoke', patient, { recordId, granteeKeyId: doctor.keyId });
+    const before = events.length;
+    // refused: nothing is committed, so no event (Fabric delivers events of committed transactions only)
+    await rejects(h, () => h.act('view', doctor, { recordId }, ORG2), 'NOT_AUTHORIZED');
+    await rejects(h, () => h.act('grant', doctor, { recordId, granteeKeyId: doctor.keyId, keyWrap }), 'NOT_OWNER');
+    expect(events.length).toBe(before);
+
+    expect(events.map((e) => e.eventName)).toEqual(['UserRegistered', 'UserRegistered', 'UserApproved', ...Array<string>(4).fill(AUDIT_EVENT_NAME)]);
+    const audited = events.filter((e) => e.eventName === AUDIT_EVENT_NAME);
+    const parsed = audited.map((e) => parseAuditEvent(JSON.parse(e.payload)));
+    // canonical bytes, as every endorser must produce them
+    expect(audited.map((e) => e.payload)).toEqual(parsed.map((p) => canonicalize(p as never)));
+    expect(parsed.map((p) => [p.action, p.owner, p.actorKeyId, p.subjectKeyId, p.org])).toEqual([
+      ['upload', patient.keyId, patient.keyId, undefined, ORG1],
+      ['grant', patient.keyId, patient.keyId, doctor.keyId, ORG1],
+      ['view', patient.keyId, doctor.keyId, undefined, ORG2],
+      ['revoke', patient.keyId, patient.keyId, doctor.keyId, ORG1],
+    ]);
+    for (const [i, p] of parsed.entries()) expect(p).toMatchObject({ recordId, txId: audited[i]?.txId, at: expect.any(Number) });
+    // the event is the committed audit entry, minus appId and requestHash
+    const trail = await h.act('audit', patient, { recordId, pageSize: 100, bookmark: '' });
+    const entries = trail.items as Array<Record<string, unknown>>;
+    expect(parsed.map((p) => [p.txId, p.at])).toEqual(entries.map((e) => [e.txId, e.at]));
+    expect(audited.map((e) => e.payload).join('\n')).not.toMatch(/asthma|J45|ciphertext|keyWrap|pseudonym/);
   });
 });
 

@@ -15,6 +15,8 @@ import {
   sm3,
   toHex,
   utf8,
+  AUDIT_EVENT_NAME,
+  type AuditEvent,
   type ContractResponse,
   type JsonValue,
   type Operation,
@@ -261,8 +263,7 @@ export class MedshareContract extends Contract {
         uploadedAt: auth.now,
       });
       if (body.idempotencyKey !== undefined) await state.write(KEY.uploadKey, [owner.keyId, body.idempotencyKey], { recordId });
-      await this.#audit(ctx, state, auth, recordId, 'upload');
-      this.#event(ctx, 'RecordUploaded', { recordId, owner: owner.keyId });
+      this.#auditEvent(ctx, owner.keyId, await this.#audit(ctx, state, auth, recordId, 'upload'));
       return this.#respond(ctx, auth, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
     });
   }
@@ -305,8 +306,7 @@ export class MedshareContract extends Contract {
         grantedAt: auth.now,
       });
       await state.write(KEY.granteeIndex, [body.granteeKeyId, body.recordId], { recordId: body.recordId, grantedAt: auth.now });
-      await this.#audit(ctx, state, auth, body.recordId, 'grant', body.granteeKeyId);
-      this.#event(ctx, 'AccessGranted', { recordId: body.recordId, grantee: body.granteeKeyId });
+      this.#auditEvent(ctx, record.owner, await this.#audit(ctx, state, auth, body.recordId, 'grant', body.granteeKeyId));
       return this.#respond(ctx, auth, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, grantedAt: auth.now });
     });
   }
@@ -317,12 +317,11 @@ export class MedshareContract extends Contract {
     return this.#guard(ctx, 'Revoke', async (state) => {
       const auth = await authenticate(ctx, state, envelope, 'revoke', { consumeNonce: true });
       const { body } = auth.request;
-      await this.#ownerOnly(state, auth, body.recordId);
+      const record = await this.#ownerOnly(state, auth, body.recordId);
       if (!(await state.exists(KEY.grant, body.recordId, body.granteeKeyId))) throw fail('GRANT_NOT_FOUND', 'no grant of that record to that key');
       await state.remove(KEY.grant, body.recordId, body.granteeKeyId);
       await state.remove(KEY.granteeIndex, body.granteeKeyId, body.recordId);
-      await this.#audit(ctx, state, auth, body.recordId, 'revoke', body.granteeKeyId);
-      this.#event(ctx, 'AccessRevoked', { recordId: body.recordId, grantee: body.granteeKeyId });
+      this.#auditEvent(ctx, record.owner, await this.#audit(ctx, state, auth, body.recordId, 'revoke', body.granteeKeyId));
       return this.#respond(ctx, auth, { recordId: body.recordId, granteeKeyId: body.granteeKeyId, revokedAt: auth.now });
     });
   }
@@ -338,11 +337,10 @@ export class MedshareContract extends Contract {
     return this.#guard(ctx, 'View', async (state) => {
       const auth = await authenticate(ctx, state, envelope, 'view', { consumeNonce: true });
       const { recordId } = auth.request.body;
-      await this.#ownerOrGrantee(state, auth, recordId);
+      const { record } = await this.#ownerOrGrantee(state, auth, recordId);
       const txId = ctx.stub.getTxID();
       await state.write(KEY.access, [recordId, auth.request.keyId, txId], { at: auth.now, txId });
-      await this.#audit(ctx, state, auth, recordId, 'view');
-      this.#event(ctx, 'RecordAccessed', { recordId, actor: auth.request.keyId });
+      this.#auditEvent(ctx, record.owner, await this.#audit(ctx, state, auth, recordId, 'view'));
       return this.#respond(ctx, auth, { recordId, accessId: txId, readableUntil: auth.now + ACCESS_TICKET_TTL_MS });
     });
   }
@@ -464,7 +462,14 @@ export class MedshareContract extends Contract {
     return { record, keyWrap };
   }
 
-  async #audit(ctx: Context, state: LedgerState, auth: Authenticated<Operation>, recordId: string, action: AuditAction, subjectKeyId?: string): Promise<void> {
+  async #audit(
+    ctx: Context,
+    state: LedgerState,
+    auth: Authenticated<Operation>,
+    recordId: string,
+    action: AuditAction,
+    subjectKeyId?: string,
+  ): Promise<AuditState> {
     const txId = ctx.stub.getTxID();
     const entry: AuditState = {
       recordId,
@@ -478,6 +483,27 @@ export class MedshareContract extends Contract {
       requestHash: auth.requestHash,
     };
     await state.write(KEY.audit, [recordId, sortableTime(auth.now), txId], entry);
+    return entry;
+  }
+
+  /**
+   * The access notification of an audited transaction (the transaction's one chaincode event,
+   * visible once committed): the audit entry's ids, action, org and time, plus the owner it is
+   * for. No data, no appId or request hash: nothing the owner's audit trail does not already show.
+   */
+  #auditEvent(ctx: Context, owner: string, entry: AuditState): void {
+    const event: AuditEvent = {
+      v: 1,
+      action: entry.action,
+      recordId: entry.recordId,
+      owner,
+      actorKeyId: entry.actorKeyId,
+      ...(entry.subjectKeyId === undefined ? {} : { subjectKeyId: entry.subjectKeyId }),
+      org: entry.org,
+      txId: entry.txId,
+      at: entry.at,
+    };
+    ctx.stub.setEvent(AUDIT_EVENT_NAME, Buffer.from(marshal(event)));
   }
 
   #event(ctx: Context, name: string, payload: Record<string, string>): void {

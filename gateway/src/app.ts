@@ -9,7 +9,9 @@ import { clientErrorHandler, errorBodyOf, errorResponses, frameworkErrors, insta
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
 import { GatewayMetrics } from './metrics/metrics';
+import type { EventStreams } from './events/event-streams';
 import type { AccessLayer } from './pipeline/access-layer';
+import { registerEventRoutes } from './routes/events';
 import {
   accessKeyBody,
   anyObject,
@@ -28,6 +30,8 @@ export interface GatewayDeps {
   readonly org: string;
   readonly accessLayer: AccessLayer;
   readonly ledger: LedgerBackend;
+  /** The event log's streams (GET /v1/events); ended before the server closes. */
+  readonly events: EventStreams;
   readonly metrics?: GatewayMetrics;
   /** Enables /v1/admin (embedded runtime only). */
   readonly adminToken?: string;
@@ -182,6 +186,13 @@ export const gatewayPlugin = fp<GatewayDeps>(
       },
     });
 
+    registerEventRoutes(app, { accessLayer: deps.accessLayer, streams: deps.events, errors: ERRORS, perApp, perAddress });
+    // Streams never finish on their own: end them first, so closing waits only for ordinary requests.
+    app.addHook('preClose', (done) => {
+      deps.events.closeAll();
+      done();
+    });
+
     app.get('/v1/users/:keyId', {
       config: { rateLimit: perAddress },
       schema: { summary: 'Directory entry of a registered key, signed with K3', params: keyIdParams, response: { 200: directorySchema, ...ERRORS } },
@@ -209,7 +220,11 @@ export const gatewayPlugin = fp<GatewayDeps>(
     });
     app.get('/metrics', {
       schema: { hide: true },
-      handler: async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+      handler: async (_request, reply) => {
+        metrics.eventStreams.set(deps.events.size);
+        metrics.eventLogEvents.set(deps.events.log.size);
+        return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
     });
     app.get('/openapi.json', { schema: { hide: true }, handler: () => Promise.resolve(app.swagger()) });
 

@@ -276,6 +276,7 @@ describe('response signatures', () => {
       ready: () => inner.ready(),
       close: () => inner.close(),
       submit: (t, a) => inner.submit(t, a),
+      chaincodeEvents: (o) => inner.chaincodeEvents(o),
       evaluate: async (t, a) => {
         const out = JSON.parse(await inner.evaluate(t, a)) as { sig4: string };
         return JSON.stringify({ ...out, sig4: out.sig4.replace(/^./, (c) => (c === '0' ? '1' : '0')) });

@@ -1,10 +1,15 @@
 export { buildGateway, gatewayPlugin, serverOptions, REDACT_PATHS, type GatewayDeps } from './app';
 export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig } from './config/config';
 export { KeyRing, type AppEntry, type PublicKeyEntry } from './keys/key-ring';
-export { TRANSACTION_BY_OP, type LedgerBackend } from './ledger/backend';
+export { TRANSACTION_BY_OP, type EventCheckpoint, type EventStream, type EventStreamOptions, type LedgerBackend, type LedgerEvent } from './ledger/backend';
 export { DurableLedger } from './ledger/durable-ledger';
 export { EmbeddedBackend } from './ledger/embedded';
 export { FabricBackend, connectFabric, type FabricConnection } from './ledger/fabric';
+export { fabricChaincodeEvents, type ChaincodeEventsNetwork } from './ledger/fabric-events';
+export { DurableCheckpointer } from './events/checkpointer';
+export { EventLog, type LoggedEvent } from './events/event-log';
+export { EventFollower, type EventFollowerOptions } from './events/follower';
+export { EventStreams } from './events/event-streams';
 export { toMedshareError } from './errors/ledger-error';
 export { AccessLayer } from './pipeline/access-layer';
 export { SourceAllowlist } from './access/source-allowlist';

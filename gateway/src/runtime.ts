@@ -1,7 +1,12 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config';
 import { K3Reconciler } from './keys/k3-reconciler';
+import { DurableCheckpointer } from './events/checkpointer';
+import { EventLog } from './events/event-log';
+import { EventStreams } from './events/event-streams';
+import { EventFollower } from './events/follower';
 import { KeyRing } from './keys/key-ring';
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
@@ -14,6 +19,9 @@ export interface Gateway {
   readonly app: FastifyInstance;
   readonly accessLayer: AccessLayer;
   readonly ledger: LedgerBackend;
+  /** Follows the contract's events into the event log (started by createGateway). */
+  readonly follower: EventFollower;
+  readonly events: EventStreams;
   /** Re-reads the keys file; on error keeps the current keys and rethrows. */
   reloadKeys(): void;
   /** Compares the K3s with the ledger (registering them on the embedded ledger); logs, never throws. */
@@ -36,6 +44,9 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     sessionsPerApp: config.limits.sessionsPerApp,
     replayCacheSize: config.limits.replayCacheSize,
   });
+  const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
+  const events = new EventStreams(log, { streamsPerApp: config.events.streamsPerApp, heartbeatMs: config.events.heartbeatMs });
+  const checkpointer = await DurableCheckpointer.open(join(config.events.dir, 'checkpoint.json'));
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
   // The reconciler logs through the app's logger, which exists once the app is built below.
   const reconciler = new K3Reconciler(
@@ -65,6 +76,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       org: config.org,
       accessLayer,
       ledger,
+      events,
       metrics: new GatewayMetrics(),
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
       onAccessKeysChanged: async () => {
@@ -80,16 +92,22 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     },
   );
+  const follower = new EventFollower({ source: (options) => ledger.chaincodeEvents(options), log, checkpointer, logger: app.log });
+  follower.start();
   return {
     app,
     accessLayer,
     ledger,
+    follower,
+    events,
     reloadKeys() {
       accessLayer.replaceKeys(KeyRing.load(config.keysFile));
     },
     reconcileKeys,
     async close() {
       await app.close();
+      await follower.stop();
+      await log.close();
       await ledger.close();
     },
   };

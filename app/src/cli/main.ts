@@ -21,6 +21,7 @@ user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a pro
   records  --key FILE [--page-size N] [--bookmark B]
   grants   --key FILE [--page-size N] [--bookmark B]
   audit    --key FILE --record ID [--page-size N] [--bookmark B]
+  events   --key FILE [--after ID] [--follow]            access notifications of your records, one line each
   whois    KEYID
 
 admin commands (embedded runtime; the admin token comes from the app config's adminTokenFile):
@@ -54,6 +55,8 @@ const OPTIONS = {
   'not-before': { type: 'string' },
   'not-after': { type: 'string' },
   at: { type: 'string' },
+  after: { type: 'string' },
+  follow: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -98,7 +101,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       return command || values.help ? 0 : 2;
     }
     const result = await run(command, rest, values, io);
-    io.out(json ? `${JSON.stringify(result.data)}\n` : `${result.text}\n`);
+    if (!result.streamed) io.out(json ? `${JSON.stringify(result.data)}\n` : `${result.text}\n`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -123,6 +126,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 interface Result {
   readonly text: string;
   readonly data: unknown;
+  /** Already written line by line (events): nothing more to print. */
+  readonly streamed?: boolean;
 }
 
 async function loadUserKey(path: string, io: Io): Promise<UserKey> {
@@ -146,7 +151,7 @@ function client(values: Values, io: Io): { client: MedshareClient; adminToken: s
 async function run(command: string, rest: string[], values: Values, io: Io): Promise<Result> {
   if (command === 'keygen') return keygen(values, io);
   if (command === 'admin') return admin(rest, values, io);
-  const known = ['register', 'upload', 'grant', 'revoke', 'view', 'records', 'grants', 'audit', 'whois'];
+  const known = ['register', 'upload', 'grant', 'revoke', 'view', 'records', 'grants', 'audit', 'whois', 'events'];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
   const { client: c } = client(values, io);
   try {
@@ -218,12 +223,31 @@ async function run(command: string, rest: string[], values: Values, io: Io): Pro
         );
         return { data: r, text: `${r.items.length} audit entries\n${lines.join('\n')}` };
       }
+      case 'events':
+        return await events(c, user, values, io);
       default:
         throw new UsageError(`unknown command ${command}`);
     }
   } finally {
     c.close();
   }
+}
+
+/** One line per event as it arrives (JSON lines with --json); with --follow, until interrupted. */
+async function events(c: MedshareClient, user: UserKey, values: Values, io: Io): Promise<Result> {
+  if (values.after !== undefined && !/^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,5})$/.test(values.after))
+    throw new UsageError('--after must be an event id like 12-0');
+  let count = 0;
+  for await (const e of c.events(user, { follow: values.follow === true, ...(values.after === undefined ? {} : { after: values.after }) })) {
+    count += 1;
+    io.out(
+      values.json
+        ? `${JSON.stringify(e)}\n`
+        : `${e.id}  ${new Date(e.at).toISOString()}  ${e.action.padEnd(6)} record ${e.recordId.slice(0, 16)}… by ${e.actorKeyId.slice(0, 16)}…${e.subjectKeyId ? ` for ${e.subjectKeyId.slice(0, 16)}…` : ''} (${e.org})  tx ${e.txId.slice(0, 12)}…\n`,
+    );
+  }
+  if (count === 0 && !values.json) io.out('no events\n');
+  return { text: '', data: undefined, streamed: true };
 }
 
 function checkedJson(text: string): string {

@@ -24,6 +24,14 @@ import {
   utf8,
   verifyFor,
   MedshareError,
+  AUDIT_EVENT_NAME,
+  eventAad,
+  parseDeliveredEvent,
+  parseEventId,
+  parseStreamGrant,
+  subscribeRequestHash,
+  type DeliveredEvent,
+  type SubscribeRequest,
   type AuditBody,
   type BodyByOp,
   type JsonValue,
@@ -34,6 +42,7 @@ import {
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
+import { parseSse } from './sse';
 import { DEFAULT_TIMEOUT_MS, httpsTransport, type Transport, type TransportOptions } from './transport';
 
 export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
@@ -240,7 +249,109 @@ export class MedshareClient {
     return answer.user;
   }
 
+  /**
+   * The user's access notifications (every upload, view, grant and revoke of a record they own),
+   * oldest first, after the event id `after` when given. Each event was sealed for this client's
+   * session; it is opened, checked to be this user's, and yielded. With `follow` (the default)
+   * the iteration waits for new events and, when the gateway ends a stream (session expiry,
+   * shutdown), subscribes again and resumes after the last event it yielded; without it, it
+   * ends after the events logged so far. Stop it with `break` after an event, or with
+   * `options.signal`, which also ends a wait for the next event.
+   */
+  async *events(user: UserKey, options: { after?: string; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<DeliveredEvent> {
+    const follow = options.follow ?? true;
+    const { signal } = options;
+    const keyId = keyIdOf(user.publicKey);
+    let after = options.after;
+    if (after !== undefined) parseEventId(after, 'after');
+    while (!signal?.aborted) {
+      const { token, session } = await this.#subscribe(user);
+      // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
+      const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
+        authorization: `Bearer ${token}`,
+        ...(after === undefined ? {} : { 'last-event-id': after }),
+      });
+      // An abort drops the connection, which ends a wait for the next event.
+      const abort = (): void => response.close();
+      signal?.addEventListener('abort', abort);
+      if (signal?.aborted) abort();
+      try {
+        for await (const message of parseSse(response)) {
+          if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
+          const event = this.#openEvent(session, message.id, message.data);
+          if (event.owner !== keyId) throw fail('CIPHERTEXT_INVALID', 'the gateway sent an event about another user');
+          after = event.id;
+          yield event;
+        }
+      } finally {
+        signal?.removeEventListener('abort', abort);
+        response.close();
+      }
+      if (!follow || signal?.aborted) return;
+      // The gateway ended the stream; resume on a fresh subscription after a short pause.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   // ---- the signature chain, app side ---------------------------------------------------
+
+  #openEvent(session: SessionState, id: string, data: string): DeliveredEvent {
+    let plaintext: Uint8Array;
+    try {
+      plaintext = open(session.key, fromBase64(data), eventAad(session.sessionId, id));
+    } catch (cause) {
+      throw fail('CIPHERTEXT_INVALID', `event ${id} failed authentication`, cause);
+    }
+    const event = parseDeliveredEvent(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'event', 64 * 1024));
+    if (event.id !== id) throw fail('CIPHERTEXT_INVALID', `event ${id} carries another id`);
+    return event;
+  }
+
+  /** A stream token for `user`: a subscribe request signed with sig1 and sig2, sealed like any request. */
+  async #subscribe(user: UserKey): Promise<{ token: string; session: SessionState }> {
+    const now = this.#clock();
+    const request: SubscribeRequest = {
+      v: 1,
+      op: 'subscribe',
+      body: {},
+      nonce: randomBytes(16).toString('hex'),
+      issuedAt: now,
+      expiresAt: now + 2 * 60 * 1000,
+      appId: this.#options.appId,
+      keyId: keyIdOf(user.publicKey),
+    };
+    const sig1 = signFor('sig1', user, request);
+    const envelope = { request, sig1, sig2: signFor('sig2', this.#options.appKey, { request, sig1 }), k2Id: this.#k2Id };
+    const plaintext = utf8(canonicalize(envelope));
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.#currentSession();
+      try {
+        const answer = parseSealedMessage(
+          await this.#transport.post('/v1/events/subscriptions', {
+            sessionId: session.sessionId,
+            ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
+          }),
+        );
+        if (answer.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
+        let opened: Uint8Array;
+        try {
+          opened = open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId));
+        } catch (cause) {
+          throw fail('CIPHERTEXT_INVALID', 'answer ciphertext failed authentication', cause);
+        }
+        const grant = parseStreamGrant(parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096));
+        if (grant.requestHash !== subscribeRequestHash(request) || grant.keyId !== request.keyId)
+          throw fail('SIG5_INVALID', 'answer does not answer this request');
+        return { token: grant.token, session };
+      } catch (error) {
+        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
+          this.#session = undefined;
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
 
   async #viewRaw(
     user: UserKey,

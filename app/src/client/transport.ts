@@ -15,10 +15,17 @@ export interface TransportOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A long-lived response body as text chunks (an event stream); close() drops the connection. */
+export interface TextStream extends AsyncIterable<string> {
+  close(): void;
+}
+
 /** JSON over HTTPS with keep-alive; a non-2xx answer becomes the MedshareError it carries. */
 export interface Transport {
   post(path: string, body: unknown): Promise<unknown>;
   get(path: string): Promise<unknown>;
+  /** GET of a text/event-stream: resolves once the answer's status is known; a non-2xx is the MedshareError it carries. */
+  stream(path: string, headers: Readonly<Record<string, string>>): Promise<TextStream>;
   close(): void;
 }
 
@@ -73,6 +80,31 @@ class AttemptFailure extends Error {
     super('attempt failed', { cause: error });
     this.name = 'AttemptFailure';
   }
+}
+
+/** An error body's JSON, or undefined when it is not JSON (errorFromBody then says INTERNAL). */
+function parseBody(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Node response body as a TextStream. */
+export function textStream(res: IncomingMessage, abort: () => void): TextStream {
+  res.setEncoding('utf8');
+  return {
+    close: abort,
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const chunk of res) yield chunk as string;
+      } catch (error) {
+        // A connection closed by us (close()) or by the server ends the stream; nothing to report.
+        if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' && (error as Error).name !== 'AbortError') throw error;
+      }
+    },
+  };
 }
 
 export function httpsTransport(options: TransportOptions): Transport {
@@ -145,9 +177,39 @@ export function httpsTransport(options: TransportOptions): Transport {
       }
     }
   };
+
+  const stream = (path: string, headers: Readonly<Record<string, string>>): Promise<TextStream> =>
+    new Promise((resolve, reject) => {
+      // Its own connection (no keep-alive agent): the stream lives as long as the caller reads it.
+      const req = httpsRequest(
+        new URL(path, base),
+        {
+          method: 'GET',
+          ...(options.ca ? { ca: options.ca } : {}),
+          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+          headers: { ...options.headers, ...headers, accept: 'text/event-stream' },
+        },
+        (res) => {
+          if ((res.statusCode ?? 500) >= 400) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(errorFromBody(res.statusCode ?? 500, parseBody(Buffer.concat(chunks).toString('utf8')))));
+            return;
+          }
+          resolve(textStream(res, () => req.destroy()));
+        },
+      );
+      req.setTimeout(timeout, () => req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)));
+      req.on('response', () => req.setTimeout(0));
+      req.on('error', (error) =>
+        reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)),
+      );
+      req.end();
+    });
   return {
     post: (path, body) => send('POST', path, body),
     get: (path) => send('GET', path),
+    stream,
     close: () => agent.destroy(),
   };
 }

@@ -61,6 +61,7 @@ export class MemoryLedger implements StateStore {
   readonly #seed = randomBytes(8).toString('hex');
   readonly #history = new Map<string, KeyModification[]>();
   readonly #listeners = new Set<(event: CommittedEvent) => void>();
+  readonly #events: CommittedEvent[] = [];
   /** The transaction timestamp source (Unix ms); tests set it to move time. */
   clock: () => number = () => Date.now();
   readonly #keepHistory: boolean;
@@ -109,6 +110,15 @@ export class MemoryLedger implements StateStore {
     return this.#history.get(key) ?? [];
   }
 
+  /**
+   * Every committed chaincode event, in commit order (a durable ledger's replayed ones included):
+   * at most one per transaction, only from transactions that committed, as Fabric delivers them.
+   */
+  get committedEvents(): readonly CommittedEvent[] {
+    return this.#events;
+  }
+
+  /** Called with each event as its transaction commits (after it is in {@link committedEvents}). */
   onEvent(listener: (event: CommittedEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -229,6 +239,7 @@ export class MemoryLedger implements StateStore {
     }
     if (rwset.event) {
       const event: CommittedEvent = { ...rwset.event, txId: rwset.txId, blockNumber: version };
+      this.#events.push(event);
       for (const listener of this.#listeners) listener(event);
     }
   }

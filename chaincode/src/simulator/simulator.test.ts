@@ -125,6 +125,72 @@ describe('the in-memory Fabric ledger', () => {
   });
 });
 
+describe('chaincode events', () => {
+  it('are recorded only for committed transactions, in commit order, with their block and transaction', async () => {
+    const ledger = new MemoryLedger();
+    const heard: string[] = [];
+    ledger.onEvent((e) => heard.push(e.eventName));
+    const first = await ledger.submit(id, async (ctx) => {
+      await ctx.stub.putState('k', bytes('1'));
+      ctx.stub.setEvent('first', bytes('{"n":1}'));
+    });
+    // a transaction that throws, an evaluation and an MVCC loser emit nothing
+    await expect(
+      ledger.submit(id, (ctx) => {
+        ctx.stub.setEvent('thrown', bytes('{}'));
+        return Promise.reject(new Error('refused'));
+      }),
+    ).rejects.toThrow('refused');
+    await ledger.evaluate(id, (ctx) => {
+      ctx.stub.setEvent('evaluated', bytes('{}'));
+      return Promise.resolve();
+    });
+    const winner = ledger.simulate(id);
+    const loser = ledger.simulate(id);
+    for (const [ctx, name] of [
+      [winner, 'winner'],
+      [loser, 'loser'],
+    ] as const) {
+      await ctx.stub.getState('k');
+      await ctx.stub.putState('k', bytes(name));
+      ctx.stub.setEvent(name, bytes('{}'));
+    }
+    const outcomes = await Promise.allSettled([ledger.commit(winner.stub.readWriteSet()), ledger.commit(loser.stub.readWriteSet())]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    // an event with no writes is still a committed transaction (Fabric delivers it)
+    const eventOnly = await ledger.submit(id, (ctx) => {
+      ctx.stub.setEvent('event-only', bytes('{}'));
+      return Promise.resolve();
+    });
+
+    expect(ledger.committedEvents.map((e) => [e.eventName, e.blockNumber])).toEqual([
+      ['first', 1],
+      ['winner', 2],
+      ['event-only', 3],
+    ]);
+    expect(ledger.committedEvents[0]).toMatchObject({ txId: first.txId, payload: bytes('{"n":1}') });
+    expect(ledger.committedEvents[1]?.txId).toBe(winner.stub.getTxID());
+    expect(ledger.committedEvents[2]?.txId).toBe(eventOnly.txId);
+    expect(heard).toEqual(['first', 'winner', 'event-only']);
+  });
+
+  it('are not recorded when persisting the batch fails', async () => {
+    class FailingLedger extends MemoryLedger {
+      protected override persist(): Promise<void> {
+        return Promise.reject(new Error('disk full'));
+      }
+    }
+    const ledger = new FailingLedger();
+    await expect(
+      ledger.submit(id, async (ctx) => {
+        await ctx.stub.putState('k', bytes('v'));
+        ctx.stub.setEvent('lost', bytes('{}'));
+      }),
+    ).rejects.toThrow('disk full');
+    expect(ledger.committedEvents).toEqual([]);
+  });
+});
+
 describe('group commit', () => {
   class CountingLedger extends MemoryLedger {
     batches: number[] = [];

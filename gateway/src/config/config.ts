@@ -25,6 +25,14 @@ export interface GatewayConfig {
      */
     readonly requestTimeoutMs: number;
   };
+  /** Followed chaincode events (docs/protocol.md §14): where the event log and checkpoint live, and stream bounds. */
+  readonly events: {
+    readonly dir: string;
+    /** Events kept in the log; older ones are dropped (resuming from before them is EVENT_ID_EXPIRED). */
+    readonly retain: number;
+    readonly streamsPerApp: number;
+    readonly heartbeatMs: number;
+  };
   /** Bearer token for /v1/admin (embedded runtime only); a file holding it. */
   readonly adminTokenFile: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -66,6 +74,8 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
  */
 export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
 
+export const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
+
 function file(base: string, value: unknown, name: string): string {
   const path = expectString(value, name, { maxLength: 1024 });
   return isAbsolute(path) ? path : resolve(base, path);
@@ -78,7 +88,8 @@ function loopbackOrAny(host: unknown): string {
 
 /** Validates a parsed config object; relative paths resolve against `base` (the file's folder). */
 export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv = {}): GatewayConfig {
-  const o = expectObject(value, 'config', ['listen', 'tls', 'org', 'keysFile', 'trustedProxies', 'ledger', 'limits', 'adminTokenFile', 'logLevel']);
+  const o = expectObject(value, 'config', ['listen', 'tls', 'org', 'keysFile', 'trustedProxies', 'ledger', 'limits', 'events', 'adminTokenFile', 'logLevel']);
+  const events = expectObject(o.events ?? {}, 'config.events', ['dir', 'retain', 'streamsPerApp', 'heartbeatMs']);
   const listen = expectObject(o.listen ?? {}, 'config.listen', ['host', 'port']);
   const tls = o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
   const ledger = expectObject(o.ledger, 'config.ledger', [
@@ -144,6 +155,13 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
         10_000_000,
       ),
       requestTimeoutMs,
+    }),
+    events: Object.freeze({
+      dir: file(base, events.dir ?? 'events', 'config.events.dir'),
+      retain: expectInteger(events.retain ?? DEFAULT_EVENTS.retain, 'config.events.retain', 1, 10_000_000),
+      streamsPerApp: expectInteger(events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp, 'config.events.streamsPerApp', 1, 100_000),
+      // Below the server's 30 s idle-socket timeout, which the heartbeat's writes reset.
+      heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 25_000),
     }),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
     logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),

@@ -1,3 +1,28 @@
+/** A committed chaincode event, as fabric-gateway's `ChaincodeEvent` gives it. */
+export interface LedgerEvent {
+  readonly blockNumber: bigint;
+  readonly transactionId: string;
+  readonly eventName: string;
+  readonly payload: Uint8Array;
+}
+
+/** Where to resume (fabric-gateway's `Checkpoint`): after `transactionId` in `blockNumber`, or at `blockNumber`. */
+export interface EventCheckpoint {
+  getBlockNumber(): bigint | undefined;
+  getTransactionId(): string | undefined;
+}
+
+/** fabric-gateway's `CloseableAsyncIterable`: closing ends the iteration and releases the stream. */
+export interface EventStream extends AsyncIterable<LedgerEvent> {
+  close(): void;
+}
+
+export interface EventStreamOptions {
+  /** The checkpoint's position wins when it has one; otherwise reading starts at `startBlock`. */
+  readonly checkpoint: EventCheckpoint;
+  readonly startBlock: bigint;
+}
+
 /** The one interface the gateway talks to; embedded and Fabric implement it. */
 export interface LedgerBackend {
   readonly kind: 'embedded' | 'fabric';
@@ -5,6 +30,11 @@ export interface LedgerBackend {
   submit(transaction: string, args: readonly string[]): Promise<string>;
   /** Run read-only on one peer; nothing is written. */
   evaluate(transaction: string, args: readonly string[]): Promise<string>;
+  /**
+   * The contract's committed chaincode events in commit order, from a checkpoint, then live,
+   * with Fabric's semantics (a transaction's one event, only once it is committed).
+   */
+  chaincodeEvents(options: EventStreamOptions): Promise<EventStream>;
   /** Throws LEDGER_UNAVAILABLE when the ledger cannot answer. */
   ready(): Promise<void>;
   close(): Promise<void>;

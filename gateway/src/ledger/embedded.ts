@@ -3,8 +3,9 @@ import { MedshareContract, contractKeyFromPem, fabricIdentity, type ClientIdenti
 import { fail, type MedshareError } from '@medshare/protocol';
 import type { EmbeddedLedgerConfig } from '../config/config';
 import { toMedshareError } from '../errors/ledger-error';
-import type { LedgerBackend } from './backend';
+import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
 import { DurableLedger } from './durable-ledger';
+import { memoryLedgerEvents } from './embedded-events';
 
 type ContractFn = (ctx: never, ...args: string[]) => Promise<string>;
 const MVCC_RETRIES = 3;
@@ -55,6 +56,13 @@ export class EmbeddedBackend implements LedgerBackend {
     } catch (error) {
       throw toMedshareError(error);
     }
+  }
+
+  chaincodeEvents(options: EventStreamOptions): Promise<EventStream> {
+    // A refusal thrown while opening becomes the promise's rejection.
+    return new Promise((resolve) => {
+      resolve(memoryLedgerEvents(this.ledger, options));
+    });
   }
 
   ready(): Promise<void> {

@@ -5,7 +5,8 @@ import { connect, hash, signers, type Gateway } from '@hyperledger/fabric-gatewa
 import { fail, type MedshareError } from '@medshare/protocol';
 import type { FabricLedgerConfig } from '../config/config';
 import { toMedshareError, type LedgerStep } from '../errors/ledger-error';
-import type { LedgerBackend } from './backend';
+import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
+import { fabricChaincodeEvents } from './fabric-events';
 
 /** gRPC call options the backend sets on every step: an absolute deadline (ms since the epoch). */
 export interface StepOptions {
@@ -32,6 +33,8 @@ export interface FabricCommit {
 /** What the Fabric backend needs from a connection: the narrow transport tests can replace. */
 export interface FabricConnection {
   newProposal(transaction: string, args: readonly string[]): FabricProposal;
+  /** The contract's chaincode events (fabric-events.ts); absent on connections that cannot follow. */
+  readonly chaincodeEvents?: (options: EventStreamOptions) => Promise<EventStream>;
   close(): void;
 }
 
@@ -46,9 +49,11 @@ export function connectFabric(config: FabricLedgerConfig, mspId: string): Fabric
     signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(config.keyFile))),
     hash: hash.sha256,
   });
-  const contract = gateway.getNetwork(config.channel).getContract(config.chaincode);
+  const network = gateway.getNetwork(config.channel);
+  const contract = network.getContract(config.chaincode);
   return {
     newProposal: (transaction, args) => contract.newProposal(transaction, { arguments: [...args] }),
+    chaincodeEvents: fabricChaincodeEvents(network, config.chaincode),
     close() {
       gateway.close();
       client.close();
@@ -125,6 +130,11 @@ export class FabricBackend implements LedgerBackend {
     const deadline = this.#clock() + this.options.deadlinesMs.evaluate;
     const result = await this.#step('evaluate', proposal.getTransactionId(), () => proposal.evaluate({ deadline }));
     return Buffer.from(result).toString('utf8');
+  }
+
+  chaincodeEvents(options: EventStreamOptions): Promise<EventStream> {
+    if (!this.connection.chaincodeEvents) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'this Fabric connection cannot follow chaincode events'));
+    return this.connection.chaincodeEvents(options);
   }
 
   async ready(): Promise<void> {

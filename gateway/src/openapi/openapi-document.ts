@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGateway } from '../app';
+import { EventLog } from '../events/event-log';
+import { EventStreams } from '../events/event-streams';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { AccessLayer } from '../pipeline/access-layer';
@@ -19,12 +21,15 @@ export async function openApiDocument(): Promise<unknown> {
       kind: 'embedded',
       submit: () => Promise.reject(new Error('not used')),
       evaluate: () => Promise.reject(new Error('not used')),
+      chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
+    const log = await EventLog.open(join(dir, 'events'), { retain: 1 });
     const app = await buildGateway(
       {
         org: 'Org1MSP',
+        events: new EventStreams(log, { streamsPerApp: 1, heartbeatMs: 15_000 }),
         accessLayer: new AccessLayer(keys, ledger, { sessionTtlMs: 1000, sessionsPerApp: 1, replayCacheSize: 1 }),
         ledger,
         requestsPerMinutePerApp: 1,
@@ -35,6 +40,7 @@ export async function openApiDocument(): Promise<unknown> {
       return app.swagger();
     } finally {
       await app.close();
+      await log.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,10 @@
 import {
   CiphertextError,
+  MedshareError,
+  keyIdOf,
+  parseSubscribeEnvelope,
+  subscribeRequestHash,
+  type StreamGrant,
   SUBMIT_OPERATIONS,
   assertFresh,
   assertPublicKey,
@@ -33,7 +38,8 @@ import { SourceAllowlist } from '../access/source-allowlist';
 import type { KeyRing } from '../keys/key-ring';
 import { TRANSACTION_BY_OP, type LedgerBackend } from '../ledger/backend';
 import { ReplayCache } from '../session/replay-cache';
-import { SessionStore } from '../session/session-store';
+import { SessionStore, type Session } from '../session/session-store';
+import { StreamTokens } from '../session/stream-tokens';
 
 export interface AccessLayerOptions {
   readonly sessionTtlMs: number;
@@ -56,6 +62,7 @@ export interface Outcome {
  */
 export class AccessLayer {
   readonly sessions: SessionStore;
+  readonly streamTokens: StreamTokens;
   readonly #replay: ReplayCache;
   readonly #clock: () => number;
   readonly #startedAt: number;
@@ -70,6 +77,7 @@ export class AccessLayer {
     this.#keys = keys;
     this.#rebuildAllowlists();
     this.sessions = new SessionStore(options.sessionTtlMs, options.sessionsPerApp);
+    this.streamTokens = new StreamTokens();
     this.#replay = new ReplayCache(options.replayCacheSize);
     this.#clock = options.clock ?? Date.now;
     this.#startedAt = this.#clock();
@@ -130,34 +138,8 @@ export class AccessLayer {
   /** Steps 3 and 5 for one sealed request. */
   async handle(body: SealedMessage, sourceAddress: string): Promise<Outcome> {
     const now = this.#clock();
-    const session = this.sessions.get(body.sessionId, now);
-    this.assertSource(session.appId, sourceAddress);
-
-    let plaintext: Uint8Array;
-    try {
-      plaintext = open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId));
-    } catch (cause) {
-      if (cause instanceof CiphertextError || cause instanceof RangeError) throw fail('CIPHERTEXT_INVALID', 'request ciphertext failed authentication', cause);
-      throw cause;
-    }
-    const envelope = parseAppEnvelope(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES));
+    const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseAppEnvelope);
     const { request, sig1 } = envelope;
-    if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
-
-    const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
-    if (!verifyFor('sig2', k2.publicKey, chainPayload(request, sig1), envelope.sig2))
-      throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
-    assertFresh(request, now);
-    // Evaluated operations leave no nonce on the ledger; their replay protection is this
-    // process's cache, which a restart empties. A request issued before this process started
-    // may have been answered by the previous one, so it is refused: sign a new one.
-    if (!SUBMIT_OPERATIONS.has(request.op) && request.issuedAt < this.#startedAt) {
-      throw fail(
-        'REQUEST_EXPIRED',
-        `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
-      );
-    }
-    this.#replay.claim(session.appId, `key:${request.keyId}`, request.nonce, request.expiresAt, now);
 
     const k3 = this.#keys.signingK3(now);
     const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };
@@ -176,6 +158,87 @@ export class AccessLayer {
     const reply: GatewayOutput = { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
     const sealed = seal(session.key, utf8(canonicalize(reply)), sessionAad('response', session.sessionId));
     return { appId: session.appId, op: request.op, body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) } };
+  }
+
+  /**
+   * Step 3 for a sealed, signed subscribe request (docs/protocol.md §14): the same checks as any
+   * request up to replay, then sig1 against the author's registered key (the access layer reads
+   * the registry itself: no transaction), and a stream token bound to that key, the app and the
+   * session, sealed back under the session key.
+   */
+  async subscribe(body: SealedMessage, sourceAddress: string): Promise<SealedMessage> {
+    const now = this.#clock();
+    const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseSubscribeEnvelope);
+    const { request, sig1 } = envelope;
+    let user: { keyId?: unknown; publicKey?: unknown };
+    try {
+      user = JSON.parse(await this.ledger.evaluate('GetUser', [request.keyId])) as typeof user;
+    } catch (error) {
+      if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND') throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
+      throw error;
+    }
+    if (typeof user.publicKey !== 'string' || keyIdOf(user.publicKey) !== request.keyId) throw fail('INTERNAL', 'the registry answered for another key');
+    if (!verifyFor('sig1', user.publicKey, request, sig1)) throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
+    const token = this.streamTokens.issue({ keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt }, now);
+    const grant: StreamGrant = { v: 1, requestHash: subscribeRequestHash(request), token, keyId: request.keyId, expiresAt: session.expiresAt };
+    const sealed = seal(session.key, utf8(canonicalize(grant)), sessionAad('response', session.sessionId));
+    return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
+  }
+
+  /**
+   * The stream a token opens: its session must still be open and the source allowed for its app.
+   * Returns the session (its key seals the events) and the subscriber's key id.
+   */
+  streamFor(token: string | undefined, sourceAddress: string): { session: Session; keyId: string } {
+    const now = this.#clock();
+    const grant = this.streamTokens.resolve(token, now);
+    this.assertSource(grant.appId, sourceAddress);
+    let session: Session;
+    try {
+      session = this.sessions.get(grant.sessionId, now);
+    } catch {
+      throw fail('STREAM_TOKEN_INVALID', "the stream token's session has expired");
+    }
+    return { session, keyId: grant.keyId };
+  }
+
+  /** Session → source check → decrypt and authenticate → parse → app id → sig2 → freshness → replay. */
+  #openEnvelope<
+    E extends {
+      request: { op: string; appId: string; keyId: string; nonce: string; issuedAt: number; expiresAt: number };
+      sig1: string;
+      sig2: string;
+      k2Id: string;
+    },
+  >(body: SealedMessage, sourceAddress: string, now: number, parse: (value: unknown) => E): { session: Session; envelope: E } {
+    const session = this.sessions.get(body.sessionId, now);
+    this.assertSource(session.appId, sourceAddress);
+
+    let plaintext: Uint8Array;
+    try {
+      plaintext = open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId));
+    } catch (cause) {
+      if (cause instanceof CiphertextError || cause instanceof RangeError) throw fail('CIPHERTEXT_INVALID', 'request ciphertext failed authentication', cause);
+      throw cause;
+    }
+    const envelope = parse(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES));
+    const { request, sig1 } = envelope;
+    if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
+
+    const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
+    if (!verifyFor('sig2', k2.publicKey, { request, sig1 }, envelope.sig2)) throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
+    assertFresh(request, now);
+    // Evaluated operations (and subscriptions) leave no nonce on the ledger; their replay
+    // protection is this process's cache, which a restart empties. A request issued before this
+    // process started may have been answered by the previous one, so it is refused: sign a new one.
+    if (!(SUBMIT_OPERATIONS as ReadonlySet<string>).has(request.op) && request.issuedAt < this.#startedAt) {
+      throw fail(
+        'REQUEST_EXPIRED',
+        `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
+      );
+    }
+    this.#replay.claim(session.appId, `key:${request.keyId}`, request.nonce, request.expiresAt, now);
+    return { session, envelope };
   }
 
   /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */

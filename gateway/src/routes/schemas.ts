@@ -117,3 +117,28 @@ export const pageQuery = {
 
 /** Admin answers are the contract's JSON, passed through. */
 export const anyObject = { type: 'object', additionalProperties: true } as const;
+
+const eventIdPattern = '^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,5})$';
+
+export const eventsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { type: 'string', pattern: eventIdPattern, description: 'resume after this event id (the Last-Event-ID header does the same; this wins)' },
+    follow: { type: 'string', enum: ['true', 'false'], default: 'true', description: 'false: send the logged events, then end' },
+  },
+} as const;
+
+export const eventsHeaders = {
+  type: 'object',
+  properties: {
+    authorization: { type: 'string', description: 'Bearer <stream token from POST /v1/events/subscriptions>' },
+    'last-event-id': { type: 'string', pattern: eventIdPattern },
+  },
+} as const;
+
+export const eventStreamResponse = {
+  description:
+    'text/event-stream: for each event `id: <block>-<index>`, `event: medshare.audit`, `data: <base64 sealed box>` (docs/protocol.md §14); `:` comments are heartbeats',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+} as const;

@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
 import type { FastifyInstance } from 'fastify';
-import { MedshareClient, errorFromBody, type Transport } from '@medshare/app';
+import { request as httpRequest } from 'node:http';
+import { MedshareClient, errorFromBody, textStream, type TextStream, type Transport } from '@medshare/app';
 import { buildGateway } from '../app';
+import { DurableCheckpointer } from '../events/checkpointer';
+import { EventLog } from '../events/event-log';
+import { EventStreams } from '../events/event-streams';
+import { EventFollower } from '../events/follower';
 import { K3Reconciler } from '../keys/k3-reconciler';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
@@ -31,6 +36,9 @@ export class GatewayFixture {
   accessLayer!: AccessLayer;
   readonly metrics = new GatewayMetrics();
   app!: FastifyInstance;
+  eventLog!: EventLog;
+  events!: EventStreams;
+  follower!: EventFollower;
   readonly adminToken = 'test-admin-token-0123456789';
 
   private constructor(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[] } = {}) {
@@ -68,16 +76,28 @@ export class GatewayFixture {
       bodyLimit?: number;
       requestsPerMinute?: number;
       trustedProxies?: string[];
+      streamsPerApp?: number;
+      retainEvents?: number;
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
     await f.#open(options);
+    f.eventLog = await EventLog.open(join(f.dir, 'events'), { retain: options.retainEvents ?? 10_000 });
+    // A short heartbeat, so a stream notices the fixture's clock passing its session's expiry soon.
+    f.events = new EventStreams(f.eventLog, { streamsPerApp: options.streamsPerApp ?? 8, heartbeatMs: 20, clock: () => f.now });
+    f.follower = new EventFollower({
+      source: (o) => f.ledger.chaincodeEvents(o),
+      log: f.eventLog,
+      checkpointer: await DurableCheckpointer.open(join(f.dir, 'events', 'checkpoint.json')),
+    });
+    f.follower.start();
     for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
     f.app = await buildGateway(
       {
         org: ORG,
         accessLayer: f.accessLayer,
         ledger: f.ledger,
+        events: f.events,
         metrics: f.metrics,
         adminToken: f.adminToken,
         onAccessKeysChanged: async () => {
@@ -136,7 +156,42 @@ export class GatewayFixture {
       if (res.statusCode >= 400) throw errorFromBody(res.statusCode, body);
       return tamper ? tamper(url, body) : body;
     };
-    return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), close() {} };
+    return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), stream: (p, h) => this.stream(p, h), close() {} };
+  }
+
+  #listening: Promise<string> | undefined;
+
+  /** The app on a loopback port (plain HTTP; started on first use): inject cannot stream. */
+  listening(): Promise<string> {
+    this.#listening ??= this.app.listen({ host: '127.0.0.1', port: 0 });
+    return this.#listening;
+  }
+
+  /** A GET of an event stream over a real socket from 127.0.0.1, as the SDK's transport does it. */
+  async stream(path: string, headers: Readonly<Record<string, string>>): Promise<TextStream> {
+    const base = await this.listening();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(new URL(path, base), { headers: { ...headers, accept: 'text/event-stream' } }, (res) => {
+        if ((res.statusCode ?? 500) >= 400) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown;
+            try {
+              body = text ? (JSON.parse(text) as unknown) : undefined;
+            } catch {
+              body = undefined;
+            }
+            reject(errorFromBody(res.statusCode ?? 500, body));
+          });
+          return;
+        }
+        resolve(textStream(res, () => req.destroy()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
@@ -161,8 +216,16 @@ export class GatewayFixture {
     return JSON.stringify({ height: this.ledger.ledger.height, entries: this.ledger.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]) });
   }
 
+  /** Resolves once the follower has logged every event committed so far. */
+  async eventsCaughtUp(): Promise<void> {
+    const last = this.ledger.ledger.committedEvents.at(-1);
+    if (last) await this.follower.caughtUp(BigInt(last.blockNumber), last.txId);
+  }
+
   async close(): Promise<void> {
     await this.app.close();
+    await this.follower.stop();
+    await this.eventLog.close();
     await this.ledger.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

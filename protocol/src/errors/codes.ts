@@ -48,6 +48,9 @@ export const ERROR_CODES = {
   TRANSACTION_INVALID: { status: 502, summary: 'the ledger validated the transaction as invalid; nothing was written' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, summary: 'the idempotency key was already used by this owner for an upload with other content' },
   INTERNAL: { status: 500, summary: 'internal error' },
+  STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
+  STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
+  EVENT_ID_EXPIRED: { status: 410, summary: 'the event id to resume after is older than the retained events; resume without it' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,186 @@
+import { canonicalBytes } from '../encoding/canonical';
+import { toHex, utf8 } from '../encoding/bytes';
+import { fail } from '../errors/medshare-error';
+import { sm3 } from '../sm3/sm3';
+import { APP_ID, HEX64, HEX_SIGNATURE, MSP_ID, NONCE, expectInteger, expectObject, expectOneOf, expectString } from '../validation/assert';
+import { MAX_REQUEST_LIFETIME_MS, PROTOCOL_VERSION } from './request';
+
+/**
+ * Access notifications (docs/protocol.md §14). The contract emits one chaincode event named
+ * {@link AUDIT_EVENT_NAME} per audited transaction (upload, grant, revoke, view) whose payload is
+ * the JCS of an {@link AuditEvent}: ids, action, org and time only, never data.
+ */
+export const AUDIT_EVENT_NAME = 'medshare.audit';
+
+export const AUDIT_ACTIONS = ['upload', 'grant', 'revoke', 'view'] as const;
+export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEvent {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly action: AuditEventAction;
+  readonly recordId: string;
+  /** Key id of the record's owner: the only user the event is delivered to. */
+  readonly owner: string;
+  readonly actorKeyId: string;
+  /** The grantee, for grant and revoke. */
+  readonly subjectKeyId?: string;
+  /** MSP id of the access layer that submitted the transaction. */
+  readonly org: string;
+  readonly txId: string;
+  /** The transaction timestamp, Unix ms. */
+  readonly at: number;
+}
+
+/** An event as the gateway delivers it: its position in the gateway's event log, and the payload. */
+export interface DeliveredEvent extends AuditEvent {
+  readonly id: string;
+}
+
+const TX_ID = /^[0-9A-Za-z_-]{1,128}$/;
+
+export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
+  const o = expectObject(value, name, ['v', 'action', 'recordId', 'owner', 'actorKeyId', 'subjectKeyId', 'org', 'txId', 'at']);
+  if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
+  const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
+  const hasSubject = action === 'grant' || action === 'revoke';
+  if (hasSubject !== (o.subjectKeyId !== undefined)) throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grant and revoke`);
+  return {
+    v: PROTOCOL_VERSION,
+    action,
+    recordId: expectString(o.recordId, `${name}.recordId`, { pattern: HEX64 }),
+    owner: expectString(o.owner, `${name}.owner`, { pattern: HEX64 }),
+    actorKeyId: expectString(o.actorKeyId, `${name}.actorKeyId`, { pattern: HEX64 }),
+    ...(hasSubject ? { subjectKeyId: expectString(o.subjectKeyId, `${name}.subjectKeyId`, { pattern: HEX64 }) } : {}),
+    org: expectString(o.org, `${name}.org`, { pattern: MSP_ID }),
+    txId: expectString(o.txId, `${name}.txId`, { pattern: TX_ID }),
+    at: expectInteger(o.at, `${name}.at`),
+  };
+}
+
+export function parseDeliveredEvent(value: unknown, name = 'event'): DeliveredEvent {
+  const o = expectObject(value, name, ['id', 'v', 'action', 'recordId', 'owner', 'actorKeyId', 'subjectKeyId', 'org', 'txId', 'at']);
+  const { id, ...payload } = o;
+  return { id: expectString(id, `${name}.id`, { pattern: EVENT_ID }), ...parseAuditEvent(payload, name) };
+}
+
+// ---- event ids ------------------------------------------------------------------------------
+
+/**
+ * `"<block>-<index>"`: the block that committed the transaction and the event's index among
+ * the audit events of that block (decimal, no leading zeros). Every gateway following the same
+ * channel gives an event the same id.
+ */
+export const EVENT_ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,5})$/;
+
+export interface EventPosition {
+  readonly block: number;
+  readonly index: number;
+}
+
+export function parseEventId(value: unknown, name = 'event id'): EventPosition {
+  const text = expectString(value, name, { pattern: EVENT_ID, maxLength: 24 });
+  const [block, index] = text.split('-').map(Number) as [number, number];
+  if (!Number.isSafeInteger(block)) throw fail('INVALID_INPUT', `${name} has a block number beyond 2^53`);
+  return { block, index };
+}
+
+export function formatEventId(position: EventPosition): string {
+  return `${position.block}-${position.index}`;
+}
+
+/** Negative, zero or positive as `a` comes before, is, or comes after `b`. */
+export function compareEventPositions(a: EventPosition, b: EventPosition): number {
+  return a.block === b.block ? a.index - b.index : a.block - b.block;
+}
+
+// ---- subscribing ----------------------------------------------------------------------------
+
+/**
+ * A signed request for an event-stream token: the same fields, validity rules and signatures
+ * (sig1 by the user's K1, sig2 by the app's K2 over {request, sig1}) as a contract request, with
+ * `op: "subscribe"` and an empty body. The access layer answers it itself.
+ */
+export interface SubscribeRequest {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly op: 'subscribe';
+  readonly body: Record<string, never>;
+  readonly nonce: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly appId: string;
+  readonly keyId: string;
+}
+
+export interface SubscribeEnvelope {
+  readonly request: SubscribeRequest;
+  readonly sig1: string;
+  readonly sig2: string;
+  readonly k2Id: string;
+}
+
+/** The sealed answer to a subscribe request. */
+export interface StreamGrant {
+  readonly v: typeof PROTOCOL_VERSION;
+  /** SM3 of the canonical subscribe request it answers. */
+  readonly requestHash: string;
+  /** Bearer token for GET /v1/events, 32 random bytes hex; valid until `expiresAt`. */
+  readonly token: string;
+  readonly keyId: string;
+  /** The session's expiry: streams opened with the token end then. */
+  readonly expiresAt: number;
+}
+
+export function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
+  const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
+  if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
+  expectOneOf(o.op, `${name}.op`, ['subscribe'] as const);
+  const body = expectObject(o.body, `${name}.body`, []);
+  const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
+  const expiresAt = expectInteger(o.expiresAt, `${name}.expiresAt`);
+  if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
+  if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS) throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
+  return {
+    v: PROTOCOL_VERSION,
+    op: 'subscribe',
+    body: body as Record<string, never>,
+    nonce: expectString(o.nonce, `${name}.nonce`, { pattern: NONCE }),
+    issuedAt,
+    expiresAt,
+    appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
+    keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }),
+  };
+}
+
+export function parseSubscribeEnvelope(value: unknown): SubscribeEnvelope {
+  const o = expectObject(value, 'envelope', ['request', 'sig1', 'sig2', 'k2Id']);
+  return {
+    request: parseSubscribeRequest(o.request, 'envelope.request'),
+    sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
+    sig2: expectString(o.sig2, 'envelope.sig2', { pattern: HEX_SIGNATURE }),
+    k2Id: expectString(o.k2Id, 'envelope.k2Id', { pattern: HEX64 }),
+  };
+}
+
+export const STREAM_TOKEN = /^[0-9a-f]{64}$/;
+
+export function parseStreamGrant(value: unknown): StreamGrant {
+  const o = expectObject(value, 'grant', ['v', 'requestHash', 'token', 'keyId', 'expiresAt']);
+  if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `grant.v must be ${PROTOCOL_VERSION}`);
+  return {
+    v: PROTOCOL_VERSION,
+    requestHash: expectString(o.requestHash, 'grant.requestHash', { pattern: HEX64 }),
+    token: expectString(o.token, 'grant.token', { pattern: STREAM_TOKEN }),
+    keyId: expectString(o.keyId, 'grant.keyId', { pattern: HEX64 }),
+    expiresAt: expectInteger(o.expiresAt, 'grant.expiresAt'),
+  };
+}
+
+/** SM3 of the canonical subscribe request (as `requestHash` is for contract requests). */
+export function subscribeRequestHash(request: SubscribeRequest): string {
+  return toHex(sm3(canonicalBytes(request)));
+}
+
+/** Associated data of one sealed event: binds it to its session and its id, so it cannot be moved or replayed under another id. */
+export function eventAad(sessionId: string, id: string): Uint8Array {
+  return utf8(`medshare/v${PROTOCOL_VERSION}/event\n${sessionId}\n${id}`);
+}
