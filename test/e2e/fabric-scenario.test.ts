@@ -7,7 +7,7 @@
  * up, ready, before this runs: `npm run test:e2e`.
  */
 import type { UserKey } from '@medshare/app';
-import { MedshareError, generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
+import { MedshareError, generateKeyPair, keyIdOf, utf8, type DeliveredEvent } from '@medshare/protocol';
 import { admin, assertNetworkReady, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();
@@ -94,6 +94,29 @@ describe('the demo scenario on the Fabric network (two gateways, scripts/admin, 
     }
     expect(paged).toEqual(audit.items.map((e) => e.txId));
   }, 120_000);
+
+  it("the owner's access notifications come from Fabric's chaincode events, the same ids through both gateways", async () => {
+    const collect = async (h: Hospital): Promise<DeliveredEvent[]> => {
+      const out: DeliveredEvent[] = [];
+      // follow until the six audited transactions of the previous test have all been delivered
+      const controller = new AbortController();
+      for await (const e of h.client.events(patient, { signal: controller.signal })) {
+        if (e.recordId === recordId) out.push(e);
+        if (out.length === 6) controller.abort();
+      }
+      return out;
+    };
+    const [via1, via2] = await Promise.all([collect(h1 as Hospital), collect(h2 as Hospital)]);
+    expect(via1.map((e) => e.action)).toEqual(['upload', 'view', 'grant', 'view', 'view', 'revoke']);
+    expect(via1.map((e) => e.org)).toEqual(['Org1MSP', 'Org1MSP', 'Org1MSP', 'Org1MSP', 'Org2MSP', 'Org2MSP']);
+    // ids come from the ledger (block-index), so both access layers name each event alike
+    expect(via2.map((e) => e.id)).toEqual(via1.map((e) => e.id));
+    expect(via2.map((e) => e.txId)).toEqual(via1.map((e) => e.txId));
+    // the doctor, who owns no record, sees none of the patient's events
+    const doctorEvents: DeliveredEvent[] = [];
+    for await (const e of (h1 as Hospital).client.events(doctor, { follow: false })) doctorEvents.push(e);
+    expect(doctorEvents).toEqual([]);
+  }, 60_000);
 
   it('the record org admin reads the audit trail with scripts/admin/audit-trail.sh; the other org may not', async () => {
     const mine = await admin('audit-trail.sh', '--json', 'org1', recordId, '2');
