@@ -1,11 +1,12 @@
 export { buildGateway, gatewayPlugin, serverOptions, REDACT_PATHS, type GatewayDeps } from './app';
-export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig } from './config/config';
+export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig, type FabricPeerConfig } from './config/config';
 export { KeyRing, type AppEntry, type PublicKeyEntry } from './keys/key-ring';
 export { TRANSACTION_BY_OP, type LedgerBackend } from './ledger/backend';
 export { DurableLedger } from './ledger/durable-ledger';
 export { EmbeddedBackend } from './ledger/embedded';
-export { FabricBackend, connectFabric, type FabricConnection } from './ledger/fabric';
-export { toMedshareError } from './errors/ledger-error';
+export { FabricBackend, connectFabric, type FabricBackendOptions, type FabricConnection } from './ledger/fabric';
+export { type PeerChangeLog } from './ledger/peer-order';
+export { peerUnreachable, toMedshareError } from './errors/ledger-error';
 export { AccessLayer } from './pipeline/access-layer';
 export { SourceAllowlist } from './access/source-allowlist';
 export { createGateway, openLedger, serve, type Gateway } from './runtime';
