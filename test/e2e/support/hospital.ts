@@ -20,7 +20,7 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 export const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
 export const CC_NAME = process.env.CC_NAME ?? 'medshare';
 export const FABRIC_HOME = process.env.FABRIC_HOME ?? join(ROOT, '.fabric');
-export const NODES = ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com'] as const;
+export const NODES = ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com', 'peer1.org1.example.com', 'peer1.org2.example.com'] as const;
 
 /** The environment of the network and admin scripts. */
 export const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
