@@ -11,6 +11,7 @@ import { KeyRing } from './keys/key-ring';
 import type { LedgerBackend } from './ledger/backend';
 import { EmbeddedBackend } from './ledger/embedded';
 import { FabricBackend } from './ledger/fabric';
+import type { PeerChangeLog } from './ledger/peer-order';
 import { GatewayMetrics } from './metrics/metrics';
 import { AccessLayer } from './pipeline/access-layer';
 import { buildGateway } from './app';
@@ -32,13 +33,15 @@ export interface Gateway {
 /** How often a running gateway re-reads its org's K3 entries from the ledger. */
 const K3_RECONCILE_MS = 60_000;
 
-export async function openLedger(config: GatewayConfig): Promise<LedgerBackend> {
-  return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org);
+/** `log` hears the Fabric backend's changes of peer (ledger/peer-order.ts). */
+export async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
+  return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org, log);
 }
 
 /** Wires config → keys, ledger, access layer and the Fastify app (not yet listening). */
 export async function createGateway(config: GatewayConfig, given?: LedgerBackend): Promise<Gateway> {
-  const ledger = given ?? (await openLedger(config));
+  // Like the reconciler's, the ledger's log goes to the app's logger, built below.
+  const ledger = given ?? (await openLedger(config, { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) }));
   const accessLayer = new AccessLayer(KeyRing.load(config.keysFile), ledger, {
     sessionTtlMs: config.limits.sessionTtlMs,
     sessionsPerApp: config.limits.sessionsPerApp,

@@ -9,7 +9,7 @@
 #             committed + 1 for a new VERSION, 1 for a first deploy)
 #
 # Runs scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ADDRESS (package,
-# install on both peers, approve for Org1MSP and Org2MSP, commit), then
+# install on all four peers, approve for Org1MSP and Org2MSP, commit), then
 # scripts/network/chaincode-server.sh start CC_NAME, which restarts a server running an older
 # package id. Both steps are idempotent, so running it again is harmless. Finally checks
 # that the chaincode answers (ListAccessKeys as Org1MSP admin).

@@ -14,7 +14,7 @@
 # CC_DIAL_TIMEOUT (default 10s).
 #
 # Steps, each skipped when already done: build the package (.network/chaincode/NAME/),
-# install it on both peers, approve the definition for Org1MSP and Org2MSP, check commit
+# install it on all four peers, approve the definition for Org1MSP and Org2MSP, check commit
 # readiness, commit, query. The package id is printed last and written to
 # .network/chaincode/NAME.id: start the chaincode server with CHAINCODE_ID=<package id>
 # and CHAINCODE_SERVER_ADDRESS=ADDRESS. The peers only dial the server when the chaincode
@@ -47,10 +47,14 @@ mkdir -p "$CC_DIR"
 # (--output json, the package id) are on stdout, while the CLI's log lines go to stderr (Fabric
 # 3.x logs gRPC INFO/WARN lines there at the default level), so they never reach jq. On failure
 # prints both and stops.
-peer_as() { # ORG args...
-  local org="$1" out err; shift
+peer_as() { # ORG args...   (against the org's peer0)
+  local org="$1"; shift
+  peer_as_on "$org:0" "$@"
+}
+peer_as_on() { # ORG:INDEX args...
+  local on="$1" org="${1%%:*}" out err; shift
   err="$(mktemp)"
-  if ! out="$(as_admin "$org" peer "$@" 2>"$err")"; then
+  if ! out="$(as_admin_on "$on" peer "$@" 2>"$err")"; then
     cat "$err" >&2
     [[ -n "$out" ]] && printf '%s\n' "$out" >&2
     rm -f "$err"
@@ -89,14 +93,16 @@ PACKAGE_ID="$(as_admin org1 peer lifecycle chaincode calculatepackageid "$PKG" 2
 ok "package id $PACKAGE_ID"
 
 # ------------------------------------------------------------------ install
-for org in org1 org2; do
-  org_vars "$org"
-  installed="$(peer_as "$org" lifecycle chaincode queryinstalled --output json)"
+# On every peer (each runs the chaincode, all through the same chaincode server); the
+# definition is approved once per org below.
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
+  installed="$(peer_as_on "$p" lifecycle chaincode queryinstalled --output json)"
   if jq -e --arg id "$PACKAGE_ID" '(.installed_chaincodes // []) | any(.package_id == $id)' <<<"$installed" >/dev/null; then
     ok "already installed on $PEER_NAME"
   else
     log "installing on $PEER_NAME"
-    peer_as "$org" lifecycle chaincode install "$PKG" >/dev/null
+    peer_as_on "$p" lifecycle chaincode install "$PKG" >/dev/null
     ok "installed on $PEER_NAME"
   fi
 done

@@ -30,8 +30,14 @@ for pid_file in "$PID_DIR"/chaincode-*.pid; do
 done
 shopt -u nullglob
 bin="$(network_fabric_bin)"   # the release the nodes run, whatever .fabric links to now
-stop_process peer0.org2.example.com "$bin/peer"
-stop_process peer0.org1.example.com "$bin/peer"
+# The four peers at once (each: SIGTERM, then SIGKILL after 15 s), then the orderer.
+stoppers=()
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
+  stop_process "$PEER_NAME" "$bin/peer" &
+  stoppers+=($!)
+done
+for pid in "${stoppers[@]}"; do wait "$pid" || warn "stopping a peer failed"; done
 stop_process orderer.example.com "$bin/orderer"
 
 # Any other pid file left (a node from an older layout, say) is reported, not killed.

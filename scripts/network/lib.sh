@@ -18,10 +18,12 @@
 #   ORDERER_PORT=7050  ORDERER_ADMIN_PORT=7053  ORDERER_OPS_PORT=9443
 #   PEER0_ORG1_PORT=7051  PEER0_ORG1_CC_PORT=7052  PEER0_ORG1_OPS_PORT=9444
 #   PEER0_ORG2_PORT=9051  PEER0_ORG2_CC_PORT=9052  PEER0_ORG2_OPS_PORT=9445
+#   PEER1_ORG1_PORT=8051  PEER1_ORG1_CC_PORT=8052  PEER1_ORG1_OPS_PORT=9446
+#   PEER1_ORG2_PORT=10051 PEER1_ORG2_CC_PORT=10052 PEER1_ORG2_OPS_PORT=9447
 #   CCAAS_PORT=9999 (default address of a chaincode-as-a-service server)
-# ORDERER_PORT and the two peer ports are written into the channel's genesis block, so
-# they are fixed once the network exists (reset.sh to change them); the others may change
-# between runs.
+# ORDERER_PORT and the two peer0 ports (the anchor peers) are written into the channel's
+# genesis block, so they are fixed once the network exists (reset.sh to change them); the
+# others, the peer1 ports included, may change between runs.
 
 NET_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$NET_SCRIPTS_DIR/../.." && pwd)"
@@ -71,13 +73,20 @@ ORDERER_ADMIN_TLS_DIR="$ORDERER_ORG_DIR/users/Admin@example.com/tls"
 
 FIXED_PORT_VARS=(ORDERER_PORT PEER0_ORG1_PORT PEER0_ORG2_PORT)
 FREE_PORT_VARS=(ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER0_ORG1_CC_PORT PEER0_ORG1_OPS_PORT
-  PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT CCAAS_PORT)
+  PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT
+  PEER1_ORG1_PORT PEER1_ORG1_CC_PORT PEER1_ORG1_OPS_PORT PEER1_ORG2_PORT PEER1_ORG2_CC_PORT PEER1_ORG2_OPS_PORT
+  CCAAS_PORT)
 declare -A DEFAULT_PORTS=(
   [ORDERER_PORT]=7050 [ORDERER_ADMIN_PORT]=7053 [ORDERER_OPS_PORT]=9443
   [PEER0_ORG1_PORT]=7051 [PEER0_ORG1_CC_PORT]=7052 [PEER0_ORG1_OPS_PORT]=9444
   [PEER0_ORG2_PORT]=9051 [PEER0_ORG2_CC_PORT]=9052 [PEER0_ORG2_OPS_PORT]=9445
+  [PEER1_ORG1_PORT]=8051 [PEER1_ORG1_CC_PORT]=8052 [PEER1_ORG1_OPS_PORT]=9446
+  [PEER1_ORG2_PORT]=10051 [PEER1_ORG2_CC_PORT]=10052 [PEER1_ORG2_OPS_PORT]=9447
   [CCAAS_PORT]=9999
 )
+# Every peer as ORG:INDEX (peer<INDEX>.<org>.example.com), in start order. peer0 of each org is
+# its anchor peer; peer1 joins its org's gossip through peer0.
+PEERS=(org1:0 org2:0 org1:1 org2:1)
 
 # ------------------------------------------------------------------ output
 if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
@@ -168,21 +177,29 @@ network_fabric_bin() {
 }
 
 # ------------------------------------------------------------------ orgs and nodes
-# org_vars ORG -> sets ORG_MSP ORG_DOMAIN PEER_NAME PEER_PORT PEER_CC_PORT PEER_OPS_PORT
+# org_vars ORG [INDEX] -> sets ORG_MSP ORG_DOMAIN PEER_INDEX PEER_NAME PEER_PORT PEER_CC_PORT
+# PEER_OPS_PORT for peer<INDEX> of ORG (default peer0), and ANCHOR_PORT (that org's peer0).
+# Returns 1 for an unknown org or index.
 org_vars() {
+  local n v
   case "$1" in
-    org1|Org1|Org1MSP|1)
-      ORG_MSP=Org1MSP ORG_DOMAIN=org1.example.com
-      PEER_PORT=$PEER0_ORG1_PORT PEER_CC_PORT=$PEER0_ORG1_CC_PORT PEER_OPS_PORT=$PEER0_ORG1_OPS_PORT ;;
-    org2|Org2|Org2MSP|2)
-      ORG_MSP=Org2MSP ORG_DOMAIN=org2.example.com
-      PEER_PORT=$PEER0_ORG2_PORT PEER_CC_PORT=$PEER0_ORG2_CC_PORT PEER_OPS_PORT=$PEER0_ORG2_OPS_PORT ;;
+    org1|Org1|Org1MSP|1) ORG_MSP=Org1MSP ORG_DOMAIN=org1.example.com n=1 ;;
+    org2|Org2|Org2MSP|2) ORG_MSP=Org2MSP ORG_DOMAIN=org2.example.com n=2 ;;
     *) return 1 ;;
   esac
-  PEER_NAME="peer0.$ORG_DOMAIN"
+  PEER_INDEX="${2:-0}"
+  [[ "$PEER_INDEX" == 0 || "$PEER_INDEX" == 1 ]] || return 1
+  v="PEER${PEER_INDEX}_ORG${n}_PORT"; PEER_PORT="${!v:-}"
+  v="PEER${PEER_INDEX}_ORG${n}_CC_PORT"; PEER_CC_PORT="${!v:-}"
+  v="PEER${PEER_INDEX}_ORG${n}_OPS_PORT"; PEER_OPS_PORT="${!v:-}"
+  v="PEER0_ORG${n}_PORT"; ANCHOR_PORT="${!v:-}"
+  PEER_NAME="peer$PEER_INDEX.$ORG_DOMAIN"
   ORG_DIR="$CRYPTO_DIR/peerOrganizations/$ORG_DOMAIN"
   PEER_DIR="$ORG_DIR/peers/$PEER_NAME"
 }
+
+# peer_vars ORG:INDEX (an entry of PEERS) -> org_vars ORG INDEX
+peer_vars() { org_vars "${1%%:*}" "${1##*:}"; }
 
 # Environment of the orderer process (one VAR=value per line).
 orderer_node_env() {
@@ -219,7 +236,9 @@ ORDERER_CONSENSUS_SNAPDIR=$DATA_DIR/$ORDERER_NAME/etcdraft/snapshot
 EOF
 }
 
-# Environment of a peer process (one VAR=value per line). Needs org_vars first.
+# Environment of a peer process (one VAR=value per line). Needs org_vars first. Gossip: a peer
+# advertises itself and bootstraps from its org's peer0 (peer0 from itself, as in Fabric's
+# test-network), so a peer1 joins its org's membership through the anchor.
 peer_node_env() {
   local tls="$PEER_DIR/tls" data="$DATA_DIR/$PEER_NAME"
   cat <<EOF
@@ -232,7 +251,7 @@ CORE_PEER_LISTENADDRESS=127.0.0.1:$PEER_PORT
 CORE_PEER_ADDRESS=127.0.0.1:$PEER_PORT
 CORE_PEER_CHAINCODELISTENADDRESS=127.0.0.1:$PEER_CC_PORT
 CORE_PEER_CHAINCODEADDRESS=127.0.0.1:$PEER_CC_PORT
-CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:$PEER_PORT
+CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:$ANCHOR_PORT
 CORE_PEER_GOSSIP_EXTERNALENDPOINT=127.0.0.1:$PEER_PORT
 CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=1s
 CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT=5s
@@ -254,10 +273,11 @@ CORE_METRICS_PROVIDER=prometheus
 EOF
 }
 
-# Exports what the peer CLI needs to act as ORG's admin against that org's peer (used by
-# env.sh). ORG: org1|org2 (or Org1MSP, 1, ...). Returns 1 for an unknown org.
+# Exports what the peer CLI needs to act as ORG's admin against that org's peer<INDEX>
+# (default peer0; used by env.sh). ORG: org1|org2 (or Org1MSP, 1, ...). Returns 1 for an
+# unknown org or index.
 export_admin_env() {
-  org_vars "$1" || return 1
+  org_vars "$1" "${2:-0}" || return 1
   [[ ":$PATH:" == *":$FABRIC_BIN:"* ]] || export PATH="$FABRIC_BIN:$PATH"
   export FABRIC_CFG_PATH="$CONFIG_DIR/peer"
   export CORE_PEER_TLS_ENABLED=true
@@ -279,6 +299,12 @@ export_admin_env() {
 as_admin() { # ORG cmd...
   local org="$1"; shift
   (export_admin_env "$org" && "$@")
+}
+
+# The same against one peer: ORG:INDEX (an entry of PEERS).
+as_admin_on() { # ORG:INDEX cmd...
+  local peer="$1"; shift
+  (export_admin_env "${peer%%:*}" "${peer##*:}" && "$@")
 }
 
 osnadmin_cmd() { # osnadmin subcommand args... against the orderer's admin endpoint
@@ -388,5 +414,7 @@ stop_process() {
   ok "$name stopped (pid $pid)"
 }
 
-peer_node_env_org1() { org_vars org1 && peer_node_env; }
-peer_node_env_org2() { org_vars org2 && peer_node_env; }
+peer_node_env_peer0_org1() { org_vars org1 0 && peer_node_env; }
+peer_node_env_peer0_org2() { org_vars org2 0 && peer_node_env; }
+peer_node_env_peer1_org1() { org_vars org1 1 && peer_node_env; }
+peer_node_env_peer1_org2() { org_vars org2 1 && peer_node_env; }

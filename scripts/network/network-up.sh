@@ -9,7 +9,7 @@
 #      the Go module proxy (scripts/fabric-binaries.sh)
 #   2. orderer and peers started, channel joined, Raft leader elected (scripts/network/up.sh)
 #   3. chaincode packaged, installed, approved, committed, its server started (scripts/admin/deploy.sh)
-#   4. a proposal endorsed by both orgs through each org's peer gateway (wait-ready.mjs), bounded
+#   4. a proposal endorsed by both orgs through every peer's gateway (wait-ready.mjs), bounded
 #      by READY_TIMEOUT seconds (default 90)
 #
 # Needs `npm run build` first (the chaincode server runs chaincode/dist); npm run network:up does it.

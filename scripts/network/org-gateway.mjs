@@ -1,6 +1,7 @@
-// A fabric-gateway connection to one organization's peer of the native network, as one of that
-// org's cryptogen identities (.network/crypto), on the port the network was created with
-// (.network/ports.env). Shared by scripts/network/wait-ready.mjs and scripts/admin/cc.mjs.
+// A fabric-gateway connection to one peer of an organization of the native network (peer0 by
+// default), as one of that org's cryptogen identities (.network/crypto), on the port the network
+// was created with (.network/ports.env). Shared by scripts/network/wait-ready.mjs and
+// scripts/admin/cc.mjs.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,8 +15,8 @@ const { connect, hash, signers } = require('@hyperledger/fabric-gateway');
 
 /** The network's organizations: what scripts/network/lib.sh's org_vars knows. */
 export const ORGS = Object.freeze({
-  org1: Object.freeze({ mspId: 'Org1MSP', domain: 'org1.example.com', portVar: 'PEER0_ORG1_PORT' }),
-  org2: Object.freeze({ mspId: 'Org2MSP', domain: 'org2.example.com', portVar: 'PEER0_ORG2_PORT' }),
+  org1: Object.freeze({ mspId: 'Org1MSP', domain: 'org1.example.com', portVars: Object.freeze(['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT']) }),
+  org2: Object.freeze({ mspId: 'Org2MSP', domain: 'org2.example.com', portVars: Object.freeze(['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT']) }),
 });
 
 function onlyFile(dir) {
@@ -25,17 +26,19 @@ function onlyFile(dir) {
 }
 
 /**
- * Connects to peer0 of ORG as USER (`Admin` or `User1`). `deadlines` (ms) bound each Fabric call
+ * Connects to peer<PEER> (default 0) of ORG as USER (`Admin` or `User1`). `deadlines` (ms) bound each Fabric call
  * type (STYLE.md rule 9); a missing one leaves that call type unbounded. One gRPC client, closed
  * with the gateway by `close()`.
  */
-export function connectOrg({ networkHome, org, user, deadlines = {} }) {
+export function connectOrg({ networkHome, org, user, deadlines = {}, peer = 0 }) {
   const o = ORGS[org];
   if (!o) throw new Error(`unknown organization '${org}' (org1 or org2)`);
-  const port = networkPorts(networkHome)[o.portVar];
-  if (!port) throw new Error(`${o.portVar} missing in ${join(networkHome, 'ports.env')}`);
+  const portVar = o.portVars[peer];
+  if (!portVar) throw new Error(`unknown peer ${peer} of ${org} (0 or 1)`);
+  const port = networkPorts(networkHome)[portVar];
+  if (!port) throw new Error(`${portVar} missing in ${join(networkHome, 'ports.env')}`);
   const orgDir = join(networkHome, 'crypto', 'peerOrganizations', o.domain);
-  const peerName = `peer0.${o.domain}`;
+  const peerName = `peer${peer}.${o.domain}`;
   const msp = join(orgDir, 'users', `${user}@${o.domain}`, 'msp');
   const credentials = readFileSync(onlyFile(join(msp, 'signcerts')));
   const privateKey = createPrivateKey(readFileSync(onlyFile(join(msp, 'keystore'))));

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Start the native medshare Fabric network: one Raft orderer (orderer.example.com,
-# OrdererMSP) and one peer for each hospital (peer0.org1.example.com of Org1MSP,
-# peer0.org2.example.com of Org2MSP), TLS everywhere, LevelDB state, channel 'medshare'.
+# OrdererMSP) and two peers for each hospital (peer0 and peer1.org1.example.com of Org1MSP,
+# peer0 and peer1.org2.example.com of Org2MSP; peer0 is the org's anchor peer), TLS
+# everywhere, LevelDB state, channel 'medshare'.
 #
 # Idempotent: reuses existing crypto material, genesis block and ledgers, skips nodes that
 # are already running and channel joins already done. Data lives in .network/ (NETWORK_HOME);
 # binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/network/lib.sh.
 #
-# --docker: run the three nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
+# --docker: run the five nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
 # and fabric-peer images, host networking) instead of as local processes; crypto material,
 # channel block, configuration, ports and data are the same. Needs a Docker engine, and
 # cryptogen, configtxgen, osnadmin and peer in .fabric/bin for the steps around the nodes.
@@ -18,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case "${1:-}" in
   "") ;;
   --docker) RUNTIME=docker ;;
-  -h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "usage: $0 [--docker]   (ports and paths come from the environment, see lib.sh)" ;;
 esac
 
@@ -44,6 +45,13 @@ log "network home: $NETWORK_HOME"
 
 # ------------------------------------------------------------------ crypto material
 if [[ -d "$ORDERER_DIR" && -d "$CRYPTO_DIR/peerOrganizations/org1.example.com" && -d "$CRYPTO_DIR/peerOrganizations/org2.example.com" ]]; then
+  missing=()
+  for p in "${PEERS[@]}"; do peer_vars "$p"; [[ -d "$PEER_DIR" ]] || missing+=("$PEER_NAME"); done
+  if ((${#missing[@]})); then
+    # A network made with one peer per org: the same CAs sign the new peers' certificates.
+    log "adding crypto material for ${missing[*]} (cryptogen extend)"
+    "$FABRIC_BIN/cryptogen" extend --config "$NETWORK_CONFIG_SRC/crypto-config.yaml" --input "$CRYPTO_DIR" >/dev/null
+  fi
   ok "crypto material exists ($CRYPTO_DIR)"
 else
   log "generating crypto material with cryptogen (NodeOUs on)"
@@ -86,8 +94,9 @@ else
 fi
 
 # ------------------------------------------------------------------ processes
-start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
-  local name="$1" bin="$2" envfunc="$3" ops="$4" ports="$5" p pid; shift 5
+# launch_node starts a node unless it runs; start_node also waits until it is healthy.
+launch_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
+  local name="$1" bin="$2" envfunc="$3" ops="$4" ports="$5" p; shift 5
   if node_alive "$name" "$bin"; then
     ok "$name already running"
   else
@@ -105,7 +114,10 @@ start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
       start_process "$name" "$bin" "$envfunc" "$@"
     fi
   fi
-  wait_healthy "$name" "$bin" "$ops"
+}
+start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
+  launch_node "$@"
+  wait_healthy "$1" "$2" "$4"
 }
 
 start_node "$ORDERER_NAME" "$FABRIC_BIN/orderer" orderer_node_env "$ORDERER_OPS_PORT" "$ORDERER_PORT $ORDERER_ADMIN_PORT"
@@ -147,33 +159,38 @@ done
 ok "orderer serves '$CHANNEL_NAME' as an active consenter and Raft leader"
 
 # ------------------------------------------------------------------ peers
-for org in org1 org2; do
-  org_vars "$org"
-  start_node "$PEER_NAME" "$FABRIC_BIN/peer" "peer_node_env_$org" "$PEER_OPS_PORT" "$PEER_PORT $PEER_CC_PORT" node start
+# All four are launched first and then waited for, so their start-ups overlap.
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
+  launch_node "$PEER_NAME" "$FABRIC_BIN/peer" "peer_node_env_peer${PEER_INDEX}_${p%%:*}" "$PEER_OPS_PORT" "$PEER_PORT $PEER_CC_PORT" node start
+done
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
+  wait_healthy "$PEER_NAME" "$FABRIC_BIN/peer" "$PEER_OPS_PORT"
 done
 
 # ------------------------------------------------------------------ peers join the channel
-channel_height() { # ORG -> prints the peer's height of the channel, or fails
-  as_admin "$1" peer channel getinfo -c "$CHANNEL_NAME" 2>/dev/null |
+channel_height() { # ORG:INDEX -> prints the peer's height of the channel, or fails
+  as_admin_on "$1" peer channel getinfo -c "$CHANNEL_NAME" 2>/dev/null |
     sed -n 's/^Blockchain info: //p' | jq -er '.height'
 }
-for org in org1 org2; do
-  org_vars "$org"
-  if as_admin "$org" peer channel list 2>/dev/null | grep -qx "$CHANNEL_NAME"; then
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
+  if as_admin_on "$p" peer channel list 2>/dev/null | grep -qx "$CHANNEL_NAME"; then
     ok "$PEER_NAME already joined '$CHANNEL_NAME'"
   else
     log "joining $PEER_NAME to '$CHANNEL_NAME' as $ORG_MSP admin"
-    as_admin "$org" peer channel join -b "$GENESIS_BLOCK" >/dev/null 2>"$CLI_ERR" ||
+    as_admin_on "$p" peer channel join -b "$GENESIS_BLOCK" >/dev/null 2>"$CLI_ERR" ||
       die "peer channel join failed for $PEER_NAME: $(<"$CLI_ERR")"
     ok "$PEER_NAME joined '$CHANNEL_NAME'"
   fi
 done
 
 # Each peer pulls the channel's blocks from the orderer; report their heights.
-for org in org1 org2; do
-  org_vars "$org"
+for p in "${PEERS[@]}"; do
+  peer_vars "$p"
   deadline=$((SECONDS + HEALTH_TIMEOUT))
-  until h="$(channel_height "$org")" && ((h >= 1)); do
+  until h="$(channel_height "$p")" && ((h >= 1)); do
     ((SECONDS < deadline)) || die "$PEER_NAME reports no height for '$CHANNEL_NAME' after ${HEALTH_TIMEOUT}s"
     sleep 0.5
   done
@@ -186,6 +203,8 @@ ${_c_b}medshare network is up${_c_0} (channel '$CHANNEL_NAME')
   orderer.example.com     127.0.0.1:$ORDERER_PORT  admin :$ORDERER_ADMIN_PORT  ops :$ORDERER_OPS_PORT
   peer0.org1.example.com  127.0.0.1:$PEER0_ORG1_PORT  chaincode :$PEER0_ORG1_CC_PORT  ops :$PEER0_ORG1_OPS_PORT  (Org1MSP, Hospital 1)
   peer0.org2.example.com  127.0.0.1:$PEER0_ORG2_PORT  chaincode :$PEER0_ORG2_CC_PORT  ops :$PEER0_ORG2_OPS_PORT  (Org2MSP, Hospital 2)
+  peer1.org1.example.com  127.0.0.1:$PEER1_ORG1_PORT  chaincode :$PEER1_ORG1_CC_PORT  ops :$PEER1_ORG1_OPS_PORT  (Org1MSP)
+  peer1.org2.example.com  127.0.0.1:$PEER1_ORG2_PORT  chaincode :$PEER1_ORG2_CC_PORT  ops :$PEER1_ORG2_OPS_PORT  (Org2MSP)
   logs: $LOG_DIR   pids: $PID_DIR
   act as an org admin:  source scripts/network/env.sh org1   (or org2)
   stop: scripts/network/down.sh   stop and wipe: scripts/network/reset.sh

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Waits, bounded, until the native network can take a transaction endorsed by both
-// organizations: through each org's peer gateway, a proposal of the chaincode's cheapest
+// organizations: through every peer's gateway (peer0 and peer1 of each org), a proposal of the chaincode's cheapest
 // evaluation (ListAccessKeys) is endorsed under the chaincode's endorsement policy
 // (AND(Org1, Org2)), and never submitted, so nothing is written. That is exactly the step that
 // fails ("no combination of peers can be derived which satisfy the endorsement policy") while
-// gossip membership is still forming after a start. Prints each org's time to ready.
+// gossip membership is still forming after a start. Prints each peer's time to ready.
 //
 //   node scripts/network/wait-ready.mjs [TIMEOUT_SECONDS]     (default: READY_TIMEOUT or 90)
 //
@@ -24,9 +24,9 @@ if (!Number.isInteger(timeoutS) || timeoutS <= 0) {
   process.exit(2);
 }
 
-function orgConnection(org) {
-  const c = connectOrg({ networkHome: NETWORK_HOME, org, user: 'User1', deadlines: { endorse: 5000 } });
-  return { mspId: c.mspId, contract: c.gateway.getNetwork(CHANNEL).getContract(CC_NAME), close: c.close };
+function peerConnection(org, peer) {
+  const c = connectOrg({ networkHome: NETWORK_HOME, org, user: 'User1', deadlines: { endorse: 5000 }, peer });
+  return { mspId: c.mspId, name: c.peerName, contract: c.gateway.getNetwork(CHANNEL).getContract(CC_NAME), close: c.close };
 }
 
 function describe(error) {
@@ -36,28 +36,34 @@ function describe(error) {
 
 const started = Date.now();
 const deadline = started + timeoutS * 1000;
+const PEERS = [
+  ['org1', 0],
+  ['org2', 0],
+  ['org1', 1],
+  ['org2', 1],
+];
 const results = await Promise.all(
-  ['org1', 'org2'].map(async (org) => {
-    const c = orgConnection(org);
+  PEERS.map(async ([org, peer]) => {
+    const c = peerConnection(org, peer);
     let last = 'no attempt';
     try {
       while (Date.now() < deadline) {
         try {
           await c.contract.newProposal('ListAccessKeys', { arguments: [c.mspId] }).endorse();
-          return { org, ok: true, ms: Date.now() - started };
+          return { name: c.name, ok: true, ms: Date.now() - started };
         } catch (error) {
           last = describe(error);
         }
         await new Promise((r) => setTimeout(r, 250));
       }
-      return { org, ok: false, last };
+      return { name: c.name, ok: false, last };
     } finally {
       c.close();
     }
   }),
 );
 for (const r of results) {
-  if (r.ok) process.stdout.write(`  ok peer0.${r.org}: a proposal endorsed by both orgs after ${(r.ms / 1000).toFixed(1)}s\n`);
-  else process.stderr.write(`ERROR peer0.${r.org}: no endorsement by both orgs within ${timeoutS}s; last error: ${r.last}\n`);
+  if (r.ok) process.stdout.write(`  ok ${r.name}: a proposal endorsed by both orgs after ${(r.ms / 1000).toFixed(1)}s\n`);
+  else process.stderr.write(`ERROR ${r.name}: no endorsement by both orgs within ${timeoutS}s; last error: ${r.last}\n`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -6,11 +6,13 @@
 //
 // Starts from npm start's development layout (gateway/dist/dev/first-run.js: K2, K3, TLS
 // certificate, keys.json, app.json), then: the ledger becomes {type: fabric} against the
-// org's peer with its User1 client identity from .network/crypto, the K4 in keys.json becomes
+// org's two peers (ledger.peers: peer0 first, then peer1, on the ports in .network/ports.env)
+// with its User1 client identity from .network/crypto, the K4 in keys.json becomes
 // the chaincode server's (.network/chaincode/k4.pem or MEDSHARE_K4_KEY_FILE), the embedded K4
 // and admin token are removed, and the app id is hospital-N.app. Prints one JSON line with
-// {gatewayConfig, appConfig, k3PublicKey, notBefore, notAfter}: register the K3 on the ledger
-// with scripts/admin/register-access-key.sh ORG k3PublicKey notBefore notAfter.
+// {gatewayConfig, appConfig, k3PublicKey, k4PublicKey, peers, notBefore, notAfter}: register
+// the K3 on the ledger with scripts/admin/register-access-key.sh ORG k3PublicKey notBefore
+// notAfter.
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,8 +23,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 const ORGS = {
-  org1: { msp: 'Org1MSP', domain: 'org1.example.com', portVar: 'PEER0_ORG1_PORT', appId: 'hospital-1.app' },
-  org2: { msp: 'Org2MSP', domain: 'org2.example.com', portVar: 'PEER0_ORG2_PORT', appId: 'hospital-2.app' },
+  org1: { msp: 'Org1MSP', domain: 'org1.example.com', portVars: ['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT'], appId: 'hospital-1.app' },
+  org2: { msp: 'Org2MSP', domain: 'org2.example.com', portVars: ['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT'], appId: 'hospital-2.app' },
 };
 
 export function fabricLayout(
@@ -54,11 +56,15 @@ export function fabricLayout(
   delete config.adminTokenFile;
   config.org = org.msp;
   config.listen = { host: '127.0.0.1', port };
+  const ports = networkPorts(networkHome);
+  const peers = org.portVars.map((portVar, i) => {
+    if (!ports[portVar]) throw new Error(`${portVar} missing in ${join(networkHome, 'ports.env')}`);
+    const hostAlias = `peer${i}.${org.domain}`;
+    return { endpoint: `127.0.0.1:${ports[portVar]}`, hostAlias, tlsCaFile: join(orgDir, 'peers', hostAlias, 'tls', 'ca.crt') };
+  });
   config.ledger = {
     type: 'fabric',
-    peerEndpoint: `127.0.0.1:${networkPorts(networkHome)[org.portVar]}`,
-    peerHostAlias: `peer0.${org.domain}`,
-    tlsCaFile: join(orgDir, 'peers', `peer0.${org.domain}`, 'tls', 'ca.crt'),
+    peers,
     certFile: join(signcerts, readdirSync(signcerts)[0]),
     keyFile: join(keystore, readdirSync(keystore)[0]),
     channel: 'medshare',
@@ -75,7 +81,7 @@ export function fabricLayout(
   delete app.adminTokenFile;
   writeFileSync(layout.appConfig, `${JSON.stringify(app, null, 2)}\n`);
   const k3PublicKey = publicKeyFromPrivate(privateKeyFromPem(readFileSync(join(gwDir, 'k3.pem'), 'utf8')));
-  return { gatewayConfig: layout.gatewayConfig, appConfig: layout.appConfig, k3PublicKey, k4PublicKey, ...window };
+  return { gatewayConfig: layout.gatewayConfig, appConfig: layout.appConfig, k3PublicKey, k4PublicKey, peers: peers.map((p) => p.hostAlias), ...window };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

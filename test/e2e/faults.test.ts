@@ -1,6 +1,7 @@
 /**
  * Faults under load on the real Fabric network (issue 12 §3, "Faults under load" and "Outcomes
- * the client can trust"). Two gateways (Org1MSP, Org2MSP) take a bounded write load: 8
+ * the client can trust"). Two gateways (Org1MSP, Org2MSP), each knowing both peers of its org
+ * (peer0 preferred, then peer1), take a bounded write load: 8
  * uploaders, 4 per gateway, over 4 patients (each patient uploaded to through both gateways at
  * once). In the middle of it one node is killed with SIGKILL, kept down DOWN_MS, restarted
  * (scripts/network/up.sh, or scripts/network/chaincode-server.sh start, which start only what is
@@ -21,12 +22,16 @@
  *   upload is on the ledger exactly once, no call wrote twice, and the records that exist
  *   although their call failed ("committed but reported failed") are counted and reported, not
  *   failed on (yet);
- * - both peers reach the same height with the same block hash.
+ * - all four peers reach the same height with the same block hash;
+ * - when the killed node is a gateway's own preferred peer (peer0.org1 for org1's gateway, the
+ *   fault's `failover`), that gateway goes on through the other peer of its org: every upload it
+ *   started FAILOVER_GRACE_MS after the kill succeeds, and it logged the change of peer. (Killing
+ *   peer0.org2 exercises the same for org2's gateway, but its verdict is the general one.)
  * One summary line per fault goes to stdout.
  *
  * The suite kills nodes, so it must not share the network with another suite at the same time
  * (jest runs the e2e files one after another on a 2-core machine; on a larger one use
- * `--runInBand`). It takes about 80 s on 2 cores (three faults of about 25 s each).
+ * `--runInBand`). It takes about 110 s on 2 cores (four faults of about 25 s each).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -57,6 +62,8 @@ const RESTART_TIMEOUT_MS = 90_000;
 const READY_TIMEOUT_S = 60;
 const CONVERGE_TIMEOUT_MS = 30_000;
 const GATEWAY_BACK_TIMEOUT_MS = 30_000;
+/** After the kill of a gateway's own preferred peer, how long its calls may still fail (calls in flight on it). */
+const FAILOVER_GRACE_MS = 3_000;
 /** Failure codes that say "not written" or "outcome unknown"; OUTCOME_UNKNOWN may not exist yet. */
 const FAILURE_CODES: ReadonlySet<string> = new Set(['LEDGER_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'CONFLICT']);
 
@@ -96,7 +103,9 @@ interface Outcome {
   readonly probes: { gateway: Hospital['org']; code?: string; message?: string }[];
   /** The errors each gateway logged during the run (the causes behind INTERNAL). */
   readonly gatewayErrors: { gateway: Hospital['org']; lines: string[] }[];
-  readonly heights?: { org1: ChainInfo; org2: ChainInfo; convergedMs: number };
+  /** The changes of peer each gateway logged during the run (ledger/peer-order.ts). */
+  readonly peerChanges: { gateway: Hospital['org']; lines: string[] }[];
+  readonly heights?: { peers: Record<string, ChainInfo>; convergedMs: number };
   readonly convergeError?: string;
 }
 
@@ -143,6 +152,11 @@ function tail(file: string, lines = 20): string {
 interface Fault {
   /** The process name: its pid file is .network/pids/<node>.pid, its log .network/logs/<node>.log. */
   readonly node: string;
+  /**
+   * The gateway whose own preferred peer this is, and the other peer of its org it must go on
+   * through: its uploads started FAILOVER_GRACE_MS after the kill must all succeed.
+   */
+  readonly failover?: { readonly gateway: Hospital['org']; readonly through: string };
   /** Short tag for the records' kinds. */
   readonly tag: string;
   /** The executable the pid file must name (the end of /proc/PID/exe). */
@@ -153,6 +167,13 @@ interface Fault {
 
 const FAULTS: readonly Fault[] = [
   { node: 'peer0.org2.example.com', tag: 'peer', exe: /\/peer$/, restart: [join(ROOT, 'scripts', 'network', 'up.sh')] },
+  {
+    node: 'peer0.org1.example.com',
+    tag: 'peer-o1',
+    exe: /\/peer$/,
+    restart: [join(ROOT, 'scripts', 'network', 'up.sh')],
+    failover: { gateway: 'org1', through: 'peer1.org1.example.com' },
+  },
   { node: 'orderer.example.com', tag: 'ord', exe: /\/orderer$/, restart: [join(ROOT, 'scripts', 'network', 'up.sh')] },
   { node: `chaincode-${CC_NAME}`, tag: 'cc', exe: /\/node$/, restart: [join(ROOT, 'scripts', 'network', 'chaincode-server.sh'), 'start', CC_NAME] },
 ];
@@ -204,26 +225,40 @@ async function restart(fault: Fault): Promise<void> {
   await step(process.execPath, [join(ROOT, 'scripts', 'network', 'wait-ready.mjs'), String(READY_TIMEOUT_S)], (READY_TIMEOUT_S + 10) * 1000);
 }
 
-/** `peer channel getinfo` on ORG's peer, as that org's admin (scripts/network/env.sh). */
-async function chainInfo(org: 'org1' | 'org2'): Promise<ChainInfo> {
-  const { stdout } = await exec('bash', ['-c', `source scripts/network/env.sh ${org} >/dev/null && peer channel getinfo -c medshare`], {
+/** Every peer of the network: ORG and peer index, as scripts/network/env.sh takes them. */
+const PEERS = [
+  ['org1', 0],
+  ['org2', 0],
+  ['org1', 1],
+  ['org2', 1],
+] as const;
+const peerName = ([org, i]: (typeof PEERS)[number]): string => `peer${String(i)}.${org}.example.com`;
+
+/** `peer channel getinfo` on one peer, as its org's admin (scripts/network/env.sh ORG INDEX). */
+async function chainInfo([org, i]: (typeof PEERS)[number]): Promise<ChainInfo> {
+  const { stdout } = await exec('bash', ['-c', `source scripts/network/env.sh ${org} ${String(i)} >/dev/null && peer channel getinfo -c medshare`], {
     cwd: ROOT,
     env: scriptEnv,
     timeout: 15_000,
   });
   const line = stdout.split('\n').find((l) => l.startsWith('Blockchain info: '));
-  if (!line) throw new Error(`peer channel getinfo on ${org} printed no "Blockchain info:" line: ${stdout}`);
+  if (!line) throw new Error(`peer channel getinfo on peer${String(i)}.${org} printed no "Blockchain info:" line: ${stdout}`);
   return JSON.parse(line.slice('Blockchain info: '.length)) as ChainInfo;
 }
 
-/** Bounded wait until both peers report the same height and block hash. */
-async function converge(): Promise<{ org1: ChainInfo; org2: ChainInfo; convergedMs: number }> {
+/** Bounded wait until all four peers report the same height and block hash. */
+async function converge(): Promise<{ peers: Record<string, ChainInfo>; convergedMs: number }> {
   const start = performance.now();
   let last = '';
   while (performance.now() - start < CONVERGE_TIMEOUT_MS) {
-    const [org1, org2] = await Promise.all([chainInfo('org1'), chainInfo('org2')]);
-    if (org1.height === org2.height && org1.currentBlockHash === org2.currentBlockHash) return { org1, org2, convergedMs: performance.now() - start };
-    last = `org1 ${String(org1.height)} ${org1.currentBlockHash}, org2 ${String(org2.height)} ${org2.currentBlockHash}`;
+    const infos = await Promise.all(PEERS.map(chainInfo));
+    const [first] = infos as [ChainInfo, ...ChainInfo[]];
+    const peers = Object.fromEntries(PEERS.map((p, k) => [peerName(p), infos[k] as ChainInfo]));
+    if (infos.every((c) => c.height === first.height && c.currentBlockHash === first.currentBlockHash))
+      return { peers, convergedMs: performance.now() - start };
+    last = Object.entries(peers)
+      .map(([name, c]) => `${name} ${String(c.height)} ${c.currentBlockHash}`)
+      .join(', ');
     await sleep(500);
   }
   throw new Error(`the peers did not converge within ${String(CONVERGE_TIMEOUT_MS)} ms: ${last}`);
@@ -339,7 +374,18 @@ async function faultUnderLoad(fault: Fault, h1: Hospital, h2: Hospital): Promise
     convergeError = (error as Error).message;
   }
   const gatewayErrors = [h1, h2].map((h, i) => ({ gateway: h.org, lines: loggedErrors(h.output().slice(logFrom[i])) }));
-  return { attempts, timeline, listed, back, probes, gatewayErrors, ...(heights ? { heights } : {}), ...(convergeError ? { convergeError } : {}) };
+  const peerChanges = [h1, h2].map((h, i) => ({ gateway: h.org, lines: loggedPeerChanges(h.output().slice(logFrom[i])) }));
+  return {
+    attempts,
+    timeline,
+    listed,
+    back,
+    probes,
+    gatewayErrors,
+    peerChanges,
+    ...(heights ? { heights } : {}),
+    ...(convergeError ? { convergeError } : {}),
+  };
 }
 
 /** Bounded wait until the gateway answers a read (list-records, an evaluation) again. */
@@ -374,6 +420,21 @@ function loggedErrors(output: string): string[] {
     }
   }
   return [...counts].map(([text, n]) => `${String(n)}× ${text}`);
+}
+
+/** The gateway's changes of peer (pino JSON, `ledger: …` messages of ledger/peer-order.ts): "message → peer". */
+function loggedPeerChanges(output: string): string[] {
+  const lines: string[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; peer?: string; unreachable?: string };
+      if (entry.msg?.startsWith('ledger: ')) lines.push(`${entry.msg} → ${entry.peer ?? '?'}${entry.unreachable ? ` (from ${entry.unreachable})` : ''}`);
+    } catch {
+      // not a log entry
+    }
+  }
+  return lines;
 }
 
 // ---- what the outcome says ----------------------------------------------------------------
@@ -442,8 +503,32 @@ function summary(fault: Fault, o: Outcome, v: Verdict): string {
     `after ready ${String(afterReady.filter((a) => a.recordId).length)} acked / ${String(afterReady.filter((a) => !a.recordId).length)} failed`,
     `first ack after the kill ${(['org1', 'org2'] as const).map((g) => `${g} ${recovered(o, g)}`).join(', ')}`,
     `after the load the gateways answered a read after ${o.back.map((b) => `${b.gateway} ${b.ms === undefined ? `never (${b.last ?? '?'})` : seconds(b.ms)}`).join(', ')}`,
-    h ? `peers at height ${String(h.org1.height)}, same hash, ${seconds(h.convergedMs)} after the load` : `peers: ${o.convergeError ?? '?'}`,
+    h
+      ? `all four peers at height ${String(Object.values(h.peers)[0]?.height)}, same hash, ${seconds(h.convergedMs)} after the load`
+      : `peers: ${o.convergeError ?? '?'}`,
+    ...(fault.failover ? [failoverLine(fault.failover, o)] : []),
   ].join('; ');
+}
+
+/** A failover gateway's uploads started after the kill: in the grace window, and after it. */
+function failoverWindows(f: NonNullable<Fault['failover']>, o: Outcome): { grace: Attempt[]; after: Attempt[] } {
+  const kill = o.timeline.killMs ?? Infinity;
+  const mine = o.attempts.filter((a) => a.gateway === f.gateway && a.startedMs >= kill);
+  return { grace: mine.filter((a) => a.startedMs < kill + FAILOVER_GRACE_MS), after: mine.filter((a) => a.startedMs >= kill + FAILOVER_GRACE_MS) };
+}
+
+function failoverLine(f: NonNullable<Fault['failover']>, o: Outcome): string {
+  const { grace, after } = failoverWindows(f, o);
+  const part = (as: Attempt[]): string =>
+    `${String(as.filter((a) => a.recordId).length)} acked / ${String(as.filter((a) => !a.recordId).length)} failed (${countBy(
+      as.filter((a) => !a.recordId),
+      (a) => a.code ?? '?',
+    )})`;
+  const changes = o.peerChanges.find((c) => c.gateway === f.gateway)?.lines ?? [];
+  return (
+    `${f.gateway} after the kill: first ${seconds(FAILOVER_GRACE_MS)} ${part(grace)}, later ${part(after)}; ` +
+    `${f.gateway} logged ${changes.length ? changes.join(' | ') : 'no change of peer'}`
+  );
 }
 
 /** The distinct failure messages, with counts and when they happened (for the report). */
@@ -532,11 +617,24 @@ describe('faults under a bounded write load through both gateways (kill -9, rest
       expect(v.extra.filter((a) => a.code !== 'OUTCOME_UNKNOWN').map((a) => `${a.code ?? '?'}@${a.gateway}: ${a.message ?? ''}`)).toEqual([]);
     });
 
-    check('converge')('both peers reach the same height and the same block hash', () => {
+    check('converge')('all four peers reach the same height and the same block hash', () => {
       const { o } = got();
       expect(o.convergeError).toBeUndefined();
-      expect(o.heights?.org2.height).toBe(o.heights?.org1.height);
-      expect(o.heights?.org2.currentBlockHash).toBe(o.heights?.org1.currentBlockHash);
+      const infos = Object.values(o.heights?.peers ?? {});
+      expect(infos).toHaveLength(PEERS.length);
+      expect(new Set(infos.map((c) => `${String(c.height)} ${c.currentBlockHash}`)).size).toBe(1);
     });
+
+    const failover = fault.failover;
+    if (failover) {
+      check('failover')(`${failover.gateway}'s gateway keeps serving through ${failover.through} while ${fault.node} is down`, () => {
+        const { o } = got();
+        const { after } = failoverWindows(failover, o);
+        expect(after.length).toBeGreaterThan(0);
+        expect(after.filter((a) => !a.recordId).map((a) => `${a.kind} ${a.code ?? '?'}: ${a.message ?? ''}`)).toEqual([]);
+        // it went on through the other peer of its org, and said so
+        expect(o.peerChanges.find((c) => c.gateway === failover.gateway)?.lines).toContainEqual(expect.stringContaining(`→ ${failover.through}`));
+      });
+    }
   });
 });

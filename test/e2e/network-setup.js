@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, '..', '..');
 
 function nodesRunning(networkHome) {
   const pids = join(networkHome, 'pids');
-  return ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com'].every((node) => {
+  return ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com', 'peer1.org1.example.com', 'peer1.org2.example.com'].every((node) => {
     try {
       process.kill(Number(readFileSync(join(pids, `${node}.pid`), 'utf8').trim()), 0);
       return true;

@@ -91,3 +91,74 @@ describe('gateway config: events', () => {
     expect(() => parseConfig({ ...BASE, events: { heartbeatMs: 30_000 } }, '/srv')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
   });
 });
+
+describe('gateway config: the peers of the org', () => {
+  const base = (ledger: Record<string, unknown>): unknown => ({
+    org: 'Org1MSP',
+    keysFile: 'keys.json',
+    ledger: { type: 'fabric', certFile: 'cert.pem', keyFile: 'key.pem', ...ledger },
+  });
+  const peers = (value: unknown): readonly unknown[] => {
+    const ledger = parseConfig(value, '/etc/medshare').ledger;
+    if (ledger.type !== 'fabric') throw new Error('expected a fabric ledger');
+    return ledger.peers;
+  };
+
+  it('takes the single peerEndpoint as the one peer, and as the first before `peers`', () => {
+    expect(peers(fabric())).toEqual([{ endpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsCaFile: '/etc/medshare/ca.pem' }]);
+    const both = base({
+      peerEndpoint: 'localhost:7051',
+      peerHostAlias: 'peer0.org1.example.com',
+      tlsCaFile: 'ca.pem',
+      peers: [{ endpoint: 'localhost:8051', hostAlias: 'peer1.org1.example.com' }],
+    });
+    expect(peers(both)).toEqual([
+      { endpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsCaFile: '/etc/medshare/ca.pem' },
+      { endpoint: 'localhost:8051', hostAlias: 'peer1.org1.example.com', tlsCaFile: '/etc/medshare/ca.pem' },
+    ]);
+  });
+
+  it('takes an ordered list of peers, each with its own TLS CA, and a preferred-peer retry interval', () => {
+    const config = parseConfig(
+      base({
+        peers: [
+          { endpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsCaFile: 'p0.pem' },
+          { endpoint: 'localhost:8051', hostAlias: 'peer1.org1.example.com', tlsCaFile: '/abs/p1.pem' },
+        ],
+        preferredPeerRetryMs: 5000,
+      }),
+      '/etc/medshare',
+    );
+    if (config.ledger.type !== 'fabric') throw new Error('expected a fabric ledger');
+    expect(config.ledger.peers.map((p) => [p.endpoint, p.tlsCaFile])).toEqual([
+      ['localhost:7051', '/etc/medshare/p0.pem'],
+      ['localhost:8051', '/abs/p1.pem'],
+    ]);
+    expect(config.ledger.preferredPeerRetryMs).toBe(5000);
+    expect(Object.isFrozen(config.ledger.peers)).toBe(true);
+  });
+
+  it.each([
+    ['no peer at all', {}, /config\.ledger\.peers must name at least one peer/],
+    ['peers not an array', { peers: 'localhost:7051' }, /config\.ledger\.peers must be an array/],
+    ['a bad endpoint', { peers: [{ endpoint: 'localhost', hostAlias: 'p', tlsCaFile: 'c' }] }, /config\.ledger\.peers\[0\]\.endpoint has the wrong format/],
+    ['a missing TLS CA', { peers: [{ endpoint: 'localhost:1', hostAlias: 'p' }] }, /config\.ledger\.peers\[0\]\.tlsCaFile must be a string/],
+    [
+      'an unknown field',
+      { peers: [{ endpoint: 'localhost:1', hostAlias: 'p', tlsCaFile: 'c', mspId: 'x' }] },
+      /config\.ledger\.peers\[0\]\.mspId is not an allowed field/,
+    ],
+    [
+      'a peer twice',
+      { peerEndpoint: 'localhost:1', peerHostAlias: 'p', tlsCaFile: 'c', peers: [{ endpoint: 'localhost:1', hostAlias: 'q' }] },
+      /config\.ledger\.peers\[0\]\.endpoint repeats config\.ledger\.peerEndpoint/,
+    ],
+    [
+      'a preferred-peer retry below a second',
+      { peers: [{ endpoint: 'localhost:1', hostAlias: 'p', tlsCaFile: 'c' }], preferredPeerRetryMs: 10 },
+      /config\.ledger\.preferredPeerRetryMs must be in/,
+    ],
+  ])('refuses %s, naming the key', (_, ledger, message) => {
+    expect(() => parseConfig(base(ledger), '/')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(message) }));
+  });
+});

@@ -46,11 +46,22 @@ export interface EmbeddedLedgerConfig {
   readonly k4KeyFile: string;
 }
 
+/** One peer of the gateway's own organization: its gRPC endpoint, TLS host name and TLS CA. */
+export interface FabricPeerConfig {
+  readonly endpoint: string;
+  readonly hostAlias: string;
+  readonly tlsCaFile: string;
+}
+
 export interface FabricLedgerConfig {
   readonly type: 'fabric';
-  readonly peerEndpoint: string;
-  readonly peerHostAlias: string;
-  readonly tlsCaFile: string;
+  /**
+   * The peers of the gateway's own org, most preferred first (at least one): the backend uses
+   * the first that answers and moves on only when a peer is unreachable (ledger/fabric.ts).
+   */
+  readonly peers: readonly FabricPeerConfig[];
+  /** After moving off the first peer, how long before a call tries it again. */
+  readonly preferredPeerRetryMs: number;
   readonly certFile: string;
   readonly keyFile: string;
   readonly channel: string;
@@ -75,6 +86,11 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
 export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
 
 export const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
+/** How long the Fabric backend stays off its first peer before trying it again. */
+export const DEFAULT_PREFERRED_PEER_RETRY_MS = 30_000;
+/** At most this many peers per gateway: each costs a gRPC client, and a call may try them all. */
+const MAX_PEERS = 8;
+const ENDPOINT = /^[A-Za-z0-9.-]+:[0-9]{1,5}$/;
 
 function file(base: string, value: unknown, name: string): string {
   const path = expectString(value, name, { maxLength: 1024 });
@@ -99,6 +115,8 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     'peerEndpoint',
     'peerHostAlias',
     'tlsCaFile',
+    'peers',
+    'preferredPeerRetryMs',
     'certFile',
     'keyFile',
     'channel',
@@ -117,9 +135,13 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', ['evaluate', 'endorse', 'submit', 'commitStatus']);
     ledgerConfig = {
       type,
-      peerEndpoint: expectString(ledger.peerEndpoint, 'config.ledger.peerEndpoint', { pattern: /^[A-Za-z0-9.-]+:[0-9]{1,5}$/ }),
-      peerHostAlias: expectString(ledger.peerHostAlias, 'config.ledger.peerHostAlias', { maxLength: 253 }),
-      tlsCaFile: file(base, ledger.tlsCaFile, 'config.ledger.tlsCaFile'),
+      peers: Object.freeze(fabricPeers(ledger, base)),
+      preferredPeerRetryMs: expectInteger(
+        ledger.preferredPeerRetryMs ?? DEFAULT_PREFERRED_PEER_RETRY_MS,
+        'config.ledger.preferredPeerRetryMs',
+        1000,
+        3_600_000,
+      ),
       certFile: file(base, ledger.certFile, 'config.ledger.certFile'),
       keyFile: file(base, ledger.keyFile, 'config.ledger.keyFile'),
       channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
@@ -166,6 +188,44 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
     logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
   });
+}
+
+/**
+ * The org's peers: the single `peerEndpoint`/`peerHostAlias`/`tlsCaFile` (the older form) is the
+ * first when present, then `peers` in order. A peer in `peers` without `tlsCaFile` uses the
+ * top-level one. Each endpoint appears once.
+ */
+function fabricPeers(ledger: Record<string, unknown>, base: string): FabricPeerConfig[] {
+  const peers: FabricPeerConfig[] = [];
+  if (ledger.peerEndpoint !== undefined || ledger.peerHostAlias !== undefined) {
+    peers.push({
+      endpoint: expectString(ledger.peerEndpoint, 'config.ledger.peerEndpoint', { pattern: ENDPOINT }),
+      hostAlias: expectString(ledger.peerHostAlias, 'config.ledger.peerHostAlias', { maxLength: 253 }),
+      tlsCaFile: file(base, ledger.tlsCaFile, 'config.ledger.tlsCaFile'),
+    });
+  }
+  const list = ledger.peers ?? [];
+  if (!Array.isArray(list)) throw fail('INVALID_INPUT', 'config.ledger.peers must be an array');
+  list.forEach((value: unknown, i) => {
+    const name = `config.ledger.peers[${i}]`;
+    const p = expectObject(value, name, ['endpoint', 'hostAlias', 'tlsCaFile']);
+    peers.push({
+      endpoint: expectString(p.endpoint, `${name}.endpoint`, { pattern: ENDPOINT }),
+      hostAlias: expectString(p.hostAlias, `${name}.hostAlias`, { maxLength: 253 }),
+      tlsCaFile: file(base, p.tlsCaFile ?? ledger.tlsCaFile, `${name}.tlsCaFile`),
+    });
+  });
+  if (peers.length === 0) throw fail('INVALID_INPUT', 'config.ledger.peers must name at least one peer (or set config.ledger.peerEndpoint)');
+  if (peers.length > MAX_PEERS) throw fail('INVALID_INPUT', `config.ledger.peers must name at most ${MAX_PEERS} peers`);
+  const first = ledger.peerEndpoint === undefined ? 0 : -1;
+  peers.forEach((p, i) => {
+    const j = peers.findIndex((q) => q.endpoint === p.endpoint);
+    if (j < i) {
+      const key = (k: number): string => (k + first < 0 ? 'config.ledger.peerEndpoint' : `config.ledger.peers[${k + first}].endpoint`);
+      throw fail('INVALID_INPUT', `${key(i)} repeats ${key(j)} (${p.endpoint}): each peer once`);
+    }
+  });
+  return peers.map((p) => Object.freeze(p));
 }
 
 /**

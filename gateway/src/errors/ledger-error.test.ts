@@ -1,5 +1,5 @@
 import { MedshareError, fail, type ErrorCode } from '@medshare/protocol';
-import { GRPC_STATUS, toMedshareError, type LedgerStep } from './ledger-error';
+import { GRPC_STATUS, peerUnreachable, toMedshareError, type LedgerStep } from './ledger-error';
 
 const TX = 'ab'.repeat(32);
 type Detail = { message: string; mspId: string; address: string };
@@ -347,5 +347,39 @@ describe('toMedshareError: the one place a ledger failure gets its code', () => 
     expect(toMedshareError(new Error('something odd')).code).toBe('INTERNAL');
     expect(toMedshareError(endorseError('chaincode response 500, not a coded message')).code).toBe('INTERNAL');
     expect(toMedshareError(undefined)).toBeInstanceOf(MedshareError);
+  });
+});
+
+describe('peerUnreachable: only a failure that proves the peer itself is gone moves the gateway to another peer', () => {
+  const e = (name: string, code: number, message: string, details: Array<{ message: string }> = []): unknown =>
+    Object.assign(new Error(message), { name, code, details });
+  it.each([
+    ['no connection (grpc-js)', e('GatewayError', 14, '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7051')],
+    ['connection refused', e('EndorseError', 14, '14 UNAVAILABLE: connect ECONNREFUSED 127.0.0.1:7051')],
+    ['connection dropped during the call', e('EndorseError', 14, '14 UNAVAILABLE: Connection dropped')],
+    ['a host that does not resolve', e('GatewayError', 14, '14 UNAVAILABLE: getaddrinfo ENOTFOUND peer0.org1.example.com')],
+  ])('true for %s', (_, error) => {
+    expect(peerUnreachable(error)).toBe(true);
+  });
+
+  it.each([
+    ['an endorsement plan failure', e('EndorseError', 9, '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy')],
+    [
+      'an unreachable endorser behind a live peer (details)',
+      e('EndorseError', 14, '14 UNAVAILABLE: failed to endorse transaction, see attached details for more info', [
+        { message: 'rpc error: code = Unavailable desc = connection error: desc = "transport: error while dialing: dial tcp: connect: connection refused"' },
+      ]),
+    ],
+    ['the live peer answering UNAVAILABLE', e('GatewayError', 14, '14 UNAVAILABLE: failed to connect to channel peers')],
+    [
+      'an orderer that is down (submit, details)',
+      e('SubmitError', 14, '14 UNAVAILABLE: no orderers could successfully process transaction', [{ message: 'connection refused' }]),
+    ],
+    ['a deadline', e('GatewayError', 4, '4 DEADLINE_EXCEEDED: Deadline exceeded')],
+    ['a contract refusal', e('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }])],
+    ['a coded error', fail('LEDGER_UNAVAILABLE', 'No connection established')],
+    ['no error object', undefined],
+  ])('false for %s', (_, error) => {
+    expect(peerUnreachable(error)).toBe(false);
   });
 });

@@ -73,6 +73,27 @@ const ORDERER_STATUS = /received unsuccessful response from orderer: status=(BAD
 /** submit.go: no orderer took the transaction. */
 const NO_ORDERER = /no orderers could successfully process transaction|no orderer nodes available/;
 
+/**
+ * grpc-js's own words when the channel to the gateway's peer has no connection, or lost it during
+ * the call: the peer's server never answered. (A live peer that cannot reach other nodes answers
+ * with its own texts, and with details per endorser.)
+ */
+const NO_CONNECTION = /No connection established|Connection dropped|connect ECONNREFUSED|read ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo ENOTFOUND/;
+
+/**
+ * True when a failed call proves that the peer the access layer talks to is itself unreachable:
+ * gRPC UNAVAILABLE raised by the client's channel (no connection, or the connection dropped),
+ * with no details, which only the peer's gateway would attach. Everything a live peer answers —
+ * a contract refusal, an endorsement plan it cannot build, an unreachable endorser or orderer
+ * behind it, its own UNAVAILABLE — is false: another peer of the org would see the same network.
+ * The Fabric backend moves to the next peer of its org only on this.
+ */
+export function peerUnreachable(error: unknown): boolean {
+  if (error instanceof MedshareError || typeof error !== 'object' || error === null) return false;
+  const e = error as FabricErrorLike;
+  return e.code === GRPC_STATUS.UNAVAILABLE && (e.details ?? []).length === 0 && NO_CONNECTION.test(e.message ?? '');
+}
+
 type Mapped = readonly [ErrorCode, string];
 
 const UNREACHABLE_PEER: Mapped = ['LEDGER_UNAVAILABLE', 'the peer is unreachable'];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { AUDIT_EVENT_NAME, canonicalize } from '@medshare/protocol';
+import { DEFAULT_DEADLINES_MS } from '../config/config';
 import { DurableCheckpointer } from '../events/checkpointer';
 import { EventLog } from '../events/event-log';
 import { EventFollower } from '../events/follower';
@@ -58,6 +59,10 @@ const event = (block: bigint, txId: string, eventName = AUDIT_EVENT_NAME): Chain
   payload: eventName === AUDIT_EVENT_NAME ? payload(txId) : Buffer.from('{}'),
 });
 
+const unused = (): never => {
+  throw new Error('unused: this test only follows events');
+};
+
 describe('Fabric chaincode events (over a fake Network)', () => {
   let dir: string;
   beforeEach(() => {
@@ -68,12 +73,8 @@ describe('Fabric chaincode events (over a fake Network)', () => {
   it("asks the Gateway service for the contract's events from the checkpoint, and the follower logs them", async () => {
     const network = fakeNetwork([event(5n, 'tx1'), event(5n, 'tx2', 'UserRegistered'), event(6n, 'tx3')]);
     const backend = new FabricBackend(
-      {
-        contract: { submitTransaction: () => Promise.reject(new Error('unused')), evaluateTransaction: () => Promise.reject(new Error('unused')) },
-        chaincodeEvents: fabricChaincodeEvents(network, 'medshare'),
-        close() {},
-      },
-      0,
+      [{ peer: 'peer0.org1.example.com', newProposal: unused, chaincodeEvents: fabricChaincodeEvents(network, 'medshare'), close() {} }],
+      { deadlinesMs: DEFAULT_DEADLINES_MS, mvccRetries: 0 },
       'Org1MSP',
     );
     const log = await EventLog.open(dir, { retain: 100 });
@@ -95,11 +96,8 @@ describe('Fabric chaincode events (over a fake Network)', () => {
 
   it('a connection without an events source refuses to follow with a coded error', async () => {
     const backend = new FabricBackend(
-      {
-        contract: { submitTransaction: () => Promise.reject(new Error('unused')), evaluateTransaction: () => Promise.reject(new Error('unused')) },
-        close() {},
-      },
-      0,
+      [{ peer: 'peer0.org1.example.com', newProposal: unused, close() {} }],
+      { deadlinesMs: DEFAULT_DEADLINES_MS, mvccRetries: 0 },
       'Org1MSP',
     );
     await expect(

@@ -13,10 +13,11 @@ interface Script {
 }
 
 /** A fake of fabric-gateway's proposal → transaction → commit flow (unit test only; the real one runs on a network). */
-function fakeConnection(scripts: Script[], clock: { now: number }): FabricConnection & { calls: string[]; deadlines: Array<[Step, number]>; closed: boolean } {
+type FakeConnection = FabricConnection & { calls: string[]; deadlines: Array<[Step, number]>; closed: boolean };
+function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0.org1.example.com', txBase = 0): FakeConnection {
   const calls: string[] = [];
   const deadlines: Array<[Step, number]> = [];
-  const state = { closed: false, tx: 0 };
+  const state = { closed: false, tx: txBase };
   const run = async <T>(script: Script, step: Step, options: StepOptions, value: () => T): Promise<T> => {
     calls.push(step);
     deadlines.push([step, options.deadline]);
@@ -27,6 +28,7 @@ function fakeConnection(scripts: Script[], clock: { now: number }): FabricConnec
     return value();
   };
   return {
+    peer,
     calls,
     deadlines,
     get closed() {
@@ -60,8 +62,8 @@ function fakeConnection(scripts: Script[], clock: { now: number }): FabricConnec
 const MVCC: Script = { status: { successful: false, code: 11 } };
 const grpcError = (name: string, code: number, message: string, details: Array<{ message: string }> = []): Error =>
   Object.assign(new Error(message), { name, code, details });
-const backendOver = (conn: FabricConnection, clock: { now: number }, mvccRetries = 3): FabricBackend =>
-  new FabricBackend(conn, { deadlinesMs: DEADLINES, mvccRetries }, 'Org1MSP', () => clock.now);
+const backendOver = (conn: FabricConnection | FabricConnection[], clock: { now: number }, mvccRetries = 3, preferredPeerRetryMs = 30_000): FabricBackend =>
+  new FabricBackend(Array.isArray(conn) ? conn : [conn], { deadlinesMs: DEADLINES, mvccRetries, preferredPeerRetryMs }, 'Org1MSP', () => clock.now);
 
 describe('FabricBackend (over a fake connection)', () => {
   it('drives endorse → submit → commit status, and retries an MVCC conflict with a new transaction', async () => {
@@ -170,12 +172,144 @@ describe('FabricBackend (over a fake connection)', () => {
   it("checks readiness with its own org's access keys and reports an unreachable ledger", async () => {
     const clock = { now: 0 };
     const good = fakeConnection([{ result: '[]' }], clock);
-    await new FabricBackend(good, { deadlinesMs: DEADLINES, mvccRetries: 0 }, 'Org2MSP').ready();
+    await new FabricBackend([good], { deadlinesMs: DEADLINES, mvccRetries: 0 }, 'Org2MSP').ready();
     expect(good.calls).toEqual(['proposal ListAccessKeys Org2MSP', 'evaluate']);
     const down = fakeConnection([{ fail: { evaluate: grpcError('GatewayError', 14, '14 UNAVAILABLE: No connection established') } }], clock);
     const backend = backendOver(down, clock, 0);
     await expect(backend.ready()).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/the peer is unreachable/) });
     await backend.close();
     expect(down.closed).toBe(true);
+  });
+});
+
+// What grpc-js raises when the channel to the peer has no connection (the peer process is gone).
+const noConnection = (name: string): Error =>
+  grpcError(name, 14, '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7051 (2026-12-01T10:00:00.000Z)');
+const DOWN: Script = { fail: { evaluate: noConnection('GatewayError'), endorse: noConnection('EndorseError') } };
+const ops = (conn: { calls: string[] }): string[] => conn.calls.filter((c) => !c.startsWith('proposal'));
+
+describe('FabricBackend over several peers of its org (failover)', () => {
+  it('moves to the next peer when its peer is unreachable, retries the evaluation there within the same deadline, and stays there', async () => {
+    const clock = { now: 1000 };
+    const peer0 = fakeConnection([DOWN], clock);
+    const peer1 = fakeConnection([{ result: '[1]' }, { result: '[2]' }], clock, 'peer1.org1.example.com', 100);
+    const backend = backendOver([peer0, peer1], clock);
+    await expect(backend.evaluate('ListRecords', ['e'])).resolves.toBe('[1]');
+    expect(ops(peer0)).toEqual(['evaluate']);
+    expect(peer1.deadlines).toEqual([['evaluate', 1000 + DEADLINES.evaluate]]);
+    expect(backend.peer).toBe('peer1.org1.example.com');
+    // the next call goes to peer1 at once
+    await expect(backend.evaluate('ListRecords', ['e'])).resolves.toBe('[2]');
+    expect(ops(peer0)).toEqual(['evaluate']);
+  });
+
+  it('an endorsement that found its peer unreachable is endorsed on the next peer as a new transaction, then submitted there once', async () => {
+    const clock = { now: 0 };
+    const peer0 = fakeConnection([DOWN], clock);
+    const peer1 = fakeConnection([{ result: '{"recordId":"r"}' }], clock, 'peer1.org1.example.com', 100);
+    await expect(backendOver([peer0, peer1], clock).submit('Upload', ['{}'])).resolves.toBe('{"recordId":"r"}');
+    expect(ops(peer0)).toEqual(['endorse']);
+    expect(ops(peer1)).toEqual(['endorse', 'submit', 'commitStatus']);
+    // the whole endorsement, both peers, within one endorse deadline
+    expect(peer1.deadlines[0]).toEqual(['endorse', DEADLINES.endorse]);
+  });
+
+  it.each([
+    ['a contract refusal', grpcError('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }]), 'NOT_OWNER'],
+    [
+      'an endorsement plan the peer cannot build',
+      grpcError('EndorseError', 9, '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy'),
+      'LEDGER_UNAVAILABLE',
+    ],
+    [
+      'an endorsing peer of the other org unreachable (details from the live peer)',
+      grpcError('EndorseError', 14, '14 UNAVAILABLE: failed to endorse transaction, see attached details for more info', [
+        {
+          message:
+            'rpc error: code = Unavailable desc = connection error: desc = "transport: error while dialing: dial tcp 127.0.0.1:9051: connect: connection refused"',
+        },
+      ]),
+      'LEDGER_UNAVAILABLE',
+    ],
+    ['the live peer answering UNAVAILABLE itself', grpcError('EndorseError', 14, '14 UNAVAILABLE: failed to connect to channel peers'), 'LEDGER_UNAVAILABLE'],
+    ['a deadline (a slow peer is not proved unreachable)', grpcError('EndorseError', 4, '4 DEADLINE_EXCEEDED: Deadline exceeded'), 'LEDGER_UNAVAILABLE'],
+  ] as const)('does not move on %s: the answer is returned, the other peer is not asked', async (_, error, code) => {
+    const clock = { now: 0 };
+    const peer0 = fakeConnection([{ fail: { endorse: error } }], clock);
+    const peer1 = fakeConnection([], clock, 'peer1.org1.example.com');
+    const backend = backendOver([peer0, peer1], clock);
+    await expect(backend.submit('Upload', ['{}'])).rejects.toMatchObject({ code });
+    expect(peer1.calls).toEqual([]);
+    expect(backend.peer).toBe('peer0.org1.example.com');
+  });
+
+  it.each([
+    ['submit', noConnection('SubmitError'), 'LEDGER_UNAVAILABLE'],
+    ['submit', grpcError('SubmitError', 14, '14 UNAVAILABLE: Connection dropped'), 'OUTCOME_UNKNOWN'],
+    ['commitStatus', grpcError('CommitStatusError', 14, '14 UNAVAILABLE: Connection dropped'), 'OUTCOME_UNKNOWN'],
+  ] as const)('never sends a transaction again after its %s found the peer unreachable (%s); the next call uses the next peer', async (step, error, code) => {
+    const clock = { now: 0 };
+    const peer0 = fakeConnection([{ fail: { [step]: error } }], clock);
+    const peer1 = fakeConnection([{ result: '{"next":1}' }], clock, 'peer1.org1.example.com', 100);
+    const backend = backendOver([peer0, peer1], clock);
+    await expect(backend.submit('Upload', ['{}'])).rejects.toMatchObject({ code, context: { txId: '1'.padStart(64, '0') } });
+    expect(peer1.calls).toEqual([]);
+    expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
+    await expect(backend.submit('Upload', ['{}'])).resolves.toBe('{"next":1}');
+    expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
+  });
+
+  it('with every peer unreachable: LEDGER_UNAVAILABLE saying no peer of the org answered, each peer tried once', async () => {
+    const clock = { now: 0 };
+    const peer0 = fakeConnection([DOWN, DOWN], clock);
+    const peer1 = fakeConnection([DOWN, DOWN], clock, 'peer1.org1.example.com', 100);
+    const backend = backendOver([peer0, peer1], clock);
+    await expect(backend.submit('Upload', ['{}'])).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: 'LEDGER_UNAVAILABLE: no peer of this organization answered (all 2 unreachable)',
+    });
+    await expect(backend.ready()).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/no peer of this organization answered/),
+    });
+    expect([...ops(peer0), ...ops(peer1)]).toEqual(['endorse', 'evaluate', 'endorse', 'evaluate']);
+  });
+
+  it('stops trying further peers once the deadline has passed', async () => {
+    const clock = { now: 0 };
+    const slowDown: Script = { fail: { evaluate: noConnection('GatewayError') }, takesMs: { evaluate: DEADLINES.evaluate } };
+    const peer0 = fakeConnection([slowDown], clock);
+    const peer1 = fakeConnection([], clock, 'peer1.org1.example.com');
+    await expect(backendOver([peer0, peer1], clock).evaluate('ListRecords', ['e'])).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/the peer is unreachable/),
+    });
+    expect(peer1.calls).toEqual([]);
+  });
+
+  it('tries the preferred peer again once per preferredPeerRetryMs, and goes back to it when it answers', async () => {
+    const clock = { now: 0 };
+    const peer0 = fakeConnection([DOWN, DOWN, { result: '"p0"' }], clock);
+    const peer1 = fakeConnection([{ result: '"a"' }, { result: '"b"' }, { result: '"c"' }, { result: '"d"' }], clock, 'peer1.org1.example.com', 100);
+    const backend = backendOver([peer0, peer1], clock, 0, 10_000);
+    await expect(backend.evaluate('Get', [])).resolves.toBe('"a"'); // peer0 down: peer1
+    clock.now += 5_000;
+    await expect(backend.evaluate('Get', [])).resolves.toBe('"b"'); // within the interval: peer1 only
+    expect(ops(peer0)).toHaveLength(1);
+    clock.now += 5_000;
+    await expect(backend.evaluate('Get', [])).resolves.toBe('"c"'); // the probe: peer0 (still down), then peer1
+    expect(ops(peer0)).toHaveLength(2);
+    await expect(backend.evaluate('Get', [])).resolves.toBe('"d"'); // no second probe in the interval
+    expect(ops(peer0)).toHaveLength(2);
+    clock.now += 10_000;
+    await expect(backend.evaluate('Get', [])).resolves.toBe('"p0"'); // peer0 is back
+    expect(backend.peer).toBe('peer0.org1.example.com');
+  });
+
+  it('closes every connection', async () => {
+    const clock = { now: 0 };
+    const conns = [fakeConnection([], clock), fakeConnection([], clock, 'peer1.org1.example.com')];
+    await backendOver(conns, clock).close();
+    expect(conns.map((c) => c.closed)).toEqual([true, true]);
   });
 });

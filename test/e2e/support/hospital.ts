@@ -1,9 +1,9 @@
 /**
- * A hospital on the native Fabric network, for the e2e suites: its gateway (Fabric backend,
- * the org's User1 client identity) started as a child process from the layout of
- * test/e2e/fabric-layout.mjs, its K3 registered on the ledger by the org's admin
- * (scripts/admin/register-access-key.sh), and an SDK client that also checks sig4 against the
- * chaincode server's K4. The e2e project's globalSetup (test/e2e/network-setup.js) has made the
+ * A hospital on the native Fabric network, for the e2e suites: its gateway (Fabric backend over
+ * both peers of its org, peer0 preferred; the org's User1 client identity) started as a child
+ * process from the layout of test/e2e/fabric-layout.mjs, its K3 registered on the ledger by the
+ * org's admin (scripts/admin/register-access-key.sh), and an SDK client that also checks sig4
+ * against the chaincode server's K4. The e2e project's globalSetup (test/e2e/network-setup.js) has made the
  * network ready before any suite runs; `assertNetworkReady()` turns anything missing into a
  * failure, never a skip.
  */
@@ -20,7 +20,7 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 export const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
 export const CC_NAME = process.env.CC_NAME ?? 'medshare';
 export const FABRIC_HOME = process.env.FABRIC_HOME ?? join(ROOT, '.fabric');
-export const NODES = ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com'] as const;
+export const NODES = ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com', 'peer1.org1.example.com', 'peer1.org2.example.com'] as const;
 
 /** The environment of the network and admin scripts. */
 export const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
@@ -75,7 +75,16 @@ export async function admin(script: string, ...args: string[]): Promise<{ code: 
 export interface Hospital {
   readonly org: 'org1' | 'org2';
   readonly dir: string;
-  readonly layout: { gatewayConfig: string; appConfig: string; k3PublicKey: string; k4PublicKey: string; notBefore: number; notAfter: number };
+  readonly layout: {
+    gatewayConfig: string;
+    appConfig: string;
+    k3PublicKey: string;
+    k4PublicKey: string;
+    /** The org's peers the gateway knows (ledger.peers), preferred first: peer0, then peer1. */
+    peers: string[];
+    notBefore: number;
+    notAfter: number;
+  };
   readonly child: ChildProcess;
   readonly client: MedshareClient;
   /** The gateway process's stdout and stderr so far. */
