@@ -24,6 +24,7 @@ function faulty(
     ready: () => inner.ready(),
     close: () => inner.close(),
     evaluate: (t, a) => inner.evaluate(t, a),
+    chaincodeEvents: (o) => inner.chaincodeEvents(o),
     async submit(t, a) {
       if (t !== transaction) return inner.submit(t, a);
       state.submits += 1;
@@ -48,7 +49,15 @@ function recording(f: GatewayFixture): { transport: Transport; errors: MedshareE
       if (error instanceof MedshareError) errors.push(error);
       throw error;
     });
-  return { errors, transport: { post: (path, body) => note(inner.post(path, body)), get: (path) => note(inner.get(path)), close: () => inner.close() } };
+  return {
+    errors,
+    transport: {
+      post: (path, body) => note(inner.post(path, body)),
+      get: (path) => note(inner.get(path)),
+      stream: (path, headers) => inner.stream(path, headers),
+      close: () => inner.close(),
+    },
+  };
 }
 
 async function recordIds(f: GatewayFixture, client: ReturnType<GatewayFixture['client']>, patient: ReturnType<typeof party>): Promise<string[]> {

@@ -39,7 +39,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UserKey } from '@medshare/app';
 import { MedshareError, generateKeyPair, isErrorCode, utf8 } from '@medshare/protocol';
-import { CC_NAME, ROOT, assertNetworkReady, logFile, pidFile, scriptEnv, startHospital, stopHospital, type Hospital } from './support/hospital';
+import {
+  CC_NAME,
+  ROOT,
+  assertNetworkReady,
+  chainInfo,
+  logFile,
+  pidFile,
+  scriptEnv,
+  startHospital,
+  stopHospital,
+  type ChainInfo,
+  type Hospital,
+} from './support/hospital';
 
 assertNetworkReady();
 
@@ -107,11 +119,6 @@ interface Outcome {
   readonly peerChanges: { gateway: Hospital['org']; lines: string[] }[];
   readonly heights?: { peers: Record<string, ChainInfo>; convergedMs: number };
   readonly convergeError?: string;
-}
-
-interface ChainInfo {
-  readonly height: number;
-  readonly currentBlockHash: string;
 }
 
 /** Rejects when `promise` is still pending after `ms`; never leaves a timer behind. */
@@ -234,24 +241,15 @@ const PEERS = [
 ] as const;
 const peerName = ([org, i]: (typeof PEERS)[number]): string => `peer${String(i)}.${org}.example.com`;
 
-/** `peer channel getinfo` on one peer, as its org's admin (scripts/network/env.sh ORG INDEX). */
-async function chainInfo([org, i]: (typeof PEERS)[number]): Promise<ChainInfo> {
-  const { stdout } = await exec('bash', ['-c', `source scripts/network/env.sh ${org} ${String(i)} >/dev/null && peer channel getinfo -c medshare`], {
-    cwd: ROOT,
-    env: scriptEnv,
-    timeout: 15_000,
-  });
-  const line = stdout.split('\n').find((l) => l.startsWith('Blockchain info: '));
-  if (!line) throw new Error(`peer channel getinfo on peer${String(i)}.${org} printed no "Blockchain info:" line: ${stdout}`);
-  return JSON.parse(line.slice('Blockchain info: '.length)) as ChainInfo;
-}
+/** `peer channel getinfo` on one peer (support/hospital.ts). */
+const peerInfo = ([org, i]: (typeof PEERS)[number]): Promise<ChainInfo> => chainInfo(org, i);
 
 /** Bounded wait until all four peers report the same height and block hash. */
 async function converge(): Promise<{ peers: Record<string, ChainInfo>; convergedMs: number }> {
   const start = performance.now();
   let last = '';
   while (performance.now() - start < CONVERGE_TIMEOUT_MS) {
-    const infos = await Promise.all(PEERS.map(chainInfo));
+    const infos = await Promise.all(PEERS.map(peerInfo));
     const [first] = infos as [ChainInfo, ...ChainInfo[]];
     const peers = Object.fromEntries(PEERS.map((p, k) => [peerName(p), infos[k] as ChainInfo]));
     if (infos.every((c) => c.height === first.height && c.currentBlockHash === first.currentBlockHash))

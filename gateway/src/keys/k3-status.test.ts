@@ -52,8 +52,7 @@ describe('K3 retirement on a running gateway (admin API, embedded ledger)', () =
   });
   afterEach(() => f.close());
 
-  const admin = (url: string, payload: object = {}): ReturnType<GatewayFixture['app']['inject']> =>
-    f.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${f.adminToken}` } });
+  const admin = (url: string, payload: object = {}) => f.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${f.adminToken}` } });
   const keys = async (): Promise<{ k3: Array<{ keyId: string; status?: string; retiredAt?: number }> }> =>
     (await f.app.inject({ method: 'GET', url: '/v1/keys' })).json();
 

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { MedshareClient, loadAppConfig } from '@medshare/app';
+import { MedshareClient, loadAppConfig, type Transport } from '@medshare/app';
 import { freePort } from '../../integration/support/gateway-process';
 
 export const run = promisify(execFile);
@@ -96,6 +96,26 @@ export interface HospitalOptions {
   readonly timeoutMs?: number;
   /** The SDK's bound on resolving an upload whose outcome is unknown (ClientOptions.uploadRetry). */
   readonly uploadRetry?: { readonly attempts?: number; readonly deadlineMs?: number };
+  /** A transport of the test's own for the SDK (to record or replay what it sends); the SDK's HTTPS transport when absent. */
+  readonly transport?: (client: ReturnType<typeof loadAppConfig>['client']) => Transport;
+}
+
+/** One peer's view of the channel (`peer channel getinfo`). */
+export interface ChainInfo {
+  height: number;
+  currentBlockHash: string;
+}
+
+/** `peer channel getinfo` on one peer, as its org's admin (scripts/network/env.sh ORG INDEX). */
+export async function chainInfo(org: 'org1' | 'org2', index: 0 | 1): Promise<ChainInfo> {
+  const { stdout } = await run('bash', ['-c', `source scripts/network/env.sh ${org} ${String(index)} >/dev/null && peer channel getinfo -c medshare`], {
+    cwd: ROOT,
+    env: scriptEnv,
+    timeout: 15_000,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('Blockchain info: '));
+  if (!line) throw new Error(`peer channel getinfo on peer${String(index)}.${org} printed no "Blockchain info:" line: ${stdout}`);
+  return JSON.parse(line.slice('Blockchain info: '.length)) as ChainInfo;
 }
 
 export async function startHospital(org: 'org1' | 'org2', options: HospitalOptions = {}): Promise<Hospital> {
@@ -105,6 +125,21 @@ export async function startHospital(org: 'org1' | 'org2', options: HospitalOptio
   const layout = JSON.parse(stdout) as Hospital['layout'];
   const reg = await admin('register-access-key.sh', org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter));
   if (reg.code !== 0) throw new Error(`register-access-key.sh ${org} failed: ${reg.stderr}`);
+  return spawnGateway(org, dir, layout, options);
+}
+
+/** Stops the hospital's gateway (SIGTERM, or SIGKILL) and starts it again on the same layout, data and port. */
+export async function restartHospital(h: Hospital, options: HospitalOptions & { signal?: NodeJS.Signals } = {}): Promise<Hospital> {
+  h.client.close();
+  if (h.child.exitCode === null && h.child.signalCode === null) {
+    const exited = new Promise((done) => h.child.once('exit', done));
+    h.child.kill(options.signal ?? 'SIGTERM');
+    await exited;
+  }
+  return spawnGateway(h.org, h.dir, h.layout, options);
+}
+
+async function spawnGateway(org: 'org1' | 'org2', dir: string, layout: Hospital['layout'], options: HospitalOptions): Promise<Hospital> {
   const child = spawn(process.execPath, [join(ROOT, 'gateway', 'dist', 'dev', 'start.js')], {
     cwd: ROOT,
     env: { ...process.env, MEDSHARE_CONFIG: layout.gatewayConfig, MEDSHARE_LOG_LEVEL: 'warn' },
@@ -128,12 +163,15 @@ export async function startHospital(org: 'org1' | 'org2', options: HospitalOptio
   });
   const app = loadAppConfig(layout.appConfig);
   // sig4 is checked too: the chaincode server's K4 must have signed every answer.
-  const client = new MedshareClient({
-    ...app.client,
-    trustedContractKeys: [layout.k4PublicKey],
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.uploadRetry === undefined ? {} : { uploadRetry: options.uploadRetry }),
-  });
+  const client = new MedshareClient(
+    {
+      ...app.client,
+      trustedContractKeys: [layout.k4PublicKey],
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.uploadRetry === undefined ? {} : { uploadRetry: options.uploadRetry }),
+    },
+    options.transport?.(app.client),
+  );
   return { org, dir, layout, child, client, output: () => out };
 }
 
