@@ -100,6 +100,27 @@ export class MemoryLedger implements StateStore {
     }
   }
 
+  /**
+   * Replaces an empty ledger's state with a snapshot (a durable ledger's compacted log): the
+   * committed keys with their versions, the height, and the committed events.
+   */
+  protected restore(snapshot: {
+    readonly height: number;
+    readonly state: Iterable<readonly [string, VersionedValue]>;
+    readonly events: readonly CommittedEvent[];
+  }): void {
+    if (this.#version !== 0 || this.#state.size !== 0) throw new Error('restore needs an empty ledger');
+    for (const [key, value] of snapshot.state) this.#state.set(key, value);
+    this.#sorted = undefined;
+    this.#events.push(...snapshot.events);
+    this.#version = snapshot.height;
+  }
+
+  /** Every committed key with its version, in byte order (for snapshots). */
+  versionedEntries(): Array<readonly [string, VersionedValue]> {
+    return [...this.range('', '\u{10FFFF}\u{10FFFF}')];
+  }
+
   /** Every committed key in byte order (for snapshots and tests). */
   entries(): Array<readonly [string, Uint8Array]> {
     return [...this.range('', '\u{10FFFF}\u{10FFFF}')].map(([k, v]) => [k, v.value] as const);
@@ -196,6 +217,7 @@ export class MemoryLedger implements StateStore {
         }
         for (const item of accepted) this.apply(item.rwset, item.version);
         for (const item of accepted) item.resolve();
+        await this.afterCommit();
       }
     } finally {
       this.#flushing = false;
@@ -211,6 +233,15 @@ export class MemoryLedger implements StateStore {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Hook for durable ledgers: called after a batch became visible and was acknowledged, before
+   * the next batch is validated (so nothing commits meanwhile). A failure here is the durable
+   * ledger's to handle; the batch is already committed.
+   */
+  protected afterCommit(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Hook for durable ledgers: called with validated transactions, in order, before they become visible. */

@@ -122,4 +122,71 @@ describe('the durable ledger under disk faults', () => {
       await reopened.close();
     }
   });
+
+  describe('compaction into a snapshot', () => {
+    const state = (l: DurableLedger): string =>
+      JSON.stringify({
+        height: l.height,
+        entries: l.versionedEntries().map(([k, v]) => [k, v.version, Buffer.from(v.value).toString('base64')]),
+        events: l.committedEvents.map((e) => [e.blockNumber, e.txId, e.eventName]),
+      });
+    const write = async (l: DurableLedger, key: string, value: string, event = false): Promise<void> => {
+      await l.submit(id, async (ctx) => {
+        await ctx.stub.putState(key, bytes(value));
+        if (event) ctx.stub.setEvent('medshare.audit', bytes(`{"k":"${key}"}`));
+      });
+    };
+
+    it('a log over its bound is folded into a snapshot; a restart restores keys, versions, height and events, and writes go on', async () => {
+      const ledger = await DurableLedger.open(dir, { compactAfterBytes: 2048 });
+      for (let i = 0; i < 40; i++) await write(ledger, `k${i % 5}`, `value ${i} ${'x'.repeat(100)}`, i % 3 === 0);
+      await ledger.submit(id, (ctx) => ctx.stub.deleteState('k4'));
+      expect(ledger.snapshot.height).toBeGreaterThan(0);
+      expect(ledger.logBytes).toBeLessThan(4096);
+      const before = state(ledger);
+      await ledger.close();
+      const reopened = await DurableLedger.open(dir, { compactAfterBytes: 2048 });
+      expect(state(reopened)).toBe(before);
+      await write(reopened, 'after', 'restart', true);
+      expect(reopened.height).toBe(42);
+      const after = state(reopened);
+      await reopened.close();
+      const again = await DurableLedger.open(dir, { compactAfterBytes: 2048 });
+      expect(state(again)).toBe(after);
+      await again.close();
+    });
+
+    it('a crash after the snapshot is in place but before the log is emptied loses and repeats nothing', async () => {
+      const plan = { failTruncate: false };
+      const wrap = (file: LogFile): LogFile => ({
+        ...file,
+        truncate: async (length) => {
+          if (plan.failTruncate) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+          await file.truncate(length);
+        },
+      });
+      const ledger = await DurableLedger.open(dir, { wrap });
+      for (let i = 0; i < 6; i++) await write(ledger, `k${i}`, `v${i}`, true);
+      plan.failTruncate = true;
+      await expect(ledger.compact()).rejects.toThrow('EIO'); // the snapshot is written, the log still full
+      const before = state(ledger);
+      await ledger.close();
+      const reopened = await DurableLedger.open(dir);
+      expect(state(reopened)).toBe(before);
+      await write(reopened, 'k6', 'v6');
+      expect(reopened.height).toBe(7);
+      await reopened.close();
+    });
+
+    it('refuses to start on a damaged snapshot rather than lose data', async () => {
+      const ledger = await DurableLedger.open(dir);
+      for (let i = 0; i < 3; i++) await write(ledger, `k${i}`, `v${i}`);
+      await ledger.compact();
+      await ledger.close();
+      const path = join(dir, 'ledger.snapshot');
+      const lines = readFileSync(path, 'utf8').split('\n');
+      writeFileSync(path, [lines[0], lines[1]].join('\n') + '\n'); // keys missing
+      await expect(DurableLedger.open(dir)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/snapshot .* is damaged/) });
+    });
+  });
 });
