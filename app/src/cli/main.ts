@@ -269,7 +269,9 @@ async function keygen(values: Values, io: Io): Promise<Result> {
   chmodSync(out, 0o600);
   let qr = '';
   if (values.qr) {
-    const qrcode = await import('qrcode-terminal');
+    // qrcode-terminal is CommonJS: under Node's ESM interop its functions sit on `default`.
+    const imported = (await import('qrcode-terminal')) as typeof import('qrcode-terminal') & { default?: typeof import('qrcode-terminal') };
+    const qrcode = imported.default ?? imported;
     qrcode.generate(keys.publicKey, { small: true }, (s) => {
       qr = `\n${s}`;
     });

@@ -107,6 +107,22 @@ describe('httpsTransport over keep-alive sockets', () => {
     expect(s.requests()).toBe(3);
   });
 
+  it('a sent POST whose retry cannot even connect is still OUTCOME_UNKNOWN (the gateway died after reading it), never LEDGER_UNAVAILABLE', async () => {
+    let stop: (() => void) | undefined;
+    const s = await closingServer(tls, (n) => {
+      if (n === 2) stop?.(); // the "gateway" reads the request, dies, and is gone when the retry comes
+      return n === 2;
+    });
+    server = s.server;
+    stop = () => {
+      s.server.close();
+    };
+    transport = httpsTransport({ baseUrl: s.url, ca: tls.cert });
+    await transport.post('/v1/requests', {});
+    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ name: 'MedshareError', code: 'OUTCOME_UNKNOWN' });
+    expect(s.requests()).toBe(2);
+  });
+
   it('a new socket that fails is not retried: a sent POST has an unknown outcome, a GET wrote nothing', async () => {
     const s = await closingServer(tls, () => true);
     server = s.server;

@@ -164,16 +164,24 @@ export function httpsTransport(options: TransportOptions): Transport {
 
   const send = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    let first: AttemptFailure | undefined;
     for (let tries = 0; ; tries++) {
       try {
         return await attempt(method, path, payload, tries > 0);
       } catch (failure) {
         if (!(failure instanceof AttemptFailure)) throw failure;
         // A kept-alive socket the server closed as it was reused fails before any byte of an
-        // answer: the server did not take the request, so it is sent once more, on a new
-        // socket. Were it read after all, a
-        // repeated sealed request is refused as NONCE_REPLAYED, never carried out twice.
-        if (!failure.onReusedSocketBeforeAnswer || tries > 0) throw failure.error;
+        // answer: the server most likely did not take the request, so it is sent once more, on
+        // a new socket. Were it read after all, a repeated sealed request is refused as
+        // NONCE_REPLAYED, never carried out twice.
+        if (failure.onReusedSocketBeforeAnswer && tries === 0) {
+          first = failure;
+          continue;
+        }
+        // If the first attempt was fully sent, it may have been carried out: whatever the
+        // retry met, the outcome stays unknown (never "nothing was written").
+        if (first && first.error instanceof MedshareError && first.error.code === 'OUTCOME_UNKNOWN') throw first.error;
+        throw failure.error;
       }
     }
   };

@@ -112,7 +112,8 @@ export class MemoryLedger implements StateStore {
     if (this.#version !== 0 || this.#state.size !== 0) throw new Error('restore needs an empty ledger');
     for (const [key, value] of snapshot.state) this.#state.set(key, value);
     this.#sorted = undefined;
-    this.#events.push(...snapshot.events);
+    // One by one: spreading a large array into push() overflows the call stack (~130k events).
+    for (const event of snapshot.events) this.#events.push(event);
     this.#version = snapshot.height;
   }
 

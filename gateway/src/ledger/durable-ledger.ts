@@ -235,8 +235,9 @@ export class DurableLedger extends MemoryLedger {
     this.#snapshotHeight = height;
     this.#snapshotBytes = statSync(this.#snapshotPath).size;
     await this.#file.truncate(0);
-    await this.#file.datasync();
+    // The log is empty from here, whatever the flush below does: later writes start at 0.
     this.#size = 0;
+    await this.#file.datasync();
   }
 
   /**

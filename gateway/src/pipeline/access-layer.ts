@@ -89,6 +89,16 @@ export class AccessLayer {
 
   /** Swaps in reloaded keys; requests in flight finish with the ring they started with. */
   replaceKeys(keys: KeyRing): void {
+    // Until the next reconciliation, the new ring keeps what the ledger said of the keys it
+    // shares with the old one: a retired K3 still in the file must not sign meanwhile.
+    keys.applyLedgerStatus(
+      new Map(
+        keys.k3.flatMap((k) => {
+          const status = this.#keys.ledgerStatus(k.keyId);
+          return status ? [[k.keyId, status] as const] : [];
+        }),
+      ),
+    );
     this.#keys = keys;
     this.#rebuildAllowlists();
   }
