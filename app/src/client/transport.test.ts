@@ -108,15 +108,12 @@ describe('httpsTransport over keep-alive sockets', () => {
   });
 
   it('a sent POST whose retry cannot even connect is still OUTCOME_UNKNOWN (the gateway died after reading it), never LEDGER_UNAVAILABLE', async () => {
-    let stop: (() => void) | undefined;
+    const box: { server?: Server } = {};
     const s = await closingServer(tls, (n) => {
-      if (n === 2) stop?.(); // the "gateway" reads the request, dies, and is gone when the retry comes
+      if (n === 2) box.server?.close(); // the "gateway" reads the request, dies, and is gone when the retry comes
       return n === 2;
     });
-    server = s.server;
-    stop = () => {
-      s.server.close();
-    };
+    server = box.server = s.server;
     transport = httpsTransport({ baseUrl: s.url, ca: tls.cert });
     await transport.post('/v1/requests', {});
     await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ name: 'MedshareError', code: 'OUTCOME_UNKNOWN' });
