@@ -11,18 +11,15 @@
 //   npm run bench:gateway                       (builds first)
 //   BENCH_SECONDS=5 BENCH_CONCURRENCY=1,4,16 npm run bench:gateway
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { clock, fmt, freePort, pct, peakRssMiB, root, startGateway, stopGateway } from './gateway-process.mjs';
 
 const require = createRequire(import.meta.url);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const p = require(join(root, 'protocol/dist/index.js'));
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));
 
@@ -30,20 +27,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const MAX_OPS = 5000;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
 const GOAL = 0.7;
-
-const clock = () => Number(process.hrtime.bigint()) / 1e6;
-const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
-function freePort() {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
-  });
-}
 
 function rate(fn, ms = 1000) {
   fn();
@@ -54,29 +37,6 @@ function rate(fn, ms = 1000) {
     n++;
   }
   return (n * 1000) / (clock() - start);
-}
-
-function peakRssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-async function startGateway(dataDir, port) {
-  const child = spawn(process.execPath, [join(root, 'gateway/dist/dev/start.js')], {
-    cwd: root,
-    env: { ...process.env, MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_LOG_LEVEL: 'warn', MEDSHARE_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), 30000);
-    child.stdout.on('data', () => out.includes('listening on') && (clearTimeout(t), ok()));
-    child.once('exit', (code) => fail(new Error(`gateway exited ${code}:\n${out}`)));
-  });
-  return child;
 }
 
 async function drive(concurrency, op) {
@@ -284,8 +244,7 @@ async function main() {
     console.log(`SDK best: ${fmt(100 * best)} % of the ceiling (client and gateway share the machine's 2 cores)`);
   } finally {
     client.close();
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway.once('exit', r));
+    await stopGateway(gateway);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
