@@ -48,7 +48,10 @@ function recording(f: GatewayFixture): { transport: Transport; errors: MedshareE
       if (error instanceof MedshareError) errors.push(error);
       throw error;
     });
-  return { errors, transport: { post: (path, body) => note(inner.post(path, body)), get: (path) => note(inner.get(path)), close: () => inner.close() } };
+  return {
+    errors,
+    transport: { post: (path, body, headers) => note(inner.post(path, body, headers)), get: (path) => note(inner.get(path)), close: () => inner.close() },
+  };
 }
 
 async function recordIds(f: GatewayFixture, client: ReturnType<GatewayFixture['client']>, patient: ReturnType<typeof party>): Promise<string[]> {

@@ -127,6 +127,17 @@ export class AccessLayer {
     return this.sessions.get(sessionId, this.#clock()).appId;
   }
 
+  /**
+   * The app of a live session, if the request comes from an address that app allows: the check
+   * made on the session header before a sealed request's body is read (no parsing, no crypto).
+   * Throws SESSION_UNKNOWN, UNKNOWN_APP or SOURCE_NOT_ALLOWED.
+   */
+  sessionAppFrom(sessionId: string, sourceAddress: string): string {
+    const appId = this.appIdOf(sessionId);
+    this.assertSource(appId, sourceAddress);
+    return appId;
+  }
+
   /** Steps 3 and 5 for one sealed request. */
   async handle(body: SealedMessage, sourceAddress: string): Promise<Outcome> {
     const now = this.#clock();

@@ -130,13 +130,19 @@ export class GatewayFixture {
 
   /** An SDK transport over fastify.inject, from a given source address. */
   injectTransport(remoteAddress = '127.0.0.1', tamper?: (path: string, body: unknown) => unknown): Transport {
-    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown): Promise<unknown> => {
-      const res = await this.app.inject({ method, url, remoteAddress, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers?: Readonly<Record<string, string>>): Promise<unknown> => {
+      const res = await this.app.inject({
+        method,
+        url,
+        remoteAddress,
+        ...(headers ? { headers } : {}),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
       const body = res.body ? (JSON.parse(res.body) as unknown) : undefined;
       if (res.statusCode >= 400) throw errorFromBody(res.statusCode, body);
       return tamper ? tamper(url, body) : body;
     };
-    return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), close() {} };
+    return { post: (p, b, h) => call('POST', p, b, h), get: (p) => call('GET', p), close() {} };
   }
 
   client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
