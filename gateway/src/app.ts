@@ -35,6 +35,8 @@ export interface GatewayDeps {
   /** Called after an admin call changed this org's K3 entries (re-reads them from the ledger). */
   readonly onAccessKeysChanged?: () => Promise<void>;
   readonly requestsPerMinutePerApp: number;
+  /** Session opens per source address per minute; DEFAULT_LIMITS' if not given. */
+  readonly sessionOpensPerMinutePerAddress?: number;
 }
 
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
@@ -166,12 +168,20 @@ export const gatewayPlugin = fp<GatewayDeps>(
       return Promise.resolve(payload);
     };
     const perAddress = {
-      hook: 'preValidation' as const,
+      hook: 'onRequest' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => `ip:${request.ip}`,
     };
-    await app.register(fastifyRateLimit, { global: false, hook: 'preValidation' });
+    // A session open costs SM2 work (verify, encrypt, sign) and an app needs one every few
+    // minutes: a much lower limit per address, counted before the body is read. The SM2 itself is
+    // also charged to a global budget (AccessLayer, GATEWAY_BUSY) that bounds many addresses together.
+    const sessionOpens = {
+      ...perAddress,
+      max: deps.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
+      keyGenerator: (request: FastifyRequest): string => `open:${request.ip}`,
+    };
+    await app.register(fastifyRateLimit, { global: false, hook: 'onRequest' });
 
     app.addHook('onResponse', async (request, reply) => {
       const t = tags.get(request) ?? {};
@@ -187,7 +197,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
     app.post('/v1/sessions', {
       schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
       bodyLimit: SMALL_BODY_BYTES,
-      config: { rateLimit: perAddress },
+      config: { rateLimit: sessionOpens },
       handler: (request) => Promise.resolve(deps.accessLayer.openSession(request.body, request.ip)),
     });
 

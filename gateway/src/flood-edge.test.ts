@@ -12,9 +12,11 @@ import {
   signFor,
   toBase64,
   utf8,
+  verifyFor,
   SESSION_HEADER,
   type Sm2KeyPair,
 } from '@medshare/protocol';
+import { WorkBudget } from './access/work-budget';
 import { SMALL_BODY_BYTES } from './app';
 import { APP, GatewayFixture, party } from './testing/fixture';
 
@@ -132,6 +134,96 @@ describe('per-route body limits: a session open takes a few KiB', () => {
       expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
       const anonymous = await f.app.inject({ method: 'POST', url: '/v1/admin/access-keys', headers: { 'content-type': 'application/json' }, payload: big });
       expect(anonymous.json<{ code: string }>().code).toBe('NOT_ORG_ADMIN');
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('session opens: a low limit per address', () => {
+  it('refuses the fourth open a minute from one address (limit 3) with RATE_LIMITED, opening nothing; another address and sealed requests still pass', async () => {
+    const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
+    try {
+      const user = party();
+      await f.client().register(user, 'patient'); // the SDK's open: 1
+      const s = await rawSession(f); // 2
+      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) })).statusCode).toBe(200); // 3
+      const before = state(f);
+      const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
+      expect(state(f)).toBe(before);
+      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '::1', payload: sessionBody(f) })).statusCode).toBe(200);
+      const sealed = listRecords(f, s, user);
+      const ok = await f.app.inject({ method: 'POST', url: '/v1/requests', headers: { [SESSION_HEADER]: s.sessionId }, payload: sealed });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('a global budget for SM2 before authentication', () => {
+  /** Each piece of guarded work costs 1000 ms on the fake measure: one per second passes. */
+  async function busyFixture(): Promise<GatewayFixture> {
+    let measured = 0;
+    const holder: { fixture?: GatewayFixture } = {};
+    const budget = new WorkBudget({ msPerSecond: 1000, clock: () => holder.fixture?.now ?? 0, measure: () => (measured += 1000) });
+    holder.fixture = await GatewayFixture.create({ budget });
+    return holder.fixture;
+  }
+
+  it('a session open beyond it is GATEWAY_BUSY before any SM2: no session, no nonce taken (the same open passes a second later)', async () => {
+    const f = await busyFixture();
+    try {
+      const user = party();
+      const client = f.client();
+      await client.register(user, 'patient'); // the SDK's own open spends this second's budget
+      const body = sessionBody(f);
+      const before = state(f);
+      const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: body });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 503, code: 'GATEWAY_BUSY' });
+      expect(state(f)).toBe(before);
+      // Honest traffic on an open session is not charged to it.
+      expect((await client.listRecords(user)).items).toEqual([]);
+      f.now += 1000;
+      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: body })).statusCode).toBe(200);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('directory answers: a signature is reused for the same user bytes (no budget spent), a new state is signed anew', async () => {
+    const f = await busyFixture();
+    try {
+      const doctor = party();
+      const client = f.client();
+      await client.register(doctor, 'doctor');
+      f.now += 1000;
+      const first = await f.app.inject({ method: 'GET', url: `/v1/users/${doctor.keyId}` });
+      expect(first.statusCode).toBe(200);
+      // The budget is spent now, yet the same key is answered from the cache, same signature.
+      const again = await f.app.inject({ method: 'GET', url: `/v1/users/${doctor.keyId}` });
+      expect(again.statusCode).toBe(200);
+      expect(again.json<{ sig3: string }>().sig3).toBe(first.json<{ sig3: string }>().sig3);
+      const other = party();
+      await client.register(other, 'patient');
+      const busy = await f.app.inject({ method: 'GET', url: `/v1/users/${other.keyId}` });
+      expect({ status: busy.statusCode, code: busy.json<{ code: string }>().code }).toEqual({ status: 503, code: 'GATEWAY_BUSY' });
+
+      const approve = await f.app.inject({
+        method: 'POST',
+        url: `/v1/admin/users/${doctor.keyId}/approve`,
+        headers: { authorization: `Bearer ${f.adminToken}` },
+      });
+      expect(approve.statusCode).toBe(200);
+      f.now += 1000;
+      const approved = await f.app.inject({ method: 'GET', url: `/v1/users/${doctor.keyId}` });
+      const answer = approved.json<{ user: Record<string, unknown>; sig3: string }>();
+      expect(answer.user).toMatchObject({ status: 'active' });
+      expect(answer.sig3).not.toBe(first.json<{ sig3: string }>().sig3);
+      expect(verifyFor('directory', (f.keys.k3[0] as Sm2KeyPair).publicKey, answer.user, answer.sig3)).toBe(true);
+      // And the SDK, which checks sig3, accepts the cached answer.
+      expect(await client.directory(doctor.keyId)).toMatchObject({ keyId: doctor.keyId, status: 'active' });
     } finally {
       await f.close();
     }

@@ -434,7 +434,7 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
   });
 
   it('bodies refused by schema validation are counted too', async () => {
-    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
@@ -491,7 +491,7 @@ describe('the SDK renews sessions', () => {
 
 describe('abuse of unauthenticated routes', () => {
   it('junk session requests claiming an app from elsewhere do not lock that app out', async () => {
-    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 6; i++) {

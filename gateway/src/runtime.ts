@@ -35,6 +35,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     sessionTtlMs: config.limits.sessionTtlMs,
     sessionsPerApp: config.limits.sessionsPerApp,
     replayCacheSize: config.limits.replayCacheSize,
+    unauthenticatedCpuMsPerSecond: config.limits.unauthenticatedCpuMsPerSecond,
   });
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
   // The reconciler logs through the app's logger, which exists once the app is built below.
@@ -67,6 +68,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       ledger,
       metrics: new GatewayMetrics(),
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
+      sessionOpensPerMinutePerAddress: config.limits.sessionOpensPerMinutePerAddress,
       onAccessKeysChanged: async () => {
         await reconcileKeys();
       },

@@ -45,8 +45,9 @@ const CASES = [
   { name: 'open-junk', rate: 200, inFlight: 16 },
   { name: 'open-replay', rate: 200, inFlight: 16 },
   { name: 'open-tls', rate: 100, inFlight: 16 },
-  { name: 'open-self', rate: 100, inFlight: 16 },
   { name: 'upload-self', rate: 4, inFlight: 4 },
+  // Last: once 127.0.0.1 has spent its session opens for the minute, no client there can open one.
+  { name: 'open-self', rate: 100, inFlight: 16 },
 ];
 const selected = new Set((process.env.FLOOD_CASES ?? CASES.map((c) => c.name).join(',')).split(','));
 

@@ -10,6 +10,7 @@ import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
 import { GatewayMetrics } from '../metrics/metrics';
+import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
 
 export const APP = 'hospital-1.app';
@@ -33,7 +34,7 @@ export class GatewayFixture {
   app!: FastifyInstance;
   readonly adminToken = 'test-admin-token-0123456789';
 
-  private constructor(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[] } = {}) {
+  private constructor(options: { allow?: string[] } = {}) {
     const window = { notBefore: this.now - 60_000, notAfter: this.now + 86_400_000 };
     this.keys = {
       k2: [generateKeyPair()],
@@ -45,7 +46,7 @@ export class GatewayFixture {
     this.writeKeys();
   }
 
-  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend }): Promise<void> {
+  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; budget?: WorkBudget }): Promise<void> {
     this.ledger = await EmbeddedBackend.open({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
     // One clock for the access layer and the ledger; each transaction is 1 ms later than the
     // last, as in real use, so audit entries keep their order.
@@ -56,6 +57,7 @@ export class GatewayFixture {
       sessionTtlMs: 600_000,
       sessionsPerApp: 40,
       replayCacheSize: 1000,
+      ...(options.budget ? { unauthenticatedBudget: options.budget } : {}),
       clock: () => this.now,
     });
   }
@@ -67,6 +69,9 @@ export class GatewayFixture {
       logStream?: NodeJS.WritableStream;
       bodyLimit?: number;
       requestsPerMinute?: number;
+      sessionOpensPerMinute?: number;
+      /** The budget for SM2 work before authentication (default: the gateway's). */
+      budget?: WorkBudget;
       trustedProxies?: string[];
     } = {},
   ): Promise<GatewayFixture> {
@@ -84,6 +89,7 @@ export class GatewayFixture {
           await f.reconcile();
         },
         requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
+        sessionOpensPerMinutePerAddress: options.sessionOpensPerMinute ?? 100_000,
       },
       {
         bodyLimit: options.bodyLimit ?? 1_500_000,
