@@ -182,6 +182,7 @@ describe('a global budget for SM2 before authentication', () => {
       const before = state(f);
       const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: body });
       expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 503, code: 'GATEWAY_BUSY' });
+      expect(res.headers['retry-after']).toBe('1');
       expect(state(f)).toBe(before);
       // Honest traffic on an open session is not charged to it.
       expect((await client.listRecords(user)).items).toEqual([]);
