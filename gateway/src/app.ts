@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import { fail, parseSealedMessage, type ErrorCode } from '@medshare/protocol';
+import { SESSION_HEADER, SESSION_ID, fail, parseSealedMessage, type ErrorCode } from '@medshare/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEFAULT_LIMITS } from './config/config';
@@ -23,6 +23,7 @@ import {
   retireBody,
   sealedSchema,
   sessionAnswerSchema,
+  sessionHeaders,
   sessionRequestSchema,
 } from './routes/schemas';
 
@@ -38,6 +39,8 @@ export interface GatewayDeps {
   /** Called after an admin call changed this org's K3 entries (re-reads them from the ledger). */
   readonly onAccessKeysChanged?: () => Promise<void>;
   readonly requestsPerMinutePerApp: number;
+  /** Session opens per source address per minute; DEFAULT_LIMITS' if not given. */
+  readonly sessionOpensPerMinutePerAddress?: number;
 }
 
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
@@ -59,6 +62,19 @@ export const REDACT_PATHS = [
   '*.token',
   'body',
 ];
+
+/**
+ * Body limit of the routes whose bodies are small (a session open is about 400 bytes, admin calls
+ * less): a flood of large bodies there is refused on its Content-Length, before a byte is read.
+ * Sealed requests take config.limits.bodyBytes.
+ */
+export const SMALL_BODY_BYTES = 4096;
+
+/** The session header of a request, if it has the form of a session id. */
+function sessionHeaderOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[SESSION_HEADER];
+  return typeof value === 'string' && SESSION_ID.test(value) ? value : undefined;
+}
 
 /** How long the server keeps an idle keep-alive socket open. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -129,35 +145,47 @@ export const gatewayPlugin = fp<GatewayDeps>(
     // client address, never by an app id the caller merely claims. Limits are given on each
     // route: route-level options do not inherit the plugin's.
     //
-    // Cheap checks first: the limit is counted in preValidation (after the body is parsed, before
-    // its schema is checked, so refused bodies count too), and a request is charged to its app only
-    // when it comes from an address that app allows; anything else (a stranger replaying a live
-    // session id, garbage) is charged to its own address and can never spend the app's budget.
+    // Cheap checks first. A sealed request names its session in a header (SESSION_HEADER), so
+    // its limit is counted in onRequest, before the body is read, and refused requests count too.
+    // It is charged to its app only when it comes from an address that app allows; anything else
+    // (a stranger replaying a live session id, garbage) is charged to its own address and can
+    // never spend the app's budget. Then, still before the body is read (preParsing), the session
+    // must be live and the source allowed: an unknown session costs no parsing.
     const perApp = {
-      hook: 'preValidation' as const,
+      hook: 'onRequest' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => {
-        const body = request.body as { sessionId?: unknown } | undefined;
-        if (typeof body?.sessionId === 'string') {
-          try {
-            const appId = deps.accessLayer.appIdOf(body.sessionId);
-            deps.accessLayer.assertSource(appId, request.ip);
-            return `app:${appId}`;
-          } catch {
-            return `ip:${request.ip}`;
-          }
+        const sessionId = sessionHeaderOf(request);
+        if (sessionId === undefined) return `ip:${request.ip}`;
+        try {
+          return `app:${deps.accessLayer.sessionAppFrom(sessionId, request.ip)}`;
+        } catch {
+          return `ip:${request.ip}`;
         }
-        return `ip:${request.ip}`;
       },
     };
+    const liveSession = (request: FastifyRequest, _reply: FastifyReply, payload: unknown): Promise<unknown> => {
+      const sessionId = sessionHeaderOf(request);
+      if (sessionId === undefined) return Promise.reject(fail('INVALID_INPUT', `header ${SESSION_HEADER} must be the request's 32-hex-digit sessionId`));
+      deps.accessLayer.sessionAppFrom(sessionId, request.ip);
+      return Promise.resolve(payload);
+    };
     const perAddress = {
-      hook: 'preValidation' as const,
+      hook: 'onRequest' as const,
       max: deps.requestsPerMinutePerApp,
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest): string => `ip:${request.ip}`,
     };
-    await app.register(fastifyRateLimit, { global: false, hook: 'preValidation' });
+    // A session open costs SM2 work (verify, encrypt, sign) and an app needs one every few
+    // minutes: a much lower limit per address, counted before the body is read. The SM2 itself is
+    // also charged to a global budget (AccessLayer, GATEWAY_BUSY) that bounds many addresses together.
+    const sessionOpens = {
+      ...perAddress,
+      max: deps.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
+      keyGenerator: (request: FastifyRequest): string => `open:${request.ip}`,
+    };
+    await app.register(fastifyRateLimit, { global: false, hook: 'onRequest' });
 
     app.addHook('onResponse', async (request, reply) => {
       const t = tags.get(request) ?? {};
@@ -172,21 +200,30 @@ export const gatewayPlugin = fp<GatewayDeps>(
 
     app.post('/v1/sessions', {
       schema: { summary: 'Open an encrypted session (claim 8)', body: sessionRequestSchema, response: { 200: sessionAnswerSchema, ...ERRORS } },
-      config: { rateLimit: perAddress },
+      bodyLimit: SMALL_BODY_BYTES,
+      config: { rateLimit: sessionOpens },
       handler: (request) => Promise.resolve(deps.accessLayer.openSession(request.body, request.ip)),
     });
 
     app.post('/v1/requests', {
-      schema: { summary: 'Send a sealed, signed request (claims 6, 7, 9)', body: sealedSchema, response: { 200: sealedSchema, ...ERRORS } },
+      schema: {
+        summary: 'Send a sealed, signed request (claims 6, 7, 9)',
+        headers: sessionHeaders,
+        body: sealedSchema,
+        response: { 200: sealedSchema, ...ERRORS },
+      },
       config: { rateLimit: perApp },
+      preParsing: liveSession,
       handler: async (request) => {
-        const outcome = await deps.accessLayer.handle(parseSealedMessage(request.body), request.ip);
+        const sealed = parseSealedMessage(request.body);
+        if (sealed.sessionId !== request.headers[SESSION_HEADER]) throw fail('INVALID_INPUT', `body.sessionId differs from header ${SESSION_HEADER}`);
+        const outcome = await deps.accessLayer.handle(sealed, request.ip);
         tag(request, { op: outcome.op });
         return outcome.body;
       },
     });
 
-    registerEventRoutes(app, { accessLayer: deps.accessLayer, streams: deps.events, errors: ERRORS, perApp, perAddress });
+    registerEventRoutes(app, { accessLayer: deps.accessLayer, streams: deps.events, errors: ERRORS, perApp, perAddress, bodyLimit: SMALL_BODY_BYTES });
     // Streams never finish on their own: end them first, so closing waits only for ordinary requests.
     app.addHook('preClose', (done) => {
       deps.events.closeAll();
@@ -253,11 +290,13 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
   const json = (text: string): unknown => JSON.parse(text) as unknown;
   app.post('/v1/admin/users/:keyId/approve', {
     schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
+    bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => json(await ledger.submitAsAdmin('ApproveUser', [(request.params as { keyId: string }).keyId])),
   });
   app.post('/v1/admin/access-keys', {
     schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
+    bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => {
       const body = request.body as { publicKey: string; notBefore: number; notAfter: number };
@@ -268,6 +307,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
   });
   app.post('/v1/admin/access-keys/:keyId/retire', {
     schema: { summary: 'Retire a K3 of this org', params: keyIdParams, body: retireBody, response: { 200: anyObject, ...ERRORS } },
+    bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => {
       const at = (request.body as { retireAt?: number } | undefined)?.retireAt;
@@ -294,6 +334,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
       querystring: pageQuery,
       response: { 200: anyObject, ...ERRORS },
     },
+    bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => {
       const q = request.query as { pageSize: number; bookmark: string };

@@ -15,6 +15,7 @@ import {
   toBase64,
   utf8,
   verifyFor,
+  SESSION_HEADER,
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +56,24 @@ function sealFor(s: RawSession, value: unknown): { sessionId: string; ciphertext
   return { sessionId: s.sessionId, ciphertext: toBase64(seal(s.key, utf8(canonicalize(value)), sessionAad('request', s.sessionId))) };
 }
 
+/** The inject options of a sealed request: its session id goes in the session header too, as the SDK sends it. */
+function sealedInject(payload: { sessionId: string; ciphertext: string }): { method: 'POST'; url: string; headers: Record<string, string>; payload: object } {
+  return { method: 'POST', url: '/v1/requests', headers: { [SESSION_HEADER]: payload.sessionId }, payload };
+}
+
+/** The session header a refused body would carry: the sessionId it names, if any. */
+function sessionHeaderFor(payload: unknown, raw: string | undefined): Record<string, string> {
+  let sessionId: unknown = (payload as { sessionId?: unknown } | undefined)?.sessionId;
+  if (raw !== undefined) {
+    try {
+      sessionId = (JSON.parse(raw) as { sessionId?: unknown }).sessionId;
+    } catch {
+      sessionId = undefined;
+    }
+  }
+  return typeof sessionId === 'string' ? { [SESSION_HEADER]: sessionId } : {};
+}
+
 /** Posts a body that must be refused with `code`, and checks nothing changed on the ledger. */
 async function refused(
   f: GatewayFixture,
@@ -64,13 +83,15 @@ async function refused(
   options: { url?: string; remoteAddress?: string; raw?: string; headers?: Record<string, string> } = {},
 ): Promise<void> {
   const before = f.snapshot();
+  const url = options.url ?? '/v1/requests';
+  const session = url === '/v1/requests' ? sessionHeaderFor(payload, options.raw) : {};
   const res = await f.app.inject({
     method: 'POST',
-    url: options.url ?? '/v1/requests',
+    url,
     remoteAddress: options.remoteAddress ?? '127.0.0.1',
     ...(options.raw !== undefined
-      ? { payload: options.raw, headers: { 'content-type': 'application/json', ...options.headers } }
-      : { payload: payload as object }),
+      ? { payload: options.raw, headers: { 'content-type': 'application/json', ...session, ...options.headers } }
+      : { payload: payload as object, headers: { ...session, ...options.headers } }),
   });
   expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status, code });
   expect(typeof res.json<{ message: string }>().message).toBe('string');
@@ -166,7 +187,7 @@ describe('gateway: every rejection has a code and changes nothing', () => {
   afterAll(() => f.close());
 
   it('a well-formed sealed request is accepted (the control case)', async () => {
-    const res = await f.app.inject({ method: 'POST', url: '/v1/requests', payload: sealFor(s, envelopeFor(f, user, 'list-records')) });
+    const res = await f.app.inject(sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))));
     expect(res.statusCode).toBe(200);
   });
 
@@ -218,7 +239,7 @@ describe('gateway: every rejection has a code and changes nothing', () => {
 
   it('replayed request', async () => {
     const body = sealFor(s, envelopeFor(f, party(), 'register'));
-    expect((await f.app.inject({ method: 'POST', url: '/v1/requests', payload: body })).statusCode).toBe(200);
+    expect((await f.app.inject(sealedInject(body))).statusCode).toBe(200);
     await refused(f, body, 409, 'NONCE_REPLAYED');
   });
 
@@ -229,7 +250,7 @@ describe('gateway: every rejection has a code and changes nothing', () => {
 
   it('oversized body, malformed JSON, unknown fields (outside and inside the seal), wrong app', async () => {
     await refused(f, {}, 413, 'PAYLOAD_TOO_LARGE', { raw: JSON.stringify({ sessionId: s.sessionId, ciphertext: 'A'.repeat(70 * 1024) }) });
-    await refused(f, {}, 400, 'INVALID_INPUT', { raw: '{"sessionId": ' });
+    await refused(f, {}, 400, 'INVALID_INPUT', { raw: '{"sessionId": ', headers: { [SESSION_HEADER]: s.sessionId } });
     await refused(f, { ...sealFor(s, envelopeFor(f, party(), 'register')), extra: 1 }, 400, 'INVALID_INPUT');
     await refused(f, sealFor(s, { ...envelopeFor(f, party(), 'register'), extra: 1 }), 400, 'INVALID_INPUT');
     await refused(f, {}, 401, 'UNKNOWN_APP', { url: '/v1/sessions', raw: JSON.stringify({ ...sessionBody(f), appId: 'other.app' }) });
@@ -382,7 +403,7 @@ describe('rate limiting per app', () => {
       const s = await rawSession(f);
       const user = party();
       for (let i = 0; i < 3; i++) {
-        const res = await f.app.inject({ method: 'POST', url: '/v1/requests', payload: sealFor(s, envelopeFor(f, user, 'list-records')) });
+        const res = await f.app.inject(sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))));
         expect(res.statusCode).not.toBe(429);
       }
       await refused(f, sealFor(s, envelopeFor(f, party(), 'register')), 429, 'RATE_LIMITED');
@@ -400,17 +421,12 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
       const user = party();
       const strangers: number[] = [];
       for (let i = 0; i < 6; i++) {
-        const res = await f.app.inject({
-          method: 'POST',
-          url: '/v1/requests',
-          remoteAddress: '127.0.0.5',
-          payload: sealFor(s, envelopeFor(f, user, 'list-records')),
-        });
+        const res = await f.app.inject({ ...sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))), remoteAddress: '127.0.0.5' });
         strangers.push(res.statusCode);
       }
       expect(strangers).toEqual([403, 403, 403, 429, 429, 429]);
       for (let i = 0; i < 3; i++) {
-        const res = await f.app.inject({ method: 'POST', url: '/v1/requests', payload: sealFor(s, envelopeFor(f, user, 'list-records')) });
+        const res = await f.app.inject(sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))));
         expect(res.statusCode).not.toBe(429);
       }
     } finally {
@@ -419,7 +435,7 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
   });
 
   it('bodies refused by schema validation are counted too', async () => {
-    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
@@ -476,7 +492,7 @@ describe('the SDK renews sessions', () => {
 
 describe('abuse of unauthenticated routes', () => {
   it('junk session requests claiming an app from elsewhere do not lock that app out', async () => {
-    const f = await GatewayFixture.create({ requestsPerMinute: 3 });
+    const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 6; i++) {

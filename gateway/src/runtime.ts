@@ -46,6 +46,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     sessionTtlMs: config.limits.sessionTtlMs,
     sessionsPerApp: config.limits.sessionsPerApp,
     replayCacheSize: config.limits.replayCacheSize,
+    unauthenticatedCpuMsPerSecond: config.limits.unauthenticatedCpuMsPerSecond,
   });
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, { streamsPerApp: config.events.streamsPerApp, heartbeatMs: config.events.heartbeatMs });
@@ -82,6 +83,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       events,
       metrics: new GatewayMetrics(),
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
+      sessionOpensPerMinutePerAddress: config.limits.sessionOpensPerMinutePerAddress,
       onAccessKeysChanged: async () => {
         await reconcileKeys();
       },

@@ -52,7 +52,7 @@ function recording(f: GatewayFixture): { transport: Transport; errors: MedshareE
   return {
     errors,
     transport: {
-      post: (path, body) => note(inner.post(path, body)),
+      post: (path, body, headers) => note(inner.post(path, body, headers)),
       get: (path) => note(inner.get(path)),
       stream: (path, headers) => inner.stream(path, headers),
       close: () => inner.close(),

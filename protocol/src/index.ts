@@ -85,6 +85,7 @@ export {
   type SigningKey,
 } from './messages/signed';
 export {
+  SESSION_HEADER,
   SESSION_ID,
   parseSealedMessage,
   parseSessionAnswer,

@@ -52,7 +52,15 @@ export async function sealedSession(client, port) {
     new Promise((ok, fail) => {
       const payload = Buffer.from(JSON.stringify(body));
       const req = request(
-        { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          agent,
+          // A sealed request names its session in the header too (docs/protocol.md §7).
+          headers: { 'content-type': 'application/json', 'content-length': payload.length, ...(body.sessionId ? { [p.SESSION_HEADER]: body.sessionId } : {}) },
+        },
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));

@@ -58,12 +58,15 @@ describe('the gateway over real HTTPS sockets', () => {
 
   it('answers malformed JSON, oversized bodies and unknown routes with coded errors', async () => {
     const gw = gateway();
-    expect(await raw(gw, ca(), '/v1/requests', '{"sessionId":')).toEqual({
+    expect(await raw(gw, ca(), '/v1/sessions', '{"appId":')).toEqual({
       status: 400,
       json: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' },
     });
-    const big = await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000);
+    // A session open takes a few KiB: 2 MB is refused on its Content-Length.
+    const big = await raw(gw, ca(), '/v1/sessions', '{"appId":"', 2_000_000);
     expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
+    // A sealed request without a session header is refused before its body is read.
+    expect(await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000)).toMatchObject({ status: 400, json: { code: 'INVALID_INPUT' } });
     expect(await raw(gw, ca(), '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'ROUTE_NOT_FOUND' } });
   });
 });

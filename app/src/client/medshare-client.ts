@@ -32,6 +32,7 @@ import {
   subscribeRequestHash,
   type DeliveredEvent,
   type SubscribeRequest,
+  SESSION_HEADER,
   type AuditBody,
   type BodyByOp,
   type JsonValue,
@@ -369,10 +370,11 @@ export class MedshareClient {
     for (let attempt = 0; ; attempt++) {
       const session = await this.#currentSession();
       try {
-        const answer = await this.#transport.post('/v1/requests', {
-          sessionId: session.sessionId,
-          ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
-        });
+        const answer = await this.#transport.post(
+          '/v1/requests',
+          { sessionId: session.sessionId, ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))) },
+          { [SESSION_HEADER]: session.sessionId },
+        );
         return this.#accept(answer, session, requestHash(request));
       } catch (error) {
         // An unknown session was refused before anything else: safe to resend once on a new one.

@@ -22,7 +22,8 @@ export interface TextStream extends AsyncIterable<string> {
 
 /** JSON over HTTPS with keep-alive; a non-2xx answer becomes the MedshareError it carries. */
 export interface Transport {
-  post(path: string, body: unknown): Promise<unknown>;
+  /** `headers` are sent with this request only (the session header of a sealed request). */
+  post(path: string, body: unknown, headers?: Readonly<Record<string, string>>): Promise<unknown>;
   get(path: string): Promise<unknown>;
   /** GET of a text/event-stream: resolves once the answer's status is known; a non-2xx is the MedshareError it carries. */
   stream(path: string, headers: Readonly<Record<string, string>>): Promise<TextStream>;
@@ -127,7 +128,13 @@ export function httpsTransport(options: TransportOptions): Transport {
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   };
-  const attempt = (method: 'GET' | 'POST', path: string, payload: Buffer | undefined, fresh: boolean): Promise<unknown> =>
+  const attempt = (
+    method: 'GET' | 'POST',
+    path: string,
+    payload: Buffer | undefined,
+    fresh: boolean,
+    extra: Readonly<Record<string, string>> | undefined,
+  ): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const progress: Progress = { sent: false, answered: false, timedOut: false };
       const req = httpsRequest(
@@ -138,6 +145,7 @@ export function httpsTransport(options: TransportOptions): Transport {
           timeout,
           headers: {
             ...options.headers,
+            ...extra,
             accept: 'application/json',
             ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
           },
@@ -162,12 +170,12 @@ export function httpsTransport(options: TransportOptions): Transport {
       req.end();
     });
 
-  const send = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+  const send = async (method: 'GET' | 'POST', path: string, body?: unknown, extra?: Readonly<Record<string, string>>): Promise<unknown> => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     let first: AttemptFailure | undefined;
     for (let tries = 0; ; tries++) {
       try {
-        return await attempt(method, path, payload, tries > 0);
+        return await attempt(method, path, payload, tries > 0, extra);
       } catch (failure) {
         if (!(failure instanceof AttemptFailure)) throw failure;
         // A kept-alive socket the server closed as it was reused fails before any byte of an
@@ -215,7 +223,7 @@ export function httpsTransport(options: TransportOptions): Transport {
       req.end();
     });
   return {
-    post: (path, body) => send('POST', path, body),
+    post: (path, body, headers) => send('POST', path, body, headers),
     get: (path) => send('GET', path),
     stream,
     close: () => agent.destroy(),

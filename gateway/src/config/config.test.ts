@@ -162,3 +162,19 @@ describe('gateway config: the peers of the org', () => {
     expect(() => parseConfig(base(ledger), '/')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(message) }));
   });
 });
+
+describe('gateway config: limits on unauthenticated work', () => {
+  it('defaults: 60 session opens per address a minute, 250 ms of SM2 a second before authentication', () => {
+    const config = parseConfig(fabric(), '/etc/medshare');
+    expect(config.limits).toMatchObject({ sessionOpensPerMinutePerAddress: 60, unauthenticatedCpuMsPerSecond: 250 });
+  });
+
+  it('takes values in range and refuses others, naming the key', () => {
+    expect(parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 5, unauthenticatedCpuMsPerSecond: 100 }), '/').limits).toMatchObject({
+      sessionOpensPerMinutePerAddress: 5,
+      unauthenticatedCpuMsPerSecond: 100,
+    });
+    expect(() => parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 0 }), '/')).toThrow(/config\.limits\.sessionOpensPerMinutePerAddress/);
+    expect(() => parseConfig(fabric({}, { unauthenticatedCpuMsPerSecond: 1001 }), '/')).toThrow(/config\.limits\.unauthenticatedCpuMsPerSecond/);
+  });
+});

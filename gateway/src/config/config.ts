@@ -19,6 +19,13 @@ export interface GatewayConfig {
     readonly sessionTtlMs: number;
     readonly replayCacheSize: number;
     readonly requestsPerMinutePerApp: number;
+    /** Session opens per source address per minute (an app opens one every few minutes). */
+    readonly sessionOpensPerMinutePerAddress: number;
+    /**
+     * CPU ms per second that SM2 work before authentication (session opens, directory
+     * signatures) may take, all callers together; beyond it such requests get GATEWAY_BUSY.
+     */
+    readonly unauthenticatedCpuMsPerSecond: number;
     /**
      * How long the HTTP server gives one request (Fastify's connectionTimeout and
      * requestTimeout): the ledger's deadlines sit below it, the SDK's timeout above it.
@@ -76,6 +83,8 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   sessionTtlMs: 15 * 60 * 1000,
   replayCacheSize: 100_000,
   requestsPerMinutePerApp: 60_000,
+  sessionOpensPerMinutePerAddress: 60,
+  unauthenticatedCpuMsPerSecond: 250,
   requestTimeoutMs: 30_000,
 };
 
@@ -175,6 +184,18 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
         'config.limits.requestsPerMinutePerApp',
         1,
         10_000_000,
+      ),
+      sessionOpensPerMinutePerAddress: expectInteger(
+        limits.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
+        'config.limits.sessionOpensPerMinutePerAddress',
+        1,
+        1_000_000,
+      ),
+      unauthenticatedCpuMsPerSecond: expectInteger(
+        limits.unauthenticatedCpuMsPerSecond ?? DEFAULT_LIMITS.unauthenticatedCpuMsPerSecond,
+        'config.limits.unauthenticatedCpuMsPerSecond',
+        10,
+        1000,
       ),
       requestTimeoutMs,
     }),

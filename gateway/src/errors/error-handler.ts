@@ -44,7 +44,15 @@ export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; 
     return { status: 414, body: { code: 'URI_TOO_LONG', message: 'a path parameter is longer than allowed' }, internal: false };
   if (e.code === 'FST_ERR_ASYNC_CONSTRAINT')
     return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request matches no route constraint' }, internal: false };
-  if (e.statusCode === 429) return { status: 429, body: { code: 'RATE_LIMITED', message: 'too many requests for this app' }, internal: false };
+  if (e.statusCode === 429)
+    return {
+      status: 429,
+      body: {
+        code: 'RATE_LIMITED',
+        message: 'too many requests this minute (sealed requests are counted per app, session opens and directory lookups per address)',
+      },
+      internal: false,
+    };
   if (e.statusCode === 404) return { status: 404, body: { code: 'ROUTE_NOT_FOUND', message: 'no such route' }, internal: false };
   // Any other client error Fastify raises keeps its status but speaks our codes.
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
@@ -93,6 +101,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     // details) and the transaction id; the client saw only the code and the cause's name.
     else if (LEDGER_SIDE.has(body.code)) request.log.warn({ code: body.code, txId: body.txId, err: error }, 'ledger failure');
     else request.log.info({ code: body.code }, 'request rejected');
+    // The SM2 budget refills within a second (access/work-budget.ts).
+    if (body.code === 'GATEWAY_BUSY') void reply.header('retry-after', '1');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -35,6 +35,7 @@ import {
   type SignedSessionAnswer,
 } from '@medshare/protocol';
 import { SourceAllowlist } from '../access/source-allowlist';
+import { WorkBudget } from '../access/work-budget';
 import type { KeyRing } from '../keys/key-ring';
 import { TRANSACTION_BY_OP, type LedgerBackend } from '../ledger/backend';
 import { ReplayCache } from '../session/replay-cache';
@@ -45,8 +46,23 @@ export interface AccessLayerOptions {
   readonly sessionTtlMs: number;
   readonly sessionsPerApp: number;
   readonly replayCacheSize: number;
+  /** CPU ms per second for SM2 work before authentication (session opens, directory signatures). */
+  readonly unauthenticatedCpuMsPerSecond?: number;
+  /** The budget itself (tests inject one with a fake cost measure). */
+  readonly unauthenticatedBudget?: WorkBudget;
   readonly clock?: () => number;
 }
+
+/**
+ * How long a directory answer's signature is reused for the same user bytes and K3. A signature
+ * over the same bytes is as good as a new one (the answer carries no time), so this only bounds
+ * memory; repeated lookups of a key cost no SM2 signing.
+ */
+export const DIRECTORY_SIGNATURE_TTL_MS = 60_000;
+const DIRECTORY_CACHE_SIZE = 10_000;
+
+/** Default of config.limits.unauthenticatedCpuMsPerSecond: a quarter of the gateway's one JS thread. */
+export const DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND = 250;
 
 export interface Outcome {
   readonly appId: string;
@@ -68,6 +84,8 @@ export class AccessLayer {
   readonly #startedAt: number;
   #keys: KeyRing;
   #allowlists = new Map<string, SourceAllowlist>();
+  readonly #budget: WorkBudget;
+  readonly #directorySignatures = new Map<string, { sig3: string; until: number }>();
 
   constructor(
     keys: KeyRing,
@@ -81,6 +99,8 @@ export class AccessLayer {
     this.#replay = new ReplayCache(options.replayCacheSize);
     this.#clock = options.clock ?? Date.now;
     this.#startedAt = this.#clock();
+    this.#budget =
+      options.unauthenticatedBudget ?? new WorkBudget({ msPerSecond: options.unauthenticatedCpuMsPerSecond ?? DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND });
   }
 
   get keys(): KeyRing {
@@ -121,28 +141,42 @@ export class AccessLayer {
     }
     const now = this.#clock();
     const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
-    const { sig2, ...signed } = request;
-    if (!verifyFor('session-request', k2.publicKey, signed, sig2))
-      throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
+    // Cheap refusals before any SM2: the clock, then the budget the SM2 below is charged to.
     if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
-    this.#replay.claim(request.appId, 'session-handshake', request.nonce, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
-    const session = this.sessions.open(request.appId, now);
-    const k3 = this.#keys.signingK3(now);
-    const answer = {
-      v: 1 as const,
-      sessionId: session.sessionId,
-      appId: request.appId,
-      ephemeralPublicKey: request.ephemeralPublicKey,
-      encryptedKey: toHex(encrypt(request.ephemeralPublicKey, session.key)),
-      expiresAt: session.expiresAt,
-      k3Id: k3.keyId,
-    };
-    return { ...answer, sig3: signFor('session', k3, answer) };
+    return this.#budget.run('session open', () => {
+      const { sig2, ...signed } = request;
+      if (!verifyFor('session-request', k2.publicKey, signed, sig2))
+        throw fail('SIG2_INVALID', `session request sig2 does not verify against K2 ${request.k2Id}`);
+      this.#replay.claim(request.appId, 'session-handshake', request.nonce, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
+      const session = this.sessions.open(request.appId, now);
+      const k3 = this.#keys.signingK3(now);
+      const answer = {
+        v: 1 as const,
+        sessionId: session.sessionId,
+        appId: request.appId,
+        ephemeralPublicKey: request.ephemeralPublicKey,
+        encryptedKey: toHex(encrypt(request.ephemeralPublicKey, session.key)),
+        expiresAt: session.expiresAt,
+        k3Id: k3.keyId,
+      };
+      return { ...answer, sig3: signFor('session', k3, answer) };
+    });
   }
 
   /** The app id a sealed request claims, for the source check and rate limiting (no crypto). */
   appIdOf(sessionId: string): string {
     return this.sessions.get(sessionId, this.#clock()).appId;
+  }
+
+  /**
+   * The app of a live session, if the request comes from an address that app allows: the check
+   * made on the session header before a sealed request's body is read (no parsing, no crypto).
+   * Throws SESSION_UNKNOWN, UNKNOWN_APP or SOURCE_NOT_ALLOWED.
+   */
+  sessionAppFrom(sessionId: string, sourceAddress: string): string {
+    const appId = this.appIdOf(sessionId);
+    this.assertSource(appId, sourceAddress);
+    return appId;
   }
 
   /** Steps 3 and 5 for one sealed request. */
@@ -253,9 +287,25 @@ export class AccessLayer {
 
   /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */
   async directory(keyId: string): Promise<{ user: Record<string, unknown>; k3Id: string; sig3: string }> {
-    const user = JSON.parse(await this.ledger.evaluate('GetUser', [keyId])) as Record<string, unknown>;
-    const k3 = this.#keys.signingK3(this.#clock());
-    return { user, k3Id: k3.keyId, sig3: signFor('directory', k3, user) };
+    const text = await this.ledger.evaluate('GetUser', [keyId]);
+    const user = JSON.parse(text) as Record<string, unknown>;
+    const now = this.#clock();
+    const k3 = this.#keys.signingK3(now);
+    // Keyed by the exact user bytes the ledger returned and the signing K3: a changed user state
+    // (approved, another org) or a new K3 is a new key, and gets a new signature.
+    const cacheKey = `${k3.keyId}\n${text}`;
+    const cached = this.#directorySignatures.get(cacheKey);
+    if (cached && cached.until > now) return { user, k3Id: k3.keyId, sig3: cached.sig3 };
+    const sig3 = this.#budget.run('directory signature', () => signFor('directory', k3, user));
+    this.#directorySignatures.delete(cacheKey);
+    this.#directorySignatures.set(cacheKey, { sig3, until: now + DIRECTORY_SIGNATURE_TTL_MS });
+    if (this.#directorySignatures.size > DIRECTORY_CACHE_SIZE) {
+      for (const [key, entry] of this.#directorySignatures) {
+        if (this.#directorySignatures.size <= DIRECTORY_CACHE_SIZE && entry.until > now) break;
+        this.#directorySignatures.delete(key);
+      }
+    }
+    return { user, k3Id: k3.keyId, sig3 };
   }
 
   #rebuildAllowlists(): void {

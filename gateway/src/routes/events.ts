@@ -12,6 +12,8 @@ export interface EventRouteDeps {
   /** Rate-limit settings of the sealed-request route (per app) and of the unauthenticated ones (per address). */
   readonly perApp: NonNullable<RouteShorthandOptions['config']>['rateLimit'];
   readonly perAddress: NonNullable<RouteShorthandOptions['config']>['rateLimit'];
+  /** Body limit of the subscribe route (app.ts's SMALL_BODY_BYTES). */
+  readonly bodyLimit: number;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -31,6 +33,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
       body: sealedSchema,
       response: { 200: sealedSchema, ...deps.errors },
     },
+    // A subscribe request is a few hundred bytes: no reason to read megabytes for one.
+    bodyLimit: deps.bodyLimit,
     config: { rateLimit: deps.perApp },
     handler: (request) => deps.accessLayer.subscribe(parseSealedMessage(request.body), request.ip),
   });

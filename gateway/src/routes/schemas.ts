@@ -38,6 +38,13 @@ export const sealedSchema = {
   properties: { sessionId: hex(32), ciphertext: { type: 'string', maxLength: 2_097_152, pattern: '^[A-Za-z0-9+/]*={0,2}$' } },
 } as const;
 
+/** The header of a sealed request (SESSION_HEADER): checked before the body is read. */
+export const sessionHeaders = {
+  type: 'object',
+  required: ['x-medshare-session'],
+  properties: { 'x-medshare-session': { ...hex(32), description: "the body's sessionId, checked before the body is read" } },
+} as const;
+
 export const keyIdParams = {
   type: 'object',
   additionalProperties: false,

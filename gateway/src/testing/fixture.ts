@@ -15,6 +15,7 @@ import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
 import { GatewayMetrics } from '../metrics/metrics';
+import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
 
 export const APP = 'hospital-1.app';
@@ -41,7 +42,7 @@ export class GatewayFixture {
   follower!: EventFollower;
   readonly adminToken = 'test-admin-token-0123456789';
 
-  private constructor(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; allow?: string[] } = {}) {
+  private constructor(options: { allow?: string[] } = {}) {
     const window = { notBefore: this.now - 60_000, notAfter: this.now + 86_400_000 };
     this.keys = {
       k2: [generateKeyPair()],
@@ -53,7 +54,7 @@ export class GatewayFixture {
     this.writeKeys();
   }
 
-  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend }): Promise<void> {
+  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; budget?: WorkBudget }): Promise<void> {
     this.ledger = await EmbeddedBackend.open({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
     // One clock for the access layer and the ledger; each transaction is 1 ms later than the
     // last, as in real use, so audit entries keep their order.
@@ -64,6 +65,7 @@ export class GatewayFixture {
       sessionTtlMs: 600_000,
       sessionsPerApp: 40,
       replayCacheSize: 1000,
+      ...(options.budget ? { unauthenticatedBudget: options.budget } : {}),
       clock: () => this.now,
     });
   }
@@ -75,6 +77,9 @@ export class GatewayFixture {
       logStream?: NodeJS.WritableStream;
       bodyLimit?: number;
       requestsPerMinute?: number;
+      sessionOpensPerMinute?: number;
+      /** The budget for SM2 work before authentication (default: the gateway's). */
+      budget?: WorkBudget;
       trustedProxies?: string[];
       streamsPerApp?: number;
       retainEvents?: number;
@@ -104,6 +109,7 @@ export class GatewayFixture {
           await f.reconcile();
         },
         requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
+        sessionOpensPerMinutePerAddress: options.sessionOpensPerMinute ?? 100_000,
       },
       {
         bodyLimit: options.bodyLimit ?? 1_500_000,
@@ -150,13 +156,19 @@ export class GatewayFixture {
 
   /** An SDK transport over fastify.inject, from a given source address. */
   injectTransport(remoteAddress = '127.0.0.1', tamper?: (path: string, body: unknown) => unknown): Transport {
-    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown): Promise<unknown> => {
-      const res = await this.app.inject({ method, url, remoteAddress, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers?: Readonly<Record<string, string>>): Promise<unknown> => {
+      const res = await this.app.inject({
+        method,
+        url,
+        remoteAddress,
+        ...(headers ? { headers } : {}),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
       const body = res.body ? (JSON.parse(res.body) as unknown) : undefined;
       if (res.statusCode >= 400) throw errorFromBody(res.statusCode, body);
       return tamper ? tamper(url, body) : body;
     };
-    return { post: (p, b) => call('POST', p, b), get: (p) => call('GET', p), stream: (p, h) => this.stream(p, h), close() {} };
+    return { post: (p, b, h) => call('POST', p, b, h), get: (p) => call('GET', p), stream: (p, h) => this.stream(p, h), close() {} };
   }
 
   #listening: Promise<string> | undefined;

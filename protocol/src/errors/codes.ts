@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   NONCE_REPLAYED: { status: 409, summary: 'the request nonce was already used' },
   REQUEST_EXPIRED: { status: 401, summary: 'the request is expired or not yet valid' },
   RATE_LIMITED: { status: 429, summary: 'too many requests' },
+  GATEWAY_BUSY: { status: 503, summary: "the access layer's share of CPU for unauthenticated work is spent; retry shortly" },
   NOT_REGISTERED: { status: 403, summary: 'the key is not registered' },
   ALREADY_REGISTERED: { status: 409, summary: 'the key or pseudonym is already registered' },
   NOT_APPROVED: { status: 403, summary: 'the doctor or institution is not approved by an org admin' },

@@ -44,6 +44,13 @@ export interface SealedMessage {
 }
 
 export const SESSION_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * The header that carries a sealed request's session id (docs/protocol.md §5). The gateway checks
+ * it against its sessions and the app's source allowlist before it reads the body, so a request
+ * with an unknown session costs no parsing; it must equal the body's `sessionId`.
+ */
+export const SESSION_HEADER = 'x-medshare-session';
 const ENCRYPTED_KEY = /^04[0-9a-f]{256}$/;
 
 export function parseSessionRequest(value: unknown): SignedSessionRequest {
