@@ -131,6 +131,9 @@ export const gatewayPlugin = fp<GatewayDeps>(
   async (app, deps) => {
     const metrics = deps.metrics ?? new GatewayMetrics();
     installErrorHandler(app);
+    // JSON only: without this, Fastify's built-in text/plain parser turns a text body into a
+    // schema error (400) instead of the unsupported media type it is (415).
+    app.removeContentTypeParser(['text/plain']);
 
     await app.register(fastifySwagger, {
       openapi: {
@@ -248,7 +251,7 @@ export const gatewayPlugin = fp<GatewayDeps>(
         await deps.ledger.ready();
         if (deps.accessLayer.keys.usableK3(Date.now()).length === 0) {
           return reply.code(503).send({
-            code: 'ACCESS_KEY_NOT_VALID',
+            code: 'ACCESS_LAYER_NOT_READY',
             message: 'no usable K3: every key in the keys file is retired, mismatched on the ledger or outside its window',
           });
         }
@@ -316,7 +319,12 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
       // then fail. Add and register another K3 first; it takes over signing at once.
       const ring = deps.accessLayer.keys;
       const now = Date.now();
-      if (ring.k3.some((k) => k.keyId === keyId) && ring.usableK3(Math.max(now, at ?? now), keyId).length === 0) {
+      // An already retired key passes through (the contract answers it idempotently).
+      if (
+        ring.k3.some((k) => k.keyId === keyId) &&
+        ring.ledgerStatus(keyId)?.status !== 'retired' &&
+        ring.usableK3(Math.max(now, at ?? now), keyId).length === 0
+      ) {
         throw fail(
           'KEY_IN_USE',
           `K3 ${keyId} is this gateway's last usable signing key: add another K3 to the keys file and register it before retiring this one`,

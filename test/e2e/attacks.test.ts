@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { httpsTransport, type Transport } from '@medshare/app';
-import { generateKeyPair, keyIdOf, privateKeyToPem, utf8 } from '@medshare/protocol';
+import { SESSION_HEADER, generateKeyPair, keyIdOf, privateKeyToPem, utf8 } from '@medshare/protocol';
 import { admin, assertNetworkReady, chainInfo, restartHospital, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();
@@ -17,9 +17,9 @@ assertNetworkReady();
 function recorder(client: { readonly gatewayUrl: string; readonly ca?: string | Buffer }): Transport & { last?: unknown } {
   const inner = httpsTransport({ baseUrl: client.gatewayUrl, ...(client.ca ? { ca: client.ca } : {}) });
   const t: Transport & { last?: unknown } = {
-    post: (path, body) => {
+    post: (path, body, headers) => {
       if (path === '/v1/requests') t.last = body;
-      return inner.post(path, body);
+      return inner.post(path, body, headers);
     },
     get: (path) => inner.get(path),
     stream: (path, headers) => inner.stream(path, headers),
@@ -35,7 +35,21 @@ function call(h: Hospital, method: 'GET' | 'POST', path: string, body?: unknown,
   const ca = readFileSync(join(dirname(h.layout.appConfig), cfg.caFile));
   return new Promise((done, fail) => {
     const req = request(
-      { host: url.hostname, port: url.port, method, path, ca, localAddress, headers: body === undefined ? {} : { 'content-type': 'application/json' } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        ca,
+        localAddress,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // a sealed request names its session in the header too (docs/protocol.md §7)
+          ...(typeof (body as { sessionId?: unknown } | undefined)?.sessionId === 'string'
+            ? { [SESSION_HEADER]: (body as { sessionId: string }).sessionId }
+            : {}),
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -98,7 +112,7 @@ describe('attacks and operational traps on the Fabric-backed gateway', () => {
     hospital = h = await restartHospital(hospital, { signal: 'SIGKILL', transport: (c) => (transport = recorder(c)) });
     const keys = (await call(hospital, 'GET', '/v1/keys')).json as { k3: Array<{ keyId: string; status?: string }> };
     expect(keys.k3).toEqual([expect.objectContaining({ keyId: oldId, status: 'retired' })]);
-    expect(await call(hospital, 'GET', '/readyz')).toMatchObject({ status: 503, json: { code: 'ACCESS_KEY_NOT_VALID' } });
+    expect(await call(hospital, 'GET', '/readyz')).toMatchObject({ status: 503, json: { code: 'ACCESS_LAYER_NOT_READY' } });
     await expect(hospital.client.register(generateKeyPair(), 'patient')).rejects.toMatchObject({ code: 'ACCESS_KEY_NOT_VALID' });
 
     // the rotation's next step: a new K3, registered by the org admin, added to the keys file and

@@ -108,7 +108,7 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
     await restart('SIGKILL');
     expect(await logged(gw, 'differs from the ledger')).toContain('differs from the ledger');
     expect(await status()).toEqual({ [freshId]: 'window-mismatch' });
-    expect(await call(gw, 'GET', '/readyz')).toMatchObject({ status: 503, body: { code: 'ACCESS_KEY_NOT_VALID' } });
+    expect(await call(gw, 'GET', '/readyz')).toMatchObject({ status: 503, body: { code: 'ACCESS_LAYER_NOT_READY' } });
     const refused = new MedshareClient(loadAppConfig(appPath).client);
     await expect(refused.register(generateKeyPair(), 'patient')).rejects.toMatchObject({ code: 'ACCESS_KEY_NOT_VALID' });
     refused.close();

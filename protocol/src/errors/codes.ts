@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   KEY_NOT_FOUND: { status: 404, summary: 'no key with that id' },
   KEY_IN_USE: { status: 409, summary: "the key is this access layer's last usable signing key" },
   CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
+  ACCESS_LAYER_NOT_READY: { status: 503, summary: 'the access layer cannot sign now (no usable K3); see /v1/keys' },
   LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached or could not take the call; nothing was written' },
   OUTCOME_UNKNOWN: { status: 504, summary: 'the transaction was sent for ordering but whether it committed is unknown; resolve it before retrying' },
   TRANSACTION_INVALID: { status: 502, summary: 'the ledger validated the transaction as invalid; nothing was written' },
