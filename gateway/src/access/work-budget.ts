@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { fail } from '@medshare/protocol';
 
 export interface WorkBudgetOptions {
@@ -6,8 +5,17 @@ export interface WorkBudgetOptions {
   readonly msPerSecond: number;
   /** Refill clock in ms (Date.now by default). */
   readonly clock?: () => number;
-  /** How the cost of one piece of work is measured, in ms (performance.now by default). */
+  /** How the cost of one piece of work is measured, in ms (this thread's CPU time by default). */
   readonly measure?: () => number;
+}
+
+/**
+ * CPU time of this thread in ms: what the work cost the gateway, not the wall time it took, which
+ * on a loaded machine includes time the process was not even running (a flaky refusal).
+ */
+function threadCpuMs(): number {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
 }
 
 /**
@@ -30,7 +38,7 @@ export class WorkBudget {
     if (!(options.msPerSecond > 0)) throw new RangeError('options.msPerSecond must be positive');
     this.#rate = options.msPerSecond;
     this.#clock = options.clock ?? Date.now;
-    this.#measure = options.measure ?? (() => performance.now());
+    this.#measure = options.measure ?? threadCpuMs;
     this.#tokens = this.#rate;
     this.#at = this.#clock();
   }
