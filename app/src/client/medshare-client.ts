@@ -99,6 +99,16 @@ function writesNothing(error: unknown): unknown {
   return new MedshareError({ code: 'LEDGER_UNAVAILABLE', message: error.detail, cause: error, context: error.context });
 }
 
+/** Failures a follower waits out (the gateway restarting, busy or unreachable), resuming after its last event. */
+const FOLLOW_RETRY_CODES: ReadonlySet<string> = new Set([
+  'LEDGER_UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
+  'SESSION_UNKNOWN',
+  'GATEWAY_BUSY',
+  'RATE_LIMITED',
+  'STREAM_TOKEN_INVALID',
+]);
+
 /** The default pseudonym of a key: SM3("medshare/v1/pseudonym\n" ‖ keyId bytes). */
 export function defaultPseudonym(publicKey: string): string {
   return toHex(sm3(new Uint8Array([...utf8('medshare/v1/pseudonym\n'), ...fromHex(keyIdOf(publicKey))])));
@@ -265,32 +275,48 @@ export class MedshareClient {
     const keyId = keyIdOf(user.publicKey);
     let after = options.after;
     if (after !== undefined) parseEventId(after, 'after');
+    // Following survives the gateway going away (a restart, a deploy): transient failures are
+    // retried with a growing pause (1 s doubling to 30 s), resuming after the last event seen.
+    let pause = 1000;
     while (!signal?.aborted) {
-      const { token, session } = await this.#subscribe(user);
-      // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
-      const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
-        authorization: `Bearer ${token}`,
-        ...(after === undefined ? {} : { 'last-event-id': after }),
-      });
-      // An abort drops the connection, which ends a wait for the next event.
-      const abort = (): void => response.close();
-      signal?.addEventListener('abort', abort);
-      if (signal?.aborted) abort();
       try {
-        for await (const message of parseSse(response)) {
-          if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
-          const event = this.#openEvent(session, message.id, message.data);
-          if (event.owner !== keyId) throw fail('CIPHERTEXT_INVALID', 'the gateway sent an event about another user');
-          after = event.id;
-          yield event;
+        const { token, session } = await this.#subscribe(user);
+        // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
+        const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
+          authorization: `Bearer ${token}`,
+          ...(after === undefined ? {} : { 'last-event-id': after }),
+        });
+        pause = 1000;
+        // An abort drops the connection, which ends a wait for the next event.
+        const abort = (): void => response.close();
+        signal?.addEventListener('abort', abort);
+        if (signal?.aborted) abort();
+        try {
+          for await (const message of parseSse(response)) {
+            if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
+            const event = this.#openEvent(session, message.id, message.data);
+            if (event.owner !== keyId) throw fail('CIPHERTEXT_INVALID', 'the gateway sent an event about another user');
+            after = event.id;
+            yield event;
+          }
+        } finally {
+          signal?.removeEventListener('abort', abort);
+          response.close();
         }
-      } finally {
-        signal?.removeEventListener('abort', abort);
-        response.close();
+      } catch (error) {
+        if (!follow || !(error instanceof MedshareError && FOLLOW_RETRY_CODES.has(error.code))) throw error;
+        this.#session = undefined; // the session most likely died with the gateway
       }
       if (!follow || signal?.aborted) return;
-      // The gateway ended the stream; resume on a fresh subscription after a short pause.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The stream ended (or could not be opened): resume on a fresh subscription after a pause.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      pause = Math.min(pause * 2, 30_000);
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
 
@@ -51,9 +51,12 @@ function selfSignedCertificate(dir: string): void {
 /**
  * First run of the embedded runtime: development keys (K2 for one app, K3, K4), a self-signed
  * certificate, an admin token, the gateway's config and the app's config, all in `dataDir`
- * (ignored by git), private keys mode 0600. Idempotent: an existing layout is left as it is.
+ * (ignored by git), private keys mode 0600. Idempotent: an existing layout is left as it is,
+ * except that an explicit `port` (MEDSHARE_PORT) other than the one the app config names is
+ * written into the app config's gatewayUrl, so the CLI and the demo follow the gateway there.
  */
-export function ensureDevLayout(dataDirArg: string, port = 8443): DevLayout & { created: boolean } {
+export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevLayout & { created: boolean } {
+  const port = explicitPort ?? 8443;
   const dataDir = resolve(dataDirArg);
   const layout: DevLayout = {
     dataDir,
@@ -61,7 +64,14 @@ export function ensureDevLayout(dataDirArg: string, port = 8443): DevLayout & { 
     appConfig: join(dataDir, 'app', 'app.json'),
     adminTokenFile: join(dataDir, 'gateway', 'admin-token'),
   };
-  if (existsSync(layout.gatewayConfig) && existsSync(layout.appConfig)) return { ...layout, created: false };
+  if (existsSync(layout.gatewayConfig) && existsSync(layout.appConfig)) {
+    if (explicitPort !== undefined) {
+      const app = JSON.parse(readFileSync(layout.appConfig, 'utf8')) as { gatewayUrl?: string };
+      const url = `https://127.0.0.1:${explicitPort}`;
+      if (app.gatewayUrl !== url) writeFileSync(layout.appConfig, `${JSON.stringify({ ...app, gatewayUrl: url }, null, 2)}\n`);
+    }
+    return { ...layout, created: false };
+  }
   const gw = join(dataDir, 'gateway');
   const app = join(dataDir, 'app');
   for (const dir of [gw, app, join(gw, 'tls'), join(dataDir, 'ledger')]) mkdirSync(dir, { recursive: true, mode: 0o700 });

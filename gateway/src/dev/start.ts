@@ -9,7 +9,9 @@ import { ensureDevLayout } from './first-run';
  */
 async function main(): Promise<void> {
   const explicit = process.env.MEDSHARE_CONFIG || undefined;
-  const layout = explicit ? undefined : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', Number(process.env.MEDSHARE_PORT ?? 8443));
+  const layout = explicit
+    ? undefined
+    : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', process.env.MEDSHARE_PORT ? Number(process.env.MEDSHARE_PORT) : undefined);
   const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
   const gateway = await serve(config);
   const url = `https://${config.listen.host}:${String((gateway.app.server.address() as { port: number }).port)}`;
