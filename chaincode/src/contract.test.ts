@@ -273,6 +273,8 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const { recordId } = await h.upload(patient);
     const offCurve = `04${'11'.repeat(64)}${wrapFor(doctor).slice(130)}`;
     await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: offCurve }), 'INVALID_INPUT', /keyWrap: C1 is not a point/);
+    const { body } = h.sealedRecord(patient);
+    await rejects(h, () => h.act('upload', patient, { ...body, ownerKeyWrap: offCurve }), 'INVALID_INPUT', /ownerKeyWrap: C1 is not a point/);
   });
 
   it('institutions can be grantees too', async () => {

@@ -54,7 +54,7 @@ export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; 
       internal: false,
     };
   if (e.statusCode === 404) return { status: 404, body: { code: 'ROUTE_NOT_FOUND', message: 'no such route' }, internal: false };
-  // Any other client error Fastify raises keeps its status but speaks our codes.
+  // Any other client error Fastify raises becomes a plain 400 in our codes (none is expected).
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request was refused by the HTTP layer' }, internal: false };
   return { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
