@@ -21,6 +21,7 @@ export {
 } from './sm2/sign';
 export { SM2_CIPHERTEXT_OVERHEAD, Sm2DecryptError, decrypt, encrypt, kdf } from './sm2/encrypt';
 export { clearPointCache } from './sm2/point-cache';
+export { verifyKeyStats as pointCacheStats, type VerifyKeyStats } from './sm2/verify-keys';
 export { DEFAULT_SCRYPT, decryptKeyFile, encryptKeyFile, parseKeyFile, type KeyFile, type ScryptParams } from './keyfile/keyfile';
 export {
   APP_ID,

@@ -8,15 +8,18 @@
 #   SEQUENCE  definition sequence (default: the committed sequence for the same VERSION,
 #             committed + 1 for a new VERSION, 1 for a first deploy)
 #
-# Runs scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ADDRESS (package,
-# install on all four peers, approve for Org1MSP and Org2MSP, commit), then
-# scripts/network/chaincode-server.sh start CC_NAME, which restarts a server running an older
-# package id. Both steps are idempotent, so running it again is harmless. Finally checks
-# that the chaincode answers (ListAccessKeys as Org1MSP admin).
+# Each organization runs its own chaincode server, as an alliance does. Runs
+# scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ORG1_ADDRESS ORG2_ADDRESS (a
+# package per org, each naming its org's server; installed on that org's peers; each org
+# approves its own package id; commit), then scripts/network/chaincode-server.sh start CC_NAME
+# (both servers; it restarts one running an older package id, and stops the shared server of
+# an older deployment). Both steps are idempotent, so running it again is harmless. Finally
+# checks that the chaincode answers through each org (ListAccessKeys as each org's admin).
 #
-# Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS (default
-# 127.0.0.1:$CCAAS_PORT), MEDSHARE_K4_KEY_FILE (the chaincode server's K4; a development key
-# in .network/chaincode/k4.pem otherwise), CC_POLICY, FABRIC_HOME.
+# Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS_ORG1 (default
+# 127.0.0.1:$CCAAS_PORT), CHAINCODE_SERVER_ADDRESS_ORG2 (default 127.0.0.1:$CCAAS_ORG2_PORT),
+# MEDSHARE_K4_KEY_FILE (the servers' K4, the same for both; a development key in
+# .network/chaincode/k4.pem otherwise), CC_POLICY, FABRIC_HOME.
 # Needs `npm run build` (chaincode/dist). Both orgs' admin MSPs must be on this machine
 # (the native development network); in a real consortium each org runs its own install and
 # approve steps. Exit codes: 0 deployed and answering, 1 failed, 2 usage.
@@ -28,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
 [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"
 load_ports
-ADDRESS="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
+ORG1_ADDRESS="$(cc_address org1)" ORG2_ADDRESS="$(cc_address org2)"
 
 committed_version='' committed_seq=0
 if cj="$(as_admin org1 peer lifecycle chaincode querycommitted -C "$CHANNEL_NAME" -n "$CC_NAME" --output json 2>/dev/null)"; then
@@ -51,16 +54,20 @@ else
   log "'$CC_NAME' is not defined yet; deploying $VERSION sequence $SEQUENCE"
 fi
 
-"$REPO_ROOT/scripts/network/deploy-chaincode.sh" "$CC_NAME" "$VERSION" "$SEQUENCE" "$ADDRESS" | sed '/^Start its server with:/,$d'
-CHAINCODE_SERVER_ADDRESS="$ADDRESS" "$REPO_ROOT/scripts/network/chaincode-server.sh" start "$CC_NAME"
+"$REPO_ROOT/scripts/network/deploy-chaincode.sh" "$CC_NAME" "$VERSION" "$SEQUENCE" "$ORG1_ADDRESS" "$ORG2_ADDRESS" | sed '/^Start its server(s) with/,$d'
+"$REPO_ROOT/scripts/network/chaincode-server.sh" start "$CC_NAME"
 
-admin_env org1
-# The evaluation through Org1's peer gateway (cc.mjs): stdout is the payload, stderr the error.
-deadline=$((SECONDS + 30))
+# One evaluation through each org's peer gateway (cc.mjs), so each org's server has answered:
+# stdout is the payload, stderr the error.
 err="$(mktemp)"
 trap 'rm -f "$err"' EXIT
-until out="$("$NODE" "$ADMIN_SCRIPTS_DIR/cc.mjs" query org1 ListAccessKeys Org1MSP 2>"$err")"; do
-  ((SECONDS < deadline)) || { cat "$err" >&2; die "'$CC_NAME' does not answer after 30s (log: $LOG_DIR/chaincode-$CC_NAME.log)"; }
-  sleep 1
+for org in "${ORGS[@]}"; do
+  admin_env "$org"
+  msp="Org${org#org}MSP"
+  deadline=$((SECONDS + 30))
+  until out="$("$NODE" "$ADMIN_SCRIPTS_DIR/cc.mjs" query "$org" ListAccessKeys "$msp" 2>"$err")"; do
+    ((SECONDS < deadline)) || { cat "$err" >&2; die "'$CC_NAME' does not answer through $org after 30s (log: $LOG_DIR/chaincode-$CC_NAME-$org.log)"; }
+    sleep 1
+  done
+  ok "'$CC_NAME' $VERSION (sequence $SEQUENCE) answers on $CHANNEL_NAME through $org's server; $msp K3s: $out"
 done
-ok "'$CC_NAME' $VERSION (sequence $SEQUENCE) answers on $CHANNEL_NAME; Org1MSP K3s: $out"

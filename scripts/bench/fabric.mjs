@@ -79,7 +79,8 @@ function pidOf(name) {
   }
 }
 
-const networkRunning = () => existsSync(join(NETWORK_HOME, '.medshare-network')) && [...NODES, 'chaincode-medshare'].every((n) => pidOf(n) !== undefined);
+const networkRunning = () =>
+  existsSync(join(NETWORK_HOME, '.medshare-network')) && [...NODES, 'chaincode-medshare-org1', 'chaincode-medshare-org2'].every((n) => pidOf(n) !== undefined);
 
 /** Runs a repository script; its output goes to stderr only when it fails. */
 function script(args, env = {}) {
@@ -116,7 +117,8 @@ function processGroups(gateways) {
   return {
     driver: [process.pid],
     gateways: gateways.map((g) => g.child.pid),
-    'cc medshare': [pidOf('chaincode-medshare')],
+    'cc org1': [pidOf('chaincode-medshare-org1')],
+    'cc org2': [pidOf('chaincode-medshare-org2')],
     'cc baseline': [pidOf(`chaincode-${BASELINE}`)],
     peers: [pidOf('peer0.org1.example.com'), pidOf('peer0.org2.example.com')],
     orderer: [pidOf('orderer.example.com')],
@@ -234,7 +236,9 @@ async function main() {
   console.log(
     `Fabric ${fabricVersion()}; orderer: etcdraft, 1 node; BatchTimeout ${batch.batchTimeout}, MaxMessageCount ${batch.maxMessageCount}, PreferredMaxBytes ${batch.preferredMaxBytes} (${batch.file})`,
   );
-  console.log('network: 2 orgs, 1 peer each, endorsement AND(Org1, Org2), LevelDB, one chaincode server per chaincode for both peers, loopback');
+  console.log(
+    'network: 2 orgs, 1 peer each, endorsement AND(Org1, Org2), LevelDB, medshare: one chaincode server per org; baseline: one server for both orgs, loopback',
+  );
   console.log(
     `load: concurrency ${CONCURRENCY.join(', ')}; max(40, ${OPS_PER_WORKER} × concurrency) operations or ${SECONDS} s per case, in ${ROUNDS} interleaved rounds; ${PATIENTS} patients / keys in rotation`,
   );

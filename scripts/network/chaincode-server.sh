@@ -2,19 +2,25 @@
 # shellcheck source-path=SCRIPTDIR
 # Run a chaincode as a service (CCaaS) for the native network: medshare's by default.
 #
-#   scripts/network/chaincode-server.sh start [NAME] [--module-path DIR]   # default NAME: medshare
-#   scripts/network/chaincode-server.sh stop [NAME]
-#   scripts/network/chaincode-server.sh status [NAME]
+#   scripts/network/chaincode-server.sh start [NAME [ORG]] [--module-path DIR]   # default NAME: medshare
+#   scripts/network/chaincode-server.sh stop [NAME [ORG]]
+#   scripts/network/chaincode-server.sh status [NAME [ORG]]
 #
 # start: runs `fabric-chaincode-node server` on Node 24 (node_modules/.bin first on PATH) for
 # the Node module in DIR (--module-path, or CC_MODULE_PATH; default the repository's
 # chaincode/, whose chaincode/dist needs npm run build first; DIR needs a package.json with a
-# `main`, as fabric-chaincode-node requires), with --chaincode-id from .network/chaincode/NAME.id
-# (written by deploy-chaincode.sh) and --chaincode-address CHAINCODE_SERVER_ADDRESS (default
-# 127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999; it must match the address in the package).
-# K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used and
-# created (a development key, mode 0600) if absent. Logs to .network/logs/chaincode-NAME.log,
-# pid in .network/pids/chaincode-NAME.pid. Idempotent: a server already running with the
+# `main`, as fabric-chaincode-node requires).
+# One server per organization when deploy-chaincode.sh wrote NAME.org1.id and NAME.org2.id
+# (medshare, by scripts/admin/deploy.sh): ORG (org1 or org2) picks one, none means both; each
+# runs with its org's package id and address (org1 127.0.0.1:$CCAAS_PORT, org2
+# 127.0.0.1:$CCAAS_ORG2_PORT; CHAINCODE_SERVER_ADDRESS_ORG1/_ORG2 override), logs to
+# .network/logs/chaincode-NAME-ORG.log, pid in .network/pids/chaincode-NAME-ORG.pid.
+# Otherwise one server for both orgs' peers (the benchmark's baseline): --chaincode-id from
+# NAME.id and --chaincode-address CHAINCODE_SERVER_ADDRESS (default 127.0.0.1:$CCAAS_PORT; it
+# must match the address in the package), log chaincode-NAME.log, pid chaincode-NAME.pid.
+# K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used (by both
+# orgs' servers: they answer with the same K4) and created (a development key, mode 0600) if
+# absent. Idempotent: a server already running with the
 # same package id is left alone; one running with another package id (after an upgrade) is
 # restarted. Refuses to start when the port is taken by another process.
 # stop: SIGTERM, then SIGKILL after 15 s. status: exit 0 when running, 3 when not.
@@ -22,25 +28,37 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//'; }
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
 MODULE_PATH="${CC_MODULE_PATH:-}"
 if (($# >= 3)) && [[ "${*: -2:1}" == --module-path ]]; then
   MODULE_PATH="${*: -1}"
   set -- "${@:1:$#-2}"
 fi
-(($# == 1 || $# == 2)) || { usage >&2; exit 2; }
-ACTION="$1" CC_NAME="${2:-medshare}"
+(($# >= 1 && $# <= 3)) || { usage >&2; exit 2; }
+ACTION="$1" CC_NAME="${2:-medshare}" ONLY_ORG="${3:-}"
 [[ "$ACTION" =~ ^(start|stop|status)$ ]] || { usage >&2; exit 2; }
+[[ -z "$ONLY_ORG" || "$ONLY_ORG" =~ ^org[12]$ ]] || { usage >&2; exit 2; }
 [[ -z "$MODULE_PATH" || "$ACTION" == start ]] || { usage >&2; exit 2; }
 [[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
 
 NODE_BIN_DIR="$REPO_ROOT/node_modules/.bin"
 [[ -x "$NODE_BIN_DIR/node" ]] || die "Node 24 missing ($NODE_BIN_DIR/node): run npm ci"
 NODE_EXE="$(readlink -f "$NODE_BIN_DIR/node")"
-PROC_NAME="chaincode-$CC_NAME"
 CC_HOME="$NETWORK_HOME/chaincode"
-ID_FILE="$CC_HOME/$CC_NAME.id"
-LOG_FILE="$LOG_DIR/$PROC_NAME.log"
+# Which servers this call is about: "ORG" entries (per-org) or one "" entry (shared).
+TARGETS=("")
+if [[ -s "$CC_HOME/$CC_NAME.org1.id" || -n "$ONLY_ORG" ]]; then
+  if [[ -n "$ONLY_ORG" ]]; then TARGETS=("$ONLY_ORG"); else TARGETS=("${ORGS[@]}"); fi
+fi
+target() { # ORG-or-empty: sets PROC_NAME ID_FILE LOG_FILE ADDRESS for that server
+  load_ports
+  if [[ -n "$1" ]]; then
+    PROC_NAME="chaincode-$CC_NAME-$1" ID_FILE="$CC_HOME/$CC_NAME.$1.id" ADDRESS="$(cc_address "$1")"
+  else
+    PROC_NAME="chaincode-$CC_NAME" ID_FILE="$CC_HOME/$CC_NAME.id" ADDRESS="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
+  fi
+  LOG_FILE="$LOG_DIR/$PROC_NAME.log"
+}
 
 # The --chaincode-id a running server was started with (from its command line).
 running_ccid() { # PID
@@ -82,10 +100,9 @@ do_start() {
   [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
   load_ports
   [[ -s "$ID_FILE" ]] || die "no package id in $ID_FILE: run scripts/network/deploy-chaincode.sh $CC_NAME VERSION SEQUENCE first"
-  local ccid address port pid k4 i
+  local ccid address="$ADDRESS" port pid k4 i
   ccid="$(tr -d '[:space:]' <"$ID_FILE")"
-  address="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
-  [[ "$address" =~ ^[^:]+:([0-9]+)$ ]] || die "CHAINCODE_SERVER_ADDRESS must be host:port, got '$address'"
+  [[ "$address" =~ ^[^:]+:([0-9]+)$ ]] || die "the chaincode server address must be host:port, got '$address'"
   port="${BASH_REMATCH[1]}"
   local module="${MODULE_PATH:-$REPO_ROOT/chaincode}"
   [[ -d "$module" ]] || die "no chaincode module in $module"
@@ -102,6 +119,11 @@ do_start() {
     fi
     log "$PROC_NAME runs $(running_ccid "$pid"); restarting it with $ccid"
     do_stop
+  fi
+  # A per-org server replaces the single shared server of an older deployment (same port).
+  if [[ "$PROC_NAME" != "chaincode-$CC_NAME" ]] && running_pid "chaincode-$CC_NAME" "$NODE_EXE" >/dev/null; then
+    log "stopping the shared chaincode-$CC_NAME server: each organization now runs its own"
+    (PROC_NAME="chaincode-$CC_NAME" && do_stop)
   fi
   port_in_use "$port" && die "port $port is already in use (ss -ltnp 'sport = :$port'); stop that process or set CHAINCODE_SERVER_ADDRESS"
 
@@ -129,8 +151,14 @@ do_start() {
   ok "$PROC_NAME listening on $address (pid $pid, $ccid, log $LOG_FILE)"
 }
 
-case "$ACTION" in
-  start) do_start ;;
-  stop) do_stop ;;
-  status) do_status ;;
-esac
+status=0
+for t in "${TARGETS[@]}"; do
+  target "$t"
+  case "$ACTION" in
+    start) do_start ;;
+    stop) do_stop ;;
+    status) do_status || status=$? ;;
+  esac
+done
+exit "$status"
+

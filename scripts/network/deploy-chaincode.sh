@@ -2,33 +2,45 @@
 # shellcheck source-path=SCRIPTDIR
 # Deploy a chaincode-as-a-service (CCaaS) definition on the native medshare network.
 #
-#   scripts/network/deploy-chaincode.sh NAME VERSION SEQUENCE [ADDRESS]
+#   scripts/network/deploy-chaincode.sh NAME VERSION SEQUENCE [ADDRESS | ORG1_ADDRESS ORG2_ADDRESS]
 #
 #   NAME      chaincode name, e.g. medshare
 #   VERSION   definition version, e.g. 1.0 (also in the package label NAME_VERSION)
 #   SEQUENCE  definition sequence: 1 for the first definition, +1 for each upgrade
-#   ADDRESS   host:port the chaincode server listens on (default 127.0.0.1:$CCAAS_PORT,
-#             i.e. 127.0.0.1:9999); the peers dial it
+#   ADDRESS   host:port of one chaincode server for both orgs' peers (default
+#             127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999)
+#   ORG1_ADDRESS ORG2_ADDRESS  one server per organization, as an alliance runs it: each org
+#             gets its own package (its connection.json names its server, so the package ids
+#             differ), its peers install it and it approves its own package id for the same
+#             definition (Fabric allows that: the package id is not part of the definition)
 #
 # Environment: CC_POLICY (endorsement policy, default "AND('Org1MSP.peer','Org2MSP.peer')"),
 # CC_DIAL_TIMEOUT (default 10s).
 #
-# Steps, each skipped when already done: build the package (.network/chaincode/NAME/),
-# install it on all four peers, approve the definition for Org1MSP and Org2MSP, check commit
-# readiness, commit, query. The package id is printed last and written to
-# .network/chaincode/NAME.id: start the chaincode server with CHAINCODE_ID=<package id>
-# and CHAINCODE_SERVER_ADDRESS=ADDRESS. The peers only dial the server when the chaincode
-# is invoked, so it may be started before or after this script.
+# Steps, each skipped when already done: build the package(s) (.network/chaincode/NAME/),
+# install on the peers (each org's on its own peers), approve the definition for Org1MSP and
+# Org2MSP, check commit readiness, commit, query. The package id is printed last and written
+# to .network/chaincode/NAME.id (one server), or each org's to NAME.org1.id and NAME.org2.id
+# (per-org servers; NAME.id is then removed): scripts/network/chaincode-server.sh reads them.
+# The peers only dial a server when the chaincode is invoked, so it may be started before or
+# after this script.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; }
 [[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
-(($# == 3 || $# == 4)) || { usage >&2; exit 1; }
+(($# >= 3 && $# <= 5)) || { usage >&2; exit 1; }
 
 [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
 load_ports
-CC_NAME="$1" CC_VERSION="$2" CC_SEQUENCE="$3" CC_ADDRESS="${4:-127.0.0.1:$CCAAS_PORT}"
+CC_NAME="$1" CC_VERSION="$2" CC_SEQUENCE="$3"
+declare -A CC_ADDRESS=() PACKAGE_ID=()
+if (($# == 5)); then
+  PER_ORG=1 CC_ADDRESS[org1]="$4" CC_ADDRESS[org2]="$5"
+else
+  PER_ORG=0 CC_ADDRESS[org1]="${4:-127.0.0.1:$CCAAS_PORT}"
+  CC_ADDRESS[org2]="${CC_ADDRESS[org1]}"
+fi
 CC_POLICY="${CC_POLICY:-AND('Org1MSP.peer','Org2MSP.peer')}"
 CC_DIAL_TIMEOUT="${CC_DIAL_TIMEOUT:-10s}"
 CC_LABEL="${CC_NAME}_${CC_VERSION}"
@@ -36,11 +48,13 @@ CC_LABEL="${CC_NAME}_${CC_VERSION}"
 [[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
 [[ "$CC_VERSION" =~ ^[a-zA-Z0-9_.+-]+$ ]] || die "bad version '$CC_VERSION'"
 [[ "$CC_SEQUENCE" =~ ^[1-9][0-9]*$ ]] || die "SEQUENCE must be a positive integer, got '$CC_SEQUENCE'"
-[[ "$CC_ADDRESS" =~ ^[^:]+:[0-9]+$ ]] || die "ADDRESS must be host:port, got '$CC_ADDRESS'"
+for org in org1 org2; do
+  [[ "${CC_ADDRESS[$org]}" =~ ^[^:]+:[0-9]+$ ]] || die "ADDRESS must be host:port, got '${CC_ADDRESS[$org]}'"
+done
+((PER_ORG == 0)) || [[ "${CC_ADDRESS[org1]}" != "${CC_ADDRESS[org2]}" ]] || die "the two organizations' servers need different addresses"
 
 ORDERER_ARGS=(-o "127.0.0.1:$ORDERER_PORT" --tls --cafile "$ORDERER_CA")
 CC_DIR="$NETWORK_HOME/chaincode/$CC_NAME"
-PKG="$CC_DIR/$CC_LABEL.tar.gz"
 mkdir -p "$CC_DIR"
 
 # Runs a peer CLI command as ORG's admin and prints its stdout only: the results read here
@@ -67,42 +81,59 @@ peer_as_on() { # ORG:INDEX args...
 # ------------------------------------------------------------------ package
 # Built reproducibly (fixed order, times and owners; gzip without name and time), so the
 # same NAME, VERSION and ADDRESS always give the same package id.
-log "packaging $CC_LABEL (chaincode server at $CC_ADDRESS)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/src" "$work/pkg"
-jq -n --arg a "$CC_ADDRESS" --arg t "$CC_DIAL_TIMEOUT" \
-  '{address: $a, dial_timeout: $t, tls_required: false}' >"$work/src/connection.json"
-jq -n --arg l "$CC_LABEL" '{type: "ccaas", label: $l}' >"$work/pkg/metadata.json"
 det_tar() { # DIR OUT FILES...
   local dir="$1" out="$2"; shift 2
   tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode='u=rw,go=r' \
     -cf - "$@" | gzip -n >"$out"
 }
-det_tar "$work/src" "$work/pkg/code.tar.gz" connection.json
-det_tar "$work/pkg" "$work/package.tar.gz" code.tar.gz metadata.json
-if [[ -f "$PKG" ]] && cmp -s "$PKG" "$work/package.tar.gz"; then
-  ok "package unchanged ($PKG)"
-else
-  mv "$work/package.tar.gz" "$PKG"
-  cp "$work/src/connection.json" "$work/pkg/metadata.json" "$CC_DIR/"
-  ok "package $PKG"
-fi
-PACKAGE_ID="$(as_admin org1 peer lifecycle chaincode calculatepackageid "$PKG" 2>/dev/null)" ||
-  die "peer lifecycle chaincode calculatepackageid failed"
-ok "package id $PACKAGE_ID"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+package() { # ADDRESS PKG -> prints the package id
+  local address="$1" pkg="$2" w
+  w="$work/$(basename "$pkg" .tar.gz)"
+  mkdir -p "$w/src" "$w/pkg"
+  jq -n --arg a "$address" --arg t "$CC_DIAL_TIMEOUT" \
+    '{address: $a, dial_timeout: $t, tls_required: false}' >"$w/src/connection.json"
+  jq -n --arg l "$CC_LABEL" '{type: "ccaas", label: $l}' >"$w/pkg/metadata.json"
+  det_tar "$w/src" "$w/pkg/code.tar.gz" connection.json
+  det_tar "$w/pkg" "$w/package.tar.gz" code.tar.gz metadata.json
+  if [[ -f "$pkg" ]] && cmp -s "$pkg" "$w/package.tar.gz"; then
+    ok "package unchanged ($pkg)" >&2
+  else
+    mv "$w/package.tar.gz" "$pkg"
+    ok "package $pkg" >&2
+  fi
+  as_admin org1 peer lifecycle chaincode calculatepackageid "$pkg" 2>/dev/null ||
+    die "peer lifecycle chaincode calculatepackageid failed"
+}
+declare -A PKG=()
+for org in org1 org2; do
+  if ((PER_ORG)); then
+    PKG[$org]="$CC_DIR/$CC_LABEL-$org.tar.gz"
+  else
+    PKG[$org]="$CC_DIR/$CC_LABEL.tar.gz"
+  fi
+  if ((PER_ORG == 0)) && [[ "$org" == org2 ]]; then
+    PACKAGE_ID[org2]="${PACKAGE_ID[org1]}"
+    continue
+  fi
+  log "packaging $CC_LABEL for $org (chaincode server at ${CC_ADDRESS[$org]})"
+  PACKAGE_ID[$org]="$(package "${CC_ADDRESS[$org]}" "${PKG[$org]}")"
+  ok "package id for $org: ${PACKAGE_ID[$org]}"
+done
 
 # ------------------------------------------------------------------ install
-# On every peer (each runs the chaincode, all through the same chaincode server); the
-# definition is approved once per org below.
+# Each peer installs its org's package (the same one for both orgs with one shared server);
+# the definition is approved once per org below, with that org's package id.
 for p in "${PEERS[@]}"; do
   peer_vars "$p"
+  org="${p%%:*}"
   installed="$(peer_as_on "$p" lifecycle chaincode queryinstalled --output json)"
-  if jq -e --arg id "$PACKAGE_ID" '(.installed_chaincodes // []) | any(.package_id == $id)' <<<"$installed" >/dev/null; then
+  if jq -e --arg id "${PACKAGE_ID[$org]}" '(.installed_chaincodes // []) | any(.package_id == $id)' <<<"$installed" >/dev/null; then
     ok "already installed on $PEER_NAME"
   else
     log "installing on $PEER_NAME"
-    peer_as_on "$p" lifecycle chaincode install "$PKG" >/dev/null
+    peer_as_on "$p" lifecycle chaincode install "${PKG[$org]}" >/dev/null
     ok "installed on $PEER_NAME"
   fi
 done
@@ -125,12 +156,12 @@ for org in org1 org2; do
   # queryapproved fails when nothing is approved at that sequence.
   if aj="$(as_admin "$org" peer lifecycle chaincode queryapproved -C "$CHANNEL_NAME" -n "$CC_NAME" \
     --sequence "$CC_SEQUENCE" --output json 2>/dev/null)" &&
-    [[ "$(jq -r '.version + " " + (.source.Type.LocalPackage.package_id // "")' <<<"$aj")" == "$CC_VERSION $PACKAGE_ID" ]]; then
+    [[ "$(jq -r '.version + " " + (.source.Type.LocalPackage.package_id // "")' <<<"$aj")" == "$CC_VERSION ${PACKAGE_ID[$org]}" ]]; then
     ok "$ORG_MSP already approved $CC_NAME $CC_VERSION sequence $CC_SEQUENCE"
   else
-    log "approving $CC_NAME $CC_VERSION sequence $CC_SEQUENCE for $ORG_MSP"
+    log "approving $CC_NAME $CC_VERSION sequence $CC_SEQUENCE for $ORG_MSP (package ${PACKAGE_ID[$org]})"
     peer_as "$org" lifecycle chaincode approveformyorg "${ORDERER_ARGS[@]}" "${DEF_ARGS[@]}" \
-      --package-id "$PACKAGE_ID" >/dev/null
+      --package-id "${PACKAGE_ID[$org]}" >/dev/null
     ok "$ORG_MSP approved"
   fi
 done
@@ -163,12 +194,18 @@ for org in org1 org2; do
   ok "$PEER_NAME: $(jq -c '{sequence, version, approvals}' <<<"$cj")"
 done
 
-printf '%s\n' "$PACKAGE_ID" >"$NETWORK_HOME/chaincode/$CC_NAME.id"
+if ((PER_ORG)); then
+  for org in org1 org2; do printf '%s\n' "${PACKAGE_ID[$org]}" >"$NETWORK_HOME/chaincode/$CC_NAME.$org.id"; done
+  rm -f "$NETWORK_HOME/chaincode/$CC_NAME.id"
+else
+  printf '%s\n' "${PACKAGE_ID[org1]}" >"$NETWORK_HOME/chaincode/$CC_NAME.id"
+  rm -f "$NETWORK_HOME/chaincode/$CC_NAME.org1.id" "$NETWORK_HOME/chaincode/$CC_NAME.org2.id"
+fi
 cat <<EOF
 
-${_c_b}$CC_NAME $CC_VERSION (sequence $CC_SEQUENCE) is defined on '$CHANNEL_NAME'${_c_0}; package id in $NETWORK_HOME/chaincode/$CC_NAME.id
-Start its server with:
-  CHAINCODE_ID=$PACKAGE_ID
-  CHAINCODE_SERVER_ADDRESS=$CC_ADDRESS
-$PACKAGE_ID
+${_c_b}$CC_NAME $CC_VERSION (sequence $CC_SEQUENCE) is defined on '$CHANNEL_NAME'${_c_0}; package ids in $NETWORK_HOME/chaincode/
+Start its server(s) with scripts/network/chaincode-server.sh start $CC_NAME:
+  org1: ${PACKAGE_ID[org1]} at ${CC_ADDRESS[org1]}
+  org2: ${PACKAGE_ID[org2]} at ${CC_ADDRESS[org2]}
+${PACKAGE_ID[org1]}
 EOF

@@ -21,7 +21,8 @@ if [[ -f "$RUNTIME_FILE" && "$(<"$RUNTIME_FILE")" == docker ]]; then
   ok "containers removed; data kept in $NETWORK_HOME (scripts/network/reset.sh wipes it)"
   exit 0
 fi
-# Chaincode servers first (scripts/network/chaincode-server.sh), so reset.sh never deletes
+# Chaincode servers first (scripts/network/chaincode-server.sh; chaincode-NAME-ORG.pid, one per
+# organization, or chaincode-NAME.pid for a shared one such as the baseline), so reset.sh never deletes
 # .network/ under a running one.
 shopt -s nullglob
 for pid_file in "$PID_DIR"/chaincode-*.pid; do

@@ -20,7 +20,8 @@
 #   PEER0_ORG2_PORT=9051  PEER0_ORG2_CC_PORT=9052  PEER0_ORG2_OPS_PORT=9445
 #   PEER1_ORG1_PORT=8051  PEER1_ORG1_CC_PORT=8052  PEER1_ORG1_OPS_PORT=9446
 #   PEER1_ORG2_PORT=10051 PEER1_ORG2_CC_PORT=10052 PEER1_ORG2_OPS_PORT=9447
-#   CCAAS_PORT=9999 (default address of a chaincode-as-a-service server)
+#   CCAAS_PORT=9999 (org1's chaincode-as-a-service server, and the default for a shared one)
+#   CCAAS_ORG2_PORT=9998 (org2's chaincode server: one per organization, as an alliance runs it)
 # ORDERER_PORT and the two peer0 ports (the anchor peers) are written into the channel's
 # genesis block, so they are fixed once the network exists (reset.sh to change them); the
 # others, the peer1 ports included, may change between runs.
@@ -75,15 +76,25 @@ FIXED_PORT_VARS=(ORDERER_PORT PEER0_ORG1_PORT PEER0_ORG2_PORT)
 FREE_PORT_VARS=(ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER0_ORG1_CC_PORT PEER0_ORG1_OPS_PORT
   PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT
   PEER1_ORG1_PORT PEER1_ORG1_CC_PORT PEER1_ORG1_OPS_PORT PEER1_ORG2_PORT PEER1_ORG2_CC_PORT PEER1_ORG2_OPS_PORT
-  CCAAS_PORT)
+  CCAAS_PORT CCAAS_ORG2_PORT)
 declare -A DEFAULT_PORTS=(
   [ORDERER_PORT]=7050 [ORDERER_ADMIN_PORT]=7053 [ORDERER_OPS_PORT]=9443
   [PEER0_ORG1_PORT]=7051 [PEER0_ORG1_CC_PORT]=7052 [PEER0_ORG1_OPS_PORT]=9444
   [PEER0_ORG2_PORT]=9051 [PEER0_ORG2_CC_PORT]=9052 [PEER0_ORG2_OPS_PORT]=9445
   [PEER1_ORG1_PORT]=8051 [PEER1_ORG1_CC_PORT]=8052 [PEER1_ORG1_OPS_PORT]=9446
   [PEER1_ORG2_PORT]=10051 [PEER1_ORG2_CC_PORT]=10052 [PEER1_ORG2_OPS_PORT]=9447
-  [CCAAS_PORT]=9999
+  [CCAAS_PORT]=9999 [CCAAS_ORG2_PORT]=9998
 )
+# Each organization runs its own chaincode server; its peers dial it at this address (which is
+# in the org's chaincode package, so each org installs and approves its own package id).
+ORGS=(org1 org2)
+cc_address() { # ORG -> host:port of that org's chaincode server
+  case "$1" in
+    org1) echo "${CHAINCODE_SERVER_ADDRESS_ORG1:-127.0.0.1:$CCAAS_PORT}" ;;
+    org2) echo "${CHAINCODE_SERVER_ADDRESS_ORG2:-127.0.0.1:$CCAAS_ORG2_PORT}" ;;
+    *) die "unknown org '$1'" ;;
+  esac
+}
 # Every peer as ORG:INDEX (peer<INDEX>.<org>.example.com), in start order. peer0 of each org is
 # its anchor peer; peer1 joins its org's gossip through peer0.
 PEERS=(org1:0 org2:0 org1:1 org2:1)

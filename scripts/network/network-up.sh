@@ -8,7 +8,8 @@
 #      shared/fabric/fabric-<version>-src.tar.gz beside the clone, when it exists), else through
 #      the Go module proxy (scripts/fabric-binaries.sh)
 #   2. orderer and peers started, channel joined, Raft leader elected (scripts/network/up.sh)
-#   3. chaincode packaged, installed, approved, committed, its server started (scripts/admin/deploy.sh)
+#   3. chaincode packaged per organization (each names its own server), installed, approved,
+#      committed, one server per organization started (scripts/admin/deploy.sh)
 #   4. a proposal endorsed by both orgs through every peer's gateway (wait-ready.mjs), bounded
 #      by READY_TIMEOUT seconds (default 90)
 #

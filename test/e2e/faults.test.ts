@@ -4,7 +4,8 @@
  * (peer0 preferred, then peer1), take a bounded write load: 8
  * uploaders, 4 per gateway, over 4 patients (each patient uploaded to through both gateways at
  * once). In the middle of it one node is killed with SIGKILL, kept down DOWN_MS, restarted
- * (scripts/network/up.sh, or scripts/network/chaincode-server.sh start, which start only what is
+ * (scripts/network/up.sh, or scripts/network/chaincode-server.sh start medshare org1 for org1's
+ * chaincode server, which start only what is
  * not running) and waited for, bounded, with scripts/network/wait-ready.mjs (endorsement by both
  * orgs; up.sh itself waits for the orderer's Raft leader, not only /healthz). The load runs on
  * for LOAD_AFTER_READY_MS, then stops; the calls in flight finish. Then each gateway is waited
@@ -182,7 +183,14 @@ const FAULTS: readonly Fault[] = [
     failover: { gateway: 'org1', through: 'peer1.org1.example.com' },
   },
   { node: 'orderer.example.com', tag: 'ord', exe: /\/orderer$/, restart: [join(ROOT, 'scripts', 'network', 'up.sh')] },
-  { node: `chaincode-${CC_NAME}`, tag: 'cc', exe: /\/node$/, restart: [join(ROOT, 'scripts', 'network', 'chaincode-server.sh'), 'start', CC_NAME] },
+  // One chaincode server per organization: the policy needs both orgs' endorsements, so while
+  // org1's server is down every write is refused (coded, nothing written) and resumes after.
+  {
+    node: `chaincode-${CC_NAME}-org1`,
+    tag: 'cc',
+    exe: /\/node$/,
+    restart: [join(ROOT, 'scripts', 'network', 'chaincode-server.sh'), 'start', CC_NAME, 'org1'],
+  },
 ];
 
 function gone(pid: number): boolean {

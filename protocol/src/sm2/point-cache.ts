@@ -1,12 +1,13 @@
 import { fromHex } from '../encoding/bytes';
 import { decodePoint, type Point } from './curve';
+import { clearVerifyKeys } from './verify-keys';
 
 /**
- * Decoded public keys, with wNAF tables for the hot ones (the app's K2, the access layer's K3,
- * K4, active users). A width-8 table costs ~34 ms and ~680 KiB and makes a verification about
- * 5x faster than without (11 % faster than width 6, measured by bench:crypto), so a key earns
- * one on its third use; at most 64 tables (~44 MiB). Both maps are bounded LRUs (Map keeps
- * insertion order).
+ * Decoded public keys for SM2 encryption (the recipient's point, multiplied by a secret k with
+ * noble's constant-time `multiply`), with noble wNAF tables for the hot ones (an app's own key,
+ * a doctor it grants to often). A width-8 table costs ~34 ms and ~680 KiB, so a key earns one
+ * on its third use; at most 64 tables (~44 MiB). Both maps are bounded LRUs (Map keeps
+ * insertion order). Verification has its own key cache and table policy: verify-keys.ts.
  */
 const TABLE_WINDOW = 8;
 const TABLE_AFTER_USES = 3;
@@ -54,8 +55,9 @@ function evictOldest(): void {
   if (entry.uses >= TABLE_AFTER_USES) tables -= 1;
 }
 
-/** For tests and benchmarks that need a cold cache. */
+/** For tests and benchmarks that need a cold cache: both the encryption and verification keys. */
 export function clearPointCache(): void {
   points.clear();
   tables = 0;
+  clearVerifyKeys();
 }

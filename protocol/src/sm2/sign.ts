@@ -3,7 +3,7 @@ import { assertBytes, bytesToBigInt, concatBytes, fromHex, toHex, utf8 } from '.
 import { hmacSm3, sm3Parts } from '../sm3/sm3';
 import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N } from './curve';
 import { privateScalar } from './keys';
-import { cachedPublicPoint } from './point-cache';
+import { baseTable, sm2Arithmetic, verifyKey, type VerifyKey } from './verify-keys';
 
 /** GB/T 35276-2017 §10: the default user identity when none is agreed. */
 export const DEFAULT_USER_ID = utf8('1234567812345678');
@@ -131,9 +131,9 @@ export function verify(publicKeyHex: string, message: Uint8Array, signature: Uin
   const s = bytesToBigInt(signature.subarray(32));
   // B1, B2: r, s ∈ [1, n−1]
   if (r < 1n || r >= SM2_N || s < 1n || s >= SM2_N) return false;
-  let publicPoint: Point;
+  let key: VerifyKey;
   try {
-    publicPoint = cachedPublicPoint(publicKeyHex);
+    key = verifyKey(publicKeyHex);
   } catch {
     return false;
   }
@@ -141,11 +141,14 @@ export function verify(publicKeyHex: string, message: Uint8Array, signature: Uin
   // B5: t = (r + s) mod n, t ≠ 0
   const t = modN(r + s);
   if (t === 0n) return false;
-  // B6: (x1', y1') = [s]G + [t]P_A
-  const sum = Point.BASE.multiplyUnsafe(s).add(publicPoint.multiplyUnsafe(t));
-  if (sum.is0()) return false;
+  // B6: (x1', y1') = [s]G + [t]P_A; [s]G from G's shared table, [t]P_A from the key's table
+  // when it has earned one (verify-keys.ts), else by wNAF. Public scalars: variable time.
+  const sG = sm2Arithmetic.multiplyFixed(baseTable(), s);
+  const sum = key.table ? sm2Arithmetic.multiplyFixed(key.table, t, sG) : sm2Arithmetic.addJacobian(sG, sm2Arithmetic.multiplyWnaf(key.point, t));
+  const x1 = sm2Arithmetic.affineX(sum);
+  if (x1 === undefined) return false;
   // B7: R = (e + x1') mod n, accept iff R = r
-  return modN(e + sum.toAffine().x) === r;
+  return modN(e + x1) === r;
 }
 
 /** `r ‖ s` → DER `SEQUENCE { INTEGER r, INTEGER s }` (GB/T 35276 §7.2, what OpenSSL emits). */

@@ -48,8 +48,13 @@ function notReady(): string | undefined {
   for (const node of NODES) {
     if (!alive(pidFile(node))) return `${node} is not running (scripts/network/up.sh)`;
   }
-  if (!existsSync(join(NETWORK_HOME, 'chaincode', `${CC_NAME}.id`))) return `chaincode ${CC_NAME} is not deployed (scripts/admin/deploy.sh)`;
-  if (!alive(pidFile(`chaincode-${CC_NAME}`))) return `the ${CC_NAME} chaincode server is not running (scripts/network/chaincode-server.sh start)`;
+  // One chaincode server per organization (scripts/admin/deploy.sh), both with the same K4.
+  for (const org of ['org1', 'org2']) {
+    if (!existsSync(join(NETWORK_HOME, 'chaincode', `${CC_NAME}.${org}.id`)))
+      return `chaincode ${CC_NAME} is not deployed for ${org} (scripts/admin/deploy.sh)`;
+    if (!alive(pidFile(`chaincode-${CC_NAME}-${org}`)))
+      return `${org}'s ${CC_NAME} chaincode server is not running (scripts/network/chaincode-server.sh start)`;
+  }
   if (!existsSync(join(FABRIC_HOME, 'bin', 'peer'))) return `no peer CLI in ${FABRIC_HOME}/bin (set FABRIC_HOME)`;
   return undefined;
 }

@@ -1,0 +1,254 @@
+/**
+ * Variable-time point arithmetic for signature verification on a short Weierstrass curve
+ * y² = x³ − 3x + b over a prime field (SM2's a is p − 3). Only public values ever pass through
+ * here: scalars derived from a signature and public keys. Signing and decryption, whose scalars
+ * are secret, stay on @noble/curves' constant-time `multiply`.
+ *
+ * Points are Jacobian (X, Y, Z) with x = X/Z², y = Y/Z³; Z = 0 is the point at infinity.
+ * Tables hold affine points, so the additions in a multiplication are mixed (Z₂ = 1).
+ */
+
+export interface FieldCurve {
+  /** The field prime. */
+  readonly p: bigint;
+  /** The group order, for scalar bounds. */
+  readonly n: bigint;
+  /** Bit length of n: the number of scalar bits a table covers. */
+  readonly bits: number;
+}
+
+/** An affine point (never infinity) for tables. */
+export interface Affine {
+  readonly x: bigint;
+  readonly y: bigint;
+}
+
+type Jac = [x: bigint, y: bigint, z: bigint];
+
+/**
+ * A fixed-window table of affine points: window j holds [d·2^(w·j)]Q for d = 1 … 2^(w−1), so a
+ * multiplication with signed digits in (−2^(w−1), 2^(w−1)] is one mixed addition per non-zero
+ * digit and no doubling (the layout of @noble/curves' wNAF precomputes).
+ */
+export interface FixedTable {
+  readonly window: number;
+  readonly xs: readonly bigint[];
+  readonly ys: readonly bigint[];
+}
+
+/** V8 keeps a 256-bit BigInt in about 48 bytes, plus an 8-byte array slot: two per point. */
+export const TABLE_BYTES_PER_POINT = 2 * (48 + 8);
+
+export function tablePoints(curve: FieldCurve, window: number): number {
+  return (Math.ceil(curve.bits / window) + 1) * 2 ** (window - 1);
+}
+
+export class Arithmetic {
+  private readonly p: bigint;
+
+  constructor(readonly curve: FieldCurve) {
+    this.p = curve.p;
+  }
+
+  private mul(a: bigint, b: bigint): bigint {
+    return (a * b) % this.p;
+  }
+
+  private add(a: bigint, b: bigint): bigint {
+    const r = a + b;
+    return r >= this.p ? r - this.p : r;
+  }
+
+  private sub(a: bigint, b: bigint): bigint {
+    const r = a - b;
+    return r < 0n ? r + this.p : r;
+  }
+
+  /** Inverse mod p (p prime, a ≠ 0) by the extended Euclidean algorithm. */
+  invert(a: bigint): bigint {
+    let [t, newT, r, newR] = [0n, 1n, this.p, a % this.p];
+    while (newR !== 0n) {
+      const q = r / newR;
+      [t, newT] = [newT, t - q * newT];
+      [r, newR] = [newR, r - q * newR];
+    }
+    if (r !== 1n) throw new RangeError('value has no inverse mod p');
+    return t < 0n ? t + this.p : t;
+  }
+
+  /** dbl-2001-b (a = −3): 3M + 5S. Infinity doubles to infinity (Z₃ = 0). */
+  double([x, y, z]: Jac): Jac {
+    const delta = this.mul(z, z);
+    const gamma = this.mul(y, y);
+    const beta = this.mul(x, gamma);
+    const t = this.mul(this.sub(x, delta), this.add(x, delta));
+    const alpha = this.add(this.add(t, t), t);
+    const beta4 = this.add(this.add(beta, beta), this.add(beta, beta));
+    const x3 = this.sub(this.mul(alpha, alpha), this.add(beta4, beta4));
+    const yz = this.add(y, z);
+    const z3 = this.sub(this.sub(this.mul(yz, yz), gamma), delta);
+    const gamma8 = this.mul(8n, this.mul(gamma, gamma));
+    const y3 = this.sub(this.mul(alpha, this.sub(beta4, x3)), gamma8);
+    return [x3, y3, z3];
+  }
+
+  /**
+   * Jacobian + affine (add-1998-cmo-2 with Z₂ = 1): 8M + 3S. The incomplete formula's
+   * exceptions are handled: P = Q doubles, P = −Q gives infinity, P = ∞ gives Q.
+   */
+  addAffine(p1: Jac, qx: bigint, qy: bigint): Jac {
+    const [x1, y1, z1] = p1;
+    if (z1 === 0n) return [qx, qy, 1n];
+    const z1z1 = this.mul(z1, z1);
+    const u2 = this.mul(qx, z1z1);
+    const s2 = this.mul(qy, this.mul(z1, z1z1));
+    const h = this.sub(u2, x1);
+    const r = this.sub(s2, y1);
+    if (h === 0n) return r === 0n ? this.double(p1) : [1n, 1n, 0n];
+    const hh = this.mul(h, h);
+    const hhh = this.mul(h, hh);
+    const v = this.mul(x1, hh);
+    const x3 = this.sub(this.sub(this.mul(r, r), hhh), this.add(v, v));
+    const y3 = this.sub(this.mul(r, this.sub(v, x3)), this.mul(y1, hhh));
+    return [x3, y3, this.mul(z1, h)];
+  }
+
+  /** Jacobian + Jacobian (add-1998-cmo-2): 12M + 4S, with the same exceptions handled. */
+  addJacobian(p1: Jac, p2: Jac): Jac {
+    const [x1, y1, z1] = p1;
+    const [x2, y2, z2] = p2;
+    if (z1 === 0n) return p2;
+    if (z2 === 0n) return p1;
+    const z1z1 = this.mul(z1, z1);
+    const z2z2 = this.mul(z2, z2);
+    const u1 = this.mul(x1, z2z2);
+    const u2 = this.mul(x2, z1z1);
+    const s1 = this.mul(y1, this.mul(z2, z2z2));
+    const s2 = this.mul(y2, this.mul(z1, z1z1));
+    const h = this.sub(u2, u1);
+    const r = this.sub(s2, s1);
+    if (h === 0n) return r === 0n ? this.double(p1) : [1n, 1n, 0n];
+    const hh = this.mul(h, h);
+    const hhh = this.mul(h, hh);
+    const v = this.mul(u1, hh);
+    const x3 = this.sub(this.sub(this.mul(r, r), hhh), this.add(v, v));
+    const y3 = this.sub(this.mul(r, this.sub(v, x3)), this.mul(s1, hhh));
+    return [x3, y3, this.mul(this.mul(z1, z2), h)];
+  }
+
+  /** Affine x of a Jacobian point, or undefined for infinity. */
+  affineX([x, , z]: Jac): bigint | undefined {
+    if (z === 0n) return undefined;
+    const zi = this.invert(z);
+    return this.mul(x, this.mul(zi, zi));
+  }
+
+  /** Montgomery's trick: all points to affine with one inversion (none may be infinity). */
+  normalize(points: readonly Jac[]): Affine[] {
+    const prefix: bigint[] = [];
+    let acc = 1n;
+    for (const [, , z] of points) {
+      if (z === 0n) throw new RangeError('cannot normalize the point at infinity');
+      prefix.push(acc);
+      acc = this.mul(acc, z);
+    }
+    let inv = this.invert(acc);
+    const out: Affine[] = new Array<Affine>(points.length);
+    for (let i = points.length - 1; i >= 0; i--) {
+      const [x, y, z] = points[i] as Jac;
+      const zi = this.mul(inv, prefix[i] as bigint);
+      inv = this.mul(inv, z);
+      const zi2 = this.mul(zi, zi);
+      out[i] = { x: this.mul(x, zi2), y: this.mul(y, this.mul(zi2, zi)) };
+    }
+    return out;
+  }
+
+  /** Builds the fixed-window table of `q` (see {@link FixedTable}). */
+  fixedTable(q: Affine, window: number): FixedTable {
+    const windows = Math.ceil(this.curve.bits / window) + 1;
+    const half = 2 ** (window - 1);
+    const xs: bigint[] = [];
+    const ys: bigint[] = [];
+    let base = q;
+    for (let w = 0; w < windows; w++) {
+      const row: Jac[] = [[base.x, base.y, 1n]];
+      for (let d = 1; d < half; d++) row.push(this.addAffine(row[d - 1] as Jac, base.x, base.y));
+      // The next window's base, 2^w times this one's: twice the row's last point, d = 2^(w−1).
+      row.push(this.double(row[half - 1] as Jac));
+      const affine = this.normalize(row);
+      for (let d = 0; d < half; d++) {
+        const point = affine[d] as Affine;
+        xs.push(point.x);
+        ys.push(point.y);
+      }
+      base = affine[half] as Affine;
+    }
+    return { window, xs, ys };
+  }
+
+  /** [k]Q from Q's fixed table, 0 ≤ k < n: one mixed addition per non-zero signed digit. */
+  multiplyFixed(table: FixedTable, k: bigint, acc: Jac = [1n, 1n, 0n]): Jac {
+    const { window, xs, ys } = table;
+    const half = 2 ** (window - 1);
+    const mask = BigInt(2 ** window - 1);
+    const shift = BigInt(window);
+    const full = 2 ** window;
+    for (let w = 0; k > 0n; w++) {
+      let digit = Number(k & mask);
+      k >>= shift;
+      if (digit > half) {
+        digit -= full;
+        k += 1n;
+      }
+      if (digit === 0) continue;
+      const offset = w * half + Math.abs(digit) - 1;
+      const x = xs[offset] as bigint;
+      const y = ys[offset] as bigint;
+      acc = this.addAffine(acc, x, digit < 0 ? this.p - y : y);
+    }
+    return acc;
+  }
+
+  /**
+   * [k]Q without a table, 0 ≤ k < n: width-5 wNAF over the odd multiples Q, 3Q, …, 15Q
+   * (computed here, one inversion to make them affine), one doubling per bit and a mixed
+   * addition per non-zero digit (about bits/6).
+   */
+  multiplyWnaf(q: Affine, k: bigint): Jac {
+    const width = 5;
+    const count = 2 ** (width - 2);
+    const odd: Jac[] = [[q.x, q.y, 1n]];
+    const twice = this.double([q.x, q.y, 1n]);
+    for (let i = 1; i < count; i++) odd.push(this.addJacobian(odd[i - 1] as Jac, twice));
+    const table = this.normalize(odd);
+    const digits = wnafDigits(k, width);
+    let acc: Jac = [1n, 1n, 0n];
+    for (let i = digits.length - 1; i >= 0; i--) {
+      acc = this.double(acc);
+      const d = digits[i] as number;
+      if (d === 0) continue;
+      const point = table[(Math.abs(d) - 1) >> 1] as Affine;
+      acc = this.addAffine(acc, point.x, d < 0 ? this.p - point.y : point.y);
+    }
+    return acc;
+  }
+}
+
+/** Width-w NAF of k ≥ 0, least significant digit first; digits odd in (−2^(w−1), 2^(w−1)) or 0. */
+export function wnafDigits(k: bigint, width: number): number[] {
+  const full = 2 ** width;
+  const mask = BigInt(full - 1);
+  const digits: number[] = [];
+  while (k > 0n) {
+    let d = 0;
+    if (k & 1n) {
+      d = Number(k & mask);
+      if (d >= full / 2) d -= full;
+      k -= BigInt(d);
+    }
+    digits.push(d);
+    k >>= 1n;
+  }
+  return digits;
+}
