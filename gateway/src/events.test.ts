@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   canonicalize,
-  decrypt,
   eventAad,
   fromBase64,
-  fromHex,
   generateKeyPair,
   keyIdOf,
   open,
@@ -20,31 +18,12 @@ import {
 } from '@medshare/protocol';
 import { parseSse, type MedshareClient, type SseMessage } from '@medshare/app';
 import { APP, GatewayFixture, party } from './testing/fixture';
-
-interface RawSession {
-  sessionId: string;
-  key: Uint8Array;
-  expiresAt: number;
-}
+import { rawSession, type RawSession } from './testing/raw-session';
 
 function appKey(f: GatewayFixture): Sm2KeyPair {
   const k2 = f.keys.k2[0];
   if (!k2) throw new Error('the fixture has no K2');
   return k2;
-}
-
-async function rawSession(f: GatewayFixture): Promise<RawSession> {
-  const k2 = appKey(f);
-  const eph = generateKeyPair();
-  const req = { v: 1, appId: APP, k2Id: keyIdOf(k2.publicKey), ephemeralPublicKey: eph.publicKey, issuedAt: f.now, nonce: randomBytes(16).toString('hex') };
-  const res = await f.app.inject({
-    method: 'POST',
-    url: '/v1/sessions',
-    remoteAddress: '127.0.0.1',
-    payload: { ...req, sig2: signFor('session-request', k2, req) },
-  });
-  const answer = res.json<{ sessionId: string; encryptedKey: string; expiresAt: number }>();
-  return { sessionId: answer.sessionId, key: decrypt(eph.privateKey, fromHex(answer.encryptedKey)), expiresAt: answer.expiresAt };
 }
 
 /** A subscribe envelope for `author`, signed by `signer` (sig1) and `k2` (sig2). */

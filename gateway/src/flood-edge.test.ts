@@ -1,10 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import {
   canonicalize,
   chainPayload,
-  decrypt,
-  fromHex,
-  generateKeyPair,
   keyIdOf,
   newRequest,
   seal,
@@ -19,37 +15,11 @@ import {
 import { WorkBudget } from './access/work-budget';
 import { SMALL_BODY_BYTES } from './app';
 import { APP, GatewayFixture, party } from './testing/fixture';
+import { rawSession, sessionBody, type RawSession } from './testing/raw-session';
 
 // Issue 10, item 4: work an unauthenticated client can cause is bounded before any expensive
 // step. Each refusal has a stable code and leaves the ledger and the sessions as they were;
 // honest traffic next to it still passes.
-
-interface RawSession {
-  sessionId: string;
-  key: Uint8Array;
-}
-
-function sessionBody(f: GatewayFixture, k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair): Record<string, unknown> {
-  const req = {
-    v: 1,
-    appId: APP,
-    k2Id: keyIdOf(k2.publicKey),
-    ephemeralPublicKey: generateKeyPair().publicKey,
-    issuedAt: f.now,
-    nonce: randomBytes(16).toString('hex'),
-  };
-  return { ...req, sig2: signFor('session-request', k2, req) };
-}
-
-async function rawSession(f: GatewayFixture): Promise<RawSession> {
-  const eph = generateKeyPair();
-  const k2 = f.keys.k2[0] as Sm2KeyPair;
-  const req = { v: 1, appId: APP, k2Id: keyIdOf(k2.publicKey), ephemeralPublicKey: eph.publicKey, issuedAt: f.now, nonce: randomBytes(16).toString('hex') };
-  const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { ...req, sig2: signFor('session-request', k2, req) } });
-  expect(res.statusCode).toBe(200);
-  const answer = res.json<{ sessionId: string; encryptedKey: string }>();
-  return { sessionId: answer.sessionId, key: decrypt(eph.privateKey, fromHex(answer.encryptedKey)) };
-}
 
 function listRecords(f: GatewayFixture, s: RawSession, user: Sm2KeyPair & { keyId: string }): { sessionId: string; ciphertext: string } {
   const k2 = f.keys.k2[0] as Sm2KeyPair;

@@ -2,9 +2,7 @@ import { PassThrough } from 'node:stream';
 import {
   canonicalize,
   chainPayload,
-  decrypt,
   fromBase64,
-  fromHex,
   generateKeyPair,
   keyIdOf,
   newRequest,
@@ -21,23 +19,9 @@ import {
 import { randomBytes } from 'node:crypto';
 import type { LedgerBackend } from './ledger/backend';
 import { APP, GatewayFixture, party } from './testing/fixture';
+import { rawSession, sealFor, sessionBody, type RawSession } from './testing/raw-session';
 
 const RECORD = utf8('{"diagnosis":"J45.909","note":"mild persistent asthma"}');
-
-interface RawSession {
-  sessionId: string;
-  key: Uint8Array;
-}
-
-/** Does the session handshake by hand, so tests can send arbitrary sealed bodies. */
-async function rawSession(f: GatewayFixture, k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair, remoteAddress = '127.0.0.1'): Promise<RawSession> {
-  const eph = generateKeyPair();
-  const req = { v: 1, appId: APP, k2Id: keyIdOf(k2.publicKey), ephemeralPublicKey: eph.publicKey, issuedAt: f.now, nonce: randomBytes(16).toString('hex') };
-  const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress, payload: { ...req, sig2: signFor('session-request', k2, req) } });
-  expect(res.statusCode).toBe(200);
-  const answer = res.json<{ sessionId: string; encryptedKey: string }>();
-  return { sessionId: answer.sessionId, key: decrypt(eph.privateKey, fromHex(answer.encryptedKey)) };
-}
 
 function envelopeFor(
   f: GatewayFixture,
@@ -50,10 +34,6 @@ function envelopeFor(
   const request = newRequest({ op, body: body, appId: APP, keyId: keyIdOf(user.publicKey), now: f.now });
   const sig1 = signFor('sig1', user, request);
   return { request, sig1, sig2: signFor('sig2', k2, chainPayload(request as never, sig1)), k2Id: keyIdOf(k2.publicKey) };
-}
-
-function sealFor(s: RawSession, value: unknown): { sessionId: string; ciphertext: string } {
-  return { sessionId: s.sessionId, ciphertext: toBase64(seal(s.key, utf8(canonicalize(value)), sessionAad('request', s.sessionId))) };
 }
 
 /** The inject options of a sealed request: its session id goes in the session header too, as the SDK sends it. */
@@ -277,18 +257,6 @@ describe('gateway: every rejection has a code and changes nothing', () => {
     expect(f.snapshot()).toBe(before);
   });
 });
-
-function sessionBody(f: GatewayFixture, k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair): Record<string, unknown> {
-  const req = {
-    v: 1,
-    appId: APP,
-    k2Id: keyIdOf(k2.publicKey),
-    ephemeralPublicKey: generateKeyPair().publicKey,
-    issuedAt: f.now,
-    nonce: randomBytes(16).toString('hex'),
-  };
-  return { ...req, sig2: signFor('session-request', k2, req) };
-}
 
 describe('response signatures', () => {
   it('the gateway refuses a tampered sig4 from the ledger', async () => {
