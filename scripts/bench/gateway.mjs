@@ -20,6 +20,7 @@ import { clock, fmt, freePort, machineLine, peakRssMiB, runLoad } from './load.m
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
 
 const require = createRequire(import.meta.url);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const p = require(join(root, 'protocol/dist/index.js'));
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));
 
