@@ -388,11 +388,13 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
       const s = await rawSession(f);
       const user = party();
       const strangers: number[] = [];
+      const before = f.snapshot();
       for (let i = 0; i < 6; i++) {
         const res = await f.app.inject({ ...sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))), remoteAddress: '127.0.0.5' });
         strangers.push(res.statusCode);
       }
       expect(strangers).toEqual([403, 403, 403, 429, 429, 429]);
+      expect(f.snapshot()).toBe(before);
       for (let i = 0; i < 3; i++) {
         const res = await f.app.inject(sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))));
         expect(res.statusCode).not.toBe(429);
@@ -406,8 +408,10 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
     const f = await GatewayFixture.create({ sessionOpensPerMinute: 3 });
     try {
       const codes: number[] = [];
+      const sessions = f.accessLayer.sessions.size;
       for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
       expect(codes).toEqual([400, 400, 400, 429, 429]);
+      expect(f.accessLayer.sessions.size).toBe(sessions);
     } finally {
       await f.close();
     }

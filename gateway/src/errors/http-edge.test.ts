@@ -38,19 +38,23 @@ describe('every error at the HTTP edge carries a project code', () => {
       'UNSUPPORTED_MEDIA_TYPE',
     ],
   ])('%s', async (_name, request, status, code) => {
+    const before = `${f.snapshot()}|${String(f.accessLayer.sessions.size)}`;
     const res = await f.app.inject(request);
+    expect(`${f.snapshot()}|${String(f.accessLayer.sessions.size)}`).toBe(before);
     expect(res.statusCode).toBe(status);
     expect(res.json()).toEqual({ code, message: expect.any(String) as string });
     expect(res.body).not.toContain('FST_');
   });
 
   it("Node's parser refusals get a JSON body too: malformed request line 400, oversized headers 431", async () => {
+    const before = `${f.snapshot()}|${String(f.accessLayer.sessions.size)}`;
     const bad = await raw(port(), 'GARBAGE\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4))).toEqual({ code: 'INVALID_INPUT', message: 'the request is not valid HTTP/1.1' });
     const big = await raw(port(), `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1\.1 431 /);
     expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'HEADERS_TOO_LARGE' });
+    expect(`${f.snapshot()}|${String(f.accessLayer.sessions.size)}`).toBe(before);
   });
 
   it('request logs keep the path, never the query string', async () => {
