@@ -296,7 +296,12 @@ const keyedRequest = {
 const keyedCanonical = canonicalize(keyedRequest);
 const keyedSm3 = hex(sm3(utf8(keyedCanonical)));
 check(keyedSm3 === smCryptoSm3(keyedCanonical), 'keyed request hash: node:crypto SM3 = sm-crypto SM3');
-check(keyedCanonical.includes(`"ciphertext":"${request.body.ciphertext}","contentHash":"${request.body.contentHash}","idempotencyKey":"${idempotencyKey}","metadata":`), 'idempotencyKey sorts between contentHash and metadata');
+check(
+  keyedCanonical.includes(
+    `"ciphertext":"${request.body.ciphertext}","contentHash":"${request.body.contentHash}","idempotencyKey":"${idempotencyKey}","metadata":`,
+  ),
+  'idempotencyKey sorts between contentHash and metadata',
+);
 
 // A second canonicalization case: the corners of RFC 8785 the protocol allows.
 // Kept as JSON text, since -0 and the escapes would not survive a round trip through JSON.stringify.
@@ -344,6 +349,28 @@ const fileHeader = { format: 'medshare-sm2-key', version: 1, keyId: userKeyId, p
 const fileAad = utf8(canonicalize(fileHeader));
 const fileIv = sm3(utf8('medshare/test-vectors/v1/keyfile-iv')).subarray(0, 16);
 const fileBox = sealedBox(fileKey, fileIv, fileAad, Buffer.from(user.privateKey, 'hex'));
+
+// An access notification as the event stream seals it (docs/protocol.md §14): JCS of the
+// delivered event under the session key, the AAD binding it to its session and its id.
+const eventSessionKey = sm3(utf8('medshare/test-vectors/v1/session-key'));
+const eventSessionId = '0123456789abcdef0123456789abcdef';
+const eventId = '42-1';
+const deliveredEvent = {
+  id: eventId,
+  v: 1,
+  action: 'grant',
+  recordId: hex(sm3(utf8('medshare/test-vectors/v1/record-id'))),
+  owner: userKeyId,
+  actorKeyId: userKeyId,
+  subjectKeyId: hex(sm3(utf8('medshare/test-vectors/v1/grantee'))),
+  org: 'Org1MSP',
+  txId: hex(sm3(utf8('medshare/test-vectors/v1/event-tx'))),
+  at: 1800000000000,
+};
+const eventIv = Buffer.from('101112131415161718191a1b1c1d1e1f', 'hex');
+const eventAadUtf8 = `medshare/v1/event\n${eventSessionId}\n${eventId}`;
+const eventBox = sealedBox(eventSessionKey, eventIv, utf8(eventAadUtf8), utf8(canonicalize(deliveredEvent)));
+opensslSealCheck(eventBox, eventIv, utf8(eventAadUtf8), utf8(canonicalize(deliveredEvent)));
 
 const vectors = {
   description:
@@ -415,6 +442,16 @@ const vectors = {
     sig5SignedBytes: hex(sig5Bytes),
   },
   recordId: { txId, recordId },
+  sealedEvent: {
+    sessionKey: hex(eventSessionKey),
+    sessionId: eventSessionId,
+    id: eventId,
+    iv: eventIv.toString('hex'),
+    aadUtf8: eventAadUtf8,
+    event: deliveredEvent,
+    eventJcs: canonicalize(deliveredEvent),
+    data: eventBox.sealed.toString('base64'),
+  },
   keyFile: {
     passphrase: passphraseNfd,
     note: 'the passphrase is stored decomposed (NFD); implementations normalize it to NFC before scrypt',

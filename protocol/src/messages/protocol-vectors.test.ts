@@ -5,10 +5,14 @@
  */
 import vectors from '../../../test/vectors/protocol.json';
 import {
+  CiphertextError,
   canonicalize,
   chainPayload,
   decrypt,
   decryptKeyFile,
+  eventAad,
+  parseDeliveredEvent,
+  type DeliveredEvent,
   encrypt,
   fromBase64,
   fromHex,
@@ -38,7 +42,7 @@ import {
   type UploadBody,
 } from '../index';
 
-const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile } = vectors;
+const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile, sealedEvent } = vectors;
 const request = canonical.request.value as unknown as AnyRequest;
 const response = sig4.response as unknown as ContractResponse;
 
@@ -161,6 +165,31 @@ describe('protocol vectors: sealed box', () => {
     expect(() => open(key, fromHex(sealedBox.sealed), utf8(`${sealedBox.aadUtf8}!`))).toThrow('MAC check failed');
     expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, 20)), aad)).toThrow('MAC check failed');
     expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, sealedBox.sealed.length / 2 - 1)), aad)).toThrow('MAC check failed');
+  });
+});
+
+describe('protocol vectors: a sealed access notification (§14)', () => {
+  const key = fromHex(sealedEvent.sessionKey);
+  const sealed = Buffer.from(sealedEvent.data, 'base64');
+  const openEvent = (sessionId: string, id: string, bytes: Uint8Array = sealed): DeliveredEvent =>
+    parseDeliveredEvent(JSON.parse(Buffer.from(open(key, bytes, eventAad(sessionId, id))).toString('utf8')));
+
+  it('builds the AAD, opens the vector to the event and reseals it byte for byte', () => {
+    expect(Buffer.from(eventAad(sealedEvent.sessionId, sealedEvent.id)).toString('utf8')).toBe(sealedEvent.aadUtf8);
+    expect(openEvent(sealedEvent.sessionId, sealedEvent.id)).toEqual(sealedEvent.event);
+    expect(canonicalize(sealedEvent.event)).toBe(sealedEvent.eventJcs);
+    const again = seal(key, utf8(sealedEvent.eventJcs), eventAad(sealedEvent.sessionId, sealedEvent.id), fromHex(sealedEvent.iv));
+    expect(Buffer.from(again).toString('base64')).toBe(sealedEvent.data);
+  });
+
+  it('refuses it under another session id, another event id, or with any ciphertext or tag byte flipped', () => {
+    expect(() => openEvent(`${sealedEvent.sessionId.slice(0, -1)}0`, sealedEvent.id)).toThrow('MAC check failed');
+    expect(() => openEvent(sealedEvent.sessionId, '42-2')).toThrow('MAC check failed');
+    for (const at of [0, 16, 40, sealed.length - 1]) {
+      const tampered = Buffer.from(sealed);
+      tampered[at] = (tampered[at] as number) ^ 1;
+      expect(() => openEvent(sealedEvent.sessionId, sealedEvent.id, tampered)).toThrow(CiphertextError); // version byte, IV, body or tag
+    }
   });
 });
 
