@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // Fixed nonces and cache controls are for tests and bench scripts only (issue 7 §4).
+    files: ['*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@medshare/crypto/testing'], message: 'test knobs: tests and bench scripts only' }] }],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/testing/**', 'test/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,28 +1,17 @@
+/**
+ * @medshare/protocol: the wire contract (docs/protocol.md) on top of @medshare/crypto. Messages
+ * and their parsers, canonical encoding, the error codes, key ids, the chain's signatures and the
+ * labels they sign under. Algorithms, fixed-nonce variants and cache controls are not here: they
+ * are @medshare/crypto's subpaths (`/sm2`, `/sealed-box`, … and `/testing`).
+ */
 export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors/codes';
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
-export { assertBytes, bigIntToBytes, bytesToBigInt, concatBytes, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from './encoding/bytes';
+export { openCiphertext } from './errors/crypto-boundary';
+export { PROTOCOL_VERSION } from './version';
+export { EVENT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS, sessionLabel, signatureLabel } from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
-export { hmacSm3, sm3 } from './sm3/sm3';
-export { CiphertextError, SEALED_KEY_BYTES, SEALED_OVERHEAD, open, randomKey, seal, sm4Ctr, sm4DecryptBlock, sm4EncryptBlock } from './sm4/sm4';
-export { SM2_N } from './sm2/curve';
-export { assertPublicKey, generateKeyPair, keyIdOf, publicKeyFromPrivate, type Sm2KeyPair } from './sm2/keys';
-export { privateKeyFromPem, privateKeyToPem, publicKeyFromPem, publicKeyToPem } from './sm2/pem';
-export {
-  DEFAULT_USER_ID,
-  SIGNATURE_BYTES,
-  rfc6979Nonces,
-  sign,
-  signDeterministic,
-  signatureFromDer,
-  signatureToDer,
-  verify,
-  zA,
-  type Sm2SignOptions,
-} from './sm2/sign';
-export { SM2_CIPHERTEXT_OVERHEAD, Sm2DecryptError, decrypt, encrypt, kdf } from './sm2/encrypt';
-export { clearPointCache } from './sm2/point-cache';
-export { verifyKeyStats as pointCacheStats, type VerifyKeyStats } from './sm2/verify-keys';
-export { DEFAULT_SCRYPT, decryptKeyFile, encryptKeyFile, parseKeyFile, type KeyFile, type ScryptParams } from './keyfile/keyfile';
+export { keyIdOf } from './keys/key-id';
+export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
 export {
   APP_ID,
   HEX64,
@@ -44,7 +33,6 @@ export {
   MAX_RECORD_BYTES,
   MAX_REQUEST_LIFETIME_MS,
   OPERATIONS,
-  PROTOCOL_VERSION,
   ROLES,
   SUBMIT_OPERATIONS,
   assertFresh,
@@ -121,3 +109,22 @@ export {
   type SubscribeEnvelope,
   type SubscribeRequest,
 } from './messages/events';
+
+/*
+ * Crypto that the chaincode, gateway and app still import from here. Transitional (issue 7 §4):
+ * they should import @medshare/crypto's subpaths directly; the chaincode is being split in
+ * parallel, so these stay until that lands. Add nothing to this list.
+ */
+export { fromBase64, fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+export { SEALED_OVERHEAD, open, randomKey, seal } from '@medshare/crypto/sealed-box';
+export {
+  assertPublicKey,
+  decrypt,
+  encrypt,
+  generateKeyPair,
+  privateKeyFromPem,
+  privateKeyToPem,
+  publicKeyFromPrivate,
+  type Sm2KeyPair,
+} from '@medshare/crypto/sm2';
+export { sm3 } from '@medshare/crypto/sm3';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Crypto benchmark for medshare: SM2 / SM3 / SM4 in @medshare/protocol against sm-crypto,
+// Crypto benchmark for medshare: SM2 / SM3 / SM4 in @medshare/crypto against sm-crypto,
 // sm-crypto-v2 and node:crypto, plus the cost of one request through the contract.
 //
-//   npm run bench:crypto               (builds protocol/ and chaincode/ first)
+//   npm run bench:crypto               (builds crypto/, protocol/ and chaincode/ first)
 //   node scripts/bench/crypto.mjs --markdown   (also prints the tables as Markdown)
 //
 // Every case runs for about CASE_SECONDS in five rounds (or a bounded number of iterations), so
@@ -19,6 +19,10 @@ import os from 'node:os';
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const p = require(resolve(root, 'protocol/dist/index.js'));
+// Raw SM2/SM4 and the key caches' controls are @medshare/crypto's (protocol is the wire contract).
+const cryptoTesting = require('@medshare/crypto/testing');
+const sm2 = require('@medshare/crypto/sm2');
+const sm4 = require('@medshare/crypto/sm4');
 // fabric-contract-api logs every decorator at info level when loaded; keep the output readable.
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
 const cc = require(resolve(root, 'chaincode/dist/index.js'));
@@ -183,7 +187,7 @@ console.log(`  budget   ~${CASE_SECONDS}s per case in ${ROUNDS} rounds, best rou
 
 const kp = p.generateKeyPair();
 const msg = new Uint8Array(crypto.randomBytes(MSG_BYTES));
-const sigOurs = p.sign(kp.privateKey, kp.publicKey, msg);
+const sigOurs = sm2.sign(kp.privateKey, kp.publicKey, msg);
 const sigHex = p.toHex(sigOurs);
 
 // node:crypto: SM2 with an EMPTY distinguishing id (all OpenSSL lets Node do) — not our wire format.
@@ -201,7 +205,7 @@ const nodeSig = crypto.sign('sm3', msg, nodePriv);
   check('sm-crypto verifies ours', smV1.sm2.doVerifySignature(msg, sigHex, kp.publicKey, { hash: true }));
   check(
     'ours verifies sm-crypto-v2',
-    p.verify(
+    sm2.verify(
       kp.publicKey,
       msg,
       p.fromHex(
@@ -213,7 +217,7 @@ const nodeSig = crypto.sign('sm3', msg, nodePriv);
     ),
   );
   check('node:crypto verifies its own', crypto.verify('sm3', msg, nodePub, nodeSig));
-  check('node:crypto uses a different Z_A', !crypto.verify('sm3', msg, nodePub, Buffer.from(p.signatureToDer(sigOurs))));
+  check('node:crypto uses a different Z_A', !crypto.verify('sm3', msg, nodePub, Buffer.from(sm2.signatureToDer(sigOurs))));
 }
 
 const results = {};
@@ -222,33 +226,33 @@ const results = {};
 {
   const until = now() + 1;
   while (now() < until) {
-    p.verify(kp.publicKey, msg, sigOurs);
-    p.sign(kp.privateKey, kp.publicKey, msg);
+    sm2.verify(kp.publicKey, msg, sigOurs);
+    sm2.sign(kp.privateKey, kp.publicKey, msg);
   }
 }
 
 // ---- 1. SM2 verify ------------------------------------------------------------------------
 
 section('SM2 verify (standard id 1234567812345678 unless noted)', 'verify/s');
-p.clearPointCache();
-for (let i = 0; i < 3; i++) p.verify(kp.publicKey, msg, sigOurs); // third use builds the wNAF table
+cryptoTesting.clearPointCache();
+for (let i = 0; i < 3; i++) sm2.verify(kp.publicKey, msg, sigOurs); // third use builds the wNAF table
 results.oursHot = row(
   'ours, hot key (wNAF table cached)',
-  measure(() => p.verify(kp.publicKey, msg, sigOurs)),
+  measure(() => sm2.verify(kp.publicKey, msg, sigOurs)),
 );
 results.oursCold = row(
   'ours, cold key (clearPointCache before each)',
-  measure(() => p.verify(kp.publicKey, msg, sigOurs), {
-    setup: p.clearPointCache,
+  measure(() => sm2.verify(kp.publicKey, msg, sigOurs), {
+    setup: cryptoTesting.clearPointCache,
   }),
 );
 {
   // The third use of a key pays for its table (~window-6 wNAF precomputation).
-  const third = measure(() => p.verify(kp.publicKey, msg, sigOurs), {
+  const third = measure(() => sm2.verify(kp.publicKey, msg, sigOurs), {
     setup: () => {
-      p.clearPointCache();
-      p.verify(kp.publicKey, msg, sigOurs);
-      p.verify(kp.publicKey, msg, sigOurs);
+      cryptoTesting.clearPointCache();
+      sm2.verify(kp.publicKey, msg, sigOurs);
+      sm2.verify(kp.publicKey, msg, sigOurs);
     },
     seconds: CASE_SECONDS / 2,
     maxIter: 200,
@@ -278,11 +282,11 @@ results.native = row(
 section('SM2 sign', 'sign/s');
 results.signOurs = row(
   'ours, random k',
-  measure(() => p.sign(kp.privateKey, kp.publicKey, msg)),
+  measure(() => sm2.sign(kp.privateKey, kp.publicKey, msg)),
 );
 results.signOursDet = row(
   'ours, deterministic k (RFC 6979, HMAC-SM3)',
-  measure(() => p.signDeterministic(kp.privateKey, kp.publicKey, msg)),
+  measure(() => sm2.signDeterministic(kp.privateKey, kp.publicKey, msg)),
 );
 row(
   'sm-crypto-v2 {hash:true, publicKey}, random k',
@@ -317,7 +321,7 @@ skipped('node:crypto, deterministic k', 'not offered for SM2');
 section('SM2 encrypt / decrypt of a 32-byte key (C1C3C2)', 'op/s');
 const dataKey = p.randomKey(32);
 const recipient = p.generateKeyPair();
-p.clearPointCache();
+cryptoTesting.clearPointCache();
 const ctOurs = p.encrypt(recipient.publicKey, dataKey);
 p.encrypt(recipient.publicKey, dataKey);
 p.encrypt(recipient.publicKey, dataKey); // table built
@@ -328,7 +332,7 @@ row(
 row(
   'ours encrypt, cold recipient key',
   measure(() => p.encrypt(recipient.publicKey, dataKey), {
-    setup: p.clearPointCache,
+    setup: cryptoTesting.clearPointCache,
   }),
 );
 row(
@@ -386,7 +390,7 @@ row(
 );
 row(
   'SM4-CTR ours (node:crypto / OpenSSL)',
-  measure(() => p.sm4Ctr(key16, iv16, big)),
+  measure(() => sm4.sm4Ctr(key16, iv16, big)),
   bytesRow,
 );
 row(
@@ -547,9 +551,9 @@ async function benchContract() {
     const s3 = p.fromHex(env.sig3);
     const s1 = p.fromHex(env.sig1);
     const r = measure(() => {
-      if (!p.verify(k3.publicKey, sig3Bytes, s3)) throw new Error('sig3');
-      if (!p.verify(patient.publicKey, sig1Bytes, s1)) throw new Error('sig1');
-      p.signDeterministic(k4Pair.privateKey, k4Pair.publicKey, sig4Bytes);
+      if (!sm2.verify(k3.publicKey, sig3Bytes, s3)) throw new Error('sig3');
+      if (!sm2.verify(patient.publicKey, sig1Bytes, s1)) throw new Error('sig1');
+      sm2.signDeterministic(k4Pair.privateKey, k4Pair.publicKey, sig4Bytes);
     });
     row(label, r);
     return r;

@@ -93,7 +93,7 @@ export async function sealedSession(client, port) {
 export function uploadBody(patient, content) {
   const box = p.seal(p.randomKey(), content);
   return {
-    patientId: p.toHex(p.sm3(new Uint8Array([...p.utf8('medshare/v1/pseudonym\n'), ...p.fromHex(p.keyIdOf(patient.publicKey))]))),
+    patientId: p.toHex(p.sm3(new Uint8Array([...p.utf8(p.PSEUDONYM_LABEL), ...p.fromHex(p.keyIdOf(patient.publicKey))]))),
     ciphertext: p.toBase64(box),
     contentHash: p.toHex(p.sm3(box)),
     ownerKeyWrap: p.toHex(p.encrypt(patient.publicKey, p.randomKey())),

@@ -9,6 +9,7 @@ import {
   keyIdOf,
   newRequest,
   open,
+  openCiphertext,
   parseGatewayOutput,
   parseJsonText,
   parseSealedMessage,
@@ -33,6 +34,8 @@ import {
   type DeliveredEvent,
   type SubscribeRequest,
   SESSION_HEADER,
+  PROTOCOL_VERSION,
+  PSEUDONYM_LABEL,
   type AuditBody,
   type BodyByOp,
   type JsonValue,
@@ -111,7 +114,7 @@ const FOLLOW_RETRY_CODES: ReadonlySet<string> = new Set([
 
 /** The default pseudonym of a key: SM3("medshare/v1/pseudonym\n" ‖ keyId bytes). */
 export function defaultPseudonym(publicKey: string): string {
-  return toHex(sm3(new Uint8Array([...utf8('medshare/v1/pseudonym\n'), ...fromHex(keyIdOf(publicKey))])));
+  return toHex(sm3(new Uint8Array([...utf8(PSEUDONYM_LABEL), ...fromHex(keyIdOf(publicKey))])));
 }
 
 /**
@@ -323,12 +326,7 @@ export class MedshareClient {
   // ---- the signature chain, app side ---------------------------------------------------
 
   #openEvent(session: SessionState, id: string, data: string): DeliveredEvent {
-    let plaintext: Uint8Array;
-    try {
-      plaintext = open(session.key, fromBase64(data), eventAad(session.sessionId, id));
-    } catch (cause) {
-      throw fail('CIPHERTEXT_INVALID', `event ${id} failed authentication`, cause);
-    }
+    const plaintext = openCiphertext(`event ${id} failed authentication`, () => open(session.key, fromBase64(data), eventAad(session.sessionId, id)));
     const event = parseDeliveredEvent(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'event', 64 * 1024));
     if (event.id !== id) throw fail('CIPHERTEXT_INVALID', `event ${id} carries another id`);
     return event;
@@ -338,7 +336,7 @@ export class MedshareClient {
   async #subscribe(user: UserKey): Promise<{ token: string; session: SessionState }> {
     const now = this.#clock();
     const request: SubscribeRequest = {
-      v: 1,
+      v: PROTOCOL_VERSION,
       op: 'subscribe',
       body: {},
       nonce: randomBytes(16).toString('hex'),
@@ -360,12 +358,9 @@ export class MedshareClient {
           }),
         );
         if (answer.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
-        let opened: Uint8Array;
-        try {
-          opened = open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId));
-        } catch (cause) {
-          throw fail('CIPHERTEXT_INVALID', 'answer ciphertext failed authentication', cause);
-        }
+        const opened = openCiphertext('answer ciphertext failed authentication', () =>
+          open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId)),
+        );
         const grant = parseStreamGrant(parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096));
         if (grant.requestHash !== subscribeRequestHash(request) || grant.keyId !== request.keyId)
           throw fail('SIG5_INVALID', 'answer does not answer this request');
@@ -418,12 +413,9 @@ export class MedshareClient {
   #accept(answer: unknown, session: SessionState, expectedRequestHash: string): JsonValue {
     const sealed = parseSealedMessage(answer);
     if (sealed.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
-    let plaintext: Uint8Array;
-    try {
-      plaintext = open(session.key, fromBase64(sealed.ciphertext), sessionAad('response', session.sessionId));
-    } catch (cause) {
-      throw fail('CIPHERTEXT_INVALID', 'answer ciphertext failed authentication', cause);
-    }
+    const plaintext = openCiphertext('answer ciphertext failed authentication', () =>
+      open(session.key, fromBase64(sealed.ciphertext), sessionAad('response', session.sessionId)),
+    );
     const output = parseGatewayOutput(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'answer', 8 * 1024 * 1024));
     const k3 = this.#trustedK3.get(output.k3Id);
     if (!k3) throw fail('SIG5_INVALID', `answer is signed by an untrusted access-layer key ${output.k3Id}`);
@@ -450,7 +442,7 @@ export class MedshareClient {
   async #openSession(): Promise<SessionState> {
     const ephemeral = generateKeyPair();
     const request = {
-      v: 1 as const,
+      v: PROTOCOL_VERSION,
       appId: this.#options.appId,
       k2Id: this.#k2Id,
       ephemeralPublicKey: ephemeral.publicKey,

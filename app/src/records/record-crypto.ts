@@ -1,8 +1,23 @@
-import { decrypt, encrypt, fail, fromBase64, fromHex, open, randomKey, seal, sm3, toBase64, toHex, utf8 } from '@medshare/protocol';
+import {
+  RECORD_LABEL,
+  decrypt,
+  encrypt,
+  fail,
+  fromBase64,
+  fromHex,
+  open,
+  openCiphertext,
+  randomKey,
+  seal,
+  sm3,
+  toBase64,
+  toHex,
+  utf8,
+} from '@medshare/protocol';
 
 /** A record is sealed for its owner's pseudonym: its ciphertext cannot pass as another patient's record. */
 function recordAad(patientId: string): Uint8Array {
-  return utf8(`medshare/v1/record\n${patientId}`);
+  return utf8(`${RECORD_LABEL}${patientId}`);
 }
 
 /** Seals a record under a fresh per-record data key and wraps that key for the owner. */
@@ -26,16 +41,7 @@ export function wrapDataKey(dataKey: Uint8Array, publicKey: string): string {
 
 /** Opens a sealed record after checking its hash. */
 export function openRecord(ciphertext: string, contentHash: string, dataKey: Uint8Array, patientId: string): Uint8Array {
-  let sealed: Uint8Array;
-  try {
-    sealed = fromBase64(ciphertext, 'ciphertext');
-  } catch (cause) {
-    throw fail('CIPHERTEXT_INVALID', 'record ciphertext is not base64', cause);
-  }
+  const sealed = openCiphertext('record ciphertext is not base64', () => fromBase64(ciphertext, 'ciphertext'));
   if (toHex(sm3(sealed)) !== contentHash) throw fail('CIPHERTEXT_INVALID', 'record ciphertext does not match its content hash');
-  try {
-    return open(dataKey, sealed, recordAad(patientId));
-  } catch (cause) {
-    throw fail('CIPHERTEXT_INVALID', 'record did not open: wrong key, or sealed for another patient', cause);
-  }
+  return openCiphertext('record did not open: wrong key, or sealed for another patient', () => open(dataKey, sealed, recordAad(patientId)));
 }

@@ -1,5 +1,4 @@
 import {
-  CiphertextError,
   MedshareError,
   keyIdOf,
   parseSubscribeEnvelope,
@@ -14,6 +13,7 @@ import {
   fail,
   fromBase64,
   open,
+  openCiphertext,
   parseAppEnvelope,
   parseContractOutput,
   parseJsonText,
@@ -28,6 +28,7 @@ import {
   verifyFor,
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
   type ContractEnvelope,
   type GatewayOutput,
   type Operation,
@@ -151,7 +152,7 @@ export class AccessLayer {
       const session = this.sessions.open(request.appId, now);
       const k3 = this.#keys.signingK3(now);
       const answer = {
-        v: 1 as const,
+        v: PROTOCOL_VERSION,
         sessionId: session.sessionId,
         appId: request.appId,
         ephemeralPublicKey: request.ephemeralPublicKey,
@@ -224,7 +225,7 @@ export class AccessLayer {
     if (typeof user.publicKey !== 'string' || keyIdOf(user.publicKey) !== request.keyId) throw fail('INTERNAL', 'the registry answered for another key');
     if (!verifyFor('sig1', user.publicKey, request, sig1)) throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
     const token = this.streamTokens.issue({ keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt }, now);
-    const grant: StreamGrant = { v: 1, requestHash: subscribeRequestHash(request), token, keyId: request.keyId, expiresAt: session.expiresAt };
+    const grant: StreamGrant = { v: PROTOCOL_VERSION, requestHash: subscribeRequestHash(request), token, keyId: request.keyId, expiresAt: session.expiresAt };
     const sealed = seal(session.key, utf8(canonicalize(grant)), sessionAad('response', session.sessionId));
     return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
   }
@@ -258,13 +259,9 @@ export class AccessLayer {
     const session = this.sessions.get(body.sessionId, now);
     this.assertSource(session.appId, sourceAddress);
 
-    let plaintext: Uint8Array;
-    try {
-      plaintext = open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId));
-    } catch (cause) {
-      if (cause instanceof CiphertextError || cause instanceof RangeError) throw fail('CIPHERTEXT_INVALID', 'request ciphertext failed authentication', cause);
-      throw cause;
-    }
+    const plaintext = openCiphertext('request ciphertext failed authentication', () =>
+      open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId)),
+    );
     const envelope = parse(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES));
     const { request, sig1 } = envelope;
     if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");

@@ -1,4 +1,4 @@
-import { utf8 } from './bytes';
+import { utf8 } from '@medshare/crypto/bytes';
 
 /** A JSON value as the protocol allows it: no floats, no undefined, plain objects only. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };

@@ -1,4 +1,4 @@
-import { generateKeyPair } from '../sm2/keys';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { decryptKeyFile, encryptKeyFile, parseKeyFile } from './keyfile';
 
 const FAST = { N: 2 ** 14, r: 8, p: 1 };

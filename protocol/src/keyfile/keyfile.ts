@@ -1,24 +1,18 @@
-import { randomBytes, scrypt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { fromBase64, fromHex, toBase64, toHex } from '@medshare/crypto/bytes';
+import { DEFAULT_SCRYPT, assertScryptParams, derivePassphraseKey, type ScryptParams } from '@medshare/crypto/keyfile';
+import { open, seal } from '@medshare/crypto/sealed-box';
+import { publicKeyFromPrivate } from '@medshare/crypto/sm2';
 import { canonicalBytes } from '../encoding/canonical';
-import { fromBase64, fromHex, toBase64, toHex } from '../encoding/bytes';
-import { CiphertextError, open, seal } from '../sm4/sm4';
-import { keyIdOf, privateScalar, publicKeyFromPrivate } from '../sm2/keys';
+import { cryptoError, cryptoInput, openCiphertext } from '../errors/crypto-boundary';
 import { fail } from '../errors/medshare-error';
+import { keyIdOf } from '../keys/key-id';
 import { expectInteger, expectObject, expectString, HEX64, HEX_PUBLIC_KEY } from '../validation/assert';
+
+export { DEFAULT_SCRYPT, type ScryptParams };
 
 export const KEYFILE_FORMAT = 'medshare-sm2-key';
 export const KEYFILE_VERSION = 1;
-
-/** scrypt (RFC 7914), memory-hard: N·r·128 bytes. Default 2^16 · 8 · 128 = 64 MiB. */
-export interface ScryptParams {
-  readonly N: number;
-  readonly r: number;
-  readonly p: number;
-}
-export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 16, r: 8, p: 1 };
-/** Files with weaker parameters are refused; stronger ones are capped so a file cannot exhaust memory. */
-const MIN_N = 2 ** 14;
-const MAX_N = 2 ** 20;
 
 export interface KeyFile {
   readonly format: typeof KEYFILE_FORMAT;
@@ -30,14 +24,13 @@ export interface KeyFile {
   readonly sealed: string;
 }
 
-function deriveKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
-  if (passphrase.length === 0) return Promise.reject(fail('INVALID_INPUT', 'passphrase must not be empty'));
-  return new Promise((resolve, reject) => {
-    scrypt(passphrase.normalize('NFC'), salt, 32, { ...params, maxmem: 256 * params.N * params.r }, (error, key) => {
-      if (error) reject(error);
-      else resolve(new Uint8Array(key));
-    });
-  });
+/** scrypt of the passphrase (@medshare/crypto/keyfile); an empty passphrase is INVALID_INPUT. */
+async function deriveKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+  try {
+    return await derivePassphraseKey(passphrase, salt, params);
+  } catch (cause) {
+    throw cryptoError(cause, 'INVALID_INPUT');
+  }
 }
 
 function header(file: Omit<KeyFile, 'sealed'>): Uint8Array {
@@ -62,11 +55,9 @@ export async function encryptKeyFile(privateKeyHex: string, passphrase: string, 
   return { ...base, sealed: toBase64(seal(key, fromHex(privateKeyHex), header(base))) };
 }
 
+/** The scrypt bounds of @medshare/crypto/keyfile, refused as INVALID_INPUT. */
 function checkParams(params: ScryptParams): void {
-  const { N, r, p } = params;
-  if (!Number.isSafeInteger(N) || N < MIN_N || N > MAX_N || (N & (N - 1)) !== 0) throw fail('INVALID_INPUT', `kdf.N must be a power of two in [2^14, 2^20]`);
-  if (r !== 8) throw fail('INVALID_INPUT', 'kdf.r must be 8');
-  if (!Number.isSafeInteger(p) || p < 1 || p > 4) throw fail('INVALID_INPUT', 'kdf.p must be in [1, 4]');
+  cryptoInput('INVALID_INPUT', undefined, () => assertScryptParams(params));
 }
 
 /** Validates the file's shape (unknown fields refused) before any key derivation. */
@@ -91,17 +82,10 @@ export function parseKeyFile(value: unknown): KeyFile {
 export async function decryptKeyFile(value: unknown, passphrase: string): Promise<{ privateKey: string; publicKey: string; keyId: string }> {
   const file = parseKeyFile(value);
   const key = await deriveKey(passphrase, fromHex(file.kdf.salt), file.kdf);
-  let secret: Uint8Array;
-  try {
-    secret = open(key, fromBase64(file.sealed, 'keyfile.sealed'), header(file));
-  } catch (cause) {
-    if (cause instanceof CiphertextError || cause instanceof RangeError) {
-      throw fail('CIPHERTEXT_INVALID', 'key file did not decrypt: wrong passphrase or the file was altered', cause);
-    }
-    throw cause;
-  }
+  const secret = openCiphertext('key file did not decrypt: wrong passphrase or the file was altered', () =>
+    open(key, fromBase64(file.sealed, 'keyfile.sealed'), header(file)),
+  );
   const privateKey = toHex(secret);
-  privateScalar(privateKey);
   if (publicKeyFromPrivate(privateKey) !== file.publicKey) throw fail('CIPHERTEXT_INVALID', 'key file secret does not match its public key');
   return { privateKey, publicKey: file.publicKey, keyId: file.keyId };
 }

@@ -1,9 +1,11 @@
+import { toHex, utf8 } from '@medshare/crypto/bytes';
+import { sm3 } from '@medshare/crypto/sm3';
 import { canonicalBytes } from '../encoding/canonical';
-import { toHex, utf8 } from '../encoding/bytes';
 import { fail } from '../errors/medshare-error';
-import { sm3 } from '../sm3/sm3';
+import { EVENT_LABEL } from '../labels';
+import { PROTOCOL_VERSION } from '../version';
 import { APP_ID, HEX64, HEX_SIGNATURE, MSP_ID, NONCE, expectInteger, expectObject, expectOneOf, expectString } from '../validation/assert';
-import { MAX_REQUEST_LIFETIME_MS, PROTOCOL_VERSION } from './request';
+import { MAX_REQUEST_LIFETIME_MS } from './request';
 
 /**
  * Access notifications (docs/protocol.md §14). The contract emits one chaincode event named
@@ -182,5 +184,5 @@ export function subscribeRequestHash(request: SubscribeRequest): string {
 
 /** Associated data of one sealed event: binds it to its session and its id, so it cannot be moved or replayed under another id. */
 export function eventAad(sessionId: string, id: string): Uint8Array {
-  return utf8(`medshare/v${PROTOCOL_VERSION}/event\n${sessionId}\n${id}`);
+  return utf8(`${EVENT_LABEL}${sessionId}\n${id}`);
 }

@@ -1,6 +1,6 @@
-import { generateKeyPair, keyIdOf } from '../sm2/keys';
-import { encrypt } from '../sm2/encrypt';
-import { toHex } from '../encoding/bytes';
+import { toHex } from '@medshare/crypto/bytes';
+import { encrypt, generateKeyPair } from '@medshare/crypto/sm2';
+import { keyIdOf } from '../keys/key-id';
 import { parseCodedMessage } from '../errors/medshare-error';
 import { assertFresh, parseRequest } from './request';
 import { signFor, verifyFor } from './signed';

@@ -3,9 +3,12 @@
  * which scripts/vectors/generate-protocol-vectors.mjs computes with independent code
  * (canonicalize, sm-crypto, node:crypto, the openssl CLI). docs/protocol.md, "Test vectors".
  */
+import { CiphertextError } from '@medshare/crypto/errors';
+import { publicKeyFromPem, publicKeyToPem, zA } from '@medshare/crypto/sm2';
+import { encryptWithK, sealWithIv, signWithK } from '@medshare/crypto/testing';
 import vectors from '../../../test/vectors/protocol.json';
+import { parseKeyFile } from '../keyfile/keyfile';
 import {
-  CiphertextError,
   canonicalize,
   chainPayload,
   decrypt,
@@ -13,22 +16,16 @@ import {
   eventAad,
   parseDeliveredEvent,
   type DeliveredEvent,
-  encrypt,
   fromBase64,
   fromHex,
   keyIdOf,
   open,
   parseContractOutput,
-  parseKeyFile,
   parseRequest,
   privateKeyFromPem,
   privateKeyToPem,
-  publicKeyFromPem,
   publicKeyFromPrivate,
-  publicKeyToPem,
   requestHash,
-  seal,
-  sign,
   signDeterministicFor,
   signedBytes,
   sm3,
@@ -36,7 +33,6 @@ import {
   toHex,
   utf8,
   verifyFor,
-  zA,
   type AnyRequest,
   type ContractResponse,
   type UploadBody,
@@ -119,7 +115,7 @@ describe('protocol vectors: signatures', () => {
   });
 
   it('reproduces sig1 byte for byte with the vector k', () => {
-    const signature = sign(keys.user.privateKey, keys.user.publicKey, fromHex(sig1.signedBytes), { k: BigInt(`0x${sig1.k}`) });
+    const signature = signWithK(keys.user.privateKey, keys.user.publicKey, fromHex(sig1.signedBytes), BigInt(`0x${sig1.k}`));
     expect(toHex(signature)).toBe(sig1.signature);
   });
 
@@ -158,7 +154,7 @@ describe('protocol vectors: sealed box', () => {
   });
 
   it('seals to identical bytes with the vector IV', () => {
-    expect(toHex(seal(key, plaintext, aad, fromHex(sealedBox.iv)))).toBe(sealedBox.sealed);
+    expect(toHex(sealWithIv(key, plaintext, aad, fromHex(sealedBox.iv)))).toBe(sealedBox.sealed);
   });
 
   it('refuses a wrong AAD, a flipped ciphertext byte and a flipped tag byte', () => {
@@ -178,7 +174,7 @@ describe('protocol vectors: a sealed access notification (§14)', () => {
     expect(Buffer.from(eventAad(sealedEvent.sessionId, sealedEvent.id)).toString('utf8')).toBe(sealedEvent.aadUtf8);
     expect(openEvent(sealedEvent.sessionId, sealedEvent.id)).toEqual(sealedEvent.event);
     expect(canonicalize(sealedEvent.event)).toBe(sealedEvent.eventJcs);
-    const again = seal(key, utf8(sealedEvent.eventJcs), eventAad(sealedEvent.sessionId, sealedEvent.id), fromHex(sealedEvent.iv));
+    const again = sealWithIv(key, utf8(sealedEvent.eventJcs), eventAad(sealedEvent.sessionId, sealedEvent.id), fromHex(sealedEvent.iv));
     expect(Buffer.from(again).toString('base64')).toBe(sealedEvent.data);
   });
 
@@ -199,7 +195,7 @@ describe('protocol vectors: SM2 key wrap', () => {
   });
 
   it('encrypts to identical bytes with the vector k', () => {
-    expect(toHex(encrypt(keyWrap.recipientPublicKey, fromHex(keyWrap.plaintext), BigInt(`0x${keyWrap.k}`)))).toBe(keyWrap.ciphertext);
+    expect(toHex(encryptWithK(keyWrap.recipientPublicKey, fromHex(keyWrap.plaintext), BigInt(`0x${keyWrap.k}`)))).toBe(keyWrap.ciphertext);
   });
 
   it('the wrapped key is the sealed-box key', () => {
@@ -218,7 +214,7 @@ describe('protocol vectors: key file', () => {
   });
 
   it('its sealed field is the sealed box of the private key under the scrypt key, with the canonical header as AAD', () => {
-    const sealed = seal(fromHex(keyFile.derivedKey), fromHex(keys.user.privateKey), utf8(keyFile.aadCanonical), fromHex(keyFile.iv));
+    const sealed = sealWithIv(fromHex(keyFile.derivedKey), fromHex(keys.user.privateKey), utf8(keyFile.aadCanonical), fromHex(keyFile.iv));
     expect(toBase64(sealed)).toBe(keyFile.file.sealed);
   });
 

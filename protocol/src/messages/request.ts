@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../errors/medshare-error';
-import { assertPublicKey } from '../sm2/keys';
+import { assertPublicKey } from '@medshare/crypto/sm2';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, NONCE } from '../validation/assert';
-
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION } from '../version';
 
 /** Largest sealed record (before base64) stored on the ledger; bigger files go off-chain. */
 export const MAX_RECORD_BYTES = 512 * 1024;

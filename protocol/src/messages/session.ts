@@ -1,7 +1,8 @@
-import { utf8 } from '../encoding/bytes';
+import { utf8 } from '@medshare/crypto/bytes';
 import { APP_ID, HEX64, HEX_PUBLIC_KEY, HEX_SIGNATURE, NONCE, expectInteger, expectObject, expectString } from '../validation/assert';
 import { fail } from '../errors/medshare-error';
-import { PROTOCOL_VERSION } from './request';
+import { sessionLabel } from '../labels';
+import { PROTOCOL_VERSION } from '../version';
 
 /**
  * Session establishment (DESIGN.md request path, step 1). The app signs its ephemeral SM2 key
@@ -92,5 +93,5 @@ export function parseSealedMessage(value: unknown): SealedMessage {
 
 /** Associated data of the sealed request and response: binds each to its session and direction. */
 export function sessionAad(direction: 'request' | 'response', sessionId: string): Uint8Array {
-  return utf8(`medshare/v${PROTOCOL_VERSION}/${direction}\n${sessionId}`);
+  return utf8(`${sessionLabel(direction)}${sessionId}`);
 }

@@ -1,20 +1,21 @@
+import { concatBytes, fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
+import { sign, signDeterministic, verify } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import { canonicalBytes, type JsonValue } from '../encoding/canonical';
-import { concatBytes, fromHex, toHex, utf8 } from '../encoding/bytes';
 import { fail } from '../errors/medshare-error';
-import { sm3 } from '../sm3/sm3';
-import { sign, signDeterministic, verify } from '../sm2/sign';
+import { signatureLabel, type Purpose } from '../labels';
 import { expectObject, expectOneOf, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
-import { MAX_MESSAGE_BYTES, OPERATIONS, PROTOCOL_VERSION, parseRequest, type AnyRequest, type Operation, type Request } from './request';
+import { PROTOCOL_VERSION } from '../version';
+import { MAX_MESSAGE_BYTES, OPERATIONS, parseRequest, type AnyRequest, type Operation, type Request } from './request';
 
-/** Which link of the signature chain a signature is; each signs under its own domain label. */
-export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session-request' | 'session' | 'directory';
+export type { Purpose };
 
 /**
  * The bytes a signature covers: `"medshare/v1/<purpose>\n" ‖ JCS(value)`. The label keeps a
  * signature made for one link from being replayed as another.
  */
 export function signedBytes(purpose: Purpose, value: unknown): Uint8Array {
-  return concatBytes(utf8(`medshare/v${PROTOCOL_VERSION}/${purpose}\n`), canonicalBytes(value));
+  return concatBytes(utf8(signatureLabel(purpose)), canonicalBytes(value));
 }
 
 export interface SigningKey {

@@ -1,5 +1,5 @@
 import { weierstrassN } from '@noble/curves/abstract/weierstrass';
-import { bigIntToBytes, bytesToBigInt, concatBytes } from '../encoding/bytes';
+import { bigIntToBytes, bytesToBigInt, concatBytes } from '../bytes';
 
 /** GB/T 32918.5-2017 §2: the recommended 256-bit curve (sm2p256v1). */
 export const SM2_P = 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn;

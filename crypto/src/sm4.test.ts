@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { sm4 as smCryptoSm4 } from 'sm-crypto';
-import vectors from '../../../test/vectors/sm4.json';
-import { fromHex, toHex } from '../encoding/bytes';
-import { openssl } from '../testing/openssl';
-import { CiphertextError, SEALED_OVERHEAD, open, seal, sm4BlockEncryptor, sm4Ctr, sm4DecryptBlock, sm4EncryptBlock } from './sm4';
+import vectors from '../../test/vectors/sm4.json';
+import { fromHex, toHex } from './bytes';
+import { openssl } from './testing/openssl';
+import { CiphertextError } from './errors';
+import { SEALED_OVERHEAD, open, seal } from './sealed-box';
+import { sm4BlockEncryptor, sm4Ctr, sm4DecryptBlock, sm4EncryptBlock } from './sm4';
 
 describe('SM4 (GB/T 32907-2016)', () => {
   it.each(vectors.vectors)('$name', ({ key, plaintext, ciphertext, rounds }) => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { sm2 as smCrypto } from 'sm-crypto';
 import vectors from '../../../test/vectors/sm2.json';
-import { fromHex, toHex, utf8 } from '../encoding/bytes';
+import { fromHex, toHex, utf8 } from '../bytes';
 import { Point, SM2_N } from './curve';
 import { TABLE_BYTES_PER_POINT, tablePoints } from './jacobian';
 import { generateKeyPair } from './keys';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { sm3 as smCryptoSm3 } from 'sm-crypto';
-import vectors from '../../../test/vectors/sm3.json';
-import { fromHex, toHex, utf8 } from '../encoding/bytes';
-import { openssl } from '../testing/openssl';
+import vectors from '../../test/vectors/sm3.json';
+import { fromHex, toHex, utf8 } from './bytes';
+import { openssl } from './testing/openssl';
 import { hmacSm3, sm3 } from './sm3';
 
 describe('SM3 (GB/T 32905-2016)', () => {

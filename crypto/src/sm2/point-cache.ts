@@ -1,4 +1,4 @@
-import { fromHex } from '../encoding/bytes';
+import { fromHex } from '../bytes';
 import { decodePoint, type Point } from './curve';
 import { clearVerifyKeys } from './verify-keys';
 

@@ -1,4 +1,4 @@
-import { concatBytes, equalBytes, fromHex, toHex } from '../encoding/bytes';
+import { concatBytes, equalBytes, fromHex, toHex } from '../bytes';
 import { assertPublicKey, privateScalar, publicKeyFromPrivate } from './keys';
 import { scalarToBytes } from './curve';
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { bytesToBigInt, fromHex, toHex } from '../encoding/bytes';
-import { sm3 } from '../sm3/sm3';
+import { bytesToBigInt, fromHex, toHex } from '../bytes';
 import { decodePoint, encodePoint, Point, scalarToBytes, SM2_N } from './curve';
 
 export interface Sm2KeyPair {
@@ -37,9 +36,4 @@ export function publicKeyFromPrivate(privateKeyHex: string): string {
 export function assertPublicKey(publicKeyHex: string, name = 'public key'): string {
   decodePoint(fromHex(publicKeyHex, name), name);
   return publicKeyHex;
-}
-
-/** A key id: SM3 of the uncompressed public key bytes, hex (DESIGN.md, "key ids"). */
-export function keyIdOf(publicKeyHex: string): string {
-  return toHex(sm3(fromHex(publicKeyHex, 'public key')));
 }

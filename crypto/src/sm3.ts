@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { assertBytes } from '../encoding/bytes';
+import { assertBytes } from './bytes';
 
 /** GB/T 32905-2016 SM3, 32-byte digest, computed by Node's OpenSSL. */
 export function sm3(data: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { assertBytes, bytesToBigInt, concatBytes, fromHex, toHex, utf8 } from '../encoding/bytes';
-import { hmacSm3, sm3Parts } from '../sm3/sm3';
+import { assertBytes, bytesToBigInt, concatBytes, fromHex, utf8 } from '../bytes';
+import { hmacSm3, sm3Parts } from '../sm3';
 import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N } from './curve';
 import { privateScalar } from './keys';
 import { baseTable, sm2Arithmetic, verifyKey, type VerifyKey } from './verify-keys';
@@ -11,11 +11,6 @@ export const DEFAULT_USER_ID = utf8('1234567812345678');
 export interface Sm2SignOptions {
   /** The signer's distinguishing identifier ID_A; defaults to `1234567812345678`. */
   readonly userId?: Uint8Array;
-}
-
-export interface Sm2SignWithKOptions extends Sm2SignOptions {
-  /** A fixed nonce, for the standard's known-answer tests only: reusing k reveals the private key. */
-  readonly k?: bigint;
 }
 
 const CURVE_PARAMS = concatBytes(scalarToBytes(SM2_A), scalarToBytes(SM2_B), scalarToBytes(SM2_GX), scalarToBytes(SM2_GY));
@@ -76,13 +71,21 @@ function randomK(): bigint {
 }
 
 /** Sign `message` with a fresh random k. */
-export function sign(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, options: Sm2SignWithKOptions = {}): Uint8Array {
+export function sign(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
   assertBytes(message, 'message');
   const d = privateScalar(privateKeyHex);
-  const { k } = options;
-  if (k !== undefined && (k < 1n || k >= SM2_N)) throw new RangeError('k must be in [1, n-1]');
-  const nonces: NonceSource = k === undefined ? randomK : () => k;
-  return signWith(d, digestOf(publicKeyHex, message, options.userId), nonces);
+  return signWith(d, digestOf(publicKeyHex, message, options.userId), randomK);
+}
+
+/**
+ * {@link sign} with a fixed nonce, for the standard's known-answer tests only (reusing k
+ * reveals the private key); exported through `@medshare/crypto/testing`, never `/sm2`.
+ */
+export function signWithK(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, k: bigint, options: Sm2SignOptions = {}): Uint8Array {
+  assertBytes(message, 'message');
+  const d = privateScalar(privateKeyHex);
+  if (k < 1n || k >= SM2_N) throw new RangeError('k must be in [1, n-1]');
+  return signWith(d, digestOf(publicKeyHex, message, options.userId), () => k);
 }
 
 /**
@@ -188,8 +191,4 @@ export function signatureFromDer(der: Uint8Array): Uint8Array {
   const s = readInteger();
   if (offset !== der.length) throw new RangeError('trailing bytes after DER signature');
   return concatBytes(r, s);
-}
-
-export function signatureHex(signature: Uint8Array): string {
-  return toHex(signature);
 }

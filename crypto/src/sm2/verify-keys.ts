@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { fromHex } from '../encoding/bytes';
+import { fromHex } from '../bytes';
 import { decodePoint, SM2_GX, SM2_GY, SM2_N, SM2_P } from './curve';
 import { Arithmetic, TABLE_BYTES_PER_POINT, tablePoints, type Affine, type FixedTable } from './jacobian';
 

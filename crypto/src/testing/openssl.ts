@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { concatBytes, fromHex, toHex } from '../encoding/bytes';
+import { concatBytes, fromHex, toHex } from '../bytes';
 
 /** Runs the `openssl` CLI in a scratch folder; the files map is written first, `out` read after. */
 export function openssl(args: readonly string[], files: Record<string, Uint8Array | string>, out?: string): Uint8Array {

@@ -1,0 +1,10 @@
+/**
+ * Test and benchmark knobs: fixed nonces for the standards' known answers, and the SM2 key
+ * caches' controls. Nothing in production imports this subpath (the gateway, app and chaincode
+ * sources never do; `npm run lint` keeps them out: eslint.config.mjs, no-restricted-imports).
+ */
+export { sealWithIv } from '../sealed-box';
+export { encryptWithK } from '../sm2/encrypt';
+export { clearPointCache } from '../sm2/point-cache';
+export { rfc6979Nonces, signWithK } from '../sm2/sign';
+export { buildQueuedTables, setVerifyKeyLimits, verifyKeyStats, type VerifyKeyStats } from '../sm2/verify-keys';

@@ -1,0 +1,44 @@
+import { SEALED_BOX_LABELS } from '@medshare/crypto/sealed-box';
+import { PROTOCOL_VERSION } from './version';
+
+/**
+ * Every domain-separation label of medshare, in one place (docs/protocol.md §4, §5, §8, §12,
+ * §14). A label is prefixed to the bytes it separates so that a value made for one purpose can
+ * never pass for another: a sig1 as a sig2, a request ciphertext as a response, a record of one
+ * patient as another's. Changing one changes the wire format; test/vectors/protocol.json pins
+ * them all (computed by scripts/vectors/generate-protocol-vectors.mjs, which spells them out on
+ * purpose, independently of this file).
+ */
+const PREFIX = `medshare/v${PROTOCOL_VERSION}/`;
+
+/** Which link of the signature chain a signature is; each signs under its own label. */
+export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session-request' | 'session' | 'directory';
+
+/** `"medshare/v1/<purpose>\n"`: the prefix of the bytes a signature covers (signed.ts). */
+export function signatureLabel(purpose: Purpose): string {
+  return `${PREFIX}${purpose}\n`;
+}
+
+/** `"medshare/v1/request\n"` / `"medshare/v1/response\n"`, then the session id: a sealed message's AAD. */
+export function sessionLabel(direction: 'request' | 'response'): string {
+  return `${PREFIX}${direction}\n`;
+}
+
+/** `"medshare/v1/event\n"`, then `sessionId ‖ "\n" ‖ id`: a sealed access notification's AAD. */
+export const EVENT_LABEL = `${PREFIX}event\n`;
+
+/**
+ * `"medshare/v1/record\n"`, used twice: record id = SM3(label ‖ txId) in the contract, and the
+ * AAD a record is sealed with, label ‖ patientId, in the app.
+ */
+export const RECORD_LABEL = `${PREFIX}record\n`;
+
+/** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
+export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
+
+/**
+ * The sealed box's subkey labels, `medshare/v1/sm4-ctr` and `medshare/v1/hmac-sm3`. They are
+ * defined by @medshare/crypto's sealed box (format byte 0x01), not by {@link PROTOCOL_VERSION},
+ * and listed here so that this file names every label.
+ */
+export { SEALED_BOX_LABELS };
