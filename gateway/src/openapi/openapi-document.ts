@@ -1,4 +1,4 @@
-import '../dev/quiet-fabric-logs';
+import '../logging/quiet-fabric-logs';
 import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
