@@ -49,16 +49,18 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
   const events = new EventStreams(log, { streamsPerApp: config.events.streamsPerApp, heartbeatMs: config.events.heartbeatMs });
   const checkpointer = await DurableCheckpointer.open(join(config.events.dir, 'checkpoint.json'));
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
+  // A gateway that is its own org admin (embedded) registers its K3s; on Fabric that is an org admin's act.
+  const orgAdmin = ledger.orgAdmin();
   // The reconciler logs through the app's logger, which exists once the app is built below.
   const reconciler = new K3Reconciler(
     accessLayer,
     ledger,
     config.org,
     { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
-    ledger instanceof EmbeddedBackend
+    orgAdmin
       ? {
           register: async (k) => {
-            await ledger.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+            await orgAdmin.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
           },
         }
       : {},

@@ -24,6 +24,7 @@ export async function openApiDocument(): Promise<unknown> {
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
+      orgAdmin: () => undefined,
     };
     const log = await EventLog.open(join(dir, 'events'), { retain: 1 });
     const app = await buildGateway(
