@@ -23,6 +23,7 @@ export { SM2_CIPHERTEXT_OVERHEAD, Sm2DecryptError, decrypt, encrypt, kdf } from 
 export { clearPointCache } from './sm2/point-cache';
 export { verifyKeyStats as pointCacheStats, type VerifyKeyStats } from './sm2/verify-keys';
 export { DEFAULT_SCRYPT, decryptKeyFile, encryptKeyFile, parseKeyFile, type KeyFile, type ScryptParams } from './keyfile/keyfile';
+export { parseAppConfigFile, type AppConfigFile } from './config/app-config-file';
 export {
   APP_ID,
   HEX64,
