@@ -13,7 +13,7 @@ import {
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { WorkBudget } from './access/work-budget';
-import { SMALL_BODY_BYTES } from './app';
+import { SMALL_BODY_BYTES } from './routes/route-limits';
 import { APP, GatewayFixture, party } from './testing/fixture';
 import { rawSession, sessionBody, type RawSession } from './testing/raw-session';
 

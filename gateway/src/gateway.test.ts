@@ -262,6 +262,7 @@ describe('response signatures', () => {
   it('the gateway refuses a tampered sig4 from the ledger', async () => {
     const tampering = (inner: LedgerBackend): LedgerBackend => ({
       kind: inner.kind,
+      orgAdmin: () => inner.orgAdmin(),
       ready: () => inner.ready(),
       close: () => inner.close(),
       submit: (t, a) => inner.submit(t, a),

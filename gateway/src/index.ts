@@ -1,18 +1,6 @@
-export { buildGateway, gatewayPlugin, serverOptions, REDACT_PATHS, type GatewayDeps } from './app';
-export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig, type FabricPeerConfig } from './config/config';
-export { KeyRing, type AppEntry, type PublicKeyEntry } from './keys/key-ring';
-export { TRANSACTION_BY_OP, type EventCheckpoint, type EventStream, type EventStreamOptions, type LedgerBackend, type LedgerEvent } from './ledger/backend';
-export { DurableLedger } from './ledger/durable-ledger';
-export { EmbeddedBackend } from './ledger/embedded';
-export { FabricBackend, connectFabric, type FabricBackendOptions, type FabricConnection } from './ledger/fabric';
-export { type PeerChangeLog } from './ledger/peer-order';
-export { fabricChaincodeEvents, type ChaincodeEventsNetwork } from './ledger/fabric-events';
-export { DurableCheckpointer } from './events/checkpointer';
-export { EventLog, type LoggedEvent } from './events/event-log';
-export { EventFollower, type EventFollowerOptions } from './events/follower';
-export { EventStreams } from './events/event-streams';
-export { peerUnreachable, toMedshareError } from './errors/ledger-error';
-export { AccessLayer } from './pipeline/access-layer';
-export { SourceAllowlist } from './access/source-allowlist';
-export { createGateway, openLedger, serve, type Gateway } from './runtime';
-export { ensureDevLayout, DEV_APP_ID, DEV_ORG } from './dev/first-run';
+// The gateway's public surface: build the app (or run it) from a checked config. Nothing else
+// is exported: no other package, script or test imports the gateway's internals through here.
+export { buildGateway, type GatewayDeps } from './app';
+export { loadConfig, type GatewayConfig } from './config/config';
+export { createGateway, type Gateway } from './runtime';
+export { serve } from './server';

@@ -1,4 +1,4 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config';
@@ -30,9 +30,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** How often a running gateway re-reads its org's K3 entries from the ledger. */
-const K3_RECONCILE_MS = 60_000;
-
 /** `log` hears the Fabric backend's changes of peer (ledger/peer-order.ts). */
 export async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
   return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org, log);
@@ -52,16 +49,18 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
   const events = new EventStreams(log, { streamsPerApp: config.events.streamsPerApp, heartbeatMs: config.events.heartbeatMs });
   const checkpointer = await DurableCheckpointer.open(join(config.events.dir, 'checkpoint.json'));
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
+  // A gateway that is its own org admin (embedded) registers its K3s; on Fabric that is an org admin's act.
+  const orgAdmin = ledger.orgAdmin();
   // The reconciler logs through the app's logger, which exists once the app is built below.
   const reconciler = new K3Reconciler(
     accessLayer,
     ledger,
     config.org,
     { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m), error: (o, m) => app.log.error(o, m) },
-    ledger instanceof EmbeddedBackend
+    orgAdmin
       ? {
           register: async (k) => {
-            await ledger.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+            await orgAdmin.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
           },
         }
       : {},
@@ -116,67 +115,4 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       await ledger.close();
     },
   };
-}
-
-/**
- * Listens, and wires the process: SIGHUP or a change of the keys file reloads keys (rotation
- * without restart); SIGTERM/SIGINT stop accepting, finish in-flight requests, close the ledger.
- */
-export async function serve(config: GatewayConfig, onStop?: () => void): Promise<Gateway> {
-  const gateway = await createGateway(config);
-  // Before listening, so the embedded runtime's K3s are registered before the first request;
-  // a ledger that cannot answer yet is retried, never a reason not to start.
-  let reconciled = await gateway.reconcileKeys();
-  await gateway.app.listen({ host: config.listen.host, port: config.listen.port });
-  const log = gateway.app.log;
-  // Keys retired on the ledger by an org admin (scripts/admin on Fabric) are noticed here.
-  const resync = setInterval(() => {
-    void gateway.reconcileKeys().then((ok) => (reconciled = ok));
-  }, K3_RECONCILE_MS);
-  resync.unref();
-  if (!reconciled) {
-    const retry = setTimeout(() => void gateway.reconcileKeys(), 5_000);
-    retry.unref();
-  }
-  const reload = (why: string): void => {
-    try {
-      gateway.reloadKeys();
-      log.info({ why }, 'keys reloaded');
-      void gateway.reconcileKeys();
-    } catch (error) {
-      log.error({ err: error, why }, 'key reload failed; keeping the previous keys');
-    }
-  };
-  let debounce: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(config.keysFile, () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => reload('keys file changed'), 200);
-    });
-  } catch {
-    log.warn('cannot watch the keys file; reload with SIGHUP');
-  }
-  const onHup = (): void => reload('SIGHUP');
-  process.on('SIGHUP', onHup);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    watcher?.close();
-    clearTimeout(debounce);
-    clearInterval(resync);
-    process.off('SIGHUP', onHup);
-    // In-flight requests end within the request timeout (their ledger calls before it).
-    const force = setTimeout(() => process.exit(1), config.limits.requestTimeoutMs + 5_000);
-    force.unref();
-    void gateway.close().then(() => {
-      onStop?.();
-      process.exit(0);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  return gateway;
 }

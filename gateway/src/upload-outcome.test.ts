@@ -21,6 +21,7 @@ function faulty(
   const state = { submits: 0, failed: 0 };
   const wrap = (inner: LedgerBackend): LedgerBackend => ({
     kind: inner.kind,
+    orgAdmin: () => inner.orgAdmin(),
     ready: () => inner.ready(),
     close: () => inner.close(),
     evaluate: (t, a) => inner.evaluate(t, a),

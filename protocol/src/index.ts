@@ -12,6 +12,7 @@ export { EVENT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS, sessionL
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
+export { parseAppConfigFile, type AppConfigFile } from './config/app-config-file';
 export {
   APP_ID,
   HEX64,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { APP_ID, HEX_PUBLIC_KEY, expectObject, expectString, fail, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/protocol';
+import { fail, parseAppConfigFile, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/protocol';
 import type { ClientOptions } from '../client/medshare-client';
 
 /** The app's own configuration: its K2 key file, the gateway, trusted K3 keys, the TLS CA. */
@@ -10,6 +10,12 @@ export interface AppConfig {
   readonly adminTokenFile: string | undefined;
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads the app config file (protocol's AppConfigFile, the type the development first run
+ * writes), resolves its paths against the file's folder and reads the K2 key and the CA.
+ */
 export function loadAppConfig(path: string, overrides: { gatewayUrl?: string } = {}): AppConfig {
   let value: unknown;
   try {
@@ -17,27 +23,20 @@ export function loadAppConfig(path: string, overrides: { gatewayUrl?: string } =
   } catch (cause) {
     throw fail('INVALID_INPUT', `cannot read app config ${path} (run npm start once to create the development one)`, cause);
   }
-  const o = expectObject(value, 'app config', ['gatewayUrl', 'appId', 'appKeyFile', 'caFile', 'trustedAccessKeys', 'trustedContractKeys', 'adminTokenFile']);
+  const file = parseAppConfigFile(overrides.gatewayUrl !== undefined && isPlainObject(value) ? { ...value, gatewayUrl: overrides.gatewayUrl } : value);
   const base = dirname(path);
-  const file = (v: unknown, name: string): string => {
-    const p = expectString(v, name, { maxLength: 1024 });
-    return isAbsolute(p) ? p : resolve(base, p);
-  };
-  const keys = (v: unknown, name: string): string[] => {
-    if (!Array.isArray(v)) throw fail('INVALID_INPUT', `${name} must be an array`);
-    return v.map((k, i) => expectString(k, `${name}[${i}]`, { pattern: HEX_PUBLIC_KEY }));
-  };
-  const privateKey = privateKeyFromPem(readFileSync(file(o.appKeyFile, 'appKeyFile'), 'utf8'));
+  const resolved = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const privateKey = privateKeyFromPem(readFileSync(resolved(file.appKeyFile), 'utf8'));
   return {
     path,
-    adminTokenFile: o.adminTokenFile === undefined ? undefined : file(o.adminTokenFile, 'adminTokenFile'),
+    adminTokenFile: file.adminTokenFile === undefined ? undefined : resolved(file.adminTokenFile),
     client: {
-      gatewayUrl: overrides.gatewayUrl ?? expectString(o.gatewayUrl, 'gatewayUrl', { pattern: /^https:\/\/[^\s]+$/ }),
-      appId: expectString(o.appId, 'appId', { pattern: APP_ID }),
+      gatewayUrl: file.gatewayUrl,
+      appId: file.appId,
       appKey: { privateKey, publicKey: publicKeyFromPrivate(privateKey) },
-      trustedAccessKeys: keys(o.trustedAccessKeys, 'trustedAccessKeys'),
-      ...(o.trustedContractKeys === undefined ? {} : { trustedContractKeys: keys(o.trustedContractKeys, 'trustedContractKeys') }),
-      ...(o.caFile === undefined ? {} : { ca: readFileSync(file(o.caFile, 'caFile')) }),
+      trustedAccessKeys: [...file.trustedAccessKeys],
+      ...(file.trustedContractKeys === undefined ? {} : { trustedContractKeys: [...file.trustedContractKeys] }),
+      ...(file.caFile === undefined ? {} : { ca: readFileSync(resolved(file.caFile)) }),
     },
   };
 }

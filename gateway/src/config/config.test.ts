@@ -1,5 +1,5 @@
 import { DEFAULT_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS } from '@medshare/app';
-import { KEEP_ALIVE_TIMEOUT_MS, serverOptions } from '../app';
+import { KEEP_ALIVE_TIMEOUT_MS, serverOptions } from '../server-options';
 import { DEFAULT_DEADLINES_MS, DEFAULT_LIMITS, parseConfig } from './config';
 
 const fabric = (deadlinesMs: Record<string, number> = {}, limits: Record<string, number> = {}): unknown => ({

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
+import { generateKeyPair, parseAppConfigFile, privateKeyToPem, type AppConfigFile, type Sm2KeyPair } from '@medshare/protocol';
 
 export const DEV_APP_ID = 'hospital-1.app';
 export const DEV_ORG = 'Org1MSP';
@@ -12,6 +12,11 @@ export interface DevLayout {
   readonly gatewayConfig: string;
   readonly appConfig: string;
   readonly adminTokenFile: string;
+}
+
+/** The app's config, in the one type the app reads it with (protocol's AppConfigFile). */
+function writeAppConfig(path: string, config: AppConfigFile): void {
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 function secret(path: string, content: string): void {
@@ -66,9 +71,9 @@ export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevL
   };
   if (existsSync(layout.gatewayConfig) && existsSync(layout.appConfig)) {
     if (explicitPort !== undefined) {
-      const app = JSON.parse(readFileSync(layout.appConfig, 'utf8')) as { gatewayUrl?: string };
+      const app = parseAppConfigFile(JSON.parse(readFileSync(layout.appConfig, 'utf8')), layout.appConfig);
       const url = `https://127.0.0.1:${explicitPort}`;
-      if (app.gatewayUrl !== url) writeFileSync(layout.appConfig, `${JSON.stringify({ ...app, gatewayUrl: url }, null, 2)}\n`);
+      if (app.gatewayUrl !== url) writeAppConfig(layout.appConfig, { ...app, gatewayUrl: url });
     }
     return { ...layout, created: false };
   }
@@ -94,9 +99,13 @@ export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevL
     layout.gatewayConfig,
     `${JSON.stringify({ listen: { host: '127.0.0.1', port }, tls: { certFile: 'tls/cert.pem', keyFile: 'tls/key.pem' }, org: DEV_ORG, keysFile: 'keys.json', adminTokenFile: 'admin-token', ledger: { type: 'embedded', dir: '../ledger', k4KeyFile: 'k4.pem' } }, null, 2)}\n`,
   );
-  writeFileSync(
-    layout.appConfig,
-    `${JSON.stringify({ gatewayUrl: `https://127.0.0.1:${port}`, appId: DEV_APP_ID, appKeyFile: 'k2.pem', caFile: '../gateway/tls/cert.pem', trustedAccessKeys: [k3.publicKey], adminTokenFile: '../gateway/admin-token' }, null, 2)}\n`,
-  );
+  writeAppConfig(layout.appConfig, {
+    gatewayUrl: `https://127.0.0.1:${port}`,
+    appId: DEV_APP_ID,
+    appKeyFile: 'k2.pem',
+    caFile: '../gateway/tls/cert.pem',
+    trustedAccessKeys: [k3.publicKey],
+    adminTokenFile: '../gateway/admin-token',
+  });
   return { ...layout, created: true };
 }

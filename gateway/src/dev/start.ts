@@ -1,11 +1,12 @@
-import './quiet-fabric-logs';
+import '../logging/quiet-fabric-logs';
 import { loadConfig } from '../config/config';
-import { serve } from '../runtime';
+import { listeningUrl, serve } from '../server';
 import { ensureDevLayout } from './first-run';
 
 /**
  * `npm start`: the embedded runtime on a bare machine. Creates development keys and a TLS
- * certificate on first run (in MEDSHARE_DATA_DIR, default ./.data), or uses MEDSHARE_CONFIG.
+ * certificate on first run (in MEDSHARE_DATA_DIR, default ./.data), or uses MEDSHARE_CONFIG;
+ * then serves through the production entry's code (server.ts). Production never imports this.
  */
 async function main(): Promise<void> {
   const explicit = process.env.MEDSHARE_CONFIG || undefined;
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', process.env.MEDSHARE_PORT ? Number(process.env.MEDSHARE_PORT) : undefined);
   const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
   const gateway = await serve(config);
-  const url = `https://${config.listen.host}:${String((gateway.app.server.address() as { port: number }).port)}`;
+  const url = listeningUrl(config, gateway);
   const lines = [
     '',
     `medshare gateway (${config.ledger.type} ledger, ${config.org}) listening on ${url}`,

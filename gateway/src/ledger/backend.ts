@@ -23,6 +23,12 @@ export interface EventStreamOptions {
   readonly startBlock: bigint;
 }
 
+/** The org admin's transactions, for a gateway that is its own org admin (the embedded runtime). */
+export interface OrgAdminLedger {
+  submitAsAdmin(transaction: string, args: readonly string[]): Promise<string>;
+  evaluateAsAdmin(transaction: string, args: readonly string[]): Promise<string>;
+}
+
 /** The one interface the gateway talks to; embedded and Fabric implement it. */
 export interface LedgerBackend {
   readonly kind: 'embedded' | 'fabric';
@@ -38,6 +44,8 @@ export interface LedgerBackend {
   /** Throws LEDGER_UNAVAILABLE when the ledger cannot answer. */
   ready(): Promise<void>;
   close(): Promise<void>;
+  /** The org admin's side, when this gateway holds the org admin's identity (embedded); on Fabric, undefined. */
+  orgAdmin(): OrgAdminLedger | undefined;
 }
 
 export { TRANSACTION_BY_OP } from '@medshare/chaincode';

@@ -69,6 +69,10 @@ export class EmbeddedBackend implements LedgerBackend {
     return Promise.resolve();
   }
 
+  orgAdmin(): this {
+    return this;
+  }
+
   close(): Promise<void> {
     return this.ledger.close();
   }

@@ -211,6 +211,10 @@ export class FabricBackend implements LedgerBackend {
     return Promise.resolve();
   }
 
+  orgAdmin(): undefined {
+    return undefined;
+  }
+
   /** A step's deadline: its own allowance, cut to what is left of the request's budget. */
   #deadline(allowanceMs: number, end: number): number {
     return Math.min(this.#clock() + allowanceMs, end);

@@ -1,4 +1,4 @@
-import '../dev/quiet-fabric-logs';
+import '../logging/quiet-fabric-logs';
 import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ export async function openApiDocument(): Promise<unknown> {
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
+      orgAdmin: () => undefined,
     };
     const log = await EventLog.open(join(dir, 'events'), { retain: 1 });
     const app = await buildGateway(

@@ -26,13 +26,21 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `npm start`'s entry point (embedded runtime) as a real process on a free loopback port. */
-export async function startGateway(options: { dataDir?: string; port?: number } = {}): Promise<GatewayProcess> {
+/** The gateway's entry points: `npm start`'s (development first run) and the production one. */
+export const ENTRIES = { dev: join(ROOT, 'gateway', 'dist', 'dev', 'start.js'), server: join(ROOT, 'gateway', 'dist', 'server.js') } as const;
+
+/**
+ * Starts an entry point as a real process on a free loopback port: by default `npm start`'s
+ * (embedded runtime, development layout in `dataDir`); `env` is added last.
+ */
+export async function startGateway(
+  options: { dataDir?: string; port?: number; entry?: keyof typeof ENTRIES; env?: NodeJS.ProcessEnv } = {},
+): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'medshare-it-'));
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'gateway', 'dist', 'dev', 'start.js')], {
+  const child = spawn(process.execPath, [ENTRIES[options.entry ?? 'dev']], {
     cwd: ROOT,
-    env: { ...process.env, MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_LOG_LEVEL: 'warn', MEDSHARE_CONFIG: '' },
+    env: { ...process.env, MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_LOG_LEVEL: 'warn', MEDSHARE_CONFIG: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

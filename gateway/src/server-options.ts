@@ -1,0 +1,65 @@
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { DEFAULT_LIMITS } from './config/config';
+import { clientErrorHandler, frameworkErrors } from './errors/error-handler';
+
+/** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'privateKey',
+  'key',
+  'sessionKey',
+  'ciphertext',
+  'plaintext',
+  'passphrase',
+  'token',
+  '*.privateKey',
+  '*.key',
+  '*.sessionKey',
+  '*.ciphertext',
+  '*.plaintext',
+  '*.passphrase',
+  '*.token',
+  'body',
+];
+
+/** How long the server keeps an idle keep-alive socket open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export interface ServerOptionsInput {
+  bodyLimit: number;
+  trustedProxies: readonly string[];
+  logLevel: string;
+  /** config.limits.requestTimeoutMs; the ledger's deadlines are checked to fit inside it. */
+  requestTimeoutMs?: number;
+  https?: { cert: Buffer; key: Buffer };
+  logStream?: NodeJS.WritableStream;
+}
+
+/** The Fastify server's own options: logging, limits, timeouts, the edge's error handlers. */
+export function serverOptions(options: ServerOptionsInput): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+  return {
+    logger: {
+      level: options.logLevel,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // The path only: a query string may carry a token or an id that has no place in a log.
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+      },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
+    // Requests that become signed transactions are refused on unknown fields, never stripped.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
+    return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
+    // A socket idle for this long is closed, and that includes one waiting for its answer: it
+    // bounds the whole request, so both timeouts are the one configured request timeout.
+    connectionTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    // The SDK's idle sockets close after IDLE_SOCKET_TIMEOUT_MS (4 s), before the server's.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    ...(options.https ? { https: options.https } : {}),
+  };
+}
