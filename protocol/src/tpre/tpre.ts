@@ -133,6 +133,8 @@ function secondGenerator(): Point {
 }
 
 export const U = secondGenerator();
+// A fixed-base table like G's: U appears in every key fragment, re-encryption and verification.
+U.precompute(8, false);
 
 /** A key pair as scalar and point; the delegating pair is per file, never a user's identity key. */
 export interface KeyPair {
@@ -451,8 +453,8 @@ export function decapsulateFragments(
   const used = fragments.slice(0, threshold);
   const base = evaluationBase(delegating, receiver.publicKey, delegating.multiply(receiver.secret));
   const xs = used.map((f) => evaluationPoint(f.id, base));
-  let e = Point.ZERO;
-  let v = Point.ZERO;
+  // Σ λ_i·E1_i + Σ λ_i·V1_i = Σ λ_i·(E1_i + V1_i): one multiplication per fragment.
+  let sum = Point.ZERO;
   for (const [i, fragment] of used.entries()) {
     let numerator = 1n;
     let denominator = 1n;
@@ -461,11 +463,9 @@ export function decapsulateFragments(
       numerator = mod(numerator * xj);
       denominator = mod(denominator * (xj - (xs[i] ?? 0n)));
     }
-    const lambda = mod(numerator * invertSecret(denominator));
-    e = e.add(fragment.e1.multiply(lambda));
-    v = v.add(fragment.v1.multiply(lambda));
+    sum = sum.add(fragment.e1.add(fragment.v1).multiply(mod(numerator * invertSecret(denominator))));
   }
   const d = dhFactor(precursor, receiver.publicKey, precursor.multiply(receiver.secret));
-  const shared = e.add(v).multiply(d);
+  const shared = sum.multiply(d);
   return kemKey(shared);
 }
