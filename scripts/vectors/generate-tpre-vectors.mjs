@@ -15,9 +15,17 @@ const files = await import(join(root, 'protocol/dist/files/chunked.js'));
 const out = join(root, 'test/vectors/tpre.json');
 
 const N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
+const labels = {};
 const label = (text) => new Uint8Array(createHash('sm3').update(`medshare test vector: ${text}`).digest());
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
-const scalar = (text) => (BigInt(`0x${hex(label(text))}`) % (N - 1n)) + 1n;
+const scalar = (text) => {
+  labels[text] = 'scalar';
+  return (BigInt(`0x${hex(label(text))}`) % (N - 1n)) + 1n;
+};
+const idOf = (text) => {
+  labels[text] = 'id';
+  return label(text);
+};
 const scalarHex = (value) => value.toString(16).padStart(64, '0');
 const point = (p) => hex(p.toBytes(true));
 
@@ -33,7 +41,7 @@ const shares = 3;
 const kfNonces = {
   precursor: scalar('tpre precursor'),
   coefficients: [scalar('tpre coefficient 1')],
-  ids: [0, 1, 2].map((i) => label(`tpre id ${i}`)),
+  ids: [0, 1, 2].map((i) => idOf(`tpre id ${i}`)),
   signing: [0, 1, 2].map((i) => scalar(`tpre signing ${i}`)),
 };
 const kfrags = tpre.generateKeyFragmentsWith(delegating, receiver.publicKey, threshold, shares, kfNonces);
@@ -58,9 +66,51 @@ for (let i = 0; i < layout.chunks; i++) {
 }
 const fileRoot = files.treeRoot(leaves);
 
+// What must be refused, each with the check that refuses it (docs/protocol.md §15).
+const capsuleBytes = tpre.encodeCapsule(capsule);
+const withByte = (bytes, at, xor) => {
+  const copy = Uint8Array.from(bytes);
+  copy[at] ^= xor;
+  return copy;
+};
+const P = 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn;
+const sPlusN = Uint8Array.from(capsuleBytes);
+sPlusN.set(Buffer.from((capsule.s + N).toString(16).padStart(64, '0'), 'hex'), 66);
+const eHex = point(capsule.e);
+const minusE = (eHex.startsWith('02') ? '03' : '02') + eHex.slice(2);
+const otherDelegation = tpre.generateKeyFragmentsWith(delegating, receiver.publicKey, threshold, shares, {
+  precursor: scalar('tpre other precursor'),
+  coefficients: [scalar('tpre other coefficient 1')],
+  ids: [0, 1, 2].map((i) => idOf(`tpre other id ${i}`)),
+  signing: [0, 1, 2].map((i) => scalar(`tpre other signing ${i}`)),
+});
+const otherCfrag = tpre.reEncryptWith(otherDelegation[1], capsule, context, scalar('tpre other tau 1'));
+const stranger = G.multiply(scalar('tpre stranger'));
+const cf = cfrags.map((c) => hex(tpre.encodeCapsuleFragment(c)));
+const refusals = [
+  { name: 'capsule with s changed', capsule: hex(withByte(capsuleBytes, 97, 1)), refusedBy: 's·G = V + h·E' },
+  { name: 'capsule with s + n (non-canonical s)', capsule: hex(sPlusN), refusedBy: 's < n' },
+  { name: 'capsule with V = −E', capsule: eHex + minusE + '00'.repeat(32), refusedBy: 'E + V is not the identity' },
+  { name: 'capsule with E having x = p', capsule: '02' + P.toString(16) + hex(capsuleBytes.subarray(33)), refusedBy: 'x < p' },
+  { name: 'capsule fragment under another context', cfrag: cf[0], context: hex(new TextEncoder().encode('another context')), refusedBy: 'z3·E = E2 + h·E1' },
+  { name: 'capsule fragment for another receiver', cfrag: cf[0], receiver: point(stranger), refusedBy: 'signature check' },
+  { name: 'open with t − 1 fragments', open: [0], refusedBy: 'm ≥ t' },
+  { name: 'open with fragments of two delegations', open: [0], with: hex(tpre.encodeCapsuleFragment(otherCfrag)), refusedBy: 'same X_A' },
+  { name: 'open with a fragment twice', open: [1, 1], refusedBy: 'distinct id' },
+];
+for (const r of refusals)
+  if (r.capsule) {
+    let ok = true;
+    try {
+      tpre.decodeCapsule(Buffer.from(r.capsule, 'hex'));
+    } catch {
+      ok = false;
+    }
+    if (ok) throw new Error(`refusal not refused: ${r.name}`);
+  }
+
 const vectors = {
-  description:
-    'docs/protocol.md §15 and §16. Random inputs are fixed: scalars are OS2IP(SM3("medshare test vector: " ‖ label)) mod (n−1) + 1, ids SM3 of a label. Test keys only.',
+  description: 'docs/protocol.md §15 and §16. Every random input is fixed and derived from a label (see labels). Test keys only.',
   U: point(tpre.U),
   delegating: { secret: scalarHex(delegating.secret), publicKey: point(delegating.publicKey) },
   receiver: { secret: scalarHex(receiver.secret), publicKey: point(receiver.publicKey) },
@@ -77,6 +127,13 @@ const vectors = {
   },
   reEncrypt: { tau: taus.map(scalarHex), fragments: cfrags.map((c) => hex(tpre.encodeCapsuleFragment(c))) },
   open: { using: [2, 0], key: hex(opened) },
+  refusals,
+  labels: Object.fromEntries(
+    Object.entries(labels).map(([text, kind]) => [
+      text,
+      kind === 'scalar' ? 'OS2IP(SM3(utf8("medshare test vector: " ‖ label))) mod (n−1) + 1' : 'SM3(utf8("medshare test vector: " ‖ label))',
+    ]),
+  ),
   file: {
     size: plaintext.length,
     chunkBytes,

@@ -29,6 +29,7 @@ interface Vectors {
   keyFragments: { threshold: number; shares: number; precursor: string; coefficients: string[]; ids: string[]; signing: string[]; fragments: string[] };
   reEncrypt: { tau: string[]; fragments: string[] };
   open: { using: number[]; key: string };
+  refusals: Array<{ name: string; refusedBy: string; capsule?: string; cfrag?: string; context?: string; receiver?: string; open?: number[]; with?: string }>;
   file: { size: number; chunkBytes: number; plaintextSm3: string; chunksSm3: string[]; leaves: string[]; root: string; keyCheck: string };
 }
 
@@ -102,6 +103,19 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
         accepted = false;
       }
       expect(accepted).toBe(false);
+    }
+  });
+
+  it.each(v.refusals.map((r) => [r.name, r] as const))('refuses the listed case: %s', (_name, r) => {
+    if (r.capsule !== undefined) {
+      expect(() => decodeCapsule(bytes(r.capsule!))).toThrow(RangeError);
+    } else if (r.cfrag !== undefined) {
+      const who = r.receiver === undefined ? receiver.publicKey : Point.fromHex(r.receiver);
+      const ctx = r.context === undefined ? context : bytes(r.context);
+      expect(verifyCapsuleFragment(decodeCapsuleFragment(bytes(r.cfrag)), capsule, delegating.publicKey, who, ctx)).toBe(false);
+    } else {
+      const set = [...r.open!.map((i) => cfrags[i]!), ...(r.with === undefined ? [] : [decodeCapsuleFragment(bytes(r.with))])];
+      expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, set, 2, context)).toThrow(RangeError);
     }
   });
 

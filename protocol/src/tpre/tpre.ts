@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve';
 import type { CHash } from '@noble/curves/utils';
 import { assertBytes, bytesToBigInt, concatBytes, utf8 } from '../encoding/bytes';
-import { Point, SM2_N, scalarToBytes } from '../sm2/curve';
+import { Point, SM2_N, SM2_P, scalarToBytes } from '../sm2/curve';
 import { kdf } from '../sm2/encrypt';
 import { sm3 } from '../sm3/sm3';
 
@@ -95,6 +95,7 @@ export function encodePoint(point: Point): Uint8Array {
 export function decodePoint(bytes: Uint8Array, name: string): Point {
   assertBytes(bytes, name, POINT_BYTES);
   if (bytes[0] !== 0x02 && bytes[0] !== 0x03) throw new RangeError(`${name} must be a compressed point (02 or 03 ‖ x)`);
+  if (bytesToBigInt(bytes.subarray(1)) >= SM2_P) throw new RangeError(`${name} must have x < p`);
   let point: Point;
   try {
     point = Point.fromBytes(bytes);
@@ -165,7 +166,7 @@ export function decodeCapsule(bytes: Uint8Array): Capsule {
     v: decodePoint(bytes.subarray(33, 66), 'capsule.V'),
     s: decodeScalar(bytes.subarray(66, 98), 'capsule.s', true),
   };
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E');
+  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   return capsule;
 }
 
@@ -173,13 +174,16 @@ function capsuleHash(e: Point, v: Point): bigint {
   return hashToScalar('capsule', [encodePoint(e), encodePoint(v)]);
 }
 
+/** s·G = V + H(E, V)·E, and E + V is not the identity (it would carry no key). */
 export function capsuleIsValid(capsule: Capsule): boolean {
+  if (capsule.e.add(capsule.v).is0()) return false;
   const h = capsuleHash(capsule.e, capsule.v);
   return Point.BASE.multiplyUnsafe(capsule.s).equals(capsule.v.add(capsule.e.multiplyUnsafe(h)));
 }
 
 /** K = KDF(x ‖ y of the shared point, 32) (GB/T 32918.4 §5.4.3). */
 function kemKey(shared: Point): Uint8Array {
+  if (shared.is0()) throw new RangeError('the shared point is the identity');
   const { x, y } = shared.toAffine();
   return kdf(concatBytes(scalarToBytes(x), scalarToBytes(y)), KEM_KEY_BYTES);
 }
@@ -204,7 +208,7 @@ export function encapsulateWith(delegating: Point, { r, u }: EncapsulateNonces):
 
 /** The delegating key opens its own capsule: K = KDF(a·(E + V)). */
 export function decapsulate(delegatingSecret: bigint, capsule: Capsule): Uint8Array {
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E');
+  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   return kemKey(capsule.e.add(capsule.v).multiply(delegatingSecret));
 }
 
@@ -398,7 +402,7 @@ export function reEncrypt(fragment: KeyFragment, capsule: Capsule, context: Uint
 
 export function reEncryptWith(fragment: KeyFragment, capsule: Capsule, context: Uint8Array, t: bigint): CapsuleFragment {
   assertBytes(context, 'context');
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E');
+  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   const { rk } = fragment;
   const e1 = capsule.e.multiply(rk);
   const v1 = capsule.v.multiply(rk);
@@ -436,7 +440,7 @@ export function decapsulateFragments(
   context: Uint8Array,
 ): Uint8Array {
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_FRAGMENTS) throw new RangeError(`threshold must be in 1..${MAX_FRAGMENTS}`);
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E');
+  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   if (fragments.length < threshold) throw new RangeError(`${fragments.length} capsule fragments are below the threshold ${threshold}`);
   const precursor = fragments[0]?.precursor;
   if (!precursor) throw new RangeError('no capsule fragments');
