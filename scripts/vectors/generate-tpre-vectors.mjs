@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const tpre = await import(join(root, 'protocol/dist/tpre/tpre.js'));
-const files = await import(join(root, 'protocol/dist/files/chunked.js'));
+const tpre = await import(join(root, 'crypto/dist/tpre/tpre.js'));
+const files = await import(join(root, 'crypto/dist/chunked-file.js'));
 const out = join(root, 'test/vectors/tpre.json');
 
 const N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;

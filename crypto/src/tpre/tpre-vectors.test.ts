@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sm3 } from '../sm3/sm3';
+import { sm3 } from '../sm3';
 import { Point } from '../sm2/curve';
-import { chunkLength, cryptChunk, fileKeys, fileLayout, keyCheck, leafHash, treeRoot } from '../files/chunked';
+import { chunkLength, cryptChunk, fileKeys, fileLayout, keyCheck, leafHash, treeRoot } from '../chunked-file';
 import {
   U,
   decapsulate,

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { concatBytes } from '../encoding/bytes';
-import { sm3 } from '../sm3/sm3';
-import { MIN_CHUNK_BYTES, chunkIv, chunkLength, cryptChunk, fileKeys, fileLayout, keyCheck, leafHash, treeRoot } from './chunked';
+import { concatBytes } from './bytes';
+import { sm3 } from './sm3';
+import { MIN_CHUNK_BYTES, chunkIv, chunkLength, cryptChunk, fileKeys, fileLayout, keyCheck, leafHash, treeRoot } from './chunked-file';
 
 /** RFC 6962 §2.1 written the recursive way, independently of the bottom-up loop under test. */
 function referenceRoot(leaves: Uint8Array[]): Uint8Array {

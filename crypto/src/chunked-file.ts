@@ -7,8 +7,8 @@
  * plaintext is written.
  */
 import { createCipheriv, createHmac } from 'node:crypto';
-import { assertBytes, concatBytes, utf8 } from '../encoding/bytes';
-import { sm3, sm3Parts } from '../sm3/sm3';
+import { assertBytes, concatBytes, utf8 } from './bytes';
+import { sm3, sm3Parts } from './sm3';
 
 export const FILE_LABEL = 'medshare/v1/file';
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;

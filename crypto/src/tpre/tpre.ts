@@ -12,10 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve';
 import type { CHash } from '@noble/curves/utils';
-import { assertBytes, bytesToBigInt, concatBytes, utf8 } from '../encoding/bytes';
+import { assertBytes, bytesToBigInt, concatBytes, utf8 } from '../bytes';
 import { Point, SM2_N, SM2_P, scalarToBytes } from '../sm2/curve';
 import { kdf } from '../sm2/encrypt';
-import { sm3 } from '../sm3/sm3';
+import { sm3 } from '../sm3';
 
 export const TPRE_DST_PREFIX = 'medshare/v1/tpre/';
 export const POINT_BYTES = 33;
