@@ -74,8 +74,8 @@ const withByte = (bytes, at, xor) => {
   return copy;
 };
 const P = 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn;
-const sPlusN = Uint8Array.from(capsuleBytes);
-sPlusN.set(Buffer.from((capsule.s + N).toString(16).padStart(64, '0'), 'hex'), 66);
+const sIsN = Uint8Array.from(capsuleBytes);
+sIsN.set(Buffer.from(N.toString(16).padStart(64, '0'), 'hex'), 66);
 const eHex = point(capsule.e);
 const minusE = (eHex.startsWith('02') ? '03' : '02') + eHex.slice(2);
 const otherDelegation = tpre.generateKeyFragmentsWith(delegating, receiver.publicKey, threshold, shares, {
@@ -89,7 +89,7 @@ const stranger = G.multiply(scalar('tpre stranger'));
 const cf = cfrags.map((c) => hex(tpre.encodeCapsuleFragment(c)));
 const refusals = [
   { name: 'capsule with s changed', capsule: hex(withByte(capsuleBytes, 97, 1)), refusedBy: 's·G = V + h·E' },
-  { name: 'capsule with s + n (non-canonical s)', capsule: hex(sPlusN), refusedBy: 's < n' },
+  { name: 'capsule with s = n (s out of range)', capsule: hex(sIsN), refusedBy: 's < n' },
   { name: 'capsule with V = −E', capsule: eHex + minusE + '00'.repeat(32), refusedBy: 'E + V is not the identity' },
   { name: 'capsule with E having x = p', capsule: '02' + P.toString(16) + hex(capsuleBytes.subarray(33)), refusedBy: 'x < p' },
   { name: 'capsule fragment under another context', cfrag: cf[0], context: hex(new TextEncoder().encode('another context')), refusedBy: 'z3·E = E2 + h·E1' },
