@@ -53,5 +53,15 @@ if ! wait_gone "$STOP_TIMEOUT"; then
   wait_gone 5 || die "weed (pid $pid) survived SIGKILL for 5s"
 fi
 rm -f "$PID_FILE"
+# `weed server` also serves each gRPC port on /tmp/seaweedfs-<name>-grpc-<port>.sock (a fixed
+# path); a killed master leaves its socket behind. Remove ours, with the ports it started with.
+if [[ -f "$PORTS_ENV" ]]; then
+  # shellcheck source=/dev/null
+  source "$PORTS_ENV"
+fi
+for sock in "master:$STORAGE_MASTER_GRPC_PORT" "volume:$STORAGE_VOLUME_GRPC_PORT" "filer:$STORAGE_FILER_GRPC_PORT" "s3:$STORAGE_S3_GRPC_PORT"; do
+  sock="/tmp/seaweedfs-${sock%%:*}-grpc-${sock#*:}.sock"
+  if [[ -S "$sock" ]]; then rm -f "$sock"; fi
+done
 ms=$((($(date +%s%N) - start_ns) / 1000000))
 say "SeaweedFS stopped by $how in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s (pid $pid); data kept in $STORAGE_HOME"

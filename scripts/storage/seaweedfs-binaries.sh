@@ -21,7 +21,7 @@ Build SeaweedFS's `weed` at the version pinned in storage/seaweedfs-version.env,
 How: `go mod download -json` of the pinned module through the Go module proxy (its go.sum hash
 checked against the pin), a writable copy of that tree, and `go build ./weed` inside it as the
 main module (`go install …/weed@version` is refused: the module has replace directives). The
-build runs under `nice -n 10`; the first one takes ~15-18 min on 2 busy cores and ~2.7 GB of
+build runs under `nice -n 10`; the first one takes 7-18 min on 2 shared cores and 2.2-2.7 GB of
 memory; later ones reuse Go's build cache.
 
 Environment:
@@ -166,7 +166,7 @@ mkdir -p "$BIN_DIR"
 build_timeout="${SEAWEEDFS_BUILD_TIMEOUT:-3600}"
 # weed/Makefile's flags (-s -w), plus the commit `weed version` prints.
 ldflags="-s -w -X $SEAWEEDFS_MODULE/weed/util/version.COMMIT=$COMMIT"
-say "building weed in $SRC -> $WEED (nice -n 10, timeout ${build_timeout}s; the first build takes ~15-18 min)"
+say "building weed in $SRC -> $WEED (nice -n 10, timeout ${build_timeout}s; the first build takes 7-18 min)"
 measure=() # GNU time records the build's peak RSS when it is installed
 [[ -x /usr/bin/time ]] && measure=(/usr/bin/time -f '%M' -o "$WORK/rss")
 build_start=$SECONDS

@@ -39,7 +39,7 @@ command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
 command -v openssl >/dev/null || die "openssl is needed for the S3 secret (apt-get install openssl)"
 
 if [[ -z "${SEAWEEDFS_WEED:-}" ]] && ! bash "$STORAGE_SCRIPTS_DIR/seaweedfs-binaries.sh" --check >/dev/null; then
-  say "no build of the pinned SeaweedFS on this machine yet: building it (once per machine, ~15-18 min on 2 cores)"
+  say "no build of the pinned SeaweedFS on this machine yet: building it (once per machine, 7-18 min on 2 cores)"
   bash "$STORAGE_SCRIPTS_DIR/seaweedfs-binaries.sh" || die "scripts/storage/seaweedfs-binaries.sh failed (output above)"
 fi
 [[ -x "$WEED" ]] || die "no weed binary at $WEED"
