@@ -141,7 +141,7 @@ say "downloading $SEAWEEDFS_MODULE@$VERSION through $proxy (Go $GO_VERSION)"
 dl_timeout="${SEAWEEDFS_DOWNLOAD_TIMEOUT:-600}"
 if ! json="$(cd "$WORK" && timeout "$dl_timeout" "$GO" mod download -json "$SEAWEEDFS_MODULE@$VERSION" 2>"$WORK/dl.err")"; then
   # `go mod download -json` reports its error inside the JSON.
-  err="$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+  err="$(printf '%b' "$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")")"
   fail "go mod download -json $SEAWEEDFS_MODULE@$VERSION via $proxy (timeout ${dl_timeout}s): ${err:-$(tail -n 3 "$WORK/dl.err")}"
 fi
 field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"$json" | head -n1; }

@@ -144,6 +144,7 @@ start_ns="$(date +%s%N)"
 # in the caller's folder.
 (cd "$STORAGE_HOME" && exec setsid "$WEED" "${args[@]}" >>"$LOG_FILE" 2>&1 </dev/null) &
 pid=$!
+disown "$pid" # no job notice from this shell when down.sh kills it
 echo "$pid" >"$PID_FILE"
 say "started weed (pid $pid), waiting up to ${READY_TIMEOUT}s for S3 on $S3_ENDPOINT (log: $LOG_FILE)"
 
