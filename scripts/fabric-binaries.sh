@@ -1,33 +1,37 @@
 #!/usr/bin/env bash
-# Build the Hyperledger Fabric binaries (peer orderer configtxgen cryptogen osnadmin, and the
-# chaincode-as-a-service builder) natively, at the release pinned in network/fabric-version.env,
-# and copy that release's sampleconfig. The build is cached per machine, outside any clone,
-# keyed by version: ${MEDSHARE_CACHE_DIR:-~/.cache/medshare}/fabric-<version>; <repo>/.fabric is
-# a symlink to it, so every clone on the machine reuses one build.
-#
-#   scripts/fabric-binaries.sh           build unless the pinned release is already built
-#   scripts/fabric-binaries.sh --force   rebuild anyway
-#   scripts/fabric-binaries.sh --check   exit 0 if built, 1 if not; build nothing
-#
-# Sources, tried in this order:
-#   1. the pinned build is already in FABRIC_HOME (its stamp names the pinned commit)
-#   2. FABRIC_SOURCE: a release source tarball (sha256 checked against the pin) or an extracted
-#      release tree (its Makefile must say the pinned version); built offline with -mod=vendor
-#   3. `go install` through the Go module proxy at the pinned commit (machines whose proxy
-#      serves Fabric's release commits)
-# and a clear error naming each way tried when none works.
-#
-# Environment:
-#   FABRIC_VERSION       release to build (default: the pin file's default, 2.5.16)
-#   FABRIC_SOURCE        release tarball or tree (path 2)
-#   FABRIC_HOME          install root (default: the versioned cache folder, linked from .fabric)
-#   MEDSHARE_CACHE_DIR   cache root (default: ~/.cache/medshare)
-#   FABRIC_VERSION_FILE  pin file (default: <repo>/network/fabric-version.env)
-#
-# Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 no source worked.
-# The ccaas builder (module .../fabric/ccaas_builder, three dependencies from the module proxy)
-# goes to FABRIC_HOME/ccaas_builder/bin when it builds; if not, scripts/network falls back to
-# its bash equivalent in scripts/network/ccaas-builder.
+usage() {
+  cat <<'EOF'
+Build the Hyperledger Fabric binaries (peer orderer configtxgen cryptogen osnadmin, and the
+chaincode-as-a-service builder) natively, at the release pinned in network/fabric-version.env,
+and copy that release's sampleconfig. The build is cached per machine, outside any clone,
+keyed by version: ${MEDSHARE_CACHE_DIR:-~/.cache/medshare}/fabric-<version>; <repo>/.fabric is
+a symlink to it, so every clone on the machine reuses one build.
+
+  scripts/fabric-binaries.sh           build unless the pinned release is already built
+  scripts/fabric-binaries.sh --force   rebuild anyway
+  scripts/fabric-binaries.sh --check   exit 0 if built, 1 if not; build nothing
+
+Sources, tried in this order:
+  1. the pinned build is already in FABRIC_HOME (its stamp names the pinned commit)
+  2. FABRIC_SOURCE: a release source tarball (sha256 checked against the pin) or an extracted
+     release tree (its Makefile must say the pinned version); built offline with -mod=vendor
+  3. `go install` through the Go module proxy at the pinned commit (machines whose proxy
+     serves Fabric's release commits)
+and a clear error naming each way tried when none works.
+
+Environment:
+  FABRIC_VERSION       release to build (default: the pin file's default, 2.5.16)
+  FABRIC_SOURCE        release tarball or tree (path 2)
+  FABRIC_HOME          install root (default: the versioned cache folder, linked from .fabric)
+  MEDSHARE_CACHE_DIR   cache root (default: ~/.cache/medshare)
+  FABRIC_VERSION_FILE  pin file (default: <repo>/network/fabric-version.env)
+
+Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 no source worked.
+The ccaas builder (module .../fabric/ccaas_builder, three dependencies from the module proxy)
+goes to FABRIC_HOME/ccaas_builder/bin when it builds; if not, scripts/network falls back to
+its bash equivalent in scripts/network/ccaas-builder.
+EOF
+}
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,7 +50,7 @@ case "${1:-}" in
   "") ;;
   --force) mode=force ;;
   --check) mode=check ;;
-  -h|--help) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) usage; exit 0 ;;
   *) die 1 "unknown argument '$1' (use --force, --check or --help)" ;;
 esac
 

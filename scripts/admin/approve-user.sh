@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Approve a doctor or institution that registered through your organization's access layer
-# (ApproveUser). Patients need no approval.
-#
-#   scripts/admin/approve-user.sh ORG KEY_ID
-#
-#   ORG     org1|org2: you act as that org's admin; the user must belong to that org
-#   KEY_ID  the user's key id (64 hex digits, as `medshare keygen`/`register` print it)
-#
-# Idempotent: approving an active user again succeeds and changes nothing. Prints the
-# directory entry (JSON). Exit codes: 0 approved, 1 refused (USER_NOT_FOUND, NOT_ORG_ADMIN
-# when the user belongs to another org, INVALID_INPUT for a patient) or failed, 2 usage.
-# Endorsed by both hospitals' peers and waited for until committed.
+usage() {
+  cat <<'EOF'
+Approve a doctor or institution that registered through your organization's access layer
+(ApproveUser). Patients need no approval.
+
+  scripts/admin/approve-user.sh ORG KEY_ID
+
+  ORG     org1|org2: you act as that org's admin; the user must belong to that org
+  KEY_ID  the user's key id (64 hex digits, as `medshare keygen`/`register` print it)
+
+Idempotent: approving an active user again succeeds and changes nothing. Prints the
+directory entry (JSON). Exit codes: 0 approved, 1 refused (USER_NOT_FOUND, NOT_ORG_ADMIN
+when the user belongs to another org, INVALID_INPUT for a patient) or failed, 2 usage.
+Endorsed by both hospitals' peers and waited for until committed.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 (($# == 2)) || usage_die "$0 ORG KEY_ID"
 ORG="$1" KEY_ID="${2,,}"
 is_hex64 "$KEY_ID" || usage_die "KEY_ID must be 64 hex digits"

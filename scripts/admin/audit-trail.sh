@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Read a record's audit trail as an admin of the organization where it was uploaded
-# (AdminAuditTrail, an evaluation on your org's peer: nothing is written). No record data.
-#
-#   scripts/admin/audit-trail.sh ORG RECORD_ID [PAGE_SIZE]
-#
-#   ORG        org1|org2: you act as that org's admin
-#   RECORD_ID  64 hex digits
-#   PAGE_SIZE  entries per chaincode call, 1..100 (default 50); every page is fetched
-#
-# Prints one line per entry, oldest first (time, action, actor, subject, app, org, tx), or
-# with --json (as the first argument) a JSON array of the entries. Exit codes: 0 done,
-# 1 refused (RECORD_NOT_FOUND, NOT_ORG_ADMIN) or failed, 2 usage.
+usage() {
+  cat <<'EOF'
+Read a record's audit trail as an admin of the organization where it was uploaded
+(AdminAuditTrail, an evaluation on your org's peer: nothing is written). No record data.
+
+  scripts/admin/audit-trail.sh ORG RECORD_ID [PAGE_SIZE]
+
+  ORG        org1|org2: you act as that org's admin
+  RECORD_ID  64 hex digits
+  PAGE_SIZE  entries per chaincode call, 1..100 (default 50); every page is fetched
+
+Prints one line per entry, oldest first (time, action, actor, subject, app, org, tx), or
+with --json (as the first argument) a JSON array of the entries. Exit codes: 0 done,
+1 refused (RECORD_NOT_FOUND, NOT_ORG_ADMIN) or failed, 2 usage.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 JSON=0
 [[ "${1:-}" == --json ]] && { JSON=1; shift; }
 (($# == 2 || $# == 3)) || usage_die "$0 [--json] ORG RECORD_ID [PAGE_SIZE]"

@@ -1,32 +1,36 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Deploy or upgrade the medshare chaincode on the native network and (re)start its server.
-#
-#   scripts/admin/deploy.sh [VERSION [SEQUENCE]]
-#
-#   VERSION   definition version (default: the committed one, or 1.0 for a first deploy)
-#   SEQUENCE  definition sequence (default: the committed sequence for the same VERSION,
-#             committed + 1 for a new VERSION, 1 for a first deploy)
-#
-# Each organization runs its own chaincode server, as an alliance does. Runs
-# scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ORG1_ADDRESS ORG2_ADDRESS (a
-# package per org, each naming its org's server; installed on that org's peers; each org
-# approves its own package id; commit), then scripts/network/chaincode-server.sh start CC_NAME
-# (both servers; it restarts one running an older package id, and stops the shared server of
-# an older deployment). Both steps are idempotent, so running it again is harmless. Finally
-# checks that the chaincode answers through each org (ListAccessKeys as each org's admin).
-#
-# Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS_ORG1 (default
-# 127.0.0.1:$CCAAS_PORT), CHAINCODE_SERVER_ADDRESS_ORG2 (default 127.0.0.1:$CCAAS_ORG2_PORT),
-# MEDSHARE_K4_KEY_FILE (the servers' K4, the same for both; a development key in
-# .network/chaincode/k4.pem otherwise), CC_POLICY, FABRIC_HOME.
-# Needs `npm run build` (chaincode/dist). Both orgs' admin MSPs must be on this machine
-# (the native development network); in a real consortium each org runs its own install and
-# approve steps. Exit codes: 0 deployed and answering, 1 failed, 2 usage.
+usage() {
+  cat <<'EOF'
+Deploy or upgrade the medshare chaincode on the native network and (re)start its server.
+
+  scripts/admin/deploy.sh [VERSION [SEQUENCE]]
+
+  VERSION   definition version (default: the committed one, or 1.0 for a first deploy)
+  SEQUENCE  definition sequence (default: the committed sequence for the same VERSION,
+            committed + 1 for a new VERSION, 1 for a first deploy)
+
+Each organization runs its own chaincode server, as an alliance does. Runs
+scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ORG1_ADDRESS ORG2_ADDRESS (a
+package per org, each naming its org's server; installed on that org's peers; each org
+approves its own package id; commit), then scripts/network/chaincode-server.sh start CC_NAME
+(both servers; it restarts one running an older package id, and stops the shared server of
+an older deployment). Both steps are idempotent, so running it again is harmless. Finally
+checks that the chaincode answers through each org (ListAccessKeys as each org's admin).
+
+Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS_ORG1 (default
+127.0.0.1:$CCAAS_PORT), CHAINCODE_SERVER_ADDRESS_ORG2 (default 127.0.0.1:$CCAAS_ORG2_PORT),
+MEDSHARE_K4_KEY_FILE (the servers' K4, the same for both; a development key in
+.network/chaincode/k4.pem otherwise), CC_POLICY, FABRIC_HOME.
+Needs `npm run build` (chaincode/dist). Both orgs' admin MSPs must be on this machine
+(the native development network); in a real consortium each org runs its own install and
+approve steps. Exit codes: 0 deployed and answering, 1 failed, 2 usage.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 (($# <= 2)) || usage_die "$0 [VERSION [SEQUENCE]]"
 [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
 [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Register an access-layer key (K3) for your organization on the ledger (RegisterAccessKey).
-#
-#   scripts/admin/register-access-key.sh ORG PUBLIC_KEY_HEX NOT_BEFORE_MS NOT_AFTER_MS
-#
-#   ORG             org1|org2: you act as that org's admin (its Admin@ MSP in .network/crypto);
-#                   the key is registered for that org's MSP
-#   PUBLIC_KEY_HEX  the K3 public key, uncompressed SM2 point: 04 + 128 lowercase hex digits
-#   NOT_BEFORE_MS   start of the validity window, Unix milliseconds
-#   NOT_AFTER_MS    end of the validity window, Unix milliseconds (after NOT_BEFORE_MS)
-#
-# Idempotent: registering the same key with the same window again succeeds and changes
-# nothing; the same key with another window, or a retired key, is refused (ALREADY_REGISTERED).
-# Prints the key entry (JSON). Exit codes: 0 registered, 1 refused or failed, 2 usage.
-# Endorsed by both hospitals' peers and waited for until committed.
+usage() {
+  cat <<'EOF'
+Register an access-layer key (K3) for your organization on the ledger (RegisterAccessKey).
+
+  scripts/admin/register-access-key.sh ORG PUBLIC_KEY_HEX NOT_BEFORE_MS NOT_AFTER_MS
+
+  ORG             org1|org2: you act as that org's admin (its Admin@ MSP in .network/crypto);
+                  the key is registered for that org's MSP
+  PUBLIC_KEY_HEX  the K3 public key, uncompressed SM2 point: 04 + 128 lowercase hex digits
+  NOT_BEFORE_MS   start of the validity window, Unix milliseconds
+  NOT_AFTER_MS    end of the validity window, Unix milliseconds (after NOT_BEFORE_MS)
+
+Idempotent: registering the same key with the same window again succeeds and changes
+nothing; the same key with another window, or a retired key, is refused (ALREADY_REGISTERED).
+Prints the key entry (JSON). Exit codes: 0 registered, 1 refused or failed, 2 usage.
+Endorsed by both hospitals' peers and waited for until committed.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 (($# == 4)) || usage_die "$0 ORG PUBLIC_KEY_HEX NOT_BEFORE_MS NOT_AFTER_MS"
 ORG="$1" PUB="${2,,}" FROM="$3" UNTIL="$4"
 [[ "$PUB" =~ ^04[0-9a-f]{128}$ ]] || usage_die "PUBLIC_KEY_HEX must be 04 followed by 128 hex digits"

@@ -1,44 +1,54 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Run a chaincode as a service (CCaaS) for the native network: medshare's by default.
-#
-#   scripts/network/chaincode-server.sh start [NAME [ORG]] [--module-path DIR]   # default NAME: medshare
-#   scripts/network/chaincode-server.sh stop [NAME [ORG]]
-#   scripts/network/chaincode-server.sh status [NAME [ORG]]
-#
-# start: runs `fabric-chaincode-node server` on Node 24 (node_modules/.bin first on PATH) for
-# the Node module in DIR (--module-path, or CC_MODULE_PATH; default the repository's
-# chaincode/, whose chaincode/dist needs npm run build first; DIR needs a package.json with a
-# `main`, as fabric-chaincode-node requires).
-# One server per organization when deploy-chaincode.sh wrote NAME.org1.id and NAME.org2.id
-# (medshare, by scripts/admin/deploy.sh): ORG (org1 or org2) picks one, none means both; each
-# runs with its org's package id and address (org1 127.0.0.1:$CCAAS_PORT, org2
-# 127.0.0.1:$CCAAS_ORG2_PORT; CHAINCODE_SERVER_ADDRESS_ORG1/_ORG2 override), logs to
-# .network/logs/chaincode-NAME-ORG.log, pid in .network/pids/chaincode-NAME-ORG.pid.
-# Otherwise one server for both orgs' peers (the benchmark's baseline): --chaincode-id from
-# NAME.id and --chaincode-address CHAINCODE_SERVER_ADDRESS (default 127.0.0.1:$CCAAS_PORT; it
-# must match the address in the package), log chaincode-NAME.log, pid chaincode-NAME.pid.
-# K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used (by both
-# orgs' servers: they answer with the same K4) and created (a development key, mode 0600) if
-# absent. Idempotent: a server already running with the
-# same package id is left alone; one running with another package id (after an upgrade) is
-# restarted. Refuses to start when the port is taken by another process.
-# stop: SIGTERM, then SIGKILL after 15 s. status: exit 0 when running, 3 when not.
+synopsis() { # printed on usage errors
+  cat <<'EOF'
+
+  scripts/network/chaincode-server.sh start [NAME [ORG]] [--module-path DIR]   # default NAME: medshare
+  scripts/network/chaincode-server.sh stop [NAME [ORG]]
+  scripts/network/chaincode-server.sh status [NAME [ORG]]
+EOF
+}
+usage() {
+  cat <<'EOF'
+Run a chaincode as a service (CCaaS) for the native network: medshare's by default.
+EOF
+  synopsis
+  cat <<'EOF'
+
+start: runs `fabric-chaincode-node server` on Node 24 (node_modules/.bin first on PATH) for
+the Node module in DIR (--module-path, or CC_MODULE_PATH; default the repository's
+chaincode/, whose chaincode/dist needs npm run build first; DIR needs a package.json with a
+`main`, as fabric-chaincode-node requires).
+One server per organization when deploy-chaincode.sh wrote NAME.org1.id and NAME.org2.id
+(medshare, by scripts/admin/deploy.sh): ORG (org1 or org2) picks one, none means both; each
+runs with its org's package id and address (org1 127.0.0.1:$CCAAS_PORT, org2
+127.0.0.1:$CCAAS_ORG2_PORT; CHAINCODE_SERVER_ADDRESS_ORG1/_ORG2 override), logs to
+.network/logs/chaincode-NAME-ORG.log, pid in .network/pids/chaincode-NAME-ORG.pid.
+Otherwise one server for both orgs' peers (the benchmark's baseline): --chaincode-id from
+NAME.id and --chaincode-address CHAINCODE_SERVER_ADDRESS (default 127.0.0.1:$CCAAS_PORT; it
+must match the address in the package), log chaincode-NAME.log, pid chaincode-NAME.pid.
+K4 comes from MEDSHARE_K4_KEY_FILE; when unset, .network/chaincode/k4.pem is used (by both
+orgs' servers: they answer with the same K4) and created (a development key, mode 0600) if
+absent. Idempotent: a server already running with the
+same package id is left alone; one running with another package id (after an upgrade) is
+restarted. Refuses to start when the port is taken by another process.
+stop: SIGTERM, then SIGKILL after 15 s. status: exit 0 when running, 3 when not.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//'; }
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 MODULE_PATH="${CC_MODULE_PATH:-}"
 if (($# >= 3)) && [[ "${*: -2:1}" == --module-path ]]; then
   MODULE_PATH="${*: -1}"
   set -- "${@:1:$#-2}"
 fi
-(($# >= 1 && $# <= 3)) || { usage >&2; exit 2; }
+(($# >= 1 && $# <= 3)) || { synopsis >&2; exit 2; }
 ACTION="$1" CC_NAME="${2:-medshare}" ONLY_ORG="${3:-}"
-[[ "$ACTION" =~ ^(start|stop|status)$ ]] || { usage >&2; exit 2; }
-[[ -z "$ONLY_ORG" || "$ONLY_ORG" =~ ^org[12]$ ]] || { usage >&2; exit 2; }
-[[ -z "$MODULE_PATH" || "$ACTION" == start ]] || { usage >&2; exit 2; }
+[[ "$ACTION" =~ ^(start|stop|status)$ ]] || { synopsis >&2; exit 2; }
+[[ -z "$ONLY_ORG" || "$ONLY_ORG" =~ ^org[12]$ ]] || { synopsis >&2; exit 2; }
+[[ -z "$MODULE_PATH" || "$ACTION" == start ]] || { synopsis >&2; exit 2; }
 [[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
 
 NODE_BIN_DIR="$REPO_ROOT/node_modules/.bin"
@@ -75,9 +85,9 @@ do_status() {
   return 3
 }
 
-do_stop() {
+do_stop() { # [NAME]: default PROC_NAME
   mkdir -p "$PID_DIR"
-  stop_process "$PROC_NAME" "$NODE_EXE"
+  stop_process "${1:-$PROC_NAME}" "$NODE_EXE"
 }
 
 dev_k4() { # creates the development K4 (PKCS#8 PEM, 0600) if absent; prints its path
@@ -123,7 +133,7 @@ do_start() {
   # A per-org server replaces the single shared server of an older deployment (same port).
   if [[ "$PROC_NAME" != "chaincode-$CC_NAME" ]] && running_pid "chaincode-$CC_NAME" "$NODE_EXE" >/dev/null; then
     log "stopping the shared chaincode-$CC_NAME server: each organization now runs its own"
-    (PROC_NAME="chaincode-$CC_NAME" && do_stop)
+    do_stop "chaincode-$CC_NAME"
   fi
   port_in_use "$port" && die "port $port is already in use (ss -ltnp 'sport = :$port'); stop that process or set CHAINCODE_SERVER_ADDRESS"
 

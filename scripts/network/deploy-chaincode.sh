@@ -1,35 +1,45 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Deploy a chaincode-as-a-service (CCaaS) definition on the native medshare network.
-#
-#   scripts/network/deploy-chaincode.sh NAME VERSION SEQUENCE [ADDRESS | ORG1_ADDRESS ORG2_ADDRESS]
-#
-#   NAME      chaincode name, e.g. medshare
-#   VERSION   definition version, e.g. 1.0 (also in the package label NAME_VERSION)
-#   SEQUENCE  definition sequence: 1 for the first definition, +1 for each upgrade
-#   ADDRESS   host:port of one chaincode server for both orgs' peers (default
-#             127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999)
-#   ORG1_ADDRESS ORG2_ADDRESS  one server per organization, as an alliance runs it: each org
-#             gets its own package (its connection.json names its server, so the package ids
-#             differ), its peers install it and it approves its own package id for the same
-#             definition (Fabric allows that: the package id is not part of the definition)
-#
-# Environment: CC_POLICY (endorsement policy, default "AND('Org1MSP.peer','Org2MSP.peer')"),
-# CC_DIAL_TIMEOUT (default 10s).
-#
-# Steps, each skipped when already done: build the package(s) (.network/chaincode/NAME/),
-# install on the peers (each org's on its own peers), approve the definition for Org1MSP and
-# Org2MSP, check commit readiness, commit, query. The package id is printed last and written
-# to .network/chaincode/NAME.id (one server), or each org's to NAME.org1.id and NAME.org2.id
-# (per-org servers; NAME.id is then removed): scripts/network/chaincode-server.sh reads them.
-# The peers only dial a server when the chaincode is invoked, so it may be started before or
-# after this script.
+synopsis() { # printed on usage errors
+  cat <<'EOF'
+
+  scripts/network/deploy-chaincode.sh NAME VERSION SEQUENCE [ADDRESS | ORG1_ADDRESS ORG2_ADDRESS]
+
+  NAME      chaincode name, e.g. medshare
+  VERSION   definition version, e.g. 1.0 (also in the package label NAME_VERSION)
+  SEQUENCE  definition sequence: 1 for the first definition, +1 for each upgrade
+  ADDRESS   host:port of one chaincode server for both orgs' peers (default
+            127.0.0.1:$CCAAS_PORT, i.e. 127.0.0.1:9999)
+  ORG1_ADDRESS ORG2_ADDRESS  one server per organization, as an alliance runs it: each org
+            gets its own package (its connection.json names its server, so the package ids
+            differ), its peers install it and it approves its own package id for the same
+            definition (Fabric allows that: the package id is not part of the definition)
+
+EOF
+}
+usage() {
+  cat <<'EOF'
+Deploy a chaincode-as-a-service (CCaaS) definition on the native medshare network.
+EOF
+  synopsis
+  cat <<'EOF'
+Environment: CC_POLICY (endorsement policy, default "AND('Org1MSP.peer','Org2MSP.peer')"),
+CC_DIAL_TIMEOUT (default 10s).
+
+Steps, each skipped when already done: build the package(s) (.network/chaincode/NAME/),
+install on the peers (each org's on its own peers), approve the definition for Org1MSP and
+Org2MSP, check commit readiness, commit, query. The package id is printed last and written
+to .network/chaincode/NAME.id (one server), or each org's to NAME.org1.id and NAME.org2.id
+(per-org servers; NAME.id is then removed): scripts/network/chaincode-server.sh reads them.
+The peers only dial a server when the chaincode is invoked, so it may be started before or
+after this script.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; }
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
-(($# >= 3 && $# <= 5)) || { usage >&2; exit 1; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
+(($# >= 3 && $# <= 5)) || { synopsis >&2; exit 1; }
 
 [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
 load_ports

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Stop the native medshare network's processes (peers first, then the orderer). Keeps all
-# data in .network/, so scripts/network/up.sh brings the same network back.
-# Only processes started by up.sh are touched: each is found through its pid file and
-# checked to be the Fabric binary before it is signalled.
+usage() {
+  cat <<'EOF'
+Stop the native medshare network's processes (peers first, then the orderer). Keeps all
+data in .network/, so scripts/network/up.sh brings the same network back.
+Only processes started by up.sh are touched: each is found through its pid file and
+checked to be the Fabric binary before it is signalled.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ "${1:-}" =~ ^(-h|--help)$ ]] && { sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" =~ ^(-h|--help)$ ]] && { usage; exit 0; }
 (($# == 0)) || die "usage: $0 (no arguments)"
 
 if [[ ! -d "$PID_DIR" ]]; then

@@ -29,6 +29,7 @@ tails() {
     tail -n 15 "$f" | sed 's/\x1b\[[0-9;]*m//g' >&2
   done
 }
+# shellcheck disable=SC2154  # status is assigned first thing in the trap string
 trap 'status=$?; if ((status != 0)); then tails; echo "network:up failed (exit $status)" >&2; fi' EXIT
 
 if [[ -z "${FABRIC_SOURCE:-}" ]]; then

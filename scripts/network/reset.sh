@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Stop the native medshare network and delete all its data (.network/: crypto material,
-# genesis block, ledgers, logs, pid files, saved ports). The Fabric binaries in .fabric/
-# are kept. With --up, start a fresh network afterwards.
+usage() {
+  cat <<'EOF'
+Stop the native medshare network and delete all its data (.network/: crypto material,
+genesis block, ledgers, logs, pid files, saved ports). The Fabric binaries in .fabric/
+are kept. With --up, start a fresh network afterwards.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -10,7 +14,7 @@ up=false
 case "${1:-}" in
   "") ;;
   --up) up=true ;;
-  -h|--help) sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) usage; exit 0 ;;
   *) die "usage: $0 [--up]" ;;
 esac
 

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Start the native medshare Fabric network: one Raft orderer (orderer.example.com,
-# OrdererMSP) and two peers for each hospital (peer0 and peer1.org1.example.com of Org1MSP,
-# peer0 and peer1.org2.example.com of Org2MSP; peer0 is the org's anchor peer), TLS
-# everywhere, LevelDB state, channel 'medshare'.
-#
-# Idempotent: reuses existing crypto material, genesis block and ledgers, skips nodes that
-# are already running and channel joins already done. Data lives in .network/ (NETWORK_HOME);
-# binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/network/lib.sh.
-#
-# --docker: run the five nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
-# and fabric-peer images, host networking) instead of as local processes; crypto material,
-# channel block, configuration, ports and data are the same. Needs a Docker engine, and
-# cryptogen, configtxgen, osnadmin and peer in .fabric/bin for the steps around the nodes.
+usage() {
+  cat <<'EOF'
+Start the native medshare Fabric network: one Raft orderer (orderer.example.com,
+OrdererMSP) and two peers for each hospital (peer0 and peer1.org1.example.com of Org1MSP,
+peer0 and peer1.org2.example.com of Org2MSP; peer0 is the org's anchor peer), TLS
+everywhere, LevelDB state, channel 'medshare'.
+
+Idempotent: reuses existing crypto material, genesis block and ledgers, skips nodes that
+are already running and channel joins already done. Data lives in .network/ (NETWORK_HOME);
+binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/network/lib.sh.
+
+--docker: run the five nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
+and fabric-peer images, host networking) instead of as local processes; crypto material,
+channel block, configuration, ports and data are the same. Needs a Docker engine, and
+cryptogen, configtxgen, osnadmin and peer in .fabric/bin for the steps around the nodes.
+EOF
+}
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "${1:-}" in
   "") ;;
   --docker) RUNTIME=docker ;;
-  -h|--help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) usage; exit 0 ;;
   *) die "usage: $0 [--docker]   (ports and paths come from the environment, see lib.sh)" ;;
 esac
 
