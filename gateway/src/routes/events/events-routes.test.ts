@@ -17,8 +17,8 @@ import {
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { parseSse, type MedshareClient, type SseMessage } from '@medshare/app';
-import { APP, GatewayFixture, party } from './testing/fixture';
-import { rawSession, type RawSession } from './testing/raw-session';
+import { APP, GatewayFixture, party } from '../../testing/fixture';
+import { rawSession, type RawSession } from '../../testing/raw-session';
 
 function appKey(f: GatewayFixture): Sm2KeyPair {
   const k2 = f.keys.k2[0];

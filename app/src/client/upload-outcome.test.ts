@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { MedshareError, fail, utf8 } from '@medshare/protocol';
-import type { Transport } from '@medshare/app';
-import type { LedgerBackend } from './ledger/backend';
-import { GatewayFixture, party } from './testing/fixture';
+import type { Transport } from './transport';
+import type { LedgerBackend } from '@medshare/gateway/src/ledger/backend';
+import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
 
 const TX = '5e'.repeat(32);
 const unknown = (): MedshareError =>

@@ -1,0 +1,15 @@
+import type { Command } from '../command';
+import { admin } from './admin';
+import { audit } from './audit';
+import { events } from './events';
+import { grant } from './grant';
+import { keygen } from './keygen';
+import { grants, records } from './lists';
+import { register } from './register';
+import { revoke } from './revoke';
+import { upload } from './upload';
+import { view } from './view';
+import { whois } from './whois';
+
+/** Every command, in the order of the usage text. */
+export const COMMANDS: readonly Command[] = [keygen, register, upload, grant, revoke, view, records, grants, audit, events, whois, admin];

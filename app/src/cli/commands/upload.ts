@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { utf8 } from '@medshare/protocol';
+import { defineCommand } from '../command';
+import { userKey } from '../needs';
+import { UsageError } from '../options';
+
+export const upload = defineCommand({
+  name: 'upload',
+  usage: [{ synopsis: '--key FILE (--file PATH | --data JSON) [--kind KIND]' }],
+  needs: userKey,
+  parse({ values }) {
+    const content = values.file ? new Uint8Array(readFileSync(values.file)) : values.data ? utf8(checkedJson(values.data)) : undefined;
+    if (!content) throw new UsageError('upload needs --file PATH or --data JSON');
+    return {
+      content,
+      kind: values.kind ?? (values.file ? 'document' : 'clinical-note'),
+      ...(values.pseudonym ? { patientId: values.pseudonym } : {}),
+    };
+  },
+  run: (record, { client, user }) => client.upload(user, record),
+  print: (r) => ({ data: r, text: `uploaded record ${r.recordId}\n  content hash (SM3 of the ciphertext) ${r.contentHash}` }),
+});
+
+function checkedJson(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError('--data must be valid JSON');
+  }
+  return text;
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
+import { main } from './main';
+
+// The usage text as users and the README know it; generated from the commands' declarations.
+const USAGE = `medshare — patient-controlled medical record sharing (SM2/SM3/SM4 over Hyperledger Fabric)
+
+usage: medshare <command> [options]          (global: --config FILE, --gateway URL, --json)
+
+user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a prompt):
+  keygen   --out FILE [--qr]                           new SM2 key in a passphrase-protected file
+  register --key FILE --role patient|doctor|institution [--pseudonym HEX]
+  upload   --key FILE (--file PATH | --data JSON) [--kind KIND]
+  grant    --key FILE --record ID --to KEYID
+  revoke   --key FILE --record ID --from KEYID
+  view     --key FILE --record ID [--out FILE]
+  records  --key FILE [--page-size N] [--bookmark B]
+  grants   --key FILE [--page-size N] [--bookmark B]
+  audit    --key FILE --record ID [--page-size N] [--bookmark B]
+  events   --key FILE [--after ID] [--follow]          access notifications of your records, one line each
+  whois    KEYID
+
+admin commands (embedded runtime; the admin token comes from the app config's adminTokenFile):
+  admin approve KEYID
+  admin register-k3 --public-key HEX --not-before MS --not-after MS
+  admin retire-k3 KEYID [--at MS]
+  admin audit --record ID
+
+the app config defaults to $MEDSHARE_APP_CONFIG or .data/app/app.json (created by npm start).
+exit codes: 0 ok, 1 refused (the error code is printed), 2 usage error.
+`;
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), env: { MEDSHARE_PASSPHRASE: 'p', ...env } });
+  return { code, out, err };
+}
+
+describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
+  let dir: string;
+  let config: string;
+  let adminConfig: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'medshare-cli-unit-'));
+    const k2 = generateKeyPair();
+    writeFileSync(join(dir, 'k2.pem'), privateKeyToPem(k2.privateKey));
+    writeFileSync(join(dir, 'token'), 'admin-token\n');
+    const file = { gatewayUrl: 'https://127.0.0.1:1', appId: 'hospital-1.app', appKeyFile: 'k2.pem', trustedAccessKeys: [k2.publicKey] };
+    config = join(dir, 'app.json');
+    adminConfig = join(dir, 'admin.json');
+    writeFileSync(config, JSON.stringify(file));
+    writeFileSync(adminConfig, JSON.stringify({ ...file, adminTokenFile: 'token' }));
+    writeFileSync(join(dir, 'bad.key'), '{');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--help prints the usage generated from the commands (exit 0); no command prints it with exit 2', async () => {
+    expect(await cli(['--help'])).toEqual({ code: 0, out: USAGE, err: '' });
+    expect(await cli(['-h', 'keygen'])).toEqual({ code: 0, out: USAGE, err: '' });
+    expect(await cli([])).toEqual({ code: 2, out: USAGE, err: '' });
+  });
+
+  it.each([
+    [['bogus'], 'unknown command bogus'],
+    [['upload', '--nope'], "Unknown option '--nope'"],
+    [['keygen'], '--out is required'],
+  ])('%j is a usage error (exit 2) before any config is read', async (args, message) => {
+    const r = await cli(args, { MEDSHARE_APP_CONFIG: join(dir, 'missing.json') });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`usage error: ${message}`);
+  });
+
+  it('the app config is checked first, then the key file, then the command flags', async () => {
+    const missing = await cli(['register', '--json'], { MEDSHARE_APP_CONFIG: join(dir, 'missing.json') });
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.err)).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await cli(['--config', config, 'whois'])).toMatchObject({ code: 2, err: expect.stringContaining('whois needs a KEYID') });
+    expect(await cli(['--config', config, 'register'])).toMatchObject({ code: 2, err: expect.stringContaining('--key is required') });
+    expect(await cli(['--config', config, 'register', '--key', join(dir, 'bad.key')])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('error INVALID_INPUT: cannot read key file'),
+    });
+  });
+
+  it('admin commands need the admin token before their verb is checked', async () => {
+    expect(await cli(['--config', config, 'admin', 'bogus'])).toMatchObject({ code: 1, err: expect.stringContaining('error NOT_ORG_ADMIN') });
+    expect(await cli(['--config', adminConfig, 'admin', 'bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('admin needs approve') });
+    expect(await cli(['--config', adminConfig, 'admin', 'register-k3', '--public-key', 'x'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--not-before is required'),
+    });
+  });
+});

@@ -1,0 +1,30 @@
+import type { LedgerBackend } from '../ledger/backend';
+import { GatewayFixture, party } from '../testing/fixture';
+
+describe('access layer: response signatures', () => {
+  it('the gateway refuses a tampered sig4 from the ledger', async () => {
+    const tampering = (inner: LedgerBackend): LedgerBackend => ({
+      kind: inner.kind,
+      orgAdmin: () => inner.orgAdmin(),
+      ready: () => inner.ready(),
+      close: () => inner.close(),
+      submit: (t, a) => inner.submit(t, a),
+      chaincodeEvents: (o) => inner.chaincodeEvents(o),
+      evaluate: async (t, a) => {
+        const out = JSON.parse(await inner.evaluate(t, a)) as { sig4: string };
+        return JSON.stringify({ ...out, sig4: out.sig4.replace(/^./, (c) => (c === '0' ? '1' : '0')) });
+      },
+    });
+    const f = await GatewayFixture.create({ ledger: tampering });
+    try {
+      const client = f.client();
+      const user = party();
+      await client.register(user, 'patient');
+      const before = f.snapshot();
+      await expect(client.listRecords(user)).rejects.toMatchObject({ code: 'SIG4_INVALID' });
+      expect(f.snapshot()).toBe(before);
+    } finally {
+      await f.close();
+    }
+  });
+});

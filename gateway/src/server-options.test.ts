@@ -1,0 +1,31 @@
+import { PassThrough } from 'node:stream';
+import { utf8, type Sm2KeyPair } from '@medshare/protocol';
+import { GatewayFixture, party } from './testing/fixture';
+
+const RECORD = utf8('{"diagnosis":"J45.909","note":"mild persistent asthma"}');
+
+describe('logs', () => {
+  it('never contain private keys, session keys, ciphertexts or record plaintext', async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const f = await GatewayFixture.create({ logStream: stream });
+    try {
+      const client = f.client();
+      const patient = party();
+      await client.register(patient, 'patient');
+      const { recordId } = await client.upload(patient, { content: RECORD, kind: 'clinical-note' });
+      await client.view(patient, recordId);
+      await expect(client.view(party(), recordId)).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+      f.app.log.info({ privateKey: patient.privateKey, nested: { key: 'secret-session-key' } }, 'redaction check');
+      const text = lines.join('');
+      expect(text).toContain('redaction check');
+      expect(text).toContain('[redacted]');
+      for (const secret of [patient.privateKey, (f.keys.k3[0] as Sm2KeyPair).privateKey, 'secret-session-key', 'asthma', 'J45'])
+        expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/"ciphertext":"[A-Za-z0-9+/]{20}/);
+    } finally {
+      await f.close();
+    }
+  });
+});
