@@ -13,7 +13,16 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      // The linter holds the line on size, as fabric-gateway's node/eslint.config.base.mjs does.
+      complexity: ['error', 15],
+      '@typescript-eslint/explicit-module-boundary-types': 'error',
     },
+  },
+  {
+    // Temporary: app/src/cli/main.ts (main 17, run 30) is being split by the CLI work (issue 7 §5);
+    // remove once that lands and the file passes `complexity` at 15.
+    files: ['app/src/cli/main.ts'],
+    rules: { complexity: 'off' },
   },
   {
     // Fixed nonces and cache controls are for tests and bench scripts only (issue 7 §4).
