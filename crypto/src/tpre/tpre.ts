@@ -52,13 +52,13 @@ function framed(parts: readonly Uint8Array[]): Uint8Array {
  * H_tag(parts) = OS2IP(expand_message_xmd_SM3(framed(parts), "medshare/v1/tpre/" ‖ tag, 48)) mod n:
  * 384 bits reduced mod a 256-bit n, so the bias is below 2^-128.
  */
-export function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
+function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
   const wide = expand_message_xmd(framed(parts), utf8(TPRE_DST_PREFIX + tag), 48, SM3_XMD);
   return bytesToBigInt(wide) % SM2_N;
 }
 
 /** A uniformly random scalar in [1, n-1]: 48 random bytes reduced mod n-1, plus one (no rejection loop). */
-export function randomScalar(): bigint {
+function randomScalar(): bigint {
   return (bytesToBigInt(new Uint8Array(randomBytes(48))) % (SM2_N - 1n)) + 1n;
 }
 

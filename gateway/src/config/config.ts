@@ -94,7 +94,7 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
  */
 export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
 
-export const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
+const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
 /** How long the Fabric backend stays off its first peer before trying it again. */
 export const DEFAULT_PREFERRED_PEER_RETRY_MS = 30_000;
 /** At most this many peers per gateway: each costs a gRPC client, and a call may try them all. */
