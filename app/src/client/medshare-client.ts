@@ -118,9 +118,10 @@ export function defaultPseudonym(publicKey: string): string {
 }
 
 /**
- * The information-sharing app's SDK for hospital systems (DESIGN.md step 2). It opens and renews
- * sessions, signs every request with the user's K1 (sig1) and the app's K2 (sig2), seals it
- * under the session key, and accepts an answer only after verifying sig5 with a trusted K3.
+ * The information-sharing app's SDK for hospital systems (README.md; docs/protocol.md §5–§7). It
+ * opens and renews sessions, signs every request with the user's K1 (sig1) and the app's K2
+ * (sig2), seals it under the session key, and accepts an answer only after verifying sig5 with a
+ * trusted K3.
  * Records are sealed before upload and opened after view; keys never leave the process.
  */
 export class MedshareClient {
