@@ -40,7 +40,7 @@ export interface GatewayDeps {
  * metrics, source allowlist), then the routes, one plugin per resource. Registration order is
  * the OpenAPI document's path order. `server.ts` only listens.
  */
-export const gatewayPlugin = fp<GatewayDeps>(
+const gatewayPlugin = fp<GatewayDeps>(
   async (app, deps) => {
     const { accessLayer, ledger, events } = deps;
     await app.register(errorHandlerPlugin);

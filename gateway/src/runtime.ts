@@ -31,7 +31,7 @@ export interface Gateway {
 }
 
 /** `log` hears the Fabric backend's changes of peer (ledger/peer-order.ts). */
-export async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
+async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
   return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org, log);
 }
 

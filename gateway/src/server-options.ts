@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS } from './config/config';
 import { clientErrorHandler, frameworkErrors } from './errors/error-handler';
 
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'privateKey',
   'key',

@@ -8,32 +8,17 @@ export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
 export { openCiphertext } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
-export { EVENT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS, sessionLabel, signatureLabel } from './labels';
+export { PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
 export { parseAppConfigFile, type AppConfigFile } from './config/app-config-file';
-export {
-  APP_ID,
-  HEX64,
-  HEX_PUBLIC_KEY,
-  HEX_SIGNATURE,
-  MSP_ID,
-  NONCE,
-  expectInteger,
-  expectObject,
-  expectOneOf,
-  expectString,
-  parseJsonText,
-} from './validation/assert';
+export { APP_ID, HEX64, HEX_PUBLIC_KEY, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, parseJsonText } from './validation/assert';
 export {
   KEY_WRAP,
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,
-  MAX_PAGE_SIZE,
   MAX_RECORD_BYTES,
-  MAX_REQUEST_LIFETIME_MS,
-  OPERATIONS,
   ROLES,
   SUBMIT_OPERATIONS,
   assertFresh,
@@ -90,7 +75,6 @@ export {
 export {
   AUDIT_ACTIONS,
   AUDIT_EVENT_NAME,
-  EVENT_ID,
   STREAM_TOKEN,
   compareEventPositions,
   eventAad,
@@ -100,7 +84,6 @@ export {
   parseEventId,
   parseStreamGrant,
   parseSubscribeEnvelope,
-  parseSubscribeRequest,
   subscribeRequestHash,
   type AuditEvent,
   type AuditEventAction,

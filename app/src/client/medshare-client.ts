@@ -47,7 +47,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
 import { parseSse } from './sse';
-import { DEFAULT_TIMEOUT_MS, httpsTransport, type Transport, type TransportOptions } from './transport';
+import { DEFAULT_TIMEOUT_MS, httpsTransport, type TextStream, type Transport, type TransportOptions } from './transport';
 
 export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   readonly gatewayUrl: string;
@@ -118,9 +118,10 @@ export function defaultPseudonym(publicKey: string): string {
 }
 
 /**
- * The information-sharing app's SDK for hospital systems (DESIGN.md step 2). It opens and renews
- * sessions, signs every request with the user's K1 (sig1) and the app's K2 (sig2), seals it
- * under the session key, and accepts an answer only after verifying sig5 with a trusted K3.
+ * The information-sharing app's SDK for hospital systems (README.md; docs/protocol.md §5–§7). It
+ * opens and renews sessions, signs every request with the user's K1 (sig1) and the app's K2
+ * (sig2), seals it under the session key, and accepts an answer only after verifying sig5 with a
+ * trusted K3.
  * Records are sealed before upload and opened after view; keys never leave the process.
  */
 export class MedshareClient {
@@ -171,11 +172,19 @@ export class MedshareClient {
    * owner's record list shows whether it committed).
    */
   async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<UploadResult> {
+    const body = this.#uploadBody(user, record);
+    return this.#retryUpload(async () => {
+      const result = (await this.#call('upload', user, body)) as { recordId: string; contentHash: string; replayed?: boolean };
+      return { recordId: result.recordId, contentHash: result.contentHash, replayed: result.replayed === true };
+    });
+  }
+
+  #uploadBody(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): BodyByOp['upload'] {
     const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
     const sealed = sealRecord(record.content, user.publicKey, patientId);
-    // One key per logical upload: every attempt below sends this same sealed body.
+    // One key per logical upload: every attempt sends this same sealed body.
     const idempotencyKey = randomBytes(32).toString('hex');
-    const body = {
+    return {
       patientId,
       ciphertext: sealed.ciphertext,
       contentHash: sealed.contentHash,
@@ -183,20 +192,30 @@ export class MedshareClient {
       metadata: { kind: record.kind, createdAt: record.createdAt ?? this.#clock() },
       idempotencyKey,
     };
+  }
+
+  /** `uploadRetry` with its defaults; the deadline counts from now. */
+  #uploadRetryPolicy(): { attempts: number; delayMs: number; deadline: number; timeout: number } {
     const retry = this.#options.uploadRetry ?? {};
-    const attempts = retry.attempts ?? 3;
-    const deadline = this.#clock() + (retry.deadlineMs ?? 120_000);
-    const timeout = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return {
+      attempts: retry.attempts ?? 3,
+      delayMs: retry.delayMs ?? 500,
+      deadline: this.#clock() + (retry.deadlineMs ?? 120_000),
+      timeout: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    };
+  }
+
+  async #retryUpload(attemptUpload: () => Promise<UploadResult>): Promise<UploadResult> {
+    const { attempts, delayMs, deadline, timeout } = this.#uploadRetryPolicy();
     // Once an attempt's outcome is unknown, a later attempt that wrote nothing (LEDGER_UNAVAILABLE)
     // proves nothing about it: the logical upload stays unknown, and that is what is reported.
     let unknown: MedshareError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = (await this.#call('upload', user, body)) as { recordId: string; contentHash: string; replayed?: boolean };
-        return { recordId: result.recordId, contentHash: result.contentHash, replayed: result.replayed === true };
+        return await attemptUpload();
       } catch (error) {
         if (error instanceof MedshareError && error.code === 'OUTCOME_UNKNOWN') unknown ??= error;
-        const delay = (retry.delayMs ?? 500) * attempt;
+        const delay = delayMs * attempt;
         const retryable = error instanceof MedshareError && UPLOAD_RETRY_CODES.has(error.code);
         if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline) throw retryable && unknown ? unknown : error;
         await this.#sleep(delay);
@@ -283,28 +302,11 @@ export class MedshareClient {
     let pause = 1000;
     while (!signal?.aborted) {
       try {
-        const { token, session } = await this.#subscribe(user);
-        // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
-        const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
-          authorization: `Bearer ${token}`,
-          ...(after === undefined ? {} : { 'last-event-id': after }),
-        });
+        const { response, session } = await this.#openEventStream(user, after, follow);
         pause = 1000;
-        // An abort drops the connection, which ends a wait for the next event.
-        const abort = (): void => response.close();
-        signal?.addEventListener('abort', abort);
-        if (signal?.aborted) abort();
-        try {
-          for await (const message of parseSse(response)) {
-            if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
-            const event = this.#openEvent(session, message.id, message.data);
-            if (event.owner !== keyId) throw fail('CIPHERTEXT_INVALID', 'the gateway sent an event about another user');
-            after = event.id;
-            yield event;
-          }
-        } finally {
-          signal?.removeEventListener('abort', abort);
-          response.close();
+        for await (const event of this.#readEventStream(response, session, keyId, signal)) {
+          after = event.id;
+          yield event;
         }
       } catch (error) {
         if (!follow || !(error instanceof MedshareError && FOLLOW_RETRY_CODES.has(error.code))) throw error;
@@ -312,14 +314,37 @@ export class MedshareClient {
       }
       if (!follow || signal?.aborted) return;
       // The stream ended (or could not be opened): resume on a fresh subscription after a pause.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pause);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await abortableDelay(pause, signal);
       pause = Math.min(pause * 2, 30_000);
+    }
+  }
+
+  async #openEventStream(user: UserKey, after: string | undefined, follow: boolean): Promise<{ response: TextStream; session: SessionState }> {
+    const { token, session } = await this.#subscribe(user);
+    // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
+    const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
+      authorization: `Bearer ${token}`,
+      ...(after === undefined ? {} : { 'last-event-id': after }),
+    });
+    return { response, session };
+  }
+
+  /** The stream's audit events, opened and checked to be `keyId`'s; the connection is closed when the reading ends. */
+  async *#readEventStream(response: TextStream, session: SessionState, keyId: string, signal: AbortSignal | undefined): AsyncGenerator<DeliveredEvent> {
+    // An abort drops the connection, which ends a wait for the next event.
+    const abort = (): void => response.close();
+    signal?.addEventListener('abort', abort);
+    if (signal?.aborted) abort();
+    try {
+      for await (const message of parseSse(response)) {
+        if (message.event !== AUDIT_EVENT_NAME || message.id === undefined) continue;
+        const event = this.#openEvent(session, message.id, message.data);
+        if (event.owner !== keyId) throw fail('CIPHERTEXT_INVALID', 'the gateway sent an event about another user');
+        yield event;
+      }
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      response.close();
     }
   }
 
@@ -463,4 +488,15 @@ export class MedshareClient {
     if (key.length !== 32) throw fail('SESSION_SIGNATURE_INVALID', 'session key must be 32 bytes');
     return { sessionId: answer.sessionId, key, expiresAt: answer.expiresAt };
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -236,7 +236,7 @@ export class Arithmetic {
 }
 
 /** Width-w NAF of k ≥ 0, least significant digit first; digits odd in (−2^(w−1), 2^(w−1)) or 0. */
-export function wnafDigits(k: bigint, width: number): number[] {
+function wnafDigits(k: bigint, width: number): number[] {
   const full = 2 ** width;
   const mask = BigInt(full - 1);
   const digits: number[] = [];

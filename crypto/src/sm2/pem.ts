@@ -113,18 +113,26 @@ export function privateKeyFromPem(text: string): string {
   if (!version || version.tag !== 0x02 || !equalBytes(version.body, Uint8Array.of(0))) throw new RangeError('PrivateKeyInfo version must be 0');
   expectAlgorithm(algorithm);
   if (!octets || octets.tag !== 0x04) throw new RangeError('expected an OCTET STRING private key');
-  const ecKey = readTlv(octets.body, 0);
-  const fields = children(ecKey.body);
+  const fields = children(readTlv(octets.body, 0).body);
+  const privateKeyHex = ecPrivateKeySecret(fields);
+  expectOptionalFieldsMatch(fields.slice(2), publicKeyFromPrivate(privateKeyHex));
+  return privateKeyHex;
+}
+
+/** RFC 5915: ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING, … }. */
+function ecPrivateKeySecret(fields: readonly Tlv[]): string {
   const [ecVersion, secret] = fields;
   if (!ecVersion || !equalBytes(ecVersion.body, Uint8Array.of(1))) throw new RangeError('ECPrivateKey version must be 1');
   if (!secret || secret.tag !== 0x04 || secret.body.length !== 32) throw new RangeError('ECPrivateKey must hold a 32-byte secret');
-  const privateKeyHex = toHex(secret.body);
-  const publicKeyHex = publicKeyFromPrivate(privateKeyHex);
-  for (const field of fields.slice(2)) {
+  return toHex(secret.body);
+}
+
+/** RFC 5915: the optional [0] parameters must name sm2p256v1 and the optional [1] publicKey must match the secret. */
+function expectOptionalFieldsMatch(fields: readonly Tlv[], publicKeyHex: string): void {
+  for (const field of fields) {
     if (field.tag === 0xa0 && !equalBytes(field.body, OID_SM2)) throw new RangeError('ECPrivateKey parameters are not sm2p256v1');
     if (field.tag === 0xa1 && bitStringPoint(readTlv(field.body, 0)) !== publicKeyHex) {
       throw new RangeError('ECPrivateKey public key does not match its secret');
     }
   }
-  return privateKeyHex;
 }

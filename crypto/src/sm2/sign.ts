@@ -100,7 +100,7 @@ export function signDeterministic(privateKeyHex: string, publicKeyHex: string, m
 }
 
 /** RFC 6979 §3.2 steps b–h with HMAC-SM3; each call of the returned function yields the next candidate k. */
-export function rfc6979Nonces(d: bigint, e: bigint): NonceSource {
+function rfc6979Nonces(d: bigint, e: bigint): NonceSource {
   const x = scalarToBytes(d);
   // bits2octets(h1): qlen = hlen, so bits2int is the identity, then reduce mod q.
   const h1 = scalarToBytes(modN(e));

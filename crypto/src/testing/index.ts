@@ -6,6 +6,6 @@
 export { sealWithIv } from '../sealed-box';
 export { encryptWithK } from '../sm2/encrypt';
 export { clearPointCache } from '../sm2/point-cache';
-export { rfc6979Nonces, signWithK } from '../sm2/sign';
+export { signWithK } from '../sm2/sign';
 export { buildQueuedTables, setVerifyKeyLimits, verifyKeyStats, type VerifyKeyStats } from '../sm2/verify-keys';
 export { encapsulateWith, generateKeyFragmentsWith, reEncryptWith, type EncapsulateNonces, type KeyFragmentNonces } from '../tpre/tpre';

@@ -52,13 +52,13 @@ function framed(parts: readonly Uint8Array[]): Uint8Array {
  * H_tag(parts) = OS2IP(expand_message_xmd_SM3(framed(parts), "medshare/v1/tpre/" ‖ tag, 48)) mod n:
  * 384 bits reduced mod a 256-bit n, so the bias is below 2^-128.
  */
-export function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
+function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
   const wide = expand_message_xmd(framed(parts), utf8(TPRE_DST_PREFIX + tag), 48, SM3_XMD);
   return bytesToBigInt(wide) % SM2_N;
 }
 
 /** A uniformly random scalar in [1, n-1]: 48 random bytes reduced mod n-1, plus one (no rejection loop). */
-export function randomScalar(): bigint {
+function randomScalar(): bigint {
   return (bytesToBigInt(new Uint8Array(randomBytes(48))) % (SM2_N - 1n)) + 1n;
 }
 
@@ -426,6 +426,46 @@ export function verifyCapsuleFragment(fragment: CapsuleFragment, capsule: Capsul
   );
 }
 
+/** In order, per fragment: same precursor as the first, an id not seen before, then its proof and signature. */
+function expectFragmentsOfOneDelegation(
+  fragments: readonly CapsuleFragment[],
+  precursor: Point,
+  capsule: Capsule,
+  delegating: Point,
+  receiver: Point,
+  context: Uint8Array,
+): void {
+  const ids = new Set<string>();
+  for (const [i, fragment] of fragments.entries()) {
+    if (!fragment.precursor.equals(precursor)) throw new RangeError(`capsule fragment ${i} belongs to another delegation`);
+    const idHex = Buffer.from(fragment.id).toString('hex');
+    if (ids.has(idHex)) throw new RangeError(`capsule fragment ${i} repeats another fragment`);
+    ids.add(idHex);
+    if (!verifyCapsuleFragment(fragment, capsule, delegating, receiver, context)) {
+      throw new RangeError(`capsule fragment ${i} failed verification`);
+    }
+  }
+}
+
+/**
+ * Σ λ_i·(E1_i + V1_i) with λ_i = Π_{j≠i} x_j / (x_j − x_i), the Lagrange coefficient at 0;
+ * Σ λ_i·E1_i + Σ λ_i·V1_i = Σ λ_i·(E1_i + V1_i) costs one multiplication per fragment.
+ */
+function combineFragments(used: readonly CapsuleFragment[], xs: readonly bigint[]): Point {
+  let sum = Point.ZERO;
+  for (const [i, fragment] of used.entries()) {
+    let numerator = 1n;
+    let denominator = 1n;
+    for (const [j, xj] of xs.entries()) {
+      if (j === i) continue;
+      numerator = mod(numerator * xj);
+      denominator = mod(denominator * (xj - (xs[i] ?? 0n)));
+    }
+    sum = sum.add(fragment.e1.add(fragment.v1).multiply(mod(numerator * invertSecret(denominator))));
+  }
+  return sum;
+}
+
 /**
  * The receiver opens a capsule from `threshold` or more verified fragments of one delegation:
  * K = KDF(d·Σ λ_i·(E1_i + V1_i)), λ_i the Lagrange coefficients at 0 of the fragments' points.
@@ -444,31 +484,13 @@ export function decapsulateFragments(
   if (fragments.length < threshold) throw new RangeError(`${fragments.length} capsule fragments are below the threshold ${threshold}`);
   const precursor = fragments[0]?.precursor;
   if (!precursor) throw new RangeError('no capsule fragments');
-  const ids = new Set<string>();
-  for (const [i, fragment] of fragments.entries()) {
-    if (!fragment.precursor.equals(precursor)) throw new RangeError(`capsule fragment ${i} belongs to another delegation`);
-    const idHex = Buffer.from(fragment.id).toString('hex');
-    if (ids.has(idHex)) throw new RangeError(`capsule fragment ${i} repeats another fragment`);
-    ids.add(idHex);
-    if (!verifyCapsuleFragment(fragment, capsule, delegating, receiver.publicKey, context)) {
-      throw new RangeError(`capsule fragment ${i} failed verification`);
-    }
-  }
+  expectFragmentsOfOneDelegation(fragments, precursor, capsule, delegating, receiver.publicKey, context);
   const used = fragments.slice(0, threshold);
   const base = evaluationBase(delegating, receiver.publicKey, delegating.multiply(receiver.secret));
-  const xs = used.map((f) => evaluationPoint(f.id, base));
-  // Σ λ_i·E1_i + Σ λ_i·V1_i = Σ λ_i·(E1_i + V1_i): one multiplication per fragment.
-  let sum = Point.ZERO;
-  for (const [i, fragment] of used.entries()) {
-    let numerator = 1n;
-    let denominator = 1n;
-    for (const [j, xj] of xs.entries()) {
-      if (j === i) continue;
-      numerator = mod(numerator * xj);
-      denominator = mod(denominator * (xj - (xs[i] ?? 0n)));
-    }
-    sum = sum.add(fragment.e1.add(fragment.v1).multiply(mod(numerator * invertSecret(denominator))));
-  }
+  const sum = combineFragments(
+    used,
+    used.map((f) => evaluationPoint(f.id, base)),
+  );
   const d = dhFactor(precursor, receiver.publicKey, precursor.multiply(receiver.secret));
   const shared = sum.multiply(d);
   return kemKey(shared);

@@ -94,7 +94,7 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
  */
 export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
 
-export const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
+const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
 /** How long the Fabric backend stays off its first peer before trying it again. */
 export const DEFAULT_PREFERRED_PEER_RETRY_MS = 30_000;
 /** At most this many peers per gateway: each costs a gRPC client, and a call may try them all. */
@@ -137,78 +137,99 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
   const limits = expectObject(o.limits ?? {}, 'config.limits', Object.keys(DEFAULT_LIMITS));
   const proxies = o.trustedProxies ?? [];
   if (!Array.isArray(proxies)) throw fail('INVALID_INPUT', 'config.trustedProxies must be an array');
-  let ledgerConfig: GatewayConfig['ledger'];
-  if (type === 'embedded') {
-    ledgerConfig = { type, dir: file(base, ledger.dir, 'config.ledger.dir'), k4KeyFile: file(base, ledger.k4KeyFile, 'config.ledger.k4KeyFile') };
-  } else {
-    const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', ['evaluate', 'endorse', 'submit', 'commitStatus']);
-    ledgerConfig = {
-      type,
-      peers: Object.freeze(fabricPeers(ledger, base)),
-      preferredPeerRetryMs: expectInteger(
-        ledger.preferredPeerRetryMs ?? DEFAULT_PREFERRED_PEER_RETRY_MS,
-        'config.ledger.preferredPeerRetryMs',
-        1000,
-        3_600_000,
-      ),
-      certFile: file(base, ledger.certFile, 'config.ledger.certFile'),
-      keyFile: file(base, ledger.keyFile, 'config.ledger.keyFile'),
-      channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
-      chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
-      deadlinesMs: {
-        evaluate: expectInteger(d.evaluate ?? DEFAULT_DEADLINES_MS.evaluate, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
-        endorse: expectInteger(d.endorse ?? DEFAULT_DEADLINES_MS.endorse, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
-        submit: expectInteger(d.submit ?? DEFAULT_DEADLINES_MS.submit, 'config.ledger.deadlinesMs.submit', 100, 600_000),
-        commitStatus: expectInteger(d.commitStatus ?? DEFAULT_DEADLINES_MS.commitStatus, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
-      },
-      mvccRetries: expectInteger(ledger.mvccRetries ?? 3, 'config.ledger.mvccRetries', 0, 10),
-    };
-  }
+  const ledgerConfig = type === 'embedded' ? embeddedLedger(ledger, base) : fabricLedger(ledger, base);
   const requestTimeoutMs = expectInteger(limits.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, 'config.limits.requestTimeoutMs', 1000, 600_000);
   if (ledgerConfig.type === 'fabric') assertDeadlinesInside(ledgerConfig.deadlinesMs, requestTimeoutMs);
-  const port = env.MEDSHARE_PORT ? Number(env.MEDSHARE_PORT) : (listen.port ?? 8443);
   return Object.freeze({
-    listen: Object.freeze({ host: loopbackOrAny(listen.host ?? '127.0.0.1'), port: expectInteger(port, 'config.listen.port', 0, 65535) }),
-    tls: tls ? Object.freeze({ certFile: file(base, tls.certFile, 'config.tls.certFile'), keyFile: file(base, tls.keyFile, 'config.tls.keyFile') }) : undefined,
+    listen: Object.freeze(listenOf(listen, env)),
+    tls: tlsFilesOf(tls, base),
     org: expectString(o.org, 'config.org', { pattern: MSP_ID }),
     keysFile: file(base, o.keysFile, 'config.keysFile'),
     trustedProxies: Object.freeze(proxies.map((p, i) => expectString(p, `config.trustedProxies[${i}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }))),
     ledger: Object.freeze(ledgerConfig),
-    limits: Object.freeze({
-      bodyBytes: expectInteger(limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes, 'config.limits.bodyBytes', 1024, 16 * 1024 * 1024),
-      sessionsPerApp: expectInteger(limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp, 'config.limits.sessionsPerApp', 1, 1_000_000),
-      sessionTtlMs: expectInteger(limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs, 'config.limits.sessionTtlMs', 1000, 86_400_000),
-      replayCacheSize: expectInteger(limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize, 'config.limits.replayCacheSize', 1, 10_000_000),
-      requestsPerMinutePerApp: expectInteger(
-        limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp,
-        'config.limits.requestsPerMinutePerApp',
-        1,
-        10_000_000,
-      ),
-      sessionOpensPerMinutePerAddress: expectInteger(
-        limits.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
-        'config.limits.sessionOpensPerMinutePerAddress',
-        1,
-        1_000_000,
-      ),
-      unauthenticatedCpuMsPerSecond: expectInteger(
-        limits.unauthenticatedCpuMsPerSecond ?? DEFAULT_LIMITS.unauthenticatedCpuMsPerSecond,
-        'config.limits.unauthenticatedCpuMsPerSecond',
-        10,
-        1000,
-      ),
-      requestTimeoutMs,
-    }),
-    events: Object.freeze({
-      dir: file(base, events.dir ?? 'events', 'config.events.dir'),
-      retain: expectInteger(events.retain ?? DEFAULT_EVENTS.retain, 'config.events.retain', 1, 10_000_000),
-      streamsPerApp: expectInteger(events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp, 'config.events.streamsPerApp', 1, 100_000),
-      // Below the server's 30 s idle-socket timeout, which the heartbeat's writes reset.
-      heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 25_000),
-    }),
+    limits: Object.freeze(limitsOf(limits, requestTimeoutMs)),
+    events: Object.freeze(eventsOf(events, base)),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
-    logLevel: expectOneOf(env.MEDSHARE_LOG_LEVEL ?? o.logLevel ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
+    logLevel: logLevelOf(o.logLevel, env),
   });
+}
+
+/** MEDSHARE_PORT, when set, overrides `listen.port`. */
+function listenOf(listen: Record<string, unknown>, env: NodeJS.ProcessEnv): GatewayConfig['listen'] {
+  const port = env.MEDSHARE_PORT ? Number(env.MEDSHARE_PORT) : (listen.port ?? 8443);
+  return { host: loopbackOrAny(listen.host ?? '127.0.0.1'), port: expectInteger(port, 'config.listen.port', 0, 65535) };
+}
+
+function tlsFilesOf(tls: Record<string, unknown> | undefined, base: string): GatewayConfig['tls'] {
+  return tls ? Object.freeze({ certFile: file(base, tls.certFile, 'config.tls.certFile'), keyFile: file(base, tls.keyFile, 'config.tls.keyFile') }) : undefined;
+}
+
+/** MEDSHARE_LOG_LEVEL, when set, overrides `logLevel`. */
+function logLevelOf(value: unknown, env: NodeJS.ProcessEnv): GatewayConfig['logLevel'] {
+  return expectOneOf(env.MEDSHARE_LOG_LEVEL ?? value ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const);
+}
+
+function embeddedLedger(ledger: Record<string, unknown>, base: string): EmbeddedLedgerConfig {
+  return { type: 'embedded', dir: file(base, ledger.dir, 'config.ledger.dir'), k4KeyFile: file(base, ledger.k4KeyFile, 'config.ledger.k4KeyFile') };
+}
+
+function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedgerConfig {
+  const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', ['evaluate', 'endorse', 'submit', 'commitStatus']);
+  return {
+    type: 'fabric',
+    peers: Object.freeze(fabricPeers(ledger, base)),
+    preferredPeerRetryMs: expectInteger(ledger.preferredPeerRetryMs ?? DEFAULT_PREFERRED_PEER_RETRY_MS, 'config.ledger.preferredPeerRetryMs', 1000, 3_600_000),
+    certFile: file(base, ledger.certFile, 'config.ledger.certFile'),
+    keyFile: file(base, ledger.keyFile, 'config.ledger.keyFile'),
+    channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
+    chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
+    deadlinesMs: {
+      evaluate: expectInteger(d.evaluate ?? DEFAULT_DEADLINES_MS.evaluate, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
+      endorse: expectInteger(d.endorse ?? DEFAULT_DEADLINES_MS.endorse, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
+      submit: expectInteger(d.submit ?? DEFAULT_DEADLINES_MS.submit, 'config.ledger.deadlinesMs.submit', 100, 600_000),
+      commitStatus: expectInteger(d.commitStatus ?? DEFAULT_DEADLINES_MS.commitStatus, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
+    },
+    mvccRetries: expectInteger(ledger.mvccRetries ?? 3, 'config.ledger.mvccRetries', 0, 10),
+  };
+}
+
+/** `requestTimeoutMs` is checked first, by the caller, since the ledger's deadlines must sit below it. */
+function limitsOf(limits: Record<string, unknown>, requestTimeoutMs: number): GatewayConfig['limits'] {
+  return {
+    bodyBytes: expectInteger(limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes, 'config.limits.bodyBytes', 1024, 16 * 1024 * 1024),
+    sessionsPerApp: expectInteger(limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp, 'config.limits.sessionsPerApp', 1, 1_000_000),
+    sessionTtlMs: expectInteger(limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs, 'config.limits.sessionTtlMs', 1000, 86_400_000),
+    replayCacheSize: expectInteger(limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize, 'config.limits.replayCacheSize', 1, 10_000_000),
+    requestsPerMinutePerApp: expectInteger(
+      limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp,
+      'config.limits.requestsPerMinutePerApp',
+      1,
+      10_000_000,
+    ),
+    sessionOpensPerMinutePerAddress: expectInteger(
+      limits.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
+      'config.limits.sessionOpensPerMinutePerAddress',
+      1,
+      1_000_000,
+    ),
+    unauthenticatedCpuMsPerSecond: expectInteger(
+      limits.unauthenticatedCpuMsPerSecond ?? DEFAULT_LIMITS.unauthenticatedCpuMsPerSecond,
+      'config.limits.unauthenticatedCpuMsPerSecond',
+      10,
+      1000,
+    ),
+    requestTimeoutMs,
+  };
+}
+
+function eventsOf(events: Record<string, unknown>, base: string): GatewayConfig['events'] {
+  return {
+    dir: file(base, events.dir ?? 'events', 'config.events.dir'),
+    retain: expectInteger(events.retain ?? DEFAULT_EVENTS.retain, 'config.events.retain', 1, 10_000_000),
+    streamsPerApp: expectInteger(events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp, 'config.events.streamsPerApp', 1, 100_000),
+    // Below the server's 30 s idle-socket timeout, which the heartbeat's writes reset.
+    heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 25_000),
+  };
 }
 
 /**

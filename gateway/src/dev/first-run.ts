@@ -4,8 +4,8 @@ import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateKeyPair, parseAppConfigFile, privateKeyToPem, type AppConfigFile, type Sm2KeyPair } from '@medshare/protocol';
 
-export const DEV_APP_ID = 'hospital-1.app';
-export const DEV_ORG = 'Org1MSP';
+const DEV_APP_ID = 'hospital-1.app';
+const DEV_ORG = 'Org1MSP';
 
 export interface DevLayout {
   readonly dataDir: string;

@@ -18,46 +18,68 @@ function txIdOf(error: MedshareError): { txId?: string } {
   return typeof txId === 'string' && TX_ID.test(txId) ? { txId } : {};
 }
 
+interface MappedError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly internal: boolean;
+}
+
+const INTERNAL_ERROR: MappedError = { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
+
+function refused(status: number, code: ErrorCode, message: string): MappedError {
+  return { status, body: { code, message }, internal: false };
+}
+
+const BODY_TOO_LARGE = refused(413, 'PAYLOAD_TOO_LARGE', 'request body is larger than allowed');
+const INVALID_JSON = refused(400, 'INVALID_INPUT', 'request body is not valid JSON');
+
+/** Fastify's own error codes that are the client's doing, each with the answer it gets. */
+const FASTIFY_CODES: ReadonlyMap<string, MappedError> = new Map([
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', refused(415, 'UNSUPPORTED_MEDIA_TYPE', 'content type must be application/json')],
+  ['FST_ERR_BAD_URL', refused(400, 'INVALID_INPUT', 'the request URL is not valid (bad percent-encoding)')],
+  ['FST_ERR_MAX_PARAM_LENGTH', refused(414, 'URI_TOO_LONG', 'a path parameter is longer than allowed')],
+  ['FST_ERR_ASYNC_CONSTRAINT', refused(400, 'INVALID_INPUT', 'the request matches no route constraint')],
+]);
+
+type FrameworkError = Partial<FastifyError> & { validation?: unknown };
+
 /** Maps anything thrown to a code; only MedshareError and Fastify's own client errors keep their text. */
 export function errorBodyOf(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
-  if (error instanceof MedshareError) {
-    // The internal code's text is generic on purpose: details go to the log, not the client.
-    const internal = error.code === 'INTERNAL';
-    return {
-      status: httpStatusOf(error.code),
-      body: { code: error.code, message: internal ? ERROR_CODES.INTERNAL.summary : error.detail, ...(internal ? {} : txIdOf(error)) },
-      internal,
-    };
+  if (error instanceof MedshareError) return codedErrorBody(error);
+  return frameworkErrorBody(error as FrameworkError);
+}
+
+function codedErrorBody(error: MedshareError): MappedError {
+  // The internal code's text is generic on purpose: details go to the log, not the client.
+  const internal = error.code === 'INTERNAL';
+  return {
+    status: httpStatusOf(error.code),
+    body: { code: error.code, message: internal ? ERROR_CODES.INTERNAL.summary : error.detail, ...(internal ? {} : txIdOf(error)) },
+    internal,
+  };
+}
+
+function frameworkErrorBody(e: FrameworkError): MappedError {
+  if (e.validation) return refused(400, 'INVALID_INPUT', `request ${e.message ?? 'failed validation'}`);
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return BODY_TOO_LARGE;
+  if (isInvalidJson(e)) return INVALID_JSON;
+  const known = e.code === undefined ? undefined : FASTIFY_CODES.get(e.code);
+  return known ?? statusErrorBody(e.statusCode);
+}
+
+function isInvalidJson(e: FrameworkError): boolean {
+  return e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && e.name === 'SyntaxError');
+}
+
+function statusErrorBody(statusCode: number | undefined): MappedError {
+  if (statusCode === 429) {
+    return refused(429, 'RATE_LIMITED', 'too many requests this minute (sealed requests are counted per app, session opens and directory lookups per address)');
   }
-  const e = error as Partial<FastifyError> & { validation?: unknown };
-  if (e.validation) return { status: 400, body: { code: 'INVALID_INPUT', message: `request ${e.message ?? 'failed validation'}` }, internal: false };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than allowed' }, internal: false };
-  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && e.name === 'SyntaxError')) {
-    return { status: 400, body: { code: 'INVALID_INPUT', message: 'request body is not valid JSON' }, internal: false };
-  }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return { status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content type must be application/json' }, internal: false };
-  if (e.code === 'FST_ERR_BAD_URL')
-    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request URL is not valid (bad percent-encoding)' }, internal: false };
-  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH')
-    return { status: 414, body: { code: 'URI_TOO_LONG', message: 'a path parameter is longer than allowed' }, internal: false };
-  if (e.code === 'FST_ERR_ASYNC_CONSTRAINT')
-    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request matches no route constraint' }, internal: false };
-  if (e.statusCode === 429)
-    return {
-      status: 429,
-      body: {
-        code: 'RATE_LIMITED',
-        message: 'too many requests this minute (sealed requests are counted per app, session opens and directory lookups per address)',
-      },
-      internal: false,
-    };
-  if (e.statusCode === 404) return { status: 404, body: { code: 'ROUTE_NOT_FOUND', message: 'no such route' }, internal: false };
+  if (statusCode === 404) return refused(404, 'ROUTE_NOT_FOUND', 'no such route');
   // Any other client error Fastify raises becomes a plain 400 in our codes (none is expected).
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
-    return { status: 400, body: { code: 'INVALID_INPUT', message: 'the request was refused by the HTTP layer' }, internal: false };
-  return { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
+    return refused(400, 'INVALID_INPUT', 'the request was refused by the HTTP layer');
+  return INTERNAL_ERROR;
 }
 
 const LEDGER_SIDE: ReadonlySet<ErrorCode> = new Set(['LEDGER_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'TRANSACTION_INVALID']);

@@ -167,33 +167,42 @@ function endorseOrEvaluate(step: 'evaluate' | 'endorse', code: number, e: Fabric
     case G.UNAVAILABLE:
       return cause ?? UNREACHABLE_PEER;
     case G.FAILED_PRECONDITION:
-      if (!cause && NO_EVALUATOR.test(e.message ?? '')) return ['LEDGER_UNAVAILABLE', 'no peer that runs the chaincode is reachable'];
-      return cause ?? ['LEDGER_UNAVAILABLE', 'the peer cannot run the call: the channel or chaincode is not available on it'];
+      return cause ?? cannotRun(e);
     case G.ABORTED:
     case G.UNKNOWN:
       // ABORTED: every endorser failed (details say why); UNKNOWN: the chaincode answered with an
       // error that is not coded, which is a bug of ours, not a Fabric condition.
       return cause ?? (code === G.ABORTED && !hasChaincodeAnswer(e) ? ['LEDGER_UNAVAILABLE', `${peers} could not run the call (gRPC ABORTED)`] : BAD_CALL);
-    case G.CANCELLED:
-      return ['LEDGER_UNAVAILABLE', 'the ledger call was cancelled'];
-    case G.PERMISSION_DENIED:
-    case G.UNAUTHENTICATED:
-      return IDENTITY;
-    case G.RESOURCE_EXHAUSTED:
-      return ['LEDGER_UNAVAILABLE', 'the peer refused the call: resource exhausted'];
-    case G.UNIMPLEMENTED:
-      return NO_GATEWAY;
-    case G.NOT_FOUND:
-    case G.ALREADY_EXISTS:
-    case G.OUT_OF_RANGE:
-    case G.INTERNAL:
-    case G.DATA_LOSS:
-      return ['LEDGER_UNAVAILABLE', `the peer failed the call (gRPC ${GRPC_NAME.get(code) ?? code})`];
     default:
-      // INVALID_ARGUMENT: the access layer built a request the peer cannot parse (our bug); OK
-      // or an unknown number cannot describe a failure.
-      return BAD_CALL;
+      return endorseStatus(code);
   }
+}
+
+/** FAILED_PRECONDITION without a cause in the details: no peer runs the chaincode, or this one cannot. */
+function cannotRun(e: FabricErrorLike): Mapped {
+  if (NO_EVALUATOR.test(e.message ?? '')) return ['LEDGER_UNAVAILABLE', 'no peer that runs the chaincode is reachable'];
+  return ['LEDGER_UNAVAILABLE', 'the peer cannot run the call: the channel or chaincode is not available on it'];
+}
+
+/** Evaluate and endorse: the gRPC statuses whose meaning does not depend on the details. */
+const ENDORSE_BY_STATUS: ReadonlyMap<number, Mapped> = new Map<number, Mapped>([
+  [G.CANCELLED, ['LEDGER_UNAVAILABLE', 'the ledger call was cancelled']],
+  [G.PERMISSION_DENIED, IDENTITY],
+  [G.UNAUTHENTICATED, IDENTITY],
+  [G.RESOURCE_EXHAUSTED, ['LEDGER_UNAVAILABLE', 'the peer refused the call: resource exhausted']],
+  [G.UNIMPLEMENTED, NO_GATEWAY],
+]);
+
+/** The peer's own failures, named by their gRPC status. */
+const PEER_FAILURES: ReadonlySet<number> = new Set([G.NOT_FOUND, G.ALREADY_EXISTS, G.OUT_OF_RANGE, G.INTERNAL, G.DATA_LOSS]);
+
+function endorseStatus(code: number): Mapped {
+  const known = ENDORSE_BY_STATUS.get(code);
+  if (known) return known;
+  if (PEER_FAILURES.has(code)) return ['LEDGER_UNAVAILABLE', `the peer failed the call (gRPC ${GRPC_NAME.get(code) ?? code})`];
+  // INVALID_ARGUMENT: the access layer built a request the peer cannot parse (our bug); OK
+  // or an unknown number cannot describe a failure.
+  return BAD_CALL;
 }
 
 function hasChaincodeAnswer(e: FabricErrorLike): boolean {
@@ -207,23 +216,14 @@ function hasChaincodeAnswer(e: FabricErrorLike): boolean {
  */
 function submit(code: number, e: FabricErrorLike): Mapped {
   const message = e.message ?? '';
-  const details = (e.details ?? []).map((d) => d.message ?? '');
   switch (code) {
     case G.UNAVAILABLE:
-      // submit.go: no orderer known, or every orderer failed to connect or answered 5xx (no
-      // Raft leader): details hold only the connection failures, so any other detail (a stream
-      // broken after the send) leaves the outcome open.
-      if (NO_ORDERER.test(message) && details.every((d) => DIAL_FAILURE.test(d)))
-        return ['LEDGER_UNAVAILABLE', 'the orderer is unreachable or has no leader; the transaction was not ordered'];
-      // grpc-js: the access layer could not connect to its peer, so nothing was sent.
-      if (details.length === 0 && DIAL_FAILURE.test(message)) return UNREACHABLE_PEER;
-      return ['OUTCOME_UNKNOWN', 'the connection was lost after the transaction was sent for ordering'];
-    case G.ABORTED: {
-      const refused = ORDERER_STATUS.exec(message)?.[1];
-      if (refused === 'REQUEST_ENTITY_TOO_LARGE') return ['PAYLOAD_TOO_LARGE', 'the transaction is larger than the orderer accepts'];
-      if (refused) return ['LEDGER_UNAVAILABLE', `the orderer refused the transaction (status=${refused})`];
-      return ['OUTCOME_UNKNOWN', 'the submit was aborted after the transaction was sent for ordering'];
-    }
+      return submitUnavailable(
+        message,
+        (e.details ?? []).map((d) => d.message ?? ''),
+      );
+    case G.ABORTED:
+      return submitAborted(message);
     case G.DEADLINE_EXCEEDED:
       return ['OUTCOME_UNKNOWN', 'the orderer did not confirm the transaction before the deadline'];
     case G.FAILED_PRECONDITION:
@@ -238,6 +238,24 @@ function submit(code: number, e: FabricErrorLike): Mapped {
     default:
       return ['OUTCOME_UNKNOWN', `the submit failed after the transaction was sent for ordering (gRPC ${GRPC_NAME.get(code) ?? code})`];
   }
+}
+
+function submitUnavailable(message: string, details: readonly string[]): Mapped {
+  // submit.go: no orderer known, or every orderer failed to connect or answered 5xx (no
+  // Raft leader): details hold only the connection failures, so any other detail (a stream
+  // broken after the send) leaves the outcome open.
+  if (NO_ORDERER.test(message) && details.every((d) => DIAL_FAILURE.test(d)))
+    return ['LEDGER_UNAVAILABLE', 'the orderer is unreachable or has no leader; the transaction was not ordered'];
+  // grpc-js: the access layer could not connect to its peer, so nothing was sent.
+  if (details.length === 0 && DIAL_FAILURE.test(message)) return UNREACHABLE_PEER;
+  return ['OUTCOME_UNKNOWN', 'the connection was lost after the transaction was sent for ordering'];
+}
+
+function submitAborted(message: string): Mapped {
+  const refused = ORDERER_STATUS.exec(message)?.[1];
+  if (refused === 'REQUEST_ENTITY_TOO_LARGE') return ['PAYLOAD_TOO_LARGE', 'the transaction is larger than the orderer accepts'];
+  if (refused) return ['LEDGER_UNAVAILABLE', `the orderer refused the transaction (status=${refused})`];
+  return ['OUTCOME_UNKNOWN', 'the submit was aborted after the transaction was sent for ordering'];
 }
 
 /** Commit status: the orderer accepted the transaction; only the ledger can say whether it committed. */

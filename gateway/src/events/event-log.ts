@@ -158,6 +158,19 @@ export class EventLog {
 
   async #append(items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>): Promise<LoggedEvent[]> {
     if (this.#closed) throw fail('INTERNAL', 'the event log is closed');
+    const entries = this.#positioned(items);
+    if (entries.length === 0) return entries;
+    const bytes = Buffer.from(entries.map((entry) => `${lineOf(entry)}\n`).join(''), 'utf8');
+    await this.#writeDurably(bytes);
+    this.#size += bytes.length;
+    for (const entry of entries) this.#push(entry);
+    for (const entry of entries) for (const listener of this.#listeners) listener(entry);
+    if (this.#entries.length > this.#retain + Math.max(16, Math.floor(this.#retain / 4))) await this.#compact();
+    return entries;
+  }
+
+  /** Gives each event its position after the last logged one: blocks never go back, indexes count within a block. */
+  #positioned(items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>): LoggedEvent[] {
     const entries: LoggedEvent[] = [];
     let last = this.last?.position;
     for (const { blockNumber, txId, event } of items) {
@@ -168,8 +181,11 @@ export class EventLog {
       entries.push({ id: formatEventId(position), position, txId, event });
       last = position;
     }
-    if (entries.length === 0) return entries;
-    const bytes = Buffer.from(entries.map((entry) => `${lineOf(entry)}\n`).join(''), 'utf8');
+    return entries;
+  }
+
+  /** Writes `bytes` at the end of the log and fdatasyncs; on failure the log is cut back to its last whole line. */
+  async #writeDurably(bytes: Buffer): Promise<void> {
     try {
       for (let done = 0; done < bytes.length;) {
         const { bytesWritten } = await this.#handle.write(bytes, done, bytes.length - done, this.#size + done);
@@ -182,11 +198,6 @@ export class EventLog {
       await this.#handle.truncate(this.#size).catch(() => undefined);
       throw fail('INTERNAL', 'could not write the event log', cause);
     }
-    this.#size += bytes.length;
-    for (const entry of entries) this.#push(entry);
-    for (const entry of entries) for (const listener of this.#listeners) listener(entry);
-    if (this.#entries.length > this.#retain + Math.max(16, Math.floor(this.#retain / 4))) await this.#compact();
-    return entries;
   }
 
   #push(entry: LoggedEvent): void {

@@ -48,7 +48,6 @@ export class KeyRing {
     readonly apps: ReadonlyMap<string, AppEntry>,
     readonly k3: readonly PrivateKeyEntry[],
     readonly k4: ReadonlyMap<string, PublicKeyEntry>,
-    readonly loadedAt: number,
   ) {}
 
   static load(path: string): KeyRing {
@@ -79,7 +78,7 @@ export class KeyRing {
     const k3 = o.k3.map((k: unknown, i: number) => privateEntry(k, `keys.k3[${i}]`, base));
     if (k3.length === 0) throw fail('INVALID_INPUT', 'keys.k3 must hold at least one access-layer key');
     const k4 = new Map(o.k4.map((k: unknown, i: number) => publicEntry(k, `keys.k4[${i}]`)).map((e) => [e.keyId, e] as const));
-    return new KeyRing(apps, k3, k4, Date.now());
+    return new KeyRing(apps, k3, k4);
   }
 
   /** Records how the ledger sees this ring's K3s; retired and mismatched keys stop signing. */

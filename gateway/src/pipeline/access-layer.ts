@@ -59,11 +59,11 @@ export interface AccessLayerOptions {
  * over the same bytes is as good as a new one (the answer carries no time), so this only bounds
  * memory; repeated lookups of a key cost no SM2 signing.
  */
-export const DIRECTORY_SIGNATURE_TTL_MS = 60_000;
+const DIRECTORY_SIGNATURE_TTL_MS = 60_000;
 const DIRECTORY_CACHE_SIZE = 10_000;
 
 /** Default of config.limits.unauthenticatedCpuMsPerSecond: a quarter of the gateway's one JS thread. */
-export const DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND = 250;
+const DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND = 250;
 
 export interface Outcome {
   readonly appId: string;
@@ -72,8 +72,8 @@ export interface Outcome {
 }
 
 /**
- * The access layer of DESIGN.md (steps 1, 3 and 5), independent of HTTP: session setup, then
- * per request: source check → decrypt and authenticate → sig2 → freshness and replay → sig3 →
+ * The access layer (docs/protocol.md §7.1–§7.3), independent of HTTP: session setup, then per
+ * request: source check → decrypt and authenticate → sig2 → freshness and replay → sig3 →
  * ledger → sig4 → sig5 → encrypt. Each failed check throws a coded error and nothing reaches
  * the ledger.
  */

@@ -33,23 +33,27 @@ function write(value: unknown, path: string, depth: number): string {
     case 'string':
       if (!isWellFormed(value)) throw new RangeError(`${path}: string has a lone surrogate`);
       return JSON.stringify(value);
-    case 'object': {
+    case 'object':
       if (Array.isArray(value)) return `[${value.map((v, i) => write(v, `${path}[${i}]`, depth + 1)).join(',')}]`;
-      const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects are allowed`);
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      const members: string[] = [];
-      for (const key of keys) {
-        const member = record[key];
-        if (member === undefined) throw new TypeError(`${path}.${key}: undefined is not allowed`);
-        members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1)}`);
-      }
-      return `{${members.join(',')}}`;
-    }
+      return writeObject(value, path, depth);
     default:
       throw new TypeError(`${path}: ${typeof value} is not allowed`);
   }
+}
+
+/** RFC 8785 §3.2.3: members sorted by name; plain objects only, and no undefined members. */
+function writeObject(value: object, path: string, depth: number): string {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects are allowed`);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  const members: string[] = [];
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) throw new TypeError(`${path}.${key}: undefined is not allowed`);
+    members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1)}`);
+  }
+  return `{${members.join(',')}}`;
 }
 
 function isWellFormed(text: string): boolean {

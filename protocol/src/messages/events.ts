@@ -72,7 +72,7 @@ export function parseDeliveredEvent(value: unknown, name = 'event'): DeliveredEv
  * the audit events of that block (decimal, no leading zeros). Every gateway following the same
  * channel gives an event the same id.
  */
-export const EVENT_ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,5})$/;
+const EVENT_ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,5})$/;
 
 export interface EventPosition {
   readonly block: number;
@@ -132,7 +132,7 @@ export interface StreamGrant {
   readonly expiresAt: number;
 }
 
-export function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
+function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
   const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   expectOneOf(o.op, `${name}.op`, ['subscribe'] as const);

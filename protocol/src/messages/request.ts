@@ -11,7 +11,7 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** How long a request may be valid, and how far its issue time may run ahead of the ledger's clock. */
 export const MAX_REQUEST_LIFETIME_MS = 5 * 60 * 1000;
 export const MAX_CLOCK_SKEW_MS = 60 * 1000;
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 /** An SM2 ciphertext (C1 ‖ C3 ‖ C2) of a 32-byte record key: 65 + 32 + 32 bytes, hex. */
 export const KEY_WRAP = /^04[0-9a-f]{256}$/;

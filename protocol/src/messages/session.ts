@@ -5,7 +5,7 @@ import { sessionLabel } from '../labels';
 import { PROTOCOL_VERSION } from '../version';
 
 /**
- * Session establishment (DESIGN.md request path, step 1). The app signs its ephemeral SM2 key
+ * Session establishment (docs/protocol.md §7.1). The app signs its ephemeral SM2 key
  * with K2 ('session-request'); the gateway answers with a fresh 32-byte session key encrypted to
  * that ephemeral key, signed with K3 ('session').
  */
