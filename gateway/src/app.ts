@@ -295,7 +295,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
     bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
-    handler: async (request) => json(await ledger.submitAsAdmin('ApproveUser', [(request.params as { keyId: string }).keyId])),
+    handler: async (request) => json(await ledger.submitAsAdmin('registry:ApproveUser', [(request.params as { keyId: string }).keyId])),
   });
   app.post('/v1/admin/access-keys', {
     schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
@@ -303,7 +303,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     onRequest: authenticate,
     handler: async (request) => {
       const body = request.body as { publicKey: string; notBefore: number; notAfter: number };
-      const result = json(await ledger.submitAsAdmin('RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
+      const result = json(await ledger.submitAsAdmin('layer-keys:RegisterAccessKey', [body.publicKey, String(body.notBefore), String(body.notAfter)]));
       await deps.onAccessKeysChanged?.();
       return result;
     },
@@ -330,7 +330,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
           `K3 ${keyId} is this gateway's last usable signing key: add another K3 to the keys file and register it before retiring this one`,
         );
       }
-      const result = json(await ledger.submitAsAdmin('RetireAccessKey', [keyId, at === undefined ? '' : String(at)]));
+      const result = json(await ledger.submitAsAdmin('layer-keys:RetireAccessKey', [keyId, at === undefined ? '' : String(at)]));
       await deps.onAccessKeysChanged?.();
       return result;
     },
@@ -346,7 +346,7 @@ function registerAdminRoutes(app: FastifyInstance, ledger: EmbeddedBackend, toke
     onRequest: authenticate,
     handler: async (request) => {
       const q = request.query as { pageSize: number; bookmark: string };
-      return json(await ledger.evaluateAsAdmin('AdminAuditTrail', [(request.params as { recordId: string }).recordId, String(q.pageSize), q.bookmark]));
+      return json(await ledger.evaluateAsAdmin('audit:AdminAuditTrail', [(request.params as { recordId: string }).recordId, String(q.pageSize), q.bookmark]));
     },
   });
 }

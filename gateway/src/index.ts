@@ -2,7 +2,7 @@ export { buildGateway, gatewayPlugin, serverOptions, REDACT_PATHS, type GatewayD
 export { loadConfig, parseConfig, type GatewayConfig, type EmbeddedLedgerConfig, type FabricLedgerConfig, type FabricPeerConfig } from './config/config';
 export { KeyRing, type AppEntry, type PublicKeyEntry } from './keys/key-ring';
 export { TRANSACTION_BY_OP, type EventCheckpoint, type EventStream, type EventStreamOptions, type LedgerBackend, type LedgerEvent } from './ledger/backend';
-export { DurableLedger } from './ledger/durable-ledger';
+export { DurableLedger } from '@medshare/fabric-sim';
 export { EmbeddedBackend } from './ledger/embedded';
 export { FabricBackend, connectFabric, type FabricBackendOptions, type FabricConnection } from './ledger/fabric';
 export { type PeerChangeLog } from './ledger/peer-order';

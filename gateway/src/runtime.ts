@@ -61,7 +61,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     ledger instanceof EmbeddedBackend
       ? {
           register: async (k) => {
-            await ledger.submitAsAdmin('RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+            await ledger.submitAsAdmin('layer-keys:RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
           },
         }
       : {},

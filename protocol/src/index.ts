@@ -121,3 +121,4 @@ export {
   type SubscribeEnvelope,
   type SubscribeRequest,
 } from './messages/events';
+export { actorKey, keyActor, type Actor } from './messages/actor';

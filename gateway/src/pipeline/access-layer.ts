@@ -216,7 +216,7 @@ export class AccessLayer {
     const { request, sig1 } = envelope;
     let user: { keyId?: unknown; publicKey?: unknown };
     try {
-      user = JSON.parse(await this.ledger.evaluate('GetUser', [request.keyId])) as typeof user;
+      user = JSON.parse(await this.ledger.evaluate('registry:GetUser', [request.keyId])) as typeof user;
     } catch (error) {
       if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND') throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
       throw error;
@@ -287,7 +287,7 @@ export class AccessLayer {
 
   /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */
   async directory(keyId: string): Promise<{ user: Record<string, unknown>; k3Id: string; sig3: string }> {
-    const text = await this.ledger.evaluate('GetUser', [keyId]);
+    const text = await this.ledger.evaluate('registry:GetUser', [keyId]);
     const user = JSON.parse(text) as Record<string, unknown>;
     const now = this.#clock();
     const k3 = this.#keys.signingK3(now);
