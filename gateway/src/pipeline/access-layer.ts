@@ -1,6 +1,7 @@
 import {
   CiphertextError,
   MedshareError,
+  keyActor,
   keyIdOf,
   parseSubscribeEnvelope,
   subscribeRequestHash,
@@ -281,7 +282,7 @@ export class AccessLayer {
         `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
       );
     }
-    this.#replay.claim(session.appId, `key:${request.keyId}`, request.nonce, request.expiresAt, now);
+    this.#replay.claimFor(session.appId, keyActor(request.keyId), request.nonce, request.expiresAt, now);
     return { session, envelope };
   }
 
