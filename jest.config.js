@@ -3,12 +3,20 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 const common = {
   transform: { '^.+\\.ts$': tsJest },
   // Subpath exports (@medshare/crypto/sm2, …) map to the source module of the same name.
-  moduleNameMapper: { '^@medshare/crypto/(.*)$': '<rootDir>/crypto/src/$1', '^@medshare/(protocol|chaincode|gateway|app)$': '<rootDir>/$1/src' },
+  moduleNameMapper: { '^@medshare/crypto/(.*)$': '<rootDir>/crypto/src/$1', '^@medshare/(protocol|fabric-sim|chaincode|gateway|app)$': '<rootDir>/$1/src' },
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/jest-setup.js'],
   // Only the source folders are crawled: .network/ (the orderer's Raft snapshots are *.snap
   // files, which jest would report as obsolete snapshots), .fabric/ and .data/ never are.
-  roots: ['<rootDir>/crypto/src', '<rootDir>/protocol/src', '<rootDir>/chaincode/src', '<rootDir>/gateway/src', '<rootDir>/app/src', '<rootDir>/test'],
+  roots: [
+    '<rootDir>/crypto/src',
+    '<rootDir>/protocol/src',
+    '<rootDir>/fabric-sim/src',
+    '<rootDir>/chaincode/src',
+    '<rootDir>/gateway/src',
+    '<rootDir>/app/src',
+    '<rootDir>/test',
+  ],
   modulePathIgnorePatterns: ['<rootDir>/\\.network/', '<rootDir>/\\.fabric/', '<rootDir>/\\.data/', '/dist/'],
 };
 module.exports = {
@@ -16,7 +24,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{crypto,protocol,chaincode,gateway,app}/src/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/{crypto,protocol,fabric-sim,chaincode,gateway,app}/src/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
     },
     {
       ...common,

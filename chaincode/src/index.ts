@@ -1,11 +1,50 @@
-import { MedshareContract } from './contract';
+import type { Operation } from '@medshare/protocol';
+import { AuditContract } from './contracts/audit/contract';
+import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
+import { LayerKeysContract } from './contracts/layer-keys/contract';
+import { RecordsContract } from './contracts/records/contract';
+import { RegistryContract } from './contracts/registry/contract';
 
-export { ACCESS_TICKET_TTL_MS, MedshareContract, TRANSACTION_BY_OP, type MedshareContractOptions } from './contract';
+export { AuditContract, LayerKeysContract, RecordsContract, RegistryContract, type MedshareContractOptions };
+export { ACCESS_TICKET_TTL_MS } from './contracts/records/rules';
 export { contractKeyFromPem, loadContractKey, type ContractKey } from './config/contract-key';
 export { isOrgAdmin } from './identity/org-admin';
-export { MemoryLedger, fabricIdentity, type CommittedEvent, type SimulatedContext, type TransactionResult } from './simulator/memory-ledger';
-export { TransactionStub, type ClientIdentityLike, type KeyModification, type ReadWriteSet, type StateStore, type VersionedValue } from './simulator/ledger';
-export { compareKeys, createCompositeKey, splitCompositeKey } from './simulator/keys';
 
-/** fabric-chaincode-node looks for this export. */
-export const contracts = [MedshareContract];
+/** The chaincode's contracts, as Fabric addresses them: `registry:Register`, `records:Upload`, … */
+const CONTRACTS = [RegistryContract, LayerKeysContract, RecordsContract, AuditContract] as const;
+
+/** fabric-chaincode-node looks for this export (K4 from the process configuration). */
+export const contracts: Array<new () => MedshareBaseContract> = [...CONTRACTS];
+
+/** The chaincode's title and version in its metadata (package.json, as fabric-chaincode-node reads them). */
+export const CHAINCODE_INFO = { title: '@medshare/chaincode', version: '0.1.0' } as const;
+
+/**
+ * The same contracts with K4 given rather than read from the environment, for a runtime that
+ * hosts the chaincode itself (the embedded ledger): fabric-shim's router constructs contract
+ * classes without arguments. Each keeps its class name, which keys its @Info metadata.
+ */
+export function contractsWith(options: MedshareContractOptions): Array<new () => MedshareBaseContract> {
+  return CONTRACTS.map((Contract: new (options: MedshareContractOptions) => MedshareBaseContract) => {
+    const Bound = class extends Contract {
+      constructor() {
+        super(options);
+      }
+    };
+    Object.defineProperty(Bound, 'name', { value: Contract.name });
+    return Bound;
+  });
+}
+
+/** The contract transaction for each protocol operation: submitted or evaluated per SUBMIT_OPERATIONS. */
+export const TRANSACTION_BY_OP: Readonly<Record<Operation, string>> = {
+  register: 'registry:Register',
+  upload: 'records:Upload',
+  grant: 'records:Grant',
+  revoke: 'records:Revoke',
+  view: 'records:View',
+  read: 'records:Read',
+  'list-records': 'records:ListRecords',
+  'list-grants': 'records:ListGrants',
+  audit: 'audit:Audit',
+};

@@ -93,6 +93,7 @@ export {
   type SubscribeEnvelope,
   type SubscribeRequest,
 } from './messages/events';
+export { actorKey, keyActor, type Actor } from './messages/actor';
 
 /*
  * Crypto that the chaincode, gateway and app still import from here. Transitional (issue 7 §4):

@@ -3,7 +3,7 @@
 usage() {
   cat <<'EOF'
 Approve a doctor or institution that registered through your organization's access layer
-(ApproveUser). Patients need no approval.
+(registry:ApproveUser). Patients need no approval.
 
   scripts/admin/approve-user.sh ORG KEY_ID
 
@@ -25,8 +25,8 @@ ORG="$1" KEY_ID="${2,,}"
 is_hex64 "$KEY_ID" || usage_die "KEY_ID must be 64 hex digits"
 
 admin_env "$ORG"
-# Already active: nothing to commit (GetUser is an evaluation; USER_NOT_FOUND is reported here).
-current="$(cc_query GetUser "$KEY_ID")"
+# Already active: nothing to commit (registry:GetUser is an evaluation; USER_NOT_FOUND is reported here).
+current="$(cc_query registry:GetUser "$KEY_ID")"
 if [[ "$(jq -r '.status' <<<"$current")" == active && "$(jq -r '.role' <<<"$current")" != patient &&
   "$(jq -r '.org' <<<"$current")" == "$ORG_MSP" ]]; then
   printf '%s\n' "$current"
@@ -34,6 +34,6 @@ if [[ "$(jq -r '.status' <<<"$current")" == active && "$(jq -r '.role' <<<"$curr
   exit 0
 fi
 log "approving user $KEY_ID as $ORG_MSP admin"
-entry="$(cc_invoke ApproveUser "$KEY_ID")"
+entry="$(cc_invoke registry:ApproveUser "$KEY_ID")"
 printf '%s\n' "$entry"
 ok "user $KEY_ID is $(jq -r '.status + " (" + .role + ", " + .org + ")"' <<<"$entry" 2>/dev/null) (committed)"

@@ -3,7 +3,7 @@
 usage() {
   cat <<'EOF'
 Read a record's audit trail as an admin of the organization where it was uploaded
-(AdminAuditTrail, an evaluation on your org's peer: nothing is written). No record data.
+(audit:AdminAuditTrail, an evaluation on your org's peer: nothing is written). No record data.
 
   scripts/admin/audit-trail.sh ORG RECORD_ID [PAGE_SIZE]
 
@@ -30,7 +30,7 @@ if ! [[ "$PAGE_SIZE" =~ ^[0-9]{1,3}$ ]] || ((PAGE_SIZE < 1 || PAGE_SIZE > 100));
 admin_env "$ORG"
 entries='[]' bookmark='' pages=0
 while :; do
-  page="$(cc_query AdminAuditTrail "$RECORD_ID" "$PAGE_SIZE" "$bookmark")"
+  page="$(cc_query audit:AdminAuditTrail "$RECORD_ID" "$PAGE_SIZE" "$bookmark")"
   entries="$(jq -c --argjson acc "$entries" '$acc + .items' <<<"$page")"
   pages=$((pages + 1))
   next="$(jq -r '.bookmark // ""' <<<"$page")"

@@ -4,8 +4,8 @@
 // come from the gateway's protobuf answers, never from a CLI's log lines, so they do not depend
 // on the Fabric release or on FABRIC_LOGGING_SPEC.
 //
-//   node scripts/admin/cc.mjs invoke ORG FCN [ARG...]
-//   node scripts/admin/cc.mjs query ORG FCN [ARG...]
+//   node scripts/admin/cc.mjs invoke ORG CONTRACT:FCN [ARG...]
+//   node scripts/admin/cc.mjs query ORG CONTRACT:FCN [ARG...]
 //
 //   ORG     org1|org2: acts as Admin@<org>.example.com (.network/crypto) against that org's
 //           peer0 (port from .network/ports.env)
@@ -35,7 +35,7 @@ const { CommitError, GatewayError, StatusCode } = require('@hyperledger/fabric-g
 
 const red = process.stderr.isTTY && !process.env.NO_COLOR ? (s) => `\x1b[31m${s}\x1b[0m` : (s) => s;
 const usage = () => {
-  process.stderr.write('usage: node scripts/admin/cc.mjs invoke|query org1|org2 FCN [ARG...]\n');
+  process.stderr.write('usage: node scripts/admin/cc.mjs invoke|query org1|org2 CONTRACT:FCN [ARG...] (e.g. layer-keys:ListAccessKeys)\n');
   process.exit(2);
 };
 const failed = (what, why) => {

@@ -16,7 +16,7 @@ package per org, each naming its org's server; installed on that org's peers; ea
 approves its own package id; commit), then scripts/network/chaincode-server.sh start CC_NAME
 (both servers; it restarts one running an older package id, and stops the shared server of
 an older deployment). Both steps are idempotent, so running it again is harmless. Finally
-checks that the chaincode answers through each org (ListAccessKeys as each org's admin).
+checks that the chaincode answers through each org (layer-keys:ListAccessKeys as each org's admin).
 
 Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS_ORG1 (default
 127.0.0.1:$CCAAS_PORT), CHAINCODE_SERVER_ADDRESS_ORG2 (default 127.0.0.1:$CCAAS_ORG2_PORT),
@@ -69,7 +69,7 @@ for org in "${ORGS[@]}"; do
   admin_env "$org"
   msp="Org${org#org}MSP"
   deadline=$((SECONDS + 30))
-  until out="$("$NODE" "$ADMIN_SCRIPTS_DIR/cc.mjs" query "$org" ListAccessKeys "$msp" 2>"$err")"; do
+  until out="$("$NODE" "$ADMIN_SCRIPTS_DIR/cc.mjs" query "$org" layer-keys:ListAccessKeys "$msp" 2>"$err")"; do
     ((SECONDS < deadline)) || { cat "$err" >&2; die "'$CC_NAME' does not answer through $org after 30s (log: $LOG_DIR/chaincode-$CC_NAME-$org.log)"; }
     sleep 1
   done

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 usage() {
   cat <<'EOF'
-Register an access-layer key (K3) for your organization on the ledger (RegisterAccessKey).
+Register an access-layer key (K3) for your organization on the ledger (layer-keys:RegisterAccessKey).
 
   scripts/admin/register-access-key.sh ORG PUBLIC_KEY_HEX NOT_BEFORE_MS NOT_AFTER_MS
 
@@ -31,6 +31,6 @@ is_uint "$UNTIL" || usage_die "NOT_AFTER_MS must be Unix milliseconds, got '$UNT
 
 admin_env "$ORG"
 log "registering K3 for $ORG_MSP, valid $(date -u -d "@$((FROM / 1000))" +%FT%TZ) .. $(date -u -d "@$((UNTIL / 1000))" +%FT%TZ)"
-entry="$(cc_invoke RegisterAccessKey "$PUB" "$FROM" "$UNTIL")"
+entry="$(cc_invoke layer-keys:RegisterAccessKey "$PUB" "$FROM" "$UNTIL")"
 printf '%s\n' "$entry"
 ok "K3 $(jq -r '.keyId // "?"' <<<"$entry" 2>/dev/null) registered for $ORG_MSP (committed)"

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 usage() {
   cat <<'EOF'
-Retire one of your organization's access-layer keys (K3) on the ledger (RetireAccessKey).
+Retire one of your organization's access-layer keys (K3) on the ledger (layer-keys:RetireAccessKey).
 
   scripts/admin/retire-access-key.sh ORG KEY_ID [RETIRE_AT_MS]
 
@@ -26,8 +26,8 @@ is_hex64 "$KEY_ID" || usage_die "KEY_ID must be 64 hex digits"
 [[ -z "$AT" ]] || is_uint "$AT" || usage_die "RETIRE_AT_MS must be Unix milliseconds, got '$AT'"
 
 admin_env "$ORG"
-# Already retired: nothing to commit (ListAccessKeys is an evaluation).
-current="$(cc_query ListAccessKeys "$ORG_MSP" | jq -c --arg id "$KEY_ID" '.[] | select(.keyId == $id)')"
+# Already retired: nothing to commit (layer-keys:ListAccessKeys is an evaluation).
+current="$(cc_query layer-keys:ListAccessKeys "$ORG_MSP" | jq -c --arg id "$KEY_ID" '.[] | select(.keyId == $id)')"
 if [[ -n "$current" && "$(jq -r '.retiredAt // ""' <<<"$current")" != "" ]]; then
   printf '%s\n' "$current"
   ok "K3 $KEY_ID of $ORG_MSP was already retired at $(jq -r '.retiredAt' <<<"$current"): nothing to do"
@@ -36,6 +36,6 @@ fi
 when=now
 [[ -n "$AT" ]] && when="at $(date -u -d "@$((AT / 1000))" +%FT%TZ)"
 log "retiring K3 $KEY_ID of $ORG_MSP $when"
-entry="$(cc_invoke RetireAccessKey "$KEY_ID" "$AT")"
+entry="$(cc_invoke layer-keys:RetireAccessKey "$KEY_ID" "$AT")"
 printf '%s\n' "$entry"
 ok "K3 $KEY_ID of $ORG_MSP retired at $(jq -r '.retiredAt' <<<"$entry" 2>/dev/null) (committed)"

@@ -26,6 +26,7 @@ const sm4 = require('@medshare/crypto/sm4');
 // fabric-contract-api logs every decorator at info level when loaded; keep the output readable.
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'WARNING';
 const cc = require(resolve(root, 'chaincode/dist/index.js'));
+const sim = require(resolve(root, 'fabric-sim/dist/index.js'));
 const smV1 = require('sm-crypto');
 const smV2 = require('sm-crypto-v2');
 
@@ -415,9 +416,9 @@ row(
   bytesRow,
 );
 
-// ---- 5. Contract: one request through MedshareContract over MemoryLedger -------------------
+// ---- 5. Contract: one request through the chaincode's contracts over MemoryLedger -------------------
 
-section('Contract: requests through MedshareContract over MemoryLedger', 'req/s');
+section('Contract: requests through the chaincode (fabric-shim router) over MemoryLedger', 'req/s');
 const contractResults = await benchContract();
 
 // ---- 6. Ratios ----------------------------------------------------------------------------
@@ -457,12 +458,13 @@ if (MARKDOWN) printMarkdown();
 async function benchContract() {
   const ORG = 'Org1MSP';
   const APP = 'bench.app';
-  const ledger = new cc.MemoryLedger(); // clock: Date.now()
+  const ledger = new sim.MemoryLedger(); // clock: Date.now()
   const k4Pair = p.generateKeyPair();
   const k4 = cc.contractKeyFromPem(p.privateKeyToPem(k4Pair.privateKey));
-  const contract = new cc.MedshareContract({ contractKey: k4 });
-  const client = cc.fabricIdentity(ORG);
-  const admin = cc.fabricIdentity(ORG, { admin: true });
+  // Dispatched as on a peer: fabric-shim's router, contract:Transaction names.
+  const chaincode = new sim.ChaincodeHost(cc.contractsWith({ contractKey: k4 }), cc.CHAINCODE_INFO);
+  const client = sim.fabricIdentity(ORG);
+  const admin = sim.fabricIdentity(ORG, { admin: true });
 
   const party = () => {
     const keys = p.generateKeyPair();
@@ -474,7 +476,7 @@ async function benchContract() {
   };
   const k3 = party();
   const t0 = Date.now();
-  await ledger.submit(admin, (ctx) => contract.RegisterAccessKey(ctx, k3.publicKey, String(t0 - 86_400_000), String(t0 + 86_400_000)));
+  await chaincode.submit(ledger, admin, 'layer-keys:RegisterAccessKey', [k3.publicKey, String(t0 - 86_400_000), String(t0 + 86_400_000)]);
 
   const envelope = (op, author, body) => {
     const request = p.newRequest({
@@ -493,11 +495,11 @@ async function benchContract() {
       sig3,
     };
   };
-  const submit = async (fn, env) => (await ledger.submit(client, (ctx) => contract[fn](ctx, env))).result;
+  const submit = async (fcn, env) => (await chaincode.submit(ledger, client, fcn, [env])).result;
 
   const patient = party();
   await submit(
-    'Register',
+    'registry:Register',
     envelope('register', patient, {
       role: 'patient',
       publicKey: patient.publicKey,
@@ -516,7 +518,7 @@ async function benchContract() {
       metadata: { kind: 'clinical-note', createdAt: Date.now() - 60_000 },
     };
   };
-  const first = JSON.parse(await submit('Upload', envelope('upload', patient, uploadBody()).text));
+  const first = JSON.parse(await submit('records:Upload', envelope('upload', patient, uploadBody()).text));
   const recordId = first.response.result.recordId;
 
   // Envelopes are built (2 signatures each) before timing; the timed part is the contract only.
@@ -538,8 +540,8 @@ async function benchContract() {
     return { result, sample };
   };
 
-  const view = await runCase('View (owner): sig3 + sig1 verify, sig4 sign, 3 writes', 'View', () => envelope('view', patient, { recordId }));
-  const upload = await runCase('Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes', 'Upload', () => envelope('upload', patient, uploadBody()));
+  const view = await runCase('View (owner): sig3 + sig1 verify, sig4 sign, 3 writes', 'records:View', () => envelope('view', patient, { recordId }));
+  const upload = await runCase('Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes', 'records:Upload', () => envelope('upload', patient, uploadBody()));
 
   // The same crypto on the same keys and byte lengths, without the contract around it.
   const pureCrypto = (label, sample) => {

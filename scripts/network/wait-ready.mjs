@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Waits, bounded, until the native network can take a transaction endorsed by both
 // organizations: through every peer's gateway (peer0 and peer1 of each org), a proposal of the chaincode's cheapest
-// evaluation (ListAccessKeys) is endorsed under the chaincode's endorsement policy
+// evaluation (layer-keys:ListAccessKeys) is endorsed under the chaincode's endorsement policy
 // (AND(Org1, Org2)), and never submitted, so nothing is written. That is exactly the step that
 // fails ("no combination of peers can be derived which satisfy the endorsement policy") while
 // gossip membership is still forming after a start. Prints each peer's time to ready.
@@ -49,7 +49,7 @@ const results = await Promise.all(
     try {
       while (Date.now() < deadline) {
         try {
-          await c.contract.newProposal('ListAccessKeys', { arguments: [c.mspId] }).endorse();
+          await c.contract.newProposal('layer-keys:ListAccessKeys', { arguments: [c.mspId] }).endorse();
           return { name: c.name, ok: true, ms: Date.now() - started };
         } catch (error) {
           last = describe(error);

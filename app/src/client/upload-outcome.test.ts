@@ -70,7 +70,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   afterEach(() => f?.close());
 
   it('committed but unanswered: the 504 carries the txId, the retry (same idempotency key) returns the committed record', async () => {
-    const fault = faulty('Upload', 1, 'commit-then-unknown');
+    const fault = faulty('records:Upload', 1, 'commit-then-unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const { transport, errors } = recording(f);
     const client = f.client({ transport });
@@ -88,7 +88,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   it('the resolving retry writes nothing: the ledger after it is the ledger the first attempt left', async () => {
     let fixture: GatewayFixture | undefined;
     let afterFirst = '';
-    const fault = faulty('Upload', 1, 'commit-then-unknown', () => (afterFirst = fixture?.snapshot() ?? ''));
+    const fault = faulty('records:Upload', 1, 'commit-then-unknown', () => (afterFirst = fixture?.snapshot() ?? ''));
     f = fixture = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -101,7 +101,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('not written (LEDGER_UNAVAILABLE): the retry uploads it, once', async () => {
-    const fault = faulty('Upload', 1, 'unavailable');
+    const fault = faulty('records:Upload', 1, 'unavailable');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -113,7 +113,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('bounded: after its attempts the SDK reports the unknown outcome with the transaction id', async () => {
-    const fault = faulty('Upload', 99, 'unknown');
+    const fault = faulty('records:Upload', 99, 'unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -129,7 +129,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
 
   it('an unknown outcome stays unknown: later attempts that wrote nothing (LEDGER_UNAVAILABLE) do not turn it into "not written"', async () => {
     // attempt 1 commits but its answer is lost; attempts 2 and 3 find the peer gone
-    const committedThenUnknown = faulty('Upload', 1, 'commit-then-unknown');
+    const committedThenUnknown = faulty('records:Upload', 1, 'commit-then-unknown');
     let submits = 0;
     f = await GatewayFixture.create({
       ledger: (inner) => {
@@ -137,7 +137,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
         return {
           ...first,
           submit: (t, a) => {
-            if (t === 'Upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
+            if (t === 'records:Upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
             return first.submit(t, a);
           },
         };
@@ -159,7 +159,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     const stream = new PassThrough();
     const lines: string[] = [];
     stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    f = await GatewayFixture.create({ ledger: faulty('Upload', 1, 'commit-then-unknown').wrap, logStream: stream });
+    f = await GatewayFixture.create({ ledger: faulty('records:Upload', 1, 'commit-then-unknown').wrap, logStream: stream });
     const client = f.client();
     const patient = party();
     await client.register(patient, 'patient');
@@ -174,7 +174,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('only uploads are retried: another write with an unknown outcome is reported at once', async () => {
-    const fault = faulty('Revoke', 99, 'unknown');
+    const fault = faulty('records:Revoke', 99, 'unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -185,7 +185,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('a refusal is final: not retried, nothing written', async () => {
-    const counter = faulty('Upload', 0, 'unknown');
+    const counter = faulty('records:Upload', 0, 'unknown');
     f = await GatewayFixture.create({ ledger: counter.wrap });
     const client = f.client();
     const stranger = party();

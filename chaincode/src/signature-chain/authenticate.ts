@@ -1,23 +1,28 @@
 import {
+  actorKey,
   assertFresh,
   chainPayload,
   fail,
   parseContractEnvelope,
   requestHash,
+  keyActor,
   verifyFor,
+  type Actor,
   type AnyRequest,
   type ContractEnvelope,
   type Operation,
   type Request,
 } from '@medshare/protocol';
 import type { Context } from 'fabric-contract-api';
-import { KEY } from '../state/keys';
-import { parseNonce } from '../state/model';
+import { accessKeys } from '../contracts/layer-keys/tables';
 import type { LedgerState } from '../state/state';
+import { nonces } from './nonces';
 
 export interface Authenticated<O extends Operation> {
   readonly envelope: ContractEnvelope & { readonly request: Request<O> };
   readonly request: Request<O>;
+  /** Who signed sig1: today always the registered key the request names. */
+  readonly actor: Actor;
   /** The transaction timestamp in Unix ms: the contract's only clock. */
   readonly now: number;
   /** MSP of the submitting client, i.e. of the access layer that made sig3. */
@@ -55,7 +60,7 @@ export async function authenticate<O extends Operation>(
   const org = ctx.clientIdentity.getMSPID();
   const now = txTimeMs(ctx);
 
-  const k3 = await state.accessKey(org, envelope.k3Id);
+  const k3 = await accessKeys.get(state, { mspId: org, keyId: envelope.k3Id });
   if (!k3) throw fail('UNKNOWN_ACCESS_KEY', `no K3 ${envelope.k3Id} is registered for ${org}`);
   if (k3.retiredAt !== undefined && k3.retiredAt <= now) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
   if (now < k3.notBefore || now > k3.notAfter) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`);
@@ -65,15 +70,25 @@ export async function authenticate<O extends Operation>(
 
   assertFresh(request, now);
 
+  const actor = keyActor(request.keyId);
   let writeNonce = (): Promise<void> => Promise.resolve();
   if (options.consumeNonce) {
-    const used = await state.read(KEY.nonce, [request.keyId, request.nonce], parseNonce);
+    const key = { actor: actorKey(actor), nonce: request.nonce };
+    const used = await nonces.get(state, key);
     if (used) throw fail('NONCE_REPLAYED', `nonce ${request.nonce} was already used in transaction ${used.txId}`);
-    const write = (): Promise<void> => state.write(KEY.nonce, [request.keyId, request.nonce], { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
+    const write = (): Promise<void> => nonces.put(state, key, { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
     if (options.writeNonceLater) writeNonce = write;
     else await write();
   }
-  return { envelope: envelope as Authenticated<O>['envelope'], request: request as Request<O>, now, org, requestHash: requestHash(request), writeNonce };
+  return {
+    envelope: envelope as Authenticated<O>['envelope'],
+    request: request as Request<O>,
+    actor,
+    now,
+    org,
+    requestHash: requestHash(request),
+    writeNonce,
+  };
 }
 
 /** sig1: the author's signature over the request, checked against the key the operation names. */

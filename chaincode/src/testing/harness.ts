@@ -19,10 +19,10 @@ import {
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
+import { ChaincodeHost, MemoryLedger, fabricIdentity, type SimulatedIdentity, type TransactionResult } from '@medshare/fabric-sim';
 import { contractKeyFromPem, type ContractKey } from '../config/contract-key';
-import { MedshareContract, TRANSACTION_BY_OP } from '../contract';
-import { MemoryLedger, fabricIdentity } from '../simulator/memory-ledger';
-import type { ClientIdentityLike } from '../simulator/ledger';
+import type { MedshareContractOptions } from '../contracts/base-contract';
+import { CHAINCODE_INFO, contractsWith, TRANSACTION_BY_OP } from '../index';
 import { privateKeyToPem } from '@medshare/protocol';
 
 export const ORG1 = 'Org1MSP';
@@ -44,20 +44,25 @@ export interface AccessLayer extends Party {
   readonly org: string;
 }
 
+/** The chaincode's contracts hosted as a peer runs them (fabric-shim's router), with `options`. */
+export function chaincodeWith(options: MedshareContractOptions): ChaincodeHost {
+  return new ChaincodeHost(contractsWith(options), CHAINCODE_INFO);
+}
+
 /**
- * A contract over the in-memory ledger with two orgs' access layers registered, and helpers
+ * The chaincode over the in-memory ledger with two orgs' access layers registered, and helpers
  * that build signed envelopes the way the gateway does.
  */
 export class Harness {
   readonly ledger = new MemoryLedger();
   readonly k4: ContractKey;
-  readonly contract: MedshareContract;
+  readonly chaincode: ChaincodeHost;
   readonly k3: Record<string, AccessLayer> = {};
   now = T0;
 
   constructor(k4?: ContractKey) {
     this.k4 = k4 ?? contractKeyFromPem(privateKeyToPem(generateKeyPair().privateKey));
-    this.contract = new MedshareContract({ contractKey: this.k4 });
+    this.chaincode = chaincodeWith({ contractKey: this.k4 });
     this.ledger.clock = () => this.now;
   }
 
@@ -66,17 +71,27 @@ export class Harness {
     for (const org of [ORG1, ORG2]) {
       const k3 = { ...newParty(), org };
       h.k3[org] = k3;
-      await h.admin(org, (ctx) => h.contract.RegisterAccessKey(ctx as never, k3.publicKey, String(T0 - 86_400_000), String(T0 + 365 * 86_400_000)));
+      await h.admin(org, 'layer-keys:RegisterAccessKey', k3.publicKey, String(T0 - 86_400_000), String(T0 + 365 * 86_400_000));
     }
     return h;
   }
 
-  client(org = ORG1): ClientIdentityLike {
+  client(org = ORG1): SimulatedIdentity {
     return fabricIdentity(org);
   }
 
-  admin<T>(org: string, run: (ctx: unknown) => Promise<T>): Promise<T> {
-    return this.ledger.submit(fabricIdentity(org, { admin: true }), run).then((r) => r.result);
+  /** Submits `fcn` (`contract:Transaction`) as a client of ORG1 or as `identity`. */
+  submit(fcn: string, args: readonly string[], identity = this.client()): Promise<TransactionResult<string>> {
+    return this.chaincode.submit(this.ledger, identity, fcn, args);
+  }
+
+  evaluate(fcn: string, args: readonly string[], identity = this.client()): Promise<TransactionResult<string>> {
+    return this.chaincode.evaluate(this.ledger, identity, fcn, args);
+  }
+
+  /** Submits `fcn` as an admin of `org`; resolves with its result. */
+  admin(org: string, fcn: string, ...args: string[]): Promise<string> {
+    return this.submit(fcn, args, fabricIdentity(org, { admin: true })).then((r) => r.result);
   }
 
   /** Each request moves the clock 1 ms, so audit entries have distinct times as in real use. */
@@ -96,9 +111,10 @@ export class Harness {
   /** Calls the transaction for the envelope's op: submitted or evaluated as on Fabric. */
   async call(envelope: string, org = ORG1): Promise<{ response: { result: Record<string, unknown>; [k: string]: unknown }; sig4: string; raw: string }> {
     const op = (JSON.parse(envelope) as { request?: { op?: Operation } }).request?.op ?? 'view';
-    const fn = TRANSACTION_BY_OP[op] as 'Register';
-    const run = (ctx: unknown): Promise<string> => this.contract[fn](ctx as never, envelope);
-    const { result } = SUBMIT_OPERATIONS.has(op) ? await this.ledger.submit(this.client(org), run) : await this.ledger.evaluate(this.client(org), run);
+    const fcn = TRANSACTION_BY_OP[op];
+    const { result } = SUBMIT_OPERATIONS.has(op)
+      ? await this.submit(fcn, [envelope], this.client(org))
+      : await this.evaluate(fcn, [envelope], this.client(org));
     return { ...(JSON.parse(result) as { response: { result: Record<string, unknown> }; sig4: string }), raw: result };
   }
 
@@ -116,7 +132,7 @@ export class Harness {
   async registerDoctor(org = ORG1, role: Role = 'doctor', approve = true): Promise<Party> {
     const d = newParty();
     await this.act('register', d, { role, publicKey: d.publicKey, pseudonym: d.pseudonym }, org);
-    if (approve) await this.admin(org, (ctx) => this.contract.ApproveUser(ctx as never, d.keyId));
+    if (approve) await this.admin(org, 'registry:ApproveUser', d.keyId);
     return d;
   }
 
@@ -145,4 +161,20 @@ export class Harness {
   snapshot(): string {
     return JSON.stringify({ height: this.ledger.height, entries: this.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]) });
   }
+}
+
+/** Runs a call that must fail with `code` and asserts the ledger did not change at all. */
+export async function rejects(h: Harness, call: () => Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  const before = h.snapshot();
+  await expect(call()).rejects.toMatchObject({ name: 'MedshareError', code, ...(message ? { message: expect.stringMatching(message) } : {}) });
+  expect(h.snapshot()).toBe(before);
+}
+
+/** A real SM2 wrap of a random 32-byte key for `party` (the contract checks C1 is on the curve). */
+export function wrapFor(party: Party): string {
+  return toHex(encrypt(party.publicKey, new Uint8Array(32).fill(7)));
+}
+
+export function flip(hex: string): string {
+  return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 }

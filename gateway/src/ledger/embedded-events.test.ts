@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fabricIdentity } from '@medshare/chaincode';
+import { DurableLedger, fabricIdentity } from '@medshare/fabric-sim';
 import type { EventCheckpoint, LedgerEvent } from './backend';
-import { DurableLedger } from './durable-ledger';
 import { memoryLedgerEvents } from './embedded-events';
 
 const id = fabricIdentity('Org1MSP');

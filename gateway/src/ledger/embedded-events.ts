@@ -1,4 +1,4 @@
-import type { MemoryLedger } from '@medshare/chaincode';
+import type { MemoryLedger } from '@medshare/fabric-sim';
 import { fail } from '@medshare/protocol';
 import type { EventStream, EventStreamOptions, LedgerEvent } from './backend';
 

@@ -1,30 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { MedshareContract, contractKeyFromPem, fabricIdentity, type ClientIdentityLike, type SimulatedContext } from '@medshare/chaincode';
+import { CHAINCODE_INFO, contractKeyFromPem, contractsWith } from '@medshare/chaincode';
+import { ChaincodeHost, DurableLedger, fabricIdentity, type SimulatedIdentity } from '@medshare/fabric-sim';
 import { fail, type MedshareError } from '@medshare/protocol';
 import type { EmbeddedLedgerConfig } from '../config/config';
 import { toMedshareError } from '../errors/ledger-error';
 import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
-import { DurableLedger } from './durable-ledger';
 import { memoryLedgerEvents } from './embedded-events';
 
-type ContractFn = (ctx: never, ...args: string[]) => Promise<string>;
 const MVCC_RETRIES = 3;
 
 /**
- * The embedded runtime: the same MedshareContract as on Fabric, run in-process over the durable
- * ledger, submitting as a client of this gateway's org. Admin transactions (approve, K3
- * registration) run as the org's admin identity, reachable only through the admin API.
+ * The embedded runtime: the chaincode's contracts, dispatched in-process by fabric-shim's own
+ * router (`contract:Transaction`, createContext, the contracts' hooks, unknownTransaction) over
+ * the durable ledger, submitting as a client of this gateway's org. Admin transactions
+ * (approve, K3 registration) run as the org's admin identity, reachable only through the admin API.
  */
 export class EmbeddedBackend implements LedgerBackend {
   readonly kind = 'embedded' as const;
   readonly ledger: DurableLedger;
-  readonly #contract: MedshareContract;
-  readonly #client: ClientIdentityLike;
-  readonly #admin: ClientIdentityLike;
+  readonly #chaincode: ChaincodeHost;
+  readonly #client: SimulatedIdentity;
+  readonly #admin: SimulatedIdentity;
 
   private constructor(ledger: DurableLedger, k4Pem: string, org: string) {
     this.ledger = ledger;
-    this.#contract = new MedshareContract({ contractKey: contractKeyFromPem(k4Pem) });
+    this.#chaincode = new ChaincodeHost(contractsWith({ contractKey: contractKeyFromPem(k4Pem) }), CHAINCODE_INFO);
     this.#client = fabricIdentity(org, { name: `gateway@${org}` });
     this.#admin = fabricIdentity(org, { admin: true });
   }
@@ -49,10 +49,9 @@ export class EmbeddedBackend implements LedgerBackend {
     return this.#evaluateAs(this.#admin, transaction, args);
   }
 
-  async #evaluateAs(identity: ClientIdentityLike, transaction: string, args: readonly string[]): Promise<string> {
-    const fn = this.#fn(transaction);
+  async #evaluateAs(identity: SimulatedIdentity, transaction: string, args: readonly string[]): Promise<string> {
     try {
-      return (await this.ledger.evaluate(identity, (ctx) => fn(ctx as never, ...args))).result;
+      return (await this.#chaincode.evaluate(this.ledger, identity, transaction, args)).result;
     } catch (error) {
       throw toMedshareError(error);
     }
@@ -77,13 +76,12 @@ export class EmbeddedBackend implements LedgerBackend {
     return this.ledger.close();
   }
 
-  async #submitAs(identity: ClientIdentityLike, transaction: string, args: readonly string[]): Promise<string> {
-    const fn = this.#fn(transaction);
+  async #submitAs(identity: SimulatedIdentity, transaction: string, args: readonly string[]): Promise<string> {
     let lastConflict: MedshareError | undefined;
     // An MVCC conflict means another transaction committed first: re-simulate, as Fabric clients do.
     for (let attempt = 0; attempt <= MVCC_RETRIES; attempt++) {
       try {
-        return (await this.ledger.submit(identity, (ctx: SimulatedContext) => fn(ctx as never, ...args))).result;
+        return (await this.#chaincode.submit(this.ledger, identity, transaction, args)).result;
       } catch (error) {
         const coded = toMedshareError(error);
         if (coded.code !== 'CONFLICT') throw coded;
@@ -91,11 +89,5 @@ export class EmbeddedBackend implements LedgerBackend {
       }
     }
     throw lastConflict ?? fail('CONFLICT', 'conflict');
-  }
-
-  #fn(transaction: string): ContractFn {
-    const fn = (this.#contract as unknown as Record<string, unknown>)[transaction];
-    if (typeof fn !== 'function' || !/^[A-Z][A-Za-z]+$/.test(transaction)) throw fail('INVALID_INPUT', `unknown transaction ${transaction}`);
-    return (fn as ContractFn).bind(this.#contract);
   }
 }

@@ -199,7 +199,7 @@ export class FabricBackend implements LedgerBackend {
   async ready(): Promise<void> {
     // A cheap evaluation proves a peer of the org, the channel and the chaincode answer.
     try {
-      await this.evaluate('ListAccessKeys', [this.mspId]);
+      await this.evaluate('layer-keys:ListAccessKeys', [this.mspId]);
     } catch (error) {
       const coded = error as MedshareError;
       if (coded.code === 'LEDGER_UNAVAILABLE' || coded.code === 'INTERNAL') throw coded;

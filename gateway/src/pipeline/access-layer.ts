@@ -1,5 +1,6 @@
 import {
   MedshareError,
+  keyActor,
   keyIdOf,
   parseSubscribeEnvelope,
   subscribeRequestHash,
@@ -217,7 +218,7 @@ export class AccessLayer {
     const { request, sig1 } = envelope;
     let user: { keyId?: unknown; publicKey?: unknown };
     try {
-      user = JSON.parse(await this.ledger.evaluate('GetUser', [request.keyId])) as typeof user;
+      user = JSON.parse(await this.ledger.evaluate('registry:GetUser', [request.keyId])) as typeof user;
     } catch (error) {
       if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND') throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
       throw error;
@@ -278,13 +279,13 @@ export class AccessLayer {
         `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
       );
     }
-    this.#replay.claim(session.appId, `key:${request.keyId}`, request.nonce, request.expiresAt, now);
+    this.#replay.claimFor(session.appId, keyActor(request.keyId), request.nonce, request.expiresAt, now);
     return { session, envelope };
   }
 
   /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */
   async directory(keyId: string): Promise<{ user: Record<string, unknown>; k3Id: string; sig3: string }> {
-    const text = await this.ledger.evaluate('GetUser', [keyId]);
+    const text = await this.ledger.evaluate('registry:GetUser', [keyId]);
     const user = JSON.parse(text) as Record<string, unknown>;
     const now = this.#clock();
     const k3 = this.#keys.signingK3(now);

@@ -1,4 +1,4 @@
-import { fail } from '@medshare/protocol';
+import { actorKey, fail, type Actor } from '@medshare/protocol';
 
 /**
  * Nonces seen by this gateway, kept until their request expires (on top of the ledger's own
@@ -14,6 +14,11 @@ export class ReplayCache {
   readonly #apps = new Map<string, AppEntries>();
 
   constructor(private readonly capacityPerApp: number) {}
+
+  /** Records the nonce of a request by `actor` (its client is the actor: `key:<keyId>`, `ring:<scope>:<keyImage>`). */
+  claimFor(appId: string, actor: Actor, nonce: string, expiresAt: number, now: number): void {
+    this.claim(appId, actor.kind === 'key' ? `key:${actor.keyId}` : actorKey(actor), nonce, expiresAt, now);
+  }
 
   /** Records `nonce` of `client` in `appId` until `expiresAt`; throws NONCE_REPLAYED if already seen. */
   claim(appId: string, client: string, nonce: string, expiresAt: number, now: number): void {

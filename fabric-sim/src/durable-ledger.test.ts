@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fabricIdentity } from '@medshare/chaincode';
+import { fabricIdentity } from './identity';
 import { DurableLedger, type LogFile } from './durable-ledger';
 
 const id = fabricIdentity('Org1MSP');

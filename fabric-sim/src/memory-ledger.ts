@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '@medshare/protocol';
-import { compareKeys } from './keys';
+import { compareKeys } from './composite-key';
 import {
   newTxId,
   TransactionStub,
   type ChaincodeEvent,
-  type ClientIdentityLike,
   type KeyModification,
   type ReadWriteSet,
+  type Invocation,
   type StateStore,
   type VersionedValue,
-} from './ledger';
+} from './transaction-stub';
+import type { ClientIdentityLike, SimulatedIdentity } from './identity';
 
 /** The slice of fabric-contract-api's Context the contract reads. */
 export interface SimulatedContext {
@@ -37,14 +38,6 @@ export interface TransactionResult<T> {
   readonly result: T;
   readonly txId: string;
   readonly timestamp: number;
-}
-
-/** A client identity as Fabric's shim reports it (subject and issuer DNs in `/K=V` form). */
-export function fabricIdentity(mspId: string, options: { admin?: boolean; name?: string } = {}): ClientIdentityLike {
-  const ou = options.admin ? 'admin' : 'client';
-  const name = options.name ?? (options.admin ? `Admin@${mspId}` : `User1@${mspId}`);
-  const id = `x509::/C=US/O=${mspId}/OU=${ou}/CN=${name}::/C=US/O=${mspId}/CN=ca.${mspId}`;
-  return { getMSPID: () => mspId, getID: () => id };
 }
 
 /**
@@ -147,14 +140,19 @@ export class MemoryLedger implements StateStore {
   }
 
   /** Starts a simulation; the caller runs chaincode against `ctx` and then commits or discards. */
-  simulate(identity: ClientIdentityLike, txId?: string): SimulatedContext {
-    const id = txId ?? newTxId(this.#seed, ++this.#txCounter);
-    return { stub: new TransactionStub(this, id, this.clock()), clientIdentity: identity, logging: { getLogger: () => SILENT, setLevel() {} } };
+  simulate(identity: SimulatedIdentity, options: { txId?: string; invocation?: Invocation } = {}): SimulatedContext {
+    const id = options.txId ?? newTxId(this.#seed, ++this.#txCounter);
+    const creator = { mspid: identity.mspId, idBytes: identity.getIDBytes() };
+    return {
+      stub: new TransactionStub(this, id, this.clock(), { creator, ...(options.invocation ? { invocation: options.invocation } : {}) }),
+      clientIdentity: identity,
+      logging: { getLogger: () => SILENT, setLevel() {} },
+    };
   }
 
   /** Endorse, validate and commit one transaction; a thrown error commits nothing. */
-  async submit<T>(identity: ClientIdentityLike, run: (ctx: SimulatedContext) => Promise<T>): Promise<TransactionResult<T>> {
-    const ctx = this.simulate(identity);
+  async submit<T>(identity: SimulatedIdentity, run: (ctx: SimulatedContext) => Promise<T>, invocation?: Invocation): Promise<TransactionResult<T>> {
+    const ctx = this.simulate(identity, invocation ? { invocation } : {});
     const result = await run(ctx);
     const rwset = ctx.stub.readWriteSet();
     await this.commit(rwset);
@@ -162,8 +160,8 @@ export class MemoryLedger implements StateStore {
   }
 
   /** Run chaincode read-only: writes are discarded, as a Fabric evaluation's are. */
-  async evaluate<T>(identity: ClientIdentityLike, run: (ctx: SimulatedContext) => Promise<T>): Promise<TransactionResult<T>> {
-    const ctx = this.simulate(identity);
+  async evaluate<T>(identity: SimulatedIdentity, run: (ctx: SimulatedContext) => Promise<T>, invocation?: Invocation): Promise<TransactionResult<T>> {
+    const ctx = this.simulate(identity, invocation ? { invocation } : {});
     const result = await run(ctx);
     const rwset = ctx.stub.readWriteSet();
     return { result, txId: rwset.txId, timestamp: rwset.timestamp };

@@ -1,7 +1,8 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { MemoryLedger, type CommittedEvent, type ReadWriteSet, type VersionedValue } from '@medshare/chaincode';
+import { MemoryLedger, type CommittedEvent } from './memory-ledger';
+import type { ReadWriteSet, VersionedValue } from './transaction-stub';
 import { fail, type MedshareError } from '@medshare/protocol';
 
 const LOG_VERSION = 1;

@@ -1,5 +1,6 @@
-import { MemoryLedger, fabricIdentity } from './memory-ledger';
-import { compareKeys, createCompositeKey, splitCompositeKey } from './keys';
+import { fabricIdentity } from './identity';
+import { MemoryLedger } from './memory-ledger';
+import { compareKeys, createCompositeKey, splitCompositeKey } from './composite-key';
 
 const id = fabricIdentity('Org1MSP');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));

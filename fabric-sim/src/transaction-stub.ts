@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compareKeys, createCompositeKey, MAX_UNICODE_RUNE, splitCompositeKey } from './keys';
+import { compareKeys, createCompositeKey, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-key';
 
 /** One committed value and the transaction that wrote it (Fabric's version is block:tx). */
 export interface VersionedValue {
@@ -21,11 +21,6 @@ export interface KeyModification {
   readonly value: Uint8Array;
 }
 
-export interface ClientIdentityLike {
-  getMSPID(): string;
-  getID(): string;
-}
-
 export interface ChaincodeEvent {
   readonly eventName: string;
   readonly payload: Uint8Array;
@@ -40,6 +35,19 @@ export interface KV {
 export interface StateIterator extends AsyncIterable<KV> {
   next(): Promise<{ value: KV; done: false } | { value: undefined; done: true }>;
   close(): Promise<void>;
+}
+
+/** The function and arguments of a proposal, as the peer hands them to the chaincode. */
+export interface Invocation {
+  /** `contract:Transaction` (or a bare name for the default contract), as Fabric addresses it. */
+  readonly fcn: string;
+  readonly args: readonly string[];
+}
+
+/** A proposal's creator as the peer passes it (SerializedIdentity). */
+export interface Creator {
+  readonly mspid: string;
+  readonly idBytes: Uint8Array;
 }
 
 /** The result of simulating one transaction: what it read (with versions) and what it wrote. */
@@ -88,17 +96,41 @@ export class TransactionStub {
   readonly #timestampMs: number;
   readonly #reads = new Map<string, number>();
   readonly #writes = new Map<string, Uint8Array | undefined>();
+  readonly #creator: Creator | undefined;
+  readonly #invocation: Invocation;
   #event: ChaincodeEvent | undefined;
   #paginated = false;
 
-  constructor(store: StateStore, txId: string, timestampMs: number) {
+  constructor(store: StateStore, txId: string, timestampMs: number, options: { creator?: Creator; invocation?: Invocation } = {}) {
     this.#store = store;
     this.#txId = txId;
     this.#timestampMs = timestampMs;
+    this.#creator = options.creator;
+    this.#invocation = options.invocation ?? { fcn: '', args: [] };
   }
 
   getTxID(): string {
     return this.#txId;
+  }
+
+  /** The embedded runtime has one channel. */
+  getChannelID(): string {
+    return 'embedded';
+  }
+
+  getCreator(): Creator {
+    if (!this.#creator) throw new Error('this transaction has no creator');
+    return { mspid: this.#creator.mspid, idBytes: this.#creator.idBytes.slice() };
+  }
+
+  /** The function name and then its arguments, as bytes (fabric-contract-api routes on these). */
+  getBufferArgs(): Buffer[] {
+    const { fcn, args } = this.#invocation;
+    return fcn === '' ? [] : [fcn, ...args].map((a) => Buffer.from(a, 'utf8'));
+  }
+
+  getFunctionAndParameters(): { fcn: string; params: string[] } {
+    return { fcn: this.#invocation.fcn, params: [...this.#invocation.args] };
   }
 
   getTxTimestamp(): { seconds: number; nanos: number } {

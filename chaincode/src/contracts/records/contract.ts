@@ -1,0 +1,184 @@
+import { actorKey, fail, fromBase64, MAX_RECORD_BYTES, SEALED_OVERHEAD, sm3, toHex, utf8, type JsonValue } from '@medshare/protocol';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { recordAccess } from '../../audit-log/audit-log';
+import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
+import { respond } from '../../signature-chain/respond';
+import type { RecordState } from '../../state/model';
+import type { LedgerState } from '../../state/state';
+import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
+// A value import: the decorators read the context's class from the parameter types.
+import { MedshareContext } from '../context';
+import { pseudonyms, requireUser, users } from '../registry/tables';
+import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
+import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys } from './tables';
+
+@Info({ title: 'records', description: 'medshare records: sealed uploads, per-record authorization lists, audit-first access' })
+export class RecordsContract extends MedshareBaseContract {
+  constructor(options: MedshareContractOptions = {}) {
+    super('records', options);
+  }
+
+  /**
+   * Uploads a sealed record. With `body.idempotencyKey`, the key is stored under the owner in the
+   * same transaction as the record; a later upload by the same owner with the same key and the
+   * same content returns the first record (`replayed: true`) and writes nothing, so a client
+   * that did not learn the first one's outcome can retry safely.
+   */
+  @Transaction()
+  @Returns('string')
+  async Upload(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'upload', { consumeNonce: true, writeNonceLater: true });
+    const { body } = auth.request;
+    const patient = await pseudonyms.get(state, { role: 'patient', pseudonym: body.patientId });
+    if (!patient) throw fail('NOT_REGISTERED_PATIENT', 'no registered patient has request.body.patientId');
+    if (patient.keyId !== auth.request.keyId) throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
+    const owner = await requireUser(state, patient.keyId);
+    assertSig1(owner.publicKey, auth.envelope, 'the patient the record names');
+    let sealed: Uint8Array;
+    try {
+      sealed = fromBase64(body.ciphertext, 'request.body.ciphertext');
+    } catch {
+      throw fail('INVALID_INPUT', 'request.body.ciphertext is not canonical base64');
+    }
+    if (sealed.length < SEALED_OVERHEAD || sealed.length > MAX_RECORD_BYTES) {
+      throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
+    }
+    if (toHex(sm3(sealed)) !== body.contentHash) throw fail('INVALID_INPUT', 'request.body.contentHash is not SM3 of the ciphertext');
+    if (body.idempotencyKey !== undefined) {
+      const earlier = await uploadKeys.get(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey });
+      if (earlier) return this.#replayUpload(ctx, auth, earlier.recordId);
+    }
+    await auth.writeNonce();
+    const recordId = toHex(sm3(utf8(`medshare/v1/record\n${ctx.stub.getTxID()}`)));
+    const record: RecordState = {
+      recordId,
+      owner: owner.keyId,
+      patientId: body.patientId,
+      org: auth.org,
+      contentHash: body.contentHash,
+      ownerKeyWrap: body.ownerKeyWrap,
+      metadata: body.metadata,
+      uploadedAt: auth.now,
+    };
+    await records.put(state, { recordId }, record);
+    await recordData.put(state, { recordId }, { ciphertext: body.ciphertext });
+    if (body.idempotencyKey !== undefined) await uploadKeys.put(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey }, { recordId });
+    await recordAccess(ctx, state, auth, { recordId, owner: owner.keyId, action: 'upload' });
+    return respond(ctx, this.contractKey, auth, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
+  }
+
+  /**
+   * The answer to an upload whose idempotency key its owner already used: the earlier record,
+   * if the request is the same upload (same patient, sealed content, key wrap and metadata).
+   * Nothing is written, not even the nonce: the transaction commits with an empty write set.
+   */
+  async #replayUpload(ctx: MedshareContext, auth: Authenticated<'upload'>, recordId: string): Promise<string> {
+    const record = await records.get(ctx.state, { recordId });
+    if (!record) throw fail('INTERNAL', 'the record of an idempotency key is missing');
+    if (!sameUpload(record, auth.request.body))
+      throw fail('IDEMPOTENCY_KEY_REUSED', 'request.body.idempotencyKey was already used by this owner for an upload with other content');
+    return respond(ctx, this.contractKey, auth, { recordId, contentHash: record.contentHash, uploadedAt: record.uploadedAt, replayed: true });
+  }
+
+  @Transaction()
+  @Returns('string')
+  async Grant(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'grant', { consumeNonce: true });
+    const { recordId, granteeKeyId, keyWrap } = auth.request.body;
+    const record = await ownerOnly(state, auth, recordId);
+    if (granteeKeyId === record.owner) throw fail('INVALID_INPUT', 'the owner cannot be a grantee of their own record');
+    const grantee = await users.get(state, { keyId: granteeKeyId });
+    if (!grantee || grantee.role === 'patient' || grantee.status !== 'active') {
+      throw fail('NOT_REGISTERED_DOCTOR', 'request.body.granteeKeyId is not a registered, approved doctor or institution');
+    }
+    await grants.put(state, { recordId, granteeKeyId }, { recordId, granteeKeyId, keyWrap, grantedAt: auth.now });
+    await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'grant', subjectKeyId: granteeKeyId });
+    return respond(ctx, this.contractKey, auth, { recordId, granteeKeyId, grantedAt: auth.now });
+  }
+
+  @Transaction()
+  @Returns('string')
+  async Revoke(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'revoke', { consumeNonce: true });
+    const { recordId, granteeKeyId } = auth.request.body;
+    const record = await ownerOnly(state, auth, recordId);
+    const grant = await grants.get(state, { recordId, granteeKeyId });
+    if (!grant) throw fail('GRANT_NOT_FOUND', 'no grant of that record to that key');
+    await grants.delete(state, { recordId, granteeKeyId }, grant);
+    await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'revoke', subjectKeyId: granteeKeyId });
+    return respond(ctx, this.contractKey, auth, { recordId, granteeKeyId, revokedAt: auth.now });
+  }
+
+  /**
+   * Audit-first access (claims 4, 5): commits who viewed what, when and under which request, and
+   * returns an access id. The data itself is returned only by {@link Read}, an evaluation, so it
+   * never enters a block.
+   */
+  @Transaction()
+  @Returns('string')
+  async View(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'view', { consumeNonce: true });
+    const { recordId } = auth.request.body;
+    const { record } = await ownerOrGrantee(state, auth, recordId);
+    const txId = ctx.stub.getTxID();
+    await accessTickets.put(state, { recordId, actor: actorKey(auth.actor), txId }, { at: auth.now, txId });
+    await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'view' });
+    return respond(ctx, this.contractKey, auth, { recordId, accessId: txId, readableUntil: auth.now + ACCESS_TICKET_TTL_MS });
+  }
+
+  /** Returns the sealed record and the reader's key wrap, given a committed access record. */
+  @Transaction(false)
+  @Returns('string')
+  async Read(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'read', { consumeNonce: false });
+    const { recordId, accessId } = auth.request.body;
+    const { record, keyWrap } = await ownerOrGrantee(state, auth, recordId);
+    const ticket = await accessTickets.get(state, { recordId, actor: actorKey(auth.actor), txId: accessId });
+    if (!ticket) throw fail('ACCESS_NOT_RECORDED', 'no committed view of this record by this key has that access id');
+    if (auth.now - ticket.at > ACCESS_TICKET_TTL_MS) throw fail('ACCESS_NOT_RECORDED', `the access record expired ${ACCESS_TICKET_TTL_MS} ms after its view`);
+    const data = await recordData.get(state, { recordId });
+    if (!data) throw fail('INTERNAL', 'record data is missing');
+    return respond(ctx, this.contractKey, auth, {
+      recordId,
+      accessId,
+      ciphertext: data.ciphertext,
+      contentHash: record.contentHash,
+      keyWrap,
+      metadata: { kind: record.metadata.kind, createdAt: record.metadata.createdAt },
+      owner: record.owner,
+      patientId: record.patientId,
+    });
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  ListRecords(ctx: MedshareContext, envelope: string): Promise<string> {
+    return this.#listOwn(ctx, envelope, 'list-records', (state, keyId, size, bookmark) => ownerIndex.page(state, { ownerKeyId: keyId }, size, bookmark));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  ListGrants(ctx: MedshareContext, envelope: string): Promise<string> {
+    return this.#listOwn(ctx, envelope, 'list-grants', (state, keyId, size, bookmark) => granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark));
+  }
+
+  /** One page of the author's own index (records owned, or grants received), sig1 by the author. */
+  async #listOwn(
+    ctx: MedshareContext,
+    envelope: string,
+    op: 'list-records' | 'list-grants',
+    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<{ items: JsonValue[]; bookmark: string }>,
+  ): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
+    const author = await requireUser(state, auth.request.keyId);
+    assertSig1(author.publicKey, auth.envelope, 'the author');
+    const { pageSize, bookmark } = auth.request.body;
+    return respond(ctx, this.contractKey, auth, await page(state, author.keyId, pageSize, bookmark));
+  }
+}

@@ -1,0 +1,19 @@
+import { canonicalize, fail, signDeterministicFor, type ContractResponse, type JsonValue, type Operation } from '@medshare/protocol';
+import type { Context } from 'fabric-contract-api';
+import type { ContractKey } from '../config/contract-key';
+import { txTimeMs, type Authenticated } from './authenticate';
+
+/** sig4: the deterministic K4 signature over the canonical response (RFC 6979 with HMAC-SM3). */
+export function respond(ctx: Context, k4: ContractKey | undefined, auth: Authenticated<Operation>, result: JsonValue): string {
+  if (!k4) throw fail('INTERNAL', 'the contract key K4 is not configured (MEDSHARE_K4_KEY_FILE)');
+  const response: ContractResponse = {
+    v: 1,
+    op: auth.request.op,
+    requestHash: auth.requestHash,
+    txId: ctx.stub.getTxID(),
+    at: txTimeMs(ctx),
+    k4Id: k4.keyId,
+    result,
+  };
+  return canonicalize({ response, sig4: signDeterministicFor('sig4', k4, response) });
+}
