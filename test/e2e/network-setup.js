@@ -3,9 +3,13 @@
 // the Fabric binaries, starting what is not running, deploying the chaincode). Idempotent and
 // quick when the network is already up. If this run had to start the nodes, the teardown
 // stops them again (and deletes the network it created); a network that was up before is left up.
+// The local SeaweedFS (the S3 backend's tests) is handled the same way (storage-setup.js).
+// MEDSHARE_E2E_STORAGE_ONLY=1 brings up only the storage, for the storage suites alone
+// (`npm run jest -- test/e2e/s3-blob-store.test.ts --selectProjects e2e`).
 const { execFileSync } = require('node:child_process');
 const { existsSync, readFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
+const { storageDown, storageUp } = require('./storage-setup');
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -22,6 +26,18 @@ function nodesRunning(networkHome) {
 }
 
 module.exports = async function networkSetup() {
+  globalThis.__MEDSHARE_STORAGE__ = storageUp();
+  if (process.env.MEDSHARE_E2E_STORAGE_ONLY === '1') return;
+  try {
+    networkUp();
+  } catch (error) {
+    // jest runs no globalTeardown after a failed globalSetup.
+    storageDown(globalThis.__MEDSHARE_STORAGE__);
+    throw error;
+  }
+};
+
+function networkUp() {
   const networkHome = process.env.NETWORK_HOME ?? join(ROOT, '.network');
   const existed = existsSync(join(networkHome, '.medshare-network'));
   const wasUp = existed && nodesRunning(networkHome);
@@ -39,4 +55,4 @@ module.exports = async function networkSetup() {
   }
   process.stdout.write(`\ne2e: Fabric network ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${wasUp ? 'was already up' : 'started by this run'})\n`);
   globalThis.__MEDSHARE_NETWORK__ = { networkHome, stopAfter: !wasUp, wipeAfter: !existed };
-};
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { APP_ID, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, fail } from '@medshare/protocol';
+import { parseStorageConfig, type StorageConfig } from '../storage/storage-config';
 
 /** The gateway's configuration: read and checked once at start, then passed in, frozen. */
 export interface GatewayConfig {
@@ -13,6 +14,8 @@ export interface GatewayConfig {
   /** Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs). Empty: never. */
   readonly trustedProxies: readonly string[];
   readonly ledger: EmbeddedLedgerConfig | FabricLedgerConfig;
+  /** Object storage of large files (storage/storage-config.ts); absent: the embedded store. */
+  readonly storage: StorageConfig;
   readonly limits: {
     readonly bodyBytes: number;
     readonly sessionsPerApp: number;
@@ -113,7 +116,19 @@ function loopbackOrAny(host: unknown): string {
 
 /** Validates a parsed config object; relative paths resolve against `base` (the file's folder). */
 export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv = {}): GatewayConfig {
-  const o = expectObject(value, 'config', ['listen', 'tls', 'org', 'keysFile', 'trustedProxies', 'ledger', 'limits', 'events', 'adminTokenFile', 'logLevel']);
+  const o = expectObject(value, 'config', [
+    'listen',
+    'tls',
+    'org',
+    'keysFile',
+    'trustedProxies',
+    'ledger',
+    'storage',
+    'limits',
+    'events',
+    'adminTokenFile',
+    'logLevel',
+  ]);
   const events = expectObject(o.events ?? {}, 'config.events', ['dir', 'retain', 'streamsPerApp', 'heartbeatMs']);
   const listen = expectObject(o.listen ?? {}, 'config.listen', ['host', 'port']);
   const tls = o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
@@ -147,6 +162,7 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     keysFile: file(base, o.keysFile, 'config.keysFile'),
     trustedProxies: Object.freeze(proxies.map((p, i) => expectString(p, `config.trustedProxies[${i}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }))),
     ledger: Object.freeze(ledgerConfig),
+    storage: parseStorageConfig(o.storage, base),
     limits: Object.freeze(limitsOf(limits, requestTimeoutMs)),
     events: Object.freeze(eventsOf(events, base)),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),

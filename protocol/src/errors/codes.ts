@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
   EVENT_ID_EXPIRED: { status: 410, summary: 'the event id to resume after is older than the retained events; resume without it' },
+  BLOB_NOT_FOUND: { status: 404, summary: 'no stored object with that key' },
+  BLOB_EXISTS: { status: 409, summary: 'an object with that key is already stored; stored objects are write-once' },
+  STORAGE_UNAVAILABLE: { status: 503, summary: 'the object storage could not be reached or could not take the call' },
+  INTEGRITY_FAILED: { status: 422, summary: 'the bytes do not match the digest they were committed to' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MIN_CHUNK_BYTES, cryptChunk, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
+import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, type FileDigest } from './file-streams';
+
+const C = MIN_CHUNK_BYTES;
+const key = randomBytes(16);
+
+/** Splits `data` into pushes of `piece` bytes (the last shorter), none empty. */
+function pieces(data: Buffer, piece: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let o = 0; o < data.length; o += piece) out.push(data.subarray(o, o + piece));
+  return out;
+}
+
+async function run(stream: NodeJS.ReadWriteStream, input: Buffer[]): Promise<{ out: Buffer; error: unknown }> {
+  const out: Buffer[] = [];
+  let error: unknown;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      out.push(chunk);
+      callback();
+    },
+  });
+  try {
+    await pipeline(Readable.from(input), stream, sink);
+  } catch (e) {
+    error = e;
+  }
+  return { out: Buffer.concat(out), error };
+}
+
+async function encrypt(plaintext: Buffer, piece = 1000): Promise<{ ciphertext: Buffer; digest: FileDigest }> {
+  const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
+  const { out, error } = await run(encryptor, pieces(plaintext, piece));
+  expect(error).toBeUndefined();
+  return { ciphertext: out, digest: encryptor.digest };
+}
+
+function decryptor(digest: FileDigest): ChunkDecryptor {
+  return new ChunkDecryptor({ key, size: digest.size, chunkBytes: digest.chunkBytes, leaves: digest.leaves });
+}
+
+const SIZES = [0, 1, C - 1, C, C + 1, 3 * C, 3 * C + 5];
+
+describe('ChunkEncryptor', () => {
+  it.each(SIZES)('encrypts %i bytes as §16 says: SM4-CTR per chunk, leaves with the final flag, their root', async (size) => {
+    const plaintext = randomBytes(size);
+    for (const piece of [1, 999, C, 10 * C]) {
+      if (piece === 1 && size > C + 1) continue;
+      const { ciphertext, digest } = await encrypt(plaintext, piece);
+      const chunks = Math.max(1, Math.ceil(size / C));
+      const expected: Buffer[] = [];
+      const leaves: Uint8Array[] = [];
+      for (let i = 0; i < chunks; i++) {
+        const ct = cryptChunk(key, i, plaintext.subarray(i * C, (i + 1) * C));
+        expected.push(Buffer.from(ct));
+        leaves.push(leafHash(i, i === chunks - 1, ct));
+      }
+      expect(ciphertext.equals(Buffer.concat(expected))).toBe(true);
+      expect(digest).toMatchObject({ size, chunkBytes: C, chunks });
+      expect(digest.leaves.map((l) => Buffer.from(l).toString('hex'))).toEqual(leaves.map((l) => Buffer.from(l).toString('hex')));
+      expect(Buffer.from(digest.root).equals(Buffer.from(treeRoot(leaves)))).toBe(true);
+    }
+  });
+
+  it('refuses a chunk size §16 does not allow, and a key of the wrong length', () => {
+    expect(() => new ChunkEncryptor({ key, chunkBytes: 4097 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => new ChunkEncryptor({ key: randomBytes(32), chunkBytes: C })).toThrow(RangeError);
+  });
+});
+
+describe('ChunkDecryptor', () => {
+  it.each(SIZES)('round-trips %i bytes in pieces of any size', async (size) => {
+    const plaintext = randomBytes(size);
+    const { ciphertext, digest } = await encrypt(plaintext);
+    for (const piece of [1, 777, C, C + 1, 10 * C]) {
+      if (piece === 1 && size > C + 1) continue;
+      const { out, error } = await run(decryptor(digest), pieces(ciphertext, piece));
+      expect(error).toBeUndefined();
+      expect(out.equals(plaintext)).toBe(true);
+    }
+  });
+
+  describe('refuses with INTEGRITY_FAILED, emitting no plaintext of the bad chunk', () => {
+    const plaintext = randomBytes(4 * C + 100); // chunks 0..3 full, chunk 4 of 100 bytes (final)
+    let ciphertext: Buffer;
+    let digest: FileDigest;
+    beforeAll(async () => {
+      ({ ciphertext, digest } = await encrypt(plaintext));
+    });
+
+    async function refused(input: Buffer[], goodChunks: number): Promise<void> {
+      const { out, error } = await run(decryptor(digest), input);
+      expect(error).toMatchObject({ name: 'MedshareError', code: 'INTEGRITY_FAILED' });
+      // Exactly the chunks before the bad one, nothing of it or after it.
+      expect(out.equals(plaintext.subarray(0, goodChunks * C))).toBe(true);
+    }
+    const chunk = (i: number): Buffer => ciphertext.subarray(i * C, (i + 1) * C);
+
+    it('a flipped byte in chunk 2', async () => {
+      const bad = Buffer.from(ciphertext);
+      bad[2 * C + 17]! ^= 0x01;
+      await refused(pieces(bad, 1000), 2);
+    });
+
+    it('a flipped byte in the final chunk', async () => {
+      const bad = Buffer.from(ciphertext);
+      bad[bad.length - 1]! ^= 0x80;
+      await refused([bad], 4);
+    });
+
+    it('chunks 0 and 1 swapped', async () => {
+      await refused([chunk(1), chunk(0), ciphertext.subarray(2 * C)], 0);
+    });
+
+    it('chunks 1 and 2 swapped', async () => {
+      await refused([chunk(0), chunk(2), chunk(1), ciphertext.subarray(3 * C)], 1);
+    });
+
+    it('a truncated stream: one byte short', async () => {
+      await refused([ciphertext.subarray(0, ciphertext.length - 1)], 4);
+    });
+
+    it('a truncated stream: the final chunk missing (ends on a chunk boundary)', async () => {
+      await refused([ciphertext.subarray(0, 4 * C)], 4);
+    });
+
+    it('a truncated stream: a full chunk presented as the last one (its leaf says not final)', async () => {
+      const small = randomBytes(2 * C);
+      const enc = await encrypt(small);
+      const cut = new ChunkDecryptor({ key, size: C, chunkBytes: C, leaves: [enc.digest.leaves[0]!] });
+      const { out, error } = await run(cut, [enc.ciphertext.subarray(0, C)]);
+      expect(error).toMatchObject({ code: 'INTEGRITY_FAILED' });
+      expect(out.length).toBe(0);
+    });
+
+    it('an extra byte in the same push as the final chunk', async () => {
+      await refused([Buffer.concat([ciphertext, Buffer.from([0])])], 4);
+    });
+
+    it('an extra byte pushed after the complete file (the final chunk is held until the end)', async () => {
+      await refused([ciphertext, Buffer.from([0])], 4);
+    });
+
+    it('an extra chunk after an empty file', async () => {
+      const { ciphertext: empty, digest: d } = await encrypt(Buffer.alloc(0));
+      expect(empty.length).toBe(0);
+      const { out, error } = await run(decryptor(d), [Buffer.from('x')]);
+      expect(error).toMatchObject({ code: 'INTEGRITY_FAILED' });
+      expect(out.length).toBe(0);
+    });
+
+    it('leaves of another file (the wrong count)', () => {
+      expect(() => new ChunkDecryptor({ key, size: digest.size, chunkBytes: C, leaves: digest.leaves.slice(1) })).toThrow(
+        expect.objectContaining({ code: 'INTEGRITY_FAILED' }),
+      );
+    });
+  });
+});
+
+describe('checkedLeaves', () => {
+  it("accepts the stored leaves of the file's root and layout, refuses any other (INTEGRITY_FAILED)", async () => {
+    const { digest } = await encrypt(randomBytes(3 * C + 1));
+    const stored = Buffer.concat(digest.leaves);
+    const expected = { root: digest.root, size: digest.size, chunkBytes: C };
+    expect(checkedLeaves(stored, expected).map((l) => Buffer.from(l).toString('hex'))).toEqual(digest.leaves.map((l) => Buffer.from(l).toString('hex')));
+    const altered = Buffer.from(stored);
+    altered[40]! ^= 1;
+    const swapped = Buffer.concat([stored.subarray(32, 64), stored.subarray(0, 32), stored.subarray(64)]);
+    for (const bad of [altered, swapped, stored.subarray(0, 96), Buffer.concat([stored, stored.subarray(0, 32)]), stored.subarray(1)]) {
+      expect(() => checkedLeaves(bad, expected)).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
+    }
+    expect(() => checkedLeaves(stored, { ...expected, size: digest.size + C })).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
+  });
+});

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, constants as fsConstants, type Dirent } from 'node:fs';
+import { access, copyFile, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fail } from '@medshare/protocol';
+import { assertBlobKey, assertBlobPrefix, assertBlobRange, type BlobListing, type BlobRange, type BlobStore } from './blob-store';
+import { errnoOf, fileStoreFailure } from './storage-errors';
+
+/**
+ * On disk, object `a/b/c` is the file `<dir>/a/b/c~`: the suffix is outside the key alphabet,
+ * so an object's file never has the name of another key's folder (`a/b` and `a/b/c` can both
+ * exist, as in S3), and nothing else in the folder passes for an object.
+ */
+const OBJECT_SUFFIX = '~';
+/** Temporary files of puts and copies in progress; keys never start a segment with a dot. */
+const TEMP_DIR = '.tmp';
+/** A temporary file older than this is a crashed put's: ready() deletes it. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+export interface EmbeddedBlobStoreOptions {
+  /** The store's folder (`<dataDir>/blobs`). */
+  readonly dir: string;
+}
+
+/**
+ * The embedded backend (what `npm start` uses): each object a file under one folder, written to a
+ * temporary file, fsync'd, then hard-linked into place. link(2) fails if the name exists, so a
+ * put is atomic and write-once even against a concurrent put of the same key, and a crash leaves
+ * at most a temporary file, never a partial object.
+ */
+export class EmbeddedBlobStore implements BlobStore {
+  readonly kind = 'embedded' as const;
+  readonly #dir: string;
+  readonly #tempDir: string;
+
+  constructor(options: EmbeddedBlobStoreOptions) {
+    this.#dir = options.dir;
+    this.#tempDir = join(options.dir, TEMP_DIR);
+  }
+
+  #path(key: string): string {
+    return join(this.#dir, ...key.split('/')) + OBJECT_SUFFIX;
+  }
+
+  async put(key: string, body: Readable): Promise<{ size: number }> {
+    try {
+      assertBlobKey(key);
+      const path = this.#path(key);
+      if (await this.#exists(path, key)) throw fail('BLOB_EXISTS', `object ${key} already exists`);
+      return await this.#write(path, key, body);
+    } catch (error) {
+      // Refused before or while reading: the body is not read on.
+      body.destroy();
+      throw error;
+    }
+  }
+
+  async #write(path: string, key: string, body: Readable): Promise<{ size: number }> {
+    const temp = await this.#tempFile(key);
+    try {
+      let size = 0;
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
+      // pipeline() destroys every stream with the first error, so the first stream to report
+      // one is where it came from.
+      let origin: 'body' | 'file' | undefined;
+      body.once('error', () => (origin ??= 'body'));
+      out.once('error', () => (origin ??= 'file'));
+      try {
+        await pipeline(
+          body,
+          async function* count(source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              size += chunk.length;
+              yield chunk;
+            }
+          },
+          out,
+        );
+      } catch (error) {
+        // The body's own error (a client abort, a refusal by the stream that fed it) is the
+        // caller's and passes unchanged; only the file's side is mapped.
+        throw origin === 'file' ? fileStoreFailure(error, key) : error;
+      }
+      await this.#publish(temp, path, key);
+      return { size };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async get(key: string, range?: BlobRange): Promise<Readable> {
+    assertBlobKey(key);
+    if (range) assertBlobRange(range);
+    let handle;
+    try {
+      handle = await open(this.#path(key), 'r');
+      const { size } = await handle.stat();
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? size, size);
+      if (start >= end) {
+        await handle.close();
+        return Readable.from([]);
+      }
+      // The open handle keeps the bytes readable even if the object is deleted meanwhile.
+      return handle.createReadStream({ start, end: end - 1, autoClose: true });
+    } catch (error) {
+      await handle?.close();
+      throw fileStoreFailure(error, key);
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | undefined> {
+    assertBlobKey(key);
+    try {
+      const info = await stat(this.#path(key));
+      return { size: info.size };
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return undefined;
+      throw fileStoreFailure(error, key);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    assertBlobKey(from, 'from');
+    assertBlobKey(to, 'to');
+    const source = this.#path(from);
+    const target = this.#path(to);
+    if (!(await this.#exists(source, from))) throw fail('BLOB_NOT_FOUND', `no object ${from}`);
+    if (await this.#exists(target, to)) throw fail('BLOB_EXISTS', `object ${to} already exists`);
+    const temp = await this.#tempFile(to);
+    try {
+      try {
+        await copyFile(source, temp, fsConstants.COPYFILE_EXCL);
+      } catch (error) {
+        throw fileStoreFailure(error, from);
+      }
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.#publish(temp, target, to);
+    } catch (error) {
+      throw fileStoreFailure(error, to);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertBlobKey(key);
+    try {
+      await unlink(this.#path(key));
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') throw fileStoreFailure(error, key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobListing> {
+    assertBlobPrefix(prefix);
+    const cut = prefix.lastIndexOf('/');
+    const folder = prefix.slice(0, cut + 1);
+    const start = join(this.#dir, ...folder.split('/').filter((s) => s.length > 0));
+    yield* this.#walk(start, folder, prefix.slice(cut + 1));
+  }
+
+  /**
+   * Depth-first in S3's order: siblings sorted by the key text they stand for (a file `x~` for
+   * the key `…x`, a folder `x` for keys `…x/…`), which is bytewise key order, since no sibling's
+   * text falls inside another folder's `x/` range.
+   */
+  async *#walk(dir: string, keyPrefix: string, namePrefix: string): AsyncGenerator<BlobListing> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return;
+      throw fileStoreFailure(error, keyPrefix);
+    }
+    const children: { text: string; name: string; folder: boolean }[] = [];
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      if (entry.isDirectory()) children.push({ text: `${entry.name}/`, name: entry.name, folder: true });
+      else if (entry.isFile() && entry.name.endsWith(OBJECT_SUFFIX)) children.push({ text: entry.name.slice(0, -1), name: entry.name, folder: false });
+    }
+    children.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+    for (const child of children) {
+      if (!child.text.startsWith(namePrefix)) continue;
+      const path = join(dir, child.name);
+      if (child.folder) {
+        yield* this.#walk(path, keyPrefix + child.text, '');
+        continue;
+      }
+      try {
+        const info = await stat(path);
+        yield { key: keyPrefix + child.text, size: info.size, modifiedAt: Math.floor(info.mtimeMs) };
+      } catch (error) {
+        // Deleted between readdir and stat: not listed.
+        if (errnoOf(error) !== 'ENOENT') throw fileStoreFailure(error, keyPrefix + child.text);
+      }
+    }
+  }
+
+  async ready(): Promise<void> {
+    try {
+      await mkdir(this.#tempDir, { recursive: true, mode: 0o700 });
+      await access(this.#dir, fsConstants.W_OK);
+      const now = Date.now();
+      for (const name of await readdir(this.#tempDir)) {
+        const path = join(this.#tempDir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+      }
+    } catch (error) {
+      throw fail('STORAGE_UNAVAILABLE', `the embedded object store's folder is not usable (${errnoOf(error) ?? 'an I/O error'})`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls; streams returned by get() close themselves.
+  }
+
+  async #exists(path: string, key: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return false;
+      throw fileStoreFailure(error, key);
+    }
+  }
+
+  async #tempFile(key: string): Promise<string> {
+    try {
+      await mkdir(this.#tempDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw fileStoreFailure(error, key);
+    }
+    return join(this.#tempDir, randomUUID());
+  }
+
+  /** Links the complete, fsync'd temporary file into place (EEXIST if the key exists), then makes the new name durable. */
+  async #publish(temp: string, path: string, key: string): Promise<void> {
+    const folder = dirname(path);
+    try {
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await link(temp, path);
+      const handle = await open(folder, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw fileStoreFailure(error, key);
+    }
+  }
+}
