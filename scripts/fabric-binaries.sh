@@ -42,17 +42,12 @@ CCAAS_MODULE=github.com/hyperledger/fabric/ccaas_builder
 FABRIC_CMDS=(peer orderer configtxgen cryptogen osnadmin)
 CCAAS_CMDS=(detect build release)
 
-say() { printf '[fabric-binaries] %s\n' "$*"; }
-die() { local code="$1"; shift; printf '[fabric-binaries] ERROR: %s\n' "$*" >&2; exit "$code"; }
-
-mode=build
-case "${1:-}" in
-  "") ;;
-  --force) mode=force ;;
-  --check) mode=check ;;
-  -h|--help) usage; exit 0 ;;
-  *) die 1 "unknown argument '$1' (use --force, --check or --help)" ;;
-esac
+# shellcheck disable=SC2034  # read by lib/cli.sh
+LOG_TAG=fabric-binaries
+# shellcheck source=SCRIPTDIR/lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli.sh"
+build_mode "$@"
+mode="$BUILD_MODE"
 
 [[ -f "$VERSION_FILE" ]] || die 1 "version pin file not found: $VERSION_FILE"
 # shellcheck source=/dev/null

@@ -15,11 +15,7 @@ USAGE
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-case "${1:-}" in
-  "") ;;
-  -h | --help) usage; exit 0 ;;
-  *) usage >&2; exit 2 ;;
-esac
+no_arguments "$@"
 STOP_TIMEOUT="${STORAGE_STOP_TIMEOUT:-15}"
 [[ "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "STORAGE_STOP_TIMEOUT=$STOP_TIMEOUT is not a number of seconds"
 

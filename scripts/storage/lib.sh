@@ -48,11 +48,10 @@ STORAGE_FILER_PORT="${STORAGE_FILER_PORT:-28337}"
 STORAGE_FILER_GRPC_PORT="${STORAGE_FILER_GRPC_PORT:-28338}"
 S3_ENDPOINT="http://$STORAGE_HOST:$STORAGE_S3_PORT"
 
-say() { printf '[storage] %s\n' "$*"; }
-die() {
-  printf '[storage] ERROR: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck disable=SC2034  # read by lib/cli.sh
+LOG_TAG=storage
+# shellcheck source=SCRIPTDIR/../lib/cli.sh
+source "$STORAGE_SCRIPTS_DIR/../lib/cli.sh"
 
 check_ports() { # every port a number in 1024..65535, no two the same
   local v seen=" "

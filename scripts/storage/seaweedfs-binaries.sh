@@ -36,22 +36,12 @@ Exit codes: 0 ok, 1 usage/other failure, 2 no usable Go, 3 the build failed.
 EOF
 }
 
-say() { printf '[seaweedfs-binaries] %s\n' "$*"; }
-die() {
-  local code="$1"
-  shift
-  printf '[seaweedfs-binaries] ERROR: %s\n' "$*" >&2
-  exit "$code"
-}
-
-mode=build
-case "${1:-}" in
-  "") ;;
-  --force) mode=force ;;
-  --check) mode=check ;;
-  -h | --help) usage; exit 0 ;;
-  *) usage >&2; die 1 "unknown argument '$1'" ;;
-esac
+# shellcheck disable=SC2034  # read by lib/cli.sh
+LOG_TAG=seaweedfs-binaries
+# shellcheck source=SCRIPTDIR/../lib/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cli.sh"
+build_mode "$@"
+mode="$BUILD_MODE"
 
 [[ -f "$VERSION_FILE" ]] || die 1 "version pin file not found: $VERSION_FILE"
 # shellcheck source=SCRIPTDIR/../../storage/seaweedfs-version.env

@@ -27,11 +27,7 @@ EOF
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-case "${1:-}" in
-  "") ;;
-  -h | --help) usage; exit 0 ;;
-  *) usage >&2; exit 2 ;;
-esac
+no_arguments "$@"
 check_ports
 READY_TIMEOUT="${STORAGE_READY_TIMEOUT:-90}"
 [[ "$READY_TIMEOUT" =~ ^[0-9]+$ ]] || die "STORAGE_READY_TIMEOUT=$READY_TIMEOUT is not a number of seconds"

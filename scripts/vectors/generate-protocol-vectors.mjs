@@ -18,11 +18,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash, createHmac, scryptSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './vector-file.mjs';
 
 const require = createRequire(import.meta.url);
 const canonicalize = require('canonicalize');
@@ -462,15 +463,4 @@ const vectors = {
   },
 };
 
-const text = `${JSON.stringify(vectors, null, 2)}\n`;
-if (process.argv.includes('--check')) {
-  const committed = readFileSync(OUT, 'utf8');
-  if (committed !== text) {
-    console.error(`${OUT} differs from what this script generates`);
-    process.exit(1);
-  }
-  console.log(`${OUT} is up to date`);
-} else {
-  writeFileSync(OUT, text);
-  console.log(`wrote ${OUT}`);
-}
+writeOrCheck(OUT, vectors);

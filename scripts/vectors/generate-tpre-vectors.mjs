@@ -5,9 +5,9 @@
 // implementation written from the document alone is expected to reproduce them.
 // Usage: node scripts/vectors/generate-tpre-vectors.mjs [--check]   (after `npm run build`)
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './vector-file.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tpre = await import(join(root, 'crypto/dist/tpre/tpre.js'));
@@ -146,14 +146,4 @@ const vectors = {
   },
 };
 
-const text = `${JSON.stringify(vectors, null, 2)}\n`;
-if (process.argv.includes('--check')) {
-  if (readFileSync(out, 'utf8') !== text) {
-    console.error(`${out} differs from what the generator computes`);
-    process.exit(1);
-  }
-  console.log(`${out} is up to date`);
-} else {
-  writeFileSync(out, text);
-  console.log(`wrote ${out}`);
-}
+writeOrCheck(out, vectors);
