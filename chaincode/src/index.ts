@@ -1,4 +1,3 @@
-import type { Operation } from '@medshare/protocol';
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
 import { LayerKeysContract } from './contracts/layer-keys/contract';
@@ -35,16 +34,3 @@ export function contractsWith(options: MedshareContractOptions): Array<new () =>
     return Bound;
   });
 }
-
-/** The contract transaction for each protocol operation: submitted or evaluated per SUBMIT_OPERATIONS. */
-export const TRANSACTION_BY_OP: Readonly<Record<Operation, string>> = {
-  register: 'registry:Register',
-  upload: 'records:Upload',
-  grant: 'records:Grant',
-  revoke: 'records:Revoke',
-  view: 'records:View',
-  read: 'records:Read',
-  'list-records': 'records:ListRecords',
-  'list-grants': 'records:ListGrants',
-  audit: 'audit:Audit',
-};

@@ -105,7 +105,7 @@ describe('the durable ledger under disk faults', () => {
     await expect(DurableLedger.open(dir)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/damaged at byte/) });
   });
 
-  it('replays lines longer than its read chunk and lines split across chunks, byte for byte, and keeps no key history', async () => {
+  it('replays lines longer than its read chunk and lines split across chunks, byte for byte', async () => {
     const ledger = await DurableLedger.open(dir);
     const big = (seed: number): Uint8Array => new Uint8Array(700 * 1024).map((_, i) => (i * 31 + seed) & 0xff); // ~930 KiB of base64 per line
     for (let i = 0; i < 4; i++) await ledger.submit(id, (ctx) => ctx.stub.putState(`big${i}`, big(i)));
@@ -117,7 +117,6 @@ describe('the durable ledger under disk faults', () => {
       expect(reopened.height).toBe(6);
       for (let i = 0; i < 4; i++) expect(Buffer.from(reopened.get(`big${i}`)?.value ?? []).equals(Buffer.from(big(i)))).toBe(true);
       expect(Buffer.from(reopened.get('small')?.value ?? []).toString()).toBe('again');
-      expect(reopened.history('small')).toEqual([]);
     } finally {
       await reopened.close();
     }

@@ -83,8 +83,7 @@ export class DurableLedger extends MemoryLedger {
   #snapshotBytes = 0;
 
   private constructor(dir: string, compactAfterBytes: number) {
-    // The live state only: memory follows the state, not the history of every write.
-    super({ keepHistory: false });
+    super();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.path = join(dir, 'ledger.log');
     this.#snapshotPath = join(dir, SNAPSHOT_FILE);

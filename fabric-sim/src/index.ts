@@ -8,7 +8,6 @@ export {
   type ChaincodeEvent,
   type Creator,
   type Invocation,
-  type KeyModification,
   type KV,
   type ReadWriteSet,
   type StateIterator,

@@ -1,16 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '@medshare/protocol';
 import { compareKeys } from './composite-key';
-import {
-  newTxId,
-  TransactionStub,
-  type ChaincodeEvent,
-  type KeyModification,
-  type ReadWriteSet,
-  type Invocation,
-  type StateStore,
-  type VersionedValue,
-} from './transaction-stub';
+import { newTxId, TransactionStub, type ChaincodeEvent, type ReadWriteSet, type Invocation, type StateStore, type VersionedValue } from './transaction-stub';
 import type { ClientIdentityLike, SimulatedIdentity } from './identity';
 
 /** The slice of fabric-contract-api's Context the contract reads. */
@@ -52,20 +43,10 @@ export class MemoryLedger implements StateStore {
   #version = 0;
   #txCounter = 0;
   readonly #seed = randomBytes(8).toString('hex');
-  readonly #history = new Map<string, KeyModification[]>();
   readonly #listeners = new Set<(event: CommittedEvent) => void>();
   readonly #events: CommittedEvent[] = [];
   /** The transaction timestamp source (Unix ms); tests set it to move time. */
   clock: () => number = () => Date.now();
-  readonly #keepHistory: boolean;
-
-  /**
-   * `keepHistory: false` keeps the live state only (the contract never reads key history; a
-   * durable ledger would otherwise hold every value ever written, record ciphertexts included).
-   */
-  constructor(options: { keepHistory?: boolean } = {}) {
-    this.#keepHistory = options.keepHistory ?? true;
-  }
 
   get height(): number {
     return this.#version;
@@ -118,11 +99,6 @@ export class MemoryLedger implements StateStore {
   /** Every committed key in byte order (for snapshots and tests). */
   entries(): Array<readonly [string, Uint8Array]> {
     return [...this.range('', '\u{10FFFF}\u{10FFFF}')].map(([k, v]) => [k, v.value] as const);
-  }
-
-  /** A key's modifications, oldest first (empty when the ledger keeps no history). */
-  history(key: string): readonly KeyModification[] {
-    return this.#history.get(key) ?? [];
   }
 
   /**
@@ -262,10 +238,6 @@ export class MemoryLedger implements StateStore {
         this.#state.set(key, { value, version });
         if (!existed) this.#sorted = undefined;
       }
-      if (!this.#keepHistory) continue;
-      const list = this.#history.get(key) ?? [];
-      list.push({ txId: rwset.txId, timestamp: rwset.timestamp, isDelete: value === undefined, value: value ?? new Uint8Array(0) });
-      this.#history.set(key, list);
     }
     if (rwset.event) {
       const event: CommittedEvent = { ...rwset.event, txId: rwset.txId, blockNumber: version };

@@ -14,13 +14,6 @@ export interface StateStore {
   range(start: string, end: string): Iterable<readonly [string, VersionedValue]>;
 }
 
-export interface KeyModification {
-  readonly txId: string;
-  readonly timestamp: number;
-  readonly isDelete: boolean;
-  readonly value: Uint8Array;
-}
-
 export interface ChaincodeEvent {
   readonly eventName: string;
   readonly payload: Uint8Array;

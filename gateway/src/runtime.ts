@@ -60,7 +60,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     orgAdmin
       ? {
           register: async (k) => {
-            await orgAdmin.submitAsAdmin('layer-keys:RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+            await orgAdmin.registerAccessKey(k);
           },
         }
       : {},

@@ -16,12 +16,13 @@ import {
   toHex,
   utf8,
   verifyFor,
+  OPERATION_TABLE,
   type AnyRequest,
-  type BodyByOp,
+  type BodyOf,
+  type ContractEnvelope,
   type Operation,
 } from '@medshare/protocol';
 import { EmbeddedBackend } from '../../gateway/src/ledger/embedded';
-import { TRANSACTION_BY_OP } from '../../gateway/src/ledger/backend';
 
 /**
  * A ledger written before issue 7's refactor (test/fixtures/ledger-v1, see its README) is read,
@@ -70,16 +71,17 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function envelope<O extends Operation>(op: O, author: typeof patient, body: BodyByOp[O]): string {
+  function envelope<O extends Operation>(op: O, author: typeof patient, body: BodyOf<O>): ContractEnvelope {
     now += 1000;
     const request: AnyRequest = newRequest({ op, body, appId: fixture.appId, keyId: author.keyId, now }) as AnyRequest;
     const sig1 = signFor('sig1', author, request);
     const sig3 = signFor('sig3', k3, chainPayload(request, sig1));
-    return JSON.stringify({ request, sig1, sig3, k3Id: k3.keyId });
+    return { request, sig1, sig3, k3Id: k3.keyId };
   }
 
-  async function call<O extends Operation>(kind: 'submit' | 'evaluate', op: O, author: typeof patient, body: BodyByOp[O]): Promise<unknown> {
-    const out = JSON.parse(await backend[kind](TRANSACTION_BY_OP[op], [envelope(op, author, body)])) as { response: { result: unknown }; sig4: string };
+  async function call<O extends Operation>(kind: 'submit' | 'evaluate', op: O, author: typeof patient, body: BodyOf<O>): Promise<unknown> {
+    expect(OPERATION_TABLE[op].call).toBe(kind);
+    const out = JSON.parse(await backend.run(envelope(op, author, body))) as { response: { result: unknown }; sig4: string };
     expect(verifyFor('sig4', k4.publicKey, out.response, out.sig4)).toBe(true);
     return out.response.result;
   }

@@ -19,7 +19,8 @@ import {
   sessionAad,
   signFor,
   sm3,
-  SUBMIT_OPERATIONS,
+  isSubmitted,
+  parseResult,
   toBase64,
   toHex,
   utf8,
@@ -37,9 +38,16 @@ import {
   PROTOCOL_VERSION,
   PSEUDONYM_LABEL,
   type AuditBody,
-  type BodyByOp,
-  type JsonValue,
+  type AuditEntry,
+  type BodyOf,
+  type GrantListItem,
+  type GrantResult,
   type Operation,
+  type ReadResult,
+  type RecordListItem,
+  type RegisterResult,
+  type ResultOf,
+  type RevokeResult,
   type PageBody,
   type Role,
   type SigningKey,
@@ -151,15 +159,8 @@ export class MedshareClient {
 
   // ---- operations ---------------------------------------------------------------------
 
-  register(
-    user: UserKey,
-    role: Role,
-    pseudonym = defaultPseudonym(user.publicKey),
-  ): Promise<{ keyId: string; role: Role; status: string; org: string; pseudonym: string }> {
-    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({
-      ...(r as { keyId: string; role: Role; status: string; org: string }),
-      pseudonym,
-    }));
+  register(user: UserKey, role: Role, pseudonym = defaultPseudonym(user.publicKey)): Promise<RegisterResult & { pseudonym: string }> {
+    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({ ...r, pseudonym }));
   }
 
   /**
@@ -174,12 +175,12 @@ export class MedshareClient {
   async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<UploadResult> {
     const body = this.#uploadBody(user, record);
     return this.#retryUpload(async () => {
-      const result = (await this.#call('upload', user, body)) as { recordId: string; contentHash: string; replayed?: boolean };
+      const result = await this.#call('upload', user, body);
       return { recordId: result.recordId, contentHash: result.contentHash, replayed: result.replayed === true };
     });
   }
 
-  #uploadBody(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): BodyByOp['upload'] {
+  #uploadBody(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): BodyOf<'upload'> {
     const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
     const sealed = sealRecord(record.content, user.publicKey, patientId);
     // One key per logical upload: every attempt sends this same sealed body.
@@ -227,19 +228,16 @@ export class MedshareClient {
    * Grants `granteeKeyId` access: the owner's data key is recovered through an audited view,
    * re-wrapped for the grantee's public key (from the K3-signed directory), and the grant sent.
    */
-  async grant(owner: UserKey, recordId: string, granteeKeyId: string): Promise<{ recordId: string; granteeKeyId: string }> {
+  async grant(owner: UserKey, recordId: string, granteeKeyId: string): Promise<GrantResult> {
     const grantee = await this.directory(granteeKeyId);
     if (grantee.role === 'patient' || grantee.status !== 'active') throw fail('NOT_REGISTERED_DOCTOR', 'the grantee is not an approved doctor or institution');
     const { keyWrap } = await this.#viewRaw(owner, recordId);
     const dataKey = unwrapDataKey(keyWrap, owner.privateKey);
-    return (await this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) })) as {
-      recordId: string;
-      granteeKeyId: string;
-    };
+    return this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) });
   }
 
-  async revoke(owner: UserKey, recordId: string, granteeKeyId: string): Promise<{ recordId: string; granteeKeyId: string }> {
-    return (await this.#call('revoke', owner, { recordId, granteeKeyId })) as { recordId: string; granteeKeyId: string };
+  revoke(owner: UserKey, recordId: string, granteeKeyId: string): Promise<RevokeResult> {
+    return this.#call('revoke', owner, { recordId, granteeKeyId });
   }
 
   /** Audit-first view: commits the access record, then reads and opens the record. */
@@ -252,20 +250,16 @@ export class MedshareClient {
     return { recordId, accessId: raw.accessId, content, metadata: raw.metadata };
   }
 
-  listRecords(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<{ recordId: string; kind: string; createdAt: number; uploadedAt: number }>> {
-    return this.#call('list-records', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' }) as never;
+  listRecords(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<RecordListItem>> {
+    return this.#call('list-records', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
   }
 
-  listGrants(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<{ recordId: string; grantedAt: number }>> {
-    return this.#call('list-grants', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' }) as never;
+  listGrants(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<GrantListItem>> {
+    return this.#call('list-grants', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
   }
 
-  audit(
-    owner: UserKey,
-    recordId: string,
-    page: Partial<Omit<AuditBody, 'recordId'>> = {},
-  ): Promise<Page<{ action: string; actorKeyId: string; at: number; txId: string; appId: string; org: string; subjectKeyId?: string }>> {
-    return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' }) as never;
+  audit(owner: UserKey, recordId: string, page: Partial<Omit<AuditBody, 'recordId'>> = {}): Promise<Page<AuditEntry>> {
+    return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' });
   }
 
   /** A registered key's public entry, accepted only with a trusted K3 signature. */
@@ -400,15 +394,13 @@ export class MedshareClient {
     }
   }
 
-  async #viewRaw(
-    user: UserKey,
-    recordId: string,
-  ): Promise<{ accessId: string; ciphertext: string; contentHash: string; keyWrap: string; patientId: string; metadata: { kind: string; createdAt: number } }> {
-    const { accessId } = (await this.#call('view', user, { recordId })) as { accessId: string };
-    return (await this.#call('read', user, { recordId, accessId })) as never;
+  async #viewRaw(user: UserKey, recordId: string): Promise<ReadResult> {
+    const { accessId } = await this.#call('view', user, { recordId });
+    return this.#call('read', user, { recordId, accessId });
   }
 
-  async #call<O extends Operation>(op: O, user: UserKey, body: BodyByOp[O]): Promise<JsonValue> {
+  /** One signature-chain request; resolves with its result, checked by the operations table's parser. */
+  async #call<O extends Operation>(op: O, user: UserKey, body: BodyOf<O>): Promise<ResultOf<O>> {
     const request = newRequest({ op, body, appId: this.#options.appId, keyId: keyIdOf(user.publicKey), now: this.#clock() });
     const sig1 = signFor('sig1', user, request);
     const envelope = { request, sig1, sig2: signFor('sig2', this.#options.appKey, chainPayload(request as never, sig1)), k2Id: this.#k2Id };
@@ -421,21 +413,21 @@ export class MedshareClient {
           { sessionId: session.sessionId, ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))) },
           { [SESSION_HEADER]: session.sessionId },
         );
-        return this.#accept(answer, session, requestHash(request));
+        return parseResult(op, this.#accept(answer, session, requestHash(request)), 'answer.response.result');
       } catch (error) {
         // An unknown session was refused before anything else: safe to resend once on a new one.
         if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
           this.#session = undefined;
           continue;
         }
-        if (!SUBMIT_OPERATIONS.has(op)) throw writesNothing(error);
+        if (!isSubmitted(op)) throw writesNothing(error);
         throw error;
       }
     }
   }
 
   /** Step 5, app side: decrypt, then verify sig5 (and sig4 if K4 is trusted) before use. */
-  #accept(answer: unknown, session: SessionState, expectedRequestHash: string): JsonValue {
+  #accept(answer: unknown, session: SessionState, expectedRequestHash: string): unknown {
     const sealed = parseSealedMessage(answer);
     if (sealed.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
     const plaintext = openCiphertext('answer ciphertext failed authentication', () =>

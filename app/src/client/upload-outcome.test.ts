@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { MedshareError, fail, utf8 } from '@medshare/protocol';
+import { MedshareError, fail, utf8, type Operation } from '@medshare/protocol';
 import type { Transport } from './transport';
 import type { LedgerBackend } from '@medshare/gateway/src/ledger/backend';
 import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
@@ -13,7 +13,7 @@ const unknown = (): MedshareError =>
  * committing (the answer is lost, as when the commit-status call dies) or before anything.
  */
 function faulty(
-  transaction: string,
+  op: Operation,
   failures: number,
   how: 'commit-then-unknown' | 'unknown' | 'unavailable',
   afterCommit: () => void = () => undefined,
@@ -24,15 +24,16 @@ function faulty(
     orgAdmin: () => inner.orgAdmin(),
     ready: () => inner.ready(),
     close: () => inner.close(),
-    evaluate: (t, a) => inner.evaluate(t, a),
+    getUser: (k) => inner.getUser(k),
+    listAccessKeys: (m) => inner.listAccessKeys(m),
     chaincodeEvents: (o) => inner.chaincodeEvents(o),
-    async submit(t, a) {
-      if (t !== transaction) return inner.submit(t, a);
+    async run(envelope) {
+      if (envelope.request.op !== op) return inner.run(envelope);
       state.submits += 1;
-      if (state.failed >= failures) return inner.submit(t, a);
+      if (state.failed >= failures) return inner.run(envelope);
       state.failed += 1;
       if (how === 'commit-then-unknown') {
-        await inner.submit(t, a);
+        await inner.run(envelope);
         afterCommit();
       }
       throw how === 'unavailable' ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable') : unknown();
@@ -70,7 +71,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   afterEach(() => f?.close());
 
   it('committed but unanswered: the 504 carries the txId, the retry (same idempotency key) returns the committed record', async () => {
-    const fault = faulty('records:Upload', 1, 'commit-then-unknown');
+    const fault = faulty('upload', 1, 'commit-then-unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const { transport, errors } = recording(f);
     const client = f.client({ transport });
@@ -88,7 +89,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   it('the resolving retry writes nothing: the ledger after it is the ledger the first attempt left', async () => {
     let fixture: GatewayFixture | undefined;
     let afterFirst = '';
-    const fault = faulty('records:Upload', 1, 'commit-then-unknown', () => (afterFirst = fixture?.snapshot() ?? ''));
+    const fault = faulty('upload', 1, 'commit-then-unknown', () => (afterFirst = fixture?.snapshot() ?? ''));
     f = fixture = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -101,7 +102,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('not written (LEDGER_UNAVAILABLE): the retry uploads it, once', async () => {
-    const fault = faulty('records:Upload', 1, 'unavailable');
+    const fault = faulty('upload', 1, 'unavailable');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -113,7 +114,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('bounded: after its attempts the SDK reports the unknown outcome with the transaction id', async () => {
-    const fault = faulty('records:Upload', 99, 'unknown');
+    const fault = faulty('upload', 99, 'unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -129,16 +130,16 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
 
   it('an unknown outcome stays unknown: later attempts that wrote nothing (LEDGER_UNAVAILABLE) do not turn it into "not written"', async () => {
     // attempt 1 commits but its answer is lost; attempts 2 and 3 find the peer gone
-    const committedThenUnknown = faulty('records:Upload', 1, 'commit-then-unknown');
+    const committedThenUnknown = faulty('upload', 1, 'commit-then-unknown');
     let submits = 0;
     f = await GatewayFixture.create({
       ledger: (inner) => {
         const first = committedThenUnknown.wrap(inner);
         return {
           ...first,
-          submit: (t, a) => {
-            if (t === 'records:Upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
-            return first.submit(t, a);
+          run: (envelope) => {
+            if (envelope.request.op === 'upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
+            return first.run(envelope);
           },
         };
       },
@@ -159,7 +160,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     const stream = new PassThrough();
     const lines: string[] = [];
     stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    f = await GatewayFixture.create({ ledger: faulty('records:Upload', 1, 'commit-then-unknown').wrap, logStream: stream });
+    f = await GatewayFixture.create({ ledger: faulty('upload', 1, 'commit-then-unknown').wrap, logStream: stream });
     const client = f.client();
     const patient = party();
     await client.register(patient, 'patient');
@@ -174,7 +175,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('only uploads are retried: another write with an unknown outcome is reported at once', async () => {
-    const fault = faulty('records:Revoke', 99, 'unknown');
+    const fault = faulty('revoke', 99, 'unknown');
     f = await GatewayFixture.create({ ledger: fault.wrap });
     const client = f.client();
     const patient = party();
@@ -185,7 +186,7 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
   });
 
   it('a refusal is final: not retried, nothing written', async () => {
-    const counter = faulty('records:Upload', 0, 'unknown');
+    const counter = faulty('upload', 0, 'unknown');
     f = await GatewayFixture.create({ ledger: counter.wrap });
     const client = f.client();
     const stranger = party();

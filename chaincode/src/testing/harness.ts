@@ -6,13 +6,14 @@ import {
   newRequest,
   randomKey,
   seal,
-  SUBMIT_OPERATIONS,
+  OPERATION_TABLE,
+  qualifiedName,
   signFor,
   sm3,
   toBase64,
   toHex,
   utf8,
-  type BodyByOp,
+  type BodyOf,
   type Operation,
   type Request,
   type Role,
@@ -22,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { ChaincodeHost, MemoryLedger, fabricIdentity, type SimulatedIdentity, type TransactionResult } from '@medshare/fabric-sim';
 import { contractKeyFromPem, type ContractKey } from '../config/contract-key';
 import type { MedshareContractOptions } from '../contracts/base-contract';
-import { CHAINCODE_INFO, contractsWith, TRANSACTION_BY_OP } from '../index';
+import { CHAINCODE_INFO, contractsWith } from '../index';
 import { privateKeyToPem } from '@medshare/protocol';
 
 export const ORG1 = 'Org1MSP';
@@ -95,7 +96,7 @@ export class Harness {
   }
 
   /** Each request moves the clock 1 ms, so audit entries have distinct times as in real use. */
-  request<O extends Operation>(op: O, author: Party, body: BodyByOp[O], lifetimeMs?: number): Request<O> {
+  request<O extends Operation>(op: O, author: Party, body: BodyOf<O>, lifetimeMs?: number): Request<O> {
     this.now += 1;
     return newRequest({ op, body, appId: APP_ID, keyId: author.keyId, now: this.now, ...(lifetimeMs ? { lifetimeMs } : {}) });
   }
@@ -111,15 +112,14 @@ export class Harness {
   /** Calls the transaction for the envelope's op: submitted or evaluated as on Fabric. */
   async call(envelope: string, org = ORG1): Promise<{ response: { result: Record<string, unknown>; [k: string]: unknown }; sig4: string; raw: string }> {
     const op = (JSON.parse(envelope) as { request?: { op?: Operation } }).request?.op ?? 'view';
-    const fcn = TRANSACTION_BY_OP[op];
-    const { result } = SUBMIT_OPERATIONS.has(op)
-      ? await this.submit(fcn, [envelope], this.client(org))
-      : await this.evaluate(fcn, [envelope], this.client(org));
+    const row = OPERATION_TABLE[op];
+    const fcn = qualifiedName(row);
+    const { result } = row.call === 'submit' ? await this.submit(fcn, [envelope], this.client(org)) : await this.evaluate(fcn, [envelope], this.client(org));
     return { ...(JSON.parse(result) as { response: { result: Record<string, unknown> }; sig4: string }), raw: result };
   }
 
   /** Signs with `author` and calls: the common path. */
-  async act<O extends Operation>(op: O, author: Party, body: BodyByOp[O], org = ORG1): Promise<Record<string, unknown>> {
+  async act<O extends Operation>(op: O, author: Party, body: BodyOf<O>, org = ORG1): Promise<Record<string, unknown>> {
     return (await this.call(this.envelope(this.request(op, author, body), author, org), org)).response.result;
   }
 
@@ -137,7 +137,7 @@ export class Harness {
   }
 
   /** A sealed record with a data key wrapped for the owner, as the app builds it. */
-  sealedRecord(owner: Party, plaintext = '{"diagnosis":"J45.909","note":"asthma, mild"}'): { body: BodyByOp['upload']; dataKey: Uint8Array } {
+  sealedRecord(owner: Party, plaintext = '{"diagnosis":"J45.909","note":"asthma, mild"}'): { body: BodyOf<'upload'>; dataKey: Uint8Array } {
     const dataKey = randomKey();
     const sealed = seal(dataKey, utf8(plaintext));
     return {

@@ -60,7 +60,7 @@ export class K3Reconciler {
   }
 
   async #list(): Promise<ReturnType<typeof parseLedgerAccessKeys>> {
-    return parseLedgerAccessKeys(await this.ledger.evaluate('layer-keys:ListAccessKeys', [this.org]));
+    return parseLedgerAccessKeys(await this.ledger.listAccessKeys(this.org));
   }
 
   #report(keys: readonly PrivateKeyEntry[], statuses: ReadonlyMap<string, K3LedgerStatus>): void {

@@ -8,7 +8,7 @@ describe('key rotation without restart', () => {
       const user = party();
       const oldK3 = f.keys.k3[0] as Sm2KeyPair;
       const newK3 = { ...generateKeyPair(), notBefore: f.now - 1000, notAfter: f.now + 86_400_000 };
-      await f.ledger.submitAsAdmin('layer-keys:RegisterAccessKey', [newK3.publicKey, String(newK3.notBefore), String(newK3.notAfter)]);
+      await f.ledger.orgAdmin().registerAccessKey(newK3);
       const newK2 = generateKeyPair();
       f.keys.k3.push(newK3);
       f.keys.k2.push(newK2);

@@ -1,3 +1,5 @@
+import type { ContractEnvelope } from '@medshare/protocol';
+
 /** A committed chaincode event, as fabric-gateway's `ChaincodeEvent` gives it. */
 export interface LedgerEvent {
   readonly blockNumber: bigint;
@@ -23,19 +25,45 @@ export interface EventStreamOptions {
   readonly startBlock: bigint;
 }
 
-/** The org admin's transactions, for a gateway that is its own org admin (the embedded runtime). */
-export interface OrgAdminLedger {
-  submitAsAdmin(transaction: string, args: readonly string[]): Promise<string>;
-  evaluateAsAdmin(transaction: string, args: readonly string[]): Promise<string>;
+/** An access-layer key (K3) to register for the org: its public key and validity window (Unix ms). */
+export interface AccessKeyRegistration {
+  readonly publicKey: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
 }
 
-/** The one interface the gateway talks to; embedded and Fabric implement it. */
+/**
+ * The org admin's transactions, for a gateway that is its own org admin (the embedded runtime).
+ * Each resolves with the contract's JCS answer (docs/protocol.md §7.5).
+ */
+export interface OrgAdminLedger {
+  /** `registry:ApproveUser`: a pending doctor or institution becomes active. */
+  approveUser(keyId: string): Promise<string>;
+  /** `layer-keys:RegisterAccessKey` for the admin's org. */
+  registerAccessKey(key: AccessKeyRegistration): Promise<string>;
+  /** `layer-keys:RetireAccessKey` at `at` (Unix ms), or now (the transaction's time). */
+  retireAccessKey(keyId: string, at?: number): Promise<string>;
+  /** `audit:AdminAuditTrail`: one page of a record's audit trail, for an admin of its upload org. */
+  adminAuditTrail(recordId: string, pageSize: number, bookmark: string): Promise<string>;
+}
+
+/**
+ * The one interface the gateway talks to; embedded and Fabric implement it. It speaks
+ * operations, not transaction names: the operations table (protocol operations.ts) decides the
+ * transaction and whether it is submitted or evaluated.
+ */
 export interface LedgerBackend {
   readonly kind: 'embedded' | 'fabric';
-  /** Endorse, order and commit; resolves with the contract's result once committed. */
-  submit(transaction: string, args: readonly string[]): Promise<string>;
-  /** Run read-only on one peer; nothing is written. */
-  evaluate(transaction: string, args: readonly string[]): Promise<string>;
+  /**
+   * Runs the envelope's operation: submitted operations are endorsed, ordered and committed
+   * (resolving once committed, MVCC conflicts retried), evaluated ones run on one peer. Resolves
+   * with the contract's output text (`ContractOutput`, JCS).
+   */
+  run(envelope: ContractEnvelope): Promise<string>;
+  /** `registry:GetUser` (evaluated): a user's directory entry, as the contract's JCS text. */
+  getUser(keyId: string): Promise<string>;
+  /** `layer-keys:ListAccessKeys` (evaluated): an org's K3 entries, as the contract's JCS text. */
+  listAccessKeys(mspId: string): Promise<string>;
   /**
    * The contract's committed chaincode events in commit order, from a checkpoint, then live,
    * with Fabric's semantics (a transaction's one event, only once it is committed).
@@ -47,5 +75,3 @@ export interface LedgerBackend {
   /** The org admin's side, when this gateway holds the org admin's identity (embedded); on Fabric, undefined. */
   orgAdmin(): OrgAdminLedger | undefined;
 }
-
-export { TRANSACTION_BY_OP } from '@medshare/chaincode';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { CHAINCODE_INFO, contractKeyFromPem, contractsWith } from '@medshare/chaincode';
 import { ChaincodeHost, DurableLedger, fabricIdentity, type SimulatedIdentity } from '@medshare/fabric-sim';
-import { fail, type MedshareError } from '@medshare/protocol';
+import { fail, type ContractEnvelope, type MedshareError } from '@medshare/protocol';
 import type { EmbeddedLedgerConfig } from '../config/config';
 import { toMedshareError } from '../errors/ledger-error';
-import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
+import type { AccessKeyRegistration, EventStream, EventStreamOptions, LedgerBackend, OrgAdminLedger } from './backend';
+import { directCalls, operationCall, type LedgerCall } from './ledger-calls';
 import { memoryLedgerEvents } from './embedded-events';
 
 const MVCC_RETRIES = 3;
@@ -33,20 +34,31 @@ export class EmbeddedBackend implements LedgerBackend {
     return new EmbeddedBackend(await DurableLedger.open(config.dir), readFileSync(config.k4KeyFile, 'utf8'), org);
   }
 
-  submit(transaction: string, args: readonly string[]): Promise<string> {
-    return this.#submitAs(this.#client, transaction, args);
+  run(envelope: ContractEnvelope): Promise<string> {
+    return this.#call(this.#client, operationCall(envelope));
   }
 
-  submitAsAdmin(transaction: string, args: readonly string[]): Promise<string> {
-    return this.#submitAs(this.#admin, transaction, args);
+  getUser(keyId: string): Promise<string> {
+    return this.#call(this.#client, directCalls.getUser(keyId));
   }
 
-  evaluate(transaction: string, args: readonly string[]): Promise<string> {
-    return this.#evaluateAs(this.#client, transaction, args);
+  listAccessKeys(mspId: string): Promise<string> {
+    return this.#call(this.#client, directCalls.listAccessKeys(mspId));
   }
 
-  evaluateAsAdmin(transaction: string, args: readonly string[]): Promise<string> {
-    return this.#evaluateAs(this.#admin, transaction, args);
+  /** The org admin's transactions, as the org's admin identity (reachable only through the admin API). */
+  orgAdmin(): OrgAdminLedger {
+    const admin = (c: LedgerCall): Promise<string> => this.#call(this.#admin, c);
+    return {
+      approveUser: (keyId: string) => admin(directCalls.approveUser(keyId)),
+      registerAccessKey: (key: AccessKeyRegistration) => admin(directCalls.registerAccessKey(key)),
+      retireAccessKey: (keyId: string, at?: number) => admin(directCalls.retireAccessKey(keyId, at)),
+      adminAuditTrail: (recordId: string, pageSize: number, bookmark: string) => admin(directCalls.adminAuditTrail(recordId, pageSize, bookmark)),
+    };
+  }
+
+  #call(identity: SimulatedIdentity, c: LedgerCall): Promise<string> {
+    return c.call === 'submit' ? this.#submitAs(identity, c.transaction, c.args) : this.#evaluateAs(identity, c.transaction, c.args);
   }
 
   async #evaluateAs(identity: SimulatedIdentity, transaction: string, args: readonly string[]): Promise<string> {
@@ -66,10 +78,6 @@ export class EmbeddedBackend implements LedgerBackend {
 
   ready(): Promise<void> {
     return Promise.resolve();
-  }
-
-  orgAdmin(): this {
-    return this;
   }
 
   close(): Promise<void> {

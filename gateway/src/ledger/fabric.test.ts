@@ -1,3 +1,4 @@
+import type { AnyRequest, ContractEnvelope, Operation } from '@medshare/protocol';
 import { FabricBackend, type FabricConnection, type FabricProposal, type StepOptions } from './fabric';
 
 const DEADLINES = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
@@ -35,7 +36,7 @@ function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0
       return state.closed;
     },
     newProposal(transaction, args): FabricProposal {
-      calls.push(`proposal ${transaction} ${args.join(',')}`);
+      calls.push(`proposal ${transaction} ${args.map(abbreviated).join(',')}`);
       const script = scripts.shift();
       if (!script) throw new Error('no more scripted proposals');
       const txId = (state.tx += 1).toString(16).padStart(64, '0');
@@ -59,6 +60,11 @@ function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0
   };
 }
 
+/** An envelope naming `op` (the backend only reads the op and passes the text on). */
+const envelope = (op: Operation): ContractEnvelope => ({ request: { op } as AnyRequest, sig1: '', sig3: '', k3Id: '' });
+/** An envelope argument as `<op>` in the recorded calls. */
+const abbreviated = (arg: string): string => (arg.startsWith('{') ? `<${(JSON.parse(arg) as { request: { op: string } }).request.op}>` : arg);
+
 const MVCC: Script = { status: { successful: false, code: 11 } };
 const grpcError = (name: string, code: number, message: string, details: Array<{ message: string }> = []): Error =>
   Object.assign(new Error(message), { name, code, details });
@@ -69,11 +75,11 @@ describe('FabricBackend (over a fake connection)', () => {
   it('drives endorse → submit → commit status, and retries an MVCC conflict with a new transaction', async () => {
     const clock = { now: 1_000_000 };
     const conn = fakeConnection([MVCC, MVCC, { result: '{"ok":1}' }], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).resolves.toBe('{"ok":1}');
+    await expect(backendOver(conn, clock).run(envelope('upload'))).resolves.toBe('{"ok":1}');
     expect(conn.calls.filter((c) => c.startsWith('proposal'))).toEqual([
-      'proposal records:Upload {}',
-      'proposal records:Upload {}',
-      'proposal records:Upload {}',
+      'proposal records:Upload <upload>',
+      'proposal records:Upload <upload>',
+      'proposal records:Upload <upload>',
     ]);
     expect(conn.calls.filter((c) => !c.startsWith('proposal'))).toEqual(Array(3).fill(['endorse', 'submit', 'commitStatus']).flat());
   });
@@ -81,19 +87,19 @@ describe('FabricBackend (over a fake connection)', () => {
   it('gives up after its retries with CONFLICT, and does not retry other errors', async () => {
     const clock = { now: 0 };
     const conn = fakeConnection([MVCC, MVCC], clock);
-    await expect(backendOver(conn, clock, 1).submit('records:Grant', ['x'])).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(backendOver(conn, clock, 1).run(envelope('grant'))).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(conn.calls.filter((c) => c === 'endorse')).toHaveLength(2);
     const notOwner = grpcError('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }]);
     const refused = fakeConnection([{ fail: { endorse: notOwner } }], clock);
-    await expect(backendOver(refused, clock).submit('records:Grant', ['x'])).rejects.toMatchObject({ code: 'NOT_OWNER', message: 'NOT_OWNER: not yours' });
-    expect(refused.calls).toEqual(['proposal records:Grant x', 'endorse']);
+    await expect(backendOver(refused, clock).run(envelope('grant'))).rejects.toMatchObject({ code: 'NOT_OWNER', message: 'NOT_OWNER: not yours' });
+    expect(refused.calls).toEqual(['proposal records:Grant <grant>', 'endorse']);
   });
 
   it('a failure at or before endorsement says nothing was written; nothing is sent for ordering', async () => {
     const clock = { now: 0 };
     const plan = grpcError('EndorseError', 9, '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy');
     const conn = fakeConnection([{ fail: { endorse: plan } }], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).rejects.toMatchObject({
+    await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
       message: expect.stringMatching(/endorsement policy are not reachable/),
       context: { txId: '1'.padStart(64, '0') },
@@ -111,7 +117,7 @@ describe('FabricBackend (over a fake connection)', () => {
   ] as const)('a %s failure after endorsement is OUTCOME_UNKNOWN with the transaction id, and is not retried (%#)', async (step, error, phrase) => {
     const clock = { now: 0 };
     const conn = fakeConnection([{ fail: { [step]: error } }, {}], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).rejects.toMatchObject({
+    await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
       code: 'OUTCOME_UNKNOWN',
       message: expect.stringMatching(phrase),
       context: { txId: '1'.padStart(64, '0') },
@@ -128,7 +134,7 @@ describe('FabricBackend (over a fake connection)', () => {
       },
     ]);
     const conn = fakeConnection([{ fail: { submit: refused } }], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).rejects.toMatchObject({
+    await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
       message: expect.stringMatching(/orderer is unreachable/),
     });
@@ -137,7 +143,7 @@ describe('FabricBackend (over a fake connection)', () => {
   it('a transaction validated as invalid (not an MVCC conflict) is TRANSACTION_INVALID', async () => {
     const clock = { now: 0 };
     const conn = fakeConnection([{ status: { successful: false, code: 10 } }], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).rejects.toMatchObject({
+    await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
       code: 'TRANSACTION_INVALID',
       message: expect.stringMatching(/ENDORSEMENT_POLICY_FAILURE/),
     });
@@ -149,7 +155,7 @@ describe('FabricBackend (over a fake connection)', () => {
     // The first attempt is slow and conflicts; a retry starts only while a whole endorsement fits.
     const slow: Script = { ...MVCC, takesMs: { endorse: 6000, submit: 3000, commitStatus: 6000 } };
     const conn = fakeConnection([slow, {}], clock);
-    await expect(backendOver(conn, clock).submit('records:Upload', ['{}'])).resolves.toBe('{"done":true}');
+    await expect(backendOver(conn, clock).run(envelope('upload'))).resolves.toBe('{"done":true}');
     const [endorse1, submit1, status1, endorse2, submit2, status2] = conn.deadlines;
     expect(endorse1).toEqual(['endorse', start + DEADLINES.endorse]);
     expect(submit1).toEqual(['submit', start + 6000 + DEADLINES.submit]);
@@ -162,14 +168,14 @@ describe('FabricBackend (over a fake connection)', () => {
 
     // With less than one endorsement left, the conflict is returned instead of another attempt.
     const late = fakeConnection([{ ...MVCC, takesMs: { endorse: 8000, submit: 4000, commitStatus: 5000 } }, {}], clock);
-    await expect(backendOver(late, clock).submit('records:Upload', ['{}'])).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(backendOver(late, clock).run(envelope('upload'))).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(late.calls.filter((c) => c === 'endorse')).toHaveLength(1);
   });
 
   it('evaluates within the evaluate deadline', async () => {
     const clock = { now: 5 };
     const conn = fakeConnection([{ result: '[]' }], clock);
-    await expect(backendOver(conn, clock).evaluate('records:ListRecords', ['e'])).resolves.toBe('[]');
+    await expect(backendOver(conn, clock).run(envelope('list-records'))).resolves.toBe('[]');
     expect(conn.deadlines).toEqual([['evaluate', 5 + DEADLINES.evaluate]]);
   });
 
@@ -198,12 +204,12 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const peer0 = fakeConnection([DOWN], clock);
     const peer1 = fakeConnection([{ result: '[1]' }, { result: '[2]' }], clock, 'peer1.org1.example.com', 100);
     const backend = backendOver([peer0, peer1], clock);
-    await expect(backend.evaluate('records:ListRecords', ['e'])).resolves.toBe('[1]');
+    await expect(backend.run(envelope('list-records'))).resolves.toBe('[1]');
     expect(ops(peer0)).toEqual(['evaluate']);
     expect(peer1.deadlines).toEqual([['evaluate', 1000 + DEADLINES.evaluate]]);
     expect(backend.peer).toBe('peer1.org1.example.com');
     // the next call goes to peer1 at once
-    await expect(backend.evaluate('records:ListRecords', ['e'])).resolves.toBe('[2]');
+    await expect(backend.run(envelope('list-records'))).resolves.toBe('[2]');
     expect(ops(peer0)).toEqual(['evaluate']);
   });
 
@@ -211,7 +217,7 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const clock = { now: 0 };
     const peer0 = fakeConnection([DOWN], clock);
     const peer1 = fakeConnection([{ result: '{"recordId":"r"}' }], clock, 'peer1.org1.example.com', 100);
-    await expect(backendOver([peer0, peer1], clock).submit('records:Upload', ['{}'])).resolves.toBe('{"recordId":"r"}');
+    await expect(backendOver([peer0, peer1], clock).run(envelope('upload'))).resolves.toBe('{"recordId":"r"}');
     expect(ops(peer0)).toEqual(['endorse']);
     expect(ops(peer1)).toEqual(['endorse', 'submit', 'commitStatus']);
     // the whole endorsement, both peers, within one endorse deadline
@@ -242,7 +248,7 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const peer0 = fakeConnection([{ fail: { endorse: error } }], clock);
     const peer1 = fakeConnection([], clock, 'peer1.org1.example.com');
     const backend = backendOver([peer0, peer1], clock);
-    await expect(backend.submit('records:Upload', ['{}'])).rejects.toMatchObject({ code });
+    await expect(backend.run(envelope('upload'))).rejects.toMatchObject({ code });
     expect(peer1.calls).toEqual([]);
     expect(backend.peer).toBe('peer0.org1.example.com');
   });
@@ -256,10 +262,10 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const peer0 = fakeConnection([{ fail: { [step]: error } }], clock);
     const peer1 = fakeConnection([{ result: '{"next":1}' }], clock, 'peer1.org1.example.com', 100);
     const backend = backendOver([peer0, peer1], clock);
-    await expect(backend.submit('records:Upload', ['{}'])).rejects.toMatchObject({ code, context: { txId: '1'.padStart(64, '0') } });
+    await expect(backend.run(envelope('upload'))).rejects.toMatchObject({ code, context: { txId: '1'.padStart(64, '0') } });
     expect(peer1.calls).toEqual([]);
     expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
-    await expect(backend.submit('records:Upload', ['{}'])).resolves.toBe('{"next":1}');
+    await expect(backend.run(envelope('upload'))).resolves.toBe('{"next":1}');
     expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
   });
 
@@ -268,7 +274,7 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const peer0 = fakeConnection([DOWN, DOWN], clock);
     const peer1 = fakeConnection([DOWN, DOWN], clock, 'peer1.org1.example.com', 100);
     const backend = backendOver([peer0, peer1], clock);
-    await expect(backend.submit('records:Upload', ['{}'])).rejects.toMatchObject({
+    await expect(backend.run(envelope('upload'))).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
       message: 'LEDGER_UNAVAILABLE: no peer of this organization answered (all 2 unreachable)',
     });
@@ -284,7 +290,7 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const slowDown: Script = { fail: { evaluate: noConnection('GatewayError') }, takesMs: { evaluate: DEADLINES.evaluate } };
     const peer0 = fakeConnection([slowDown], clock);
     const peer1 = fakeConnection([], clock, 'peer1.org1.example.com');
-    await expect(backendOver([peer0, peer1], clock).evaluate('records:ListRecords', ['e'])).rejects.toMatchObject({
+    await expect(backendOver([peer0, peer1], clock).run(envelope('list-records'))).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
       message: expect.stringMatching(/the peer is unreachable/),
     });
@@ -296,17 +302,17 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     const peer0 = fakeConnection([DOWN, DOWN, { result: '"p0"' }], clock);
     const peer1 = fakeConnection([{ result: '"a"' }, { result: '"b"' }, { result: '"c"' }, { result: '"d"' }], clock, 'peer1.org1.example.com', 100);
     const backend = backendOver([peer0, peer1], clock, 0, 10_000);
-    await expect(backend.evaluate('Get', [])).resolves.toBe('"a"'); // peer0 down: peer1
+    await expect(backend.getUser('k')).resolves.toBe('"a"'); // peer0 down: peer1
     clock.now += 5_000;
-    await expect(backend.evaluate('Get', [])).resolves.toBe('"b"'); // within the interval: peer1 only
+    await expect(backend.getUser('k')).resolves.toBe('"b"'); // within the interval: peer1 only
     expect(ops(peer0)).toHaveLength(1);
     clock.now += 5_000;
-    await expect(backend.evaluate('Get', [])).resolves.toBe('"c"'); // the probe: peer0 (still down), then peer1
+    await expect(backend.getUser('k')).resolves.toBe('"c"'); // the probe: peer0 (still down), then peer1
     expect(ops(peer0)).toHaveLength(2);
-    await expect(backend.evaluate('Get', [])).resolves.toBe('"d"'); // no second probe in the interval
+    await expect(backend.getUser('k')).resolves.toBe('"d"'); // no second probe in the interval
     expect(ops(peer0)).toHaveLength(2);
     clock.now += 10_000;
-    await expect(backend.evaluate('Get', [])).resolves.toBe('"p0"'); // peer0 is back
+    await expect(backend.getUser('k')).resolves.toBe('"p0"'); // peer0 is back
     expect(backend.peer).toBe('peer0.org1.example.com');
   });
 

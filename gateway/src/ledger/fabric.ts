@@ -2,10 +2,11 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, signers, type Gateway, type Identity, type Signer } from '@hyperledger/fabric-gateway';
-import { MedshareError, fail } from '@medshare/protocol';
+import { MedshareError, fail, type ContractEnvelope } from '@medshare/protocol';
 import { DEFAULT_PREFERRED_PEER_RETRY_MS, type FabricLedgerConfig, type FabricPeerConfig } from '../config/config';
 import { peerUnreachable, toMedshareError, type LedgerStep } from '../errors/ledger-error';
 import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
+import { directCalls, operationCall, type LedgerCall } from './ledger-calls';
 import { fabricChaincodeEvents } from './fabric-events';
 import { PeerOrder, type PeerChangeLog } from './peer-order';
 
@@ -142,7 +143,23 @@ export class FabricBackend implements LedgerBackend {
     return (this.#connections[this.#peers.current] as FabricConnection).peer;
   }
 
-  async submit(transaction: string, args: readonly string[]): Promise<string> {
+  run(envelope: ContractEnvelope): Promise<string> {
+    return this.#call(operationCall(envelope));
+  }
+
+  getUser(keyId: string): Promise<string> {
+    return this.#call(directCalls.getUser(keyId));
+  }
+
+  listAccessKeys(mspId: string): Promise<string> {
+    return this.#call(directCalls.listAccessKeys(mspId));
+  }
+
+  #call(c: LedgerCall): Promise<string> {
+    return c.call === 'submit' ? this.#submit(c.transaction, c.args) : this.#evaluate(c.transaction, c.args);
+  }
+
+  async #submit(transaction: string, args: readonly string[]): Promise<string> {
     const d = this.options.deadlinesMs;
     const end = this.#clock() + this.submitBudgetMs;
     let conflict: MedshareError | undefined;
@@ -177,7 +194,7 @@ export class FabricBackend implements LedgerBackend {
     return Buffer.from(transactionToSubmit.getResult()).toString('utf8');
   }
 
-  async evaluate(transaction: string, args: readonly string[]): Promise<string> {
+  async #evaluate(transaction: string, args: readonly string[]): Promise<string> {
     const deadline = this.#clock() + this.options.deadlinesMs.evaluate;
     const { value } = await this.#onReachablePeer('evaluate', deadline, (c) => {
       const proposal = c.newProposal(transaction, args);
@@ -199,7 +216,7 @@ export class FabricBackend implements LedgerBackend {
   async ready(): Promise<void> {
     // A cheap evaluation proves a peer of the org, the channel and the chaincode answer.
     try {
-      await this.evaluate('layer-keys:ListAccessKeys', [this.mspId]);
+      await this.listAccessKeys(this.mspId);
     } catch (error) {
       const coded = error as MedshareError;
       if (coded.code === 'LEDGER_UNAVAILABLE' || coded.code === 'INTERNAL') throw coded;

@@ -19,8 +19,9 @@ export async function openApiDocument(): Promise<unknown> {
     const keys = KeyRing.parse({ apps: [], k3: [{ keyFile: 'k3.pem', notBefore: 0, notAfter: 1 }], k4: [] }, dir);
     const ledger: LedgerBackend = {
       kind: 'embedded',
-      submit: () => Promise.reject(new Error('not used')),
-      evaluate: () => Promise.reject(new Error('not used')),
+      run: () => Promise.reject(new Error('not used')),
+      getUser: () => Promise.reject(new Error('not used')),
+      listAccessKeys: () => Promise.reject(new Error('not used')),
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),

@@ -5,7 +5,9 @@ import {
   parseSubscribeEnvelope,
   subscribeRequestHash,
   type StreamGrant,
-  SUBMIT_OPERATIONS,
+  isOperation,
+  isSubmitted,
+  parseResult,
   assertFresh,
   assertPublicKey,
   canonicalize,
@@ -39,7 +41,7 @@ import {
 import { SourceAllowlist } from '../access/source-allowlist';
 import { WorkBudget } from '../access/work-budget';
 import type { KeyRing } from '../keys/key-ring';
-import { TRANSACTION_BY_OP, type LedgerBackend } from '../ledger/backend';
+import type { LedgerBackend } from '../ledger/backend';
 import { ReplayCache } from '../session/replay-cache';
 import { SessionStore, type Session } from '../session/session-store';
 import { StreamTokens } from '../session/stream-tokens';
@@ -189,9 +191,7 @@ export class AccessLayer {
 
     const k3 = this.#keys.signingK3(now);
     const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };
-    const transaction = TRANSACTION_BY_OP[request.op];
-    const args = [canonicalize(toContract)];
-    const raw = SUBMIT_OPERATIONS.has(request.op) ? await this.ledger.submit(transaction, args) : await this.ledger.evaluate(transaction, args);
+    const raw = await this.ledger.run(toContract);
 
     const output = parseContractOutput(raw);
     const { response, sig4 } = output;
@@ -199,6 +199,8 @@ export class AccessLayer {
       throw fail('SIG4_INVALID', 'the contract response does not answer this request');
     const k4 = this.#keys.contractKey(response.k4Id, response.at);
     if (!verifyFor('sig4', k4.publicKey, response, sig4)) throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
+    // A signed result this gateway cannot read (a chaincode of another version) is not passed on.
+    parseResult(request.op, response.result, 'output.response.result');
 
     const signer = this.#keys.signingK3(this.#clock());
     const reply: GatewayOutput = { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
@@ -218,7 +220,7 @@ export class AccessLayer {
     const { request, sig1 } = envelope;
     let user: { keyId?: unknown; publicKey?: unknown };
     try {
-      user = JSON.parse(await this.ledger.evaluate('registry:GetUser', [request.keyId])) as typeof user;
+      user = JSON.parse(await this.ledger.getUser(request.keyId)) as typeof user;
     } catch (error) {
       if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND') throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
       throw error;
@@ -273,7 +275,7 @@ export class AccessLayer {
     // Evaluated operations (and subscriptions) leave no nonce on the ledger; their replay
     // protection is this process's cache, which a restart empties. A request issued before this
     // process started may have been answered by the previous one, so it is refused: sign a new one.
-    if (!(SUBMIT_OPERATIONS as ReadonlySet<string>).has(request.op) && request.issuedAt < this.#startedAt) {
+    if (!(isOperation(request.op) && isSubmitted(request.op)) && request.issuedAt < this.#startedAt) {
       throw fail(
         'REQUEST_EXPIRED',
         `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
@@ -285,7 +287,7 @@ export class AccessLayer {
 
   /** Directory lookup (public keys for grants), signed with K3 so the app can trust the key it wraps for. */
   async directory(keyId: string): Promise<{ user: Record<string, unknown>; k3Id: string; sig3: string }> {
-    const text = await this.ledger.evaluate('registry:GetUser', [keyId]);
+    const text = await this.ledger.getUser(keyId);
     const user = JSON.parse(text) as Record<string, unknown>;
     const now = this.#clock();
     const k3 = this.#keys.signingK3(now);

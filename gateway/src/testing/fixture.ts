@@ -96,7 +96,7 @@ export class GatewayFixture {
       checkpointer: await DurableCheckpointer.open(join(f.dir, 'events', 'checkpoint.json')),
     });
     f.follower.start();
-    for (const k3 of f.keys.k3) await f.ledger.submitAsAdmin('layer-keys:RegisterAccessKey', [k3.publicKey, String(k3.notBefore), String(k3.notAfter)]);
+    for (const k3 of f.keys.k3) await f.ledger.orgAdmin().registerAccessKey(k3);
     f.app = await buildGateway(
       {
         org: ORG,
@@ -149,7 +149,7 @@ export class GatewayFixture {
     return new K3Reconciler(this.accessLayer, this.ledger, ORG, log, {
       clock: () => this.now,
       register: async (k) => {
-        await this.ledger.submitAsAdmin('layer-keys:RegisterAccessKey', [k.publicKey, String(k.notBefore), String(k.notAfter)]);
+        await this.ledger.orgAdmin().registerAccessKey(k);
       },
     }).run();
   }

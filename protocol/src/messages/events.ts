@@ -6,6 +6,7 @@ import { EVENT_LABEL } from '../labels';
 import { PROTOCOL_VERSION } from '../version';
 import { APP_ID, HEX64, HEX_SIGNATURE, MSP_ID, NONCE, expectInteger, expectObject, expectOneOf, expectString } from '../validation/assert';
 import { MAX_REQUEST_LIFETIME_MS } from './request';
+import { AUDIT_ACTIONS, type AuditEventAction } from './results';
 
 /**
  * Access notifications (docs/protocol.md §14). The contract emits one chaincode event named
@@ -14,8 +15,7 @@ import { MAX_REQUEST_LIFETIME_MS } from './request';
  */
 export const AUDIT_EVENT_NAME = 'medshare.audit';
 
-export const AUDIT_ACTIONS = ['upload', 'grant', 'revoke', 'view'] as const;
-export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
+export { AUDIT_ACTIONS, type AuditEventAction };
 
 export interface AuditEvent {
   readonly v: typeof PROTOCOL_VERSION;

@@ -1,121 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../errors/medshare-error';
-import { assertPublicKey } from '@medshare/crypto/sm2';
-import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, NONCE } from '../validation/assert';
+import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
+import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, NONCE } from '../validation/assert';
 import { PROTOCOL_VERSION } from '../version';
 
-/** Largest sealed record (before base64) stored on the ledger; bigger files go off-chain. */
-export const MAX_RECORD_BYTES = 512 * 1024;
 /** Largest JSON text any entry point parses: one record plus its envelope. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** How long a request may be valid, and how far its issue time may run ahead of the ledger's clock. */
 export const MAX_REQUEST_LIFETIME_MS = 5 * 60 * 1000;
 export const MAX_CLOCK_SKEW_MS = 60 * 1000;
-const MAX_PAGE_SIZE = 100;
-
-/** An SM2 ciphertext (C1 ‖ C3 ‖ C2) of a 32-byte record key: 65 + 32 + 32 bytes, hex. */
-export const KEY_WRAP = /^04[0-9a-f]{256}$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** base64url without padding of Fabric's raw bookmark: one spelling per page. */
-const BOOKMARK = /^[A-Za-z0-9_-]{0,1400}$/;
-const KIND = /^[a-z0-9][a-z0-9-]{0,39}$/;
-
-/**
- * A key wrap whose C1 is a point on the curve (GB/T 32918.4 §7.1 B1: C1 = [k]G): a wrap that
- * could never decrypt is refused on the way in, not discovered by its recipient later.
- */
-function keyWrap(value: unknown, name: string): string {
-  const wrap = expectString(value, name, { pattern: KEY_WRAP });
-  try {
-    assertPublicKey(wrap.slice(0, 130));
-  } catch {
-    throw fail('INVALID_INPUT', `${name}: C1 is not a point on the SM2 curve`);
-  }
-  return wrap;
-}
-
-export const ROLES = ['patient', 'doctor', 'institution'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface RegisterBody {
-  readonly role: Role;
-  readonly publicKey: string;
-  /** A pseudonymous id (64 hex, e.g. HMAC-SM3 of a hospital number under a hospital secret). */
-  readonly pseudonym: string;
-}
-export interface RecordMetadata {
-  /** A coarse record type such as `lab-result`; never free text. */
-  readonly kind: string;
-  readonly createdAt: number;
-}
-export interface UploadBody {
-  readonly patientId: string;
-  /** The sealed record (docs/protocol.md "sealed box"), base64. */
-  readonly ciphertext: string;
-  /** SM3 of the sealed bytes, hex; the chaincode recomputes it. */
-  readonly contentHash: string;
-  readonly ownerKeyWrap: string;
-  readonly metadata: RecordMetadata;
-  /**
-   * Optional, chosen by the client per logical upload (32 random bytes, hex). A second upload
-   * by the same owner with the same key returns the first one's record instead of a new one.
-   */
-  readonly idempotencyKey?: string;
-}
-export interface GrantBody {
-  readonly recordId: string;
-  readonly granteeKeyId: string;
-  readonly keyWrap: string;
-}
-export interface RevokeBody {
-  readonly recordId: string;
-  readonly granteeKeyId: string;
-}
-export interface ViewBody {
-  readonly recordId: string;
-}
-export interface ReadBody {
-  readonly recordId: string;
-  readonly accessId: string;
-}
-export interface PageBody {
-  readonly pageSize: number;
-  readonly bookmark: string;
-}
-export interface AuditBody extends PageBody {
-  readonly recordId: string;
-}
-
-export interface BodyByOp {
-  register: RegisterBody;
-  upload: UploadBody;
-  grant: GrantBody;
-  revoke: RevokeBody;
-  view: ViewBody;
-  read: ReadBody;
-  'list-records': PageBody;
-  'list-grants': PageBody;
-  audit: AuditBody;
-}
-export type Operation = keyof BodyByOp;
-export const OPERATIONS = [
-  'register',
-  'upload',
-  'grant',
-  'revoke',
-  'view',
-  'read',
-  'list-records',
-  'list-grants',
-  'audit',
-] as const satisfies readonly Operation[];
-/** Operations that change the ledger (submitted); the rest are evaluated. */
-export const SUBMIT_OPERATIONS: ReadonlySet<Operation> = new Set(['register', 'upload', 'grant', 'revoke', 'view']);
 
 export interface Request<O extends Operation = Operation> {
   readonly v: typeof PROTOCOL_VERSION;
   readonly op: O;
-  readonly body: BodyByOp[O];
+  readonly body: BodyOf<O>;
   /** 16 random bytes, hex; one use per author key. */
   readonly nonce: string;
   /** Unix milliseconds. */
@@ -127,70 +25,6 @@ export interface Request<O extends Operation = Operation> {
 }
 export type AnyRequest = { [O in Operation]: Request<O> }[Operation];
 
-const hex64 = (v: unknown, name: string): string => expectString(v, name, { pattern: HEX64 });
-const page = (o: Record<string, unknown>, name: string): PageBody => ({
-  pageSize: expectInteger(o.pageSize, `${name}.pageSize`, 1, MAX_PAGE_SIZE),
-  bookmark: expectString(o.bookmark, `${name}.bookmark`, { pattern: BOOKMARK, minLength: 0, maxLength: 1400 }),
-});
-
-const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyByOp[O] } = {
-  register(value, name) {
-    const o = expectObject(value, name, ['role', 'publicKey', 'pseudonym']);
-    return {
-      role: expectOneOf(o.role, `${name}.role`, ROLES),
-      publicKey: expectString(o.publicKey, `${name}.publicKey`, { pattern: HEX_PUBLIC_KEY }),
-      pseudonym: hex64(o.pseudonym, `${name}.pseudonym`),
-    };
-  },
-  upload(value, name) {
-    const o = expectObject(value, name, ['patientId', 'ciphertext', 'contentHash', 'ownerKeyWrap', 'metadata', 'idempotencyKey']);
-    const metadata = expectObject(o.metadata, `${name}.metadata`, ['kind', 'createdAt']);
-    const ciphertext = expectString(o.ciphertext, `${name}.ciphertext`, { maxLength: Math.ceil(MAX_RECORD_BYTES / 3) * 4 });
-    if (ciphertext.length % 4 !== 0 || !BASE64.test(ciphertext)) throw fail('INVALID_INPUT', `${name}.ciphertext must be padded standard base64`);
-    return {
-      patientId: hex64(o.patientId, `${name}.patientId`),
-      ciphertext,
-      contentHash: hex64(o.contentHash, `${name}.contentHash`),
-      ownerKeyWrap: keyWrap(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
-      metadata: {
-        kind: expectString(metadata.kind, `${name}.metadata.kind`, { pattern: KIND }),
-        createdAt: expectInteger(metadata.createdAt, `${name}.metadata.createdAt`),
-      },
-      ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: hex64(o.idempotencyKey, `${name}.idempotencyKey`) }),
-    };
-  },
-  grant(value, name) {
-    const o = expectObject(value, name, ['recordId', 'granteeKeyId', 'keyWrap']);
-    return {
-      recordId: hex64(o.recordId, `${name}.recordId`),
-      granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`),
-      keyWrap: keyWrap(o.keyWrap, `${name}.keyWrap`),
-    };
-  },
-  revoke(value, name) {
-    const o = expectObject(value, name, ['recordId', 'granteeKeyId']);
-    return { recordId: hex64(o.recordId, `${name}.recordId`), granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`) };
-  },
-  view(value, name) {
-    const o = expectObject(value, name, ['recordId']);
-    return { recordId: hex64(o.recordId, `${name}.recordId`) };
-  },
-  read(value, name) {
-    const o = expectObject(value, name, ['recordId', 'accessId']);
-    return { recordId: hex64(o.recordId, `${name}.recordId`), accessId: hex64(o.accessId, `${name}.accessId`) };
-  },
-  'list-records'(value, name) {
-    return page(expectObject(value, name, ['pageSize', 'bookmark']), name);
-  },
-  'list-grants'(value, name) {
-    return page(expectObject(value, name, ['pageSize', 'bookmark']), name);
-  },
-  audit(value, name) {
-    const o = expectObject(value, name, ['recordId', 'pageSize', 'bookmark']);
-    return { recordId: hex64(o.recordId, `${name}.recordId`), ...page(o, name) };
-  },
-};
-
 /** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
   const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
@@ -200,16 +34,15 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
   const expiresAt = expectInteger(o.expiresAt, `${name}.expiresAt`);
   if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
   if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS) throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
-  const parseBody = BODY_PARSERS[op] as (value: unknown, name: string) => BodyByOp[typeof op];
   return {
     v: PROTOCOL_VERSION,
     op,
-    body: parseBody(o.body, `${name}.body`),
+    body: parseBody(op, o.body, `${name}.body`),
     nonce: expectString(o.nonce, `${name}.nonce`, { pattern: NONCE }),
     issuedAt,
     expiresAt,
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
-    keyId: hex64(o.keyId, `${name}.keyId`),
+    keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }),
   } as AnyRequest;
 }
 
@@ -224,7 +57,7 @@ export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, no
 
 export interface NewRequestFields<O extends Operation> {
   readonly op: O;
-  readonly body: BodyByOp[O];
+  readonly body: BodyOf<O>;
   readonly appId: string;
   readonly keyId: string;
   /** Unix ms; the request is valid from now until now + lifetimeMs. */

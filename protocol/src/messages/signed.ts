@@ -6,7 +6,8 @@ import { fail } from '../errors/medshare-error';
 import { signatureLabel, type Purpose } from '../labels';
 import { expectObject, expectOneOf, expectString, HEX64, HEX_SIGNATURE, parseJsonText } from '../validation/assert';
 import { PROTOCOL_VERSION } from '../version';
-import { MAX_MESSAGE_BYTES, OPERATIONS, parseRequest, type AnyRequest, type Operation, type Request } from './request';
+import { OPERATIONS, type Operation } from '../operations';
+import { MAX_MESSAGE_BYTES, parseRequest, type AnyRequest, type Request } from './request';
 
 export type { Purpose };
 

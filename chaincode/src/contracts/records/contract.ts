@@ -1,4 +1,4 @@
-import { actorKey, fail, fromBase64, MAX_RECORD_BYTES, SEALED_OVERHEAD, sm3, toHex, utf8, type JsonValue } from '@medshare/protocol';
+import { actorKey, fail, fromBase64, MAX_RECORD_BYTES, SEALED_OVERHEAD, sm3, toHex, utf8, type ResultOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
@@ -168,11 +168,11 @@ export class RecordsContract extends MedshareBaseContract {
   }
 
   /** One page of the author's own index (records owned, or grants received), sig1 by the author. */
-  async #listOwn(
+  async #listOwn<O extends 'list-records' | 'list-grants'>(
     ctx: MedshareContext,
     envelope: string,
-    op: 'list-records' | 'list-grants',
-    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<{ items: JsonValue[]; bookmark: string }>,
+    op: O,
+    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<ResultOf<O>>,
   ): Promise<string> {
     const { state } = ctx;
     const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });

@@ -39,7 +39,7 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
     schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
     bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
-    handler: async (request) => json(await orgAdmin.submitAsAdmin('registry:ApproveUser', [request.params.keyId])),
+    handler: async (request) => json(await orgAdmin.approveUser(request.params.keyId)),
   });
   app.post('/v1/admin/access-keys', {
     schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
@@ -47,7 +47,7 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
     onRequest: authenticate,
     handler: async (request) => {
       const { publicKey, notBefore, notAfter } = request.body;
-      const result = json(await orgAdmin.submitAsAdmin('layer-keys:RegisterAccessKey', [publicKey, String(notBefore), String(notAfter)]));
+      const result = json(await orgAdmin.registerAccessKey({ publicKey, notBefore, notAfter }));
       await options.onAccessKeysChanged?.();
       return result;
     },
@@ -76,7 +76,7 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
           `K3 ${keyId} is this gateway's last usable signing key: add another K3 to the keys file and register it before retiring this one`,
         );
       }
-      const result = json(await orgAdmin.submitAsAdmin('layer-keys:RetireAccessKey', [keyId, at === undefined ? '' : String(at)]));
+      const result = json(await orgAdmin.retireAccessKey(keyId, at));
       await options.onAccessKeysChanged?.();
       return result;
     },
@@ -92,7 +92,7 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
     onRequest: authenticate,
     handler: async (request) => {
       const { pageSize, bookmark } = request.query;
-      return json(await orgAdmin.evaluateAsAdmin('audit:AdminAuditTrail', [request.params.recordId, String(pageSize), bookmark]));
+      return json(await orgAdmin.adminAuditTrail(request.params.recordId, pageSize, bookmark));
     },
   });
   return Promise.resolve();

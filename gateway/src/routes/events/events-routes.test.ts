@@ -87,7 +87,7 @@ async function scenario(f: GatewayFixture): Promise<{
   await client.register(alice, 'patient');
   await client.register(bob, 'patient');
   await client.register(doctor, 'doctor');
-  await f.ledger.submitAsAdmin('registry:ApproveUser', [doctor.keyId]);
+  await f.ledger.orgAdmin().approveUser(doctor.keyId);
   const { recordId: aliceRecord } = await client.upload(alice, { content: utf8('{"note":"asthma"}'), kind: 'clinical-note' });
   const { recordId: bobRecord } = await client.upload(bob, { content: utf8('{"note":"fracture"}'), kind: 'clinical-note' });
   await client.grant(alice, aliceRecord, doctor.keyId);

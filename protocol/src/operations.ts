@@ -1,0 +1,117 @@
+/**
+ * The operations table: per signature-chain operation (docs/protocol.md §6–§7), the Fabric
+ * transaction that runs it (`contract:Transaction`), whether it is submitted (endorsed, ordered,
+ * committed) or evaluated (one peer, nothing written), the parser of its request body and the
+ * parser of what the contract returns in `ContractResponse.result`. The chaincode, the gateway
+ * and the SDK all read it; a test (chaincode/src/operations-metadata.test.ts) holds it against
+ * the chaincode's own metadata (`org.hyperledger.fabric:GetMetadata`).
+ */
+import { MedshareError } from './errors/medshare-error';
+import {
+  parseAuditBody,
+  parseGrantBody,
+  parsePageBody,
+  parseReadBody,
+  parseRegisterBody,
+  parseRevokeBody,
+  parseUploadBody,
+  parseViewBody,
+} from './messages/bodies';
+import {
+  parseAuditResult,
+  parseGrantResult,
+  parseListGrantsResult,
+  parseListRecordsResult,
+  parseReadResult,
+  parseRegisterResult,
+  parseRevokeResult,
+  parseUploadResult,
+  parseViewResult,
+} from './messages/results';
+
+/** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
+export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit';
+
+/** A Fabric transaction of the chaincode, and how it is called. */
+export interface TransactionRef {
+  readonly contract: ContractName;
+  /** The method name: `@Transaction()` for submit, `@Transaction(false)` for evaluate. */
+  readonly transaction: string;
+  readonly call: 'submit' | 'evaluate';
+}
+
+interface OperationRow<B, R> extends TransactionRef {
+  readonly parseBody: (value: unknown, name: string) => B;
+  readonly parseResult: (value: unknown, name: string) => R;
+}
+
+/**
+ * Adding an operation is one row here plus its two parsers (messages/bodies.ts,
+ * messages/results.ts), and the contract transaction it names; everything else (the request's
+ * `op`, the body and result types, the gateway's dispatch, the SDK's typed results, the
+ * metadata test) follows from the row.
+ */
+export const OPERATION_TABLE = {
+  register: { contract: 'registry', transaction: 'Register', call: 'submit', parseBody: parseRegisterBody, parseResult: parseRegisterResult },
+  upload: { contract: 'records', transaction: 'Upload', call: 'submit', parseBody: parseUploadBody, parseResult: parseUploadResult },
+  grant: { contract: 'records', transaction: 'Grant', call: 'submit', parseBody: parseGrantBody, parseResult: parseGrantResult },
+  revoke: { contract: 'records', transaction: 'Revoke', call: 'submit', parseBody: parseRevokeBody, parseResult: parseRevokeResult },
+  view: { contract: 'records', transaction: 'View', call: 'submit', parseBody: parseViewBody, parseResult: parseViewResult },
+  read: { contract: 'records', transaction: 'Read', call: 'evaluate', parseBody: parseReadBody, parseResult: parseReadResult },
+  'list-records': { contract: 'records', transaction: 'ListRecords', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListRecordsResult },
+  'list-grants': { contract: 'records', transaction: 'ListGrants', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListGrantsResult },
+  audit: { contract: 'audit', transaction: 'Audit', call: 'evaluate', parseBody: parseAuditBody, parseResult: parseAuditResult },
+} as const satisfies Record<string, OperationRow<unknown, unknown>>;
+
+export type Operation = keyof typeof OPERATION_TABLE;
+export const OPERATIONS = Object.keys(OPERATION_TABLE) as readonly Operation[];
+/** The request body an operation takes. */
+export type BodyOf<O extends Operation> = ReturnType<(typeof OPERATION_TABLE)[O]['parseBody']>;
+/** What the contract returns for an operation, in `ContractResponse.result`. */
+export type ResultOf<O extends Operation> = ReturnType<(typeof OPERATION_TABLE)[O]['parseResult']>;
+
+export function isOperation(value: string): value is Operation {
+  return Object.hasOwn(OPERATION_TABLE, value);
+}
+
+/** The operation changes the ledger (submitted); otherwise it is evaluated. */
+export function isSubmitted(op: Operation): boolean {
+  return OPERATION_TABLE[op].call === 'submit';
+}
+
+/** Fabric's name of a transaction: `contract:Transaction`. */
+export function qualifiedName(ref: TransactionRef): string {
+  return `${ref.contract}:${ref.transaction}`;
+}
+
+export function parseBody<O extends Operation>(op: O, value: unknown, name: string): BodyOf<O> {
+  return (OPERATION_TABLE[op].parseBody as (value: unknown, name: string) => BodyOf<O>)(value, name);
+}
+
+/**
+ * Checks the contract's result for `op`. A result that does not parse is the contract's (or a
+ * version skew's) fault, never the caller's: INTERNAL, as for any other contract answer that
+ * cannot be used, with the field that failed in the message.
+ */
+export function parseResult<O extends Operation>(op: O, value: unknown, name = 'result'): ResultOf<O> {
+  try {
+    return (OPERATION_TABLE[op].parseResult as (value: unknown, name: string) => ResultOf<O>)(value, name);
+  } catch (error) {
+    if (!(error instanceof MedshareError)) throw error;
+    throw new MedshareError({ code: 'INTERNAL', message: `the contract's ${op} result is malformed: ${error.detail}`, cause: error });
+  }
+}
+
+/**
+ * The transactions outside the signature chain (docs/protocol.md §7.5): plain string arguments,
+ * plain JCS answers without sig4. The org admin's (approve, K3 register and retire, the admin
+ * audit trail) and the directory's (a user's entry, an org's K3s).
+ */
+export const DIRECT_TRANSACTIONS = {
+  approveUser: { contract: 'registry', transaction: 'ApproveUser', call: 'submit' },
+  getUser: { contract: 'registry', transaction: 'GetUser', call: 'evaluate' },
+  registerAccessKey: { contract: 'layer-keys', transaction: 'RegisterAccessKey', call: 'submit' },
+  retireAccessKey: { contract: 'layer-keys', transaction: 'RetireAccessKey', call: 'submit' },
+  listAccessKeys: { contract: 'layer-keys', transaction: 'ListAccessKeys', call: 'evaluate' },
+  adminAuditTrail: { contract: 'audit', transaction: 'AdminAuditTrail', call: 'evaluate' },
+} as const satisfies Record<string, TransactionRef>;
