@@ -3,6 +3,18 @@ import { fail } from '../errors/medshare-error';
 import { assertPublicKey } from '@medshare/crypto/sm2';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY, NONCE } from '../validation/assert';
 import { PROTOCOL_VERSION } from '../version';
+import {
+  parseFileId,
+  parseFileRevoke,
+  parseFileShare,
+  parseFileUpload,
+  parseFileView,
+  type FileIdBody,
+  type FileRevokeBody,
+  type FileShareBody,
+  type FileUploadBody,
+  type FileViewBody,
+} from './files';
 
 /** Largest sealed record (before base64) stored on the ledger; bigger files go off-chain. */
 export const MAX_RECORD_BYTES = 512 * 1024;
@@ -96,6 +108,14 @@ export interface BodyByOp {
   'list-records': PageBody;
   'list-grants': PageBody;
   audit: AuditBody;
+  'file-upload': FileUploadBody;
+  'file-share': FileShareBody;
+  'file-revoke': FileRevokeBody;
+  'file-fragments': FileIdBody;
+  'file-view': FileViewBody;
+  'file-get': FileIdBody;
+  'file-list': PageBody;
+  'file-list-shared': PageBody;
 }
 export type Operation = keyof BodyByOp;
 export const OPERATIONS = [
@@ -108,9 +128,27 @@ export const OPERATIONS = [
   'list-records',
   'list-grants',
   'audit',
+  'file-upload',
+  'file-share',
+  'file-revoke',
+  'file-fragments',
+  'file-view',
+  'file-get',
+  'file-list',
+  'file-list-shared',
 ] as const satisfies readonly Operation[];
 /** Operations that change the ledger (submitted); the rest are evaluated. */
-export const SUBMIT_OPERATIONS: ReadonlySet<Operation> = new Set(['register', 'upload', 'grant', 'revoke', 'view']);
+export const SUBMIT_OPERATIONS: ReadonlySet<Operation> = new Set([
+  'register',
+  'upload',
+  'grant',
+  'revoke',
+  'view',
+  'file-upload',
+  'file-share',
+  'file-revoke',
+  'file-view',
+]);
 
 export interface Request<O extends Operation = Operation> {
   readonly v: typeof PROTOCOL_VERSION;
@@ -188,6 +226,18 @@ const BODY_PARSERS: { [O in Operation]: (value: unknown, name: string) => BodyBy
   audit(value, name) {
     const o = expectObject(value, name, ['recordId', 'pageSize', 'bookmark']);
     return { recordId: hex64(o.recordId, `${name}.recordId`), ...page(o, name) };
+  },
+  'file-upload': parseFileUpload,
+  'file-share': parseFileShare,
+  'file-revoke': parseFileRevoke,
+  'file-fragments': parseFileId,
+  'file-view': parseFileView,
+  'file-get': parseFileId,
+  'file-list'(value, name) {
+    return page(expectObject(value, name, ['pageSize', 'bookmark']), name);
+  },
+  'file-list-shared'(value, name) {
+    return page(expectObject(value, name, ['pageSize', 'bookmark']), name);
   },
 };
 
