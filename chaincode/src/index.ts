@@ -1,16 +1,18 @@
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
+import { FilesContract } from './contracts/files/contract';
 import { LayerKeysContract } from './contracts/layer-keys/contract';
 import { RecordsContract } from './contracts/records/contract';
 import { RegistryContract } from './contracts/registry/contract';
 
-export { AuditContract, LayerKeysContract, RecordsContract, RegistryContract, type MedshareContractOptions };
+export { AuditContract, FilesContract, LayerKeysContract, RecordsContract, RegistryContract, type MedshareContractOptions };
+export { FILE_ACCESS_TTL_MS } from './contracts/files/rules';
 export { ACCESS_TICKET_TTL_MS } from './contracts/records/rules';
 export { contractKeyFromPem, loadContractKey, type ContractKey } from './config/contract-key';
 export { isOrgAdmin } from './identity/org-admin';
 
 /** The chaincode's contracts, as Fabric addresses them: `registry:Register`, `records:Upload`, … */
-const CONTRACTS = [RegistryContract, LayerKeysContract, RecordsContract, AuditContract] as const;
+const CONTRACTS = [RegistryContract, LayerKeysContract, RecordsContract, AuditContract, FilesContract] as const;
 
 /** fabric-chaincode-node looks for this export (K4 from the process configuration). */
 export const contracts: Array<new () => MedshareBaseContract> = [...CONTRACTS];

@@ -37,8 +37,8 @@ describe('the operations table against the chaincode metadata (org.hyperledger.f
     );
   }
 
-  it('has the four contracts and the system contract', () => {
-    expect(Object.keys(metadata.contracts).sort()).toEqual(['audit', 'layer-keys', 'org.hyperledger.fabric', 'records', 'registry']);
+  it('has the five contracts and the system contract', () => {
+    expect(Object.keys(metadata.contracts).sort()).toEqual(['audit', 'files', 'layer-keys', 'org.hyperledger.fabric', 'records', 'registry']);
   });
 
   it('every operation names a transaction of the chaincode, submitted or evaluated as the table says', () => {

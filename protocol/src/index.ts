@@ -8,7 +8,7 @@ export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
 export { openCiphertext } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
-export { PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
+export { FILE_ID_LABEL, FILE_REENCRYPT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
@@ -61,6 +61,19 @@ export {
   type UserStatus,
   type ViewResult,
 } from './messages/results';
+export {
+  parseFileFragmentsResult,
+  parseFileGetResult,
+  type FileDescriptor,
+  type FileFragmentsResult,
+  type FileListItem,
+  type FileRevokeResult,
+  type FileShareProxy,
+  type FileShareResult,
+  type FileUploadResult,
+  type FileViewResult,
+  type SharedFileListItem,
+} from './messages/file-results';
 export {
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,
@@ -125,6 +138,22 @@ export {
   type SubscribeRequest,
 } from './messages/events';
 export { actorKey, keyActor, type Actor } from './messages/actor';
+export {
+  MAX_FILE_BYTES,
+  MAX_FILE_PROXIES,
+  compressedPublicKey,
+  fileReEncryptContext,
+  parseFileShare,
+  parseFileUpload,
+  parseFileUploadBegin,
+  type FileFragmentGrant,
+  type FileIdBody,
+  type FileRevokeBody,
+  type FileShareBody,
+  type FileUploadBeginBody,
+  type FileUploadBody,
+  type FileViewBody,
+} from './messages/files';
 
 /*
  * Crypto that the chaincode, gateway and app still import from here. Transitional (issue 7 §4):

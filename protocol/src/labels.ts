@@ -33,6 +33,12 @@ export const EVENT_LABEL = `${PREFIX}event\n`;
  */
 export const RECORD_LABEL = `${PREFIX}record\n`;
 
+/** `"medshare/v1/file-id\n"`: a file id = SM3(label ‖ txId) of its upload (the files contract). */
+export const FILE_ID_LABEL = `${PREFIX}file-id\n`;
+
+/** `"medshare/v1/file-reencrypt\n"`: the prefix of a share's re-encryption context (docs/protocol.md §17). */
+export const FILE_REENCRYPT_LABEL = `${PREFIX}file-reencrypt\n`;
+
 /** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
 

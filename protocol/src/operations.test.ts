@@ -4,8 +4,26 @@ const HEX = 'ab'.repeat(32);
 
 describe('the operations table', () => {
   it('lists the operations of docs/protocol.md §6 in order, submitted and evaluated as §6 says', () => {
-    expect(OPERATIONS).toEqual(['register', 'upload', 'grant', 'revoke', 'view', 'read', 'list-records', 'list-grants', 'audit']);
-    expect(OPERATIONS.filter(isSubmitted)).toEqual(['register', 'upload', 'grant', 'revoke', 'view']);
+    expect(OPERATIONS).toEqual([
+      'register',
+      'upload',
+      'grant',
+      'revoke',
+      'view',
+      'read',
+      'list-records',
+      'list-grants',
+      'audit',
+      'file-upload',
+      'file-share',
+      'file-revoke',
+      'file-fragments',
+      'file-view',
+      'file-get',
+      'file-list',
+      'file-list-shared',
+    ]);
+    expect(OPERATIONS.filter(isSubmitted)).toEqual(['register', 'upload', 'grant', 'revoke', 'view', 'file-upload', 'file-share', 'file-revoke', 'file-view']);
     expect(qualifiedName(OPERATION_TABLE.upload)).toBe('records:Upload');
     expect(isOperation('subscribe')).toBe(false);
     expect(isOperation('toString')).toBe(false);

@@ -28,9 +28,20 @@ import {
   parseUploadResult,
   parseViewResult,
 } from './messages/results';
+import {
+  parseFileFragmentsResult,
+  parseFileGetResult,
+  parseFileListResult,
+  parseFileRevokeResult,
+  parseFileShareResult,
+  parseFileUploadResult,
+  parseFileViewResult,
+  parseSharedFileListResult,
+} from './messages/file-results';
+import { parseFileId, parseFileRevoke, parseFileShare, parseFileUpload, parseFileView } from './messages/files';
 
 /** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
-export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit';
+export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files';
 
 /** A Fabric transaction of the chaincode, and how it is called. */
 export interface TransactionRef {
@@ -61,6 +72,14 @@ export const OPERATION_TABLE = {
   'list-records': { contract: 'records', transaction: 'ListRecords', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListRecordsResult },
   'list-grants': { contract: 'records', transaction: 'ListGrants', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListGrantsResult },
   audit: { contract: 'audit', transaction: 'Audit', call: 'evaluate', parseBody: parseAuditBody, parseResult: parseAuditResult },
+  'file-upload': { contract: 'files', transaction: 'UploadFile', call: 'submit', parseBody: parseFileUpload, parseResult: parseFileUploadResult },
+  'file-share': { contract: 'files', transaction: 'ShareFile', call: 'submit', parseBody: parseFileShare, parseResult: parseFileShareResult },
+  'file-revoke': { contract: 'files', transaction: 'RevokeFileShare', call: 'submit', parseBody: parseFileRevoke, parseResult: parseFileRevokeResult },
+  'file-fragments': { contract: 'files', transaction: 'GetShare', call: 'evaluate', parseBody: parseFileId, parseResult: parseFileFragmentsResult },
+  'file-view': { contract: 'files', transaction: 'ViewFile', call: 'submit', parseBody: parseFileView, parseResult: parseFileViewResult },
+  'file-get': { contract: 'files', transaction: 'GetFile', call: 'evaluate', parseBody: parseFileId, parseResult: parseFileGetResult },
+  'file-list': { contract: 'files', transaction: 'ListFiles', call: 'evaluate', parseBody: parsePageBody, parseResult: parseFileListResult },
+  'file-list-shared': { contract: 'files', transaction: 'ListSharedFiles', call: 'evaluate', parseBody: parsePageBody, parseResult: parseSharedFileListResult },
 } as const satisfies Record<string, OperationRow<unknown, unknown>>;
 
 export type Operation = keyof typeof OPERATION_TABLE;
@@ -114,4 +133,8 @@ export const DIRECT_TRANSACTIONS = {
   retireAccessKey: { contract: 'layer-keys', transaction: 'RetireAccessKey', call: 'submit' },
   listAccessKeys: { contract: 'layer-keys', transaction: 'ListAccessKeys', call: 'evaluate' },
   adminAuditTrail: { contract: 'audit', transaction: 'AdminAuditTrail', call: 'evaluate' },
+  registerProxy: { contract: 'files', transaction: 'RegisterProxy', call: 'submit' },
+  retireProxy: { contract: 'files', transaction: 'RetireProxy', call: 'submit' },
+  listProxies: { contract: 'files', transaction: 'ListProxies', call: 'evaluate' },
+  getShareForProxy: { contract: 'files', transaction: 'GetShareForProxy', call: 'evaluate' },
 } as const satisfies Record<string, TransactionRef>;

@@ -15,6 +15,12 @@ export const KEY = {
   uploadKey: 'medshare.upload-key', // [ownerKeyId, idempotencyKey] → {recordId}: scoped to the owner
   audit: 'medshare.audit', // [recordId, at (16 digits), txId]
   access: 'medshare.access', // [recordId, actorKeyId, txId]
+  file: 'medshare.file', // [fileId] → a large file's descriptor (the bytes are off-chain)
+  fileOwner: 'medshare.owner-file', // [ownerKeyId, fileId]
+  proxy: 'medshare.proxy', // [proxyId] → a re-encryption proxy's key
+  fileShare: 'medshare.file-share', // [fileId, receiverKeyId] → threshold and sealed key fragments
+  fileShareReceiver: 'medshare.receiver-file', // [receiverKeyId, fileId]
+  fileAccess: 'medshare.file-access', // [fileId, actorKeyId, txId] → {at, txId, proxies}
 } as const;
 
 /** Zero-padded so audit entries sort by time within a record. */

@@ -1,4 +1,5 @@
 import {
+  AUDIT_ACTIONS,
   expectInteger,
   expectObject,
   expectOneOf,
@@ -8,6 +9,7 @@ import {
   KEY_WRAP,
   MSP_ID,
   ROLES,
+  type AuditEventAction,
   type RecordMetadata,
   type Role,
 } from '@medshare/protocol';
@@ -59,8 +61,9 @@ export interface GrantState {
   readonly grantedAt: number;
 }
 
-export type AuditAction = 'upload' | 'grant' | 'revoke' | 'view';
-export const AUDIT_ACTIONS: readonly AuditAction[] = ['upload', 'grant', 'revoke', 'view'];
+export type AuditAction = AuditEventAction;
+/** The audit entries' actions are the access notifications' (protocol events.ts): records' and files'. */
+export { AUDIT_ACTIONS };
 
 /** A type alias (not an interface) so it is assignable to JsonValue. */
 export type AuditState = {

@@ -49,6 +49,11 @@ export const ERROR_CODES = {
   OUTCOME_UNKNOWN: { status: 504, summary: 'the transaction was sent for ordering but whether it committed is unknown; resolve it before retrying' },
   TRANSACTION_INVALID: { status: 502, summary: 'the ledger validated the transaction as invalid; nothing was written' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, summary: 'the idempotency key was already used by this owner for an upload with other content' },
+  FILE_NOT_FOUND: { status: 404, summary: 'no file with that id' },
+  SHARE_NOT_FOUND: { status: 404, summary: 'no current share of that file to that key' },
+  PROXY_NOT_FOUND: { status: 404, summary: 'no registered, unretired re-encryption proxy with that id' },
+  FRAGMENTS_INVALID: { status: 422, summary: 'the key or capsule fragments do not verify, or too few of them do' },
+  INTEGRITY_FAILED: { status: 422, summary: 'integrity check failed: the content does not match its SM3 digest tree' },
   INTERNAL: { status: 500, summary: 'internal error' },
   STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
@@ -56,7 +61,6 @@ export const ERROR_CODES = {
   BLOB_NOT_FOUND: { status: 404, summary: 'no stored object with that key' },
   BLOB_EXISTS: { status: 409, summary: 'an object with that key is already stored; stored objects are write-once' },
   STORAGE_UNAVAILABLE: { status: 503, summary: 'the object storage could not be reached or could not take the call' },
-  INTEGRITY_FAILED: { status: 422, summary: 'the bytes do not match the digest they were committed to' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

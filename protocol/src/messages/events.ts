@@ -17,9 +17,13 @@ export const AUDIT_EVENT_NAME = 'medshare.audit';
 
 export { AUDIT_ACTIONS, type AuditEventAction };
 
+/** The actions about someone else (the grantee or receiver): their events carry `subjectKeyId`. */
+const SUBJECT_ACTIONS: ReadonlySet<AuditEventAction> = new Set(['grant', 'revoke', 'file-share', 'file-revoke']);
+
 export interface AuditEvent {
   readonly v: typeof PROTOCOL_VERSION;
   readonly action: AuditEventAction;
+  /** The record's id, or for the file-* actions the file's id. */
   readonly recordId: string;
   /** Key id of the record's owner: the only user the event is delivered to. */
   readonly owner: string;
@@ -44,8 +48,9 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
   const o = expectObject(value, name, ['v', 'action', 'recordId', 'owner', 'actorKeyId', 'subjectKeyId', 'org', 'txId', 'at']);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
-  const hasSubject = action === 'grant' || action === 'revoke';
-  if (hasSubject !== (o.subjectKeyId !== undefined)) throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grant and revoke`);
+  const hasSubject = SUBJECT_ACTIONS.has(action);
+  if (hasSubject !== (o.subjectKeyId !== undefined))
+    throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grants, shares and their revocations`);
   return {
     v: PROTOCOL_VERSION,
     action,

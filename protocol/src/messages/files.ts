@@ -4,8 +4,10 @@
  */
 import { CAPSULE_BYTES, CAPSULE_FRAGMENT_BYTES, KEY_FRAGMENT_BYTES, POINT_BYTES } from '@medshare/crypto/tpre';
 import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '@medshare/crypto/chunked-file';
+import { fromHex, utf8 } from '@medshare/crypto/bytes';
 import { fail } from '../errors/medshare-error';
-import { expectInteger, expectObject, expectString, HEX64 } from '../validation/assert';
+import { FILE_REENCRYPT_LABEL } from '../labels';
+import { expectInteger, expectObject, expectString, HEX64, HEX_PUBLIC_KEY } from '../validation/assert';
 
 /** Largest file a descriptor may name (1 TiB); a gateway's own limit is usually lower. */
 export const MAX_FILE_BYTES = 2 ** 40;
@@ -47,6 +49,11 @@ export interface FileUploadBody {
 }
 export interface FileFragmentGrant {
   readonly proxyId: string;
+  /**
+   * The key fragment's public id (its first 32 bytes, §15 `id`), hex: every capsule fragment made
+   * from it carries it, so the ledger knows which proxy served a capsule fragment (§17).
+   */
+  readonly fragmentId: string;
   /** The key fragment (§15, 194 bytes) SM2-encrypted to the proxy's key, hex. */
   readonly sealedFragment: string;
 }
@@ -88,6 +95,10 @@ export function parseFileUploadBegin(value: unknown, name: string): FileUploadBe
   return { size: expectInteger(o.size, `${name}.size`, 0, MAX_FILE_BYTES), chunkBytes: chunkBytes(o.chunkBytes, `${name}.chunkBytes`) };
 }
 
+export const capsuleHex = (v: unknown, name: string): string => expectString(v, name, { pattern: CAPSULE, maxLength: CAPSULE_BYTES * 2 });
+export const pointHex = (v: unknown, name: string): string => expectString(v, name, { pattern: POINT, maxLength: POINT_BYTES * 2 });
+export const secretWrapHex = (v: unknown, name: string): string => expectString(v, name, { pattern: SECRET_WRAP, maxLength: 256 + 2 });
+
 export function parseFileUpload(value: unknown, name: string): FileUploadBody {
   const o = expectObject(value, name, ['uploadId', 'root', 'size', 'chunkBytes', 'mediaType', 'capsule', 'delegatingKey', 'ownerKeyWrap', 'keyCheck']);
   return {
@@ -96,9 +107,9 @@ export function parseFileUpload(value: unknown, name: string): FileUploadBody {
     size: expectInteger(o.size, `${name}.size`, 0, MAX_FILE_BYTES),
     chunkBytes: chunkBytes(o.chunkBytes, `${name}.chunkBytes`),
     mediaType: expectString(o.mediaType, `${name}.mediaType`, { pattern: MEDIA_TYPE, maxLength: 127 }),
-    capsule: expectString(o.capsule, `${name}.capsule`, { pattern: CAPSULE, maxLength: CAPSULE_BYTES * 2 }),
-    delegatingKey: expectString(o.delegatingKey, `${name}.delegatingKey`, { pattern: POINT, maxLength: POINT_BYTES * 2 }),
-    ownerKeyWrap: expectString(o.ownerKeyWrap, `${name}.ownerKeyWrap`, { pattern: SECRET_WRAP, maxLength: 256 + 2 }),
+    capsule: capsuleHex(o.capsule, `${name}.capsule`),
+    delegatingKey: pointHex(o.delegatingKey, `${name}.delegatingKey`),
+    ownerKeyWrap: secretWrapHex(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
     keyCheck: expectString(o.keyCheck, `${name}.keyCheck`, { pattern: KEY_CHECK }),
   };
 }
@@ -110,15 +121,17 @@ export function parseFileShare(value: unknown, name: string): FileShareBody {
     `${name}.fragments`,
     MAX_FILE_PROXIES,
     (v, n) => {
-      const f = expectObject(v, n, ['proxyId', 'sealedFragment']);
+      const f = expectObject(v, n, ['proxyId', 'fragmentId', 'sealedFragment']);
       return {
         proxyId: hex64(f.proxyId, `${n}.proxyId`),
+        fragmentId: hex64(f.fragmentId, `${n}.fragmentId`),
         sealedFragment: expectString(f.sealedFragment, `${n}.sealedFragment`, { pattern: SEALED_FRAGMENT, maxLength: 2048 }),
       };
     },
     1,
   );
   if (new Set(fragments.map((f) => f.proxyId)).size !== fragments.length) throw fail('INVALID_INPUT', `${name}.fragments must name distinct proxies`);
+  if (new Set(fragments.map((f) => f.fragmentId)).size !== fragments.length) throw fail('INVALID_INPUT', `${name}.fragments must have distinct fragment ids`);
   return {
     fileId: hex64(o.fileId, `${name}.fileId`),
     receiverKeyId: hex64(o.receiverKeyId, `${name}.receiverKeyId`),
@@ -145,4 +158,26 @@ export function parseFileView(value: unknown, name: string): FileViewBody {
       expectString(v, n, { pattern: CAPSULE_FRAGMENT, maxLength: CAPSULE_FRAGMENT_BYTES * 2 }),
     ),
   };
+}
+
+/**
+ * The re-encryption context of a share (§17): utf8("medshare/v1/file-reencrypt\n" ‖ fileId ‖ "\n" ‖
+ * receiverKeyId ‖ "\n" ‖ txId of the share). Proxies prove under it and the receiver and the
+ * chaincode verify under it, so a capsule fragment serves one share only, not a later one.
+ */
+export function fileReEncryptContext(fileId: string, receiverKeyId: string, shareTxId: string): Uint8Array {
+  return utf8(`${FILE_REENCRYPT_LABEL}${fileId}\n${receiverKeyId}\n${shareTxId}`);
+}
+
+/**
+ * A registered SM2 public key (65 bytes, `04 ‖ x ‖ y`, hex) as the compressed point §15 takes
+ * (`02`/`03` by the parity of y ‖ x): the receiver's B is its K1.
+ */
+export function compressedPublicKey(publicKey: string): Uint8Array {
+  const key = expectString(publicKey, 'publicKey', { pattern: HEX_PUBLIC_KEY });
+  const bytes = fromHex(key);
+  const out = new Uint8Array(33);
+  out[0] = ((bytes[64] ?? 0) & 1) === 1 ? 0x03 : 0x02;
+  out.set(bytes.subarray(1, 33), 1);
+  return out;
 }

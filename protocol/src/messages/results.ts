@@ -9,7 +9,7 @@ import { fail } from '../errors/medshare-error';
 import { BASE64, bookmark, hex64, KEY_WRAP, KIND, MAX_PAGE_SIZE, MAX_RECORD_BASE64, ROLES, type RecordMetadata, type Role } from './bodies';
 
 /** What an audit entry (and its access notification) records. */
-export const AUDIT_ACTIONS = ['upload', 'grant', 'revoke', 'view'] as const;
+export const AUDIT_ACTIONS = ['upload', 'grant', 'revoke', 'view', 'file-upload', 'file-share', 'file-revoke', 'file-view'] as const;
 export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
 
 export const USER_STATUSES = ['active', 'pending'] as const;
@@ -134,7 +134,7 @@ export function parseReadResult(value: unknown, name: string): ReadResult {
 }
 
 /** `{items, bookmark}`, each item checked by `item`. */
-function resultPage<T>(value: unknown, name: string, item: (value: unknown, name: string) => T): ResultPage<T> {
+export function resultPage<T>(value: unknown, name: string, item: (value: unknown, name: string) => T): ResultPage<T> {
   const o = expectObject(value, name, ['items', 'bookmark']);
   const items: unknown = o.items;
   if (!Array.isArray(items) || items.length > MAX_PAGE_SIZE) throw fail('INVALID_INPUT', `${name}.items must be an array of at most ${MAX_PAGE_SIZE}`);
