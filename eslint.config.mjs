@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ESLint flat config: typescript-eslint's strict, type-checked rules over all packages; the
 // recommended JavaScript rules over the Node scripts, tests' setup files and configs.
 import js from '@eslint/js';
@@ -8,7 +9,9 @@ const SCRIPTS_ESM = ['scripts/**/*.mjs', 'test/**/*.mjs', '*.mjs'];
 const SCRIPTS_CJS = ['scripts/**/*.js', 'test/**/*.js', '*.js', 'app/bin/*.js'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**', '.fabric/**', '.network/**', '**/*.d.ts'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**', '.fabric/**', '.network/**', '**/*.d.ts'],
+  },
   js.configs.recommended,
   // JavaScript: no type information, so none of the type-checked rules.
   { files: SCRIPTS_ESM, languageOptions: { sourceType: 'module', globals: globals.node } },
@@ -21,7 +24,10 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // The linter holds the line on size, as fabric-gateway's node/eslint.config.base.mjs does.
       complexity: ['error', 15],
       '@typescript-eslint/explicit-module-boundary-types': 'error',
@@ -32,7 +38,10 @@ export default tseslint.config(
     files: ['*/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@medshare/crypto/testing'], message: 'test knobs: tests and bench scripts only' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@medshare/crypto/testing'], message: 'test knobs: tests and bench scripts only' }] },
+      ],
     },
   },
   {

@@ -1,9 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 const common = {
   transform: { '^.+\\.ts$': tsJest },
   // Subpath exports (@medshare/crypto/sm2, …) map to the source module of the same name.
-  moduleNameMapper: { '^@medshare/crypto/(.*)$': '<rootDir>/crypto/src/$1', '^@medshare/(protocol|fabric-sim|chaincode|gateway|app)$': '<rootDir>/$1/src' },
+  moduleNameMapper: {
+    '^@medshare/crypto/(.*)$': '<rootDir>/crypto/src/$1',
+    '^@medshare/(protocol|fabric-sim|chaincode|gateway|app)$': '<rootDir>/$1/src',
+  },
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/jest-setup.js'],
   // Only the source folders are crawled: .network/ (the orderer's Raft snapshots are *.snap
@@ -24,7 +28,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{crypto,protocol,fabric-sim,chaincode,gateway,app}/src/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{crypto,protocol,fabric-sim,chaincode,gateway,app}/src/**/*.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+      ],
     },
     {
       ...common,

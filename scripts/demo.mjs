@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // The scripted scenario of the README, run with the medshare CLI against a running gateway
 // (npm start): an admin approves a doctor, a patient registers, uploads a record, grants the
 // doctor, the doctor views it, the patient revokes, the doctor's next view is refused, and the
@@ -21,7 +22,12 @@ const env = {
 
 function medshare(args, { expectFailure = false } = {}) {
   try {
-    const out = execFileSync(process.execPath, [cli, ...args], { env, cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [cli, ...args], {
+      env,
+      cwd: work,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (expectFailure) throw new Error(`medshare ${args[0]} should have been refused`);
     return out;
   } catch (error) {
@@ -41,7 +47,10 @@ function say(text, detail = '') {
 try {
   const patient = json(['keygen', '--out', 'patient.key']);
   const doctor = json(['keygen', '--out', 'doctor.key']);
-  say('keys made for a patient and a doctor (passphrase-protected files)', `patient ${patient.keyId}\ndoctor  ${doctor.keyId}`);
+  say(
+    'keys made for a patient and a doctor (passphrase-protected files)',
+    `patient ${patient.keyId}\ndoctor  ${doctor.keyId}`,
+  );
 
   const reg = json(['register', '--key', 'doctor.key', '--role', 'doctor']);
   if (reg.status !== 'pending') throw new Error('a new doctor must be pending');
@@ -60,12 +69,18 @@ try {
   ]);
   say('the patient uploads a record (sealed with SM4 before it leaves the app)', `record ${upload.recordId}`);
 
-  say('the patient grants the doctor access', medshare(['grant', '--key', 'patient.key', '--record', upload.recordId, '--to', doctor.keyId]));
+  say(
+    'the patient grants the doctor access',
+    medshare(['grant', '--key', 'patient.key', '--record', upload.recordId, '--to', doctor.keyId]),
+  );
   const seen = json(['view', '--key', 'doctor.key', '--record', upload.recordId]);
   if (!seen.content.includes('asthma')) throw new Error('the doctor did not see the record');
   say('the doctor views the record', seen.content);
 
-  say('the patient revokes the grant', medshare(['revoke', '--key', 'patient.key', '--record', upload.recordId, '--from', doctor.keyId]));
+  say(
+    'the patient revokes the grant',
+    medshare(['revoke', '--key', 'patient.key', '--record', upload.recordId, '--from', doctor.keyId]),
+  );
   const refused = medshare(['view', '--key', 'doctor.key', '--record', upload.recordId], { expectFailure: true });
   if (!refused.includes('NOT_AUTHORIZED')) throw new Error(`unexpected refusal: ${refused}`);
   say("the doctor's next view is refused", refused);

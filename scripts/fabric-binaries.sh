@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 usage() {
   cat <<'EOF'
 Build the Hyperledger Fabric binaries (peer orderer configtxgen cryptogen osnadmin, and the

@@ -1,4 +1,12 @@
-export { MedshareClient, defaultPseudonym, type ClientOptions, type Page, type UploadResult, type UserKey } from './client/medshare-client';
+// SPDX-License-Identifier: Apache-2.0
+export {
+  MedshareClient,
+  defaultPseudonym,
+  type ClientOptions,
+  type Page,
+  type UploadResult,
+  type UserKey,
+} from './client/medshare-client';
 export {
   DEFAULT_TIMEOUT_MS,
   IDLE_SOCKET_TIMEOUT_MS,

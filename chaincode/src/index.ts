@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
 import { FilesContract } from './contracts/files/contract';
@@ -5,7 +6,14 @@ import { LayerKeysContract } from './contracts/layer-keys/contract';
 import { RecordsContract } from './contracts/records/contract';
 import { RegistryContract } from './contracts/registry/contract';
 
-export { AuditContract, FilesContract, LayerKeysContract, RecordsContract, RegistryContract, type MedshareContractOptions };
+export {
+  AuditContract,
+  FilesContract,
+  LayerKeysContract,
+  RecordsContract,
+  RegistryContract,
+  type MedshareContractOptions,
+};
 export { FILE_ACCESS_TTL_MS } from './contracts/files/rules';
 export { ACCESS_TICKET_TTL_MS } from './contracts/records/rules';
 export { contractKeyFromPem, loadContractKey, type ContractKey } from './config/contract-key';

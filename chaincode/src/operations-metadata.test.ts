@@ -1,10 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
 import { DIRECT_TRANSACTIONS, OPERATION_TABLE, qualifiedName, type TransactionRef } from '@medshare/protocol';
 import { Harness } from './testing/harness';
 
 /** The parts of fabric-contract-api's metadata (its `GetMetadata` answer) this test reads. */
 interface ChaincodeMetadata {
   readonly contracts: Readonly<
-    Record<string, { readonly name: string; readonly transactions: ReadonlyArray<{ readonly name: string; readonly tag?: readonly string[] }> }>
+    Record<
+      string,
+      {
+        readonly name: string;
+        readonly transactions: ReadonlyArray<{ readonly name: string; readonly tag?: readonly string[] }>;
+      }
+    >
   >;
 }
 
@@ -38,13 +45,24 @@ describe('the operations table against the chaincode metadata (org.hyperledger.f
   }
 
   it('has the five contracts and the system contract', () => {
-    expect(Object.keys(metadata.contracts).sort()).toEqual(['audit', 'files', 'layer-keys', 'org.hyperledger.fabric', 'records', 'registry']);
+    expect(Object.keys(metadata.contracts).sort()).toEqual([
+      'audit',
+      'files',
+      'layer-keys',
+      'org.hyperledger.fabric',
+      'records',
+      'registry',
+    ]);
   });
 
   it('every operation names a transaction of the chaincode, submitted or evaluated as the table says', () => {
     const transactions = contractTransactions();
     for (const [op, row] of Object.entries(OPERATION_TABLE)) {
-      expect({ op, transaction: qualifiedName(row), call: transactions[qualifiedName(row)] }).toEqual({ op, transaction: qualifiedName(row), call: row.call });
+      expect({ op, transaction: qualifiedName(row), call: transactions[qualifiedName(row)] }).toEqual({
+        op,
+        transaction: qualifiedName(row),
+        call: row.call,
+      });
     }
   });
 

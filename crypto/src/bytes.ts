@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 const HEX = /^(?:[0-9a-f]{2})*$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -59,5 +60,6 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function assertBytes(value: unknown, name: string, length?: number): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
-  if (length !== undefined && value.length !== length) throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
+  if (length !== undefined && value.length !== length)
+    throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
 }

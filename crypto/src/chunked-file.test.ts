@@ -1,8 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { concatBytes } from './bytes';
 import { sm3 } from './sm3';
-import { MIN_CHUNK_BYTES, chunkIv, chunkLength, cryptChunk, fileKeys, fileLayout, keyCheck, leafHash, treeRoot } from './chunked-file';
+import {
+  MIN_CHUNK_BYTES,
+  chunkIv,
+  chunkLength,
+  cryptChunk,
+  fileKeys,
+  fileLayout,
+  keyCheck,
+  leafHash,
+  treeRoot,
+} from './chunked-file';
 
 /** RFC 6962 §2.1 written the recursive way, independently of the bottom-up loop under test. */
 function referenceRoot(leaves: Uint8Array[]): Uint8Array {
@@ -14,7 +25,10 @@ function referenceRoot(leaves: Uint8Array[]): Uint8Array {
 
 const key = new Uint8Array(randomBytes(16));
 
-function encryptFile(plaintext: Uint8Array, chunkBytes: number): { chunks: Uint8Array[]; leaves: Uint8Array[]; root: Uint8Array } {
+function encryptFile(
+  plaintext: Uint8Array,
+  chunkBytes: number,
+): { chunks: Uint8Array[]; leaves: Uint8Array[]; root: Uint8Array } {
   const layout = fileLayout(plaintext.length, chunkBytes);
   const chunks: Uint8Array[] = [];
   const leaves: Uint8Array[] = [];
@@ -43,9 +57,13 @@ describe('chunked SM4-CTR files with an SM3 tree', () => {
   it('encrypts each chunk exactly as `openssl enc -sm4-ctr` does with IV = index ‖ 0^8', () => {
     const data = new Uint8Array(randomBytes(5000));
     const mine = cryptChunk(key, 7, data);
-    const theirs = execFileSync('openssl', ['enc', '-sm4-ctr', '-K', Buffer.from(key).toString('hex'), '-iv', Buffer.from(chunkIv(7)).toString('hex')], {
-      input: data,
-    });
+    const theirs = execFileSync(
+      'openssl',
+      ['enc', '-sm4-ctr', '-K', Buffer.from(key).toString('hex'), '-iv', Buffer.from(chunkIv(7)).toString('hex')],
+      {
+        input: data,
+      },
+    );
     expect(Buffer.from(mine).equals(theirs)).toBe(true);
     expect(cryptChunk(key, 7, mine)).toEqual(data);
     expect(Buffer.from(cryptChunk(key, 8, data)).equals(theirs)).toBe(false);

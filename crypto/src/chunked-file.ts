@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The chunked file format of large records (docs/protocol.md §16): SM4-CTR per chunk under a
  * per-file key, each chunk's ciphertext hashed into an SM3 leaf that names its index and whether it
@@ -32,7 +33,12 @@ export interface FileLayout {
 
 export function fileLayout(size: number, chunkBytes = DEFAULT_CHUNK_BYTES): FileLayout {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError('size must be a non-negative safe integer');
-  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES || chunkBytes % 16 !== 0) {
+  if (
+    !Number.isSafeInteger(chunkBytes) ||
+    chunkBytes < MIN_CHUNK_BYTES ||
+    chunkBytes > MAX_CHUNK_BYTES ||
+    chunkBytes % 16 !== 0
+  ) {
     throw new RangeError(`chunkBytes must be a multiple of 16 in ${MIN_CHUNK_BYTES}..${MAX_CHUNK_BYTES}`);
   }
   // An empty file is one empty, final chunk: every file has a root.
@@ -43,7 +49,8 @@ export function fileLayout(size: number, chunkBytes = DEFAULT_CHUNK_BYTES): File
 
 /** The length of chunk `index` of a layout. */
 export function chunkLength(layout: FileLayout, index: number): number {
-  if (!Number.isSafeInteger(index) || index < 0 || index >= layout.chunks) throw new RangeError(`chunk index must be in 0..${layout.chunks - 1}`);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= layout.chunks)
+    throw new RangeError(`chunk index must be in 0..${layout.chunks - 1}`);
   return index === layout.chunks - 1 ? layout.size - index * layout.chunkBytes : layout.chunkBytes;
 }
 
@@ -83,7 +90,8 @@ export function treeRoot(leaves: readonly Uint8Array[]): Uint8Array {
   // Bottom-up pairing with the odd last node carried up gives the same tree as the recursive split.
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(sm3(concatBytes(NODE_PREFIX, level[i] as Uint8Array, level[i + 1] as Uint8Array)));
+    for (let i = 0; i + 1 < level.length; i += 2)
+      next.push(sm3(concatBytes(NODE_PREFIX, level[i] as Uint8Array, level[i + 1] as Uint8Array)));
     if (level.length % 2 === 1) next.push(level[level.length - 1] as Uint8Array);
     level = next;
   }

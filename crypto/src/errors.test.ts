@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fromBase64, fromHex } from './bytes';
 import { CiphertextError } from './errors';
 import { derivePassphraseKey } from './keyfile';
@@ -37,11 +38,15 @@ describe('the crypto error taxonomy', () => {
   });
 
   it('key-file derivation refuses an empty passphrase and out-of-bounds scrypt parameters with a RangeError', async () => {
-    await expect(derivePassphraseKey('', new Uint8Array(16), { N: 2 ** 14, r: 8, p: 1 })).rejects.toThrow(new RangeError('passphrase must not be empty'));
+    await expect(derivePassphraseKey('', new Uint8Array(16), { N: 2 ** 14, r: 8, p: 1 })).rejects.toThrow(
+      new RangeError('passphrase must not be empty'),
+    );
     await expect(derivePassphraseKey('x', new Uint8Array(16), { N: 1024, r: 8, p: 1 })).rejects.toThrow(
       new RangeError('kdf.N must be a power of two in [2^14, 2^20]'),
     );
     await expect(derivePassphraseKey('x', new Uint8Array(16), { N: 2 ** 14, r: 4, p: 1 })).rejects.toThrow(RangeError);
-    await expect(derivePassphraseKey(1 as never, new Uint8Array(16), { N: 2 ** 14, r: 8, p: 1 })).rejects.toThrow(TypeError);
+    await expect(derivePassphraseKey(1 as never, new Uint8Array(16), { N: 2 ** 14, r: 8, p: 1 })).rejects.toThrow(
+      TypeError,
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The one error class of its own in @medshare/crypto. Everything else raises the built-ins, as
  * noble does: `TypeError` for a wrong type or shape (not a Uint8Array, not a string), `RangeError`

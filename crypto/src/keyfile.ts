@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { scrypt } from 'node:crypto';
 import { assertBytes } from './bytes';
 
@@ -22,7 +23,8 @@ export const KEYFILE_KEY_BYTES = 32;
 /** Checks scrypt parameters against the bounds above; RangeError names the parameter. */
 export function assertScryptParams(params: ScryptParams): void {
   const { N, r, p } = params;
-  if (!Number.isSafeInteger(N) || N < MIN_N || N > MAX_N || (N & (N - 1)) !== 0) throw new RangeError(`kdf.N must be a power of two in [2^14, 2^20]`);
+  if (!Number.isSafeInteger(N) || N < MIN_N || N > MAX_N || (N & (N - 1)) !== 0)
+    throw new RangeError(`kdf.N must be a power of two in [2^14, 2^20]`);
   if (r !== 8) throw new RangeError('kdf.r must be 8');
   if (!Number.isSafeInteger(p) || p < 1 || p > 4) throw new RangeError('kdf.p must be in [1, 4]');
 }
@@ -31,15 +33,25 @@ export function assertScryptParams(params: ScryptParams): void {
  * scrypt(NFC(passphrase), salt) → 32 bytes, off the main thread (libuv pool). Rejects with a
  * TypeError or RangeError for a wrong argument (an empty passphrase, parameters out of bounds).
  */
-export async function derivePassphraseKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+export async function derivePassphraseKey(
+  passphrase: string,
+  salt: Uint8Array,
+  params: ScryptParams,
+): Promise<Uint8Array> {
   if (typeof passphrase !== 'string') throw new TypeError('passphrase must be a string');
   if (passphrase.length === 0) throw new RangeError('passphrase must not be empty');
   assertBytes(salt, 'salt');
   assertScryptParams(params);
   return await new Promise((resolve, reject) => {
-    scrypt(passphrase.normalize('NFC'), salt, KEYFILE_KEY_BYTES, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r }, (error, key) => {
-      if (error) reject(error);
-      else resolve(new Uint8Array(key));
-    });
+    scrypt(
+      passphrase.normalize('NFC'),
+      salt,
+      KEYFILE_KEY_BYTES,
+      { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r },
+      (error, key) => {
+        if (error) reject(error);
+        else resolve(new Uint8Array(key));
+      },
+    );
   });
 }

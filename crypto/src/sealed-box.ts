@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { assertBytes, concatBytes, equalBytes, utf8 } from './bytes';
 import { CiphertextError } from './errors';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import { sm3 as smCryptoSm3 } from 'sm-crypto';
 import vectors from '../../test/vectors/sm3.json';
@@ -30,7 +31,9 @@ describe('SM3 (GB/T 32905-2016)', () => {
     const data = utf8('hmac over sm3');
     const ours = toHex(hmacSm3(key, data));
     expect(ours).toBe(smCryptoSm3(Array.from(data), { key: Array.from(key) }));
-    const out = Buffer.from(openssl(['dgst', '-sm3', '-mac', 'HMAC', '-macopt', `hexkey:${toHex(key)}`, '-r', 'in.bin'], { 'in.bin': data })).toString('utf8');
+    const out = Buffer.from(
+      openssl(['dgst', '-sm3', '-mac', 'HMAC', '-macopt', `hexkey:${toHex(key)}`, '-r', 'in.bin'], { 'in.bin': data }),
+    ).toString('utf8');
     expect(out.split(' ')[0]).toBe(ours);
   });
 

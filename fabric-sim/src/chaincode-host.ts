@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail, MedshareError, parseCodedMessage } from '@medshare/protocol';
 import { JSONSerializer, type Contract } from 'fabric-contract-api';
 import type { SimulatedIdentity } from './identity';
@@ -59,12 +60,22 @@ export class ChaincodeHost {
   }
 
   /** Endorse and commit `fcn` (`contract:Transaction`) with `args`, as `identity`. */
-  submit(ledger: MemoryLedger, identity: SimulatedIdentity, fcn: string, args: readonly string[]): Promise<TransactionResult<string>> {
+  submit(
+    ledger: MemoryLedger,
+    identity: SimulatedIdentity,
+    fcn: string,
+    args: readonly string[],
+  ): Promise<TransactionResult<string>> {
     return ledger.submit(identity, (ctx) => this.invoke(ctx.stub), { fcn, args });
   }
 
   /** Run `fcn` read-only, as an evaluation on one peer. */
-  evaluate(ledger: MemoryLedger, identity: SimulatedIdentity, fcn: string, args: readonly string[]): Promise<TransactionResult<string>> {
+  evaluate(
+    ledger: MemoryLedger,
+    identity: SimulatedIdentity,
+    fcn: string,
+    args: readonly string[],
+  ): Promise<TransactionResult<string>> {
     return ledger.evaluate(identity, (ctx) => this.invoke(ctx.stub), { fcn, args });
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Fabric's composite-key layout: U+0000 ‖ type ‖ U+0000 ‖ attr ‖ U+0000 … (shim createCompositeKey). */
 export const COMPOSITE_KEY_NAMESPACE = '\u0000';
 const MIN_UNICODE_RUNE = '\u0000';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,8 @@ describe('the durable ledger under disk faults', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const put = (ledger: DurableLedger, key: string): Promise<unknown> => ledger.submit(id, (ctx) => ctx.stub.putState(key, bytes(key)));
+  const put = (ledger: DurableLedger, key: string): Promise<unknown> =>
+    ledger.submit(id, (ctx) => ctx.stub.putState(key, bytes(key)));
   const keysAfterRestart = async (): Promise<string[]> => {
     const ledger = await DurableLedger.open(dir);
     const keys = ledger.entries().map(([k]) => k);
@@ -86,7 +88,10 @@ describe('the durable ledger under disk faults', () => {
     plan.next = 'fail-truncate';
     await expect(put(ledger, 'b')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
     plan.next = undefined;
-    await expect(put(ledger, 'c')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/restart/) });
+    await expect(put(ledger, 'c')).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/restart/),
+    });
     await ledger.close();
   });
 
@@ -102,7 +107,10 @@ describe('the durable ledger under disk faults', () => {
 
     const [first, second] = readFileSync(path, 'utf8').split('\n');
     writeFileSync(path, `${first ?? ''}\n{"garbage":true}\n${second ?? ''}\n`);
-    await expect(DurableLedger.open(dir)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/damaged at byte/) });
+    await expect(DurableLedger.open(dir)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/damaged at byte/),
+    });
   });
 
   it('replays lines longer than its read chunk and lines split across chunks, byte for byte', async () => {
@@ -115,7 +123,8 @@ describe('the durable ledger under disk faults', () => {
     const reopened = await DurableLedger.open(dir);
     try {
       expect(reopened.height).toBe(6);
-      for (let i = 0; i < 4; i++) expect(Buffer.from(reopened.get(`big${i}`)?.value ?? []).equals(Buffer.from(big(i)))).toBe(true);
+      for (let i = 0; i < 4; i++)
+        expect(Buffer.from(reopened.get(`big${i}`)?.value ?? []).equals(Buffer.from(big(i)))).toBe(true);
       expect(Buffer.from(reopened.get('small')?.value ?? []).toString()).toBe('again');
     } finally {
       await reopened.close();
@@ -185,7 +194,10 @@ describe('the durable ledger under disk faults', () => {
       const path = join(dir, 'ledger.snapshot');
       const lines = readFileSync(path, 'utf8').split('\n');
       writeFileSync(path, [lines[0], lines[1]].join('\n') + '\n'); // keys missing
-      await expect(DurableLedger.open(dir)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/snapshot .* is damaged/) });
+      await expect(DurableLedger.open(dir)).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/snapshot .* is damaged/),
+      });
     });
   });
 });

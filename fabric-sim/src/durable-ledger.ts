@@ -1,4 +1,15 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MemoryLedger, type CommittedEvent } from './memory-ledger';
@@ -28,7 +39,13 @@ function parseJson(text: string): unknown {
 
 function parseSnapshotHeader(value: unknown): SnapshotHeader | undefined {
   const h = value as Partial<SnapshotHeader> | undefined;
-  if (h?.v !== SNAPSHOT_VERSION || !Number.isSafeInteger(h.height) || !Number.isSafeInteger(h.keys) || !Number.isSafeInteger(h.events)) return undefined;
+  if (
+    h?.v !== SNAPSHOT_VERSION ||
+    !Number.isSafeInteger(h.height) ||
+    !Number.isSafeInteger(h.keys) ||
+    !Number.isSafeInteger(h.events)
+  )
+    return undefined;
   return h as SnapshotHeader;
 }
 
@@ -113,7 +130,10 @@ export class DurableLedger extends MemoryLedger {
     const state: Array<[string, VersionedValue]> = [];
     const events: CommittedEvent[] = [];
     const damaged = (offset: number): MedshareError =>
-      fail('INTERNAL', `ledger snapshot ${this.#snapshotPath} is damaged at byte ${offset}; refusing to start rather than lose data`);
+      fail(
+        'INTERNAL',
+        `ledger snapshot ${this.#snapshotPath} is damaged at byte ${offset}; refusing to start rather than lose data`,
+      );
     try {
       const { torn } = forEachLine(fd, (text, offset) => {
         const value = parseJson(text);
@@ -125,9 +145,23 @@ export class DurableLedger extends MemoryLedger {
         if (!Array.isArray(value)) throw damaged(offset);
         const [kind, a, b, c, d] = value as unknown[];
         if (kind === 'k' && typeof a === 'string' && typeof b === 'string' && Number.isSafeInteger(c)) {
-          state.push([Buffer.from(a, 'base64').toString('utf8'), { value: Buffer.from(b, 'base64'), version: c as number }]);
-        } else if (kind === 'e' && Number.isSafeInteger(a) && typeof b === 'string' && typeof c === 'string' && typeof d === 'string') {
-          events.push({ blockNumber: a as number, txId: b, eventName: c, payload: new Uint8Array(Buffer.from(d, 'base64')) });
+          state.push([
+            Buffer.from(a, 'base64').toString('utf8'),
+            { value: Buffer.from(b, 'base64'), version: c as number },
+          ]);
+        } else if (
+          kind === 'e' &&
+          Number.isSafeInteger(a) &&
+          typeof b === 'string' &&
+          typeof c === 'string' &&
+          typeof d === 'string'
+        ) {
+          events.push({
+            blockNumber: a as number,
+            txId: b,
+            eventName: c,
+            payload: new Uint8Array(Buffer.from(d, 'base64')),
+          });
         } else {
           throw damaged(offset);
         }
@@ -160,7 +194,10 @@ export class DurableLedger extends MemoryLedger {
    * bytes and more than the last snapshot does (so rewriting the state costs at most as much as
    * writing the log did). Default 64 MiB.
    */
-  static async open(dir: string, options: { wrap?: (file: LogFile) => LogFile; compactAfterBytes?: number } = {}): Promise<DurableLedger> {
+  static async open(
+    dir: string,
+    options: { wrap?: (file: LogFile) => LogFile; compactAfterBytes?: number } = {},
+  ): Promise<DurableLedger> {
     const ledger = new DurableLedger(dir, options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES);
     const handle = await open(ledger.path, existsSync(ledger.path) ? 'r+' : 'w+', 0o600);
     const file = fileHandleLog(handle);
@@ -206,18 +243,34 @@ export class DurableLedger extends MemoryLedger {
     const entries = this.versionedEntries();
     const events = this.committedEvents;
     try {
-      let pending: string[] = [JSON.stringify({ v: SNAPSHOT_VERSION, height, keys: entries.length, events: events.length } satisfies SnapshotHeader)];
+      let pending: string[] = [
+        JSON.stringify({
+          v: SNAPSHOT_VERSION,
+          height,
+          keys: entries.length,
+          events: events.length,
+        } satisfies SnapshotHeader),
+      ];
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return;
         await handle.write(`${pending.join('\n')}\n`);
         pending = [];
       };
       for (const [key, { value, version }] of entries) {
-        pending.push(JSON.stringify(['k', Buffer.from(key, 'utf8').toString('base64'), Buffer.from(value).toString('base64'), version]));
+        pending.push(
+          JSON.stringify([
+            'k',
+            Buffer.from(key, 'utf8').toString('base64'),
+            Buffer.from(value).toString('base64'),
+            version,
+          ]),
+        );
         if (pending.length >= 256) await flush();
       }
       for (const e of events) {
-        pending.push(JSON.stringify(['e', e.blockNumber, e.txId, e.eventName, Buffer.from(e.payload).toString('base64')]));
+        pending.push(
+          JSON.stringify(['e', e.blockNumber, e.txId, e.eventName, Buffer.from(e.payload).toString('base64')]),
+        );
         if (pending.length >= 1024) await flush();
       }
       await flush();
@@ -245,10 +298,16 @@ export class DurableLedger extends MemoryLedger {
    * off the event loop (libuv's thread pool), so other requests' signature checks go on while
    * the disk flushes.
    */
-  protected override async persist(batch: ReadonlyArray<{ readonly rwset: ReadWriteSet; readonly version: number }>): Promise<void> {
+  protected override async persist(
+    batch: ReadonlyArray<{ readonly rwset: ReadWriteSet; readonly version: number }>,
+  ): Promise<void> {
     if (this.#closed) throw fail('LEDGER_UNAVAILABLE', 'the ledger is closed');
-    if (this.#broken) throw fail('LEDGER_UNAVAILABLE', 'the ledger log failed and could not be repaired; restart the gateway');
-    const bytes = Buffer.from(batch.map(({ rwset, version }) => `${JSON.stringify(toLine(rwset, version))}\n`).join(''), 'utf8');
+    if (this.#broken)
+      throw fail('LEDGER_UNAVAILABLE', 'the ledger log failed and could not be repaired; restart the gateway');
+    const bytes = Buffer.from(
+      batch.map(({ rwset, version }) => `${JSON.stringify(toLine(rwset, version))}\n`).join(''),
+      'utf8',
+    );
     try {
       for (let done = 0; done < bytes.length;) {
         const written = await this.#file.write(bytes.subarray(done), this.#size + done);
@@ -288,7 +347,8 @@ function forEachLine(fd: number, line: (text: string, offset: number) => void): 
     const read = readSync(fd, chunk, 0, chunk.length, position);
     if (read === 0) break;
     position += read;
-    pending = pending.length === 0 ? Buffer.from(chunk.subarray(0, read)) : Buffer.concat([pending, chunk.subarray(0, read)]);
+    pending =
+      pending.length === 0 ? Buffer.from(chunk.subarray(0, read)) : Buffer.concat([pending, chunk.subarray(0, read)]);
     let start = 0;
     for (let end = pending.indexOf(0x0a); end !== -1; end = pending.indexOf(0x0a, start)) {
       line(pending.subarray(start, end).toString('utf8'), lineStart + start);
@@ -306,8 +366,13 @@ function toLine(rwset: ReadWriteSet, version: number): LogLine {
     n: version,
     txId: rwset.txId,
     ts: rwset.timestamp,
-    w: [...rwset.writes].map(([k, v]) => [Buffer.from(k, 'utf8').toString('base64'), v === undefined ? null : Buffer.from(v).toString('base64')]),
-    ...(rwset.event ? { e: [rwset.event.eventName, Buffer.from(rwset.event.payload).toString('base64')] as [string, string] } : {}),
+    w: [...rwset.writes].map(([k, v]) => [
+      Buffer.from(k, 'utf8').toString('base64'),
+      v === undefined ? null : Buffer.from(v).toString('base64'),
+    ]),
+    ...(rwset.event
+      ? { e: [rwset.event.eventName, Buffer.from(rwset.event.payload).toString('base64')] as [string, string] }
+      : {}),
   };
 }
 
@@ -323,7 +388,8 @@ function parseLine(text: string): LogLine | undefined {
 
 function toRwset(line: LogLine): ReadWriteSet {
   const writes = new Map<string, Uint8Array | undefined>();
-  for (const [k, v] of line.w) writes.set(Buffer.from(k, 'base64').toString('utf8'), v === null ? undefined : Buffer.from(v, 'base64'));
+  for (const [k, v] of line.w)
+    writes.set(Buffer.from(k, 'base64').toString('utf8'), v === null ? undefined : Buffer.from(v, 'base64'));
   return {
     txId: line.txId,
     timestamp: line.ts,

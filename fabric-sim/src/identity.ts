@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
 /** What a Fabric client identity offers the chaincode (fabric-shim's ClientIdentity). */
@@ -22,7 +23,8 @@ export interface SimulatedIdentity extends ClientIdentityLike {
 // DER (X.690) for the few types an X.509 certificate (RFC 5280 §4.1) is made of.
 function der(tag: number, content: Buffer): Buffer {
   const n = content.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  const length =
+    n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), length, content]);
 }
 const seq = (...items: Buffer[]): Buffer => der(0x30, Buffer.concat(items));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fabricIdentity } from './identity';
 import { MemoryLedger } from './memory-ledger';
 import { compareKeys, createCompositeKey, splitCompositeKey } from './composite-key';
@@ -63,7 +64,12 @@ describe('the in-memory Fabric ledger', () => {
     let bookmark = '';
     do {
       const page = await ledger.evaluate(id, async (ctx) => {
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination('t', ['x'], 2, bookmark);
+        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+          't',
+          ['x'],
+          2,
+          bookmark,
+        );
         const items: string[] = [];
         for (let s = await iterator.next(); !s.done; s = await iterator.next()) items.push(text(s.value.value));
         return { items, bookmark: metadata?.bookmark ?? '' };
@@ -153,7 +159,10 @@ describe('chaincode events', () => {
       await ctx.stub.putState('k', bytes(name));
       ctx.stub.setEvent(name, bytes('{}'));
     }
-    const outcomes = await Promise.allSettled([ledger.commit(winner.stub.readWriteSet()), ledger.commit(loser.stub.readWriteSet())]);
+    const outcomes = await Promise.allSettled([
+      ledger.commit(winner.stub.readWriteSet()),
+      ledger.commit(loser.stub.readWriteSet()),
+    ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
     // an event with no writes is still a committed transaction (Fabric delivers it)
     const eventOnly = await ledger.submit(id, (ctx) => {

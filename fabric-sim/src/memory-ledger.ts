@@ -1,7 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { fail } from '@medshare/protocol';
 import { compareKeys } from './composite-key';
-import { newTxId, TransactionStub, type ChaincodeEvent, type ReadWriteSet, type Invocation, type StateStore, type VersionedValue } from './transaction-stub';
+import {
+  newTxId,
+  TransactionStub,
+  type ChaincodeEvent,
+  type ReadWriteSet,
+  type Invocation,
+  type StateStore,
+  type VersionedValue,
+} from './transaction-stub';
 import type { ClientIdentityLike, SimulatedIdentity } from './identity';
 
 /** The slice of fabric-contract-api's Context the contract reads. */
@@ -120,14 +129,21 @@ export class MemoryLedger implements StateStore {
     const id = options.txId ?? newTxId(this.#seed, ++this.#txCounter);
     const creator = { mspid: identity.mspId, idBytes: identity.getIDBytes() };
     return {
-      stub: new TransactionStub(this, id, this.clock(), { creator, ...(options.invocation ? { invocation: options.invocation } : {}) }),
+      stub: new TransactionStub(this, id, this.clock(), {
+        creator,
+        ...(options.invocation ? { invocation: options.invocation } : {}),
+      }),
       clientIdentity: identity,
       logging: { getLogger: () => SILENT, setLevel() {} },
     };
   }
 
   /** Endorse, validate and commit one transaction; a thrown error commits nothing. */
-  async submit<T>(identity: SimulatedIdentity, run: (ctx: SimulatedContext) => Promise<T>, invocation?: Invocation): Promise<TransactionResult<T>> {
+  async submit<T>(
+    identity: SimulatedIdentity,
+    run: (ctx: SimulatedContext) => Promise<T>,
+    invocation?: Invocation,
+  ): Promise<TransactionResult<T>> {
     const ctx = this.simulate(identity, invocation ? { invocation } : {});
     const result = await run(ctx);
     const rwset = ctx.stub.readWriteSet();
@@ -136,7 +152,11 @@ export class MemoryLedger implements StateStore {
   }
 
   /** Run chaincode read-only: writes are discarded, as a Fabric evaluation's are. */
-  async evaluate<T>(identity: SimulatedIdentity, run: (ctx: SimulatedContext) => Promise<T>, invocation?: Invocation): Promise<TransactionResult<T>> {
+  async evaluate<T>(
+    identity: SimulatedIdentity,
+    run: (ctx: SimulatedContext) => Promise<T>,
+    invocation?: Invocation,
+  ): Promise<TransactionResult<T>> {
     const ctx = this.simulate(identity, invocation ? { invocation } : {});
     const result = await run(ctx);
     const rwset = ctx.stub.readWriteSet();
@@ -167,7 +187,12 @@ export class MemoryLedger implements StateStore {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0);
         const overlay = new Map<string, number>();
-        const accepted: Array<{ rwset: ReadWriteSet; version: number; resolve: () => void; reject: (error: unknown) => void }> = [];
+        const accepted: Array<{
+          rwset: ReadWriteSet;
+          version: number;
+          resolve: () => void;
+          reject: (error: unknown) => void;
+        }> = [];
         let version = this.#version;
         for (const item of batch) {
           const refusal = this.#validate(item.rwset, overlay);
@@ -201,7 +226,8 @@ export class MemoryLedger implements StateStore {
 
   /** MVCC: every key the transaction read still has the version it saw (after this batch's earlier writes). */
   #validate(rwset: ReadWriteSet, overlay: ReadonlyMap<string, number>): Error | undefined {
-    if (rwset.paginated && rwset.writes.size > 0) return fail('INTERNAL', 'paginated queries are allowed only in read-only transactions');
+    if (rwset.paginated && rwset.writes.size > 0)
+      return fail('INTERNAL', 'paginated queries are allowed only in read-only transactions');
     for (const [key, version] of rwset.reads) {
       if ((overlay.get(key) ?? this.#state.get(key)?.version ?? 0) !== version) {
         return fail('CONFLICT', `MVCC read conflict on a key read by transaction ${rwset.txId}`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { createHash } from 'node:crypto';
 import { compareKeys, createCompositeKey, MAX_UNICODE_RUNE, splitCompositeKey } from './composite-key';
 
@@ -94,7 +95,12 @@ export class TransactionStub {
   #event: ChaincodeEvent | undefined;
   #paginated = false;
 
-  constructor(store: StateStore, txId: string, timestampMs: number, options: { creator?: Creator; invocation?: Invocation } = {}) {
+  constructor(
+    store: StateStore,
+    txId: string,
+    timestampMs: number,
+    options: { creator?: Creator; invocation?: Invocation } = {},
+  ) {
     this.#store = store;
     this.#txId = txId;
     this.#timestampMs = timestampMs;
@@ -170,7 +176,8 @@ export class TransactionStub {
     pageSize: number,
     bookmark = '',
   ): Promise<{ iterator: StateIterator; metadata?: { fetchedRecordsCount: number; bookmark: string } }> {
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) return Promise.reject(new Error('pageSize must be a positive integer'));
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+      return Promise.reject(new Error('pageSize must be a positive integer'));
     this.#paginated = true;
     const prefix = createCompositeKey(objectType, attributes);
     // Fabric's bookmark is the key the next page starts at; one outside the range restarts nothing.
@@ -179,7 +186,10 @@ export class TransactionStub {
     // As fabric-shim: the peer's QueryResponseMetadata of an empty page (count 0, no bookmark)
     // is empty bytes, and the shim then returns no metadata at all.
     if (entries.length === 0 && next === undefined) return Promise.resolve({ iterator: iteratorOver(entries) });
-    return Promise.resolve({ iterator: iteratorOver(entries), metadata: { fetchedRecordsCount: entries.length, bookmark: next ?? '' } });
+    return Promise.resolve({
+      iterator: iteratorOver(entries),
+      metadata: { fetchedRecordsCount: entries.length, bookmark: next ?? '' },
+    });
   }
 
   setEvent(name: string, payload: Uint8Array): void {
@@ -189,7 +199,14 @@ export class TransactionStub {
 
   /** The simulation result, to be validated and committed by the ledger. */
   readWriteSet(): ReadWriteSet {
-    return { txId: this.#txId, timestamp: this.#timestampMs, reads: this.#reads, writes: this.#writes, event: this.#event, paginated: this.#paginated };
+    return {
+      txId: this.#txId,
+      timestamp: this.#timestampMs,
+      reads: this.#reads,
+      writes: this.#writes,
+      event: this.#event,
+      paginated: this.#paginated,
+    };
   }
 
   #scan(start: string, end: string, limit: number): { entries: KV[]; next: string | undefined } {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { EventStreams } from './events/event-streams';
@@ -62,7 +63,12 @@ const gatewayPlugin = fp<GatewayDeps>(
     await app.register(metricsRoutes, { events });
     const orgAdmin = ledger.orgAdmin();
     if (deps.adminToken && orgAdmin) {
-      await app.register(adminRoutes, { accessLayer, orgAdmin, token: deps.adminToken, onAccessKeysChanged: deps.onAccessKeysChanged });
+      await app.register(adminRoutes, {
+        accessLayer,
+        orgAdmin,
+        token: deps.adminToken,
+        onAccessKeysChanged: deps.onAccessKeysChanged,
+      });
     }
   },
   { name: 'medshare-gateway', fastify: '5.x' },

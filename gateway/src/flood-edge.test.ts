@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   canonicalize,
   chainPayload,
@@ -21,12 +22,30 @@ import { rawSession, sessionBody, type RawSession } from './testing/raw-session'
 // step. Each refusal has a stable code and leaves the ledger and the sessions as they were;
 // honest traffic next to it still passes.
 
-function listRecords(f: GatewayFixture, s: RawSession, user: Sm2KeyPair & { keyId: string }): { sessionId: string; ciphertext: string } {
+function listRecords(
+  f: GatewayFixture,
+  s: RawSession,
+  user: Sm2KeyPair & { keyId: string },
+): { sessionId: string; ciphertext: string } {
   const k2 = f.keys.k2[0] as Sm2KeyPair;
-  const request = newRequest({ op: 'list-records', body: { pageSize: 10, bookmark: '' }, appId: APP, keyId: user.keyId, now: f.now });
+  const request = newRequest({
+    op: 'list-records',
+    body: { pageSize: 10, bookmark: '' },
+    appId: APP,
+    keyId: user.keyId,
+    now: f.now,
+  });
   const sig1 = signFor('sig1', user, request);
-  const envelope = { request, sig1, sig2: signFor('sig2', k2, chainPayload(request, sig1)), k2Id: keyIdOf(k2.publicKey) };
-  return { sessionId: s.sessionId, ciphertext: toBase64(seal(s.key, utf8(canonicalize(envelope)), sessionAad('request', s.sessionId))) };
+  const envelope = {
+    request,
+    sig1,
+    sig2: signFor('sig2', k2, chainPayload(request, sig1)),
+    k2Id: keyIdOf(k2.publicKey),
+  };
+  return {
+    sessionId: s.sessionId,
+    ciphertext: toBase64(seal(s.key, utf8(canonicalize(envelope)), sessionAad('request', s.sessionId))),
+  };
 }
 
 /** What a refusal may not change: the ledger and the open sessions. */
@@ -46,7 +65,13 @@ describe('sealed requests name their session in a header, checked before the bod
   afterAll(() => f.close());
 
   const post = (headers: Record<string, string>, payload: string, remoteAddress = '127.0.0.1') =>
-    f.app.inject({ method: 'POST', url: '/v1/requests', remoteAddress, headers: { 'content-type': 'application/json', ...headers }, payload });
+    f.app.inject({
+      method: 'POST',
+      url: '/v1/requests',
+      remoteAddress,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload,
+    });
 
   it.each([
     ['no header', {}, 400, 'INVALID_INPUT'],
@@ -62,7 +87,10 @@ describe('sealed requests name their session in a header, checked before the bod
   it("a live session's header from an address the app does not allow: SOURCE_NOT_ALLOWED, body unparsed", async () => {
     const before = state(f);
     const res = await post({ [SESSION_HEADER]: s.sessionId }, '{not json', '127.0.0.2');
-    expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 403, code: 'SOURCE_NOT_ALLOWED' });
+    expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+      status: 403,
+      code: 'SOURCE_NOT_ALLOWED',
+    });
     expect(state(f)).toBe(before);
   });
 
@@ -70,7 +98,10 @@ describe('sealed requests name their session in a header, checked before the bod
     const other = await rawSession(f);
     const before = state(f);
     const res = await post({ [SESSION_HEADER]: other.sessionId }, JSON.stringify(listRecords(f, s, user)));
-    expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 400, code: 'INVALID_INPUT' });
+    expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+      status: 400,
+      code: 'INVALID_INPUT',
+    });
     expect(state(f)).toBe(before);
   });
 
@@ -86,10 +117,20 @@ describe('per-route body limits: a session open takes a few KiB', () => {
     try {
       const before = state(f);
       const padded = JSON.stringify({ ...sessionBody(f), pad: 'x'.repeat(SMALL_BODY_BYTES) });
-      const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'content-type': 'application/json' }, payload: padded });
-      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+      const res = await f.app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        headers: { 'content-type': 'application/json' },
+        payload: padded,
+      });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      });
       expect(state(f)).toBe(before);
-      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) })).statusCode).toBe(200);
+      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) })).statusCode).toBe(
+        200,
+      );
     } finally {
       await f.close();
     }
@@ -101,8 +142,16 @@ describe('per-route body limits: a session open takes a few KiB', () => {
       const big = JSON.stringify({ publicKey: 'x'.repeat(SMALL_BODY_BYTES), notBefore: 0, notAfter: 1 });
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${f.adminToken}` };
       const res = await f.app.inject({ method: 'POST', url: '/v1/admin/access-keys', headers, payload: big });
-      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
-      const anonymous = await f.app.inject({ method: 'POST', url: '/v1/admin/access-keys', headers: { 'content-type': 'application/json' }, payload: big });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      });
+      const anonymous = await f.app.inject({
+        method: 'POST',
+        url: '/v1/admin/access-keys',
+        headers: { 'content-type': 'application/json' },
+        payload: big,
+      });
       expect(anonymous.json<{ code: string }>().code).toBe('NOT_ORG_ADMIN');
     } finally {
       await f.close();
@@ -117,14 +166,27 @@ describe('session opens: a low limit per address', () => {
       const user = party();
       await f.client().register(user, 'patient'); // the SDK's open: 1
       const s = await rawSession(f); // 2
-      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) })).statusCode).toBe(200); // 3
+      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) })).statusCode).toBe(
+        200,
+      ); // 3
       const before = state(f);
       const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: sessionBody(f) });
-      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+        status: 429,
+        code: 'RATE_LIMITED',
+      });
       expect(state(f)).toBe(before);
-      expect((await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '::1', payload: sessionBody(f) })).statusCode).toBe(200);
+      expect(
+        (await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '::1', payload: sessionBody(f) }))
+          .statusCode,
+      ).toBe(200);
       const sealed = listRecords(f, s, user);
-      const ok = await f.app.inject({ method: 'POST', url: '/v1/requests', headers: { [SESSION_HEADER]: s.sessionId }, payload: sealed });
+      const ok = await f.app.inject({
+        method: 'POST',
+        url: '/v1/requests',
+        headers: { [SESSION_HEADER]: s.sessionId },
+        payload: sealed,
+      });
       expect(ok.statusCode).toBe(200);
     } finally {
       await f.close();
@@ -137,7 +199,11 @@ describe('a global budget for SM2 before authentication', () => {
   async function busyFixture(): Promise<GatewayFixture> {
     let measured = 0;
     const holder: { fixture?: GatewayFixture } = {};
-    const budget = new WorkBudget({ msPerSecond: 1000, clock: () => holder.fixture?.now ?? 0, measure: () => (measured += 1000) });
+    const budget = new WorkBudget({
+      msPerSecond: 1000,
+      clock: () => holder.fixture?.now ?? 0,
+      measure: () => (measured += 1000),
+    });
     holder.fixture = await GatewayFixture.create({ budget });
     return holder.fixture;
   }
@@ -151,7 +217,10 @@ describe('a global budget for SM2 before authentication', () => {
       const body = sessionBody(f);
       const before = state(f);
       const res = await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: body });
-      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({ status: 503, code: 'GATEWAY_BUSY' });
+      expect({ status: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
+        status: 503,
+        code: 'GATEWAY_BUSY',
+      });
       expect(res.headers['retry-after']).toBe('1');
       expect(state(f)).toBe(before);
       // Honest traffic on an open session is not charged to it.
@@ -179,7 +248,10 @@ describe('a global budget for SM2 before authentication', () => {
       const other = party();
       await client.register(other, 'patient');
       const busy = await f.app.inject({ method: 'GET', url: `/v1/users/${other.keyId}` });
-      expect({ status: busy.statusCode, code: busy.json<{ code: string }>().code }).toEqual({ status: 503, code: 'GATEWAY_BUSY' });
+      expect({ status: busy.statusCode, code: busy.json<{ code: string }>().code }).toEqual({
+        status: 503,
+        code: 'GATEWAY_BUSY',
+      });
 
       const approve = await f.app.inject({
         method: 'POST',

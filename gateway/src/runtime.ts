@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -32,13 +33,16 @@ export interface Gateway {
 
 /** `log` hears the Fabric backend's changes of peer (ledger/peer-order.ts). */
 async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
-  return config.ledger.type === 'embedded' ? EmbeddedBackend.open(config.ledger, config.org) : FabricBackend.connect(config.ledger, config.org, log);
+  return config.ledger.type === 'embedded'
+    ? EmbeddedBackend.open(config.ledger, config.org)
+    : FabricBackend.connect(config.ledger, config.org, log);
 }
 
 /** Wires config → keys, ledger, access layer and the Fastify app (not yet listening). */
 export async function createGateway(config: GatewayConfig, given?: LedgerBackend): Promise<Gateway> {
   // Like the reconciler's, the ledger's log goes to the app's logger, built below.
-  const ledger = given ?? (await openLedger(config, { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) }));
+  const ledger =
+    given ?? (await openLedger(config, { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) }));
   const accessLayer = new AccessLayer(KeyRing.load(config.keysFile), ledger, {
     sessionTtlMs: config.limits.sessionTtlMs,
     sessionsPerApp: config.limits.sessionsPerApp,
@@ -46,7 +50,10 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     unauthenticatedCpuMsPerSecond: config.limits.unauthenticatedCpuMsPerSecond,
   });
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
-  const events = new EventStreams(log, { streamsPerApp: config.events.streamsPerApp, heartbeatMs: config.events.heartbeatMs });
+  const events = new EventStreams(log, {
+    streamsPerApp: config.events.streamsPerApp,
+    heartbeatMs: config.events.heartbeatMs,
+  });
   const checkpointer = await DurableCheckpointer.open(join(config.events.dir, 'checkpoint.json'));
   const adminToken = config.adminTokenFile ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
   // A gateway that is its own org admin (embedded) registers its K3s; on Fabric that is an org admin's act.
@@ -93,10 +100,17 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       trustedProxies: config.trustedProxies,
       logLevel: config.logLevel,
       requestTimeoutMs: config.limits.requestTimeoutMs,
-      ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+      ...(config.tls
+        ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
+        : {}),
     },
   );
-  const follower = new EventFollower({ source: (options) => ledger.chaincodeEvents(options), log, checkpointer, logger: app.log });
+  const follower = new EventFollower({
+    source: (options) => ledger.chaincodeEvents(options),
+    log,
+    checkpointer,
+    logger: app.log,
+  });
   follower.start();
   return {
     app,

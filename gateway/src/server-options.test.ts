@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { PassThrough } from 'node:stream';
 import { utf8, type Sm2KeyPair } from '@medshare/protocol';
 import { GatewayFixture, party } from './testing/fixture';
@@ -21,7 +22,13 @@ describe('logs', () => {
       const text = lines.join('');
       expect(text).toContain('redaction check');
       expect(text).toContain('[redacted]');
-      for (const secret of [patient.privateKey, (f.keys.k3[0] as Sm2KeyPair).privateKey, 'secret-session-key', 'asthma', 'J45'])
+      for (const secret of [
+        patient.privateKey,
+        (f.keys.k3[0] as Sm2KeyPair).privateKey,
+        'secret-session-key',
+        'asthma',
+        'J45',
+      ])
         expect(text).not.toContain(secret);
       expect(text).not.toMatch(/"ciphertext":"[A-Za-z0-9+/]{20}/);
     } finally {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { DEFAULT_LIMITS } from './config/config';
 import { clientErrorHandler, frameworkErrors } from './errors/error-handler';
@@ -36,14 +37,21 @@ export interface ServerOptionsInput {
 }
 
 /** The Fastify server's own options: logging, limits, timeouts, the edge's error handlers. */
-export function serverOptions(options: ServerOptionsInput): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+export function serverOptions(
+  options: ServerOptionsInput,
+): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   return {
     logger: {
       level: options.logLevel,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       // The path only: a query string may carry a token or an id that has no place in a log.
       serializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: req.url.split('?')[0],
+          remoteAddress: req.ip,
+          remotePort: req.socket.remotePort,
+        }),
       },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },

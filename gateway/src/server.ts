@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import './logging/quiet-fabric-logs';
 import { watch, type FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -90,13 +91,17 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Gatewa
   }
   const config = loadConfig(path, env);
   const gateway = await serve(config);
-  process.stdout.write(`medshare gateway (${config.ledger.type} ledger, ${config.org}) listening on ${listeningUrl(config, gateway)}\n`);
+  process.stdout.write(
+    `medshare gateway (${config.ledger.type} ledger, ${config.org}) listening on ${listeningUrl(config, gateway)}\n`,
+  );
   return gateway;
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`medshare gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `medshare gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

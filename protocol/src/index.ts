@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * @medshare/protocol: the wire contract (docs/protocol.md) on top of @medshare/crypto. Messages
  * and their parsers, canonical encoding, the error codes, key ids, the chain's signatures and the
@@ -13,7 +14,17 @@ export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonic
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
 export { parseAppConfigFile, type AppConfigFile } from './config/app-config-file';
-export { APP_ID, HEX64, HEX_PUBLIC_KEY, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, parseJsonText } from './validation/assert';
+export {
+  APP_ID,
+  HEX64,
+  HEX_PUBLIC_KEY,
+  MSP_ID,
+  expectInteger,
+  expectObject,
+  expectOneOf,
+  expectString,
+  parseJsonText,
+} from './validation/assert';
 export {
   DIRECT_TRANSACTIONS,
   OPERATIONS,

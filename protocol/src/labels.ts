@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { SEALED_BOX_LABELS } from '@medshare/crypto/sealed-box';
 import { PROTOCOL_VERSION } from './version';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { OPERATIONS, OPERATION_TABLE, isOperation, isSubmitted, parseResult, qualifiedName } from './operations';
 
 const HEX = 'ab'.repeat(32);
@@ -23,7 +24,17 @@ describe('the operations table', () => {
       'file-list',
       'file-list-shared',
     ]);
-    expect(OPERATIONS.filter(isSubmitted)).toEqual(['register', 'upload', 'grant', 'revoke', 'view', 'file-upload', 'file-share', 'file-revoke', 'file-view']);
+    expect(OPERATIONS.filter(isSubmitted)).toEqual([
+      'register',
+      'upload',
+      'grant',
+      'revoke',
+      'view',
+      'file-upload',
+      'file-share',
+      'file-revoke',
+      'file-view',
+    ]);
     expect(qualifiedName(OPERATION_TABLE.upload)).toBe('records:Upload');
     expect(isOperation('subscribe')).toBe(false);
     expect(isOperation('toString')).toBe(false);
@@ -46,8 +57,14 @@ describe('the operations table', () => {
     ['replayed other than true', 'upload', { recordId: HEX, contentHash: HEX, uploadedAt: 5, replayed: false }],
     ['a status outside the list', 'register', { keyId: HEX, role: 'patient', status: 'gone', org: 'Org1MSP' }],
     ['items that are not an array', 'list-grants', { items: {}, bookmark: '' }],
-    ['an unknown member in an item', 'list-grants', { items: [{ recordId: HEX, grantedAt: 1, keyWrap: '04' }], bookmark: '' }],
+    [
+      'an unknown member in an item',
+      'list-grants',
+      { items: [{ recordId: HEX, grantedAt: 1, keyWrap: '04' }], bookmark: '' },
+    ],
   ] as const)('refuse %s as INTERNAL (the contract answered something this code cannot use)', (_, op, value) => {
-    expect(() => parseResult(op, value)).toThrow(expect.objectContaining({ name: 'MedshareError', code: 'INTERNAL' }) as Error);
+    expect(() => parseResult(op, value)).toThrow(
+      expect.objectContaining({ name: 'MedshareError', code: 'INTERNAL' }) as Error,
+    );
   });
 });

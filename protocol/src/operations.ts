@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The operations table: per signature-chain operation (docs/protocol.md §6–§7), the Fabric
  * transaction that runs it (`contract:Transaction`), whether it is submitted (endorsed, ordered,
@@ -63,23 +64,125 @@ interface OperationRow<B, R> extends TransactionRef {
  * metadata test) follows from the row.
  */
 export const OPERATION_TABLE = {
-  register: { contract: 'registry', transaction: 'Register', call: 'submit', parseBody: parseRegisterBody, parseResult: parseRegisterResult },
-  upload: { contract: 'records', transaction: 'Upload', call: 'submit', parseBody: parseUploadBody, parseResult: parseUploadResult },
-  grant: { contract: 'records', transaction: 'Grant', call: 'submit', parseBody: parseGrantBody, parseResult: parseGrantResult },
-  revoke: { contract: 'records', transaction: 'Revoke', call: 'submit', parseBody: parseRevokeBody, parseResult: parseRevokeResult },
-  view: { contract: 'records', transaction: 'View', call: 'submit', parseBody: parseViewBody, parseResult: parseViewResult },
-  read: { contract: 'records', transaction: 'Read', call: 'evaluate', parseBody: parseReadBody, parseResult: parseReadResult },
-  'list-records': { contract: 'records', transaction: 'ListRecords', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListRecordsResult },
-  'list-grants': { contract: 'records', transaction: 'ListGrants', call: 'evaluate', parseBody: parsePageBody, parseResult: parseListGrantsResult },
-  audit: { contract: 'audit', transaction: 'Audit', call: 'evaluate', parseBody: parseAuditBody, parseResult: parseAuditResult },
-  'file-upload': { contract: 'files', transaction: 'UploadFile', call: 'submit', parseBody: parseFileUpload, parseResult: parseFileUploadResult },
-  'file-share': { contract: 'files', transaction: 'ShareFile', call: 'submit', parseBody: parseFileShare, parseResult: parseFileShareResult },
-  'file-revoke': { contract: 'files', transaction: 'RevokeFileShare', call: 'submit', parseBody: parseFileRevoke, parseResult: parseFileRevokeResult },
-  'file-fragments': { contract: 'files', transaction: 'GetShare', call: 'evaluate', parseBody: parseFileId, parseResult: parseFileFragmentsResult },
-  'file-view': { contract: 'files', transaction: 'ViewFile', call: 'submit', parseBody: parseFileView, parseResult: parseFileViewResult },
-  'file-get': { contract: 'files', transaction: 'GetFile', call: 'evaluate', parseBody: parseFileId, parseResult: parseFileGetResult },
-  'file-list': { contract: 'files', transaction: 'ListFiles', call: 'evaluate', parseBody: parsePageBody, parseResult: parseFileListResult },
-  'file-list-shared': { contract: 'files', transaction: 'ListSharedFiles', call: 'evaluate', parseBody: parsePageBody, parseResult: parseSharedFileListResult },
+  register: {
+    contract: 'registry',
+    transaction: 'Register',
+    call: 'submit',
+    parseBody: parseRegisterBody,
+    parseResult: parseRegisterResult,
+  },
+  upload: {
+    contract: 'records',
+    transaction: 'Upload',
+    call: 'submit',
+    parseBody: parseUploadBody,
+    parseResult: parseUploadResult,
+  },
+  grant: {
+    contract: 'records',
+    transaction: 'Grant',
+    call: 'submit',
+    parseBody: parseGrantBody,
+    parseResult: parseGrantResult,
+  },
+  revoke: {
+    contract: 'records',
+    transaction: 'Revoke',
+    call: 'submit',
+    parseBody: parseRevokeBody,
+    parseResult: parseRevokeResult,
+  },
+  view: {
+    contract: 'records',
+    transaction: 'View',
+    call: 'submit',
+    parseBody: parseViewBody,
+    parseResult: parseViewResult,
+  },
+  read: {
+    contract: 'records',
+    transaction: 'Read',
+    call: 'evaluate',
+    parseBody: parseReadBody,
+    parseResult: parseReadResult,
+  },
+  'list-records': {
+    contract: 'records',
+    transaction: 'ListRecords',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseListRecordsResult,
+  },
+  'list-grants': {
+    contract: 'records',
+    transaction: 'ListGrants',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseListGrantsResult,
+  },
+  audit: {
+    contract: 'audit',
+    transaction: 'Audit',
+    call: 'evaluate',
+    parseBody: parseAuditBody,
+    parseResult: parseAuditResult,
+  },
+  'file-upload': {
+    contract: 'files',
+    transaction: 'UploadFile',
+    call: 'submit',
+    parseBody: parseFileUpload,
+    parseResult: parseFileUploadResult,
+  },
+  'file-share': {
+    contract: 'files',
+    transaction: 'ShareFile',
+    call: 'submit',
+    parseBody: parseFileShare,
+    parseResult: parseFileShareResult,
+  },
+  'file-revoke': {
+    contract: 'files',
+    transaction: 'RevokeFileShare',
+    call: 'submit',
+    parseBody: parseFileRevoke,
+    parseResult: parseFileRevokeResult,
+  },
+  'file-fragments': {
+    contract: 'files',
+    transaction: 'GetShare',
+    call: 'evaluate',
+    parseBody: parseFileId,
+    parseResult: parseFileFragmentsResult,
+  },
+  'file-view': {
+    contract: 'files',
+    transaction: 'ViewFile',
+    call: 'submit',
+    parseBody: parseFileView,
+    parseResult: parseFileViewResult,
+  },
+  'file-get': {
+    contract: 'files',
+    transaction: 'GetFile',
+    call: 'evaluate',
+    parseBody: parseFileId,
+    parseResult: parseFileGetResult,
+  },
+  'file-list': {
+    contract: 'files',
+    transaction: 'ListFiles',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseFileListResult,
+  },
+  'file-list-shared': {
+    contract: 'files',
+    transaction: 'ListSharedFiles',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseSharedFileListResult,
+  },
 } as const satisfies Record<string, OperationRow<unknown, unknown>>;
 
 export type Operation = keyof typeof OPERATION_TABLE;
@@ -117,7 +220,11 @@ export function parseResult<O extends Operation>(op: O, value: unknown, name = '
     return (OPERATION_TABLE[op].parseResult as (value: unknown, name: string) => ResultOf<O>)(value, name);
   } catch (error) {
     if (!(error instanceof MedshareError)) throw error;
-    throw new MedshareError({ code: 'INTERNAL', message: `the contract's ${op} result is malformed: ${error.detail}`, cause: error });
+    throw new MedshareError({
+      code: 'INTERNAL',
+      message: `the contract's ${op} result is malformed: ${error.detail}`,
+      cause: error,
+    });
   }
 }
 

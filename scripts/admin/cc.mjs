@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // One chaincode call as an organization's admin, through the org peer's gateway
 // (@hyperledger/fabric-gateway), for scripts/admin/lib.sh's cc_invoke and cc_query. The results
 // come from the gateway's protobuf answers, never from a CLI's log lines, so they do not depend
@@ -35,7 +36,9 @@ const { CommitError, GatewayError, StatusCode } = require('@hyperledger/fabric-g
 
 const red = process.stderr.isTTY && !process.env.NO_COLOR ? (s) => `\x1b[31m${s}\x1b[0m` : (s) => s;
 const usage = () => {
-  process.stderr.write('usage: node scripts/admin/cc.mjs invoke|query org1|org2 CONTRACT:FCN [ARG...] (e.g. layer-keys:ListAccessKeys)\n');
+  process.stderr.write(
+    'usage: node scripts/admin/cc.mjs invoke|query org1|org2 CONTRACT:FCN [ARG...] (e.g. layer-keys:ListAccessKeys)\n',
+  );
   process.exit(2);
 };
 const failed = (what, why) => {
@@ -87,7 +90,8 @@ function describe(error) {
   }
   if (error instanceof GatewayError) {
     // error.message is gRPC's "<code> <STATUS>: <text>"; the step is the error class.
-    const step = { EndorseError: 'endorse', SubmitError: 'submit', CommitStatusError: 'commit status' }[error.name] ?? 'evaluate';
+    const step =
+      { EndorseError: 'endorse', SubmitError: 'submit', CommitStatusError: 'commit status' }[error.name] ?? 'evaluate';
     const details = (error.details ?? []).map((d) => `${d.mspId}@${d.address}: ${d.message}`);
     const txId = error.transactionId ? ` (transaction ${error.transactionId})` : '';
     return `${step}: ${error.message}${txId}${details.length ? `; peers: ${details.join('; ')}` : ''}`;
@@ -115,7 +119,8 @@ try {
   } else {
     const submitted = await contract.submitAsync(fcn, { arguments: args });
     const status = await submitted.getStatus();
-    if (!status.successful) throw new CommitError({ message: 'invalid', code: status.code, transactionId: status.transactionId });
+    if (!status.successful)
+      throw new CommitError({ message: 'invalid', code: status.code, transactionId: status.transactionId });
     payload = submitted.getResult();
   }
   const text = Buffer.from(payload).toString('utf8');

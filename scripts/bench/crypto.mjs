@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Crypto benchmark for medshare: SM2 / SM3 / SM4 in @medshare/crypto against sm-crypto,
 // sm-crypto-v2 and node:crypto, plus the cost of one request through the contract.
 //
@@ -180,9 +181,13 @@ console.log(`  date     ${machine.date}`);
 console.log(`  cpu      ${machine.cpu} (nproc ${machine.nproc})`);
 console.log(`  os       ${machine.os}`);
 console.log(`  node     ${machine.node}, OpenSSL ${machine.openssl}`);
-console.log(`  libs     sm-crypto ${require('sm-crypto/package.json').version}, sm-crypto-v2 ${require('sm-crypto-v2/package.json').version}`);
+console.log(
+  `  libs     sm-crypto ${require('sm-crypto/package.json').version}, sm-crypto-v2 ${require('sm-crypto-v2/package.json').version}`,
+);
 console.log(`  load     ${machine.load} (1/5/15 min at start)`);
-console.log(`  budget   ~${CASE_SECONDS}s per case in ${ROUNDS} rounds, best round reported; SM2 messages ${MSG_BYTES} bytes; SM3/SM4 over 1 MiB buffers`);
+console.log(
+  `  budget   ~${CASE_SECONDS}s per case in ${ROUNDS} rounds, best round reported; SM2 messages ${MSG_BYTES} bytes; SM3/SM4 over 1 MiB buffers`,
+);
 
 // ---- fixtures -----------------------------------------------------------------------------
 
@@ -218,7 +223,10 @@ const nodeSig = crypto.sign('sm3', msg, nodePriv);
     ),
   );
   check('node:crypto verifies its own', crypto.verify('sm3', msg, nodePub, nodeSig));
-  check('node:crypto uses a different Z_A', !crypto.verify('sm3', msg, nodePub, Buffer.from(sm2.signatureToDer(sigOurs))));
+  check(
+    'node:crypto uses a different Z_A',
+    !crypto.verify('sm3', msg, nodePub, Buffer.from(sm2.signatureToDer(sigOurs))),
+  );
 }
 
 const results = {};
@@ -476,7 +484,11 @@ async function benchContract() {
   };
   const k3 = party();
   const t0 = Date.now();
-  await chaincode.submit(ledger, admin, 'layer-keys:RegisterAccessKey', [k3.publicKey, String(t0 - 86_400_000), String(t0 + 86_400_000)]);
+  await chaincode.submit(ledger, admin, 'layer-keys:RegisterAccessKey', [
+    k3.publicKey,
+    String(t0 - 86_400_000),
+    String(t0 + 86_400_000),
+  ]);
 
   const envelope = (op, author, body) => {
     const request = p.newRequest({
@@ -540,8 +552,12 @@ async function benchContract() {
     return { result, sample };
   };
 
-  const view = await runCase('View (owner): sig3 + sig1 verify, sig4 sign, 3 writes', 'records:View', () => envelope('view', patient, { recordId }));
-  const upload = await runCase('Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes', 'records:Upload', () => envelope('upload', patient, uploadBody()));
+  const view = await runCase('View (owner): sig3 + sig1 verify, sig4 sign, 3 writes', 'records:View', () =>
+    envelope('view', patient, { recordId }),
+  );
+  const upload = await runCase('Upload (owner): sig3 + sig1 verify, sig4 sign, 5 writes', 'records:Upload', () =>
+    envelope('upload', patient, uploadBody()),
+  );
 
   // The same crypto on the same keys and byte lengths, without the contract around it.
   const pureCrypto = (label, sample) => {
@@ -564,7 +580,9 @@ async function benchContract() {
   const uploadCrypto = pureCrypto('pure crypto of an Upload: 2 verify + 1 det. sign', upload.sample);
   const viewShare = viewCrypto.perCall / view.result.perCall;
   const uploadShare = uploadCrypto.perCall / upload.result.perCall;
-  console.log(`   crypto share: View ${(viewShare * 100).toFixed(0)}%, Upload ${(uploadShare * 100).toFixed(0)}% of the time per request`);
+  console.log(
+    `   crypto share: View ${(viewShare * 100).toFixed(0)}%, Upload ${(uploadShare * 100).toFixed(0)}% of the time per request`,
+  );
   return { viewShare, uploadShare };
 }
 
@@ -574,7 +592,10 @@ function printMarkdown() {
     console.log(`### ${s.title}\n`);
     console.log(`| case | ${s.unit} (best of ${ROUNDS}) | median | ms/op |`);
     console.log('|---|---:|---:|---:|');
-    for (const r of s.rows) console.log(`| ${r.name} | ${fmt(r.value)} | ${fmt(r.median)} | ${Number.isFinite(r.ms) ? fmtMs(r.ms) : r.note} |`);
+    for (const r of s.rows)
+      console.log(
+        `| ${r.name} | ${fmt(r.value)} | ${fmt(r.median)} | ${Number.isFinite(r.ms) ? fmtMs(r.ms) : r.note} |`,
+      );
     console.log('');
   }
   console.log('| ratio | value |\n|---|---:|');

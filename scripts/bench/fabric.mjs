@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Fabric benchmark: medshare through its two gateways (one per org, Fabric backend) against a
 // trivial put/get chaincode (scripts/bench/baseline-chaincode/) on the same network, in the
 // same run, with the same endorsement policy (AND of both orgs), both run as chaincode
@@ -80,7 +81,8 @@ function pidOf(name) {
 }
 
 const networkRunning = () =>
-  existsSync(join(NETWORK_HOME, '.medshare-network')) && [...NODES, 'chaincode-medshare-org1', 'chaincode-medshare-org2'].every((n) => pidOf(n) !== undefined);
+  existsSync(join(NETWORK_HOME, '.medshare-network')) &&
+  [...NODES, 'chaincode-medshare-org1', 'chaincode-medshare-org2'].every((n) => pidOf(n) !== undefined);
 
 /** Runs a repository script; its output goes to stderr only when it fails. */
 function script(args, env = {}) {
@@ -125,16 +127,23 @@ function processGroups(gateways) {
   };
 }
 
-const cpuOf = (groups) => Object.fromEntries(Object.entries(groups).map(([g, pids]) => [g, pids.reduce((s, pid) => s + (pid ? cpuMs(pid) : 0), 0)]));
+const cpuOf = (groups) =>
+  Object.fromEntries(
+    Object.entries(groups).map(([g, pids]) => [g, pids.reduce((s, pid) => s + (pid ? cpuMs(pid) : 0), 0)]),
+  );
 
 async function startHospital(org, index) {
   const dir = mkdtempSync(join(os.tmpdir(), `medshare-bench-fabric-${org}-`));
   const port = await freePort();
   const layout = fabricLayout(org, dir, port, { networkHome: NETWORK_HOME });
-  await run(join(root, 'scripts/admin/register-access-key.sh'), [org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter)], {
-    env: scriptEnv,
-    timeout: 60_000,
-  });
+  await run(
+    join(root, 'scripts/admin/register-access-key.sh'),
+    [org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter)],
+    {
+      env: scriptEnv,
+      timeout: 60_000,
+    },
+  );
   const child = await startGateway({ MEDSHARE_CONFIG: layout.gatewayConfig }, `gateway ${org}`);
   const app = loadAppConfig(layout.appConfig).client;
   const client = new MedshareClient({ ...app, trustedContractKeys: [layout.k4PublicKey] });
@@ -147,7 +156,10 @@ async function stopHospital(h) {
   h.client?.close();
   if (h.child) await stopProcess(h.child);
   try {
-    await run(join(root, 'scripts/admin/retire-access-key.sh'), [h.org, p.keyIdOf(h.layout.k3PublicKey)], { env: scriptEnv, timeout: 60_000 });
+    await run(join(root, 'scripts/admin/retire-access-key.sh'), [h.org, p.keyIdOf(h.layout.k3PublicKey)], {
+      env: scriptEnv,
+      timeout: 60_000,
+    });
   } catch (error) {
     log(`warning: could not retire the bench K3 of ${h.org}: ${error.message}`);
   }
@@ -182,7 +194,9 @@ async function interleaved(groups, concurrency, cases) {
     for (const [k, { make, send }] of cases.entries()) {
       const items = Array.from({ length: perRound }, (_, i) => make(round * perRound + i));
       const before = cpuOf(groups);
-      loads[k].push(await runLoad({ concurrency, maxOps: perRound, seconds: SECONDS / ROUNDS, op: (i) => send(items[i]) }));
+      loads[k].push(
+        await runLoad({ concurrency, maxOps: perRound, seconds: SECONDS / ROUNDS, op: (i) => send(items[i]) }),
+      );
       const after = cpuOf(groups);
       for (const g of Object.keys(before)) cpu[k][g] = (cpu[k][g] ?? 0) + after[g] - before[g];
     }
@@ -196,7 +210,9 @@ async function interleaved(groups, concurrency, cases) {
 
 function printTables(rows, cpuRows) {
   const lat = (r) => `${fmt(r.p50, 0)} / ${fmt(r.p99, 0)}`;
-  console.log('| case | concurrency | medshare tx/s | baseline tx/s | ratio | medshare p50 / p99 ms | baseline p50 / p99 ms | errors (m / b) |');
+  console.log(
+    '| case | concurrency | medshare tx/s | baseline tx/s | ratio | medshare p50 / p99 ms | baseline p50 / p99 ms | errors (m / b) |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { name, c, m, b } of rows) {
     console.log(
@@ -224,7 +240,11 @@ async function main() {
   console.log(`medshare bench:fabric — ${new Date().toISOString()}`);
   console.log(machineLine());
   const wasUp = networkRunning();
-  log(wasUp ? 'network: running; bringing it to ready (network-up.sh)' : 'network: not running; starting it (network-up.sh)');
+  log(
+    wasUp
+      ? 'network: running; bringing it to ready (network-up.sh)'
+      : 'network: not running; starting it (network-up.sh)',
+  );
   script(['scripts/network/network-up.sh']);
   const ports = { ...networkPorts(NETWORK_HOME) };
   const ccaasPort = Number(process.env.CCAAS_PORT ?? ports.CCAAS_PORT ?? 9999);
@@ -232,7 +252,9 @@ async function main() {
   const baselineWasRunning = pidOf(`chaincode-${BASELINE}`) !== undefined;
   log(`baseline: deploying ${BASELINE} at ${baselineAddress} (deploy-chaincode.sh, chaincode-server.sh)`);
   script(['scripts/network/deploy-chaincode.sh', BASELINE, '1.0', '1', baselineAddress]);
-  script(['scripts/network/chaincode-server.sh', 'start', BASELINE, '--module-path', BASELINE_MODULE], { CHAINCODE_SERVER_ADDRESS: baselineAddress });
+  script(['scripts/network/chaincode-server.sh', 'start', BASELINE, '--module-path', BASELINE_MODULE], {
+    CHAINCODE_SERVER_ADDRESS: baselineAddress,
+  });
   console.log(
     `Fabric ${fabricVersion()}; orderer: etcdraft, 1 node; BatchTimeout ${batch.batchTimeout}, MaxMessageCount ${batch.maxMessageCount}, PreferredMaxBytes ${batch.preferredMaxBytes} (${batch.file})`,
   );
@@ -251,14 +273,25 @@ async function main() {
     hospitals.push(...(await Promise.all(ORGS.map((org, i) => startHospital(org, i)))));
     for (const org of ORGS) {
       // The same deadlines as the medshare gateways' defaults (gateway/src/config/config.ts).
-      const c = connectOrg({ networkHome: NETWORK_HOME, org, user: 'User1', deadlines: { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12000 } });
-      baseline.push({ mspId: c.mspId, contract: c.gateway.getNetwork('medshare').getContract(BASELINE), close: c.close });
+      const c = connectOrg({
+        networkHome: NETWORK_HOME,
+        org,
+        user: 'User1',
+        deadlines: { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12000 },
+      });
+      baseline.push({
+        mspId: c.mspId,
+        contract: c.gateway.getNetwork('medshare').getContract(BASELINE),
+        close: c.close,
+      });
     }
     const groups = processGroups(hospitals);
     const pick = (i) => hospitals[i % hospitals.length];
     const pickBaseline = (i) => baseline[i % baseline.length];
 
-    log(`setup: ${PATIENTS} patients registered, one record each uploaded and viewed (SDK and raw driver), ${PATIENTS} baseline keys put`);
+    log(
+      `setup: ${PATIENTS} patients registered, one record each uploaded and viewed (SDK and raw driver), ${PATIENTS} baseline keys put`,
+    );
     const content = p.utf8(JSON.stringify({ diagnosis: 'J45.909', note: 'x'.repeat(200) }));
     const patients = Array.from({ length: PATIENTS }, () => p.generateKeyPair());
     const records = [];
@@ -272,14 +305,19 @@ async function main() {
         const h = pick(i);
         const patient = patients[i];
         await retrying(hangUps, HANG_UP, () =>
-          h.client.register(patient, 'patient').catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
+          h.client
+            .register(patient, 'patient')
+            .catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
         );
         // A write is acknowledged once committed on the submitting org's peer; the next call is
         // endorsed by both peers, and the other org's may not have committed that block yet.
         const upload = () => h.client.upload(patient, { content, kind: 'clinical-note' });
         const { recordId } = await retrying(lagging, ['NOT_REGISTERED', ...HANG_UP], upload);
         const view = () => h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }));
-        records[i] = { recordId, accessId: h.session.result(await retrying(lagging, ['RECORD_NOT_FOUND', ...HANG_UP], view)).accessId };
+        records[i] = {
+          recordId,
+          accessId: h.session.result(await retrying(lagging, ['RECORD_NOT_FOUND', ...HANG_UP], view)).accessId,
+        };
       },
     });
     if (setup.errors) throw new Error(`setup failed for ${setup.errors} of ${PATIENTS} patients: ${setup.firstError}`);
@@ -288,10 +326,17 @@ async function main() {
         `setup: ${lagging.n} uploads or views right after an acknowledged registration or upload were refused at first (NOT_REGISTERED_PATIENT, RECORD_NOT_FOUND: the other org's peer had not committed that block yet, or a socket hang up); ${hangUps.n} registrations hit a socket hang up; all retried`,
       );
     const value = JSON.stringify(uploadBody(patients[0], content)); // a Put as large as an upload's body
-    await runLoad({ concurrency: 32, maxOps: PATIENTS, op: (i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value) });
+    await runLoad({
+      concurrency: 32,
+      maxOps: PATIENTS,
+      op: (i) => pickBaseline(i).contract.submitTransaction('Put', `key-${i}`, value),
+    });
     const uploads = patients.map((patient) => uploadBody(patient, content));
 
-    const sealed = (op, body) => (i) => ({ h: pick(i), body: pick(i).session.sealedFor(op, patients[i % PATIENTS], body(i % PATIENTS)) });
+    const sealed = (op, body) => (i) => ({
+      h: pick(i),
+      body: pick(i).session.sealedFor(op, patients[i % PATIENTS], body(i % PATIENTS)),
+    });
     const sendSealed = ({ h, body }) => h.session.post('/v1/requests', body);
     const keyed = (i) => ({ contract: pickBaseline(i).contract, key: `key-${i % PATIENTS}` });
 
@@ -334,7 +379,9 @@ async function main() {
   );
   printTables(rows, cpuRows);
   const top = Math.max(...CONCURRENCY);
-  console.log(`\ngoals at concurrency ${top} (issue 11/12: the signature chain costs at most 15 % of throughput; evaluations at least half a bare Get's):`);
+  console.log(
+    `\ngoals at concurrency ${top} (issue 11/12: the signature chain costs at most 15 % of throughput; evaluations at least half a bare Get's):`,
+  );
   for (const r of rows.filter((row) => row.c === top)) {
     const ratio = r.m.perSecond / r.b.perSecond;
     const goal = r.name.startsWith('read') ? READ_GOAL : GOAL;
@@ -344,7 +391,9 @@ async function main() {
     console.log("latency goal at concurrency 1 (issue 11: p50 ≤ 1.1× the baseline's):");
     for (const r of rows.filter((row) => row.c === 1 && !row.name.startsWith('read'))) {
       const ratio = r.m.p50 / r.b.p50;
-      console.log(`  ${r.name}: p50 ${fmt(r.m.p50, 0)} ms vs ${fmt(r.b.p50, 0)} ms, ${fmt(ratio, 2)}× (${ratio <= LATENCY_GOAL ? 'PASS' : 'MISS'})`);
+      console.log(
+        `  ${r.name}: p50 ${fmt(r.m.p50, 0)} ms vs ${fmt(r.b.p50, 0)} ms, ${fmt(ratio, 2)}× (${ratio <= LATENCY_GOAL ? 'PASS' : 'MISS'})`,
+      );
     }
   }
   console.log(`whole run: ${fmt((clock() - started) / 1000, 0)} s`);

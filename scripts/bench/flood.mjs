@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Flood benchmark (issue 10, item 4): a real gateway process (embedded runtime, HTTPS on a free
 // loopback port) serves an honest app (the SDK, from 127.0.0.1, a steady bounded stream of
 // list-records and small uploads, one at a time with a pause between them). Its p50/p99 are
@@ -59,7 +60,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Raw HTTPS from one source address; resolves to the status code (or the socket error's code). */
 function rawClient(port, ca, localAddress, { keepAlive = true } = {}) {
-  const agent = new Agent(keepAlive ? { keepAlive, maxSockets: 8, ca, localAddress } : { keepAlive, maxCachedSessions: 0, ca, localAddress });
+  const agent = new Agent(
+    keepAlive ? { keepAlive, maxSockets: 8, ca, localAddress } : { keepAlive, maxCachedSessions: 0, ca, localAddress },
+  );
   const send = (method, path, payload, headers = {}) =>
     new Promise((done) => {
       const req = request(
@@ -69,7 +72,10 @@ function rawClient(port, ca, localAddress, { keepAlive = true } = {}) {
           path,
           method,
           agent,
-          headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...headers },
+          headers: {
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...headers,
+          },
         },
         (res) => {
           let code = '';
@@ -177,7 +183,9 @@ async function main() {
   const client = new MedshareClient(appConfig.client);
   const ca = appConfig.client.ca;
   const strangers = Array.from({ length: ADDRESSES }, (_, i) => rawClient(port, ca, `127.0.0.${2 + i}`));
-  const handshakers = Array.from({ length: ADDRESSES }, (_, i) => rawClient(port, ca, `127.0.0.${2 + i}`, { keepAlive: false }));
+  const handshakers = Array.from({ length: ADDRESSES }, (_, i) =>
+    rawClient(port, ca, `127.0.0.${2 + i}`, { keepAlive: false }),
+  );
   const own = rawClient(port, ca, '127.0.0.1');
   const self = new MedshareClient(appConfig.client);
   try {
@@ -192,16 +200,27 @@ async function main() {
     const k2Id = p.keyIdOf(app.appKey.publicKey);
     const openBody = (signed) => {
       const eph = p.generateKeyPair();
-      const sreq = { v: 1, appId: app.appId, k2Id, ephemeralPublicKey: eph.publicKey, issuedAt: Date.now(), nonce: randomBytes(16).toString('hex') };
+      const sreq = {
+        v: 1,
+        appId: app.appId,
+        k2Id,
+        ephemeralPublicKey: eph.publicKey,
+        issuedAt: Date.now(),
+        nonce: randomBytes(16).toString('hex'),
+      };
       const sig2 = p.signFor('session-request', app.appKey, sreq);
-      return Buffer.from(JSON.stringify({ ...sreq, sig2: signed ? sig2 : sig2.replace(/^../, (h) => (h === '00' ? '01' : '00')) }));
+      return Buffer.from(
+        JSON.stringify({ ...sreq, sig2: signed ? sig2 : sig2.replace(/^../, (h) => (h === '00' ? '01' : '00')) }),
+      );
     };
     const junkOpens = Array.from({ length: 64 }, () => openBody(false));
     const signedOpen = openBody(true);
     // Signed just before their case runs: an open is refused once issuedAt is past the skew.
     let freshOpens = [];
     const unknownSession = randomBytes(16).toString('hex');
-    const bigUnknown = Buffer.from(JSON.stringify({ sessionId: unknownSession, ciphertext: randomBytes(997_500).toString('base64') }));
+    const bigUnknown = Buffer.from(
+      JSON.stringify({ sessionId: unknownSession, ciphertext: randomBytes(997_500).toString('base64') }),
+    );
     // The largest record the protocol takes: its sealed box (nonce, tag) is MAX_RECORD_BYTES.
     const bigContent = new Uint8Array(randomBytes(p.MAX_RECORD_BYTES - 64));
     const by = (i) => strangers[i % strangers.length];
@@ -210,7 +229,8 @@ async function main() {
       'big-unknown': (i) => by(i).send('POST', '/v1/requests', bigUnknown, { 'x-medshare-session': unknownSession }),
       'open-junk': (i) => by(i).send('POST', '/v1/sessions', junkOpens[i % junkOpens.length]),
       'open-replay': (i) => by(i).send('POST', '/v1/sessions', signedOpen),
-      'open-tls': (i) => handshakers[i % handshakers.length].send('POST', '/v1/sessions', junkOpens[i % junkOpens.length]),
+      'open-tls': (i) =>
+        handshakers[i % handshakers.length].send('POST', '/v1/sessions', junkOpens[i % junkOpens.length]),
       'open-self': (i) => own.send('POST', '/v1/sessions', freshOpens[i % freshOpens.length]),
       'upload-self': () =>
         self.upload(patient, { content: bigContent, kind: 'clinical-note' }).then(
@@ -225,8 +245,11 @@ async function main() {
     const idleCpuPerMs = idle.cpu / idle.wall;
     const rows = [{ name: 'idle', ...idle }];
     for (const c of CASES.filter((k) => selected.has(k.name))) {
-      if (c.name === 'open-self') freshOpens = Array.from({ length: Math.ceil(c.rate * SECONDS) + 10 }, () => openBody(true));
-      const r = await phase(gateway, client, patient, content, SECONDS * 1000, (ms) => flood(ms, c.rate, c.inFlight, floods[c.name]));
+      if (c.name === 'open-self')
+        freshOpens = Array.from({ length: Math.ceil(c.rate * SECONDS) + 10 }, () => openBody(true));
+      const r = await phase(gateway, client, patient, content, SECONDS * 1000, (ms) =>
+        flood(ms, c.rate, c.inFlight, floods[c.name]),
+      );
       rows.push({ name: c.name, target: c.rate, ...r });
       await sleep(1000); // let in-flight work drain
     }
@@ -251,7 +274,9 @@ async function main() {
         `| ${r.name} | ${r.target ?? ''} | ${r.flood ? fmt(r.flood.perSecond) : ''} | ${r.honest.n}${r.honest.errors ? ` (${r.honest.errors} failed)` : ''} | ${fmt(r.honest.p50, 1)} | ${fmt(r.honest.p99, 1)} | ${fmt(ratio, 2)} | ${fmt((100 * r.cpu) / r.wall)} | ${perReq === undefined ? '' : fmt(Math.max(0, perReq), 2)} | ${got} |`,
       );
     }
-    console.log(`\nworst honest p50 under a flood: ${fmt(worst, 2)}× idle (goal ≤ ${GOAL}×: ${worst <= GOAL ? 'PASS' : 'MISS'})`);
+    console.log(
+      `\nworst honest p50 under a flood: ${fmt(worst, 2)}× idle (goal ≤ ${GOAL}×: ${worst <= GOAL ? 'PASS' : 'MISS'})`,
+    );
   } finally {
     client.close();
     self.close();

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Gateway benchmark: a real gateway process (embedded ledger, HTTPS on 127.0.0.1) driven from
 // this second process by the SDK in bounded loops. Prints requests/s and p50/p99 latency for
 // upload and view at several concurrencies, the gateway's peak memory, and the crypto-bound
@@ -43,7 +44,8 @@ function rate(fn, ms = 1000) {
 }
 
 const drive = (concurrency, op) => runLoad({ concurrency, op, maxOps: MAX_OPS, seconds: SECONDS });
-const fire = (post, bodies, concurrency) => runLoad({ concurrency, op: (i) => post('/v1/requests', bodies[i]), maxOps: bodies.length });
+const fire = (post, bodies, concurrency) =>
+  runLoad({ concurrency, op: (i) => post('/v1/requests', bodies[i]), maxOps: bodies.length });
 
 async function main() {
   console.log(`medshare bench:gateway — ${new Date().toISOString()}`);
@@ -67,8 +69,12 @@ async function main() {
   let detPerS = before.det;
   let perRequestMs = 4 * (1000 / verifyPerS) + 2 * (1000 / signPerS) + 1000 / detPerS;
   let ceiling = 1000 / perRequestMs;
-  console.log(`SM2 this run: verify ${fmt(verifyPerS)}/s, sign ${fmt(signPerS)}/s, deterministic sign ${fmt(detPerS)}/s`);
-  console.log(`crypto-bound ceiling: ${fmt(perRequestMs, 2)} ms of SM2 per request -> ${fmt(ceiling)} gateway requests/s per core\n`);
+  console.log(
+    `SM2 this run: verify ${fmt(verifyPerS)}/s, sign ${fmt(signPerS)}/s, deterministic sign ${fmt(detPerS)}/s`,
+  );
+  console.log(
+    `crypto-bound ceiling: ${fmt(perRequestMs, 2)} ms of SM2 per request -> ${fmt(ceiling)} gateway requests/s per core\n`,
+  );
 
   const dataDir = mkdtempSync(join(os.tmpdir(), 'medshare-bench-'));
   const port = await freePort();
@@ -108,9 +114,13 @@ async function main() {
       let bestRaw = 0;
       for (const r of rawRows) {
         bestRaw = Math.max(bestRaw, r.perSecond / ceiling);
-        console.log(`| ${r.op} | ${r.c} | ${fmt(r.perSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((100 * r.perSecond) / ceiling)} % | ${r.errors} |`);
+        console.log(
+          `| ${r.op} | ${r.c} | ${fmt(r.perSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt((100 * r.perSecond) / ceiling)} % | ${r.errors} |`,
+        );
       }
-      console.log(`best: ${fmt(100 * bestRaw)} % of the crypto-bound ceiling (goal ${GOAL * 100} %: ${bestRaw >= GOAL ? 'PASS' : 'MISS'})\n`);
+      console.log(
+        `best: ${fmt(100 * bestRaw)} % of the crypto-bound ceiling (goal ${GOAL * 100} %: ${bestRaw >= GOAL ? 'PASS' : 'MISS'})\n`,
+      );
     };
 
     const rows = [];
@@ -132,7 +142,9 @@ async function main() {
     );
 
     printRaw();
-    console.log('SDK driver (end to end, as a hospital system sees it; the client also seals, signs, verifies sig5 and wraps keys):');
+    console.log(
+      'SDK driver (end to end, as a hospital system sees it; the client also seals, signs, verifies sig5 and wraps keys):',
+    );
     console.log('| operation | concurrency | ops/s | gateway requests/s | p50 ms | p99 ms | % of ceiling | errors |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     let best = 0;

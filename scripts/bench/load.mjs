@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bounded load loops and what the benchmark scripts print about them (bench:gateway,
 // bench:fabric): latency percentiles, the machine, and the processes' own CPU and memory
 // counters from /proc. Timings are printed, never asserted.
@@ -42,7 +43,14 @@ export async function runLoad({ concurrency, op, maxOps, seconds = Infinity }) {
 }
 
 function summary(sorted, elapsed, errors) {
-  return { perSecond: sorted.length / elapsed, p50: pct(sorted, 0.5), p99: pct(sorted, 0.99), errors, n: sorted.length, elapsed };
+  return {
+    perSecond: sorted.length / elapsed,
+    p50: pct(sorted, 0.5),
+    p99: pct(sorted, 0.99),
+    errors,
+    n: sorted.length,
+    elapsed,
+  };
 }
 
 /** Several runLoad results of the same case (rounds) as one: operations over total time, percentiles of all latencies. */
@@ -50,7 +58,11 @@ export function mergeLoads(results) {
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const elapsed = results.reduce((s, r) => s + r.elapsed, 0);
   const errors = results.reduce((s, r) => s + r.errors, 0);
-  return { ...summary(latencies, elapsed, errors), firstError: results.find((r) => r.firstError)?.firstError, latencies };
+  return {
+    ...summary(latencies, elapsed, errors),
+    firstError: results.find((r) => r.firstError)?.firstError,
+    latencies,
+  };
 }
 
 export function freePort() {

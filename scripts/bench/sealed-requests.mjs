@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gateway side of the benchmarks (bench:gateway, bench:fabric): a gateway process started
 // from the `npm start` entry point, and the raw driver, which opens a session and signs (sig1,
 // sig2) and seals requests ahead of the timed window, so the window measures the gateway and
@@ -59,13 +60,19 @@ export async function sealedSession(client, port) {
           method: 'POST',
           agent,
           // A sealed request names its session in the header too (docs/protocol.md §7).
-          headers: { 'content-type': 'application/json', 'content-length': payload.length, ...(body.sessionId ? { [p.SESSION_HEADER]: body.sessionId } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': payload.length,
+            ...(body.sessionId ? { [p.SESSION_HEADER]: body.sessionId } : {}),
+          },
         },
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
           res.on('end', () =>
-            res.statusCode === 200 ? ok(JSON.parse(Buffer.concat(chunks).toString())) : fail(new Error(`${res.statusCode} ${Buffer.concat(chunks)}`)),
+            res.statusCode === 200
+              ? ok(JSON.parse(Buffer.concat(chunks).toString()))
+              : fail(new Error(`${res.statusCode} ${Buffer.concat(chunks)}`)),
           );
         },
       );
@@ -74,18 +81,37 @@ export async function sealedSession(client, port) {
     });
   const k2Id = p.keyIdOf(client.appKey.publicKey);
   const eph = p.generateKeyPair();
-  const sreq = { v: 1, appId: client.appId, k2Id, ephemeralPublicKey: eph.publicKey, issuedAt: Date.now(), nonce: randomBytes(16).toString('hex') };
+  const sreq = {
+    v: 1,
+    appId: client.appId,
+    k2Id,
+    ephemeralPublicKey: eph.publicKey,
+    issuedAt: Date.now(),
+    nonce: randomBytes(16).toString('hex'),
+  };
   const answer = await post('/v1/sessions', { ...sreq, sig2: p.signFor('session-request', client.appKey, sreq) });
   const key = p.decrypt(eph.privateKey, p.fromHex(answer.encryptedKey));
   const sessionId = answer.sessionId;
   const sealedFor = (op, user, body) => {
-    const request = p.newRequest({ op, body, appId: client.appId, keyId: p.keyIdOf(user.publicKey), now: Date.now(), lifetimeMs: 240000 });
+    const request = p.newRequest({
+      op,
+      body,
+      appId: client.appId,
+      keyId: p.keyIdOf(user.publicKey),
+      now: Date.now(),
+      lifetimeMs: 240000,
+    });
     const sig1 = p.signFor('sig1', user, request);
     const envelope = { request, sig1, sig2: p.signFor('sig2', client.appKey, p.chainPayload(request, sig1)), k2Id };
-    return { sessionId, ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))) };
+    return {
+      sessionId,
+      ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))),
+    };
   };
   const result = (answer) =>
-    JSON.parse(Buffer.from(p.open(key, p.fromBase64(answer.ciphertext), p.sessionAad('response', sessionId))).toString()).response.result;
+    JSON.parse(
+      Buffer.from(p.open(key, p.fromBase64(answer.ciphertext), p.sessionAad('response', sessionId))).toString(),
+    ).response.result;
   return { post, sealedFor, result, close: () => agent.destroy() };
 }
 
@@ -93,7 +119,9 @@ export async function sealedSession(client, port) {
 export function uploadBody(patient, content) {
   const box = p.seal(p.randomKey(), content);
   return {
-    patientId: p.toHex(p.sm3(new Uint8Array([...p.utf8(p.PSEUDONYM_LABEL), ...p.fromHex(p.keyIdOf(patient.publicKey))]))),
+    patientId: p.toHex(
+      p.sm3(new Uint8Array([...p.utf8(p.PSEUDONYM_LABEL), ...p.fromHex(p.keyIdOf(patient.publicKey))])),
+    ),
     ciphertext: p.toBase64(box),
     contentHash: p.toHex(p.sm3(box)),
     ownerKeyWrap: p.toHex(p.encrypt(patient.publicKey, p.randomKey())),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // SM2 verification with N distinct public keys in rotation (issue 11): what the chaincode pays
 // per patient signature when the hospital has N active patients. For each N the script signs
 // one message per key in advance, verifies round-robin over the keys (after a warm-up, so the
@@ -27,7 +28,9 @@ const p = require(resolve(dist, 'index.js'));
 // SM2 and its key caches' controls are @medshare/crypto's; an older protocol build passed as
 // BENCH_PROTOCOL_DIST (before crypto/ existed) carried them itself.
 const sm2 = p.sign ? p : require('@medshare/crypto/sm2');
-const cryptoTesting = p.sign ? { clearPointCache: p.clearPointCache, verifyKeyStats: p.pointCacheStats } : require('@medshare/crypto/testing');
+const cryptoTesting = p.sign
+  ? { clearPointCache: p.clearPointCache, verifyKeyStats: p.pointCacheStats }
+  : require('@medshare/crypto/testing');
 const KEYS = (process.env.BENCH_KEYS ?? '1,32,64,96,256,1000,10000').split(',').map(Number);
 const MAX = Math.max(...KEYS);
 
@@ -91,7 +94,9 @@ for (const n of KEYS) {
 
 const base = rows[0].ms;
 console.log('');
-console.log('| keys in rotation | verifies/s | ms/verify | vs 1 key | tables (MiB) | tables built while timed | RSS MiB | load (1/5/15 min) |');
+console.log(
+  '| keys in rotation | verifies/s | ms/verify | vs 1 key | tables (MiB) | tables built while timed | RSS MiB | load (1/5/15 min) |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) {
   const tables = r.stats ? `${r.stats.tables} (${mib(r.stats.tableBytes)})` : 'n/a';

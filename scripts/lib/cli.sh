@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # BUILD_MODE is read by the scripts that source this file
 # The command-line pieces every script shares (sourced, never run; sets no shell options):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # shellcheck source-path=SCRIPTDIR
 # Source this file to use the peer CLI as an organization's admin against the native network:

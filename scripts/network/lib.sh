@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # variables here are used by the scripts that source this file
 # Shared by scripts/network/*.sh (sourced, never run). Defines the layout of the native

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck source-path=SCRIPTDIR
 # `npm run network:up`: the whole native network, ready for transactions, from nothing or from
 # whatever part of it already exists. Returns 0 only when a transaction endorsed by both

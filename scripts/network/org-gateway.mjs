@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fabric-gateway connection to one peer of an organization of the native network (peer0 by
 // default), as one of that org's cryptogen identities (.network/crypto), on the port the network
 // was created with (.network/ports.env). Shared by scripts/network/wait-ready.mjs and
@@ -15,8 +16,16 @@ const { connect, hash, signers } = require('@hyperledger/fabric-gateway');
 
 /** The network's organizations: what scripts/network/lib.sh's org_vars knows. */
 export const ORGS = Object.freeze({
-  org1: Object.freeze({ mspId: 'Org1MSP', domain: 'org1.example.com', portVars: Object.freeze(['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT']) }),
-  org2: Object.freeze({ mspId: 'Org2MSP', domain: 'org2.example.com', portVars: Object.freeze(['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT']) }),
+  org1: Object.freeze({
+    mspId: 'Org1MSP',
+    domain: 'org1.example.com',
+    portVars: Object.freeze(['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT']),
+  }),
+  org2: Object.freeze({
+    mspId: 'Org2MSP',
+    domain: 'org2.example.com',
+    portVars: Object.freeze(['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT']),
+  }),
 });
 
 function onlyFile(dir) {
@@ -43,9 +52,13 @@ export function connectOrg({ networkHome, org, user, deadlines = {}, peer = 0 })
   const credentials = readFileSync(onlyFile(join(msp, 'signcerts')));
   const privateKey = createPrivateKey(readFileSync(onlyFile(join(msp, 'keystore'))));
   const address = `127.0.0.1:${port}`;
-  const client = new grpc.Client(address, grpc.credentials.createSsl(readFileSync(join(orgDir, 'peers', peerName, 'tls', 'ca.crt'))), {
-    'grpc.ssl_target_name_override': peerName,
-  });
+  const client = new grpc.Client(
+    address,
+    grpc.credentials.createSsl(readFileSync(join(orgDir, 'peers', peerName, 'tls', 'ca.crt'))),
+    {
+      'grpc.ssl_target_name_override': peerName,
+    },
+  );
   const within = (ms) => (ms === undefined ? undefined : () => ({ deadline: Date.now() + ms }));
   const gateway = connect({
     client,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ports a native network was created with: NETWORK_HOME/ports.env, written by
 // scripts/network/up.sh (see scripts/network/lib.sh for the variables).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Waits, bounded, until the native network can take a transaction endorsed by both
 // organizations: through every peer's gateway (peer0 and peer1 of each org), a proposal of the chaincode's cheapest
 // evaluation (layer-keys:ListAccessKeys) is endorsed under the chaincode's endorsement policy
@@ -26,7 +27,12 @@ if (!Number.isInteger(timeoutS) || timeoutS <= 0) {
 
 function peerConnection(org, peer) {
   const c = connectOrg({ networkHome: NETWORK_HOME, org, user: 'User1', deadlines: { endorse: 5000 }, peer });
-  return { mspId: c.mspId, name: c.peerName, contract: c.gateway.getNetwork(CHANNEL).getContract(CC_NAME), close: c.close };
+  return {
+    mspId: c.mspId,
+    name: c.peerName,
+    contract: c.gateway.getNetwork(CHANNEL).getContract(CC_NAME),
+    close: c.close,
+  };
 }
 
 function describe(error) {
@@ -63,7 +69,9 @@ const results = await Promise.all(
   }),
 );
 for (const r of results) {
-  if (r.ok) process.stdout.write(`  ok ${r.name}: a proposal endorsed by both orgs after ${(r.ms / 1000).toFixed(1)}s\n`);
-  else process.stderr.write(`ERROR ${r.name}: no endorsement by both orgs within ${timeoutS}s; last error: ${r.last}\n`);
+  if (r.ok)
+    process.stdout.write(`  ok ${r.name}: a proposal endorsed by both orgs after ${(r.ms / 1000).toFixed(1)}s\n`);
+  else
+    process.stderr.write(`ERROR ${r.name}: no endorsement by both orgs within ${timeoutS}s; last error: ${r.last}\n`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build SeaweedFS's `weed` natively at the module version pinned in storage/seaweedfs-version.env,
 # cached per machine like scripts/fabric-binaries.sh: the binary lives in
 # ${MEDSHARE_CACHE_DIR:-~/.cache/medshare}/seaweedfs-<version>/bin/weed and <repo>/.seaweedfs is

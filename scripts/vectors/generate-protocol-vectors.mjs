@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Generates test/vectors/protocol.json: known answers for the medshare wire protocol
  * (docs/protocol.md), computed WITHOUT medshare's own code so that the vectors check it
@@ -93,7 +94,8 @@ function openssl(args, files = {}) {
 
 // ---- minimal DER, for the PEM cross-checks -----------------------------------------------------
 
-const derLen = (n) => (n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));
+const derLen = (n) =>
+  n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
 const tlv = (tag, body) => Buffer.concat([Buffer.from([tag]), derLen(body.length), body]);
 const derInt = (buf) => {
   let i = 0;
@@ -110,7 +112,11 @@ const pem = (label, der) => {
     .trimEnd();
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 };
-const spkiPem = (pubHex) => pem('PUBLIC KEY', tlv(0x30, Buffer.concat([ALGORITHM, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')]))])));
+const spkiPem = (pubHex) =>
+  pem(
+    'PUBLIC KEY',
+    tlv(0x30, Buffer.concat([ALGORITHM, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')]))])),
+  );
 const pkcs8Pem = (privHex, pubHex) => {
   const ecPrivateKey = tlv(
     0x30,
@@ -120,7 +126,10 @@ const pkcs8Pem = (privHex, pubHex) => {
       tlv(0xa1, tlv(0x03, Buffer.concat([Buffer.from([0]), Buffer.from(pubHex, 'hex')]))),
     ]),
   );
-  return pem('PRIVATE KEY', tlv(0x30, Buffer.concat([Buffer.from('020100', 'hex'), ALGORITHM, tlv(0x04, ecPrivateKey)])));
+  return pem(
+    'PRIVATE KEY',
+    tlv(0x30, Buffer.concat([Buffer.from('020100', 'hex'), ALGORITHM, tlv(0x04, ecPrivateKey)])),
+  );
 };
 
 // ---- SM2 helpers (sm-crypto for the curve arithmetic) ----------------------------------------
@@ -128,7 +137,10 @@ const pkcs8Pem = (privHex, pubHex) => {
 function keyPair(label) {
   const privateKey = scalar32(scalarFromLabel(label)).toString('hex');
   const publicKey = sm2.getPublicKeyFromPrivateKey(privateKey);
-  check(publicKey.length === 130 && publicKey.startsWith('04') && sm2.verifyPublicKey(publicKey), `${label} public key`);
+  check(
+    publicKey.length === 130 && publicKey.startsWith('04') && sm2.verifyPublicKey(publicKey),
+    `${label} public key`,
+  );
   return { privateKey, publicKey };
 }
 
@@ -145,16 +157,30 @@ function smCryptoSign(pair, message, k) {
   const kHex = scalar32(k).toString('hex');
   const point = sm2.getPublicKeyFromPrivateKey(kHex); // [k]G, 04 ‖ x ‖ y
   const pool = [{ k: new BigInteger(kHex, 16), x1: new BigInteger(point.slice(2, 66), 16) }];
-  const signature = sm2.doSignature(Array.from(message), pair.privateKey, { hash: true, der: false, publicKey: pair.publicKey, pointPool: pool });
+  const signature = sm2.doSignature(Array.from(message), pair.privateKey, {
+    hash: true,
+    der: false,
+    publicKey: pair.publicKey,
+    pointPool: pool,
+  });
   check(pool.length === 0, 'sm-crypto used the supplied k');
   check(/^[0-9a-f]{128}$/.test(signature), 'signature is 64-byte r ‖ s hex');
-  check(sm2.doVerifySignature(Array.from(message), signature, pair.publicKey, { hash: true, der: false }), 'sm-crypto verifies its signature');
+  check(
+    sm2.doVerifySignature(Array.from(message), signature, pair.publicKey, { hash: true, der: false }),
+    'sm-crypto verifies its signature',
+  );
   return signature;
 }
 
 /** The openssl CLI verifies a raw r ‖ s signature (converted to DER) with the default distinguishing id. */
 function opensslVerify(publicKey, message, signature) {
-  const der = tlv(0x30, Buffer.concat([derInt(Buffer.from(signature.slice(0, 64), 'hex')), derInt(Buffer.from(signature.slice(64), 'hex'))]));
+  const der = tlv(
+    0x30,
+    Buffer.concat([
+      derInt(Buffer.from(signature.slice(0, 64), 'hex')),
+      derInt(Buffer.from(signature.slice(64), 'hex')),
+    ]),
+  );
   const out = openssl(
     [
       'pkeyutl',
@@ -224,7 +250,9 @@ function opensslSealCheck(box, iv, aad, plaintext) {
   const body = openssl(['enc', '-sm4-ctr', '-K', hex(box.ke), '-iv', hex(iv), '-in', 'p.bin'], { 'p.bin': plaintext });
   check(body.equals(box.body), 'openssl sm4-ctr body');
   const macInput = Buffer.concat([box.header, u64be(aad.length), aad, box.body]);
-  const tag = openssl(['mac', '-digest', 'SM3', '-macopt', `hexkey:${hex(box.km)}`, '-in', 'm.bin', 'HMAC'], { 'm.bin': macInput })
+  const tag = openssl(['mac', '-digest', 'SM3', '-macopt', `hexkey:${hex(box.km)}`, '-in', 'm.bin', 'HMAC'], {
+    'm.bin': macInput,
+  })
     .toString()
     .trim()
     .toLowerCase();
@@ -237,12 +265,18 @@ const user = keyPair('medshare/test-vectors/v1/k1');
 const contract = keyPair('medshare/test-vectors/v1/k4');
 const userKeyId = hex(sm3(Buffer.from(user.publicKey, 'hex')));
 const contractKeyId = hex(sm3(Buffer.from(contract.publicKey, 'hex')));
-check(userKeyId === smCryptoSm3(Array.from(Buffer.from(user.publicKey, 'hex'))), 'key id: node:crypto SM3 = sm-crypto SM3');
+check(
+  userKeyId === smCryptoSm3(Array.from(Buffer.from(user.publicKey, 'hex'))),
+  'key id: node:crypto SM3 = sm-crypto SM3',
+);
 
 // PEM encodings; the openssl CLI derives the same SPKI from the PKCS#8 file.
 const userSpki = spkiPem(user.publicKey);
 const userPkcs8 = pkcs8Pem(user.privateKey, user.publicKey);
-check(openssl(['pkey', '-in', 'k.pem', '-pubout'], { 'k.pem': userPkcs8 }).toString() === userSpki, 'openssl: PKCS#8 → SPKI');
+check(
+  openssl(['pkey', '-in', 'k.pem', '-pubout'], { 'k.pem': userPkcs8 }).toString() === userSpki,
+  'openssl: PKCS#8 → SPKI',
+);
 
 // A record sealed under a record key, with an AAD.
 const recordKey = sm3(utf8('medshare/test-vectors/v1/record-key'));
@@ -257,7 +291,10 @@ opensslSealCheck(box, iv, aad, plaintext);
 const wrapK = scalarFromLabel('medshare/test-vectors/v1/wrap-k');
 const wrap = `04${smCryptoEncrypt(user.publicKey, recordKey, wrapK)}`;
 check(/^04[0-9a-f]{256}$/.test(wrap), 'key wrap is 04 ‖ x ‖ y ‖ C3 ‖ C2 (129 bytes)');
-check(hex(sm2.doDecrypt(wrap.slice(2), user.privateKey, 1, { output: 'array' })) === hex(recordKey), 'sm-crypto decrypts the key wrap');
+check(
+  hex(sm2.doDecrypt(wrap.slice(2), user.privateKey, 1, { output: 'array' })) === hex(recordKey),
+  'sm-crypto decrypts the key wrap',
+);
 check(wrap.slice(2, 130) === sm2.getPublicKeyFromPrivateKey(scalar32(wrapK).toString('hex')).slice(2), 'C1 = [k]G');
 
 // The request: an upload of that sealed record, with its members deliberately out of order.
@@ -282,7 +319,10 @@ const request = {
 const canonical = canonicalize(request);
 const canonicalSm3 = hex(sm3(utf8(canonical)));
 check(canonicalSm3 === smCryptoSm3(canonical), 'request hash: node:crypto SM3 = sm-crypto SM3');
-check(openssl(['dgst', '-sm3', '-r', 'c.json'], { 'c.json': canonical }).toString().split(' ')[0] === canonicalSm3, 'request hash: openssl dgst');
+check(
+  openssl(['dgst', '-sm3', '-r', 'c.json'], { 'c.json': canonical }).toString().split(' ')[0] === canonicalSm3,
+  'request hash: openssl dgst',
+);
 
 // The same upload retried with an idempotency key (an optional body member, docs/protocol.md §6):
 // a new request (its own nonce and times) whose body names the key, which sorts among the others.
@@ -345,8 +385,20 @@ const sig5Bytes = Buffer.concat([utf8('medshare/v1/sig5\n'), utf8(contractOutput
 const passphraseNfd = 'correct horse battery sta\u0308ple 电池';
 const salt = sm3(utf8('medshare/test-vectors/v1/keyfile-salt')).subarray(0, 16);
 const kdf = { name: 'scrypt', N: 2 ** 14, r: 8, p: 1, salt: hex(salt) };
-const fileKey = scryptSync(passphraseNfd.normalize('NFC'), salt, 32, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 64 * 1024 * 1024 });
-const fileHeader = { format: 'medshare-sm2-key', version: 1, keyId: userKeyId, publicKey: user.publicKey, kdf, cipher: 'sm4-ctr-hmac-sm3' };
+const fileKey = scryptSync(passphraseNfd.normalize('NFC'), salt, 32, {
+  N: kdf.N,
+  r: kdf.r,
+  p: kdf.p,
+  maxmem: 64 * 1024 * 1024,
+});
+const fileHeader = {
+  format: 'medshare-sm2-key',
+  version: 1,
+  keyId: userKeyId,
+  publicKey: user.publicKey,
+  kdf,
+  cipher: 'sm4-ctr-hmac-sm3',
+};
 const fileAad = utf8(canonicalize(fileHeader));
 const fileIv = sm3(utf8('medshare/test-vectors/v1/keyfile-iv')).subarray(0, 16);
 const fileBox = sealedBox(fileKey, fileIv, fileAad, Buffer.from(user.privateKey, 'hex'));

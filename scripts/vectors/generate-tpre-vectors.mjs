@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Known answers for docs/protocol.md §15 (threshold proxy re-encryption) and §16 (chunked files).
 // These are schemes of our own, so the vectors come from our implementation with every random
 // input fixed (SM3 of public labels); protocol/src/tpre/tpre-vectors.test.ts checks them, and an
@@ -47,7 +48,14 @@ const kfNonces = {
 const kfrags = tpre.generateKeyFragmentsWith(delegating, receiver.publicKey, threshold, shares, kfNonces);
 const taus = [0, 1, 2].map((i) => scalar(`tpre tau ${i}`));
 const cfrags = kfrags.map((k, i) => tpre.reEncryptWith(k, capsule, context, taus[i]));
-const opened = tpre.decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[2], cfrags[0]], threshold, context);
+const opened = tpre.decapsulateFragments(
+  receiver,
+  delegating.publicKey,
+  capsule,
+  [cfrags[2], cfrags[0]],
+  threshold,
+  context,
+);
 if (hex(opened) !== hex(key)) throw new Error('the fragments do not open the capsule');
 
 // §16: a 3-chunk file (4 KiB chunks, 9000 bytes) under the capsule's key.
@@ -91,11 +99,30 @@ const refusals = [
   { name: 'capsule with s changed', capsule: hex(withByte(capsuleBytes, 97, 1)), refusedBy: 's·G = V + h·E' },
   { name: 'capsule with s = n (s out of range)', capsule: hex(sIsN), refusedBy: 's < n' },
   { name: 'capsule with V = −E', capsule: eHex + minusE + '00'.repeat(32), refusedBy: 'E + V is not the identity' },
-  { name: 'capsule with E having x = p', capsule: '02' + P.toString(16) + hex(capsuleBytes.subarray(33)), refusedBy: 'x < p' },
-  { name: 'capsule fragment under another context', cfrag: cf[0], context: hex(new TextEncoder().encode('another context')), refusedBy: 'z3·E = E2 + h·E1' },
-  { name: 'capsule fragment for another receiver', cfrag: cf[0], receiver: point(stranger), refusedBy: 'signature check' },
+  {
+    name: 'capsule with E having x = p',
+    capsule: '02' + P.toString(16) + hex(capsuleBytes.subarray(33)),
+    refusedBy: 'x < p',
+  },
+  {
+    name: 'capsule fragment under another context',
+    cfrag: cf[0],
+    context: hex(new TextEncoder().encode('another context')),
+    refusedBy: 'z3·E = E2 + h·E1',
+  },
+  {
+    name: 'capsule fragment for another receiver',
+    cfrag: cf[0],
+    receiver: point(stranger),
+    refusedBy: 'signature check',
+  },
   { name: 'open with t − 1 fragments', open: [0], refusedBy: 'm ≥ t' },
-  { name: 'open with fragments of two delegations', open: [0], with: hex(tpre.encodeCapsuleFragment(otherCfrag)), refusedBy: 'same X_A' },
+  {
+    name: 'open with fragments of two delegations',
+    open: [0],
+    with: hex(tpre.encodeCapsuleFragment(otherCfrag)),
+    refusedBy: 'same X_A',
+  },
   { name: 'open with a fragment twice', open: [1, 1], refusedBy: 'distinct id' },
 ];
 for (const r of refusals)
@@ -110,12 +137,18 @@ for (const r of refusals)
   }
 
 const vectors = {
-  description: 'docs/protocol.md §15 and §16. Every random input is fixed and derived from a label (see labels). Test keys only.',
+  description:
+    'docs/protocol.md §15 and §16. Every random input is fixed and derived from a label (see labels). Test keys only.',
   U: point(tpre.U),
   delegating: { secret: scalarHex(delegating.secret), publicKey: point(delegating.publicKey) },
   receiver: { secret: scalarHex(receiver.secret), publicKey: point(receiver.publicKey) },
   context: hex(context),
-  encapsulate: { r: scalarHex(encNonces.r), u: scalarHex(encNonces.u), capsule: hex(tpre.encodeCapsule(capsule)), key: hex(key) },
+  encapsulate: {
+    r: scalarHex(encNonces.r),
+    u: scalarHex(encNonces.u),
+    capsule: hex(tpre.encodeCapsule(capsule)),
+    key: hex(key),
+  },
   keyFragments: {
     threshold,
     shares,
@@ -131,7 +164,9 @@ const vectors = {
   labels: Object.fromEntries(
     Object.entries(labels).map(([text, kind]) => [
       text,
-      kind === 'scalar' ? 'OS2IP(SM3(utf8("medshare test vector: " ‖ label))) mod (n−1) + 1' : 'SM3(utf8("medshare test vector: " ‖ label))',
+      kind === 'scalar'
+        ? 'OS2IP(SM3(utf8("medshare test vector: " ‖ label))) mod (n−1) + 1'
+        : 'SM3(utf8("medshare test vector: " ‖ label))',
     ]),
   ),
   file: {

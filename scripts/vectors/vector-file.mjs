@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The vector generators' output step: write the file, or with --check confirm the committed one
 // is byte for byte what the generator computes (exit 1 otherwise).
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Writes a gateway + app layout for one hospital against the native Fabric network
 // (scripts/network/up.sh + scripts/admin/deploy.sh):
 //
@@ -23,15 +24,28 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 const ORGS = {
-  org1: { msp: 'Org1MSP', domain: 'org1.example.com', portVars: ['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT'], appId: 'hospital-1.app' },
-  org2: { msp: 'Org2MSP', domain: 'org2.example.com', portVars: ['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT'], appId: 'hospital-2.app' },
+  org1: {
+    msp: 'Org1MSP',
+    domain: 'org1.example.com',
+    portVars: ['PEER0_ORG1_PORT', 'PEER1_ORG1_PORT'],
+    appId: 'hospital-1.app',
+  },
+  org2: {
+    msp: 'Org2MSP',
+    domain: 'org2.example.com',
+    portVars: ['PEER0_ORG2_PORT', 'PEER1_ORG2_PORT'],
+    appId: 'hospital-2.app',
+  },
 };
 
 export function fabricLayout(
   orgName,
   dataDir,
   port,
-  { networkHome = process.env.NETWORK_HOME ?? join(ROOT, '.network'), k4KeyFile = process.env.MEDSHARE_K4_KEY_FILE } = {},
+  {
+    networkHome = process.env.NETWORK_HOME ?? join(ROOT, '.network'),
+    k4KeyFile = process.env.MEDSHARE_K4_KEY_FILE,
+  } = {},
 ) {
   const org = ORGS[orgName];
   if (!org) throw new Error(`unknown org ${orgName} (org1|org2)`);
@@ -60,7 +74,11 @@ export function fabricLayout(
   const peers = org.portVars.map((portVar, i) => {
     if (!ports[portVar]) throw new Error(`${portVar} missing in ${join(networkHome, 'ports.env')}`);
     const hostAlias = `peer${i}.${org.domain}`;
-    return { endpoint: `127.0.0.1:${ports[portVar]}`, hostAlias, tlsCaFile: join(orgDir, 'peers', hostAlias, 'tls', 'ca.crt') };
+    return {
+      endpoint: `127.0.0.1:${ports[portVar]}`,
+      hostAlias,
+      tlsCaFile: join(orgDir, 'peers', hostAlias, 'tls', 'ca.crt'),
+    };
   });
   config.ledger = {
     type: 'fabric',
@@ -81,7 +99,14 @@ export function fabricLayout(
   delete app.adminTokenFile;
   writeFileSync(layout.appConfig, `${JSON.stringify(app, null, 2)}\n`);
   const k3PublicKey = publicKeyFromPrivate(privateKeyFromPem(readFileSync(join(gwDir, 'k3.pem'), 'utf8')));
-  return { gatewayConfig: layout.gatewayConfig, appConfig: layout.appConfig, k3PublicKey, k4PublicKey, peers: peers.map((p) => p.hostAlias), ...window };
+  return {
+    gatewayConfig: layout.gatewayConfig,
+    appConfig: layout.appConfig,
+    k3PublicKey,
+    k4PublicKey,
+    peers: peers.map((p) => p.hostAlias),
+    ...window,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

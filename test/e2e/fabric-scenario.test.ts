@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The demo scenario on the real Fabric network (two hospitals, AND endorsement policy, CCaaS):
  * two gateways (Org1MSP, Org2MSP) with the Fabric backend, K3s registered by each org's admin
@@ -69,7 +70,10 @@ describe('the demo scenario on the Fabric network (two gateways, scripts/admin, 
     // Fabric returns no pagination metadata for an empty range: still an empty page, not INTERNAL.
     expect(await c1.listRecords(patient)).toEqual({ items: [], bookmark: '' });
     expect((await c2.listGrants(doctor)).items).toEqual([]);
-    ({ recordId } = await c1.upload(patient, { content: utf8('{"diagnosis":"J45.909 mild persistent asthma"}'), kind: 'clinical-note' }));
+    ({ recordId } = await c1.upload(patient, {
+      content: utf8('{"diagnosis":"J45.909 mild persistent asthma"}'),
+      kind: 'clinical-note',
+    }));
     expect(await refusal(c1.view(doctor, recordId))).toBe('NOT_AUTHORIZED');
     await c1.grant(patient, recordId, doctorId);
     expect(Buffer.from((await c1.view(doctor, recordId)).content).toString()).toContain('asthma');
@@ -121,7 +125,14 @@ describe('the demo scenario on the Fabric network (two gateways, scripts/admin, 
   it('the record org admin reads the audit trail with scripts/admin/audit-trail.sh; the other org may not', async () => {
     const mine = await admin('audit-trail.sh', '--json', 'org1', recordId, '2');
     expect(mine.code).toBe(0);
-    expect((JSON.parse(mine.stdout) as { action: string }[]).map((e) => e.action)).toEqual(['upload', 'view', 'grant', 'view', 'view', 'revoke']);
+    expect((JSON.parse(mine.stdout) as { action: string }[]).map((e) => e.action)).toEqual([
+      'upload',
+      'view',
+      'grant',
+      'view',
+      'view',
+      'revoke',
+    ]);
     const theirs = await admin('audit-trail.sh', 'org2', recordId);
     expect(theirs.code).toBe(1);
     expect(theirs.stderr).toContain('NOT_ORG_ADMIN');
@@ -130,12 +141,18 @@ describe('the demo scenario on the Fabric network (two gateways, scripts/admin, 
 
   it('concurrent uploads by one patient all commit (no MVCC conflict); latency of upload and view', async () => {
     const c1 = (h1 as Hospital).client;
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => c1.upload(patient, { content: utf8(`{"n":${String(i)}}`), kind: 'lab-result' })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        c1.upload(patient, { content: utf8(`{"n":${String(i)}}`), kind: 'lab-result' }),
+      ),
+    );
     expect(new Set(results.map((r) => r.recordId)).size).toBe(5);
     const uploads: number[] = [];
     const views: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const { recordId: id } = await timed(uploads, () => c1.upload(patient, { content: utf8(`{"seq":${String(i)}}`), kind: 'lab-result' }));
+      const { recordId: id } = await timed(uploads, () =>
+        c1.upload(patient, { content: utf8(`{"seq":${String(i)}}`), kind: 'lab-result' }),
+      );
       await timed(views, () => c1.view(patient, id));
     }
     process.stdout.write(

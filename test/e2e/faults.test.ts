@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Faults under load on the real Fabric network (issue 12 §3, "Faults under load" and "Outcomes
  * the client can trust"). Two gateways (Org1MSP, Org2MSP), each knowing both peers of its org
@@ -211,7 +212,8 @@ async function kill9(fault: Fault): Promise<void> {
   } catch {
     throw new Error(`${fault.node} (pid ${String(pid)} in ${pidFile(fault.node)}) is not running before the fault`);
   }
-  if (!fault.exe.test(exe)) throw new Error(`${pidFile(fault.node)} names pid ${String(pid)} (${exe}), not ${fault.node}`);
+  if (!fault.exe.test(exe))
+    throw new Error(`${pidFile(fault.node)} names pid ${String(pid)} (${exe}), not ${fault.node}`);
   process.kill(pid, 'SIGKILL');
   const deadline = Date.now() + 5_000;
   while (!gone(pid)) {
@@ -237,7 +239,11 @@ async function restart(fault: Fault): Promise<void> {
   };
   const [script, ...args] = fault.restart as [string, ...string[]];
   await step('bash', [script, ...args], RESTART_TIMEOUT_MS);
-  await step(process.execPath, [join(ROOT, 'scripts', 'network', 'wait-ready.mjs'), String(READY_TIMEOUT_S)], (READY_TIMEOUT_S + 10) * 1000);
+  await step(
+    process.execPath,
+    [join(ROOT, 'scripts', 'network', 'wait-ready.mjs'), String(READY_TIMEOUT_S)],
+    (READY_TIMEOUT_S + 10) * 1000,
+  );
 }
 
 /** Every peer of the network: ORG and peer index, as scripts/network/env.sh takes them. */
@@ -298,10 +304,18 @@ async function uploader(
   attempts: Attempt[],
 ): Promise<void> {
   for (let seq = 0; !stopped(); seq++) {
-    const attempt: Attempt = { kind: `${kindPrefix}-${String(seq)}`, gateway: h.org, patient: p, startedMs: performance.now() - startMs };
+    const attempt: Attempt = {
+      kind: `${kindPrefix}-${String(seq)}`,
+      gateway: h.org,
+      patient: p,
+      startedMs: performance.now() - startMs,
+    };
     attempts.push(attempt);
     try {
-      const call = h.client.upload(patients[p] as UserKey, { content: utf8(JSON.stringify({ kind: attempt.kind })), kind: attempt.kind });
+      const call = h.client.upload(patients[p] as UserKey, {
+        content: utf8(JSON.stringify({ kind: attempt.kind })),
+        kind: attempt.kind,
+      });
       attempt.recordId = (await within(call, UPLOAD_DEADLINE_MS + HANG_MARGIN_MS, `upload ${attempt.kind}`)).recordId;
     } catch (error) {
       record(attempt, error);
@@ -317,7 +331,11 @@ async function listAll(h: Hospital, patient: UserKey): Promise<{ recordId: strin
   const out: { recordId: string; kind: string }[] = [];
   let bookmark = '';
   for (let pages = 0; pages < 1000; pages++) {
-    const page = await within(h.client.listRecords(patient, { pageSize: 100, bookmark }), SDK_TIMEOUT_MS + HANG_MARGIN_MS, 'listRecords');
+    const page = await within(
+      h.client.listRecords(patient, { pageSize: 100, bookmark }),
+      SDK_TIMEOUT_MS + HANG_MARGIN_MS,
+      'listRecords',
+    );
     out.push(...page.items.map((r) => ({ recordId: r.recordId, kind: r.kind })));
     bookmark = page.bookmark;
     if (!bookmark || page.items.length === 0) break;
@@ -363,7 +381,11 @@ async function faultUnderLoad(fault: Fault, h1: Hospital, h2: Hospital): Promise
     [h1, h2].map(async (h) => {
       const a: Attempt = { kind: `f-${fault.tag}-probe-${h.org}`, gateway: h.org, patient: 0, startedMs: 0 };
       try {
-        await within(h.client.upload(patients[0] as UserKey, { content: utf8('{}'), kind: a.kind }), UPLOAD_DEADLINE_MS + HANG_MARGIN_MS, 'probe');
+        await within(
+          h.client.upload(patients[0] as UserKey, { content: utf8('{}'), kind: a.kind }),
+          UPLOAD_DEADLINE_MS + HANG_MARGIN_MS,
+          'probe',
+        );
         return { gateway: h.org };
       } catch (error) {
         record(a, error);
@@ -371,7 +393,9 @@ async function faultUnderLoad(fault: Fault, h1: Hospital, h2: Hospital): Promise
       }
     }),
   );
-  const listed = (await Promise.all(patients.map((p) => listAll(h1, p)))).flat().filter((r) => !r.kind.includes('-probe-'));
+  const listed = (await Promise.all(patients.map((p) => listAll(h1, p))))
+    .flat()
+    .filter((r) => !r.kind.includes('-probe-'));
   let heights: Outcome['heights'];
   let convergeError: string | undefined;
   try {
@@ -380,7 +404,10 @@ async function faultUnderLoad(fault: Fault, h1: Hospital, h2: Hospital): Promise
     convergeError = (error as Error).message;
   }
   const gatewayErrors = [h1, h2].map((h, i) => ({ gateway: h.org, lines: loggedErrors(h.output().slice(logFrom[i])) }));
-  const peerChanges = [h1, h2].map((h, i) => ({ gateway: h.org, lines: loggedPeerChanges(h.output().slice(logFrom[i])) }));
+  const peerChanges = [h1, h2].map((h, i) => ({
+    gateway: h.org,
+    lines: loggedPeerChanges(h.output().slice(logFrom[i])),
+  }));
   return {
     attempts,
     timeline,
@@ -435,7 +462,8 @@ function loggedPeerChanges(output: string): string[] {
     if (!line.startsWith('{')) continue;
     try {
       const entry = JSON.parse(line) as { msg?: string; peer?: string; unreachable?: string };
-      if (entry.msg?.startsWith('ledger: ')) lines.push(`${entry.msg} → ${entry.peer ?? '?'}${entry.unreachable ? ` (from ${entry.unreachable})` : ''}`);
+      if (entry.msg?.startsWith('ledger: '))
+        lines.push(`${entry.msg} → ${entry.peer ?? '?'}${entry.unreachable ? ` (from ${entry.unreachable})` : ''}`);
     } catch {
       // not a log entry
     }
@@ -489,7 +517,9 @@ function countBy(items: readonly Attempt[], key: (a: Attempt) => string): string
 /** When a gateway acknowledged its first upload sent after the kill, relative to readiness. */
 function recovered(o: Outcome, gateway: Hospital['org']): string {
   const t = o.timeline;
-  const ends = o.attempts.filter((a) => a.gateway === gateway && a.recordId && a.startedMs >= (t.killMs ?? 0)).map((a) => a.endedMs ?? 0);
+  const ends = o.attempts
+    .filter((a) => a.gateway === gateway && a.recordId && a.startedMs >= (t.killMs ?? 0))
+    .map((a) => a.endedMs ?? 0);
   if (ends.length === 0 || t.readyMs === undefined) return 'never';
   const ms = Math.min(...ends) - t.readyMs;
   return `ready${ms < 0 ? '-' : '+'}${seconds(Math.abs(ms))}`;
@@ -520,7 +550,10 @@ function summary(fault: Fault, o: Outcome, v: Verdict): string {
 function failoverWindows(f: NonNullable<Fault['failover']>, o: Outcome): { grace: Attempt[]; after: Attempt[] } {
   const kill = o.timeline.killMs ?? Infinity;
   const mine = o.attempts.filter((a) => a.gateway === f.gateway && a.startedMs >= kill);
-  return { grace: mine.filter((a) => a.startedMs < kill + FAILOVER_GRACE_MS), after: mine.filter((a) => a.startedMs >= kill + FAILOVER_GRACE_MS) };
+  return {
+    grace: mine.filter((a) => a.startedMs < kill + FAILOVER_GRACE_MS),
+    after: mine.filter((a) => a.startedMs >= kill + FAILOVER_GRACE_MS),
+  };
 }
 
 function failoverLine(f: NonNullable<Fault['failover']>, o: Outcome): string {
@@ -615,7 +648,11 @@ describe('faults under a bounded write load through both gateways (kill -9, rest
       expect(v.duplicates).toEqual([]);
       expect(v.strangers).toEqual([]);
       // LEDGER_UNAVAILABLE and CONFLICT mean "not written": a call that said so must have left nothing.
-      expect(v.extra.filter((a) => a.code !== 'OUTCOME_UNKNOWN').map((a) => `${a.code ?? '?'}@${a.gateway}: ${a.message ?? ''}`)).toEqual([]);
+      expect(
+        v.extra
+          .filter((a) => a.code !== 'OUTCOME_UNKNOWN')
+          .map((a) => `${a.code ?? '?'}@${a.gateway}: ${a.message ?? ''}`),
+      ).toEqual([]);
     });
 
     it('all four peers reach the same height and the same block hash', () => {
@@ -632,9 +669,13 @@ describe('faults under a bounded write load through both gateways (kill -9, rest
         const { o } = got();
         const { after } = failoverWindows(failover, o);
         expect(after.length).toBeGreaterThan(0);
-        expect(after.filter((a) => !a.recordId).map((a) => `${a.kind} ${a.code ?? '?'}: ${a.message ?? ''}`)).toEqual([]);
+        expect(after.filter((a) => !a.recordId).map((a) => `${a.kind} ${a.code ?? '?'}: ${a.message ?? ''}`)).toEqual(
+          [],
+        );
         // it went on through the other peer of its org, and said so
-        expect(o.peerChanges.find((c) => c.gateway === failover.gateway)?.lines).toContainEqual(expect.stringContaining(`→ ${failover.through}`));
+        expect(o.peerChanges.find((c) => c.gateway === failover.gateway)?.lines).toContainEqual(
+          expect.stringContaining(`→ ${failover.through}`),
+        );
       });
     }
   });

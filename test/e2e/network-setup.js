@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Jest globalSetup of the e2e project: `npm run network:up`'s script, which returns only when
 // the two-org network takes a transaction endorsed by both organizations (building or reusing
 // the Fabric binaries, starting what is not running, deploying the chaincode). Idempotent and
@@ -15,7 +16,13 @@ const ROOT = resolve(__dirname, '..', '..');
 
 function nodesRunning(networkHome) {
   const pids = join(networkHome, 'pids');
-  return ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com', 'peer1.org1.example.com', 'peer1.org2.example.com'].every((node) => {
+  return [
+    'orderer.example.com',
+    'peer0.org1.example.com',
+    'peer0.org2.example.com',
+    'peer1.org1.example.com',
+    'peer1.org2.example.com',
+  ].every((node) => {
     try {
       process.kill(Number(readFileSync(join(pids, `${node}.pid`), 'utf8').trim()), 0);
       return true;
@@ -53,6 +60,8 @@ function networkUp() {
     const out = `${error.stdout ?? ''}${error.stderr ?? ''}`;
     throw new Error(`the e2e suites need the Fabric network and network:up failed:\n${out.slice(-6000)}`);
   }
-  process.stdout.write(`\ne2e: Fabric network ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${wasUp ? 'was already up' : 'started by this run'})\n`);
+  process.stdout.write(
+    `\ne2e: Fabric network ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${wasUp ? 'was already up' : 'started by this run'})\n`,
+  );
   globalThis.__MEDSHARE_NETWORK__ = { networkHome, stopAfter: !wasUp, wipeAfter: !existed };
 }

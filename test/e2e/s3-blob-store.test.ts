@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The S3 backend against the real SeaweedFS that globalSetup started (scripts/storage/up.sh):
  * the shared BlobStore contract, then what only S3 has: If-None-Match on the server, multipart
@@ -12,7 +13,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../gateway/src/storage/s3-blob-store';
-import { describeBlobStoreContract, patternBody, patternBytes, readAll } from '../../gateway/src/testing/blob-store-contract';
+import {
+  describeBlobStoreContract,
+  patternBody,
+  patternBytes,
+  readAll,
+} from '../../gateway/src/testing/blob-store-contract';
 
 const STORAGE_HOME = process.env.STORAGE_HOME ?? join(__dirname, '..', '..', '.storage');
 
@@ -58,7 +64,12 @@ describeBlobStoreContract(
   'S3 on SeaweedFS',
   () => {
     const ns = `test/${randomBytes(6).toString('hex')}/`;
-    return Promise.resolve({ store: new S3BlobStore({ ...options, partBytes: PART }), ns, largeBytes: 2 * PART, leftovers: () => unfinishedUploads(raw, ns) });
+    return Promise.resolve({
+      store: new S3BlobStore({ ...options, partBytes: PART }),
+      ns,
+      largeBytes: 2 * PART,
+      leftovers: () => unfinishedUploads(raw, ns),
+    });
   },
   (h) => h.store.close(),
 );
@@ -74,7 +85,9 @@ describe('S3BlobStore on SeaweedFS', () => {
   it('is refused by the server itself when If-None-Match: * meets an existing key (412)', async () => {
     const key = `${ns}inm/a`;
     await store.put(key, Readable.from([Buffer.from('first')]));
-    await expect(raw.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: 'second', IfNoneMatch: '*' }))).rejects.toMatchObject({
+    await expect(
+      raw.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: 'second', IfNoneMatch: '*' })),
+    ).rejects.toMatchObject({
       name: 'PreconditionFailed',
       $metadata: { httpStatusCode: 412 },
     });
@@ -117,7 +130,9 @@ describe('S3BlobStore on SeaweedFS', () => {
     const wrong = new S3BlobStore({ ...options, secretAccessKey: randomBytes(32).toString('hex') });
     try {
       await expect(wrong.ready()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
-      await expect(wrong.put(`${ns}wrong/a`, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+      await expect(wrong.put(`${ns}wrong/a`, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({
+        code: 'STORAGE_UNAVAILABLE',
+      });
       expect(await store.head(`${ns}wrong/a`)).toBeUndefined();
     } finally {
       await wrong.close();

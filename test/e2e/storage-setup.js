@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The local SeaweedFS of the e2e project (scripts/storage/up.sh), used by network-setup.js and
 // network-teardown.js the way they use the Fabric network: brought up (or found up and ready)
 // before the suites, stopped after them if this run started it.
@@ -34,13 +35,20 @@ function storageUp() {
     const out = `${error.stdout ?? ''}${error.stderr ?? ''}`;
     throw new Error(`the e2e suites need the local SeaweedFS and storage:up failed:\n${out.slice(-6000)}`);
   }
-  process.stdout.write(`\ne2e: SeaweedFS ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${wasUp ? 'was already up' : 'started by this run'})\n`);
+  process.stdout.write(
+    `\ne2e: SeaweedFS ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${wasUp ? 'was already up' : 'started by this run'})\n`,
+  );
   return { storageHome, stopAfter: !wasUp };
 }
 
 function storageDown(state) {
   if (!state || !state.stopAfter || process.env.KEEP_NETWORK === '1') return;
-  execFileSync('bash', [join(ROOT, 'scripts', 'storage', 'down.sh')], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore', timeout: 60_000 });
+  execFileSync('bash', [join(ROOT, 'scripts', 'storage', 'down.sh')], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
 }
 
 module.exports = { storageUp, storageDown };

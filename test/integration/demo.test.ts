@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,11 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     const decoded = ledgerLog
       .split('\n')
       .filter(Boolean)
-      .flatMap((line) => (JSON.parse(line) as { w: Array<[string, string | null]> }).w.map(([, v]) => (v ? Buffer.from(v, 'base64').toString('utf8') : '')))
+      .flatMap((line) =>
+        (JSON.parse(line) as { w: Array<[string, string | null]> }).w.map(([, v]) =>
+          v ? Buffer.from(v, 'base64').toString('utf8') : '',
+        ),
+      )
       .join('\n');
     expect(decoded).toMatch(/"ciphertext":"A[Q-Za-f]/); // the record is there, sealed (format byte 0x01)
     expect(decoded).not.toContain('asthma');
@@ -46,20 +51,28 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     const gw = gateway();
     const cli = join(ROOT, 'app', 'bin', 'medshare.js');
     const env = { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig, MEDSHARE_PASSPHRASE: 'right passphrase' };
-    const usage = await run(process.execPath, [cli, 'upload', '--nope'], { env }).catch((e: { code: number; stderr: string }) => e);
+    const usage = await run(process.execPath, [cli, 'upload', '--nope'], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(usage).toMatchObject({ code: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'medshare-cli-'));
     await run(process.execPath, [cli, 'keygen', '--out', join(dir, 'k.json')], { env });
     const ledgerLog = join(gw.dataDir, 'ledger', 'ledger.log');
     const ledgerBefore = readFileSync(ledgerLog, 'utf8');
-    const wrong = await run(process.execPath, [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'], {
-      env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' },
-    }).catch((e: { code: number; stderr: string }) => e);
+    const wrong = await run(
+      process.execPath,
+      [cli, 'register', '--key', join(dir, 'k.json'), '--role', 'patient', '--json'],
+      {
+        env: { ...env, MEDSHARE_PASSPHRASE: 'xyzzy-Tr0ub4dor-plugh' },
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect(wrong).toMatchObject({ code: 1 });
     expect(JSON.parse((wrong as { stderr: string }).stderr)).toMatchObject({ code: 'CIPHERTEXT_INVALID' });
     expect((wrong as { stderr: string }).stderr).not.toContain('xyzzy-Tr0ub4dor-plugh');
     writeFileSync(join(dir, 'bad.json'), '{');
-    const bad = await run(process.execPath, [cli, 'records', '--key', join(dir, 'bad.json')], { env }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, [cli, 'records', '--key', join(dir, 'bad.json')], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toContain('INVALID_INPUT');
     // refusals before any request reached the gateway left the ledger as it was

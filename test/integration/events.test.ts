@@ -1,10 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MedshareClient, httpsTransport, loadAppConfig } from '@medshare/app';
-import { encryptKeyFile, generateKeyPair, keyIdOf, utf8, type DeliveredEvent, type Sm2KeyPair } from '@medshare/protocol';
+import {
+  encryptKeyFile,
+  generateKeyPair,
+  keyIdOf,
+  utf8,
+  type DeliveredEvent,
+  type Sm2KeyPair,
+} from '@medshare/protocol';
 import { ROOT, removeData, startGateway, type GatewayProcess } from './support/gateway-process';
 
 const run = promisify(execFile);
@@ -57,7 +65,10 @@ describe('access notifications over a real gateway process (HTTPS, SDK and CLI)'
     const following = client.events(alice)[Symbol.asyncIterator]();
     const first = following.next();
     const { recordId } = await client.upload(alice, { content: utf8('{"note":"asthma"}'), kind: 'clinical-note' });
-    const { recordId: bobRecord } = await client.upload(bob, { content: utf8('{"note":"fracture"}'), kind: 'clinical-note' });
+    const { recordId: bobRecord } = await client.upload(bob, {
+      content: utf8('{"note":"fracture"}'),
+      kind: 'clinical-note',
+    });
     await client.grant(alice, recordId, keyIdOf(doctor.publicKey));
     await client.view(doctor, recordId);
     await client.view(bob, bobRecord);
@@ -73,7 +84,9 @@ describe('access notifications over a real gateway process (HTTPS, SDK and CLI)'
     expect(await all(client, alice, seen[2]?.id)).toEqual(seen.slice(3));
 
     // the CLI prints the same events, one JSON line each
-    writeFileSync(join(dir, 'alice.json'), JSON.stringify(await encryptKeyFile(alice.privateKey, PASSPHRASE)), { mode: 0o600 });
+    writeFileSync(join(dir, 'alice.json'), JSON.stringify(await encryptKeyFile(alice.privateKey, PASSPHRASE)), {
+      mode: 0o600,
+    });
     const env = { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig, MEDSHARE_PASSPHRASE: PASSPHRASE };
     const json = await run(process.execPath, [CLI, 'events', '--key', join(dir, 'alice.json'), '--json'], { env });
     expect(
@@ -82,22 +95,35 @@ describe('access notifications over a real gateway process (HTTPS, SDK and CLI)'
         .split('\n')
         .map((l) => (JSON.parse(l) as DeliveredEvent).id),
     ).toEqual(seen.map((e) => e.id));
-    const text = await run(process.execPath, [CLI, 'events', '--key', join(dir, 'alice.json'), '--after', seen[3]?.id as string], { env });
-    expect(text.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${seen[4]?.id as string}  \\S+Z  revoke`))]);
-    const usage = await run(process.execPath, [CLI, 'events', '--key', join(dir, 'alice.json'), '--after', 'latest'], { env }).catch(
-      (e: { code: number }) => e,
+    const text = await run(
+      process.execPath,
+      [CLI, 'events', '--key', join(dir, 'alice.json'), '--after', seen[3]?.id as string],
+      { env },
     );
+    expect(text.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${seen[4]?.id as string}  \\S+Z  revoke`)),
+    ]);
+    const usage = await run(process.execPath, [CLI, 'events', '--key', join(dir, 'alice.json'), '--after', 'latest'], {
+      env,
+    }).catch((e: { code: number }) => e);
     expect(usage).toMatchObject({ code: 2 });
 
     // refused over HTTPS with a stable code, changing nothing: no token, a made-up token, and a
     // subscription for alice signed with bob's key
     const ledgerBefore = readFileSync(join(gw.dataDir, 'ledger', 'ledger.log'));
     const eventsBefore = readFileSync(join(gw.dataDir, 'gateway', 'events', 'events.log'));
-    const raw = httpsTransport({ baseUrl: config.client.gatewayUrl, ...(config.client.ca ? { ca: config.client.ca } : {}) });
+    const raw = httpsTransport({
+      baseUrl: config.client.gatewayUrl,
+      ...(config.client.ca ? { ca: config.client.ca } : {}),
+    });
     await expect(raw.stream('/v1/events', {})).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
-    await expect(raw.stream('/v1/events', { authorization: `Bearer ${'0'.repeat(64)}` })).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
+    await expect(raw.stream('/v1/events', { authorization: `Bearer ${'0'.repeat(64)}` })).rejects.toMatchObject({
+      code: 'STREAM_TOKEN_INVALID',
+    });
     raw.close();
-    await expect(all(client, { publicKey: alice.publicKey, privateKey: bob.privateKey })).rejects.toMatchObject({ code: 'SIG1_INVALID' });
+    await expect(all(client, { publicKey: alice.publicKey, privateKey: bob.privateKey })).rejects.toMatchObject({
+      code: 'SIG1_INVALID',
+    });
     expect(readFileSync(join(gw.dataDir, 'ledger', 'ledger.log')).equals(ledgerBefore)).toBe(true);
     expect(readFileSync(join(gw.dataDir, 'gateway', 'events', 'events.log')).equals(eventsBefore)).toBe(true);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The large-file streams end to end on the embedded store (issue #13): the SDK encrypts a file
  * chunk by chunk, the gateway stages it computing the same §16 digest, the leaves are stored
@@ -39,7 +40,11 @@ it('uploads, promotes and downloads a file: the staged digest is the one the SDK
   await store.put(`files/${root}.leaves`, Readable.from([leavesBytes(staged.leaves)]));
   await store.delete('staging/u1');
 
-  const leaves = checkedLeaves(await readAll(await store.get(`files/${root}.leaves`)), { root: staged.root, size: plaintext.length, chunkBytes });
+  const leaves = checkedLeaves(await readAll(await store.get(`files/${root}.leaves`)), {
+    root: staged.root,
+    size: plaintext.length,
+    chunkBytes,
+  });
   await pipeline(
     await store.get(`files/${root}`),
     new ChunkDecryptor({ key, size: plaintext.length, chunkBytes, leaves }),

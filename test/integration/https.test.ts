@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
@@ -9,9 +10,18 @@ import { gatewayForSuite, type GatewayProcess } from './support/gateway-process'
  * `body`, so a server that refuses on the announced size answers before the client writes more
  * (a large write racing the server's early close would make the test flaky).
  */
-function raw(gw: GatewayProcess, ca: Buffer, path: string, body: string, declaredLength?: number): Promise<{ status: number; json: { code?: string } }> {
+function raw(
+  gw: GatewayProcess,
+  ca: Buffer,
+  path: string,
+  body: string,
+  declaredLength?: number,
+): Promise<{ status: number; json: { code?: string } }> {
   return new Promise((done, fail) => {
-    const headers = { 'content-type': 'application/json', ...(declaredLength ? { 'content-length': String(declaredLength) } : {}) };
+    const headers = {
+      'content-type': 'application/json',
+      ...(declaredLength ? { 'content-length': String(declaredLength) } : {}),
+    };
     const req = request({ host: '127.0.0.1', port: gw.port, path, method: 'POST', ca, headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
@@ -66,7 +76,10 @@ describe('the gateway over real HTTPS sockets', () => {
     const big = await raw(gw, ca(), '/v1/sessions', '{"appId":"', 2_000_000);
     expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
     // A sealed request without a session header is refused before its body is read.
-    expect(await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000)).toMatchObject({ status: 400, json: { code: 'INVALID_INPUT' } });
+    expect(await raw(gw, ca(), '/v1/requests', '{"sessionId":"', 2_000_000)).toMatchObject({
+      status: 400,
+      json: { code: 'INVALID_INPUT' },
+    });
     expect(await raw(gw, ca(), '/v1/nothing', '{}')).toMatchObject({ status: 404, json: { code: 'ROUTE_NOT_FOUND' } });
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The README's K3 rotation procedure, with the gateway restarted (SIGTERM or kill -9) after
  * every step: it must start each time, reconciling its keys file with the ledger instead of
@@ -14,15 +15,29 @@ interface KeysFile {
   k3: Array<{ keyFile: string; notBefore: number; notAfter: number }>;
 }
 
-function call(gw: GatewayProcess, method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+function call(
+  gw: GatewayProcess,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const ca = readFileSync(join(gw.dataDir, 'gateway', 'tls', 'cert.pem'));
   return new Promise((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port: gw.port, method, path, ca, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) } },
+      {
+        host: '127.0.0.1',
+        port: gw.port,
+        method,
+        path,
+        ca,
+        headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }));
+        res.on('end', () =>
+          done({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }),
+        );
       },
     );
     req.on('error', fail);
@@ -65,7 +80,9 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
       }
     };
     const status = async (): Promise<Record<string, string | undefined>> => {
-      const keys = (await call(gw as GatewayProcess, 'GET', '/v1/keys')).body as { k3: Array<{ keyId: string; status?: string }> };
+      const keys = (await call(gw as GatewayProcess, 'GET', '/v1/keys')).body as {
+        k3: Array<{ keyId: string; status?: string }>;
+      };
       return Object.fromEntries(keys.k3.map((k) => [k.keyId, k.status]));
     };
     await works();
@@ -87,7 +104,9 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
     await works();
 
     // 2. retire the old K3 on the ledger, restart: starts, warns, signs with the new one
-    expect((await call(gw, 'POST', `/v1/admin/access-keys/${oldId}/retire`, { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(
+      (await call(gw, 'POST', `/v1/admin/access-keys/${oldId}/retire`, { authorization: `Bearer ${token}` })).status,
+    ).toBe(200);
     await restart('SIGTERM');
     expect(await logged(gw, 'retired on the ledger')).toContain('retired on the ledger');
     expect(await status()).toEqual({ [oldId]: 'retired', [freshId]: 'active' });
@@ -110,7 +129,9 @@ describe('K3 rotation survives a restart at every step (embedded runtime, real p
     expect(await status()).toEqual({ [freshId]: 'window-mismatch' });
     expect(await call(gw, 'GET', '/readyz')).toMatchObject({ status: 503, body: { code: 'ACCESS_LAYER_NOT_READY' } });
     const refused = new MedshareClient(loadAppConfig(appPath).client);
-    await expect(refused.register(generateKeyPair(), 'patient')).rejects.toMatchObject({ code: 'ACCESS_KEY_NOT_VALID' });
+    await expect(refused.register(generateKeyPair(), 'patient')).rejects.toMatchObject({
+      code: 'ACCESS_KEY_NOT_VALID',
+    });
     refused.close();
     edited.notAfter -= 1000;
     writeFileSync(keysPath, JSON.stringify(keys));

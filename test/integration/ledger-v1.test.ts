@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +61,10 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     dir = mkdtempSync(join(tmpdir(), 'medshare-ledger-v1-'));
     cpSync(join(FIXTURE, 'ledger'), join(dir, 'ledger'), { recursive: true });
     writeFileSync(join(dir, 'k4.pem'), privateKeyToPem(k4.privateKey), { mode: 0o600 });
-    backend = await EmbeddedBackend.open({ type: 'embedded', dir: join(dir, 'ledger'), k4KeyFile: join(dir, 'k4.pem') }, fixture.org);
+    backend = await EmbeddedBackend.open(
+      { type: 'embedded', dir: join(dir, 'ledger'), k4KeyFile: join(dir, 'k4.pem') },
+      fixture.org,
+    );
     // Within the view's access-ticket lifetime (10 minutes).
     now = fixture.viewedAt + 60_000;
     backend.ledger.clock = () => now;
@@ -79,9 +83,17 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     return { request, sig1, sig3, k3Id: k3.keyId };
   }
 
-  async function call<O extends Operation>(kind: 'submit' | 'evaluate', op: O, author: typeof patient, body: BodyOf<O>): Promise<unknown> {
+  async function call<O extends Operation>(
+    kind: 'submit' | 'evaluate',
+    op: O,
+    author: typeof patient,
+    body: BodyOf<O>,
+  ): Promise<unknown> {
     expect(OPERATION_TABLE[op].call).toBe(kind);
-    const out = JSON.parse(await backend.run(envelope(op, author, body))) as { response: { result: unknown }; sig4: string };
+    const out = JSON.parse(await backend.run(envelope(op, author, body))) as {
+      response: { result: unknown };
+      sig4: string;
+    };
     expect(verifyFor('sig4', k4.publicKey, out.response, out.sig4)).toBe(true);
     return out.response.result;
   }
@@ -92,16 +104,25 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     expect(backend.ledger.height).toBe(7);
     await expect(call('evaluate', 'list-records', patient, page)).resolves.toEqual(fixture.expected['list-records']);
     await expect(call('evaluate', 'list-grants', doctor, page)).resolves.toEqual(fixture.expected['list-grants']);
-    await expect(call('evaluate', 'read', doctor, { recordId: fixture.recordId, accessId: fixture.accessId })).resolves.toEqual(fixture.expected.read);
-    await expect(call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })).resolves.toEqual(fixture.expected.audit);
+    await expect(
+      call('evaluate', 'read', doctor, { recordId: fixture.recordId, accessId: fixture.accessId }),
+    ).resolves.toEqual(fixture.expected.read);
+    await expect(call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })).resolves.toEqual(
+      fixture.expected.audit,
+    );
   });
 
   it('holds what its writers meant: the patient owns the record, the doctor can open it, the trail is upload, grant, view', async () => {
-    const read = (await call('evaluate', 'read', doctor, { recordId: fixture.recordId, accessId: fixture.accessId })) as Record<string, string>;
+    const read = (await call('evaluate', 'read', doctor, {
+      recordId: fixture.recordId,
+      accessId: fixture.accessId,
+    })) as Record<string, string>;
     expect(read.owner).toBe(patient.keyId);
     const dataKey = decrypt(doctor.privateKey, fromHex(read.keyWrap!));
     expect(Buffer.from(open(dataKey, fromBase64(read.ciphertext!))).toString('utf8')).toBe(fixture.plaintext);
-    const audit = (await call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })) as { items: Array<Record<string, string>> };
+    const audit = (await call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })) as {
+      items: Array<Record<string, string>>;
+    };
     expect(audit.items.map((e) => [e.action, e.actorKeyId, e.subjectKeyId])).toEqual([
       ['upload', patient.keyId, undefined],
       ['grant', patient.keyId, doctor.keyId],
@@ -112,7 +133,9 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
   it('takes new transactions: a second view by the doctor is appended to the old trail', async () => {
     const view = (await call('submit', 'view', doctor, { recordId: fixture.recordId })) as { accessId: string };
     expect(backend.ledger.height).toBe(8);
-    const audit = (await call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })) as { items: Array<Record<string, string>> };
+    const audit = (await call('evaluate', 'audit', patient, { recordId: fixture.recordId, ...page })) as {
+      items: Array<Record<string, string>>;
+    };
     expect(audit.items.slice(0, 3)).toEqual((fixture.expected.audit as { items: unknown[] }).items);
     expect(audit.items[3]).toMatchObject({ action: 'view', actorKeyId: doctor.keyId, txId: view.accessId });
   });

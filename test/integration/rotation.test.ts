@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
@@ -5,7 +6,11 @@ import { generateKeyPair } from '@medshare/protocol';
 import { gatewayForSuite } from './support/gateway-process';
 
 interface KeysFile {
-  apps: Array<{ appId: string; allow: string[]; keys: Array<{ publicKey: string; notBefore: number; notAfter: number }> }>;
+  apps: Array<{
+    appId: string;
+    allow: string[];
+    keys: Array<{ publicKey: string; notBefore: number; notAfter: number }>;
+  }>;
 }
 
 async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:https';
@@ -25,7 +26,10 @@ describe('the production entry point (gateway/dist/server.js)', () => {
         cwd: dir,
         env: { ...process.env, MEDSHARE_CONFIG: '', MEDSHARE_DATA_DIR: dir },
       });
-      await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('MEDSHARE_CONFIG is not set') as string });
+      await expect(run).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('MEDSHARE_CONFIG is not set') as string,
+      });
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       removeData(dir);
@@ -36,12 +40,20 @@ describe('the production entry point (gateway/dist/server.js)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medshare-server-'));
     const port = await freePort();
     const layout = ensureDevLayout(dir, port);
-    const gw = await startGateway({ entry: 'server', dataDir: dir, port, env: { MEDSHARE_CONFIG: layout.gatewayConfig } });
+    const gw = await startGateway({
+      entry: 'server',
+      dataDir: dir,
+      port,
+      env: { MEDSHARE_CONFIG: layout.gatewayConfig },
+    });
     try {
       expect(gw.output()).toContain(`listening on https://127.0.0.1:${port}`);
       const ca = readFileSync(join(dir, 'gateway', 'tls', 'cert.pem'));
       expect(await getJson(port, ca, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-      expect(await getJson(port, ca, '/readyz')).toEqual({ status: 200, body: { status: 'ready', ledger: 'embedded' } });
+      expect(await getJson(port, ca, '/readyz')).toEqual({
+        status: 200,
+        body: { status: 'ready', ledger: 'embedded' },
+      });
       expect(await gw.stop('SIGTERM')).toBe(0);
     } finally {
       await gw.stop('SIGKILL');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MedshareClient, loadAppConfig } from '@medshare/app';
 import { generateKeyPair, utf8 } from '@medshare/protocol';
 import { removeData, startGateway } from './support/gateway-process';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,11 @@ exit codes: 0 ok, 1 refused (the error code is printed), 2 usage error.
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), env: { MEDSHARE_PASSPHRASE: 'p', ...env } });
+  const code = await main(args, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    env: { MEDSHARE_PASSPHRASE: 'p', ...env },
+  });
   return { code, out, err };
 }
 
@@ -48,7 +53,12 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
     const k2 = generateKeyPair();
     writeFileSync(join(dir, 'k2.pem'), privateKeyToPem(k2.privateKey));
     writeFileSync(join(dir, 'token'), 'admin-token\n');
-    const file = { gatewayUrl: 'https://127.0.0.1:1', appId: 'hospital-1.app', appKeyFile: 'k2.pem', trustedAccessKeys: [k2.publicKey] };
+    const file = {
+      gatewayUrl: 'https://127.0.0.1:1',
+      appId: 'hospital-1.app',
+      appKeyFile: 'k2.pem',
+      trustedAccessKeys: [k2.publicKey],
+    };
     config = join(dir, 'app.json');
     adminConfig = join(dir, 'admin.json');
     writeFileSync(config, JSON.stringify(file));
@@ -77,8 +87,14 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
     const missing = await cli(['register', '--json'], { MEDSHARE_APP_CONFIG: join(dir, 'missing.json') });
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.err)).toMatchObject({ code: 'INVALID_INPUT' });
-    expect(await cli(['--config', config, 'whois'])).toMatchObject({ code: 2, err: expect.stringContaining('whois needs a KEYID') });
-    expect(await cli(['--config', config, 'register'])).toMatchObject({ code: 2, err: expect.stringContaining('--key is required') });
+    expect(await cli(['--config', config, 'whois'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('whois needs a KEYID'),
+    });
+    expect(await cli(['--config', config, 'register'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--key is required'),
+    });
     expect(await cli(['--config', config, 'register', '--key', join(dir, 'bad.key')])).toMatchObject({
       code: 1,
       err: expect.stringContaining('error INVALID_INPUT: cannot read key file'),
@@ -86,8 +102,14 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
   });
 
   it('admin commands need the admin token before their verb is checked', async () => {
-    expect(await cli(['--config', config, 'admin', 'bogus'])).toMatchObject({ code: 1, err: expect.stringContaining('error NOT_ORG_ADMIN') });
-    expect(await cli(['--config', adminConfig, 'admin', 'bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('admin needs approve') });
+    expect(await cli(['--config', config, 'admin', 'bogus'])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('error NOT_ORG_ADMIN'),
+    });
+    expect(await cli(['--config', adminConfig, 'admin', 'bogus'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('admin needs approve'),
+    });
     expect(await cli(['--config', adminConfig, 'admin', 'register-k3', '--public-key', 'x'])).toMatchObject({
       code: 2,
       err: expect.stringContaining('--not-before is required'),

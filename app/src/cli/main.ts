@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MedshareError } from '@medshare/protocol';
 import type { Io } from './command';
 import { COMMANDS } from './commands';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decryptKeyFile, fail } from '@medshare/protocol';
@@ -23,7 +24,10 @@ async function loadUserKey(path: string, io: Io): Promise<UserKey> {
   } catch (cause) {
     throw fail('INVALID_INPUT', `cannot read key file ${path}`, cause);
   }
-  const { privateKey, publicKey } = await decryptKeyFile(file, await readPassphrase(io.env, `passphrase for ${path}: `));
+  const { privateKey, publicKey } = await decryptKeyFile(
+    file,
+    await readPassphrase(io.env, `passphrase for ${path}: `),
+  );
   return { privateKey, publicKey };
 }
 
@@ -60,15 +64,23 @@ export const adminToken: Need<AdminCall> = {
   kind: 'admin token',
   acquire(values, io) {
     const config = appConfig(values, io);
-    const token = config.adminTokenFile && existsSync(config.adminTokenFile) ? readFileSync(config.adminTokenFile, 'utf8').trim() : undefined;
+    const token =
+      config.adminTokenFile && existsSync(config.adminTokenFile)
+        ? readFileSync(config.adminTokenFile, 'utf8').trim()
+        : undefined;
     if (!token)
       throw fail(
         'NOT_ORG_ADMIN',
         'no admin token: the app config has no readable adminTokenFile (admin commands are for the embedded runtime; on Fabric use scripts/admin/)',
       );
     const { gatewayUrl, ca } = config.client;
-    const transport = httpsTransport({ baseUrl: gatewayUrl, ...(ca ? { ca } : {}), headers: { authorization: `Bearer ${token}` } });
-    const call: AdminCall = (method, path, body) => (method === 'post' ? transport.post(path, body ?? {}) : transport.get(path));
+    const transport = httpsTransport({
+      baseUrl: gatewayUrl,
+      ...(ca ? { ca } : {}),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const call: AdminCall = (method, path, body) =>
+      method === 'post' ? transport.post(path, body ?? {}) : transport.get(path);
     return Promise.resolve({ value: call, close: () => transport.close() });
   },
 };

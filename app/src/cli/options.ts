@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
@@ -34,7 +35,12 @@ export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type']
 
 /** The command line split into flags and positionals (the first positional is the command). */
 export function parseCommandLine(argv: readonly string[]): { values: Values; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   return { values, positionals };
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Command } from './command';
 
 const HEADER = `medshare — patient-controlled medical record sharing (SM2/SM3/SM4 over Hyperledger Fabric)
@@ -26,7 +27,9 @@ export function usageText(commands: readonly Command[]): string {
   const sections = SECTIONS.map(({ heading, holds }) => {
     const members = commands.filter(holds);
     const width = Math.max(...members.map((c) => c.name.length));
-    const lines = members.flatMap((c) => c.usage.map((u) => ({ head: `  ${c.name.padEnd(width)} ${u.synopsis}`, summary: u.summary })));
+    const lines = members.flatMap((c) =>
+      c.usage.map((u) => ({ head: `  ${c.name.padEnd(width)} ${u.synopsis}`, summary: u.summary })),
+    );
     const column = Math.max(SUMMARY_COLUMN, ...lines.filter((l) => l.summary).map((l) => l.head.length + 2));
     return [heading, ...lines.map((l) => (l.summary ? `${l.head.padEnd(column)}${l.summary}` : l.head))].join('\n');
   });

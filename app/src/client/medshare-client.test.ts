@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { canonicalize, fromBase64, generateKeyPair, open, seal, sessionAad, toBase64, utf8 } from '@medshare/protocol';
 import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
 
@@ -48,15 +49,24 @@ describe('SDK: response signatures', () => {
         if (path !== '/v1/requests') return body;
         const sealed = body as { sessionId: string; ciphertext: string };
         const key = f.accessLayer.sessions.get(sealed.sessionId, f.now).key;
-        const plain = JSON.parse(Buffer.from(open(key, fromBase64(sealed.ciphertext), sessionAad('response', sealed.sessionId))).toString()) as {
+        const plain = JSON.parse(
+          Buffer.from(open(key, fromBase64(sealed.ciphertext), sessionAad('response', sealed.sessionId))).toString(),
+        ) as {
           sig5: string;
         };
         const forged = { ...plain, sig5: plain.sig5.replace(/^./, (c) => (c === '0' ? '1' : '0')) };
-        return { ...sealed, ciphertext: toBase64(seal(key, utf8(canonicalize(forged)), sessionAad('response', sealed.sessionId))) };
+        return {
+          ...sealed,
+          ciphertext: toBase64(seal(key, utf8(canonicalize(forged)), sessionAad('response', sealed.sessionId))),
+        };
       };
       const before = f.snapshot();
-      await expect(f.client({ transport: f.injectTransport('127.0.0.1', tamper) }).listRecords(user)).rejects.toMatchObject({ code: 'SIG5_INVALID' });
-      await expect(f.client({ trusted: [generateKeyPair().publicKey] }).register(party(), 'patient')).rejects.toMatchObject({
+      await expect(
+        f.client({ transport: f.injectTransport('127.0.0.1', tamper) }).listRecords(user),
+      ).rejects.toMatchObject({ code: 'SIG5_INVALID' });
+      await expect(
+        f.client({ trusted: [generateKeyPair().publicKey] }).register(party(), 'patient'),
+      ).rejects.toMatchObject({
         code: 'SESSION_SIGNATURE_INVALID',
       });
       expect(f.snapshot()).toBe(before);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   canonicalize,
   chainPayload,
@@ -55,7 +56,13 @@ import {
 import { randomBytes } from 'node:crypto';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
 import { parseSse } from './sse';
-import { DEFAULT_TIMEOUT_MS, httpsTransport, type TextStream, type Transport, type TransportOptions } from './transport';
+import {
+  DEFAULT_TIMEOUT_MS,
+  httpsTransport,
+  type TextStream,
+  type Transport,
+  type TransportOptions,
+} from './transport';
 
 export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   readonly gatewayUrl: string;
@@ -148,7 +155,9 @@ export class MedshareClient {
     this.#transport = transport ?? httpsTransport({ baseUrl: options.gatewayUrl, ...options });
     this.#k2Id = keyIdOf(options.appKey.publicKey);
     this.#trustedK3 = new Map(options.trustedAccessKeys.map((k) => [keyIdOf(k), k]));
-    this.#trustedK4 = options.trustedContractKeys ? new Map(options.trustedContractKeys.map((k) => [keyIdOf(k), k])) : undefined;
+    this.#trustedK4 = options.trustedContractKeys
+      ? new Map(options.trustedContractKeys.map((k) => [keyIdOf(k), k]))
+      : undefined;
     this.#clock = options.clock ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -159,8 +168,15 @@ export class MedshareClient {
 
   // ---- operations ---------------------------------------------------------------------
 
-  register(user: UserKey, role: Role, pseudonym = defaultPseudonym(user.publicKey)): Promise<RegisterResult & { pseudonym: string }> {
-    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({ ...r, pseudonym }));
+  register(
+    user: UserKey,
+    role: Role,
+    pseudonym = defaultPseudonym(user.publicKey),
+  ): Promise<RegisterResult & { pseudonym: string }> {
+    return this.#call('register', user, { role, publicKey: user.publicKey, pseudonym }).then((r) => ({
+      ...r,
+      pseudonym,
+    }));
   }
 
   /**
@@ -172,7 +188,10 @@ export class MedshareClient {
    * `uploadRetry`; then the last error is thrown (an OUTCOME_UNKNOWN names its transaction; the
    * owner's record list shows whether it committed).
    */
-  async upload(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): Promise<UploadResult> {
+  async upload(
+    user: UserKey,
+    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
+  ): Promise<UploadResult> {
     const body = this.#uploadBody(user, record);
     return this.#retryUpload(async () => {
       const result = await this.#call('upload', user, body);
@@ -180,7 +199,10 @@ export class MedshareClient {
     });
   }
 
-  #uploadBody(user: UserKey, record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string }): BodyOf<'upload'> {
+  #uploadBody(
+    user: UserKey,
+    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
+  ): BodyOf<'upload'> {
     const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
     const sealed = sealRecord(record.content, user.publicKey, patientId);
     // One key per logical upload: every attempt sends this same sealed body.
@@ -218,7 +240,8 @@ export class MedshareClient {
         if (error instanceof MedshareError && error.code === 'OUTCOME_UNKNOWN') unknown ??= error;
         const delay = delayMs * attempt;
         const retryable = error instanceof MedshareError && UPLOAD_RETRY_CODES.has(error.code);
-        if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline) throw retryable && unknown ? unknown : error;
+        if (!retryable || attempt >= attempts || this.#clock() + delay + timeout > deadline)
+          throw retryable && unknown ? unknown : error;
         await this.#sleep(delay);
       }
     }
@@ -230,7 +253,8 @@ export class MedshareClient {
    */
   async grant(owner: UserKey, recordId: string, granteeKeyId: string): Promise<GrantResult> {
     const grantee = await this.directory(granteeKeyId);
-    if (grantee.role === 'patient' || grantee.status !== 'active') throw fail('NOT_REGISTERED_DOCTOR', 'the grantee is not an approved doctor or institution');
+    if (grantee.role === 'patient' || grantee.status !== 'active')
+      throw fail('NOT_REGISTERED_DOCTOR', 'the grantee is not an approved doctor or institution');
     const { keyWrap } = await this.#viewRaw(owner, recordId);
     const dataKey = unwrapDataKey(keyWrap, owner.privateKey);
     return this.#call('grant', owner, { recordId, granteeKeyId, keyWrap: wrapDataKey(dataKey, grantee.publicKey) });
@@ -244,9 +268,19 @@ export class MedshareClient {
   async view(
     user: UserKey,
     recordId: string,
-  ): Promise<{ recordId: string; accessId: string; content: Uint8Array; metadata: { kind: string; createdAt: number } }> {
+  ): Promise<{
+    recordId: string;
+    accessId: string;
+    content: Uint8Array;
+    metadata: { kind: string; createdAt: number };
+  }> {
     const raw = await this.#viewRaw(user, recordId);
-    const content = openRecord(raw.ciphertext, raw.contentHash, unwrapDataKey(raw.keyWrap, user.privateKey), raw.patientId);
+    const content = openRecord(
+      raw.ciphertext,
+      raw.contentHash,
+      unwrapDataKey(raw.keyWrap, user.privateKey),
+      raw.patientId,
+    );
     return { recordId, accessId: raw.accessId, content, metadata: raw.metadata };
   }
 
@@ -263,7 +297,9 @@ export class MedshareClient {
   }
 
   /** A registered key's public entry, accepted only with a trusted K3 signature. */
-  async directory(keyId: string): Promise<{ keyId: string; publicKey: string; role: Role; status: string; org: string }> {
+  async directory(
+    keyId: string,
+  ): Promise<{ keyId: string; publicKey: string; role: Role; status: string; org: string }> {
     const answer = (await this.#transport.get(`/v1/users/${encodeURIComponent(keyId)}`)) as {
       user: { keyId: string; publicKey: string; role: Role; status: string; org: string };
       k3Id: string;
@@ -272,7 +308,8 @@ export class MedshareClient {
     const k3 = this.#trustedK3.get(answer.k3Id);
     if (!k3 || !verifyFor('directory', k3, answer.user, answer.sig3))
       throw fail('SIG5_INVALID', 'directory answer is not signed by a trusted access-layer key');
-    if (answer.user.keyId !== keyId || keyIdOf(answer.user.publicKey) !== keyId) throw fail('SIG5_INVALID', 'directory answer is for another key');
+    if (answer.user.keyId !== keyId || keyIdOf(answer.user.publicKey) !== keyId)
+      throw fail('SIG5_INVALID', 'directory answer is for another key');
     return answer.user;
   }
 
@@ -285,7 +322,10 @@ export class MedshareClient {
    * ends after the events logged so far. Stop it with `break` after an event, or with
    * `options.signal`, which also ends a wait for the next event.
    */
-  async *events(user: UserKey, options: { after?: string; follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<DeliveredEvent> {
+  async *events(
+    user: UserKey,
+    options: { after?: string; follow?: boolean; signal?: AbortSignal } = {},
+  ): AsyncGenerator<DeliveredEvent> {
     const follow = options.follow ?? true;
     const { signal } = options;
     const keyId = keyIdOf(user.publicKey);
@@ -313,7 +353,11 @@ export class MedshareClient {
     }
   }
 
-  async #openEventStream(user: UserKey, after: string | undefined, follow: boolean): Promise<{ response: TextStream; session: SessionState }> {
+  async #openEventStream(
+    user: UserKey,
+    after: string | undefined,
+    follow: boolean,
+  ): Promise<{ response: TextStream; session: SessionState }> {
     const { token, session } = await this.#subscribe(user);
     // Resuming is the standard Last-Event-ID header, as an EventSource would send it.
     const response = await this.#transport.stream(`/v1/events${follow ? '' : '?follow=false'}`, {
@@ -324,7 +368,12 @@ export class MedshareClient {
   }
 
   /** The stream's audit events, opened and checked to be `keyId`'s; the connection is closed when the reading ends. */
-  async *#readEventStream(response: TextStream, session: SessionState, keyId: string, signal: AbortSignal | undefined): AsyncGenerator<DeliveredEvent> {
+  async *#readEventStream(
+    response: TextStream,
+    session: SessionState,
+    keyId: string,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<DeliveredEvent> {
     // An abort drops the connection, which ends a wait for the next event.
     const abort = (): void => response.close();
     signal?.addEventListener('abort', abort);
@@ -345,7 +394,9 @@ export class MedshareClient {
   // ---- the signature chain, app side ---------------------------------------------------
 
   #openEvent(session: SessionState, id: string, data: string): DeliveredEvent {
-    const plaintext = openCiphertext(`event ${id} failed authentication`, () => open(session.key, fromBase64(data), eventAad(session.sessionId, id)));
+    const plaintext = openCiphertext(`event ${id} failed authentication`, () =>
+      open(session.key, fromBase64(data), eventAad(session.sessionId, id)),
+    );
     const event = parseDeliveredEvent(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'event', 64 * 1024));
     if (event.id !== id) throw fail('CIPHERTEXT_INVALID', `event ${id} carries another id`);
     return event;
@@ -365,7 +416,12 @@ export class MedshareClient {
       keyId: keyIdOf(user.publicKey),
     };
     const sig1 = signFor('sig1', user, request);
-    const envelope = { request, sig1, sig2: signFor('sig2', this.#options.appKey, { request, sig1 }), k2Id: this.#k2Id };
+    const envelope = {
+      request,
+      sig1,
+      sig2: signFor('sig2', this.#options.appKey, { request, sig1 }),
+      k2Id: this.#k2Id,
+    };
     const plaintext = utf8(canonicalize(envelope));
     for (let attempt = 0; ; attempt++) {
       const session = await this.#currentSession();
@@ -401,16 +457,30 @@ export class MedshareClient {
 
   /** One signature-chain request; resolves with its result, checked by the operations table's parser. */
   async #call<O extends Operation>(op: O, user: UserKey, body: BodyOf<O>): Promise<ResultOf<O>> {
-    const request = newRequest({ op, body, appId: this.#options.appId, keyId: keyIdOf(user.publicKey), now: this.#clock() });
+    const request = newRequest({
+      op,
+      body,
+      appId: this.#options.appId,
+      keyId: keyIdOf(user.publicKey),
+      now: this.#clock(),
+    });
     const sig1 = signFor('sig1', user, request);
-    const envelope = { request, sig1, sig2: signFor('sig2', this.#options.appKey, chainPayload(request as never, sig1)), k2Id: this.#k2Id };
+    const envelope = {
+      request,
+      sig1,
+      sig2: signFor('sig2', this.#options.appKey, chainPayload(request as never, sig1)),
+      k2Id: this.#k2Id,
+    };
     const plaintext = utf8(canonicalize(envelope));
     for (let attempt = 0; ; attempt++) {
       const session = await this.#currentSession();
       try {
         const answer = await this.#transport.post(
           '/v1/requests',
-          { sessionId: session.sessionId, ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))) },
+          {
+            sessionId: session.sessionId,
+            ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
+          },
           { [SESSION_HEADER]: session.sessionId },
         );
         return parseResult(op, this.#accept(answer, session, requestHash(request)), 'answer.response.result');
@@ -433,14 +503,19 @@ export class MedshareClient {
     const plaintext = openCiphertext('answer ciphertext failed authentication', () =>
       open(session.key, fromBase64(sealed.ciphertext), sessionAad('response', session.sessionId)),
     );
-    const output = parseGatewayOutput(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'answer', 8 * 1024 * 1024));
+    const output = parseGatewayOutput(
+      parseJsonText(Buffer.from(plaintext).toString('utf8'), 'answer', 8 * 1024 * 1024),
+    );
     const k3 = this.#trustedK3.get(output.k3Id);
     if (!k3) throw fail('SIG5_INVALID', `answer is signed by an untrusted access-layer key ${output.k3Id}`);
-    if (!verifyFor('sig5', k3, { response: output.response, sig4: output.sig4 }, output.sig5)) throw fail('SIG5_INVALID', 'sig5 does not verify');
-    if (output.response.requestHash !== expectedRequestHash) throw fail('SIG5_INVALID', 'answer does not answer this request');
+    if (!verifyFor('sig5', k3, { response: output.response, sig4: output.sig4 }, output.sig5))
+      throw fail('SIG5_INVALID', 'sig5 does not verify');
+    if (output.response.requestHash !== expectedRequestHash)
+      throw fail('SIG5_INVALID', 'answer does not answer this request');
     if (this.#trustedK4) {
       const k4 = this.#trustedK4.get(output.response.k4Id);
-      if (!k4 || !verifyFor('sig4', k4, output.response, output.sig4)) throw fail('SIG4_INVALID', 'sig4 does not verify against a trusted K4');
+      if (!k4 || !verifyFor('sig4', k4, output.response, output.sig4))
+        throw fail('SIG4_INVALID', 'sig4 does not verify against a trusted K4');
     }
     return output.response.result;
   }
@@ -467,13 +542,16 @@ export class MedshareClient {
       nonce: randomBytes(16).toString('hex'),
     };
     const answer = parseSessionAnswer(
-      await this.#transport.post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) }).catch((error: unknown) => {
-        throw writesNothing(error);
-      }),
+      await this.#transport
+        .post('/v1/sessions', { ...request, sig2: signFor('session-request', this.#options.appKey, request) })
+        .catch((error: unknown) => {
+          throw writesNothing(error);
+        }),
     );
     const { sig3, ...signed } = answer;
     const k3 = this.#trustedK3.get(answer.k3Id);
-    if (!k3 || !verifyFor('session', k3, signed, sig3)) throw fail('SESSION_SIGNATURE_INVALID', 'session answer is not signed by a trusted access-layer key');
+    if (!k3 || !verifyFor('session', k3, signed, sig3))
+      throw fail('SESSION_SIGNATURE_INVALID', 'session answer is not signed by a trusted access-layer key');
     if (answer.ephemeralPublicKey !== ephemeral.publicKey || answer.appId !== this.#options.appId)
       throw fail('SESSION_SIGNATURE_INVALID', 'session answer is for another request');
     const key = decrypt(ephemeral.privateKey, fromHex(answer.encryptedKey));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { parseSse, type SseMessage } from './sse';
 
 async function parse(chunks: string[]): Promise<SseMessage[]> {
@@ -11,7 +12,9 @@ async function parse(chunks: string[]): Promise<SseMessage[]> {
 
 describe('the event-stream parser (WHATWG server-sent events)', () => {
   it('dispatches on blank lines, skips comments, keeps the last id, joins data lines', async () => {
-    expect(await parse([': hello\n\nid: 1-0\nevent: medshare.audit\ndata: a\ndata: b\n\n: heartbeat\n\ndata: c\n\n'])).toEqual([
+    expect(
+      await parse([': hello\n\nid: 1-0\nevent: medshare.audit\ndata: a\ndata: b\n\n: heartbeat\n\ndata: c\n\n']),
+    ).toEqual([
       { id: '1-0', event: 'medshare.audit', data: 'a\nb' },
       { id: '1-0', event: 'message', data: 'c' },
     ]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** One server-sent event (WHATWG HTML, "Server-sent events", §9.2.6 interpreting an event stream). */
 export interface SseMessage {
   readonly id: string | undefined;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -116,7 +117,10 @@ describe('httpsTransport over keep-alive sockets', () => {
     server = box.server = s.server;
     transport = httpsTransport({ baseUrl: s.url, ca: tls.cert });
     await transport.post('/v1/requests', {});
-    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ name: 'MedshareError', code: 'OUTCOME_UNKNOWN' });
+    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({
+      name: 'MedshareError',
+      code: 'OUTCOME_UNKNOWN',
+    });
     expect(s.requests()).toBe(2);
   });
 
@@ -126,7 +130,10 @@ describe('httpsTransport over keep-alive sockets', () => {
     transport = httpsTransport({ baseUrl: s.url, ca: tls.cert });
     await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN' });
     expect(s.requests()).toBe(1);
-    await expect(transport.get('/v1/keys')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/cannot reach the gateway/) });
+    await expect(transport.get('/v1/keys')).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/cannot reach the gateway/),
+    });
     expect(s.requests()).toBe(2);
   });
 
@@ -135,13 +142,18 @@ describe('httpsTransport over keep-alive sockets', () => {
     const { url } = s;
     await new Promise((resolve) => s.server.close(resolve));
     transport = httpsTransport({ baseUrl: url, ca: tls.cert });
-    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/ECONNREFUSED/) });
+    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
   });
 
   it('the pool closes a socket left idle for its idle timeout (the server would keep it for 60 s)', async () => {
     const s = await closingServer(tls, () => false);
     server = s.server;
-    const closed = new Promise<void>((resolve) => s.server.on('secureConnection', (socket: Socket) => socket.on('close', () => resolve())));
+    const closed = new Promise<void>((resolve) =>
+      s.server.on('secureConnection', (socket: Socket) => socket.on('close', () => resolve())),
+    );
     transport = httpsTransport({ baseUrl: s.url, ca: tls.cert, idleSocketTimeoutMs: 50 });
     await transport.get('/v1/keys');
     // Waits for the event, not for a time: without the idle timeout this never resolves.
@@ -154,10 +166,22 @@ describe('httpsTransport over keep-alive sockets', () => {
     server = createServer({ ...tls }, (_req, res) => {
       res.statusCode = 504;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ code: 'OUTCOME_UNKNOWN', message: 'the peer did not report the commit status before the deadline', txId: tx }));
+      res.end(
+        JSON.stringify({
+          code: 'OUTCOME_UNKNOWN',
+          message: 'the peer did not report the commit status before the deadline',
+          txId: tx,
+        }),
+      );
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    transport = httpsTransport({ baseUrl: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, ca: tls.cert });
-    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', context: { txId: tx } });
+    transport = httpsTransport({
+      baseUrl: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      ca: tls.cert,
+    });
+    await expect(transport.post('/v1/requests', {})).rejects.toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      context: { txId: tx },
+    });
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { fail, isErrorCode, MedshareError } from '@medshare/protocol';
@@ -51,7 +52,11 @@ export function errorFromBody(status: number, body: unknown): MedshareError {
   const e = body as { code?: unknown; message?: unknown; txId?: unknown } | undefined;
   const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
   const txId = typeof e?.txId === 'string' && TX_ID.test(e.txId) ? e.txId : undefined;
-  return new MedshareError({ code, message: typeof e?.message === 'string' ? e.message : `HTTP ${status}`, ...(txId ? { context: { txId } } : {}) });
+  return new MedshareError({
+    code,
+    message: typeof e?.message === 'string' ? e.message : `HTTP ${status}`,
+    ...(txId ? { context: { txId } } : {}),
+  });
 }
 
 /** How far a request got: sent (fully written), answered (a response began), timed out. */
@@ -68,7 +73,8 @@ interface Progress {
  * cannot write. A GET writes nothing.
  */
 function noAnswer(method: 'GET' | 'POST', progress: Progress, what: string, cause?: unknown): MedshareError {
-  if (method === 'POST' && progress.sent) return fail('OUTCOME_UNKNOWN', `${what} after the request was sent; it may have been carried out`, cause);
+  if (method === 'POST' && progress.sent)
+    return fail('OUTCOME_UNKNOWN', `${what} after the request was sent; it may have been carried out`, cause);
   return fail('LEDGER_UNAVAILABLE', what, cause);
 }
 
@@ -102,7 +108,8 @@ export function textStream(res: IncomingMessage, abort: () => void): TextStream 
         for await (const chunk of res) yield chunk as string;
       } catch (error) {
         // A connection closed by us (close()) or by the server ends the stream; nothing to report.
-        if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' && (error as Error).name !== 'AbortError') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' && (error as Error).name !== 'AbortError')
+          throw error;
       }
     },
   };
@@ -163,14 +170,22 @@ export function httpsTransport(options: TransportOptions): Transport {
         req.destroy(noAnswer(method, progress, `gateway did not answer within ${timeout} ms`));
       });
       req.on('error', (error) => {
-        const coded = error instanceof MedshareError ? error : noAnswer(method, progress, `cannot reach the gateway: ${error.message}`, error);
+        const coded =
+          error instanceof MedshareError
+            ? error
+            : noAnswer(method, progress, `cannot reach the gateway: ${error.message}`, error);
         reject(new AttemptFailure(coded, req.reusedSocket && !progress.answered && !progress.timedOut));
       });
       if (payload) req.write(payload);
       req.end();
     });
 
-  const send = async (method: 'GET' | 'POST', path: string, body?: unknown, extra?: Readonly<Record<string, string>>): Promise<unknown> => {
+  const send = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extra?: Readonly<Record<string, string>>,
+  ): Promise<unknown> => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     let first: AttemptFailure | undefined;
     for (let tries = 0; ; tries++) {
@@ -209,16 +224,24 @@ export function httpsTransport(options: TransportOptions): Transport {
           if ((res.statusCode ?? 500) >= 400) {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => reject(errorFromBody(res.statusCode ?? 500, parseBody(Buffer.concat(chunks).toString('utf8')))));
+            res.on('end', () =>
+              reject(errorFromBody(res.statusCode ?? 500, parseBody(Buffer.concat(chunks).toString('utf8')))),
+            );
             return;
           }
           resolve(textStream(res, () => req.destroy()));
         },
       );
-      req.setTimeout(timeout, () => req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)));
+      req.setTimeout(timeout, () =>
+        req.destroy(fail('LEDGER_UNAVAILABLE', `gateway did not answer within ${timeout} ms`)),
+      );
       req.on('response', () => req.setTimeout(0));
       req.on('error', (error) =>
-        reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error)),
+        reject(
+          error instanceof MedshareError
+            ? error
+            : fail('LEDGER_UNAVAILABLE', `cannot reach the gateway: ${error.message}`, error),
+        ),
       );
       req.end();
     });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { PassThrough } from 'node:stream';
 import { MedshareError, fail, utf8, type Operation } from '@medshare/protocol';
 import type { Transport } from './transport';
@@ -6,7 +7,11 @@ import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
 
 const TX = '5e'.repeat(32);
 const unknown = (): MedshareError =>
-  new MedshareError({ code: 'OUTCOME_UNKNOWN', message: 'the peer did not report the commit status before the deadline', context: { txId: TX } });
+  new MedshareError({
+    code: 'OUTCOME_UNKNOWN',
+    message: 'the peer did not report the commit status before the deadline',
+    context: { txId: TX },
+  });
 
 /**
  * A ledger that fails the first `failures` submits of `transaction` in a chosen way: after
@@ -36,7 +41,9 @@ function faulty(
         await inner.run(envelope);
         afterCommit();
       }
-      throw how === 'unavailable' ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable') : unknown();
+      throw how === 'unavailable'
+        ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable')
+        : unknown();
     },
   });
   return { wrap, state };
@@ -62,7 +69,11 @@ function recording(f: GatewayFixture): { transport: Transport; errors: MedshareE
   };
 }
 
-async function recordIds(f: GatewayFixture, client: ReturnType<GatewayFixture['client']>, patient: ReturnType<typeof party>): Promise<string[]> {
+async function recordIds(
+  f: GatewayFixture,
+  client: ReturnType<GatewayFixture['client']>,
+  patient: ReturnType<typeof party>,
+): Promise<string[]> {
   return (await client.listRecords(patient, { pageSize: 100 })).items.map((r) => r.recordId);
 }
 
@@ -78,7 +89,9 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     const patient = party();
     await client.register(patient, 'patient');
     const result = await client.upload(patient, { content: utf8('{"bp":"120/80"}'), kind: 'vital-signs' });
-    expect(errors.map((e) => ({ code: e.code, txId: e.context.txId }))).toEqual([{ code: 'OUTCOME_UNKNOWN', txId: TX }]);
+    expect(errors.map((e) => ({ code: e.code, txId: e.context.txId }))).toEqual([
+      { code: 'OUTCOME_UNKNOWN', txId: TX },
+    ]);
     expect(result).toMatchObject({ replayed: true });
     expect(fault.state.submits).toBe(2);
     expect(await recordIds(f, client, patient)).toEqual([result.recordId]);
@@ -138,7 +151,8 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
         return {
           ...first,
           run: (envelope) => {
-            if (envelope.request.op === 'upload' && ++submits > 1) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
+            if (envelope.request.op === 'upload' && ++submits > 1)
+              return Promise.reject(fail('LEDGER_UNAVAILABLE', 'the peer is unreachable'));
             return first.run(envelope);
           },
         };
@@ -181,7 +195,10 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     const patient = party();
     await client.register(patient, 'patient');
     const { recordId } = await client.upload(patient, { content: utf8('{"a":1}'), kind: 'lab-result' });
-    await expect(client.revoke(patient, recordId, party().keyId)).rejects.toMatchObject({ code: 'OUTCOME_UNKNOWN', context: { txId: TX } });
+    await expect(client.revoke(patient, recordId, party().keyId)).rejects.toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      context: { txId: TX },
+    });
     expect(fault.state.submits).toBe(1);
   });
 
@@ -191,7 +208,9 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     const client = f.client();
     const stranger = party();
     const before = f.snapshot();
-    await expect(client.upload(stranger, { content: utf8('{"a":1}'), kind: 'lab-result' })).rejects.toMatchObject({ code: 'NOT_REGISTERED_PATIENT' });
+    await expect(client.upload(stranger, { content: utf8('{"a":1}'), kind: 'lab-result' })).rejects.toMatchObject({
+      code: 'NOT_REGISTERED_PATIENT',
+    });
     expect(counter.state.submits).toBe(1);
     expect(f.snapshot()).toBe(before);
   });

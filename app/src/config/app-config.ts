@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fail, parseAppConfigFile, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/protocol';
@@ -10,7 +11,8 @@ export interface AppConfig {
   readonly adminTokenFile: string | undefined;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads the app config file (protocol's AppConfigFile, the type the development first run
@@ -21,9 +23,15 @@ export function loadAppConfig(path: string, overrides: { gatewayUrl?: string } =
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw fail('INVALID_INPUT', `cannot read app config ${path} (run npm start once to create the development one)`, cause);
+    throw fail(
+      'INVALID_INPUT',
+      `cannot read app config ${path} (run npm start once to create the development one)`,
+      cause,
+    );
   }
-  const file = parseAppConfigFile(overrides.gatewayUrl !== undefined && isPlainObject(value) ? { ...value, gatewayUrl: overrides.gatewayUrl } : value);
+  const file = parseAppConfigFile(
+    overrides.gatewayUrl !== undefined && isPlainObject(value) ? { ...value, gatewayUrl: overrides.gatewayUrl } : value,
+  );
   const base = dirname(path);
   const resolved = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const privateKey = privateKeyFromPem(readFileSync(resolved(file.appKeyFile), 'utf8'));

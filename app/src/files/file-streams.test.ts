@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,28 +46,35 @@ function decryptor(digest: FileDigest): ChunkDecryptor {
 const SIZES = [0, 1, C - 1, C, C + 1, 3 * C, 3 * C + 5];
 
 describe('ChunkEncryptor', () => {
-  it.each(SIZES)('encrypts %i bytes as §16 says: SM4-CTR per chunk, leaves with the final flag, their root', async (size) => {
-    const plaintext = randomBytes(size);
-    for (const piece of [1, 999, C, 10 * C]) {
-      if (piece === 1 && size > C + 1) continue;
-      const { ciphertext, digest } = await encrypt(plaintext, piece);
-      const chunks = Math.max(1, Math.ceil(size / C));
-      const expected: Buffer[] = [];
-      const leaves: Uint8Array[] = [];
-      for (let i = 0; i < chunks; i++) {
-        const ct = cryptChunk(key, i, plaintext.subarray(i * C, (i + 1) * C));
-        expected.push(Buffer.from(ct));
-        leaves.push(leafHash(i, i === chunks - 1, ct));
+  it.each(SIZES)(
+    'encrypts %i bytes as §16 says: SM4-CTR per chunk, leaves with the final flag, their root',
+    async (size) => {
+      const plaintext = randomBytes(size);
+      for (const piece of [1, 999, C, 10 * C]) {
+        if (piece === 1 && size > C + 1) continue;
+        const { ciphertext, digest } = await encrypt(plaintext, piece);
+        const chunks = Math.max(1, Math.ceil(size / C));
+        const expected: Buffer[] = [];
+        const leaves: Uint8Array[] = [];
+        for (let i = 0; i < chunks; i++) {
+          const ct = cryptChunk(key, i, plaintext.subarray(i * C, (i + 1) * C));
+          expected.push(Buffer.from(ct));
+          leaves.push(leafHash(i, i === chunks - 1, ct));
+        }
+        expect(ciphertext.equals(Buffer.concat(expected))).toBe(true);
+        expect(digest).toMatchObject({ size, chunkBytes: C, chunks });
+        expect(digest.leaves.map((l) => Buffer.from(l).toString('hex'))).toEqual(
+          leaves.map((l) => Buffer.from(l).toString('hex')),
+        );
+        expect(Buffer.from(digest.root).equals(Buffer.from(treeRoot(leaves)))).toBe(true);
       }
-      expect(ciphertext.equals(Buffer.concat(expected))).toBe(true);
-      expect(digest).toMatchObject({ size, chunkBytes: C, chunks });
-      expect(digest.leaves.map((l) => Buffer.from(l).toString('hex'))).toEqual(leaves.map((l) => Buffer.from(l).toString('hex')));
-      expect(Buffer.from(digest.root).equals(Buffer.from(treeRoot(leaves)))).toBe(true);
-    }
-  });
+    },
+  );
 
   it('refuses a chunk size §16 does not allow, and a key of the wrong length', () => {
-    expect(() => new ChunkEncryptor({ key, chunkBytes: 4097 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => new ChunkEncryptor({ key, chunkBytes: 4097 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(() => new ChunkEncryptor({ key: randomBytes(32), chunkBytes: C })).toThrow(RangeError);
   });
 });
@@ -153,9 +161,9 @@ describe('ChunkDecryptor', () => {
     });
 
     it('leaves of another file (the wrong count)', () => {
-      expect(() => new ChunkDecryptor({ key, size: digest.size, chunkBytes: C, leaves: digest.leaves.slice(1) })).toThrow(
-        expect.objectContaining({ code: 'INTEGRITY_FAILED' }),
-      );
+      expect(
+        () => new ChunkDecryptor({ key, size: digest.size, chunkBytes: C, leaves: digest.leaves.slice(1) }),
+      ).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
     });
   });
 });
@@ -165,13 +173,23 @@ describe('checkedLeaves', () => {
     const { digest } = await encrypt(randomBytes(3 * C + 1));
     const stored = Buffer.concat(digest.leaves);
     const expected = { root: digest.root, size: digest.size, chunkBytes: C };
-    expect(checkedLeaves(stored, expected).map((l) => Buffer.from(l).toString('hex'))).toEqual(digest.leaves.map((l) => Buffer.from(l).toString('hex')));
+    expect(checkedLeaves(stored, expected).map((l) => Buffer.from(l).toString('hex'))).toEqual(
+      digest.leaves.map((l) => Buffer.from(l).toString('hex')),
+    );
     const altered = Buffer.from(stored);
     altered[40]! ^= 1;
     const swapped = Buffer.concat([stored.subarray(32, 64), stored.subarray(0, 32), stored.subarray(64)]);
-    for (const bad of [altered, swapped, stored.subarray(0, 96), Buffer.concat([stored, stored.subarray(0, 32)]), stored.subarray(1)]) {
+    for (const bad of [
+      altered,
+      swapped,
+      stored.subarray(0, 96),
+      Buffer.concat([stored, stored.subarray(0, 32)]),
+      stored.subarray(1),
+    ]) {
       expect(() => checkedLeaves(bad, expected)).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
     }
-    expect(() => checkedLeaves(stored, { ...expected, size: digest.size + C })).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
+    expect(() => checkedLeaves(stored, { ...expected, size: digest.size + C })).toThrow(
+      expect.objectContaining({ code: 'INTEGRITY_FAILED' }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The SDK's side of the chunked file format (docs/protocol.md §16), as streams that hold one
  * chunk at a time: encrypting a file for upload, and verifying then decrypting it on download.
@@ -35,7 +36,8 @@ function layoutOf(size: number, chunkBytes: number): FileLayout {
 }
 
 function checkKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== FILE_KEY_BYTES) throw new RangeError(`key must be the ${FILE_KEY_BYTES}-byte file encryption key`);
+  if (!(key instanceof Uint8Array) || key.length !== FILE_KEY_BYTES)
+    throw new RangeError(`key must be the ${FILE_KEY_BYTES}-byte file encryption key`);
 }
 
 /**
@@ -100,7 +102,8 @@ export class ChunkEncryptor extends Transform {
   }
 
   #encryptChunk(): void {
-    const plaintext = this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
+    const plaintext =
+      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
     this.#pieces = [];
     this.#filled = 0;
     // A new chunk follows the pending one: that one was not the last.
@@ -131,13 +134,20 @@ export function encryptFileStream(
  * the file's layout: the list a ChunkDecryptor checks each chunk against. INTEGRITY_FAILED when
  * the count is wrong or the tree's root is not the one committed.
  */
-export function checkedLeaves(bytes: Uint8Array, expected: { readonly root: Uint8Array; readonly size: number; readonly chunkBytes: number }): Uint8Array[] {
+export function checkedLeaves(
+  bytes: Uint8Array,
+  expected: { readonly root: Uint8Array; readonly size: number; readonly chunkBytes: number },
+): Uint8Array[] {
   const layout = layoutOf(expected.size, expected.chunkBytes);
   if (bytes.length !== layout.chunks * LEAF_BYTES)
-    throw fail('INTEGRITY_FAILED', `the file has ${layout.chunks} chunks but ${bytes.length / LEAF_BYTES} leaves were given`);
+    throw fail(
+      'INTEGRITY_FAILED',
+      `the file has ${layout.chunks} chunks but ${bytes.length / LEAF_BYTES} leaves were given`,
+    );
   const leaves: Uint8Array[] = [];
   for (let i = 0; i < layout.chunks; i++) leaves.push(bytes.slice(i * LEAF_BYTES, (i + 1) * LEAF_BYTES));
-  if (!equalBytes(treeRoot(leaves), expected.root)) throw fail('INTEGRITY_FAILED', "the leaves' root is not the file's root");
+  if (!equalBytes(treeRoot(leaves), expected.root))
+    throw fail('INTEGRITY_FAILED', "the leaves' root is not the file's root");
   return leaves;
 }
 
@@ -177,7 +187,10 @@ export class ChunkDecryptor extends Transform {
     this.#key = options.key;
     this.#layout = layoutOf(options.size, options.chunkBytes);
     if (options.leaves.length !== this.#layout.chunks)
-      throw fail('INTEGRITY_FAILED', `the file has ${this.#layout.chunks} chunks but ${options.leaves.length} leaves were given`);
+      throw fail(
+        'INTEGRITY_FAILED',
+        `the file has ${this.#layout.chunks} chunks but ${options.leaves.length} leaves were given`,
+      );
     this.#leaves = options.leaves;
     this.#index = options.firstChunk ?? 0;
     if (!Number.isSafeInteger(this.#index) || this.#index < 0 || this.#index >= this.#layout.chunks)
@@ -188,7 +201,8 @@ export class ChunkDecryptor extends Transform {
     try {
       let offset = 0;
       while (offset < data.length) {
-        if (this.#index >= this.#layout.chunks) throw fail('INTEGRITY_FAILED', `the stream is longer than the file's ${this.#layout.size} bytes`);
+        if (this.#index >= this.#layout.chunks)
+          throw fail('INTEGRITY_FAILED', `the stream is longer than the file's ${this.#layout.size} bytes`);
         const want = chunkLength(this.#layout, this.#index);
         const take = Math.min(want - this.#filled, data.length - offset);
         this.#pieces.push(data.subarray(offset, offset + take));
@@ -223,7 +237,8 @@ export class ChunkDecryptor extends Transform {
 
   #openChunk(): void {
     const index = this.#index;
-    const ciphertext = this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
+    const ciphertext =
+      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
     this.#pieces = [];
     this.#filled = 0;
     const final = index === this.#layout.chunks - 1;

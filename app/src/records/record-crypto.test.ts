@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair, utf8 } from '@medshare/protocol';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './record-crypto';
 
@@ -14,7 +15,9 @@ describe('record sealing (app side)', () => {
     const key = unwrapDataKey(sealed.ownerKeyWrap, owner.privateKey);
     expect(Buffer.from(openRecord(sealed.ciphertext, sealed.contentHash, key, PATIENT_A)).toString()).toContain('J45');
     const forDoctor = unwrapDataKey(wrapDataKey(key, doctor.publicKey), doctor.privateKey);
-    expect(Buffer.from(openRecord(sealed.ciphertext, sealed.contentHash, forDoctor, PATIENT_A))).toEqual(Buffer.from(content));
+    expect(Buffer.from(openRecord(sealed.ciphertext, sealed.contentHash, forDoctor, PATIENT_A))).toEqual(
+      Buffer.from(content),
+    );
     expect(sealRecord(content, owner.publicKey, PATIENT_A).ciphertext).not.toBe(sealed.ciphertext);
   });
 
@@ -30,6 +33,8 @@ describe('record sealing (app side)', () => {
     expect(() => openRecord(sealed.ciphertext, 'f'.repeat(64), key, PATIENT_A)).toThrow(
       expect.objectContaining({ code: 'CIPHERTEXT_INVALID', message: expect.stringMatching(/content hash/) }),
     );
-    expect(() => openRecord('%%%', sealed.contentHash, key, PATIENT_A)).toThrow(expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }));
+    expect(() => openRecord('%%%', sealed.contentHash, key, PATIENT_A)).toThrow(
+      expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   RECORD_LABEL,
   decrypt,
@@ -28,7 +29,12 @@ export function sealRecord(
 ): { ciphertext: string; contentHash: string; ownerKeyWrap: string; dataKey: Uint8Array } {
   const dataKey = randomKey();
   const sealed = seal(dataKey, content, recordAad(patientId));
-  return { ciphertext: toBase64(sealed), contentHash: toHex(sm3(sealed)), ownerKeyWrap: toHex(encrypt(ownerPublicKey, dataKey)), dataKey };
+  return {
+    ciphertext: toBase64(sealed),
+    contentHash: toHex(sm3(sealed)),
+    ownerKeyWrap: toHex(encrypt(ownerPublicKey, dataKey)),
+    dataKey,
+  };
 }
 
 export function unwrapDataKey(keyWrap: string, privateKey: string): Uint8Array {
@@ -40,8 +46,16 @@ export function wrapDataKey(dataKey: Uint8Array, publicKey: string): string {
 }
 
 /** Opens a sealed record after checking its hash. */
-export function openRecord(ciphertext: string, contentHash: string, dataKey: Uint8Array, patientId: string): Uint8Array {
+export function openRecord(
+  ciphertext: string,
+  contentHash: string,
+  dataKey: Uint8Array,
+  patientId: string,
+): Uint8Array {
   const sealed = openCiphertext('record ciphertext is not base64', () => fromBase64(ciphertext, 'ciphertext'));
-  if (toHex(sm3(sealed)) !== contentHash) throw fail('CIPHERTEXT_INVALID', 'record ciphertext does not match its content hash');
-  return openCiphertext('record did not open: wrong key, or sealed for another patient', () => open(dataKey, sealed, recordAad(patientId)));
+  if (toHex(sm3(sealed)) !== contentHash)
+    throw fail('CIPHERTEXT_INVALID', 'record ciphertext does not match its content hash');
+  return openCiphertext('record did not open: wrong key, or sealed for another patient', () =>
+    open(dataKey, sealed, recordAad(patientId)),
+  );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { AUDIT_EVENT_NAME, fail, type AuditEvent, type Operation } from '@medshare/protocol';
 import type { Context } from 'fabric-contract-api';
 import type { Authenticated } from '../signature-chain/authenticate';
@@ -20,7 +21,12 @@ export async function recordAccess(
   ctx: Context,
   state: LedgerState,
   auth: Authenticated<Operation>,
-  access: { readonly recordId: string; readonly owner: string; readonly action: AuditAction; readonly subjectKeyId?: string },
+  access: {
+    readonly recordId: string;
+    readonly owner: string;
+    readonly action: AuditAction;
+    readonly subjectKeyId?: string;
+  },
 ): Promise<AuditState> {
   // Audit entries name their actor by key id (actorKeyId); anonymous actors need their own field.
   if (auth.actor.kind !== 'key') throw fail('INTERNAL', 'audit entries of ring actors are not defined yet');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ describe('K4 comes from the chaincode process configuration, never the ledger', 
     const file = join(dir, 'k4.pem');
     writeFileSync(file, privateKeyToPem(keys.privateKey), { mode: 0o600 });
     expect(loadContractKey({ MEDSHARE_K4_KEY_FILE: file })).toEqual({ ...keys, keyId: keyIdOf(keys.publicKey) });
-    expect(loadContractKey({ MEDSHARE_K4_PRIVATE_KEY_PEM: privateKeyToPem(keys.privateKey) })?.keyId).toBe(keyIdOf(keys.publicKey));
+    expect(loadContractKey({ MEDSHARE_K4_PRIVATE_KEY_PEM: privateKeyToPem(keys.privateKey) })?.keyId).toBe(
+      keyIdOf(keys.publicKey),
+    );
   });
 
   it('is absent when not configured, and a bad key is a clear INTERNAL error naming the setting', () => {
@@ -23,6 +26,8 @@ describe('K4 comes from the chaincode process configuration, never the ledger', 
     expect(() => loadContractKey({ MEDSHARE_K4_KEY_FILE: bad })).toThrow(
       expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining('MEDSHARE_K4_KEY_FILE') }),
     );
-    expect(() => loadContractKey({ MEDSHARE_K4_KEY_FILE: join(dir, 'missing.pem') })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => loadContractKey({ MEDSHARE_K4_KEY_FILE: join(dir, 'missing.pem') })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { fail, keyIdOf, privateKeyFromPem, publicKeyFromPrivate, type SigningKey } from '@medshare/protocol';
 
@@ -23,6 +24,10 @@ export function loadContractKey(env: NodeJS.ProcessEnv = process.env): ContractK
   try {
     return contractKeyFromPem(file ? readFileSync(file, 'utf8') : (inline as string));
   } catch (cause) {
-    throw fail('INTERNAL', `K4 configuration is invalid (${file ? 'MEDSHARE_K4_KEY_FILE' : 'MEDSHARE_K4_PRIVATE_KEY_PEM'})`, cause);
+    throw fail(
+      'INTERNAL',
+      `K4 configuration is invalid (${file ? 'MEDSHARE_K4_KEY_FILE' : 'MEDSHARE_K4_PRIVATE_KEY_PEM'})`,
+      cause,
+    );
   }
 }

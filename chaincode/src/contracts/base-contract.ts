@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail, MedshareError } from '@medshare/protocol';
 import { Contract, type Context } from 'fabric-contract-api';
 import { loadContractKey, type ContractKey } from '../config/contract-key';
@@ -35,7 +36,11 @@ export abstract class MedshareBaseContract extends Contract {
     const name = `${this.getName()}:${String(fn)}`;
     // fabric-contract-api types the hook as Promise<void>; it resolves with the transaction's
     // result, which the router marshals as the response.
-    const around = super.aroundTransaction.bind(this) as (ctx: Context, fn: unknown, parameters: unknown) => Promise<unknown>;
+    const around = super.aroundTransaction.bind(this) as (
+      ctx: Context,
+      fn: unknown,
+      parameters: unknown,
+    ) => Promise<unknown>;
     try {
       return (await around(ctx, fn, parameters)) as undefined;
     } catch (error) {
@@ -44,7 +49,9 @@ export abstract class MedshareBaseContract extends Contract {
         logger.info(`${name} rejected: ${error.code} (tx ${ctx.stub.getTxID()})`);
         throw error;
       }
-      logger.error(`${name} failed (tx ${ctx.stub.getTxID()}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      logger.error(
+        `${name} failed (tx ${ctx.stub.getTxID()}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       throw fail('INTERNAL', `internal error in ${name} (tx ${ctx.stub.getTxID()})`);
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Context } from 'fabric-contract-api';
 import { marshal } from '../state/codec';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Context } from 'fabric-contract-api';
 import { LedgerState } from '../state/state';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { isOrgAdmin } from './org-admin';
 
@@ -5,7 +6,21 @@ import { isOrgAdmin } from './org-admin';
 function identity(subject: string): { getMSPID: () => string; getID: () => string; getIDBytes: () => Uint8Array } {
   const pem = execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', subject, '-days', '1'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      subject,
+      '-days',
+      '1',
+    ],
     { encoding: 'utf8' },
   );
   // fabric-shim's formatDN escapes only the first '/' of each value (value.replace('/', '\\/')).
@@ -26,7 +41,13 @@ describe('org admin detection', () => {
   });
 
   it('refuses identities whose bytes are not a certificate', () => {
-    expect(isOrgAdmin({ getMSPID: () => 'Org1MSP', getID: () => 'x509::/OU=admin/CN=x::/CN=ca', getIDBytes: () => new Uint8Array([1, 2, 3]) })).toBe(false);
+    expect(
+      isOrgAdmin({
+        getMSPID: () => 'Org1MSP',
+        getID: () => 'x509::/OU=admin/CN=x::/CN=ca',
+        getIDBytes: () => new Uint8Array([1, 2, 3]),
+      }),
+    ).toBe(false);
   });
 
   it('reads the simulator’s own identity strings (no certificate) by their OU segment', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { X509Certificate } from 'node:crypto';
 import { fail } from '@medshare/protocol';
 
@@ -34,7 +35,9 @@ export function isOrgAdmin(identity: IdentityLike): boolean {
 /** Throws NOT_ORG_ADMIN unless the caller is an admin of `mspId` (or of any org when omitted). */
 export function assertOrgAdmin(identity: IdentityLike, mspId?: string): string {
   const callerMsp = identity.getMSPID();
-  if (!isOrgAdmin(identity)) throw fail('NOT_ORG_ADMIN', `caller of ${callerMsp} is not an org admin (certificate OU must be admin)`);
-  if (mspId !== undefined && callerMsp !== mspId) throw fail('NOT_ORG_ADMIN', `caller is an admin of ${callerMsp}, not of ${mspId}`);
+  if (!isOrgAdmin(identity))
+    throw fail('NOT_ORG_ADMIN', `caller of ${callerMsp} is not an org admin (certificate OU must be admin)`);
+  if (mspId !== undefined && callerMsp !== mspId)
+    throw fail('NOT_ORG_ADMIN', `caller is an admin of ${callerMsp}, not of ${mspId}`);
   return callerMsp;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MAX_MESSAGE_BYTES } from '@medshare/protocol';
 import { Harness, ORG1, ORG2, newParty, rejects, flip, type Party } from '../testing/harness';
 
@@ -10,12 +11,16 @@ describe('the signature chain on every request', () => {
   });
 
   it('bad sig3', async () => {
-    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig3: string };
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as {
+      sig3: string;
+    };
     await rejects(h, () => h.call(JSON.stringify({ ...env, sig3: flip(env.sig3) })), 'SIG3_INVALID');
   });
 
   it('missing sig3', async () => {
-    const { sig3: _drop, ...env } = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig3: string };
+    const { sig3: _drop, ...env } = JSON.parse(
+      h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient),
+    ) as { sig3: string };
     await rejects(h, () => h.call(JSON.stringify(env)), 'INVALID_INPUT', /envelope.sig3 must be a string/);
   });
 
@@ -25,7 +30,10 @@ describe('the signature chain on every request', () => {
   });
 
   it('bad sig1', async () => {
-    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as { sig1: string; request: never };
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as {
+      sig1: string;
+      request: never;
+    };
     // re-sign sig3 over the tampered sig1 so that only sig1 is wrong
     const tampered = h.envelope(env.request, patient);
     const parsed = JSON.parse(tampered) as { sig1: string };
@@ -51,15 +59,38 @@ describe('the signature chain on every request', () => {
 
   it('malformed, oversized and unknown-field envelopes, and a transaction for another op', async () => {
     await rejects(h, () => h.submit('records:Upload', ['{not json'], h.client()), 'INVALID_INPUT', /not valid JSON/);
-    await rejects(h, () => h.submit('records:Upload', ['x'.repeat(MAX_MESSAGE_BYTES + 1)], h.client()), 'PAYLOAD_TOO_LARGE');
-    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as Record<string, unknown>;
-    await rejects(h, () => h.call(JSON.stringify({ ...env, extra: 1 })), 'INVALID_INPUT', /envelope.extra is not an allowed field/);
+    await rejects(
+      h,
+      () => h.submit('records:Upload', ['x'.repeat(MAX_MESSAGE_BYTES + 1)], h.client()),
+      'PAYLOAD_TOO_LARGE',
+    );
+    const env = JSON.parse(h.envelope(h.request('upload', patient, h.sealedRecord(patient).body), patient)) as Record<
+      string,
+      unknown
+    >;
+    await rejects(
+      h,
+      () => h.call(JSON.stringify({ ...env, extra: 1 })),
+      'INVALID_INPUT',
+      /envelope.extra is not an allowed field/,
+    );
     const view = h.envelope(h.request('view', patient, { recordId: 'a'.repeat(64) }), patient);
-    await rejects(h, () => h.submit('records:Upload', [view], h.client()), 'INVALID_INPUT', /this transaction is upload/);
+    await rejects(
+      h,
+      () => h.submit('records:Upload', [view], h.client()),
+      'INVALID_INPUT',
+      /this transaction is upload/,
+    );
   });
 
   it('unknown transaction names are input errors, in every contract', async () => {
-    for (const fcn of ['records:DropTable', 'registry:DropTable', 'layer-keys:DropTable', 'audit:DropTable', 'DropTable']) {
+    for (const fcn of [
+      'records:DropTable',
+      'registry:DropTable',
+      'layer-keys:DropTable',
+      'audit:DropTable',
+      'DropTable',
+    ]) {
       await rejects(h, () => h.submit(fcn, []), 'INVALID_INPUT', /unknown transaction/);
     }
   });

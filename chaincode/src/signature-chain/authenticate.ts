@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   actorKey,
   assertFresh,
@@ -62,8 +63,10 @@ export async function authenticate<O extends Operation>(
 
   const k3 = await accessKeys.get(state, { mspId: org, keyId: envelope.k3Id });
   if (!k3) throw fail('UNKNOWN_ACCESS_KEY', `no K3 ${envelope.k3Id} is registered for ${org}`);
-  if (k3.retiredAt !== undefined && k3.retiredAt <= now) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
-  if (now < k3.notBefore || now > k3.notAfter) throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`);
+  if (k3.retiredAt !== undefined && k3.retiredAt <= now)
+    throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
+  if (now < k3.notBefore || now > k3.notAfter)
+    throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`);
   if (!verifyFor('sig3', k3.publicKey, chainPayload(request, envelope.sig1), envelope.sig3)) {
     throw fail('SIG3_INVALID', `sig3 does not verify against K3 ${envelope.k3Id} of ${org}`);
   }
@@ -76,7 +79,8 @@ export async function authenticate<O extends Operation>(
     const key = { actor: actorKey(actor), nonce: request.nonce };
     const used = await nonces.get(state, key);
     if (used) throw fail('NONCE_REPLAYED', `nonce ${request.nonce} was already used in transaction ${used.txId}`);
-    const write = (): Promise<void> => nonces.put(state, key, { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
+    const write = (): Promise<void> =>
+      nonces.put(state, key, { txId: ctx.stub.getTxID(), expiresAt: request.expiresAt });
     if (options.writeNonceLater) writeNonce = write;
     else await write();
   }
@@ -93,5 +97,6 @@ export async function authenticate<O extends Operation>(
 
 /** sig1: the author's signature over the request, checked against the key the operation names. */
 export function assertSig1(publicKey: string, envelope: ContractEnvelope, who: string): void {
-  if (!verifyFor('sig1', publicKey, envelope.request, envelope.sig1)) throw fail('SIG1_INVALID', `sig1 does not verify against ${who}`);
+  if (!verifyFor('sig1', publicKey, envelope.request, envelope.sig1))
+    throw fail('SIG1_INVALID', `sig1 does not verify against ${who}`);
 }

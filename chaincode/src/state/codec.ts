@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { canonicalBytes, fail } from '@medshare/protocol';
 
 /** The one way state is written: canonical JSON (sorted keys), so every endorser writes identical bytes. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Composite-key layout (docs/protocol.md "Ledger state"). One key per fact, so concurrent
  * requests touch disjoint keys and do not collide on MVCC.

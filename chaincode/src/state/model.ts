@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   AUDIT_ACTIONS,
   expectInteger,
@@ -89,7 +90,16 @@ const time = (v: unknown, n: string): number => expectInteger(v, n);
 const TX_ID = /^[0-9a-f]{64}$/;
 
 export function parseUser(value: unknown): UserState {
-  const o = expectObject(value, 'user', ['keyId', 'publicKey', 'role', 'pseudonym', 'org', 'status', 'registeredAt', 'approvedBy']);
+  const o = expectObject(value, 'user', [
+    'keyId',
+    'publicKey',
+    'role',
+    'pseudonym',
+    'org',
+    'status',
+    'registeredAt',
+    'approvedBy',
+  ]);
   return {
     keyId: hex64(o.keyId, 'user.keyId'),
     publicKey: expectString(o.publicKey, 'user.publicKey', { pattern: HEX_PUBLIC_KEY }),
@@ -98,7 +108,9 @@ export function parseUser(value: unknown): UserState {
     org: expectString(o.org, 'user.org', { pattern: MSP_ID }),
     status: expectOneOf(o.status, 'user.status', ['active', 'pending'] as const),
     registeredAt: time(o.registeredAt, 'user.registeredAt'),
-    ...(o.approvedBy === undefined ? {} : { approvedBy: expectString(o.approvedBy, 'user.approvedBy', { maxLength: 1024 }) }),
+    ...(o.approvedBy === undefined
+      ? {}
+      : { approvedBy: expectString(o.approvedBy, 'user.approvedBy', { maxLength: 1024 }) }),
   };
 }
 
@@ -115,7 +127,16 @@ export function parseAccessKey(value: unknown): AccessKeyState {
 }
 
 export function parseRecord(value: unknown): RecordState {
-  const o = expectObject(value, 'record', ['recordId', 'owner', 'patientId', 'org', 'contentHash', 'ownerKeyWrap', 'metadata', 'uploadedAt']);
+  const o = expectObject(value, 'record', [
+    'recordId',
+    'owner',
+    'patientId',
+    'org',
+    'contentHash',
+    'ownerKeyWrap',
+    'metadata',
+    'uploadedAt',
+  ]);
   const metadata = expectObject(o.metadata, 'record.metadata', ['kind', 'createdAt']);
   return {
     recordId: hex64(o.recordId, 'record.recordId'),
@@ -148,7 +169,17 @@ export function parseGrant(value: unknown): GrantState {
 }
 
 export function parseAudit(value: unknown): AuditState {
-  const o = expectObject(value, 'audit', ['recordId', 'action', 'actorKeyId', 'subjectKeyId', 'at', 'txId', 'appId', 'org', 'requestHash']);
+  const o = expectObject(value, 'audit', [
+    'recordId',
+    'action',
+    'actorKeyId',
+    'subjectKeyId',
+    'at',
+    'txId',
+    'appId',
+    'org',
+    'requestHash',
+  ]);
   return {
     recordId: hex64(o.recordId, 'audit.recordId'),
     action: expectOneOf(o.action, 'audit.action', AUDIT_ACTIONS),
@@ -169,7 +200,10 @@ export function parseAccessTicket(value: unknown): AccessTicketState {
 
 export function parseNonce(value: unknown): { txId: string; expiresAt: number } {
   const o = expectObject(value, 'nonce', ['txId', 'expiresAt']);
-  return { txId: expectString(o.txId, 'nonce.txId', { pattern: TX_ID }), expiresAt: time(o.expiresAt, 'nonce.expiresAt') };
+  return {
+    txId: expectString(o.txId, 'nonce.txId', { pattern: TX_ID }),
+    expiresAt: time(o.expiresAt, 'nonce.expiresAt'),
+  };
 }
 
 /** An upload's idempotency key, under its owner: the record the first upload with it created. */
@@ -203,5 +237,8 @@ export function parseOwnerIndex(value: unknown): OwnerIndexState {
 
 export function parseGranteeIndex(value: unknown): { recordId: string; grantedAt: number } {
   const o = expectObject(value, 'granteeIndex', ['recordId', 'grantedAt']);
-  return { recordId: hex64(o.recordId, 'granteeIndex.recordId'), grantedAt: time(o.grantedAt, 'granteeIndex.grantedAt') };
+  return {
+    recordId: hex64(o.recordId, 'granteeIndex.recordId'),
+    grantedAt: time(o.grantedAt, 'granteeIndex.grantedAt'),
+  };
 }

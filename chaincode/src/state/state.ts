@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Context } from 'fabric-contract-api';
 import { fromBytes, marshal } from './codec';
 import type { ObjectType } from './table';
@@ -39,7 +40,12 @@ export class LedgerState {
   ): Promise<{ items: T[]; bookmark: string }> {
     // Fabric's bookmark is the raw next key (with U+0000 separators): carried as base64url.
     const start = Buffer.from(bookmark, 'base64url').toString('utf8');
-    const response = await this.ctx.stub.getStateByPartialCompositeKeyWithPagination(type, [...attributes], pageSize, start);
+    const response = await this.ctx.stub.getStateByPartialCompositeKeyWithPagination(
+      type,
+      [...attributes],
+      pageSize,
+      start,
+    );
     const { iterator } = response;
     // fabric-shim's type says metadata is always there, but an empty range comes back without it
     // (the peer's QueryResponseMetadata is empty bytes), so it is read as optional.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { KEY } from './keys';
 import type { LedgerState } from './state';
 
@@ -75,7 +76,12 @@ export class Table<T, A extends string> {
   }
 
   /** One page of the rows under a partial key (evaluation only, as Fabric requires). */
-  page(state: LedgerState, partial: Partial<RowKey<A>>, pageSize: number, bookmark: string): Promise<{ items: T[]; bookmark: string }> {
+  page(
+    state: LedgerState,
+    partial: Partial<RowKey<A>>,
+    pageSize: number,
+    bookmark: string,
+  ): Promise<{ items: T[]; bookmark: string }> {
     return state.page(this.spec.type, this.#prefix(partial), pageSize, bookmark, this.spec.parse);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   chainPayload,
   encrypt,
@@ -20,7 +21,13 @@ import {
   type Sm2KeyPair,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
-import { ChaincodeHost, MemoryLedger, fabricIdentity, type SimulatedIdentity, type TransactionResult } from '@medshare/fabric-sim';
+import {
+  ChaincodeHost,
+  MemoryLedger,
+  fabricIdentity,
+  type SimulatedIdentity,
+  type TransactionResult,
+} from '@medshare/fabric-sim';
 import { contractKeyFromPem, type ContractKey } from '../config/contract-key';
 import type { MedshareContractOptions } from '../contracts/base-contract';
 import { CHAINCODE_INFO, contractsWith } from '../index';
@@ -72,7 +79,13 @@ export class Harness {
     for (const org of [ORG1, ORG2]) {
       const k3 = { ...newParty(), org };
       h.k3[org] = k3;
-      await h.admin(org, 'layer-keys:RegisterAccessKey', k3.publicKey, String(T0 - 86_400_000), String(T0 + 365 * 86_400_000));
+      await h.admin(
+        org,
+        'layer-keys:RegisterAccessKey',
+        k3.publicKey,
+        String(T0 - 86_400_000),
+        String(T0 + 365 * 86_400_000),
+      );
     }
     return h;
   }
@@ -98,7 +111,14 @@ export class Harness {
   /** Each request moves the clock 1 ms, so audit entries have distinct times as in real use. */
   request<O extends Operation>(op: O, author: Party, body: BodyOf<O>, lifetimeMs?: number): Request<O> {
     this.now += 1;
-    return newRequest({ op, body, appId: APP_ID, keyId: author.keyId, now: this.now, ...(lifetimeMs ? { lifetimeMs } : {}) });
+    return newRequest({
+      op,
+      body,
+      appId: APP_ID,
+      keyId: author.keyId,
+      now: this.now,
+      ...(lifetimeMs ? { lifetimeMs } : {}),
+    });
   }
 
   /** {request, sig1, sig3, k3Id} as the gateway sends it; `signer` overrides who makes sig1. */
@@ -110,11 +130,17 @@ export class Harness {
   }
 
   /** Calls the transaction for the envelope's op: submitted or evaluated as on Fabric. */
-  async call(envelope: string, org = ORG1): Promise<{ response: { result: Record<string, unknown>; [k: string]: unknown }; sig4: string; raw: string }> {
+  async call(
+    envelope: string,
+    org = ORG1,
+  ): Promise<{ response: { result: Record<string, unknown>; [k: string]: unknown }; sig4: string; raw: string }> {
     const op = (JSON.parse(envelope) as { request?: { op?: Operation } }).request?.op ?? 'view';
     const row = OPERATION_TABLE[op];
     const fcn = qualifiedName(row);
-    const { result } = row.call === 'submit' ? await this.submit(fcn, [envelope], this.client(org)) : await this.evaluate(fcn, [envelope], this.client(org));
+    const { result } =
+      row.call === 'submit'
+        ? await this.submit(fcn, [envelope], this.client(org))
+        : await this.evaluate(fcn, [envelope], this.client(org));
     return { ...(JSON.parse(result) as { response: { result: Record<string, unknown> }; sig4: string }), raw: result };
   }
 
@@ -137,7 +163,10 @@ export class Harness {
   }
 
   /** A sealed record with a data key wrapped for the owner, as the app builds it. */
-  sealedRecord(owner: Party, plaintext = '{"diagnosis":"J45.909","note":"asthma, mild"}'): { body: BodyOf<'upload'>; dataKey: Uint8Array } {
+  sealedRecord(
+    owner: Party,
+    plaintext = '{"diagnosis":"J45.909","note":"asthma, mild"}',
+  ): { body: BodyOf<'upload'>; dataKey: Uint8Array } {
     const dataKey = randomKey();
     const sealed = seal(dataKey, utf8(plaintext));
     return {
@@ -159,14 +188,21 @@ export class Harness {
   }
 
   snapshot(): string {
-    return JSON.stringify({ height: this.ledger.height, entries: this.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]) });
+    return JSON.stringify({
+      height: this.ledger.height,
+      entries: this.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    });
   }
 }
 
 /** Runs a call that must fail with `code` and asserts the ledger did not change at all. */
 export async function rejects(h: Harness, call: () => Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   const before = h.snapshot();
-  await expect(call()).rejects.toMatchObject({ name: 'MedshareError', code, ...(message ? { message: expect.stringMatching(message) } : {}) });
+  await expect(call()).rejects.toMatchObject({
+    name: 'MedshareError',
+    code,
+    ...(message ? { message: expect.stringMatching(message) } : {}),
+  });
   expect(h.snapshot()).toBe(before);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { weierstrassN } from '@noble/curves/abstract/weierstrass';
 import { bigIntToBytes, bytesToBigInt, concatBytes } from '../bytes';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { assertBytes, bytesToBigInt, concatBytes, equalBytes } from '../bytes';
 import { CiphertextError } from '../errors';

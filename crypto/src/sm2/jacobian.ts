@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Variable-time point arithmetic for signature verification on a short Weierstrass curve
  * y² = x³ − 3x + b over a prime field (SM2's a is p − 3). Only public values ever pass through

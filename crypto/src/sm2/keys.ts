@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { bytesToBigInt, fromHex, toHex } from '../bytes';
 import { decodePoint, encodePoint, Point, scalarToBytes, SM2_N } from './curve';

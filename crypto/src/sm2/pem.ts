@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { concatBytes, equalBytes, fromHex, toHex } from '../bytes';
 import { assertPublicKey, privateScalar, publicKeyFromPrivate } from './keys';
 import { scalarToBytes } from './curve';
@@ -101,7 +102,10 @@ export function publicKeyFromPem(text: string): string {
 export function privateKeyToPem(privateKeyHex: string): string {
   const d = scalarToBytes(privateScalar(privateKeyHex));
   const point = fromHex(publicKeyFromPrivate(privateKeyHex));
-  const ecPrivateKey = der(0x30, concatBytes(fromHex('020101'), der(0x04, d), der(0xa1, der(0x03, concatBytes(Uint8Array.of(0), point)))));
+  const ecPrivateKey = der(
+    0x30,
+    concatBytes(fromHex('020101'), der(0x04, d), der(0xa1, der(0x03, concatBytes(Uint8Array.of(0), point)))),
+  );
   return pem('PRIVATE KEY', der(0x30, concatBytes(fromHex('020100'), ALGORITHM, der(0x04, ecPrivateKey))));
 }
 
@@ -110,7 +114,8 @@ export function privateKeyFromPem(text: string): string {
   const outer = readTlv(unpem('PRIVATE KEY', text), 0);
   if (outer.tag !== 0x30) throw new RangeError('PrivateKeyInfo must be a SEQUENCE');
   const [version, algorithm, octets] = children(outer.body);
-  if (!version || version.tag !== 0x02 || !equalBytes(version.body, Uint8Array.of(0))) throw new RangeError('PrivateKeyInfo version must be 0');
+  if (!version || version.tag !== 0x02 || !equalBytes(version.body, Uint8Array.of(0)))
+    throw new RangeError('PrivateKeyInfo version must be 0');
   expectAlgorithm(algorithm);
   if (!octets || octets.tag !== 0x04) throw new RangeError('expected an OCTET STRING private key');
   const fields = children(readTlv(octets.body, 0).body);
@@ -122,15 +127,18 @@ export function privateKeyFromPem(text: string): string {
 /** RFC 5915: ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING, … }. */
 function ecPrivateKeySecret(fields: readonly Tlv[]): string {
   const [ecVersion, secret] = fields;
-  if (!ecVersion || !equalBytes(ecVersion.body, Uint8Array.of(1))) throw new RangeError('ECPrivateKey version must be 1');
-  if (!secret || secret.tag !== 0x04 || secret.body.length !== 32) throw new RangeError('ECPrivateKey must hold a 32-byte secret');
+  if (!ecVersion || !equalBytes(ecVersion.body, Uint8Array.of(1)))
+    throw new RangeError('ECPrivateKey version must be 1');
+  if (!secret || secret.tag !== 0x04 || secret.body.length !== 32)
+    throw new RangeError('ECPrivateKey must hold a 32-byte secret');
   return toHex(secret.body);
 }
 
 /** RFC 5915: the optional [0] parameters must name sm2p256v1 and the optional [1] publicKey must match the secret. */
 function expectOptionalFieldsMatch(fields: readonly Tlv[], publicKeyHex: string): void {
   for (const field of fields) {
-    if (field.tag === 0xa0 && !equalBytes(field.body, OID_SM2)) throw new RangeError('ECPrivateKey parameters are not sm2p256v1');
+    if (field.tag === 0xa0 && !equalBytes(field.body, OID_SM2))
+      throw new RangeError('ECPrivateKey parameters are not sm2p256v1');
     if (field.tag === 0xa1 && bitStringPoint(readTlv(field.body, 0)) !== publicKeyHex) {
       throw new RangeError('ECPrivateKey public key does not match its secret');
     }

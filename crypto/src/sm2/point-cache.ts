@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fromHex } from '../bytes';
 import { decodePoint, type Point } from './curve';
 import { clearVerifyKeys } from './verify-keys';

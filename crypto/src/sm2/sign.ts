@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { assertBytes, bytesToBigInt, concatBytes, fromHex, utf8 } from '../bytes';
 import { hmacSm3, sm3Parts } from '../sm3';
@@ -13,7 +14,12 @@ export interface Sm2SignOptions {
   readonly userId?: Uint8Array;
 }
 
-const CURVE_PARAMS = concatBytes(scalarToBytes(SM2_A), scalarToBytes(SM2_B), scalarToBytes(SM2_GX), scalarToBytes(SM2_GY));
+const CURVE_PARAMS = concatBytes(
+  scalarToBytes(SM2_A),
+  scalarToBytes(SM2_B),
+  scalarToBytes(SM2_GX),
+  scalarToBytes(SM2_GY),
+);
 
 const zCache = new Map<string, Uint8Array>();
 const Z_CACHE_MAX = 4096;
@@ -71,7 +77,12 @@ function randomK(): bigint {
 }
 
 /** Sign `message` with a fresh random k. */
-export function sign(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
+export function sign(
+  privateKeyHex: string,
+  publicKeyHex: string,
+  message: Uint8Array,
+  options: Sm2SignOptions = {},
+): Uint8Array {
   assertBytes(message, 'message');
   const d = privateScalar(privateKeyHex);
   return signWith(d, digestOf(publicKeyHex, message, options.userId), randomK);
@@ -81,7 +92,13 @@ export function sign(privateKeyHex: string, publicKeyHex: string, message: Uint8
  * {@link sign} with a fixed nonce, for the standard's known-answer tests only (reusing k
  * reveals the private key); exported through `@medshare/crypto/testing`, never `/sm2`.
  */
-export function signWithK(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, k: bigint, options: Sm2SignOptions = {}): Uint8Array {
+export function signWithK(
+  privateKeyHex: string,
+  publicKeyHex: string,
+  message: Uint8Array,
+  k: bigint,
+  options: Sm2SignOptions = {},
+): Uint8Array {
   assertBytes(message, 'message');
   const d = privateScalar(privateKeyHex);
   if (k < 1n || k >= SM2_N) throw new RangeError('k must be in [1, n-1]');
@@ -92,7 +109,12 @@ export function signWithK(privateKeyHex: string, publicKeyHex: string, message: 
  * Deterministic signature: k from RFC 6979 §3.2 instantiated with HMAC-SM3 (qlen = hlen = 256),
  * seeded with the private key and the SM2 digest e, so every endorser returns identical bytes.
  */
-export function signDeterministic(privateKeyHex: string, publicKeyHex: string, message: Uint8Array, options: Sm2SignOptions = {}): Uint8Array {
+export function signDeterministic(
+  privateKeyHex: string,
+  publicKeyHex: string,
+  message: Uint8Array,
+  options: Sm2SignOptions = {},
+): Uint8Array {
   assertBytes(message, 'message');
   const d = privateScalar(privateKeyHex);
   const e = digestOf(publicKeyHex, message, options.userId);
@@ -126,7 +148,12 @@ function rfc6979Nonces(d: bigint, e: bigint): NonceSource {
 }
 
 /** GB/T 32918.2-2016 §7.1 B1–B7. Returns false for any malformed or wrong signature. */
-export function verify(publicKeyHex: string, message: Uint8Array, signature: Uint8Array, options: Sm2SignOptions = {}): boolean {
+export function verify(
+  publicKeyHex: string,
+  message: Uint8Array,
+  signature: Uint8Array,
+  options: Sm2SignOptions = {},
+): boolean {
   assertBytes(message, 'message');
   assertBytes(signature, 'signature');
   if (signature.length !== SIGNATURE_BYTES) return false;
@@ -147,7 +174,9 @@ export function verify(publicKeyHex: string, message: Uint8Array, signature: Uin
   // B6: (x1', y1') = [s]G + [t]P_A; [s]G from G's shared table, [t]P_A from the key's table
   // when it has earned one (verify-keys.ts), else by wNAF. Public scalars: variable time.
   const sG = sm2Arithmetic.multiplyFixed(baseTable(), s);
-  const sum = key.table ? sm2Arithmetic.multiplyFixed(key.table, t, sG) : sm2Arithmetic.addJacobian(sG, sm2Arithmetic.multiplyWnaf(key.point, t));
+  const sum = key.table
+    ? sm2Arithmetic.multiplyFixed(key.table, t, sG)
+    : sm2Arithmetic.addJacobian(sG, sm2Arithmetic.multiplyWnaf(key.point, t));
   const x1 = sm2Arithmetic.affineX(sum);
   if (x1 === undefined) return false;
   // B7: R = (e + x1') mod n, accept iff R = r
@@ -171,7 +200,8 @@ export function signatureToDer(signature: Uint8Array): Uint8Array {
 /** DER → `r ‖ s`; strict DER (minimal lengths and integers), throws RangeError otherwise. */
 export function signatureFromDer(der: Uint8Array): Uint8Array {
   assertBytes(der, 'der');
-  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2) throw new RangeError('signature is not a DER SEQUENCE');
+  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2)
+    throw new RangeError('signature is not a DER SEQUENCE');
   let offset = 2;
   const readInteger = (): Uint8Array => {
     if (der[offset] !== 0x02) throw new RangeError('expected a DER INTEGER');

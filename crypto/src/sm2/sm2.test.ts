@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import { sm2 as smCrypto } from 'sm-crypto';
 import vectors from '../../../test/vectors/sm2.json';
@@ -34,7 +35,9 @@ describe('SM2 known answers (GB/T 32918.5-2017 Appendices A and C)', () => {
   });
 
   it('reproduces the Appendix A signature when k is the example k', () => {
-    const signature = signWithK(sig.privateKey, sig.publicKey, utf8(sig.messageUtf8), BigInt(`0x${sig.k}`), { userId: utf8(sig.userIdUtf8) });
+    const signature = signWithK(sig.privateKey, sig.publicKey, utf8(sig.messageUtf8), BigInt(`0x${sig.k}`), {
+      userId: utf8(sig.userIdUtf8),
+    });
     expect(toHex(signature)).toBe(sig.r + sig.s);
   });
 
@@ -104,11 +107,28 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
 
   it('openssl verifies our signature with distid 1234567812345678', () => {
     const signature = signatureToDer(sign(keys.privateKey, keys.publicKey, message));
-    const out = openssl(['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-sigfile', 'sig.der'], {
-      'pub.pem': publicKeyToPem(keys.publicKey),
-      'msg.bin': message,
-      'sig.der': signature,
-    });
+    const out = openssl(
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        'pub.pem',
+        '-rawin',
+        '-digest',
+        'sm3',
+        ...DISTID,
+        '-in',
+        'msg.bin',
+        '-sigfile',
+        'sig.der',
+      ],
+      {
+        'pub.pem': publicKeyToPem(keys.publicKey),
+        'msg.bin': message,
+        'sig.der': signature,
+      },
+    );
     expect(Buffer.from(out).toString()).toContain('Signature Verified Successfully');
   });
 
@@ -119,7 +139,20 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
     const publicKey = publicKeyFromPem(publicPem);
     expect(publicKeyFromPrivate(privateKey)).toBe(publicKey);
     const der = openssl(
-      ['pkeyutl', '-sign', '-inkey', 'key.pem', '-rawin', '-digest', 'sm3', ...DISTID, '-in', 'msg.bin', '-out', 'sig.der'],
+      [
+        'pkeyutl',
+        '-sign',
+        '-inkey',
+        'key.pem',
+        '-rawin',
+        '-digest',
+        'sm3',
+        ...DISTID,
+        '-in',
+        'msg.bin',
+        '-out',
+        'sig.der',
+      ],
       { 'key.pem': pem, 'msg.bin': message },
       'sig.der',
     );
@@ -127,9 +160,13 @@ describe('SM2 cross-checks with the openssl CLI (both directions)', () => {
   });
 
   it('openssl reads our PKCS#8 and SPKI PEM', () => {
-    const text = Buffer.from(openssl(['pkey', '-in', 'key.pem', '-text', '-noout'], { 'key.pem': privateKeyToPem(keys.privateKey) })).toString();
+    const text = Buffer.from(
+      openssl(['pkey', '-in', 'key.pem', '-text', '-noout'], { 'key.pem': privateKeyToPem(keys.privateKey) }),
+    ).toString();
     expect(text.replace(/[\s:]/g, '')).toContain(keys.publicKey);
-    const pub = Buffer.from(openssl(['pkey', '-pubin', '-in', 'pub.pem', '-text', '-noout'], { 'pub.pem': publicKeyToPem(keys.publicKey) })).toString();
+    const pub = Buffer.from(
+      openssl(['pkey', '-pubin', '-in', 'pub.pem', '-text', '-noout'], { 'pub.pem': publicKeyToPem(keys.publicKey) }),
+    ).toString();
     expect(pub.replace(/[\s:]/g, '')).toContain(keys.publicKey);
   });
 
@@ -158,7 +195,11 @@ describe('SM2 cross-checks with sm-crypto (both directions)', () => {
         const keys = generateKeyPair();
         const ours = toHex(sign(keys.privateKey, keys.publicKey, utf8(text)));
         expect(smCrypto.doVerifySignature(text, ours, keys.publicKey, { hash: true, der: false })).toBe(true);
-        const theirs = smCrypto.doSignature(text, keys.privateKey, { hash: true, der: false, publicKey: keys.publicKey });
+        const theirs = smCrypto.doSignature(text, keys.privateKey, {
+          hash: true,
+          der: false,
+          publicKey: keys.publicKey,
+        });
         expect(verify(keys.publicKey, utf8(text), fromHex(theirs))).toBe(true);
       }),
       { numRuns: 10 },
@@ -177,7 +218,11 @@ describe('SM2 cross-checks with sm-crypto (both directions)', () => {
 
   it('sm-crypto derives the same public key', () => {
     const keys = generateKeyPair();
-    expect((smCrypto as unknown as { getPublicKeyFromPrivateKey(d: string): string }).getPublicKeyFromPrivateKey(keys.privateKey)).toBe(keys.publicKey);
+    expect(
+      (smCrypto as unknown as { getPublicKeyFromPrivateKey(d: string): string }).getPublicKeyFromPrivateKey(
+        keys.privateKey,
+      ),
+    ).toBe(keys.publicKey);
   });
 });
 
@@ -220,7 +265,9 @@ describe('SM2 keys', () => {
 
   it('refuses points off the curve and non-SM2 PEM', () => {
     expect(() => publicKeyToPem(`04${'11'.repeat(64)}`)).toThrow(RangeError);
-    const p256 = Buffer.from(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], {})).toString();
+    const p256 = Buffer.from(
+      openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], {}),
+    ).toString();
     expect(() => privateKeyFromPem(p256)).toThrow(/not an SM2 key/);
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import { sm2 as smCrypto } from 'sm-crypto';
 import vectors from '../../../test/vectors/sm2.json';
@@ -39,7 +40,9 @@ describe('verification arithmetic (jacobian.ts) against @noble/curves', () => {
     const x5 = sm2Arithmetic.affineX(p) as bigint;
     const p5 = Point.fromAffine(q).multiply(5n).toAffine();
     expect(x5).toBe(p5.x);
-    expect(sm2Arithmetic.affineX(sm2Arithmetic.addAffine(p, p5.x, p5.y))).toBe(Point.fromAffine(q).multiply(10n).toAffine().x);
+    expect(sm2Arithmetic.affineX(sm2Arithmetic.addAffine(p, p5.x, p5.y))).toBe(
+      Point.fromAffine(q).multiply(10n).toAffine().x,
+    );
     expect(sm2Arithmetic.affineX(sm2Arithmetic.addAffine(p, p5.x, sm2Arithmetic.curve.p - p5.y))).toBeUndefined();
   });
 });
@@ -84,9 +87,25 @@ describe('SM2 verification gives the same answers whatever the key cache holds',
     const keys = generateKeyPair();
     const message = 'verified in every cache state';
     const ours = sign(keys.privateKey, keys.publicKey, utf8(message));
-    const theirs = fromHex(smCrypto.doSignature(message, keys.privateKey, { hash: true, der: false, publicKey: keys.publicKey }));
+    const theirs = fromHex(
+      smCrypto.doSignature(message, keys.privateKey, { hash: true, der: false, publicKey: keys.publicKey }),
+    );
     const der = openssl(
-      ['pkeyutl', '-sign', '-inkey', 'key.pem', '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678', '-in', 'msg.bin', '-out', 'sig.der'],
+      [
+        'pkeyutl',
+        '-sign',
+        '-inkey',
+        'key.pem',
+        '-rawin',
+        '-digest',
+        'sm3',
+        '-pkeyopt',
+        'distid:1234567812345678',
+        '-in',
+        'msg.bin',
+        '-out',
+        'sig.der',
+      ],
       { 'key.pem': privateKeyToPem(keys.privateKey), 'msg.bin': utf8(message) },
       'sig.der',
     );

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { fromHex } from '../bytes';
 import { decodePoint, SM2_GX, SM2_GY, SM2_N, SM2_P } from './curve';
@@ -144,7 +145,8 @@ function drainOne(): void {
 function build(entry: VerifyKey): void {
   entry.queued = false;
   if (entry.table || keys.get(entry.hex) !== entry) return;
-  while (tabled.size > 0 && (tabled.size + 1) * KEY_TABLE_BYTES > limits.tableBudgetBytes) dropTable(tabled.keys().next().value as string);
+  while (tabled.size > 0 && (tabled.size + 1) * KEY_TABLE_BYTES > limits.tableBudgetBytes)
+    dropTable(tabled.keys().next().value as string);
   if (KEY_TABLE_BYTES > limits.tableBudgetBytes) return;
   entry.table = sm2Arithmetic.fixedTable(entry.point, KEY_WINDOW);
   tabled.set(entry.hex, entry);
@@ -175,7 +177,8 @@ export function buildQueuedTables(): number {
 /** Overrides the policy's limits (tests); no argument restores the defaults. */
 export function setVerifyKeyLimits(overrides: Partial<Limits> = {}): void {
   limits = { ...DEFAULT_LIMITS, ...overrides };
-  while (tabled.size > 0 && tabled.size * KEY_TABLE_BYTES > limits.tableBudgetBytes) dropTable(tabled.keys().next().value as string);
+  while (tabled.size > 0 && tabled.size * KEY_TABLE_BYTES > limits.tableBudgetBytes)
+    dropTable(tabled.keys().next().value as string);
 }
 
 export function clearVerifyKeys(): void {
@@ -200,5 +203,11 @@ export interface VerifyKeyStats {
 }
 
 export function verifyKeyStats(): VerifyKeyStats {
-  return { keys: keys.size, tables: tabled.size, tableBytes: tabled.size * KEY_TABLE_BYTES, tableBudgetBytes: limits.tableBudgetBytes, tablesBuilt };
+  return {
+    keys: keys.size,
+    tables: tabled.size,
+    tableBytes: tabled.size * KEY_TABLE_BYTES,
+    tableBudgetBytes: limits.tableBudgetBytes,
+    tablesBuilt,
+  };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Test and benchmark knobs: fixed nonces for the standards' known answers, and the SM2 key
  * caches' controls. Nothing in production imports this subpath (the gateway, app and chaincode
@@ -8,4 +9,10 @@ export { encryptWithK } from '../sm2/encrypt';
 export { clearPointCache } from '../sm2/point-cache';
 export { signWithK } from '../sm2/sign';
 export { buildQueuedTables, setVerifyKeyLimits, verifyKeyStats, type VerifyKeyStats } from '../sm2/verify-keys';
-export { encapsulateWith, generateKeyFragmentsWith, reEncryptWith, type EncapsulateNonces, type KeyFragmentNonces } from '../tpre/tpre';
+export {
+  encapsulateWith,
+  generateKeyFragmentsWith,
+  reEncryptWith,
+  type EncapsulateNonces,
+  type KeyFragmentNonces,
+} from '../tpre/tpre';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,7 @@ export function sm2CiphertextFromAsn1(der: Uint8Array): Uint8Array {
   if (der[0] !== 0x30 || !sequence) throw new Error('not a SEQUENCE');
   const [x, y, c3, c2] = readAll(sequence);
   if (!x || !y || !c3 || !c2) throw new Error('SM2 ciphertext SEQUENCE must have four fields');
-  const pad = (b: Uint8Array): Uint8Array => fromHex(toHex(b.length > 32 ? b.subarray(b.length - 32) : b).padStart(64, '0'));
+  const pad = (b: Uint8Array): Uint8Array =>
+    fromHex(toHex(b.length > 32 ? b.subarray(b.length - 32) : b).padStart(64, '0'));
   return concatBytes(Uint8Array.of(4), pad(x), pad(y), c3, c2);
 }

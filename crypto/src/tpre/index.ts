@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** Threshold proxy re-encryption on SM2 (docs/protocol.md §15): the production surface. */
 export {
   CAPSULE_BYTES,

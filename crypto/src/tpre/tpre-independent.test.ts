@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -10,10 +11,14 @@ import { join } from 'node:path';
 describe('the independent Python re-implementation of §15-16', () => {
   it('reproduces every vector and refuses every listed case by the named check', () => {
     const root = join(__dirname, '../../..');
-    const output = execFileSync('python3', [join(root, 'scripts/vectors/check-tpre-independent.py'), join(root, 'test/vectors/tpre.json')], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const output = execFileSync(
+      'python3',
+      [join(root, 'scripts/vectors/check-tpre-independent.py'), join(root, 'test/vectors/tpre.json')],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect(output).toMatch(/OK: 0 failure\(s\)/);
     expect(output).not.toMatch(/^FAIL/m);
   });

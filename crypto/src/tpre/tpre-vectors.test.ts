@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sm3 } from '../sm3';
@@ -26,11 +27,36 @@ interface Vectors {
   receiver: { secret: string; publicKey: string };
   context: string;
   encapsulate: { r: string; u: string; capsule: string; key: string };
-  keyFragments: { threshold: number; shares: number; precursor: string; coefficients: string[]; ids: string[]; signing: string[]; fragments: string[] };
+  keyFragments: {
+    threshold: number;
+    shares: number;
+    precursor: string;
+    coefficients: string[];
+    ids: string[];
+    signing: string[];
+    fragments: string[];
+  };
   reEncrypt: { tau: string[]; fragments: string[] };
   open: { using: number[]; key: string };
-  refusals: Array<{ name: string; refusedBy: string; capsule?: string; cfrag?: string; context?: string; receiver?: string; open?: number[]; with?: string }>;
-  file: { size: number; chunkBytes: number; plaintextSm3: string; chunksSm3: string[]; leaves: string[]; root: string; keyCheck: string };
+  refusals: Array<{
+    name: string;
+    refusedBy: string;
+    capsule?: string;
+    cfrag?: string;
+    context?: string;
+    receiver?: string;
+    open?: number[];
+    with?: string;
+  }>;
+  file: {
+    size: number;
+    chunkBytes: number;
+    plaintextSm3: string;
+    chunksSm3: string[];
+    leaves: string[];
+    root: string;
+    keyCheck: string;
+  };
 }
 
 const v = JSON.parse(readFileSync(join(__dirname, '../../../test/vectors/tpre.json'), 'utf8')) as Vectors;
@@ -62,7 +88,10 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
   it('reproduces U, the public keys, the capsule and its key', () => {
     expect(hex(U.toBytes(true))).toBe(v.U);
     expect(hex(Point.BASE.multiply(delegating.secret).toBytes(true))).toBe(v.delegating.publicKey);
-    const { capsule: made, key } = encapsulateWith(delegating.publicKey, { r: big(v.encapsulate.r), u: big(v.encapsulate.u) });
+    const { capsule: made, key } = encapsulateWith(delegating.publicKey, {
+      r: big(v.encapsulate.r),
+      u: big(v.encapsulate.u),
+    });
     expect(hex(encodeCapsule(made))).toBe(v.encapsulate.capsule);
     expect(hex(key)).toBe(v.encapsulate.key);
     expect(hex(decapsulate(delegating.secret, capsule))).toBe(v.encapsulate.key);
@@ -77,17 +106,23 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
       signing: k.signing.map(big),
     });
     expect(kfrags.map((f) => hex(encodeKeyFragment(f)))).toEqual(k.fragments);
-    for (const f of k.fragments) expect(verifyKeyFragment(decodeKeyFragment(bytes(f)), delegating.publicKey, receiver.publicKey)).toBe(true);
+    for (const f of k.fragments)
+      expect(verifyKeyFragment(decodeKeyFragment(bytes(f)), delegating.publicKey, receiver.publicKey)).toBe(true);
     const made = kfrags.map((f, i) => reEncryptWith(f, capsule, context, big(v.reEncrypt.tau[i]!)));
     expect(made.map((c) => hex(encodeCapsuleFragment(c)))).toEqual(v.reEncrypt.fragments);
   });
 
   it('verifies every capsule fragment and opens the key from the listed pair and every other pair', () => {
-    for (const c of cfrags) expect(verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, context)).toBe(true);
+    for (const c of cfrags)
+      expect(verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, context)).toBe(true);
     const using = v.open.using.map((i) => cfrags[i]!);
     expect(hex(decapsulateFragments(receiver, delegating.publicKey, capsule, using, 2, context))).toBe(v.open.key);
-    expect(hex(decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, cfrags[1]!], 2, context))).toBe(v.open.key);
-    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[1]!], 2, context)).toThrow(RangeError);
+    expect(
+      hex(decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, cfrags[1]!], 2, context)),
+    ).toBe(v.open.key);
+    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[1]!], 2, context)).toThrow(
+      RangeError,
+    );
   });
 
   it.each(CFRAG_FIELDS)('refuses the vector fragment with its %s field changed', (_name, from, to) => {
@@ -97,7 +132,13 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
       tampered[at] = (tampered[at] ?? 0) ^ 0x04;
       let accepted: boolean;
       try {
-        accepted = verifyCapsuleFragment(decodeCapsuleFragment(tampered), capsule, delegating.publicKey, receiver.publicKey, context);
+        accepted = verifyCapsuleFragment(
+          decodeCapsuleFragment(tampered),
+          capsule,
+          delegating.publicKey,
+          receiver.publicKey,
+          context,
+        );
       } catch (error) {
         expect(error).toBeInstanceOf(RangeError);
         accepted = false;
@@ -112,9 +153,14 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
     } else if (r.cfrag !== undefined) {
       const who = r.receiver === undefined ? receiver.publicKey : Point.fromHex(r.receiver);
       const ctx = r.context === undefined ? context : bytes(r.context);
-      expect(verifyCapsuleFragment(decodeCapsuleFragment(bytes(r.cfrag)), capsule, delegating.publicKey, who, ctx)).toBe(false);
+      expect(
+        verifyCapsuleFragment(decodeCapsuleFragment(bytes(r.cfrag)), capsule, delegating.publicKey, who, ctx),
+      ).toBe(false);
     } else {
-      const set = [...r.open!.map((i) => cfrags[i]!), ...(r.with === undefined ? [] : [decodeCapsuleFragment(bytes(r.with))])];
+      const set = [
+        ...r.open!.map((i) => cfrags[i]!),
+        ...(r.with === undefined ? [] : [decodeCapsuleFragment(bytes(r.with))]),
+      ];
       expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, set, 2, context)).toThrow(RangeError);
     }
   });
@@ -125,7 +171,8 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
     const blocks = new Map<number, Uint8Array>();
     for (let i = 0; i < f.size; i++) {
       const block = i >> 5;
-      if (!blocks.has(block)) blocks.set(block, sm3(new TextEncoder().encode(`medshare test vector: file byte block ${block}`)));
+      if (!blocks.has(block))
+        blocks.set(block, sm3(new TextEncoder().encode(`medshare test vector: file byte block ${block}`)));
       plaintext[i] = blocks.get(block)![i & 31]!;
     }
     expect(hex(sm3(plaintext))).toBe(f.plaintextSm3);
@@ -133,7 +180,11 @@ describe('threshold PRE and chunked-file vectors (test/vectors/tpre.json)', () =
     const { encryption, check } = fileKeys(bytes(v.encapsulate.key));
     const leaves: Uint8Array[] = [];
     for (let i = 0; i < layout.chunks; i++) {
-      const c = cryptChunk(encryption, i, plaintext.subarray(i * f.chunkBytes, i * f.chunkBytes + chunkLength(layout, i)));
+      const c = cryptChunk(
+        encryption,
+        i,
+        plaintext.subarray(i * f.chunkBytes, i * f.chunkBytes + chunkLength(layout, i)),
+      );
       expect(hex(sm3(c))).toBe(f.chunksSm3[i]);
       leaves.push(leafHash(i, i === layout.chunks - 1, c));
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Point } from '../sm2/curve';
 import {
   CAPSULE_BYTES,
@@ -73,42 +74,69 @@ describe('threshold proxy re-encryption on SM2', () => {
 
   it('works for other thresholds (1-of-1, 3-of-5) and survives encoding', () => {
     const one = generateKeyFragments(delegating, receiver.publicKey, 1, 1);
-    const c1 = one.map((k) => decodeCapsuleFragment(encodeCapsuleFragment(reEncrypt(decodeKeyFragment(encodeKeyFragment(k)), capsule, context))));
-    expect(decapsulateFragments(receiver, delegating.publicKey, decodeCapsule(encodeCapsule(capsule)), c1, 1, context)).toEqual(key);
+    const c1 = one.map((k) =>
+      decodeCapsuleFragment(
+        encodeCapsuleFragment(reEncrypt(decodeKeyFragment(encodeKeyFragment(k)), capsule, context)),
+      ),
+    );
+    expect(
+      decapsulateFragments(receiver, delegating.publicKey, decodeCapsule(encodeCapsule(capsule)), c1, 1, context),
+    ).toEqual(key);
     const five = generateKeyFragments(delegating, receiver.publicKey, 3, 5).map((k) => reEncrypt(k, capsule, context));
-    expect(decapsulateFragments(receiver, delegating.publicKey, capsule, [five[4]!, five[1]!, five[2]!], 3, context)).toEqual(key);
+    expect(
+      decapsulateFragments(receiver, delegating.publicKey, capsule, [five[4]!, five[1]!, five[2]!], 3, context),
+    ).toEqual(key);
   });
 
   it('refuses fewer fragments than the threshold, and t−1 fragments forced through give another key', () => {
-    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!], 2, context)).toThrow(/below the threshold 2/);
+    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!], 2, context)).toThrow(
+      /below the threshold 2/,
+    );
     // Claiming t = 1 with one fragment of a 2-of-3 delegation: the Lagrange sum is not f(0).
     expect(decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!], 1, context)).not.toEqual(key);
   });
 
   it('refuses a receiver the fragments were not made for', () => {
     const other = generateKeyPair();
-    expect(() => decapsulateFragments(other, delegating.publicKey, capsule, cfrags, 2, context)).toThrow(/failed verification/);
+    expect(() => decapsulateFragments(other, delegating.publicKey, capsule, cfrags, 2, context)).toThrow(
+      /failed verification/,
+    );
     for (const k of kfrags) expect(verifyKeyFragment(k, delegating.publicKey, other.publicKey)).toBe(false);
   });
 
   it('refuses a set mixing two delegations, and a repeated fragment', () => {
-    const second = generateKeyFragments(delegating, receiver.publicKey, 2, 3).map((k) => reEncrypt(k, capsule, context));
-    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, second[1]!], 2, context)).toThrow(/another delegation/);
-    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, cfrags[0]!], 2, context)).toThrow(/repeats/);
+    const second = generateKeyFragments(delegating, receiver.publicKey, 2, 3).map((k) =>
+      reEncrypt(k, capsule, context),
+    );
+    expect(() =>
+      decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, second[1]!], 2, context),
+    ).toThrow(/another delegation/);
+    expect(() =>
+      decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, cfrags[0]!], 2, context),
+    ).toThrow(/repeats/);
   });
 
   it('binds each fragment to its context and its capsule', () => {
     const elsewhere = new TextEncoder().encode('grant 2');
-    expect(cfrags.every((c) => verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, context))).toBe(true);
-    expect(cfrags.some((c) => verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, elsewhere))).toBe(false);
+    expect(
+      cfrags.every((c) => verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, context)),
+    ).toBe(true);
+    expect(
+      cfrags.some((c) => verifyCapsuleFragment(c, capsule, delegating.publicKey, receiver.publicKey, elsewhere)),
+    ).toBe(false);
     const another = encapsulate(delegating.publicKey).capsule;
-    expect(cfrags.some((c) => verifyCapsuleFragment(c, another, delegating.publicKey, receiver.publicKey, context))).toBe(false);
+    expect(
+      cfrags.some((c) => verifyCapsuleFragment(c, another, delegating.publicKey, receiver.publicKey, context)),
+    ).toBe(false);
   });
 
   it('lets a proxy detect a key fragment that is not the delegator’s (forged rk, forged signature)', () => {
     const real = kfrags[0]!;
     expect(verifyKeyFragment(real, delegating.publicKey, receiver.publicKey)).toBe(true);
-    const forgedRk: KeyFragment = { ...real, rk: (real.rk + 1n) % 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n };
+    const forgedRk: KeyFragment = {
+      ...real,
+      rk: (real.rk + 1n) % 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n,
+    };
     expect(verifyKeyFragment(forgedRk, delegating.publicKey, receiver.publicKey)).toBe(false);
     const impostor = generateKeyPair();
     const byImpostor = generateKeyFragments(impostor, receiver.publicKey, 2, 3)[0]!;
@@ -117,10 +145,15 @@ describe('threshold proxy re-encryption on SM2', () => {
 
   it('rejects a proxy that re-encrypts with another rk under the signed commitment (soundness)', () => {
     const real = kfrags[1]!;
-    const cheat: KeyFragment = { ...real, rk: (real.rk * 2n) % 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n };
+    const cheat: KeyFragment = {
+      ...real,
+      rk: (real.rk * 2n) % 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n,
+    };
     const bad = reEncrypt(cheat, capsule, context);
     expect(verifyCapsuleFragment(bad, capsule, delegating.publicKey, receiver.publicKey, context)).toBe(false);
-    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, bad], 2, context)).toThrow(/fragment 1 failed verification/);
+    expect(() => decapsulateFragments(receiver, delegating.publicKey, capsule, [cfrags[0]!, bad], 2, context)).toThrow(
+      /fragment 1 failed verification/,
+    );
   });
 
   it('never accepts a capsule fragment with any byte changed', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Threshold proxy re-encryption on the SM2 curve with SM3 (docs/protocol.md §15): an Umbral-style
  * key encapsulation whose capsule a delegating key opens directly, and which t of n proxies can
@@ -23,19 +24,23 @@ export const SCALAR_BYTES = 32;
 export const FRAGMENT_ID_BYTES = 32;
 export const CAPSULE_BYTES = 2 * POINT_BYTES + SCALAR_BYTES;
 export const KEY_FRAGMENT_BYTES = FRAGMENT_ID_BYTES + SCALAR_BYTES + 2 * POINT_BYTES + 2 * SCALAR_BYTES;
-export const CAPSULE_FRAGMENT_BYTES = 2 * POINT_BYTES + FRAGMENT_ID_BYTES + POINT_BYTES + 4 * POINT_BYTES + 3 * SCALAR_BYTES;
+export const CAPSULE_FRAGMENT_BYTES =
+  2 * POINT_BYTES + FRAGMENT_ID_BYTES + POINT_BYTES + 4 * POINT_BYTES + 3 * SCALAR_BYTES;
 /** Bytes of key the KEM derives (GB/T 32918.4 KDF output). */
 export const KEM_KEY_BYTES = 32;
 export const MAX_FRAGMENTS = 255;
 
 /** SM3 in the shape noble's expand_message_xmd takes. */
-const SM3_XMD: CHash = Object.assign((message: Uint8Array | string) => sm3(typeof message === 'string' ? utf8(message) : message), {
-  outputLen: 32,
-  blockLen: 64,
-  create: (): never => {
-    throw new TypeError('incremental SM3 is not used by expand_message_xmd');
+const SM3_XMD: CHash = Object.assign(
+  (message: Uint8Array | string) => sm3(typeof message === 'string' ? utf8(message) : message),
+  {
+    outputLen: 32,
+    blockLen: 64,
+    create: (): never => {
+      throw new TypeError('incremental SM3 is not used by expand_message_xmd');
+    },
   },
-});
+);
 
 /** Length-prefixed parts: every hash input parses one way. */
 function framed(parts: readonly Uint8Array[]): Uint8Array {
@@ -109,7 +114,8 @@ export function decodePoint(bytes: Uint8Array, name: string): Point {
 function decodeScalar(bytes: Uint8Array, name: string, allowZero = false): bigint {
   assertBytes(bytes, name, SCALAR_BYTES);
   const value = bytesToBigInt(bytes);
-  if (value >= SM2_N || (!allowZero && value === 0n)) throw new RangeError(`${name} must be a scalar in [${allowZero ? 0 : 1}, n-1]`);
+  if (value >= SM2_N || (!allowZero && value === 0n))
+    throw new RangeError(`${name} must be a scalar in [${allowZero ? 0 : 1}, n-1]`);
   return value;
 }
 
@@ -166,7 +172,8 @@ export function decodeCapsule(bytes: Uint8Array): Capsule {
     v: decodePoint(bytes.subarray(33, 66), 'capsule.V'),
     s: decodeScalar(bytes.subarray(66, 98), 'capsule.s', true),
   };
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
+  if (!capsuleIsValid(capsule))
+    throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   return capsule;
 }
 
@@ -208,7 +215,8 @@ export function encapsulateWith(delegating: Point, { r, u }: EncapsulateNonces):
 
 /** The delegating key opens its own capsule: K = KDF(a·(E + V)). */
 export function decapsulate(delegatingSecret: bigint, capsule: Capsule): Uint8Array {
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
+  if (!capsuleIsValid(capsule))
+    throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   return kemKey(capsule.e.add(capsule.v).multiply(delegatingSecret));
 }
 
@@ -225,7 +233,14 @@ export interface KeyFragment {
 }
 
 export function encodeKeyFragment(f: KeyFragment): Uint8Array {
-  return concatBytes(f.id, scalarToBytes(f.rk), encodePoint(f.precursor), encodePoint(f.commitment), scalarToBytes(f.z1), scalarToBytes(f.z2));
+  return concatBytes(
+    f.id,
+    scalarToBytes(f.rk),
+    encodePoint(f.precursor),
+    encodePoint(f.commitment),
+    scalarToBytes(f.z1),
+    scalarToBytes(f.z2),
+  );
 }
 
 export function decodeKeyFragment(bytes: Uint8Array): KeyFragment {
@@ -254,8 +269,22 @@ function evaluationPoint(id: Uint8Array, base: Uint8Array): bigint {
   return hashToScalar('x', [id, base]);
 }
 
-function fragmentChallenge(y: Point, id: Uint8Array, delegating: Point, receiver: Point, commitment: Point, precursor: Point): bigint {
-  return hashToScalar('kfrag', [encodePoint(y), id, encodePoint(delegating), encodePoint(receiver), encodePoint(commitment), encodePoint(precursor)]);
+function fragmentChallenge(
+  y: Point,
+  id: Uint8Array,
+  delegating: Point,
+  receiver: Point,
+  commitment: Point,
+  precursor: Point,
+): bigint {
+  return hashToScalar('kfrag', [
+    encodePoint(y),
+    id,
+    encodePoint(delegating),
+    encodePoint(receiver),
+    encodePoint(commitment),
+    encodePoint(precursor),
+  ]);
 }
 
 /** The random values of one delegation (fixed only by vectors). */
@@ -270,17 +299,37 @@ export interface KeyFragmentNonces {
  * t-of-n key fragments re-encrypting the delegating key's capsules to `receiver`:
  * f(x) = a·d⁻¹ + c1·x + … + c(t−1)·x^(t−1), rk_i = f(H_x(id_i, D)).
  */
-export function generateKeyFragments(delegating: KeyPair, receiver: Point, threshold: number, shares: number): KeyFragment[] {
+export function generateKeyFragments(
+  delegating: KeyPair,
+  receiver: Point,
+  threshold: number,
+  shares: number,
+): KeyFragment[] {
   return generateKeyFragmentsWith(delegating, receiver, threshold, shares, {
     precursor: randomScalar(),
     coefficients: Array.from({ length: Math.max(0, threshold - 1) }, randomScalar),
-    ids: Array.from({ length: Math.max(0, Math.min(shares, MAX_FRAGMENTS)) }, () => new Uint8Array(randomBytes(FRAGMENT_ID_BYTES))),
+    ids: Array.from(
+      { length: Math.max(0, Math.min(shares, MAX_FRAGMENTS)) },
+      () => new Uint8Array(randomBytes(FRAGMENT_ID_BYTES)),
+    ),
     signing: Array.from({ length: Math.max(0, Math.min(shares, MAX_FRAGMENTS)) }, randomScalar),
   });
 }
 
-export function generateKeyFragmentsWith(delegating: KeyPair, receiver: Point, threshold: number, shares: number, nonces: KeyFragmentNonces): KeyFragment[] {
-  if (!Number.isInteger(threshold) || !Number.isInteger(shares) || threshold < 1 || shares < threshold || shares > MAX_FRAGMENTS) {
+export function generateKeyFragmentsWith(
+  delegating: KeyPair,
+  receiver: Point,
+  threshold: number,
+  shares: number,
+  nonces: KeyFragmentNonces,
+): KeyFragment[] {
+  if (
+    !Number.isInteger(threshold) ||
+    !Number.isInteger(shares) ||
+    threshold < 1 ||
+    shares < threshold ||
+    shares > MAX_FRAGMENTS
+  ) {
     throw new RangeError(`threshold and shares must satisfy 1 ≤ t ≤ n ≤ ${MAX_FRAGMENTS}`);
   }
   const a = delegating.secret;
@@ -308,7 +357,15 @@ export function generateKeyFragmentsWith(delegating: KeyPair, receiver: Point, t
 }
 
 /** The delegating key's signature over a fragment's public part (what proxies and receivers check). */
-function signatureHolds(id: Uint8Array, commitment: Point, precursor: Point, z1: bigint, z2: bigint, delegating: Point, receiver: Point): boolean {
+function signatureHolds(
+  id: Uint8Array,
+  commitment: Point,
+  precursor: Point,
+  z1: bigint,
+  z2: bigint,
+  delegating: Point,
+  receiver: Point,
+): boolean {
   const y = Point.BASE.multiplyUnsafe(z2).add(delegating.multiplyUnsafe(z1));
   if (y.is0()) return false;
   return fragmentChallenge(y, id, delegating, receiver, commitment, precursor) === z1;
@@ -317,7 +374,15 @@ function signatureHolds(id: Uint8Array, commitment: Point, precursor: Point, z1:
 /** A proxy checks the fragment it holds: signed by the delegating key for this receiver, and U1 = rk·U. */
 export function verifyKeyFragment(fragment: KeyFragment, delegating: Point, receiver: Point): boolean {
   if (!U.multiply(fragment.rk).equals(fragment.commitment)) return false;
-  return signatureHolds(fragment.id, fragment.commitment, fragment.precursor, fragment.z1, fragment.z2, delegating, receiver);
+  return signatureHolds(
+    fragment.id,
+    fragment.commitment,
+    fragment.precursor,
+    fragment.z1,
+    fragment.z2,
+    delegating,
+    receiver,
+  );
 }
 
 export interface CapsuleFragment {
@@ -358,8 +423,10 @@ export function encodeCapsuleFragment(c: CapsuleFragment): Uint8Array {
 
 export function decodeCapsuleFragment(bytes: Uint8Array): CapsuleFragment {
   assertBytes(bytes, 'capsuleFragment', CAPSULE_FRAGMENT_BYTES);
-  const point = (offset: number, name: string): Point => decodePoint(bytes.subarray(offset, offset + POINT_BYTES), `capsuleFragment.${name}`);
-  const scalar = (offset: number, name: string): bigint => decodeScalar(bytes.subarray(offset, offset + SCALAR_BYTES), `capsuleFragment.${name}`, true);
+  const point = (offset: number, name: string): Point =>
+    decodePoint(bytes.subarray(offset, offset + POINT_BYTES), `capsuleFragment.${name}`);
+  const scalar = (offset: number, name: string): bigint =>
+    decodeScalar(bytes.subarray(offset, offset + SCALAR_BYTES), `capsuleFragment.${name}`, true);
   return {
     e1: point(0, 'E1'),
     v1: point(33, 'V1'),
@@ -377,7 +444,13 @@ export function decodeCapsuleFragment(bytes: Uint8Array): CapsuleFragment {
   };
 }
 
-function proofChallenge(capsule: Capsule, e1: Point, v1: Point, p: Omit<ReEncryptionProof, 'z1' | 'z2' | 'z3'>, context: Uint8Array): bigint {
+function proofChallenge(
+  capsule: Capsule,
+  e1: Point,
+  v1: Point,
+  p: Omit<ReEncryptionProof, 'z1' | 'z2' | 'z3'>,
+  context: Uint8Array,
+): bigint {
   return hashToScalar('cfrag', [
     encodePoint(capsule.e),
     encodePoint(e1),
@@ -400,24 +473,48 @@ export function reEncrypt(fragment: KeyFragment, capsule: Capsule, context: Uint
   return reEncryptWith(fragment, capsule, context, randomScalar());
 }
 
-export function reEncryptWith(fragment: KeyFragment, capsule: Capsule, context: Uint8Array, t: bigint): CapsuleFragment {
+export function reEncryptWith(
+  fragment: KeyFragment,
+  capsule: Capsule,
+  context: Uint8Array,
+  t: bigint,
+): CapsuleFragment {
   assertBytes(context, 'context');
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
+  if (!capsuleIsValid(capsule))
+    throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
   const { rk } = fragment;
   const e1 = capsule.e.multiply(rk);
   const v1 = capsule.v.multiply(rk);
-  const commitments = { e2: capsule.e.multiply(t), v2: capsule.v.multiply(t), u2: U.multiply(t), commitment: fragment.commitment };
+  const commitments = {
+    e2: capsule.e.multiply(t),
+    v2: capsule.v.multiply(t),
+    u2: U.multiply(t),
+    commitment: fragment.commitment,
+  };
   const h = proofChallenge(capsule, e1, v1, commitments, context);
   const z3 = mod(t + h * rk);
-  return { e1, v1, id: fragment.id, precursor: fragment.precursor, proof: { ...commitments, z1: fragment.z1, z2: fragment.z2, z3 } };
+  return {
+    e1,
+    v1,
+    id: fragment.id,
+    precursor: fragment.precursor,
+    proof: { ...commitments, z1: fragment.z1, z2: fragment.z2, z3 },
+  };
 }
 
 /** Deterministic check of a capsule fragment: the re-encryption proof and the delegating key's signature. */
-export function verifyCapsuleFragment(fragment: CapsuleFragment, capsule: Capsule, delegating: Point, receiver: Point, context: Uint8Array): boolean {
+export function verifyCapsuleFragment(
+  fragment: CapsuleFragment,
+  capsule: Capsule,
+  delegating: Point,
+  receiver: Point,
+  context: Uint8Array,
+): boolean {
   const p = fragment.proof;
   const h = proofChallenge(capsule, fragment.e1, fragment.v1, p, context);
   const z3 = p.z3;
-  const holds = (base: Point, committed: Point, image: Point): boolean => base.multiplyUnsafe(z3).equals(committed.add(image.multiplyUnsafe(h)));
+  const holds = (base: Point, committed: Point, image: Point): boolean =>
+    base.multiplyUnsafe(z3).equals(committed.add(image.multiplyUnsafe(h)));
   return (
     holds(capsule.e, p.e2, fragment.e1) &&
     holds(capsule.v, p.v2, fragment.v1) &&
@@ -437,7 +534,8 @@ function expectFragmentsOfOneDelegation(
 ): void {
   const ids = new Set<string>();
   for (const [i, fragment] of fragments.entries()) {
-    if (!fragment.precursor.equals(precursor)) throw new RangeError(`capsule fragment ${i} belongs to another delegation`);
+    if (!fragment.precursor.equals(precursor))
+      throw new RangeError(`capsule fragment ${i} belongs to another delegation`);
     const idHex = Buffer.from(fragment.id).toString('hex');
     if (ids.has(idHex)) throw new RangeError(`capsule fragment ${i} repeats another fragment`);
     ids.add(idHex);
@@ -479,9 +577,12 @@ export function decapsulateFragments(
   threshold: number,
   context: Uint8Array,
 ): Uint8Array {
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_FRAGMENTS) throw new RangeError(`threshold must be in 1..${MAX_FRAGMENTS}`);
-  if (!capsuleIsValid(capsule)) throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
-  if (fragments.length < threshold) throw new RangeError(`${fragments.length} capsule fragments are below the threshold ${threshold}`);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_FRAGMENTS)
+    throw new RangeError(`threshold must be in 1..${MAX_FRAGMENTS}`);
+  if (!capsuleIsValid(capsule))
+    throw new RangeError('capsule check failed: s·G ≠ V + H(E, V)·E or E + V is the identity');
+  if (fragments.length < threshold)
+    throw new RangeError(`${fragments.length} capsule fragments are below the threshold ${threshold}`);
   const precursor = fragments[0]?.precursor;
   if (!precursor) throw new RangeError('no capsule fragments');
   expectFragmentsOfOneDelegation(fragments, precursor, capsule, delegating, receiver.publicKey, context);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { WorkBudget } from './work-budget';
 
 /** A budget on a fake clock whose work costs exactly `cost` ms each time it runs. */
@@ -14,7 +15,9 @@ describe('WorkBudget', () => {
     const ran: number[] = [];
     for (let i = 0; i < 3; i++) b.run('test', () => ran.push(i));
     expect(b.remaining).toBe(-20);
-    expect(() => b.run('test', () => ran.push(99))).toThrow(expect.objectContaining({ name: 'MedshareError', code: 'GATEWAY_BUSY' }));
+    expect(() => b.run('test', () => ran.push(99))).toThrow(
+      expect.objectContaining({ name: 'MedshareError', code: 'GATEWAY_BUSY' }),
+    );
     expect(ran).toEqual([0, 1, 2]);
   });
 

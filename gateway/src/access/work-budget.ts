@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail } from '@medshare/protocol';
 
 export interface WorkBudgetOptions {
@@ -48,7 +49,8 @@ export class WorkBudget {
     const now = this.#clock();
     this.#tokens = Math.min(this.#rate, this.#tokens + ((now - this.#at) * this.#rate) / 1000);
     this.#at = now;
-    if (this.#tokens <= 0) throw fail('GATEWAY_BUSY', `the gateway's share for unauthenticated work is spent (${what}); retry in a second`);
+    if (this.#tokens <= 0)
+      throw fail('GATEWAY_BUSY', `the gateway's share for unauthenticated work is spent (${what}); retry in a second`);
     const started = this.#measure();
     try {
       return work();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { DEFAULT_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS } from '@medshare/app';
 import { KEEP_ALIVE_TIMEOUT_MS, serverOptions } from '../server-options';
 import { DEFAULT_DEADLINES_MS, DEFAULT_LIMITS, parseConfig } from './config';
@@ -68,27 +69,47 @@ describe('the deadline chain, SDK → HTTP server → Fabric', () => {
   });
 
   it("the SDK drops idle keep-alive sockets before the server's keepAliveTimeout closes them", () => {
-    expect(serverOptions({ bodyLimit: 1024, trustedProxies: [], logLevel: 'silent' }).keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
+    expect(serverOptions({ bodyLimit: 1024, trustedProxies: [], logLevel: 'silent' }).keepAliveTimeout).toBe(
+      KEEP_ALIVE_TIMEOUT_MS,
+    );
     expect(IDLE_SOCKET_TIMEOUT_MS).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
   });
 });
 
-const BASE = { org: 'Org1MSP', keysFile: 'keys.json', ledger: { type: 'embedded', dir: 'ledger', k4KeyFile: 'k4.pem' } };
+const BASE = {
+  org: 'Org1MSP',
+  keysFile: 'keys.json',
+  ledger: { type: 'embedded', dir: 'ledger', k4KeyFile: 'k4.pem' },
+};
 
 describe('gateway config: events', () => {
   it('defaults the event log beside the config file, with bounded retention, streams and heartbeat', () => {
     const config = parseConfig(BASE, '/srv/medshare/gateway');
-    expect(config.events).toEqual({ dir: '/srv/medshare/gateway/events', retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 });
+    expect(config.events).toEqual({
+      dir: '/srv/medshare/gateway/events',
+      retain: 100_000,
+      streamsPerApp: 100,
+      heartbeatMs: 15_000,
+    });
     expect(Object.isFrozen(config.events)).toBe(true);
   });
 
   it('takes explicit values and refuses unknown keys and out-of-range ones', () => {
-    const config = parseConfig({ ...BASE, events: { dir: '/var/lib/events', retain: 10, streamsPerApp: 2, heartbeatMs: 5000 } }, '/srv');
+    const config = parseConfig(
+      { ...BASE, events: { dir: '/var/lib/events', retain: 10, streamsPerApp: 2, heartbeatMs: 5000 } },
+      '/srv',
+    );
     expect(config.events).toEqual({ dir: '/var/lib/events', retain: 10, streamsPerApp: 2, heartbeatMs: 5000 });
-    expect(() => parseConfig({ ...BASE, events: { keep: 1 } }, '/srv')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
-    expect(() => parseConfig({ ...BASE, events: { retain: 0 } }, '/srv')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
+    expect(() => parseConfig({ ...BASE, events: { keep: 1 } }, '/srv')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }) as Error,
+    );
+    expect(() => parseConfig({ ...BASE, events: { retain: 0 } }, '/srv')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }) as Error,
+    );
     // a heartbeat slower than the idle-socket timeout would let the server drop quiet streams
-    expect(() => parseConfig({ ...BASE, events: { heartbeatMs: 30_000 } }, '/srv')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
+    expect(() => parseConfig({ ...BASE, events: { heartbeatMs: 30_000 } }, '/srv')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }) as Error,
+    );
   });
 });
 
@@ -105,7 +126,9 @@ describe('gateway config: the peers of the org', () => {
   };
 
   it('takes the single peerEndpoint as the one peer, and as the first before `peers`', () => {
-    expect(peers(fabric())).toEqual([{ endpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsCaFile: '/etc/medshare/ca.pem' }]);
+    expect(peers(fabric())).toEqual([
+      { endpoint: 'localhost:7051', hostAlias: 'peer0.org1.example.com', tlsCaFile: '/etc/medshare/ca.pem' },
+    ]);
     const both = base({
       peerEndpoint: 'localhost:7051',
       peerHostAlias: 'peer0.org1.example.com',
@@ -141,8 +164,16 @@ describe('gateway config: the peers of the org', () => {
   it.each([
     ['no peer at all', {}, /config\.ledger\.peers must name at least one peer/],
     ['peers not an array', { peers: 'localhost:7051' }, /config\.ledger\.peers must be an array/],
-    ['a bad endpoint', { peers: [{ endpoint: 'localhost', hostAlias: 'p', tlsCaFile: 'c' }] }, /config\.ledger\.peers\[0\]\.endpoint has the wrong format/],
-    ['a missing TLS CA', { peers: [{ endpoint: 'localhost:1', hostAlias: 'p' }] }, /config\.ledger\.peers\[0\]\.tlsCaFile must be a string/],
+    [
+      'a bad endpoint',
+      { peers: [{ endpoint: 'localhost', hostAlias: 'p', tlsCaFile: 'c' }] },
+      /config\.ledger\.peers\[0\]\.endpoint has the wrong format/,
+    ],
+    [
+      'a missing TLS CA',
+      { peers: [{ endpoint: 'localhost:1', hostAlias: 'p' }] },
+      /config\.ledger\.peers\[0\]\.tlsCaFile must be a string/,
+    ],
     [
       'an unknown field',
       { peers: [{ endpoint: 'localhost:1', hostAlias: 'p', tlsCaFile: 'c', mspId: 'x' }] },
@@ -150,7 +181,12 @@ describe('gateway config: the peers of the org', () => {
     ],
     [
       'a peer twice',
-      { peerEndpoint: 'localhost:1', peerHostAlias: 'p', tlsCaFile: 'c', peers: [{ endpoint: 'localhost:1', hostAlias: 'q' }] },
+      {
+        peerEndpoint: 'localhost:1',
+        peerHostAlias: 'p',
+        tlsCaFile: 'c',
+        peers: [{ endpoint: 'localhost:1', hostAlias: 'q' }],
+      },
       /config\.ledger\.peers\[0\]\.endpoint repeats config\.ledger\.peerEndpoint/,
     ],
     [
@@ -159,7 +195,9 @@ describe('gateway config: the peers of the org', () => {
       /config\.ledger\.preferredPeerRetryMs must be in/,
     ],
   ])('refuses %s, naming the key', (_, ledger, message) => {
-    expect(() => parseConfig(base(ledger), '/')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(message) }));
+    expect(() => parseConfig(base(ledger), '/')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(message) }),
+    );
   });
 });
 
@@ -170,11 +208,17 @@ describe('gateway config: limits on unauthenticated work', () => {
   });
 
   it('takes values in range and refuses others, naming the key', () => {
-    expect(parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 5, unauthenticatedCpuMsPerSecond: 100 }), '/').limits).toMatchObject({
+    expect(
+      parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 5, unauthenticatedCpuMsPerSecond: 100 }), '/').limits,
+    ).toMatchObject({
       sessionOpensPerMinutePerAddress: 5,
       unauthenticatedCpuMsPerSecond: 100,
     });
-    expect(() => parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 0 }), '/')).toThrow(/config\.limits\.sessionOpensPerMinutePerAddress/);
-    expect(() => parseConfig(fabric({}, { unauthenticatedCpuMsPerSecond: 1001 }), '/')).toThrow(/config\.limits\.unauthenticatedCpuMsPerSecond/);
+    expect(() => parseConfig(fabric({}, { sessionOpensPerMinutePerAddress: 0 }), '/')).toThrow(
+      /config\.limits\.sessionOpensPerMinutePerAddress/,
+    );
+    expect(() => parseConfig(fabric({}, { unauthenticatedCpuMsPerSecond: 1001 }), '/')).toThrow(
+      /config\.limits\.unauthenticatedCpuMsPerSecond/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { APP_ID, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, fail } from '@medshare/protocol';
@@ -76,7 +77,12 @@ export interface FabricLedgerConfig {
   readonly keyFile: string;
   readonly channel: string;
   readonly chaincode: string;
-  readonly deadlinesMs: { readonly evaluate: number; readonly endorse: number; readonly submit: number; readonly commitStatus: number };
+  readonly deadlinesMs: {
+    readonly evaluate: number;
+    readonly endorse: number;
+    readonly submit: number;
+    readonly commitStatus: number;
+  };
   readonly mvccRetries: number;
 }
 
@@ -95,7 +101,12 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
  * Per-step Fabric deadlines. A submit's whole budget is endorse + submit + commitStatus
  * (24 s), under the HTTP request timeout (30 s), under the SDK's timeout (35 s).
  */
-export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12_000 };
+export const DEFAULT_DEADLINES_MS: FabricLedgerConfig['deadlinesMs'] = {
+  evaluate: 5000,
+  endorse: 8000,
+  submit: 4000,
+  commitStatus: 12_000,
+};
 
 const DEFAULT_EVENTS = { retain: 100_000, streamsPerApp: 100, heartbeatMs: 15_000 } as const;
 /** How long the Fabric backend stays off its first peer before trying it again. */
@@ -131,7 +142,8 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
   ]);
   const events = expectObject(o.events ?? {}, 'config.events', ['dir', 'retain', 'streamsPerApp', 'heartbeatMs']);
   const listen = expectObject(o.listen ?? {}, 'config.listen', ['host', 'port']);
-  const tls = o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
+  const tls =
+    o.tls === undefined || o.tls === null ? undefined : expectObject(o.tls, 'config.tls', ['certFile', 'keyFile']);
   const ledger = expectObject(o.ledger, 'config.ledger', [
     'type',
     'dir',
@@ -153,14 +165,23 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
   const proxies = o.trustedProxies ?? [];
   if (!Array.isArray(proxies)) throw fail('INVALID_INPUT', 'config.trustedProxies must be an array');
   const ledgerConfig = type === 'embedded' ? embeddedLedger(ledger, base) : fabricLedger(ledger, base);
-  const requestTimeoutMs = expectInteger(limits.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs, 'config.limits.requestTimeoutMs', 1000, 600_000);
+  const requestTimeoutMs = expectInteger(
+    limits.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    'config.limits.requestTimeoutMs',
+    1000,
+    600_000,
+  );
   if (ledgerConfig.type === 'fabric') assertDeadlinesInside(ledgerConfig.deadlinesMs, requestTimeoutMs);
   return Object.freeze({
     listen: Object.freeze(listenOf(listen, env)),
     tls: tlsFilesOf(tls, base),
     org: expectString(o.org, 'config.org', { pattern: MSP_ID }),
     keysFile: file(base, o.keysFile, 'config.keysFile'),
-    trustedProxies: Object.freeze(proxies.map((p, i) => expectString(p, `config.trustedProxies[${i}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }))),
+    trustedProxies: Object.freeze(
+      proxies.map((p, i) =>
+        expectString(p, `config.trustedProxies[${i}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }),
+      ),
+    ),
     ledger: Object.freeze(ledgerConfig),
     storage: parseStorageConfig(o.storage, base),
     limits: Object.freeze(limitsOf(limits, requestTimeoutMs)),
@@ -177,33 +198,78 @@ function listenOf(listen: Record<string, unknown>, env: NodeJS.ProcessEnv): Gate
 }
 
 function tlsFilesOf(tls: Record<string, unknown> | undefined, base: string): GatewayConfig['tls'] {
-  return tls ? Object.freeze({ certFile: file(base, tls.certFile, 'config.tls.certFile'), keyFile: file(base, tls.keyFile, 'config.tls.keyFile') }) : undefined;
+  return tls
+    ? Object.freeze({
+        certFile: file(base, tls.certFile, 'config.tls.certFile'),
+        keyFile: file(base, tls.keyFile, 'config.tls.keyFile'),
+      })
+    : undefined;
 }
 
 /** MEDSHARE_LOG_LEVEL, when set, overrides `logLevel`. */
 function logLevelOf(value: unknown, env: NodeJS.ProcessEnv): GatewayConfig['logLevel'] {
-  return expectOneOf(env.MEDSHARE_LOG_LEVEL ?? value ?? 'info', 'config.logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const);
+  return expectOneOf(env.MEDSHARE_LOG_LEVEL ?? value ?? 'info', 'config.logLevel', [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'silent',
+  ] as const);
 }
 
 function embeddedLedger(ledger: Record<string, unknown>, base: string): EmbeddedLedgerConfig {
-  return { type: 'embedded', dir: file(base, ledger.dir, 'config.ledger.dir'), k4KeyFile: file(base, ledger.k4KeyFile, 'config.ledger.k4KeyFile') };
+  return {
+    type: 'embedded',
+    dir: file(base, ledger.dir, 'config.ledger.dir'),
+    k4KeyFile: file(base, ledger.k4KeyFile, 'config.ledger.k4KeyFile'),
+  };
 }
 
 function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedgerConfig {
-  const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', ['evaluate', 'endorse', 'submit', 'commitStatus']);
+  const d = expectObject(ledger.deadlinesMs ?? {}, 'config.ledger.deadlinesMs', [
+    'evaluate',
+    'endorse',
+    'submit',
+    'commitStatus',
+  ]);
   return {
     type: 'fabric',
     peers: Object.freeze(fabricPeers(ledger, base)),
-    preferredPeerRetryMs: expectInteger(ledger.preferredPeerRetryMs ?? DEFAULT_PREFERRED_PEER_RETRY_MS, 'config.ledger.preferredPeerRetryMs', 1000, 3_600_000),
+    preferredPeerRetryMs: expectInteger(
+      ledger.preferredPeerRetryMs ?? DEFAULT_PREFERRED_PEER_RETRY_MS,
+      'config.ledger.preferredPeerRetryMs',
+      1000,
+      3_600_000,
+    ),
     certFile: file(base, ledger.certFile, 'config.ledger.certFile'),
     keyFile: file(base, ledger.keyFile, 'config.ledger.keyFile'),
-    channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', { pattern: /^[a-z][a-z0-9.-]{0,48}$/ }),
-    chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
+    channel: expectString(ledger.channel ?? 'medshare', 'config.ledger.channel', {
+      pattern: /^[a-z][a-z0-9.-]{0,48}$/,
+    }),
+    chaincode: expectString(ledger.chaincode ?? 'medshare', 'config.ledger.chaincode', {
+      pattern: /^[A-Za-z0-9_-]{1,64}$/,
+    }),
     deadlinesMs: {
-      evaluate: expectInteger(d.evaluate ?? DEFAULT_DEADLINES_MS.evaluate, 'config.ledger.deadlinesMs.evaluate', 100, 600_000),
-      endorse: expectInteger(d.endorse ?? DEFAULT_DEADLINES_MS.endorse, 'config.ledger.deadlinesMs.endorse', 100, 600_000),
+      evaluate: expectInteger(
+        d.evaluate ?? DEFAULT_DEADLINES_MS.evaluate,
+        'config.ledger.deadlinesMs.evaluate',
+        100,
+        600_000,
+      ),
+      endorse: expectInteger(
+        d.endorse ?? DEFAULT_DEADLINES_MS.endorse,
+        'config.ledger.deadlinesMs.endorse',
+        100,
+        600_000,
+      ),
       submit: expectInteger(d.submit ?? DEFAULT_DEADLINES_MS.submit, 'config.ledger.deadlinesMs.submit', 100, 600_000),
-      commitStatus: expectInteger(d.commitStatus ?? DEFAULT_DEADLINES_MS.commitStatus, 'config.ledger.deadlinesMs.commitStatus', 100, 600_000),
+      commitStatus: expectInteger(
+        d.commitStatus ?? DEFAULT_DEADLINES_MS.commitStatus,
+        'config.ledger.deadlinesMs.commitStatus',
+        100,
+        600_000,
+      ),
     },
     mvccRetries: expectInteger(ledger.mvccRetries ?? 3, 'config.ledger.mvccRetries', 0, 10),
   };
@@ -212,10 +278,30 @@ function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedg
 /** `requestTimeoutMs` is checked first, by the caller, since the ledger's deadlines must sit below it. */
 function limitsOf(limits: Record<string, unknown>, requestTimeoutMs: number): GatewayConfig['limits'] {
   return {
-    bodyBytes: expectInteger(limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes, 'config.limits.bodyBytes', 1024, 16 * 1024 * 1024),
-    sessionsPerApp: expectInteger(limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp, 'config.limits.sessionsPerApp', 1, 1_000_000),
-    sessionTtlMs: expectInteger(limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs, 'config.limits.sessionTtlMs', 1000, 86_400_000),
-    replayCacheSize: expectInteger(limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize, 'config.limits.replayCacheSize', 1, 10_000_000),
+    bodyBytes: expectInteger(
+      limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes,
+      'config.limits.bodyBytes',
+      1024,
+      16 * 1024 * 1024,
+    ),
+    sessionsPerApp: expectInteger(
+      limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp,
+      'config.limits.sessionsPerApp',
+      1,
+      1_000_000,
+    ),
+    sessionTtlMs: expectInteger(
+      limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs,
+      'config.limits.sessionTtlMs',
+      1000,
+      86_400_000,
+    ),
+    replayCacheSize: expectInteger(
+      limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize,
+      'config.limits.replayCacheSize',
+      1,
+      10_000_000,
+    ),
     requestsPerMinutePerApp: expectInteger(
       limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp,
       'config.limits.requestsPerMinutePerApp',
@@ -242,9 +328,19 @@ function eventsOf(events: Record<string, unknown>, base: string): GatewayConfig[
   return {
     dir: file(base, events.dir ?? 'events', 'config.events.dir'),
     retain: expectInteger(events.retain ?? DEFAULT_EVENTS.retain, 'config.events.retain', 1, 10_000_000),
-    streamsPerApp: expectInteger(events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp, 'config.events.streamsPerApp', 1, 100_000),
+    streamsPerApp: expectInteger(
+      events.streamsPerApp ?? DEFAULT_EVENTS.streamsPerApp,
+      'config.events.streamsPerApp',
+      1,
+      100_000,
+    ),
     // Below the server's 30 s idle-socket timeout, which the heartbeat's writes reset.
-    heartbeatMs: expectInteger(events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs, 'config.events.heartbeatMs', 10, 25_000),
+    heartbeatMs: expectInteger(
+      events.heartbeatMs ?? DEFAULT_EVENTS.heartbeatMs,
+      'config.events.heartbeatMs',
+      10,
+      25_000,
+    ),
   };
 }
 
@@ -273,13 +369,15 @@ function fabricPeers(ledger: Record<string, unknown>, base: string): FabricPeerC
       tlsCaFile: file(base, p.tlsCaFile ?? ledger.tlsCaFile, `${name}.tlsCaFile`),
     });
   });
-  if (peers.length === 0) throw fail('INVALID_INPUT', 'config.ledger.peers must name at least one peer (or set config.ledger.peerEndpoint)');
+  if (peers.length === 0)
+    throw fail('INVALID_INPUT', 'config.ledger.peers must name at least one peer (or set config.ledger.peerEndpoint)');
   if (peers.length > MAX_PEERS) throw fail('INVALID_INPUT', `config.ledger.peers must name at most ${MAX_PEERS} peers`);
   const first = ledger.peerEndpoint === undefined ? 0 : -1;
   peers.forEach((p, i) => {
     const j = peers.findIndex((q) => q.endpoint === p.endpoint);
     if (j < i) {
-      const key = (k: number): string => (k + first < 0 ? 'config.ledger.peerEndpoint' : `config.ledger.peers[${k + first}].endpoint`);
+      const key = (k: number): string =>
+        k + first < 0 ? 'config.ledger.peerEndpoint' : `config.ledger.peers[${k + first}].endpoint`;
       throw fail('INVALID_INPUT', `${key(i)} repeats ${key(j)} (${p.endpoint}): each peer once`);
     }
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,8 @@ describe('the development layout (npm start)', () => {
     try {
       const first = ensureDevLayout(dir, 9101);
       expect(first.created).toBe(true);
-      const url = (): string => (JSON.parse(readFileSync(first.appConfig, 'utf8')) as { gatewayUrl: string }).gatewayUrl;
+      const url = (): string =>
+        (JSON.parse(readFileSync(first.appConfig, 'utf8')) as { gatewayUrl: string }).gatewayUrl;
       expect(url()).toBe('https://127.0.0.1:9101');
       const keys = readFileSync(join(dir, 'gateway', 'keys.json'), 'utf8');
       expect(ensureDevLayout(dir, 9102).created).toBe(false);

@@ -1,8 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateKeyPair, parseAppConfigFile, privateKeyToPem, type AppConfigFile, type Sm2KeyPair } from '@medshare/protocol';
+import {
+  generateKeyPair,
+  parseAppConfigFile,
+  privateKeyToPem,
+  type AppConfigFile,
+  type Sm2KeyPair,
+} from '@medshare/protocol';
 
 const DEV_APP_ID = 'hospital-1.app';
 const DEV_ORG = 'Org1MSP';
@@ -79,7 +86,8 @@ export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevL
   }
   const gw = join(dataDir, 'gateway');
   const app = join(dataDir, 'app');
-  for (const dir of [gw, app, join(gw, 'tls'), join(dataDir, 'ledger')]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [gw, app, join(gw, 'tls'), join(dataDir, 'ledger')])
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   const now = Date.now();
   const year = 365 * 86_400_000;
   const k2: Sm2KeyPair = generateKeyPair();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import '../logging/quiet-fabric-logs';
 import { loadConfig } from '../config/config';
 import { listeningUrl, serve } from '../server';
@@ -12,7 +13,10 @@ async function main(): Promise<void> {
   const explicit = process.env.MEDSHARE_CONFIG || undefined;
   const layout = explicit
     ? undefined
-    : ensureDevLayout(process.env.MEDSHARE_DATA_DIR ?? '.data', process.env.MEDSHARE_PORT ? Number(process.env.MEDSHARE_PORT) : undefined);
+    : ensureDevLayout(
+        process.env.MEDSHARE_DATA_DIR ?? '.data',
+        process.env.MEDSHARE_PORT ? Number(process.env.MEDSHARE_PORT) : undefined,
+      );
   const config = loadConfig(explicit ?? (layout as { gatewayConfig: string }).gatewayConfig);
   const gateway = await serve(config);
   const url = listeningUrl(config, gateway);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MedshareError, fail } from '@medshare/protocol';
 import { errorBodyOf } from './error-handler';
 
@@ -5,10 +6,18 @@ const TX = 'cd'.repeat(32);
 
 describe('errorBodyOf: the HTTP error body', () => {
   it('an unknown outcome is 504 and carries the transaction id', () => {
-    const e = new MedshareError({ code: 'OUTCOME_UNKNOWN', message: 'the peer did not report the commit status before the deadline', context: { txId: TX } });
+    const e = new MedshareError({
+      code: 'OUTCOME_UNKNOWN',
+      message: 'the peer did not report the commit status before the deadline',
+      context: { txId: TX },
+    });
     expect(errorBodyOf(e)).toEqual({
       status: 504,
-      body: { code: 'OUTCOME_UNKNOWN', message: 'the peer did not report the commit status before the deadline', txId: TX },
+      body: {
+        code: 'OUTCOME_UNKNOWN',
+        message: 'the peer did not report the commit status before the deadline',
+        txId: TX,
+      },
       internal: false,
     });
   });
@@ -27,11 +36,15 @@ describe('errorBodyOf: the HTTP error body', () => {
   });
 
   it('INTERNAL says nothing, and a context value that is not a transaction id is not echoed', () => {
-    expect(errorBodyOf(new MedshareError({ code: 'INTERNAL', message: 'secret detail', context: { txId: TX } })).body).toEqual({
+    expect(
+      errorBodyOf(new MedshareError({ code: 'INTERNAL', message: 'secret detail', context: { txId: TX } })).body,
+    ).toEqual({
       code: 'INTERNAL',
       message: 'internal error',
     });
-    expect(errorBodyOf(new MedshareError({ code: 'CONFLICT', message: 'x', context: { txId: '127.0.0.1:7051' } })).body).toEqual({
+    expect(
+      errorBodyOf(new MedshareError({ code: 'CONFLICT', message: 'x', context: { txId: '127.0.0.1:7051' } })).body,
+    ).toEqual({
       code: 'CONFLICT',
       message: 'x',
     });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { ERROR_CODES, MedshareError, httpStatusOf, type ErrorCode } from '@medshare/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -24,7 +25,11 @@ interface MappedError {
   readonly internal: boolean;
 }
 
-const INTERNAL_ERROR: MappedError = { status: 500, body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary }, internal: true };
+const INTERNAL_ERROR: MappedError = {
+  status: 500,
+  body: { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary },
+  internal: true,
+};
 
 function refused(status: number, code: ErrorCode, message: string): MappedError {
   return { status, body: { code, message }, internal: false };
@@ -54,7 +59,11 @@ function codedErrorBody(error: MedshareError): MappedError {
   const internal = error.code === 'INTERNAL';
   return {
     status: httpStatusOf(error.code),
-    body: { code: error.code, message: internal ? ERROR_CODES.INTERNAL.summary : error.detail, ...(internal ? {} : txIdOf(error)) },
+    body: {
+      code: error.code,
+      message: internal ? ERROR_CODES.INTERNAL.summary : error.detail,
+      ...(internal ? {} : txIdOf(error)),
+    },
     internal,
   };
 }
@@ -68,12 +77,20 @@ function frameworkErrorBody(e: FrameworkError): MappedError {
 }
 
 function isInvalidJson(e: FrameworkError): boolean {
-  return e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (e.statusCode === 400 && e.name === 'SyntaxError');
+  return (
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    (e.statusCode === 400 && e.name === 'SyntaxError')
+  );
 }
 
 function statusErrorBody(statusCode: number | undefined): MappedError {
   if (statusCode === 429) {
-    return refused(429, 'RATE_LIMITED', 'too many requests this minute (sealed requests are counted per app, session opens and directory lookups per address)');
+    return refused(
+      429,
+      'RATE_LIMITED',
+      'too many requests this minute (sealed requests are counted per app, session opens and directory lookups per address)',
+    );
   }
   if (statusCode === 404) return refused(404, 'ROUTE_NOT_FOUND', 'no such route');
   // Any other client error Fastify raises becomes a plain 400 in our codes (none is expected).
@@ -121,14 +138,17 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (internal) request.log.error({ err: error }, 'request failed');
     // The ledger's own failures go to the operator with their cause (peer addresses, gRPC
     // details) and the transaction id; the client saw only the code and the cause's name.
-    else if (LEDGER_SIDE.has(body.code)) request.log.warn({ code: body.code, txId: body.txId, err: error }, 'ledger failure');
+    else if (LEDGER_SIDE.has(body.code))
+      request.log.warn({ code: body.code, txId: body.txId, err: error }, 'ledger failure');
     else request.log.info({ code: body.code }, 'request rejected');
     // The SM2 budget refills within a second (access/work-budget.ts).
     if (body.code === 'GATEWAY_BUSY') void reply.header('retry-after', '1');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} for this path` } satisfies ErrorBody);
+    void reply
+      .status(404)
+      .send({ code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} for this path` } satisfies ErrorBody);
   });
 }
 
@@ -139,7 +159,11 @@ export const errorSchema = {
   properties: {
     code: { type: 'string', enum: Object.keys(ERROR_CODES) },
     message: { type: 'string' },
-    txId: { type: 'string', pattern: TX_ID.source, description: 'the Fabric transaction id, when the failure belongs to one (always for OUTCOME_UNKNOWN)' },
+    txId: {
+      type: 'string',
+      pattern: TX_ID.source,
+      description: 'the Fabric transaction id, when the failure belongs to one (always for OUTCOME_UNKNOWN)',
+    },
   },
 } as const;
 

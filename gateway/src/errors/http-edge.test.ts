@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { GatewayFixture } from '../testing/fixture';
@@ -30,7 +31,12 @@ describe('every error at the HTTP edge carries a project code', () => {
     ['an unknown route', { method: 'GET' as const, url: '/v1/nothing-here' }, 404, 'ROUTE_NOT_FOUND'],
     ['a known path with another method', { method: 'DELETE' as const, url: '/v1/keys' }, 404, 'ROUTE_NOT_FOUND'],
     ['bad percent-encoding in the URL', { method: 'GET' as const, url: '/v1/users/%E0%A4%A' }, 400, 'INVALID_INPUT'],
-    ['an over-long path parameter', { method: 'GET' as const, url: `/v1/users/${'a'.repeat(600)}` }, 414, 'URI_TOO_LONG'],
+    [
+      'an over-long path parameter',
+      { method: 'GET' as const, url: `/v1/users/${'a'.repeat(600)}` },
+      414,
+      'URI_TOO_LONG',
+    ],
     [
       'a body that is not JSON',
       { method: 'POST' as const, url: '/v1/sessions', headers: { 'content-type': 'application/xml' }, payload: '<a/>' },
@@ -50,7 +56,10 @@ describe('every error at the HTTP edge carries a project code', () => {
     const before = `${f.snapshot()}|${String(f.accessLayer.sessions.size)}`;
     const bad = await raw(port(), 'GARBAGE\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4))).toEqual({ code: 'INVALID_INPUT', message: 'the request is not valid HTTP/1.1' });
+    expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4))).toEqual({
+      code: 'INVALID_INPUT',
+      message: 'the request is not valid HTTP/1.1',
+    });
     const big = await raw(port(), `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1\.1 431 /);
     expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'HEADERS_TOO_LARGE' });

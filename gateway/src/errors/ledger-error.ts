@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { MedshareError, parseCodedMessage, type ErrorCode } from '@medshare/protocol';
 
@@ -58,18 +59,21 @@ const VALIDATION_NAME = new Map<number, string>(Object.entries(StatusCode).map((
 /** core/chaincode: the peer could not start or reach the chaincode server (CCaaS down or restarting). */
 const CHAINCODE_UNREACHABLE = /could not launch chaincode|chaincode registration failed|chaincode stream terminated/i;
 /** A gRPC dial failure: the node at the other end is down or not listening. */
-const DIAL_FAILURE = /error while dialing|connection refused|ECONNREFUSED|no such host|ENOTFOUND|EHOSTUNREACH|no connection established|connection error/i;
+const DIAL_FAILURE =
+  /error while dialing|connection refused|ECONNREFUSED|no such host|ENOTFOUND|EHOSTUNREACH|no connection established|connection error/i;
 /** registry.go: discovery cannot build a plan because the peers an org needs are not (yet) in the membership. */
 const POLICY_PEERS =
   /no combination of peers can be derived which satisfy the endorsement policy|satisfy the endorsement policy due to unavailability|failed to find any endorsing peers/i;
 /** endorsement.go: two endorsers produced different results (chaincode versions or K4 keys differ). */
 const MISMATCH = /ProposalResponsePayloads do not match/;
 /** The peer's ACL or MSP checks refused the gateway's own Fabric identity. */
-const IDENTITY_REFUSED = /access denied|creator (org )?unknown|creator is malformed|certificate has expired|failed evaluating policy/i;
+const IDENTITY_REFUSED =
+  /access denied|creator (org )?unknown|creator is malformed|certificate has expired|failed evaluating policy/i;
 /** registry.go: no live peer of the channel runs the chaincode. */
 const NO_EVALUATOR = /no peers available to evaluate chaincode/;
 /** submit.go: the orderer answered with a 4xx status (the transaction was refused, not ordered). */
-const ORDERER_STATUS = /received unsuccessful response from orderer: status=(BAD_REQUEST|FORBIDDEN|NOT_FOUND|REQUEST_ENTITY_TOO_LARGE)\b/;
+const ORDERER_STATUS =
+  /received unsuccessful response from orderer: status=(BAD_REQUEST|FORBIDDEN|NOT_FOUND|REQUEST_ENTITY_TOO_LARGE)\b/;
 /** submit.go: no orderer took the transaction. */
 const NO_ORDERER = /no orderers could successfully process transaction|no orderer nodes available/;
 
@@ -78,7 +82,8 @@ const NO_ORDERER = /no orderers could successfully process transaction|no ordere
  * the call: the peer's server never answered. (A live peer that cannot reach other nodes answers
  * with its own texts, and with details per endorser.)
  */
-const NO_CONNECTION = /No connection established|Connection dropped|connect ECONNREFUSED|read ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo ENOTFOUND/;
+const NO_CONNECTION =
+  /No connection established|Connection dropped|connect ECONNREFUSED|read ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo ENOTFOUND/;
 
 /**
  * True when a failed call proves that the peer the access layer talks to is itself unreachable:
@@ -148,11 +153,15 @@ function classify(step: LedgerStep, e: FabricErrorLike): Mapped {
 /** What the details (one per endorsing peer) and the message say, most specific cause first. */
 function detailCause(e: FabricErrorLike): Mapped | undefined {
   const texts = [...(e.details ?? []).map((d) => d.message ?? ''), e.message ?? ''];
-  if (texts.some((t) => POLICY_PEERS.test(t))) return ['LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable'];
-  if (texts.some((t) => CHAINCODE_UNREACHABLE.test(t))) return ['LEDGER_UNAVAILABLE', 'the chaincode server is unreachable'];
+  if (texts.some((t) => POLICY_PEERS.test(t)))
+    return ['LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable'];
+  if (texts.some((t) => CHAINCODE_UNREACHABLE.test(t)))
+    return ['LEDGER_UNAVAILABLE', 'the chaincode server is unreachable'];
   const details = (e.details ?? []).map((d) => d.message ?? '');
-  if (details.some((t) => DIAL_FAILURE.test(t) || /code = Unavailable/.test(t))) return ['LEDGER_UNAVAILABLE', 'an endorsing peer is unreachable'];
-  if (texts.some((t) => MISMATCH.test(t))) return ['LEDGER_UNAVAILABLE', 'the endorsing peers returned different results'];
+  if (details.some((t) => DIAL_FAILURE.test(t) || /code = Unavailable/.test(t)))
+    return ['LEDGER_UNAVAILABLE', 'an endorsing peer is unreachable'];
+  if (texts.some((t) => MISMATCH.test(t)))
+    return ['LEDGER_UNAVAILABLE', 'the endorsing peers returned different results'];
   if (texts.some((t) => IDENTITY_REFUSED.test(t))) return IDENTITY;
   return undefined;
 }
@@ -172,7 +181,12 @@ function endorseOrEvaluate(step: 'evaluate' | 'endorse', code: number, e: Fabric
     case G.UNKNOWN:
       // ABORTED: every endorser failed (details say why); UNKNOWN: the chaincode answered with an
       // error that is not coded, which is a bug of ours, not a Fabric condition.
-      return cause ?? (code === G.ABORTED && !hasChaincodeAnswer(e) ? ['LEDGER_UNAVAILABLE', `${peers} could not run the call (gRPC ABORTED)`] : BAD_CALL);
+      return (
+        cause ??
+        (code === G.ABORTED && !hasChaincodeAnswer(e)
+          ? ['LEDGER_UNAVAILABLE', `${peers} could not run the call (gRPC ABORTED)`]
+          : BAD_CALL)
+      );
     default:
       return endorseStatus(code);
   }
@@ -194,12 +208,19 @@ const ENDORSE_BY_STATUS: ReadonlyMap<number, Mapped> = new Map<number, Mapped>([
 ]);
 
 /** The peer's own failures, named by their gRPC status. */
-const PEER_FAILURES: ReadonlySet<number> = new Set([G.NOT_FOUND, G.ALREADY_EXISTS, G.OUT_OF_RANGE, G.INTERNAL, G.DATA_LOSS]);
+const PEER_FAILURES: ReadonlySet<number> = new Set([
+  G.NOT_FOUND,
+  G.ALREADY_EXISTS,
+  G.OUT_OF_RANGE,
+  G.INTERNAL,
+  G.DATA_LOSS,
+]);
 
 function endorseStatus(code: number): Mapped {
   const known = ENDORSE_BY_STATUS.get(code);
   if (known) return known;
-  if (PEER_FAILURES.has(code)) return ['LEDGER_UNAVAILABLE', `the peer failed the call (gRPC ${GRPC_NAME.get(code) ?? code})`];
+  if (PEER_FAILURES.has(code))
+    return ['LEDGER_UNAVAILABLE', `the peer failed the call (gRPC ${GRPC_NAME.get(code) ?? code})`];
   // INVALID_ARGUMENT: the access layer built a request the peer cannot parse (our bug); OK
   // or an unknown number cannot describe a failure.
   return BAD_CALL;
@@ -236,7 +257,10 @@ function submit(code: number, e: FabricErrorLike): Mapped {
     case G.INVALID_ARGUMENT:
       return BAD_CALL;
     default:
-      return ['OUTCOME_UNKNOWN', `the submit failed after the transaction was sent for ordering (gRPC ${GRPC_NAME.get(code) ?? code})`];
+      return [
+        'OUTCOME_UNKNOWN',
+        `the submit failed after the transaction was sent for ordering (gRPC ${GRPC_NAME.get(code) ?? code})`,
+      ];
   }
 }
 
@@ -253,15 +277,18 @@ function submitUnavailable(message: string, details: readonly string[]): Mapped 
 
 function submitAborted(message: string): Mapped {
   const refused = ORDERER_STATUS.exec(message)?.[1];
-  if (refused === 'REQUEST_ENTITY_TOO_LARGE') return ['PAYLOAD_TOO_LARGE', 'the transaction is larger than the orderer accepts'];
+  if (refused === 'REQUEST_ENTITY_TOO_LARGE')
+    return ['PAYLOAD_TOO_LARGE', 'the transaction is larger than the orderer accepts'];
   if (refused) return ['LEDGER_UNAVAILABLE', `the orderer refused the transaction (status=${refused})`];
   return ['OUTCOME_UNKNOWN', 'the submit was aborted after the transaction was sent for ordering'];
 }
 
 /** Commit status: the orderer accepted the transaction; only the ledger can say whether it committed. */
 function commitStatus(code: number): Mapped {
-  if (code === G.DEADLINE_EXCEEDED) return ['OUTCOME_UNKNOWN', 'the peer did not report the commit status before the deadline'];
-  if (code === G.UNAVAILABLE) return ['OUTCOME_UNKNOWN', 'the peer became unreachable before reporting the commit status'];
+  if (code === G.DEADLINE_EXCEEDED)
+    return ['OUTCOME_UNKNOWN', 'the peer did not report the commit status before the deadline'];
+  if (code === G.UNAVAILABLE)
+    return ['OUTCOME_UNKNOWN', 'the peer became unreachable before reporting the commit status'];
   return ['OUTCOME_UNKNOWN', `the commit status could not be read (gRPC ${GRPC_NAME.get(code) ?? code})`];
 }
 
@@ -271,7 +298,11 @@ function commit(code: number | undefined): Mapped {
     return ['CONFLICT', 'a concurrent transaction changed the same state'];
   }
   // A duplicate id means a transaction with this id is already on the ledger: it may be ours.
-  if (code === StatusCode.DUPLICATE_TXID) return ['OUTCOME_UNKNOWN', 'the ledger already holds a transaction with this id'];
+  if (code === StatusCode.DUPLICATE_TXID)
+    return ['OUTCOME_UNKNOWN', 'the ledger already holds a transaction with this id'];
   const name = code === undefined ? undefined : VALIDATION_NAME.get(code);
-  return ['TRANSACTION_INVALID', `the ledger marked the transaction invalid (${name ?? `validation code ${String(code)}`})`];
+  return [
+    'TRANSACTION_INVALID',
+    `the ledger marked the transaction invalid (${name ?? `validation code ${String(code)}`})`,
+  ];
 }

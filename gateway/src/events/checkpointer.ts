@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -59,7 +60,10 @@ export class DurableCheckpointer implements Checkpointer {
   }
 
   async #save(blockNumber: bigint, transactionId: string | undefined): Promise<void> {
-    const state: State = { blockNumber: blockNumber.toString(), ...(transactionId === undefined ? {} : { transactionId }) };
+    const state: State = {
+      blockNumber: blockNumber.toString(),
+      ...(transactionId === undefined ? {} : { transactionId }),
+    };
     const temporary = `${this.path}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {
@@ -78,11 +82,17 @@ export class DurableCheckpointer implements Checkpointer {
 function parseState(text: string, path: string): State {
   try {
     const value = JSON.parse(text) as State;
-    if (value.blockNumber !== undefined && !/^[0-9]{1,20}$/.test(value.blockNumber)) throw new Error('blockNumber is not a decimal string');
-    if (value.transactionId !== undefined && typeof value.transactionId !== 'string') throw new Error('transactionId is not a string');
+    if (value.blockNumber !== undefined && !/^[0-9]{1,20}$/.test(value.blockNumber))
+      throw new Error('blockNumber is not a decimal string');
+    if (value.transactionId !== undefined && typeof value.transactionId !== 'string')
+      throw new Error('transactionId is not a string');
     return value;
   } catch (cause) {
-    throw fail('INTERNAL', `event checkpoint ${path} is damaged; refusing to start rather than skip or repeat events`, cause);
+    throw fail(
+      'INTERNAL',
+      `event checkpoint ${path} is damaged; refusing to start rather than skip or repeat events`,
+      cause,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,7 +59,10 @@ export class EventLog {
     let start = 0;
     for (let end = existing.indexOf(0x0a); end !== -1; end = existing.indexOf(0x0a, start)) {
       if (!this.#load(existing.subarray(start, end).toString('utf8'), start === 0)) {
-        throw fail('INTERNAL', `event log ${this.path} is damaged at byte ${start}; refusing to start rather than lose or repeat events`);
+        throw fail(
+          'INTERNAL',
+          `event log ${this.path} is damaged at byte ${start}; refusing to start rather than lose or repeat events`,
+        );
       }
       start = end + 1;
     }
@@ -122,7 +126,10 @@ export class EventLog {
   /** Refuses a resume point older than the horizon (some events after it may be gone). */
   assertResumable(after: EventPosition | undefined): void {
     if (after && this.#horizon && compareEventPositions(after, this.#horizon) < 0) {
-      throw fail('EVENT_ID_EXPIRED', `events up to ${formatEventId(this.#horizon)} are no longer retained; resume without an event id`);
+      throw fail(
+        'EVENT_ID_EXPIRED',
+        `events up to ${formatEventId(this.#horizon)} are no longer retained; resume without an event id`,
+      );
     }
   }
 
@@ -143,7 +150,9 @@ export class EventLog {
    * that arrived while the previous batch was being flushed). They become visible to streams,
    * all together, only once durable.
    */
-  appendAll(items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>): Promise<LoggedEvent[]> {
+  appendAll(
+    items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>,
+  ): Promise<LoggedEvent[]> {
     const run = this.#tail.then(() => this.#append(items));
     this.#tail = run.catch(() => undefined);
     return run;
@@ -156,7 +165,9 @@ export class EventLog {
     await this.#handle.close();
   }
 
-  async #append(items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>): Promise<LoggedEvent[]> {
+  async #append(
+    items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>,
+  ): Promise<LoggedEvent[]> {
     if (this.#closed) throw fail('INTERNAL', 'the event log is closed');
     const entries = this.#positioned(items);
     if (entries.length === 0) return entries;
@@ -170,13 +181,16 @@ export class EventLog {
   }
 
   /** Gives each event its position after the last logged one: blocks never go back, indexes count within a block. */
-  #positioned(items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>): LoggedEvent[] {
+  #positioned(
+    items: ReadonlyArray<{ readonly blockNumber: bigint; readonly txId: string; readonly event: AuditEvent }>,
+  ): LoggedEvent[] {
     const entries: LoggedEvent[] = [];
     let last = this.last?.position;
     for (const { blockNumber, txId, event } of items) {
       if (blockNumber > BigInt(Number.MAX_SAFE_INTEGER)) throw fail('INTERNAL', `block ${blockNumber} is beyond 2^53`);
       const block = Number(blockNumber);
-      if (last && block < last.block) throw fail('INTERNAL', `event of block ${block} arrived after block ${last.block}`);
+      if (last && block < last.block)
+        throw fail('INTERNAL', `event of block ${block} arrived after block ${last.block}`);
       const position = { block, index: last?.block === block ? last.index + 1 : 0 };
       entries.push({ id: formatEventId(position), position, txId, event });
       last = position;
@@ -214,7 +228,8 @@ export class EventLog {
     if (keepFrom <= 0) return;
     const horizon = (this.#entries[keepFrom - 1] as LoggedEvent).position;
     const kept = this.#entries.slice(keepFrom);
-    const text = [canonicalize({ v: LOG_VERSION, horizon: formatEventId(horizon) }), ...kept.map(lineOf)].join('\n') + '\n';
+    const text =
+      [canonicalize({ v: LOG_VERSION, horizon: formatEventId(horizon) }), ...kept.map(lineOf)].join('\n') + '\n';
     const temporary = `${this.path}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {

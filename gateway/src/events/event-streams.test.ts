@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -28,22 +29,44 @@ describe('EventStreams', () => {
     for (let block = 1; block <= 4000; block++) {
       const txId = block.toString(16).padStart(64, '0');
       const owner = block % 4 === 0 ? BOB : ALICE;
-      const event = { v: 1, action: 'view', recordId: 'c'.repeat(64), owner, actorKeyId: owner, org: 'Org1MSP', txId, at: block };
+      const event = {
+        v: 1,
+        action: 'view',
+        recordId: 'c'.repeat(64),
+        owner,
+        actorKeyId: owner,
+        org: 'Org1MSP',
+        txId,
+        at: block,
+      };
       lines.push(canonicalize({ v: 1, id: `${block}-0`, txId, event }));
     }
     writeFileSync(join(dir, 'events.log'), `${lines.join('\n')}\n`);
     const log = await EventLog.open(dir, { retain: 10_000 });
     const streams = new EventStreams(log, { streamsPerApp: 1, heartbeatMs: 1000 });
-    const session = { sessionId: '0'.repeat(32), appId: 'hospital-1.app', key: randomKey(), expiresAt: Date.now() + 60_000 };
-    server = createServer((_req, res) => streams.open({ session, keyId: ALICE, after: { block: 2, index: 0 }, follow: false, response: res }));
+    const session = {
+      sessionId: '0'.repeat(32),
+      appId: 'hospital-1.app',
+      key: randomKey(),
+      expiresAt: Date.now() + 60_000,
+    };
+    server = createServer((_req, res) =>
+      streams.open({ session, keyId: ALICE, after: { block: 2, index: 0 }, follow: false, response: res }),
+    );
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => get({ host: '127.0.0.1', port, path: '/' }, resolve));
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) =>
+      get({ host: '127.0.0.1', port, path: '/' }, resolve),
+    );
     res.setEncoding('utf8');
     const ids: string[] = [];
     for await (const message of parseSse(res as AsyncIterable<string>)) {
       const event = parseDeliveredEvent(
-        JSON.parse(Buffer.from(open(session.key, fromBase64(message.data), eventAad(session.sessionId, message.id as string))).toString()),
+        JSON.parse(
+          Buffer.from(
+            open(session.key, fromBase64(message.data), eventAad(session.sessionId, message.id as string)),
+          ).toString(),
+        ),
       );
       expect(event.owner).toBe(ALICE);
       ids.push(event.id);

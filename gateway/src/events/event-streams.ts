@@ -1,5 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { ServerResponse } from 'node:http';
-import { canonicalize, compareEventPositions, eventAad, fail, seal, toBase64, utf8, AUDIT_EVENT_NAME, type EventPosition } from '@medshare/protocol';
+import {
+  canonicalize,
+  compareEventPositions,
+  eventAad,
+  fail,
+  seal,
+  toBase64,
+  utf8,
+  AUDIT_EVENT_NAME,
+  type EventPosition,
+} from '@medshare/protocol';
 import type { Session } from '../session/session-store';
 import { delivered, type EventLog, type LoggedEvent } from './event-log';
 
@@ -53,7 +64,8 @@ export class EventStreams {
   check(appId: string, after: EventPosition | undefined): void {
     this.#log.assertResumable(after);
     const count = this.#perApp.get(appId) ?? 0;
-    if (count >= this.#options.streamsPerApp) throw fail('STREAM_LIMIT', `app ${appId} has ${count} open event streams (limit ${this.#options.streamsPerApp})`);
+    if (count >= this.#options.streamsPerApp)
+      throw fail('STREAM_LIMIT', `app ${appId} has ${count} open event streams (limit ${this.#options.streamsPerApp})`);
   }
 
   /**

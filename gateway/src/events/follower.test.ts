@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +12,22 @@ import { EventFollower, type FollowerCheckpointer } from './follower';
 const OWNER = 'a'.repeat(64);
 
 function auditEvent(block: number, tx: string): LedgerEvent {
-  const payload: AuditEvent = { v: 1, action: 'view', recordId: 'b'.repeat(64), owner: OWNER, actorKeyId: 'c'.repeat(64), org: 'Org1MSP', txId: tx, at: block };
-  return { blockNumber: BigInt(block), transactionId: tx, eventName: AUDIT_EVENT_NAME, payload: Buffer.from(canonicalize(payload as never)) };
+  const payload: AuditEvent = {
+    v: 1,
+    action: 'view',
+    recordId: 'b'.repeat(64),
+    owner: OWNER,
+    actorKeyId: 'c'.repeat(64),
+    org: 'Org1MSP',
+    txId: tx,
+    at: block,
+  };
+  return {
+    blockNumber: BigInt(block),
+    transactionId: tx,
+    eventName: AUDIT_EVENT_NAME,
+    payload: Buffer.from(canonicalize(payload as never)),
+  };
 }
 
 function otherEvent(block: number, tx: string): LedgerEvent {
@@ -28,7 +43,8 @@ function fakeSource(chain: readonly LedgerEvent[]): {
   const source = (options: EventStreamOptions): Promise<EventStream> => {
     opened.push([options.checkpoint.getBlockNumber(), options.checkpoint.getTransactionId()]);
     const block = options.checkpoint.getBlockNumber() ?? options.startBlock;
-    const afterTx = options.checkpoint.getBlockNumber() === undefined ? undefined : options.checkpoint.getTransactionId();
+    const afterTx =
+      options.checkpoint.getBlockNumber() === undefined ? undefined : options.checkpoint.getTransactionId();
     let from = chain.findIndex((e) => e.blockNumber >= block);
     if (from === -1) from = chain.length;
     if (afterTx !== undefined) {
@@ -126,39 +142,48 @@ describe('EventFollower (over a fake Fabric events source)', () => {
     expect(idsIn(log)).toEqual(EXPECTED);
     expect([checkpointer.getBlockNumber(), checkpointer.getTransactionId()]).toEqual([4n, 't8']);
     // the file is fabric-gateway's checkpoint format
-    expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'))).toEqual({ blockNumber: '4', transactionId: 't8' });
+    expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'))).toEqual({
+      blockNumber: '4',
+      transactionId: 't8',
+    });
     await log.close();
   });
 
-  it.each([2, 3, 5, 9])('resumes after a crash between log append and checkpoint (after %i events) without loss or duplicates', async (seen) => {
-    // the first run reads `seen` events and logs them; its one checkpoint, at the end, "crashes"
-    const first = await follow(CHAIN.slice(0, seen), 1, 1000);
-    const before = idsIn(first.log);
-    expect(before).toEqual(EXPECTED.filter(([, tx]) => CHAIN.slice(0, seen).some((e) => e.transactionId === tx)));
-    await first.log.close();
-    expect(existsSync(join(dir, 'checkpoint.json'))).toBe(false);
-    // restart: everything from disk, the whole chain replayed from the start
-    const second = await follow(CHAIN);
-    expect(second.outcome).toBe('done');
-    expect(idsIn(second.log)).toEqual(EXPECTED);
-    // and the file holds each event once
-    const lines = readFileSync(second.log.path, 'utf8').trim().split('\n');
-    expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(EXPECTED.map(([id]) => id));
-    await second.log.close();
-  });
+  it.each([2, 3, 5, 9])(
+    'resumes after a crash between log append and checkpoint (after %i events) without loss or duplicates',
+    async (seen) => {
+      // the first run reads `seen` events and logs them; its one checkpoint, at the end, "crashes"
+      const first = await follow(CHAIN.slice(0, seen), 1, 1000);
+      const before = idsIn(first.log);
+      expect(before).toEqual(EXPECTED.filter(([, tx]) => CHAIN.slice(0, seen).some((e) => e.transactionId === tx)));
+      await first.log.close();
+      expect(existsSync(join(dir, 'checkpoint.json'))).toBe(false);
+      // restart: everything from disk, the whole chain replayed from the start
+      const second = await follow(CHAIN);
+      expect(second.outcome).toBe('done');
+      expect(idsIn(second.log)).toEqual(EXPECTED);
+      // and the file holds each event once
+      const lines = readFileSync(second.log.path, 'utf8').trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(EXPECTED.map(([id]) => id));
+      await second.log.close();
+    },
+  );
 
-  it.each([2, 4, 100])('with a checkpoint every %i events, a crash replays more and still logs each event once', async (every) => {
-    const first = await follow(CHAIN, 1, every);
-    const logged = idsIn(first.log);
-    // nothing was checkpointed (the first checkpoint "crashed"), yet events were logged
-    expect(logged).toEqual(EXPECTED.slice(0, logged.length));
-    await first.log.close();
-    const second = await follow(CHAIN, undefined, every);
-    expect(idsIn(second.log)).toEqual(EXPECTED);
-    // the end of the stream saved the checkpoint however many events were pending
-    expect([second.checkpointer.getBlockNumber(), second.checkpointer.getTransactionId()]).toEqual([4n, 't8']);
-    await second.log.close();
-  });
+  it.each([2, 4, 100])(
+    'with a checkpoint every %i events, a crash replays more and still logs each event once',
+    async (every) => {
+      const first = await follow(CHAIN, 1, every);
+      const logged = idsIn(first.log);
+      // nothing was checkpointed (the first checkpoint "crashed"), yet events were logged
+      expect(logged).toEqual(EXPECTED.slice(0, logged.length));
+      await first.log.close();
+      const second = await follow(CHAIN, undefined, every);
+      expect(idsIn(second.log)).toEqual(EXPECTED);
+      // the end of the stream saved the checkpoint however many events were pending
+      expect([second.checkpointer.getBlockNumber(), second.checkpointer.getTransactionId()]).toEqual([4n, 't8']);
+      await second.log.close();
+    },
+  );
 
   it('resumes from the checkpoint after a clean restart, and new events continue the ids', async () => {
     const first = await follow(CHAIN.slice(0, 5));
@@ -213,7 +238,10 @@ describe('EventFollower (over a fake Fabric events source)', () => {
 
   it('refuses to start on a damaged checkpoint rather than skip or repeat events', async () => {
     writeFileSync(join(dir, 'checkpoint.json'), '{"blockNumber":"1","trans');
-    await expect(DurableCheckpointer.open(join(dir, 'checkpoint.json'))).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/damaged/) });
+    await expect(DurableCheckpointer.open(join(dir, 'checkpoint.json'))).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/damaged/),
+    });
   });
 
   it('start() keeps following and reconnects after a failed stream; stop() ends it', async () => {
@@ -221,7 +249,8 @@ describe('EventFollower (over a fake Fabric events source)', () => {
     const checkpointer = await DurableCheckpointer.open(join(dir, 'checkpoint.json'));
     const { source } = fakeSource(CHAIN);
     let calls = 0;
-    const flaky = (o: EventStreamOptions): Promise<EventStream> => (++calls === 1 ? Promise.reject(new Error('peer unavailable')) : source(o));
+    const flaky = (o: EventStreamOptions): Promise<EventStream> =>
+      ++calls === 1 ? Promise.reject(new Error('peer unavailable')) : source(o);
     const follower = new EventFollower({ source: flaky, log, checkpointer, retryMs: [1, 2] });
     follower.start();
     await follower.caughtUp(4n, 't8');
@@ -238,7 +267,8 @@ describe('EventLog', () => {
     dir = mkdtempSync(join(tmpdir(), 'medshare-eventlog-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const payload = (tx: string): AuditEvent => JSON.parse(Buffer.from(auditEvent(1, tx).payload).toString()) as AuditEvent;
+  const payload = (tx: string): AuditEvent =>
+    JSON.parse(Buffer.from(auditEvent(1, tx).payload).toString()) as AuditEvent;
 
   it('keeps a bounded number of events, remembers the horizon, and refuses to resume from before it', async () => {
     const log = await EventLog.open(dir, { retain: 4 });
@@ -248,10 +278,14 @@ describe('EventLog', () => {
     const reopened = await EventLog.open(dir, { retain: 4 });
     const kept = reopened.after(undefined);
     expect(kept.at(-1)?.id).toBe('30-0');
-    expect(kept.map((e) => e.position.block)).toEqual(Array.from({ length: kept.length }, (_, i) => 31 - kept.length + i));
+    expect(kept.map((e) => e.position.block)).toEqual(
+      Array.from({ length: kept.length }, (_, i) => 31 - kept.length + i),
+    );
     const horizon = reopened.horizon as string;
     expect(horizon).toBe(`${30 - kept.length}-0`);
-    expect(() => reopened.assertResumable({ block: 1, index: 0 })).toThrow(expect.objectContaining({ code: 'EVENT_ID_EXPIRED' }) as Error);
+    expect(() => reopened.assertResumable({ block: 1, index: 0 })).toThrow(
+      expect.objectContaining({ code: 'EVENT_ID_EXPIRED' }) as Error,
+    );
     expect(() => reopened.assertResumable({ block: 30 - kept.length, index: 0 })).not.toThrow();
     expect(reopened.after({ block: 28, index: 0 }).map((e) => e.id)).toEqual(['29-0', '30-0']);
     await reopened.close();
@@ -270,6 +304,9 @@ describe('EventLog', () => {
     await reopened.close();
     expect(readFileSync(log.path, 'utf8').trim().split('\n')).toHaveLength(3);
     writeFileSync(log.path, `garbage\n${text}`);
-    await expect(EventLog.open(dir, { retain: 100 })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/damaged/) });
+    await expect(EventLog.open(dir, { retain: 100 })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/damaged/),
+    });
   });
 });

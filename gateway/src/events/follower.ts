@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { AUDIT_EVENT_NAME, parseAuditEvent, type AuditEvent } from '@medshare/protocol';
 import type { EventCheckpoint, EventStream, EventStreamOptions, LedgerEvent } from '../ledger/backend';
 import type { EventLog } from './event-log';
@@ -127,7 +128,9 @@ export class EventFollower {
       stream.close();
       wakeReader?.();
       await reader;
-      await this.#checkpoint().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not save the event checkpoint; it lags'));
+      await this.#checkpoint().catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'could not save the event checkpoint; it lags'),
+      );
     }
   }
 
@@ -141,7 +144,9 @@ export class EventFollower {
 
   async #handle(batch: readonly LedgerEvent[]): Promise<void> {
     const { log } = this.#options;
-    const fresh = batch.filter((event) => event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId));
+    const fresh = batch.filter(
+      (event) => event.eventName === AUDIT_EVENT_NAME && !log.has(event.blockNumber, event.transactionId),
+    );
     const items = fresh.flatMap((event) => {
       const payload = this.#payload(event);
       return payload ? [{ blockNumber: event.blockNumber, txId: event.transactionId, event: payload }] : [];
@@ -153,7 +158,13 @@ export class EventFollower {
     this.#unsaved += batch.length;
     if (this.#unsaved >= this.#every) await this.#checkpoint();
     for (const waiter of this.#waiters) {
-      if (batch.some((event) => event.blockNumber > waiter.block || (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId))) {
+      if (
+        batch.some(
+          (event) =>
+            event.blockNumber > waiter.block ||
+            (event.blockNumber === waiter.block && event.transactionId === waiter.transactionId),
+        )
+      ) {
         this.#waiters.delete(waiter);
         waiter.resolve();
       }
@@ -172,9 +183,15 @@ export class EventFollower {
     try {
       const payload = parseAuditEvent(JSON.parse(Buffer.from(event.payload).toString('utf8')));
       if (payload.txId === event.transactionId) return payload;
-      this.#logger.warn({ block: event.blockNumber.toString(), txId: event.transactionId }, 'audit event names another transaction; skipped');
+      this.#logger.warn(
+        { block: event.blockNumber.toString(), txId: event.transactionId },
+        'audit event names another transaction; skipped',
+      );
     } catch (error) {
-      this.#logger.warn({ err: error, block: event.blockNumber.toString(), txId: event.transactionId }, 'malformed audit event; skipped');
+      this.#logger.warn(
+        { err: error, block: event.blockNumber.toString(), txId: event.transactionId },
+        'malformed audit event; skipped',
+      );
     }
     return undefined;
   }
@@ -187,7 +204,8 @@ export class EventFollower {
         await this.runOnce();
         delay = first;
       } catch (error) {
-        if (!this.stopped) this.#logger.warn({ err: error, retryInMs: delay }, 'event stream failed; resuming from the checkpoint');
+        if (!this.stopped)
+          this.#logger.warn({ err: error, retryInMs: delay }, 'event stream failed; resuming from the checkpoint');
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {

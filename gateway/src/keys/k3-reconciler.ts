@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { LedgerBackend } from '../ledger/backend';
 import type { AccessLayer } from '../pipeline/access-layer';
 import { parseLedgerAccessKeys, reconcileK3, type K3LedgerStatus } from './k3-status';
@@ -70,16 +71,31 @@ export class K3Reconciler {
       const summary = JSON.stringify(s);
       if (this.#reported.get(key.keyId) === summary) continue;
       this.#reported.set(key.keyId, summary);
-      const fields = { k3Id: key.keyId, org: this.org, ...s, fileWindow: { notBefore: key.notBefore, notAfter: key.notAfter } };
-      if (s.status === 'retired') this.log.warn(fields, 'K3 is retired on the ledger: skipped (remove it from the keys file)');
+      const fields = {
+        k3Id: key.keyId,
+        org: this.org,
+        ...s,
+        fileWindow: { notBefore: key.notBefore, notAfter: key.notAfter },
+      };
+      if (s.status === 'retired')
+        this.log.warn(fields, 'K3 is retired on the ledger: skipped (remove it from the keys file)');
       else if (s.status === 'window-mismatch')
-        this.log.warn(fields, "K3's window in the keys file differs from the ledger's: not used until they agree (fix the file, or register a new key)");
+        this.log.warn(
+          fields,
+          "K3's window in the keys file differs from the ledger's: not used until they agree (fix the file, or register a new key)",
+        );
       else if (s.status === 'unregistered')
-        this.log.warn(fields, 'K3 is not registered on the ledger for this org: requests it signs are refused until an org admin registers it');
+        this.log.warn(
+          fields,
+          'K3 is not registered on the ledger for this org: requests it signs are refused until an org admin registers it',
+        );
       else this.log.info(fields, 'K3 registered on the ledger');
     }
     if (this.accessLayer.keys.usableK3(this.#clock()).length === 0) {
-      this.log.error({ org: this.org }, 'no usable K3: every sealed request will be refused until a valid, registered key is in the keys file');
+      this.log.error(
+        { org: this.org },
+        'no usable K3: every sealed request will be refused until a valid, registered key is in the keys file',
+      );
     }
   }
 }

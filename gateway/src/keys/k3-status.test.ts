@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair, keyIdOf } from '@medshare/protocol';
 import { GatewayFixture } from '../testing/fixture';
 import { parseLedgerAccessKeys, reconcileK3 } from './k3-status';
@@ -39,9 +40,11 @@ describe('reconcileK3 (the keys file against the ledger)', () => {
     expect(() => parseLedgerAccessKeys('{}')).toThrow(
       expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/must be an array/) }) as Error,
     );
-    expect(() => parseLedgerAccessKeys(JSON.stringify([{ keyId: a.keyId, publicKey: a.publicKey, org: 'Org1MSP', notBefore: 'x', notAfter: 1 }]))).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/notBefore/) }) as Error,
-    );
+    expect(() =>
+      parseLedgerAccessKeys(
+        JSON.stringify([{ keyId: a.keyId, publicKey: a.publicKey, org: 'Org1MSP', notBefore: 'x', notAfter: 1 }]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/notBefore/) }) as Error);
   });
 });
 
@@ -52,7 +55,8 @@ describe('K3 retirement on a running gateway (admin API, embedded ledger)', () =
   });
   afterEach(() => f.close());
 
-  const admin = (url: string, payload: object = {}) => f.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${f.adminToken}` } });
+  const admin = (url: string, payload: object = {}) =>
+    f.app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${f.adminToken}` } });
   const keys = async (): Promise<{ k3: Array<{ keyId: string; status?: string; retiredAt?: number }> }> =>
     (await f.app.inject({ method: 'GET', url: '/v1/keys' })).json();
 
@@ -62,7 +66,10 @@ describe('K3 retirement on a running gateway (admin API, embedded ledger)', () =
     const before = f.snapshot();
     const res = await admin(`/v1/admin/access-keys/${only}/retire`);
     expect(res.statusCode).toBe(409);
-    expect(res.json()).toMatchObject({ code: 'KEY_IN_USE', message: expect.stringMatching(/last usable signing key/) as string });
+    expect(res.json()).toMatchObject({
+      code: 'KEY_IN_USE',
+      message: expect.stringMatching(/last usable signing key/) as string,
+    });
     expect(f.snapshot()).toBe(before);
     expect((await keys()).k3).toEqual([expect.objectContaining({ keyId: only, status: 'active' })]);
     const user = f.client();
@@ -81,7 +88,10 @@ describe('K3 retirement on a running gateway (admin API, embedded ledger)', () =
     f.now += 10; // the fixture's ledger stamps transactions a few ms after its clock
     await f.reconcile();
     const view = (await keys()).k3;
-    expect(view.find((k) => k.keyId === first)).toMatchObject({ status: 'retired', retiredAt: expect.any(Number) as number });
+    expect(view.find((k) => k.keyId === first)).toMatchObject({
+      status: 'retired',
+      retiredAt: expect.any(Number) as number,
+    });
     expect(view.find((k) => k.keyId === keyIdOf(second.publicKey))).toMatchObject({ status: 'active' });
     // a client that trusts only the new K3 is served: the gateway now signs with it
     const client = f.client({ trusted: [second.publicKey] });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { expectInteger, expectObject, expectString, fail, HEX_PUBLIC_KEY, parseJsonText } from '@medshare/protocol';
 import type { PrivateKeyEntry } from './key-ring';
 
@@ -30,9 +31,17 @@ export function parseLedgerAccessKeys(text: string): LedgerAccessKey[] {
   const value = parseJsonText(text, 'ListAccessKeys result', 1 << 20);
   if (!Array.isArray(value)) throw fail('INVALID_INPUT', 'ListAccessKeys result must be an array');
   return value.map((item: unknown, i: number) => {
-    const o = expectObject(item, `ListAccessKeys[${i}]`, ['keyId', 'publicKey', 'org', 'notBefore', 'notAfter', 'retiredAt']);
+    const o = expectObject(item, `ListAccessKeys[${i}]`, [
+      'keyId',
+      'publicKey',
+      'org',
+      'notBefore',
+      'notAfter',
+      'retiredAt',
+    ]);
     expectString(o.publicKey, `ListAccessKeys[${i}].publicKey`, { pattern: HEX_PUBLIC_KEY });
-    const retiredAt = o.retiredAt === undefined ? undefined : expectInteger(o.retiredAt, `ListAccessKeys[${i}].retiredAt`);
+    const retiredAt =
+      o.retiredAt === undefined ? undefined : expectInteger(o.retiredAt, `ListAccessKeys[${i}].retiredAt`);
     return {
       keyId: expectString(o.keyId, `ListAccessKeys[${i}].keyId`, { pattern: /^[0-9a-f]{64}$/ }),
       notBefore: expectInteger(o.notBefore, `ListAccessKeys[${i}].notBefore`),
@@ -43,7 +52,11 @@ export function parseLedgerAccessKeys(text: string): LedgerAccessKey[] {
 }
 
 /** Compares the keys file's K3s with the ledger's entries for this org (pure). */
-export function reconcileK3(fileKeys: readonly PrivateKeyEntry[], ledgerKeys: readonly LedgerAccessKey[], now: number): Map<string, K3LedgerStatus> {
+export function reconcileK3(
+  fileKeys: readonly PrivateKeyEntry[],
+  ledgerKeys: readonly LedgerAccessKey[],
+  now: number,
+): Map<string, K3LedgerStatus> {
   const byId = new Map(ledgerKeys.map((k) => [k.keyId, k] as const));
   const statuses = new Map<string, K3LedgerStatus>();
   for (const key of fileKeys) {
@@ -53,9 +66,15 @@ export function reconcileK3(fileKeys: readonly PrivateKeyEntry[], ledgerKeys: re
     } else if (onLedger.retiredAt !== undefined && onLedger.retiredAt <= now) {
       statuses.set(key.keyId, { status: 'retired', retiredAt: onLedger.retiredAt });
     } else if (onLedger.notBefore !== key.notBefore || onLedger.notAfter !== key.notAfter) {
-      statuses.set(key.keyId, { status: 'window-mismatch', ledgerWindow: { notBefore: onLedger.notBefore, notAfter: onLedger.notAfter } });
+      statuses.set(key.keyId, {
+        status: 'window-mismatch',
+        ledgerWindow: { notBefore: onLedger.notBefore, notAfter: onLedger.notAfter },
+      });
     } else {
-      statuses.set(key.keyId, { status: 'active', ...(onLedger.retiredAt === undefined ? {} : { retiredAt: onLedger.retiredAt }) });
+      statuses.set(key.keyId, {
+        status: 'active',
+        ...(onLedger.retiredAt === undefined ? {} : { retiredAt: onLedger.retiredAt }),
+      });
     }
   }
   return statuses;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair, type Sm2KeyPair } from '@medshare/protocol';
 import { GatewayFixture, party } from '../testing/fixture';
 
@@ -15,11 +16,15 @@ describe('key rotation without restart', () => {
       f.reloadKeys();
       // the newest valid K3 signs from now on; a client that trusts only the old K3 is refused
       await f.client({ k2: newK2, trusted: [newK3.publicKey] }).register(user, 'patient');
-      await expect(f.client({ trusted: [oldK3.publicKey] }).listRecords(user)).rejects.toMatchObject({ code: 'SESSION_SIGNATURE_INVALID' });
+      await expect(f.client({ trusted: [oldK3.publicKey] }).listRecords(user)).rejects.toMatchObject({
+        code: 'SESSION_SIGNATURE_INVALID',
+      });
       expect((await f.client({ k2: f.keys.k2[0] }).listRecords(user)).items).toEqual([]);
       f.keys.k2 = [newK2];
       f.reloadKeys();
-      await expect(f.client({ k2: generateKeyPair() }).listRecords(user)).rejects.toMatchObject({ code: 'APP_KEY_NOT_VALID' });
+      await expect(f.client({ k2: generateKeyPair() }).listRecords(user)).rejects.toMatchObject({
+        code: 'APP_KEY_NOT_VALID',
+      });
       expect((await f.client({ k2: newK2 }).listRecords(user)).items).toEqual([]);
     } finally {
       await f.close();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { K3LedgerStatus } from './k3-status';
@@ -62,22 +63,32 @@ export class KeyRing {
 
   static parse(value: unknown, base: string): KeyRing {
     const o = expectObject(value, 'keys', ['apps', 'k3', 'k4']);
-    if (!Array.isArray(o.apps) || !Array.isArray(o.k3) || !Array.isArray(o.k4)) throw fail('INVALID_INPUT', 'keys.apps, keys.k3 and keys.k4 must be arrays');
+    if (!Array.isArray(o.apps) || !Array.isArray(o.k3) || !Array.isArray(o.k4))
+      throw fail('INVALID_INPUT', 'keys.apps, keys.k3 and keys.k4 must be arrays');
     const apps = new Map<string, AppEntry>();
     o.apps.forEach((a: unknown, i: number) => {
       const app = expectObject(a, `keys.apps[${i}]`, ['appId', 'allow', 'keys']);
       const appId = expectString(app.appId, `keys.apps[${i}].appId`, { pattern: APP_ID });
-      if (!Array.isArray(app.allow) || !Array.isArray(app.keys)) throw fail('INVALID_INPUT', `keys.apps[${i}].allow and .keys must be arrays`);
-      const keys = new Map(app.keys.map((k: unknown, j: number) => publicEntry(k, `keys.apps[${i}].keys[${j}]`)).map((e) => [e.keyId, e] as const));
+      if (!Array.isArray(app.allow) || !Array.isArray(app.keys))
+        throw fail('INVALID_INPUT', `keys.apps[${i}].allow and .keys must be arrays`);
+      const keys = new Map(
+        app.keys
+          .map((k: unknown, j: number) => publicEntry(k, `keys.apps[${i}].keys[${j}]`))
+          .map((e) => [e.keyId, e] as const),
+      );
       apps.set(appId, {
         appId,
-        allow: app.allow.map((c: unknown, j: number) => expectString(c, `keys.apps[${i}].allow[${j}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ })),
+        allow: app.allow.map((c: unknown, j: number) =>
+          expectString(c, `keys.apps[${i}].allow[${j}]`, { pattern: /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/ }),
+        ),
         keys,
       });
     });
     const k3 = o.k3.map((k: unknown, i: number) => privateEntry(k, `keys.k3[${i}]`, base));
     if (k3.length === 0) throw fail('INVALID_INPUT', 'keys.k3 must hold at least one access-layer key');
-    const k4 = new Map(o.k4.map((k: unknown, i: number) => publicEntry(k, `keys.k4[${i}]`)).map((e) => [e.keyId, e] as const));
+    const k4 = new Map(
+      o.k4.map((k: unknown, i: number) => publicEntry(k, `keys.k4[${i}]`)).map((e) => [e.keyId, e] as const),
+    );
     return new KeyRing(apps, k3, k4);
   }
 
@@ -115,7 +126,8 @@ export class KeyRing {
     const app = this.apps.get(appId);
     if (!app) throw fail('UNKNOWN_APP', `app ${appId} is not registered with this access layer`);
     const key = app.keys.get(k2Id);
-    if (!key || !within(key, now)) throw fail('APP_KEY_NOT_VALID', `K2 ${k2Id} of ${appId} is unknown, retired or outside its window`);
+    if (!key || !within(key, now))
+      throw fail('APP_KEY_NOT_VALID', `K2 ${k2Id} of ${appId} is unknown, retired or outside its window`);
     return key;
   }
 
@@ -127,11 +139,20 @@ export class KeyRing {
 
   /** What may be shown (GET /v1/keys): public halves, windows, and each K3's ledger status. */
   publicView(): { k3: Array<PublicKeyEntry & { status?: string; retiredAt?: number }>; k4: PublicKeyEntry[] } {
-    const strip = ({ keyId, publicKey, notBefore, notAfter }: PublicKeyEntry): PublicKeyEntry => ({ keyId, publicKey, notBefore, notAfter });
+    const strip = ({ keyId, publicKey, notBefore, notAfter }: PublicKeyEntry): PublicKeyEntry => ({
+      keyId,
+      publicKey,
+      notBefore,
+      notAfter,
+    });
     return {
       k3: this.k3.map((k) => {
         const ledger = this.#ledgerStatus.get(k.keyId);
-        return { ...strip(k), ...(ledger ? { status: ledger.status } : {}), ...(ledger?.retiredAt === undefined ? {} : { retiredAt: ledger.retiredAt }) };
+        return {
+          ...strip(k),
+          ...(ledger ? { status: ledger.status } : {}),
+          ...(ledger?.retiredAt === undefined ? {} : { retiredAt: ledger.retiredAt }),
+        };
       }),
       k4: [...this.k4.values()].map(strip),
     };

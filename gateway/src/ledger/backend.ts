@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { ContractEnvelope } from '@medshare/protocol';
 
 /** A committed chaincode event, as fabric-gateway's `ChaincodeEvent` gives it. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,10 @@ import { memoryLedgerEvents } from './embedded-events';
 
 const id = fabricIdentity('Org1MSP');
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
-const at = (block?: bigint, tx?: string): EventCheckpoint => ({ getBlockNumber: () => block, getTransactionId: () => tx });
+const at = (block?: bigint, tx?: string): EventCheckpoint => ({
+  getBlockNumber: () => block,
+  getTransactionId: () => tx,
+});
 
 async function commitWithEvent(ledger: DurableLedger, name: string): Promise<string> {
   const { txId } = await ledger.submit(id, async (ctx) => {
@@ -61,8 +65,16 @@ describe('embedded ledger events (the follower source of npm start)', () => {
     fromStart.close();
 
     // resume after (block 2, tx b): only c; resume at block 3 with no tx: c too
-    expect((await take(first(memoryLedgerEvents(ledger, { checkpoint: at(2n, txs[1]), startBlock: 0n })), 1)).map((e) => e.eventName)).toEqual(['c']);
-    expect((await take(first(memoryLedgerEvents(ledger, { checkpoint: at(3n), startBlock: 0n })), 1)).map((e) => e.eventName)).toEqual(['c']);
+    expect(
+      (await take(first(memoryLedgerEvents(ledger, { checkpoint: at(2n, txs[1]), startBlock: 0n })), 1)).map(
+        (e) => e.eventName,
+      ),
+    ).toEqual(['c']);
+    expect(
+      (await take(first(memoryLedgerEvents(ledger, { checkpoint: at(3n), startBlock: 0n })), 1)).map(
+        (e) => e.eventName,
+      ),
+    ).toEqual(['c']);
     await ledger.close();
 
     const reopened = await DurableLedger.open(dir);
@@ -77,7 +89,9 @@ describe('embedded ledger events (the follower source of npm start)', () => {
   it('refuses a checkpoint ahead of the ledger (a replaced ledger) instead of dropping its events as repeats', async () => {
     const ledger = await DurableLedger.open(dir);
     await commitWithEvent(ledger, 'a');
-    expect(() => memoryLedgerEvents(ledger, { checkpoint: at(7n, 'tx'), startBlock: 0n })).toThrow(expect.objectContaining({ code: 'INTERNAL' }) as Error);
+    expect(() => memoryLedgerEvents(ledger, { checkpoint: at(7n, 'tx'), startBlock: 0n })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }) as Error,
+    );
     expect(() => memoryLedgerEvents(ledger, { checkpoint: at(1n, 'tx'), startBlock: 0n })).not.toThrow();
     await ledger.close();
   });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { MemoryLedger } from '@medshare/fabric-sim';
 import { fail } from '@medshare/protocol';
 import type { EventStream, EventStreamOptions, LedgerEvent } from './backend';
@@ -32,7 +33,10 @@ export function memoryLedgerEvents(ledger: MemoryLedger, options: EventStreamOpt
   const newest = ledger.committedEvents.at(-1)?.blockNumber ?? 0;
   if (checkpointed !== undefined && checkpointed > BigInt(newest)) {
     // Only a replaced or truncated ledger is behind its followers: refuse rather than drop its new events as repeats.
-    throw fail('INTERNAL', `the event checkpoint (block ${checkpointed}) is ahead of the ledger (block ${newest}); was the ledger replaced?`);
+    throw fail(
+      'INTERNAL',
+      `the event checkpoint (block ${checkpointed}) is ahead of the ledger (block ${newest}); was the ledger replaced?`,
+    );
   }
   let cursor = startIndex(ledger, options);
   let closed = false;
@@ -49,7 +53,12 @@ export function memoryLedgerEvents(ledger: MemoryLedger, options: EventStreamOpt
         const next = ledger.committedEvents[cursor];
         if (next) {
           cursor += 1;
-          yield { blockNumber: BigInt(next.blockNumber), transactionId: next.txId, eventName: next.eventName, payload: next.payload };
+          yield {
+            blockNumber: BigInt(next.blockNumber),
+            transactionId: next.txId,
+            eventName: next.eventName,
+            payload: next.payload,
+          };
           continue;
         }
         await new Promise<void>((resolve) => {

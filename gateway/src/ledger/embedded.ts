@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { CHAINCODE_INFO, contractKeyFromPem, contractsWith } from '@medshare/chaincode';
 import { ChaincodeHost, DurableLedger, fabricIdentity, type SimulatedIdentity } from '@medshare/fabric-sim';
@@ -53,12 +54,15 @@ export class EmbeddedBackend implements LedgerBackend {
       approveUser: (keyId: string) => admin(directCalls.approveUser(keyId)),
       registerAccessKey: (key: AccessKeyRegistration) => admin(directCalls.registerAccessKey(key)),
       retireAccessKey: (keyId: string, at?: number) => admin(directCalls.retireAccessKey(keyId, at)),
-      adminAuditTrail: (recordId: string, pageSize: number, bookmark: string) => admin(directCalls.adminAuditTrail(recordId, pageSize, bookmark)),
+      adminAuditTrail: (recordId: string, pageSize: number, bookmark: string) =>
+        admin(directCalls.adminAuditTrail(recordId, pageSize, bookmark)),
     };
   }
 
   #call(identity: SimulatedIdentity, c: LedgerCall): Promise<string> {
-    return c.call === 'submit' ? this.#submitAs(identity, c.transaction, c.args) : this.#evaluateAs(identity, c.transaction, c.args);
+    return c.call === 'submit'
+      ? this.#submitAs(identity, c.transaction, c.args)
+      : this.#evaluateAs(identity, c.transaction, c.args);
   }
 
   async #evaluateAs(identity: SimulatedIdentity, transaction: string, args: readonly string[]): Promise<string> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +13,23 @@ import { fabricChaincodeEvents, type ChaincodeEventsNetwork } from './fabric-eve
 
 const payload = (txId: string): Uint8Array =>
   Buffer.from(
-    canonicalize({ v: 1, action: 'upload', recordId: 'b'.repeat(64), owner: 'a'.repeat(64), actorKeyId: 'a'.repeat(64), org: 'Org1MSP', txId, at: 1 }),
+    canonicalize({
+      v: 1,
+      action: 'upload',
+      recordId: 'b'.repeat(64),
+      owner: 'a'.repeat(64),
+      actorKeyId: 'a'.repeat(64),
+      org: 'Org1MSP',
+      txId,
+      at: 1,
+    }),
   );
 
 /** A fake of fabric-gateway's Network.getChaincodeEvents that records its calls and serves a fixed list. */
-function fakeNetwork(
-  events: ChaincodeEvent[],
-): ChaincodeEventsNetwork & { calls: Array<{ name: string; block?: bigint; tx?: string; startBlock?: bigint }>; closed: number } {
+function fakeNetwork(events: ChaincodeEvent[]): ChaincodeEventsNetwork & {
+  calls: Array<{ name: string; block?: bigint; tx?: string; startBlock?: bigint }>;
+  closed: number;
+} {
   const state = { calls: [] as Array<{ name: string; block?: bigint; tx?: string; startBlock?: bigint }>, closed: 0 };
   return {
     get calls() {
@@ -27,7 +38,10 @@ function fakeNetwork(
     get closed() {
       return state.closed;
     },
-    getChaincodeEvents(name: string, options?: ChaincodeEventsOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
+    getChaincodeEvents(
+      name: string,
+      options?: ChaincodeEventsOptions,
+    ): Promise<CloseableAsyncIterable<ChaincodeEvent>> {
       const block = options?.checkpoint?.getBlockNumber();
       const tx = options?.checkpoint?.getTransactionId();
       state.calls.push({
@@ -73,7 +87,14 @@ describe('Fabric chaincode events (over a fake Network)', () => {
   it("asks the Gateway service for the contract's events from the checkpoint, and the follower logs them", async () => {
     const network = fakeNetwork([event(5n, 'tx1'), event(5n, 'tx2', 'UserRegistered'), event(6n, 'tx3')]);
     const backend = new FabricBackend(
-      [{ peer: 'peer0.org1.example.com', newProposal: unused, chaincodeEvents: fabricChaincodeEvents(network, 'medshare'), close() {} }],
+      [
+        {
+          peer: 'peer0.org1.example.com',
+          newProposal: unused,
+          chaincodeEvents: fabricChaincodeEvents(network, 'medshare'),
+          close() {},
+        },
+      ],
       { deadlinesMs: DEFAULT_DEADLINES_MS, mvccRetries: 0 },
       'Org1MSP',
     );
@@ -101,7 +122,10 @@ describe('Fabric chaincode events (over a fake Network)', () => {
       'Org1MSP',
     );
     await expect(
-      backend.chaincodeEvents({ checkpoint: { getBlockNumber: () => undefined, getTransactionId: () => undefined }, startBlock: 0n }),
+      backend.chaincodeEvents({
+        checkpoint: { getBlockNumber: () => undefined, getTransactionId: () => undefined },
+        startBlock: 0n,
+      }),
     ).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
     });

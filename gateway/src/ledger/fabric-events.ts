@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Network } from '@hyperledger/fabric-gateway';
 import type { EventStream, EventStreamOptions } from './backend';
 
@@ -11,6 +12,10 @@ export type ChaincodeEventsNetwork = Pick<Network, 'getChaincodeEvents'>;
  * no deadline of its own: it lasts until closed or until the connection fails, and the follower
  * reconnects from its checkpoint.
  */
-export function fabricChaincodeEvents(network: ChaincodeEventsNetwork, chaincodeName: string): (options: EventStreamOptions) => Promise<EventStream> {
-  return async (options) => network.getChaincodeEvents(chaincodeName, { checkpoint: options.checkpoint, startBlock: options.startBlock });
+export function fabricChaincodeEvents(
+  network: ChaincodeEventsNetwork,
+  chaincodeName: string,
+): (options: EventStreamOptions) => Promise<EventStream> {
+  return async (options) =>
+    network.getChaincodeEvents(chaincodeName, { checkpoint: options.checkpoint, startBlock: options.startBlock });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { AnyRequest, ContractEnvelope, Operation } from '@medshare/protocol';
 import { FabricBackend, type FabricConnection, type FabricProposal, type StepOptions } from './fabric';
 
@@ -15,7 +16,12 @@ interface Script {
 
 /** A fake of fabric-gateway's proposal → transaction → commit flow (unit test only; the real one runs on a network). */
 type FakeConnection = FabricConnection & { calls: string[]; deadlines: Array<[Step, number]>; closed: boolean };
-function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0.org1.example.com', txBase = 0): FakeConnection {
+function fakeConnection(
+  scripts: Script[],
+  clock: { now: number },
+  peer = 'peer0.org1.example.com',
+  txBase = 0,
+): FakeConnection {
   const calls: string[] = [];
   const deadlines: Array<[Step, number]> = [];
   const state = { closed: false, tx: txBase };
@@ -49,7 +55,8 @@ function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0
             getResult: () => result,
             submit: (s: StepOptions) =>
               run(script, 'submit', s, () => ({
-                getStatus: (c: StepOptions) => run(script, 'commitStatus', c, () => script.status ?? { successful: true, code: 0 }),
+                getStatus: (c: StepOptions) =>
+                  run(script, 'commitStatus', c, () => script.status ?? { successful: true, code: 0 }),
               })),
           })),
       };
@@ -63,13 +70,24 @@ function fakeConnection(scripts: Script[], clock: { now: number }, peer = 'peer0
 /** An envelope naming `op` (the backend only reads the op and passes the text on). */
 const envelope = (op: Operation): ContractEnvelope => ({ request: { op } as AnyRequest, sig1: '', sig3: '', k3Id: '' });
 /** An envelope argument as `<op>` in the recorded calls. */
-const abbreviated = (arg: string): string => (arg.startsWith('{') ? `<${(JSON.parse(arg) as { request: { op: string } }).request.op}>` : arg);
+const abbreviated = (arg: string): string =>
+  arg.startsWith('{') ? `<${(JSON.parse(arg) as { request: { op: string } }).request.op}>` : arg;
 
 const MVCC: Script = { status: { successful: false, code: 11 } };
 const grpcError = (name: string, code: number, message: string, details: Array<{ message: string }> = []): Error =>
   Object.assign(new Error(message), { name, code, details });
-const backendOver = (conn: FabricConnection | FabricConnection[], clock: { now: number }, mvccRetries = 3, preferredPeerRetryMs = 30_000): FabricBackend =>
-  new FabricBackend(Array.isArray(conn) ? conn : [conn], { deadlinesMs: DEADLINES, mvccRetries, preferredPeerRetryMs }, 'Org1MSP', () => clock.now);
+const backendOver = (
+  conn: FabricConnection | FabricConnection[],
+  clock: { now: number },
+  mvccRetries = 3,
+  preferredPeerRetryMs = 30_000,
+): FabricBackend =>
+  new FabricBackend(
+    Array.isArray(conn) ? conn : [conn],
+    { deadlinesMs: DEADLINES, mvccRetries, preferredPeerRetryMs },
+    'Org1MSP',
+    () => clock.now,
+  );
 
 describe('FabricBackend (over a fake connection)', () => {
   it('drives endorse → submit → commit status, and retries an MVCC conflict with a new transaction', async () => {
@@ -81,7 +99,9 @@ describe('FabricBackend (over a fake connection)', () => {
       'proposal records:Upload <upload>',
       'proposal records:Upload <upload>',
     ]);
-    expect(conn.calls.filter((c) => !c.startsWith('proposal'))).toEqual(Array(3).fill(['endorse', 'submit', 'commitStatus']).flat());
+    expect(conn.calls.filter((c) => !c.startsWith('proposal'))).toEqual(
+      Array(3).fill(['endorse', 'submit', 'commitStatus']).flat(),
+    );
   });
 
   it('gives up after its retries with CONFLICT, and does not retry other errors', async () => {
@@ -89,15 +109,24 @@ describe('FabricBackend (over a fake connection)', () => {
     const conn = fakeConnection([MVCC, MVCC], clock);
     await expect(backendOver(conn, clock, 1).run(envelope('grant'))).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(conn.calls.filter((c) => c === 'endorse')).toHaveLength(2);
-    const notOwner = grpcError('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }]);
+    const notOwner = grpcError('EndorseError', 10, '10 ABORTED', [
+      { message: 'chaincode response 500, NOT_OWNER: not yours' },
+    ]);
     const refused = fakeConnection([{ fail: { endorse: notOwner } }], clock);
-    await expect(backendOver(refused, clock).run(envelope('grant'))).rejects.toMatchObject({ code: 'NOT_OWNER', message: 'NOT_OWNER: not yours' });
+    await expect(backendOver(refused, clock).run(envelope('grant'))).rejects.toMatchObject({
+      code: 'NOT_OWNER',
+      message: 'NOT_OWNER: not yours',
+    });
     expect(refused.calls).toEqual(['proposal records:Grant <grant>', 'endorse']);
   });
 
   it('a failure at or before endorsement says nothing was written; nothing is sent for ordering', async () => {
     const clock = { now: 0 };
-    const plan = grpcError('EndorseError', 9, '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy');
+    const plan = grpcError(
+      'EndorseError',
+      9,
+      '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy',
+    );
     const conn = fakeConnection([{ fail: { endorse: plan } }], clock);
     await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
       code: 'LEDGER_UNAVAILABLE',
@@ -114,16 +143,19 @@ describe('FabricBackend (over a fake connection)', () => {
     ['commitStatus', grpcError('CommitStatusError', 14, '14 UNAVAILABLE: Connection dropped'), /became unreachable/],
     // A plain gRPC error (no fabric-gateway class) after endorsement is still "sent for ordering".
     ['commitStatus', Object.assign(new Error('1 CANCELLED'), { code: 1 }), /commit status could not be read/],
-  ] as const)('a %s failure after endorsement is OUTCOME_UNKNOWN with the transaction id, and is not retried (%#)', async (step, error, phrase) => {
-    const clock = { now: 0 };
-    const conn = fakeConnection([{ fail: { [step]: error } }, {}], clock);
-    await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
-      code: 'OUTCOME_UNKNOWN',
-      message: expect.stringMatching(phrase),
-      context: { txId: '1'.padStart(64, '0') },
-    });
-    expect(conn.calls.filter((c) => c === 'endorse')).toHaveLength(1);
-  });
+  ] as const)(
+    'a %s failure after endorsement is OUTCOME_UNKNOWN with the transaction id, and is not retried (%#)',
+    async (step, error, phrase) => {
+      const clock = { now: 0 };
+      const conn = fakeConnection([{ fail: { [step]: error } }, {}], clock);
+      await expect(backendOver(conn, clock).run(envelope('upload'))).rejects.toMatchObject({
+        code: 'OUTCOME_UNKNOWN',
+        message: expect.stringMatching(phrase),
+        context: { txId: '1'.padStart(64, '0') },
+      });
+      expect(conn.calls.filter((c) => c === 'endorse')).toHaveLength(1);
+    },
+  );
 
   it('an orderer refusing at once is LEDGER_UNAVAILABLE (not ordered), not a deadline', async () => {
     const clock = { now: 0 };
@@ -184,9 +216,15 @@ describe('FabricBackend (over a fake connection)', () => {
     const good = fakeConnection([{ result: '[]' }], clock);
     await new FabricBackend([good], { deadlinesMs: DEADLINES, mvccRetries: 0 }, 'Org2MSP').ready();
     expect(good.calls).toEqual(['proposal layer-keys:ListAccessKeys Org2MSP', 'evaluate']);
-    const down = fakeConnection([{ fail: { evaluate: grpcError('GatewayError', 14, '14 UNAVAILABLE: No connection established') } }], clock);
+    const down = fakeConnection(
+      [{ fail: { evaluate: grpcError('GatewayError', 14, '14 UNAVAILABLE: No connection established') } }],
+      clock,
+    );
     const backend = backendOver(down, clock, 0);
-    await expect(backend.ready()).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringMatching(/the peer is unreachable/) });
+    await expect(backend.ready()).rejects.toMatchObject({
+      code: 'LEDGER_UNAVAILABLE',
+      message: expect.stringMatching(/the peer is unreachable/),
+    });
     await backend.close();
     expect(down.closed).toBe(true);
   });
@@ -194,7 +232,11 @@ describe('FabricBackend (over a fake connection)', () => {
 
 // What grpc-js raises when the channel to the peer has no connection (the peer process is gone).
 const noConnection = (name: string): Error =>
-  grpcError(name, 14, '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7051 (2026-12-01T10:00:00.000Z)');
+  grpcError(
+    name,
+    14,
+    '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7051 (2026-12-01T10:00:00.000Z)',
+  );
 const DOWN: Script = { fail: { evaluate: noConnection('GatewayError'), endorse: noConnection('EndorseError') } };
 const ops = (conn: { calls: string[] }): string[] => conn.calls.filter((c) => !c.startsWith('proposal'));
 
@@ -225,24 +267,45 @@ describe('FabricBackend over several peers of its org (failover)', () => {
   });
 
   it.each([
-    ['a contract refusal', grpcError('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }]), 'NOT_OWNER'],
+    [
+      'a contract refusal',
+      grpcError('EndorseError', 10, '10 ABORTED', [{ message: 'chaincode response 500, NOT_OWNER: not yours' }]),
+      'NOT_OWNER',
+    ],
     [
       'an endorsement plan the peer cannot build',
-      grpcError('EndorseError', 9, '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy'),
+      grpcError(
+        'EndorseError',
+        9,
+        '9 FAILED_PRECONDITION: no combination of peers can be derived which satisfy the endorsement policy',
+      ),
       'LEDGER_UNAVAILABLE',
     ],
     [
       'an endorsing peer of the other org unreachable (details from the live peer)',
-      grpcError('EndorseError', 14, '14 UNAVAILABLE: failed to endorse transaction, see attached details for more info', [
-        {
-          message:
-            'rpc error: code = Unavailable desc = connection error: desc = "transport: error while dialing: dial tcp 127.0.0.1:9051: connect: connection refused"',
-        },
-      ]),
+      grpcError(
+        'EndorseError',
+        14,
+        '14 UNAVAILABLE: failed to endorse transaction, see attached details for more info',
+        [
+          {
+            message:
+              'rpc error: code = Unavailable desc = connection error: desc = "transport: error while dialing: dial tcp 127.0.0.1:9051: connect: connection refused"',
+          },
+        ],
+      ),
       'LEDGER_UNAVAILABLE',
     ],
-    ['the live peer answering UNAVAILABLE itself', grpcError('EndorseError', 14, '14 UNAVAILABLE: failed to connect to channel peers'), 'LEDGER_UNAVAILABLE'],
-    ['a deadline (a slow peer is not proved unreachable)', grpcError('EndorseError', 4, '4 DEADLINE_EXCEEDED: Deadline exceeded'), 'LEDGER_UNAVAILABLE'],
+    [
+      'the live peer answering UNAVAILABLE itself',
+      grpcError('EndorseError', 14, '14 UNAVAILABLE: failed to connect to channel peers'),
+      'LEDGER_UNAVAILABLE',
+    ],
+    [
+      'a deadline (a slow peer is not proved unreachable)',
+      grpcError('EndorseError', 4, '4 DEADLINE_EXCEEDED: Deadline exceeded'),
+      'LEDGER_UNAVAILABLE',
+    ],
   ] as const)('does not move on %s: the answer is returned, the other peer is not asked', async (_, error, code) => {
     const clock = { now: 0 };
     const peer0 = fakeConnection([{ fail: { endorse: error } }], clock);
@@ -257,17 +320,23 @@ describe('FabricBackend over several peers of its org (failover)', () => {
     ['submit', noConnection('SubmitError'), 'LEDGER_UNAVAILABLE'],
     ['submit', grpcError('SubmitError', 14, '14 UNAVAILABLE: Connection dropped'), 'OUTCOME_UNKNOWN'],
     ['commitStatus', grpcError('CommitStatusError', 14, '14 UNAVAILABLE: Connection dropped'), 'OUTCOME_UNKNOWN'],
-  ] as const)('never sends a transaction again after its %s found the peer unreachable (%s); the next call uses the next peer', async (step, error, code) => {
-    const clock = { now: 0 };
-    const peer0 = fakeConnection([{ fail: { [step]: error } }], clock);
-    const peer1 = fakeConnection([{ result: '{"next":1}' }], clock, 'peer1.org1.example.com', 100);
-    const backend = backendOver([peer0, peer1], clock);
-    await expect(backend.run(envelope('upload'))).rejects.toMatchObject({ code, context: { txId: '1'.padStart(64, '0') } });
-    expect(peer1.calls).toEqual([]);
-    expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
-    await expect(backend.run(envelope('upload'))).resolves.toBe('{"next":1}');
-    expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
-  });
+  ] as const)(
+    'never sends a transaction again after its %s found the peer unreachable (%s); the next call uses the next peer',
+    async (step, error, code) => {
+      const clock = { now: 0 };
+      const peer0 = fakeConnection([{ fail: { [step]: error } }], clock);
+      const peer1 = fakeConnection([{ result: '{"next":1}' }], clock, 'peer1.org1.example.com', 100);
+      const backend = backendOver([peer0, peer1], clock);
+      await expect(backend.run(envelope('upload'))).rejects.toMatchObject({
+        code,
+        context: { txId: '1'.padStart(64, '0') },
+      });
+      expect(peer1.calls).toEqual([]);
+      expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
+      await expect(backend.run(envelope('upload'))).resolves.toBe('{"next":1}');
+      expect(ops(peer0).filter((c) => c === 'endorse')).toHaveLength(1);
+    },
+  );
 
   it('with every peer unreachable: LEDGER_UNAVAILABLE saying no peer of the org answered, each peer tried once', async () => {
     const clock = { now: 0 };
@@ -287,7 +356,10 @@ describe('FabricBackend over several peers of its org (failover)', () => {
 
   it('stops trying further peers once the deadline has passed', async () => {
     const clock = { now: 0 };
-    const slowDown: Script = { fail: { evaluate: noConnection('GatewayError') }, takesMs: { evaluate: DEADLINES.evaluate } };
+    const slowDown: Script = {
+      fail: { evaluate: noConnection('GatewayError') },
+      takesMs: { evaluate: DEADLINES.evaluate },
+    };
     const peer0 = fakeConnection([slowDown], clock);
     const peer1 = fakeConnection([], clock, 'peer1.org1.example.com');
     await expect(backendOver([peer0, peer1], clock).run(envelope('list-records'))).rejects.toMatchObject({
@@ -300,7 +372,12 @@ describe('FabricBackend over several peers of its org (failover)', () => {
   it('tries the preferred peer again once per preferredPeerRetryMs, and goes back to it when it answers', async () => {
     const clock = { now: 0 };
     const peer0 = fakeConnection([DOWN, DOWN, { result: '"p0"' }], clock);
-    const peer1 = fakeConnection([{ result: '"a"' }, { result: '"b"' }, { result: '"c"' }, { result: '"d"' }], clock, 'peer1.org1.example.com', 100);
+    const peer1 = fakeConnection(
+      [{ result: '"a"' }, { result: '"b"' }, { result: '"c"' }, { result: '"d"' }],
+      clock,
+      'peer1.org1.example.com',
+      100,
+    );
     const backend = backendOver([peer0, peer1], clock, 0, 10_000);
     await expect(backend.getUser('k')).resolves.toBe('"a"'); // peer0 down: peer1
     clock.now += 5_000;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -52,7 +53,12 @@ export function connectFabric(config: FabricLedgerConfig, mspId: string): Fabric
   return config.peers.map((peer) => connectPeer(config, peer, identity, signer));
 }
 
-function connectPeer(config: FabricLedgerConfig, peer: FabricPeerConfig, identity: Identity, signer: Signer): FabricConnection {
+function connectPeer(
+  config: FabricLedgerConfig,
+  peer: FabricPeerConfig,
+  identity: Identity,
+  signer: Signer,
+): FabricConnection {
   const client = new grpc.Client(peer.endpoint, grpc.credentials.createSsl(readFileSync(peer.tlsCaFile)), {
     'grpc.ssl_target_name_override': peer.hostAlias,
   });
@@ -188,9 +194,14 @@ export class FabricBackend implements LedgerBackend {
     });
     // From here the transaction is the peer's: never sent again, whatever happens.
     const { value: transactionToSubmit, peer, txId } = endorsed;
-    const commit = await this.#step('submit', txId, peer, () => transactionToSubmit.submit({ deadline: this.#deadline(d.submit, end) }));
-    const status = await this.#step('commitStatus', txId, peer, () => commit.getStatus({ deadline: this.#deadline(d.commitStatus, end) }));
-    if (!status.successful) throw toMedshareError({ name: 'CommitError', code: status.code, transactionId: txId }, 'commit', txId);
+    const commit = await this.#step('submit', txId, peer, () =>
+      transactionToSubmit.submit({ deadline: this.#deadline(d.submit, end) }),
+    );
+    const status = await this.#step('commitStatus', txId, peer, () =>
+      commit.getStatus({ deadline: this.#deadline(d.commitStatus, end) }),
+    );
+    if (!status.successful)
+      throw toMedshareError({ name: 'CommitError', code: status.code, transactionId: txId }, 'commit', txId);
     return Buffer.from(transactionToSubmit.getResult()).toString('utf8');
   }
 
@@ -209,7 +220,8 @@ export class FabricBackend implements LedgerBackend {
    */
   chaincodeEvents(options: EventStreamOptions): Promise<EventStream> {
     const connection = this.#connections[this.#peers.current] as FabricConnection;
-    if (!connection.chaincodeEvents) return Promise.reject(fail('LEDGER_UNAVAILABLE', 'this Fabric connection cannot follow chaincode events'));
+    if (!connection.chaincodeEvents)
+      return Promise.reject(fail('LEDGER_UNAVAILABLE', 'this Fabric connection cannot follow chaincode events'));
     return connection.chaincodeEvents(options);
   }
 

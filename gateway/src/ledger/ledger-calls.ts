@@ -1,4 +1,12 @@
-import { canonicalize, DIRECT_TRANSACTIONS, OPERATION_TABLE, qualifiedName, type ContractEnvelope, type TransactionRef } from '@medshare/protocol';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  canonicalize,
+  DIRECT_TRANSACTIONS,
+  OPERATION_TABLE,
+  qualifiedName,
+  type ContractEnvelope,
+  type TransactionRef,
+} from '@medshare/protocol';
 import type { AccessKeyRegistration } from './backend';
 
 /**
@@ -28,7 +36,8 @@ export const directCalls = {
   registerAccessKey: (k: AccessKeyRegistration): LedgerCall =>
     direct(DIRECT_TRANSACTIONS.registerAccessKey, [k.publicKey, String(k.notBefore), String(k.notAfter)]),
   // "" asks the contract for the transaction's own time.
-  retireAccessKey: (keyId: string, at?: number): LedgerCall => direct(DIRECT_TRANSACTIONS.retireAccessKey, [keyId, at === undefined ? '' : String(at)]),
+  retireAccessKey: (keyId: string, at?: number): LedgerCall =>
+    direct(DIRECT_TRANSACTIONS.retireAccessKey, [keyId, at === undefined ? '' : String(at)]),
   adminAuditTrail: (recordId: string, pageSize: number, bookmark: string): LedgerCall =>
     direct(DIRECT_TRANSACTIONS.adminAuditTrail, [recordId, String(pageSize), bookmark]),
 } as const;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { PeerOrder } from './peer-order';
 
 describe('PeerOrder: which peer of the org a call tries first', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /** What the peer order reports when the peer in use changes (the gateway logs it). */
 export interface PeerChangeLog {
   warn(obj: object, msg: string): void;
@@ -50,7 +51,10 @@ export class PeerOrder {
     if (i >= this.#current) return;
     const from = this.#current;
     this.#current = i;
-    this.log?.info({ peer: this.names[i], previous: this.names[from] }, 'ledger: using a more preferred peer of the org again');
+    this.log?.info(
+      { peer: this.names[i], previous: this.names[from] },
+      'ledger: using a more preferred peer of the org again',
+    );
   }
 
   /** Peer `i` is unreachable: if it is the one in use, the next one takes over. */
@@ -58,6 +62,9 @@ export class PeerOrder {
     if (i !== this.#current || this.names.length === 1) return;
     this.#current = (i + 1) % this.names.length;
     if (i === 0) this.#offPreferredSince = this.clock();
-    this.log?.warn({ unreachable: this.names[i], peer: this.names[this.#current] }, 'ledger: peer unreachable; moving to the next peer of the org');
+    this.log?.warn(
+      { unreachable: this.names[i], peer: this.names[this.#current] },
+      'ledger: peer unreachable; moving to the next peer of the org',
+    );
   }
 }

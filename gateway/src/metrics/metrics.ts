@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one gateway instance (its own registry, so tests can build many). */
@@ -17,8 +18,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly eventStreams = new Gauge({ name: 'medshare_event_streams', help: 'Open event streams (GET /v1/events)', registers: [this.registry] });
-  readonly eventLogEvents = new Gauge({ name: 'medshare_event_log_events', help: 'Audit events retained in the event log', registers: [this.registry] });
+  readonly eventStreams = new Gauge({
+    name: 'medshare_event_streams',
+    help: 'Open event streams (GET /v1/events)',
+    registers: [this.registry],
+  });
+  readonly eventLogEvents = new Gauge({
+    name: 'medshare_event_log_events',
+    help: 'Audit events retained in the event log',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'medshare_' });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import '../logging/quiet-fabric-logs';
 import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { isSubmitted } from '@medshare/protocol';
 import type { LedgerBackend } from '../ledger/backend';
 import { GatewayFixture, party } from '../testing/fixture';

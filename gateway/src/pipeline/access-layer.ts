@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   MedshareError,
   keyActor,
@@ -104,7 +105,10 @@ export class AccessLayer {
     this.#clock = options.clock ?? Date.now;
     this.#startedAt = this.#clock();
     this.#budget =
-      options.unauthenticatedBudget ?? new WorkBudget({ msPerSecond: options.unauthenticatedCpuMsPerSecond ?? DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND });
+      options.unauthenticatedBudget ??
+      new WorkBudget({
+        msPerSecond: options.unauthenticatedCpuMsPerSecond ?? DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND,
+      });
   }
 
   get keys(): KeyRing {
@@ -146,7 +150,8 @@ export class AccessLayer {
     const now = this.#clock();
     const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
     // Cheap refusals before any SM2: the clock, then the budget the SM2 below is charged to.
-    if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
+    if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS)
+      throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
     return this.#budget.run('session open', () => {
       const { sig2, ...signed } = request;
       if (!verifyFor('session-request', k2.publicKey, signed, sig2))
@@ -190,7 +195,12 @@ export class AccessLayer {
     const { request, sig1 } = envelope;
 
     const k3 = this.#keys.signingK3(now);
-    const toContract: ContractEnvelope = { request, sig1, sig3: signFor('sig3', k3, chainPayload(request, sig1)), k3Id: k3.keyId };
+    const toContract: ContractEnvelope = {
+      request,
+      sig1,
+      sig3: signFor('sig3', k3, chainPayload(request, sig1)),
+      k3Id: k3.keyId,
+    };
     const raw = await this.ledger.run(toContract);
 
     const output = parseContractOutput(raw);
@@ -198,14 +208,24 @@ export class AccessLayer {
     if (response.requestHash !== requestHash(request) || response.op !== request.op)
       throw fail('SIG4_INVALID', 'the contract response does not answer this request');
     const k4 = this.#keys.contractKey(response.k4Id, response.at);
-    if (!verifyFor('sig4', k4.publicKey, response, sig4)) throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
+    if (!verifyFor('sig4', k4.publicKey, response, sig4))
+      throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
     // A signed result this gateway cannot read (a chaincode of another version) is not passed on.
     parseResult(request.op, response.result, 'output.response.result');
 
     const signer = this.#keys.signingK3(this.#clock());
-    const reply: GatewayOutput = { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
+    const reply: GatewayOutput = {
+      response,
+      sig4,
+      sig5: signFor('sig5', signer, { response, sig4 }),
+      k3Id: signer.keyId,
+    };
     const sealed = seal(session.key, utf8(canonicalize(reply)), sessionAad('response', session.sessionId));
-    return { appId: session.appId, op: request.op, body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) } };
+    return {
+      appId: session.appId,
+      op: request.op,
+      body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) },
+    };
   }
 
   /**
@@ -222,13 +242,25 @@ export class AccessLayer {
     try {
       user = JSON.parse(await this.ledger.getUser(request.keyId)) as typeof user;
     } catch (error) {
-      if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND') throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
+      if (error instanceof MedshareError && error.code === 'USER_NOT_FOUND')
+        throw fail('NOT_REGISTERED', `key ${request.keyId} is not registered`);
       throw error;
     }
-    if (typeof user.publicKey !== 'string' || keyIdOf(user.publicKey) !== request.keyId) throw fail('INTERNAL', 'the registry answered for another key');
-    if (!verifyFor('sig1', user.publicKey, request, sig1)) throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
-    const token = this.streamTokens.issue({ keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt }, now);
-    const grant: StreamGrant = { v: PROTOCOL_VERSION, requestHash: subscribeRequestHash(request), token, keyId: request.keyId, expiresAt: session.expiresAt };
+    if (typeof user.publicKey !== 'string' || keyIdOf(user.publicKey) !== request.keyId)
+      throw fail('INTERNAL', 'the registry answered for another key');
+    if (!verifyFor('sig1', user.publicKey, request, sig1))
+      throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
+    const token = this.streamTokens.issue(
+      { keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt },
+      now,
+    );
+    const grant: StreamGrant = {
+      v: PROTOCOL_VERSION,
+      requestHash: subscribeRequestHash(request),
+      token,
+      keyId: request.keyId,
+      expiresAt: session.expiresAt,
+    };
     const sealed = seal(session.key, utf8(canonicalize(grant)), sessionAad('response', session.sessionId));
     return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
   }
@@ -258,7 +290,12 @@ export class AccessLayer {
       sig2: string;
       k2Id: string;
     },
-  >(body: SealedMessage, sourceAddress: string, now: number, parse: (value: unknown) => E): { session: Session; envelope: E } {
+  >(
+    body: SealedMessage,
+    sourceAddress: string,
+    now: number,
+    parse: (value: unknown) => E,
+  ): { session: Session; envelope: E } {
     const session = this.sessions.get(body.sessionId, now);
     this.assertSource(session.appId, sourceAddress);
 
@@ -270,7 +307,8 @@ export class AccessLayer {
     if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
 
     const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
-    if (!verifyFor('sig2', k2.publicKey, { request, sig1 }, envelope.sig2)) throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
+    if (!verifyFor('sig2', k2.publicKey, { request, sig1 }, envelope.sig2))
+      throw fail('SIG2_INVALID', `sig2 does not verify against K2 ${envelope.k2Id}`);
     assertFresh(request, now);
     // Evaluated operations (and subscriptions) leave no nonce on the ledger; their replay
     // protection is this process's cache, which a restart empties. A request issued before this

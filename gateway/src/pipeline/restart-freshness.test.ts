@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MedshareClient } from '@medshare/app';
 import { generateKeyPair } from '@medshare/protocol';
 import { APP, GatewayFixture } from '../testing/fixture';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fp from 'fastify-plugin';
 import { installErrorHandler } from '../errors/error-handler';
 

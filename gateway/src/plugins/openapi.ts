@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fastifySwagger from '@fastify/swagger';
 import fp from 'fastify-plugin';
 
@@ -7,7 +8,11 @@ export const openApiPlugin = fp(
     await app.register(fastifySwagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'medshare access layer', version: '1.0.0', description: 'Sessions, sealed requests and the signature chain (docs/protocol.md).' },
+        info: {
+          title: 'medshare access layer',
+          version: '1.0.0',
+          description: 'Sessions, sealed requests and the signature chain (docs/protocol.md).',
+        },
       },
     });
     app.get('/openapi.json', { schema: { hide: true }, handler: () => Promise.resolve(app.swagger()) });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { GatewayFixture, party } from '../testing/fixture';
 import { rawSession, sealFor, sessionBody } from '../testing/raw-session';
 import { envelopeFor, refused, sealedInject } from '../testing/sealed-requests';
@@ -28,7 +29,10 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
       const strangers: number[] = [];
       const before = f.snapshot();
       for (let i = 0; i < 6; i++) {
-        const res = await f.app.inject({ ...sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))), remoteAddress: '127.0.0.5' });
+        const res = await f.app.inject({
+          ...sealedInject(sealFor(s, envelopeFor(f, user, 'list-records'))),
+          remoteAddress: '127.0.0.5',
+        });
         strangers.push(res.statusCode);
       }
       expect(strangers).toEqual([403, 403, 403, 429, 429, 429]);
@@ -47,7 +51,8 @@ describe('rate limits count what a client can do cheaply, where it belongs', () 
     try {
       const codes: number[] = [];
       const sessions = f.accessLayer.sessions.size;
-      for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
+      for (let i = 0; i < 5; i++)
+        codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', payload: { nonsense: i } })).statusCode);
       expect(codes).toEqual([400, 400, 400, 429, 429]);
       expect(f.accessLayer.sessions.size).toBe(sessions);
     } finally {
@@ -62,11 +67,25 @@ describe('abuse of unauthenticated routes', () => {
     try {
       const codes: number[] = [];
       for (let i = 0; i < 6; i++) {
-        codes.push((await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.5', payload: sessionBody(f) })).statusCode);
+        codes.push(
+          (
+            await f.app.inject({
+              method: 'POST',
+              url: '/v1/sessions',
+              remoteAddress: '127.0.0.5',
+              payload: sessionBody(f),
+            })
+          ).statusCode,
+        );
       }
       // refused by the allowlist while within the address's budget, then by the address's limit
       expect(codes).toEqual([403, 403, 403, 429, 429, 429]);
-      const real = await f.app.inject({ method: 'POST', url: '/v1/sessions', remoteAddress: '127.0.0.1', payload: sessionBody(f) });
+      const real = await f.app.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        remoteAddress: '127.0.0.1',
+        payload: sessionBody(f),
+      });
       expect(real.statusCode).toBe(200);
     } finally {
       await f.close();

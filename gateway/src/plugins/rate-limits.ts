@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { ErrorCode } from '@medshare/protocol';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';

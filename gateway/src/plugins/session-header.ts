@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { SESSION_HEADER, SESSION_ID } from '@medshare/protocol';
 import type { FastifyRequest } from 'fastify';
 

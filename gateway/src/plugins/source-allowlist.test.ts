@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { GatewayFixture } from '../testing/fixture';
 import { sessionBody } from '../testing/raw-session';
 import { refused } from '../testing/sealed-requests';

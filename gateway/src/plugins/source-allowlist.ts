@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { SESSION_HEADER, fail } from '@medshare/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -17,12 +18,18 @@ declare module 'fastify' {
 /** The source allowlist (claim 9) and the live-session check, applied before a sealed body is parsed. */
 export const sourceAllowlistPlugin = fp<{ readonly accessLayer: AccessLayer }>(
   (app, { accessLayer }, done) => {
-    app.decorate('requireLiveSession', (request: FastifyRequest, _reply: FastifyReply, payload: unknown): Promise<unknown> => {
-      const sessionId = sessionHeaderOf(request);
-      if (sessionId === undefined) return Promise.reject(fail('INVALID_INPUT', `header ${SESSION_HEADER} must be the request's 32-hex-digit sessionId`));
-      accessLayer.sessionAppFrom(sessionId, request.ip);
-      return Promise.resolve(payload);
-    });
+    app.decorate(
+      'requireLiveSession',
+      (request: FastifyRequest, _reply: FastifyReply, payload: unknown): Promise<unknown> => {
+        const sessionId = sessionHeaderOf(request);
+        if (sessionId === undefined)
+          return Promise.reject(
+            fail('INVALID_INPUT', `header ${SESSION_HEADER} must be the request's 32-hex-digit sessionId`),
+          );
+        accessLayer.sessionAppFrom(sessionId, request.ip);
+        return Promise.resolve(payload);
+      },
+    );
     done();
   },
   { name: 'medshare-source-allowlist', fastify: '5.x' },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,9 @@ describe('proxy: re-encryption of a share by its proxy', () => {
     ] as const;
     expect(verifyCapsuleFragment(cfrag, ...args, context)).toBe(true);
     // another share's context (e.g. a later share to the same receiver) does not verify it
-    expect(verifyCapsuleFragment(cfrag, ...args, fileReEncryptContext(share.fileId, share.receiverKeyId, hex32(3)))).toBe(false);
+    expect(
+      verifyCapsuleFragment(cfrag, ...args, fileReEncryptContext(share.fileId, share.receiverKeyId, hex32(3))),
+    ).toBe(false);
   });
 
   it('loads its key from a PEM file like a K3, and never shows the private key', () => {
@@ -66,42 +69,60 @@ describe('proxy: re-encryption of a share by its proxy', () => {
     const key = ProxyKey.fromFile(join(dir, 'proxy.pem'));
     expect(key.proxyId).toBe(keyIdOf(pair.publicKey));
     expect(JSON.stringify(key)).not.toContain(pair.privateKey);
-    expect(() => ProxyKey.fromFile(join(dir, 'missing.pem'))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => ProxyKey.fromFile(join(dir, 'missing.pem'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(() => ProxyKey.fromPem('not a key')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 
   it('refuses a share of another proxy, a fragment sealed to another, of another receiver, with another id', () => {
     const { proxy, share, other } = setting();
-    expect(() => reEncryptFor(share, other)).toThrow(expect.objectContaining({ name: 'MedshareError', code: 'PROXY_NOT_FOUND' }));
+    expect(() => reEncryptFor(share, other)).toThrow(
+      expect.objectContaining({ name: 'MedshareError', code: 'PROXY_NOT_FOUND' }),
+    );
     expect(() => reEncryptFor({ ...share, proxyId: other.proxyId }, other)).toThrow(
       expect.objectContaining({ code: 'FRAGMENTS_INVALID', message: expect.stringMatching(/does not open/) }),
     );
     const stranger = sm2KeyPair().publicKey;
-    expect(() => reEncryptFor({ ...share, receiverPublicKey: stranger, receiverKeyId: keyIdOf(stranger) }, proxy)).toThrow(
+    expect(() =>
+      reEncryptFor({ ...share, receiverPublicKey: stranger, receiverKeyId: keyIdOf(stranger) }, proxy),
+    ).toThrow(
       expect.objectContaining({ code: 'FRAGMENTS_INVALID', message: expect.stringMatching(/does not verify/) }),
     );
     expect(() => reEncryptFor({ ...share, fragmentId: hex32(9) }, proxy)).toThrow(
       expect.objectContaining({ code: 'FRAGMENTS_INVALID', message: expect.stringMatching(/id/) }),
     );
     const delegating = toHex(encodePoint(generateKeyPair().publicKey));
-    expect(() => reEncryptFor({ ...share, delegatingKey: delegating }, proxy)).toThrow(expect.objectContaining({ code: 'FRAGMENTS_INVALID' }));
+    expect(() => reEncryptFor({ ...share, delegatingKey: delegating }, proxy)).toThrow(
+      expect.objectContaining({ code: 'FRAGMENTS_INVALID' }),
+    );
     // sealed bytes that are no key fragment
-    expect(() => reEncryptFor({ ...share, sealedFragment: toHex(encrypt(proxy.publicKey, new Uint8Array(194).fill(0xff))) }, proxy)).toThrow(
+    expect(() =>
+      reEncryptFor(
+        { ...share, sealedFragment: toHex(encrypt(proxy.publicKey, new Uint8Array(194).fill(0xff))) },
+        proxy,
+      ),
+    ).toThrow(
       expect.objectContaining({ code: 'FRAGMENTS_INVALID', message: expect.stringMatching(/does not decode/) }),
     );
   });
 
   it('refuses a bad capsule or delegating key as input, and a share answer whose context is not its own', () => {
     const { proxy, share } = setting();
-    expect(() => reEncryptFor({ ...share, capsule: share.capsule.slice(0, -2) + (share.capsule.endsWith('00') ? '01' : '00') }, proxy)).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/capsule/) }),
+    expect(() =>
+      reEncryptFor(
+        { ...share, capsule: share.capsule.slice(0, -2) + (share.capsule.endsWith('00') ? '01' : '00') },
+        proxy,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/capsule/) }));
+    expect(() => reEncryptFor({ ...share, delegatingKey: `02${'ff'.repeat(32)}` }, proxy)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
     );
-    expect(() => reEncryptFor({ ...share, delegatingKey: `02${'ff'.repeat(32)}` }, proxy)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     const context = toHex(fileReEncryptContext(share.fileId, share.receiverKeyId, share.shareId));
     expect(parseProxyShare({ ...share, context, threshold: 2 })).toEqual(share);
-    expect(() => parseProxyShare({ ...share, context: toHex(fileReEncryptContext(share.fileId, share.receiverKeyId, hex32(4))) })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/context/) }),
-    );
+    expect(() =>
+      parseProxyShare({ ...share, context: toHex(fileReEncryptContext(share.fileId, share.receiverKeyId, hex32(4))) }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/context/) }));
     expect(() => parseProxyShare({ ...share, extra: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

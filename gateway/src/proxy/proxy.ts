@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A re-encryption proxy (docs/protocol.md §15, §17): an SM2 key pair a gateway holds, registered
  * on the ledger (files:RegisterProxy). Given a share as the ledger states it, it opens its sealed
@@ -18,7 +19,16 @@ import {
   type Capsule,
   type KeyFragment,
 } from '@medshare/crypto/tpre';
-import { compressedPublicKey, expectObject, expectString, fail, fileReEncryptContext, HEX64, HEX_PUBLIC_KEY, keyIdOf } from '@medshare/protocol';
+import {
+  compressedPublicKey,
+  expectObject,
+  expectString,
+  fail,
+  fileReEncryptContext,
+  HEX64,
+  HEX_PUBLIC_KEY,
+  keyIdOf,
+} from '@medshare/protocol';
 
 /** One proxy's part of a share: the public parts and its own sealed key fragment. */
 export interface ProxyShare {
@@ -74,7 +84,8 @@ export function parseProxyShare(value: unknown, name = 'share'): ProxyShare {
     fragmentId: hex64(o.fragmentId, `${name}.fragmentId`),
     sealedFragment: expectString(o.sealedFragment, `${name}.sealedFragment`, { pattern: HEX, maxLength: 2048 }),
   };
-  if (o.context !== undefined && o.context !== toHex(contextOf(share))) throw fail('INVALID_INPUT', `${name}.context is not the share's re-encryption context`);
+  if (o.context !== undefined && o.context !== toHex(contextOf(share)))
+    throw fail('INVALID_INPUT', `${name}.context is not the share's re-encryption context`);
   return share;
 }
 
@@ -129,7 +140,11 @@ export class ProxyKey {
   }
 }
 
-function decoded(share: ProxyShare): { capsule: Capsule; delegating: ReturnType<typeof decodePoint>; receiver: ReturnType<typeof decodePoint> } {
+function decoded(share: ProxyShare): {
+  capsule: Capsule;
+  delegating: ReturnType<typeof decodePoint>;
+  receiver: ReturnType<typeof decodePoint>;
+} {
   try {
     return {
       capsule: decodeCapsule(fromHex(share.capsule)),
@@ -137,7 +152,11 @@ function decoded(share: ProxyShare): { capsule: Capsule; delegating: ReturnType<
       receiver: decodePoint(compressedPublicKey(share.receiverPublicKey), 'receiverPublicKey'),
     };
   } catch (cause) {
-    throw fail('INVALID_INPUT', `the share's capsule, delegating key or receiver key is invalid: ${(cause as Error).message}`, cause);
+    throw fail(
+      'INVALID_INPUT',
+      `the share's capsule, delegating key or receiver key is invalid: ${(cause as Error).message}`,
+      cause,
+    );
   }
 }
 
@@ -148,7 +167,8 @@ function decoded(share: ProxyShare): { capsule: Capsule; delegating: ReturnType<
  * or does not verify against the delegating key and the receiver (verifyKeyFragment).
  */
 export function reEncryptFor(share: ProxyShare, proxyKey: ProxyKey): ProxyAnswer {
-  if (share.proxyId !== proxyKey.proxyId) throw fail('PROXY_NOT_FOUND', `the share names proxy ${share.proxyId}, this key is ${proxyKey.proxyId}`);
+  if (share.proxyId !== proxyKey.proxyId)
+    throw fail('PROXY_NOT_FOUND', `the share names proxy ${share.proxyId}, this key is ${proxyKey.proxyId}`);
   const { capsule, delegating, receiver } = decoded(share);
   const bytes = proxyKey.open(share.sealedFragment);
   let fragment: KeyFragment;
@@ -159,9 +179,13 @@ export function reEncryptFor(share: ProxyShare, proxyKey: ProxyKey): ProxyAnswer
   } finally {
     bytes.fill(0);
   }
-  if (toHex(fragment.id) !== share.fragmentId) throw fail('FRAGMENTS_INVALID', "the key fragment's id is not the one the share declares for this proxy");
+  if (toHex(fragment.id) !== share.fragmentId)
+    throw fail('FRAGMENTS_INVALID', "the key fragment's id is not the one the share declares for this proxy");
   if (!verifyKeyFragment(fragment, delegating, receiver)) {
     throw fail('FRAGMENTS_INVALID', 'the key fragment does not verify against the delegating key and the receiver');
   }
-  return { proxyId: proxyKey.proxyId, capsuleFragment: toHex(encodeCapsuleFragment(reEncrypt(fragment, capsule, contextOf(share)))) };
+  return {
+    proxyId: proxyKey.proxyId,
+    capsuleFragment: toHex(encodeCapsuleFragment(reEncrypt(fragment, capsule, contextOf(share)))),
+  };
 }

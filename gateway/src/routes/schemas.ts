@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 const hex = (n: number): { type: 'string'; pattern: string } => ({ type: 'string', pattern: `^[0-9a-f]{${n}}$` });
 
 export const sessionRequestSchema = {
@@ -35,14 +36,19 @@ export const sealedSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['sessionId', 'ciphertext'],
-  properties: { sessionId: hex(32), ciphertext: { type: 'string', maxLength: 2_097_152, pattern: '^[A-Za-z0-9+/]*={0,2}$' } },
+  properties: {
+    sessionId: hex(32),
+    ciphertext: { type: 'string', maxLength: 2_097_152, pattern: '^[A-Za-z0-9+/]*={0,2}$' },
+  },
 } as const;
 
 /** The header of a sealed request (SESSION_HEADER): checked before the body is read. */
 export const sessionHeaders = {
   type: 'object',
   required: ['x-medshare-session'],
-  properties: { 'x-medshare-session': { ...hex(32), description: "the body's sessionId, checked before the body is read" } },
+  properties: {
+    'x-medshare-session': { ...hex(32), description: "the body's sessionId, checked before the body is read" },
+  },
 } as const;
 
 export const keyIdParams = {
@@ -68,7 +74,13 @@ export const directorySchema = {
       type: 'object',
       additionalProperties: false,
       required: ['keyId', 'publicKey', 'role', 'status', 'org'],
-      properties: { keyId: { type: 'string' }, publicKey: { type: 'string' }, role: { type: 'string' }, status: { type: 'string' }, org: { type: 'string' } },
+      properties: {
+        keyId: { type: 'string' },
+        publicKey: { type: 'string' },
+        role: { type: 'string' },
+        status: { type: 'string' },
+        org: { type: 'string' },
+      },
     },
     k3Id: hex(64),
     sig3: hex(128),
@@ -79,7 +91,12 @@ const keyEntry = {
   type: 'object',
   additionalProperties: false,
   required: ['keyId', 'publicKey', 'notBefore', 'notAfter'],
-  properties: { keyId: { type: 'string' }, publicKey: { type: 'string' }, notBefore: { type: 'integer' }, notAfter: { type: 'integer' } },
+  properties: {
+    keyId: { type: 'string' },
+    publicKey: { type: 'string' },
+    notBefore: { type: 'integer' },
+    notAfter: { type: 'integer' },
+  },
 } as const;
 
 /** A K3 with how the ledger sees it (absent until the gateway has compared its keys with the ledger). */
@@ -96,7 +113,11 @@ export const publicKeysSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['org', 'k3', 'k4'],
-  properties: { org: { type: 'string' }, k3: { type: 'array', items: k3Entry }, k4: { type: 'array', items: keyEntry } },
+  properties: {
+    org: { type: 'string' },
+    k3: { type: 'array', items: k3Entry },
+    k4: { type: 'array', items: keyEntry },
+  },
 } as const;
 
 export const accessKeyBody = {
@@ -119,7 +140,10 @@ export const retireBody = {
 export const pageQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { pageSize: { type: 'integer', minimum: 1, maximum: 100, default: 50 }, bookmark: { type: 'string', maxLength: 1400, default: '' } },
+  properties: {
+    pageSize: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+    bookmark: { type: 'string', maxLength: 1400, default: '' },
+  },
 } as const;
 
 /** Admin answers are the contract's JSON, passed through. */
@@ -131,8 +155,17 @@ export const eventsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    after: { type: 'string', pattern: eventIdPattern, description: 'resume after this event id (the Last-Event-ID header does the same; this wins)' },
-    follow: { type: 'string', enum: ['true', 'false'], default: 'true', description: 'false: send the logged events, then end' },
+    after: {
+      type: 'string',
+      pattern: eventIdPattern,
+      description: 'resume after this event id (the Last-Event-ID header does the same; this wins)',
+    },
+    follow: {
+      type: 'string',
+      enum: ['true', 'false'],
+      default: 'true',
+      description: 'false: send the logged events, then end',
+    },
   },
 } as const;
 

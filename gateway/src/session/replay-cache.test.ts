@@ -1,7 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 import { ReplayCache } from './replay-cache';
 
 const replayed = (message?: RegExp): unknown =>
-  expect.objectContaining({ code: 'NONCE_REPLAYED', ...(message ? { message: expect.stringMatching(message) as string } : {}) });
+  expect.objectContaining({
+    code: 'NONCE_REPLAYED',
+    ...(message ? { message: expect.stringMatching(message) as string } : {}),
+  });
 
 describe('replay cache', () => {
   it('refuses a nonce seen before, until it expires', () => {
@@ -39,8 +43,11 @@ describe('replay cache', () => {
     }
     expect(refusedMallory).toEqual([51, 52]);
     // another client of the same app, with the SDK's 2-minute lifetime (earlier than mallory's floor): every one accepted
-    for (let i = 0; i < 10; i++) expect(() => cache.claim('app', 'key:alice', `a${i}`, now + 1 + 2 * 60_000, now + 1)).not.toThrow();
-    expect(() => cache.claim('app', 'key:alice', 'a3', now + 1 + 2 * 60_000, now + 2)).toThrow(replayed(/already used/) as Error);
+    for (let i = 0; i < 10; i++)
+      expect(() => cache.claim('app', 'key:alice', `a${i}`, now + 1 + 2 * 60_000, now + 1)).not.toThrow();
+    expect(() => cache.claim('app', 'key:alice', 'a3', now + 1 + 2 * 60_000, now + 2)).toThrow(
+      replayed(/already used/) as Error,
+    );
     // session handshakes are their own client too
     expect(() => cache.claim('app', 'session-handshake', 's1', now + 60_000, now + 2)).not.toThrow();
     // mallory's own short-lived replays stay refused

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { actorKey, fail, type Actor } from '@medshare/protocol';
 
 /**
@@ -89,7 +90,11 @@ class ClientNonces {
   }
 
   claim(nonce: string, expiresAt: number, now: number): void {
-    if (expiresAt <= this.#floor) throw fail('NONCE_REPLAYED', 'request expires before the replay window this gateway still vouches for; send a new one');
+    if (expiresAt <= this.#floor)
+      throw fail(
+        'NONCE_REPLAYED',
+        'request expires before the replay window this gateway still vouches for; send a new one',
+      );
     const seen = this.#seen.get(nonce);
     if (seen !== undefined && seen >= now) throw fail('NONCE_REPLAYED', 'request nonce was already used');
     this.dropExpired(now);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { keyIdOf, signFor, verifyFor, type Sm2KeyPair } from '@medshare/protocol';
 import { APP, GatewayFixture } from '../testing/fixture';
@@ -47,7 +48,10 @@ describe('session opens: refused before any state is taken', () => {
         nonce: randomBytes(16).toString('hex'),
       };
       const before = f.accessLayer.sessions.size;
-      await refused(f, {}, 400, 'INVALID_INPUT', { url: '/v1/sessions', raw: JSON.stringify({ ...req, sig2: signFor('session-request', k2, req) }) });
+      await refused(f, {}, 400, 'INVALID_INPUT', {
+        url: '/v1/sessions',
+        raw: JSON.stringify({ ...req, sig2: signFor('session-request', k2, req) }),
+      });
       expect(f.accessLayer.sessions.size).toBe(before);
     } finally {
       await f.close();

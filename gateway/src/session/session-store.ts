@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { fail } from '@medshare/protocol';
 
@@ -25,8 +26,14 @@ export class SessionStore {
   open(appId: string, now: number): Session {
     this.sweep(now);
     const count = this.#perApp.get(appId) ?? 0;
-    if (count >= this.maxPerApp) throw fail('SESSION_LIMIT', `app ${appId} has ${count} open sessions (limit ${this.maxPerApp})`);
-    const session: Session = { sessionId: randomBytes(16).toString('hex'), appId, key: new Uint8Array(randomBytes(32)), expiresAt: now + this.ttlMs };
+    if (count >= this.maxPerApp)
+      throw fail('SESSION_LIMIT', `app ${appId} has ${count} open sessions (limit ${this.maxPerApp})`);
+    const session: Session = {
+      sessionId: randomBytes(16).toString('hex'),
+      appId,
+      key: new Uint8Array(randomBytes(32)),
+      expiresAt: now + this.ttlMs,
+    };
     this.#sessions.set(session.sessionId, session);
     this.#perApp.set(appId, count + 1);
     return session;
@@ -51,6 +58,7 @@ export class SessionStore {
   }
 
   #drop(session: Session): void {
-    if (this.#sessions.delete(session.sessionId)) this.#perApp.set(session.appId, (this.#perApp.get(session.appId) ?? 1) - 1);
+    if (this.#sessions.delete(session.sessionId))
+      this.#perApp.set(session.appId, (this.#perApp.get(session.appId) ?? 1) - 1);
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { STREAM_TOKEN, fail } from '@medshare/protocol';
 
@@ -33,7 +34,8 @@ export class StreamTokens {
 
   resolve(token: string | undefined, now: number): StreamGrantState {
     const grant = token !== undefined && STREAM_TOKEN.test(token) ? this.#tokens.get(token) : undefined;
-    if (!grant) throw fail('STREAM_TOKEN_INVALID', 'the event stream needs a stream token from a signed subscribe request');
+    if (!grant)
+      throw fail('STREAM_TOKEN_INVALID', 'the event stream needs a stream token from a signed subscribe request');
     if (grant.expiresAt <= now) {
       this.#tokens.delete(token as string);
       throw fail('STREAM_TOKEN_INVALID', 'the stream token has expired');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Readable } from 'node:stream';
 import { fail } from '@medshare/protocol';
 
@@ -54,7 +55,8 @@ export function assertBlobKey(key: unknown, name = 'key'): asserts key is string
     throw fail('INVALID_INPUT', `${name} must be 1..${MAX_KEY_LENGTH} characters of [a-z0-9/._-]`);
   }
   for (const segment of key.split('/')) {
-    if (segment.length === 0 || segment.startsWith('.')) throw fail('INVALID_INPUT', `${name} has an empty segment or one starting with "."`);
+    if (segment.length === 0 || segment.startsWith('.'))
+      throw fail('INVALID_INPUT', `${name} has an empty segment or one starting with "."`);
   }
 }
 
@@ -66,9 +68,11 @@ export function assertBlobPrefix(prefix: unknown): asserts prefix is string {
   const segments = prefix.split('/');
   // Every complete segment (all but the last, which may be partial or empty) must be a key segment.
   for (const segment of segments.slice(0, -1)) {
-    if (segment.length === 0 || segment.startsWith('.')) throw fail('INVALID_INPUT', 'prefix has an empty segment or one starting with "."');
+    if (segment.length === 0 || segment.startsWith('.'))
+      throw fail('INVALID_INPUT', 'prefix has an empty segment or one starting with "."');
   }
-  if (segments[segments.length - 1]?.startsWith('.')) throw fail('INVALID_INPUT', 'prefix has a segment starting with "."');
+  if (segments[segments.length - 1]?.startsWith('.'))
+    throw fail('INVALID_INPUT', 'prefix has a segment starting with "."');
 }
 
 export function assertBlobRange(range: BlobRange): void {

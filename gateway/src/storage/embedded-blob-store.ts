@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, constants as fsConstants, type Dirent } from 'node:fs';
 import { access, copyFile, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
@@ -5,7 +6,14 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fail } from '@medshare/protocol';
-import { assertBlobKey, assertBlobPrefix, assertBlobRange, type BlobListing, type BlobRange, type BlobStore } from './blob-store';
+import {
+  assertBlobKey,
+  assertBlobPrefix,
+  assertBlobRange,
+  type BlobListing,
+  type BlobRange,
+  type BlobStore,
+} from './blob-store';
 import { errnoOf, fileStoreFailure } from './storage-errors';
 
 /**
@@ -184,7 +192,8 @@ export class EmbeddedBlobStore implements BlobStore {
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       if (entry.isDirectory()) children.push({ text: `${entry.name}/`, name: entry.name, folder: true });
-      else if (entry.isFile() && entry.name.endsWith(OBJECT_SUFFIX)) children.push({ text: entry.name.slice(0, -1), name: entry.name, folder: false });
+      else if (entry.isFile() && entry.name.endsWith(OBJECT_SUFFIX))
+        children.push({ text: entry.name.slice(0, -1), name: entry.name, folder: false });
     }
     children.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     for (const child of children) {
@@ -215,7 +224,11 @@ export class EmbeddedBlobStore implements BlobStore {
         if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
       }
     } catch (error) {
-      throw fail('STORAGE_UNAVAILABLE', `the embedded object store's folder is not usable (${errnoOf(error) ?? 'an I/O error'})`, error);
+      throw fail(
+        'STORAGE_UNAVAILABLE',
+        `the embedded object store's folder is not usable (${errnoOf(error) ?? 'an I/O error'})`,
+        error,
+      );
     }
   }
 

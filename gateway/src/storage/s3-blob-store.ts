@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -15,7 +16,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { MedshareError, fail } from '@medshare/protocol';
-import { assertBlobKey, assertBlobPrefix, assertBlobRange, type BlobListing, type BlobRange, type BlobStore } from './blob-store';
+import {
+  assertBlobKey,
+  assertBlobPrefix,
+  assertBlobRange,
+  type BlobListing,
+  type BlobRange,
+  type BlobStore,
+} from './blob-store';
 
 export interface S3BlobStoreOptions {
   readonly endpoint: string;
@@ -53,11 +61,16 @@ function s3Status(error: unknown): { name: string; status: number | undefined } 
 function s3Failure(error: unknown, key: string): MedshareError {
   if (error instanceof MedshareError) return error;
   const { name, status } = s3Status(error);
-  if (name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || status === 404)) return fail('BLOB_NOT_FOUND', `no object ${key}`, error);
+  if (name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || status === 404))
+    return fail('BLOB_NOT_FOUND', `no object ${key}`, error);
   // 412: IfNoneMatch '*' found the key (SeaweedFS, AWS, MinIO); 409: a concurrent conditional write of it.
   if (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict')
     return fail('BLOB_EXISTS', `object ${key} already exists`, error);
-  return fail('STORAGE_UNAVAILABLE', `object storage could not take the call on ${key} (${name}${status === undefined ? '' : ` ${status}`})`, error);
+  return fail(
+    'STORAGE_UNAVAILABLE',
+    `object storage could not take the call on ${key} (${name}${status === undefined ? '' : ` ${status}`})`,
+    error,
+  );
 }
 
 /**
@@ -122,7 +135,13 @@ export class S3BlobStore implements BlobStore {
     }
     const upload = new Upload({
       client: this.#client,
-      params: { Bucket: this.#bucket, Key: key, Body: Readable.from(count(body)), IfNoneMatch: '*', ContentType: 'application/octet-stream' },
+      params: {
+        Bucket: this.#bucket,
+        Key: key,
+        Body: Readable.from(count(body)),
+        IfNoneMatch: '*',
+        ContentType: 'application/octet-stream',
+      },
       partSize: this.#partBytes,
       queueSize: this.#queueSize,
       leavePartsOnError: false,
@@ -147,10 +166,15 @@ export class S3BlobStore implements BlobStore {
     }
     try {
       const answer = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end - 1}` : undefined }),
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Range: range ? `bytes=${range.start}-${range.end - 1}` : undefined,
+        }),
       );
       const stream = answer.Body;
-      if (!(stream instanceof Readable)) throw fail('STORAGE_UNAVAILABLE', `object storage answered ${key} without a body stream`);
+      if (!(stream instanceof Readable))
+        throw fail('STORAGE_UNAVAILABLE', `object storage answered ${key} without a body stream`);
       return stream;
     } catch (error) {
       // 416: the range starts at or past the end of an existing object, an empty read as on disk.
@@ -179,7 +203,14 @@ export class S3BlobStore implements BlobStore {
     if (await this.head(to)) throw fail('BLOB_EXISTS', `object ${to} already exists`);
     if (source.size <= this.#copyPartBytes) {
       try {
-        await this.#client.send(new CopyObjectCommand({ Bucket: this.#bucket, Key: to, CopySource: `${this.#bucket}/${from}`, IfNoneMatch: '*' }));
+        await this.#client.send(
+          new CopyObjectCommand({
+            Bucket: this.#bucket,
+            Key: to,
+            CopySource: `${this.#bucket}/${from}`,
+            IfNoneMatch: '*',
+          }),
+        );
       } catch (error) {
         throw s3Failure(error, s3Status(error).status === 404 ? from : to);
       }
@@ -191,9 +222,12 @@ export class S3BlobStore implements BlobStore {
   async #copyInParts(from: string, to: string, size: number): Promise<void> {
     let uploadId: string | undefined;
     try {
-      const created = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: to, ContentType: 'application/octet-stream' }));
+      const created = await this.#client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: to, ContentType: 'application/octet-stream' }),
+      );
       uploadId = created.UploadId;
-      if (uploadId === undefined) throw fail('STORAGE_UNAVAILABLE', `object storage started no multipart copy to ${to}`);
+      if (uploadId === undefined)
+        throw fail('STORAGE_UNAVAILABLE', `object storage started no multipart copy to ${to}`);
       const parts: CompletedPart[] = [];
       for (let start = 0, part = 1; start < size; start += this.#copyPartBytes, part++) {
         const end = Math.min(start + this.#copyPartBytes, size) - 1;
@@ -210,11 +244,19 @@ export class S3BlobStore implements BlobStore {
         parts.push({ PartNumber: part, ETag: answer.CopyPartResult?.ETag });
       }
       await this.#client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: to, UploadId: uploadId, IfNoneMatch: '*', MultipartUpload: { Parts: parts } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: to,
+          UploadId: uploadId,
+          IfNoneMatch: '*',
+          MultipartUpload: { Parts: parts },
+        }),
       );
     } catch (error) {
       if (uploadId !== undefined) {
-        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: to, UploadId: uploadId })).catch(() => undefined);
+        await this.#client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: to, UploadId: uploadId }))
+          .catch(() => undefined);
       }
       throw s3Failure(error, to);
     }
@@ -237,7 +279,9 @@ export class S3BlobStore implements BlobStore {
     do {
       let page;
       try {
-        page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }));
+        page = await this.#client.send(
+          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }),
+        );
       } catch (error) {
         throw s3Failure(error, prefix);
       }
@@ -255,7 +299,11 @@ export class S3BlobStore implements BlobStore {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
     } catch (error) {
       const { name, status } = s3Status(error);
-      throw fail('STORAGE_UNAVAILABLE', `object storage bucket is not usable (${name}${status === undefined ? '' : ` ${status}`})`, error);
+      throw fail(
+        'STORAGE_UNAVAILABLE',
+        `object storage bucket is not usable (${name}${status === undefined ? '' : ` ${status}`})`,
+        error,
+      );
     }
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,13 @@ const tempFiles = (): string[] => (existsSync(join(dir, '.tmp')) ? readdirSync(j
 
 function reference(data: Buffer): { leaves: string[]; root: string } {
   const chunks = Math.max(1, Math.ceil(data.length / C));
-  const leaves = Array.from({ length: chunks }, (_, i) => leafHash(i, i === chunks - 1, data.subarray(i * C, (i + 1) * C)));
-  return { leaves: leaves.map((l) => Buffer.from(l).toString('hex')), root: Buffer.from(treeRoot(leaves)).toString('hex') };
+  const leaves = Array.from({ length: chunks }, (_, i) =>
+    leafHash(i, i === chunks - 1, data.subarray(i * C, (i + 1) * C)),
+  );
+  return {
+    leaves: leaves.map((l) => Buffer.from(l).toString('hex')),
+    root: Buffer.from(treeRoot(leaves)).toString('hex'),
+  };
 }
 
 function pieces(data: Buffer, piece: number): Buffer[] {
@@ -28,30 +34,37 @@ function pieces(data: Buffer, piece: number): Buffer[] {
 }
 
 describe('ChunkLeaves', () => {
-  it.each([0, 1, C - 1, C, C + 1, 3 * C, 5 * C + 7])('passes %i bytes through unchanged and computes the §16 leaves and root', async (size) => {
-    const data = randomBytes(size);
-    for (const piece of [7, 1000, C, 3 * C + 1]) {
-      const hasher = new ChunkLeaves({ chunkBytes: C });
-      const out: Buffer[] = [];
-      await pipeline(
-        Readable.from(pieces(data, piece)),
-        hasher,
-        new Writable({
-          write(chunk: Buffer, _e, cb) {
-            out.push(chunk);
-            cb();
-          },
-        }),
-      );
-      expect(Buffer.concat(out).equals(data)).toBe(true);
-      const ref = reference(data);
-      const d = hasher.digest;
-      expect({ size: d.size, chunkBytes: d.chunkBytes, chunks: d.chunks }).toEqual({ size, chunkBytes: C, chunks: ref.leaves.length });
-      expect(d.leaves.map((l) => Buffer.from(l).toString('hex'))).toEqual(ref.leaves);
-      expect(Buffer.from(d.root).toString('hex')).toBe(ref.root);
-      expect(leavesBytes(d.leaves).length).toBe(32 * d.chunks);
-    }
-  });
+  it.each([0, 1, C - 1, C, C + 1, 3 * C, 5 * C + 7])(
+    'passes %i bytes through unchanged and computes the §16 leaves and root',
+    async (size) => {
+      const data = randomBytes(size);
+      for (const piece of [7, 1000, C, 3 * C + 1]) {
+        const hasher = new ChunkLeaves({ chunkBytes: C });
+        const out: Buffer[] = [];
+        await pipeline(
+          Readable.from(pieces(data, piece)),
+          hasher,
+          new Writable({
+            write(chunk: Buffer, _e, cb) {
+              out.push(chunk);
+              cb();
+            },
+          }),
+        );
+        expect(Buffer.concat(out).equals(data)).toBe(true);
+        const ref = reference(data);
+        const d = hasher.digest;
+        expect({ size: d.size, chunkBytes: d.chunkBytes, chunks: d.chunks }).toEqual({
+          size,
+          chunkBytes: C,
+          chunks: ref.leaves.length,
+        });
+        expect(d.leaves.map((l) => Buffer.from(l).toString('hex'))).toEqual(ref.leaves);
+        expect(Buffer.from(d.root).toString('hex')).toBe(ref.root);
+        expect(leavesBytes(d.leaves).length).toBe(32 * d.chunks);
+      }
+    },
+  );
 
   it('refuses a chunk size §16 does not allow (INVALID_INPUT)', () => {
     for (const chunkBytes of [0, 4095, 4100, 32 * 1024 * 1024])
@@ -81,20 +94,26 @@ describe('stageUpload', () => {
   it('refuses an existing key (BLOB_EXISTS) without reading the body, keeping the object', async () => {
     await stageUpload(store, 'staging/taken', Readable.from([Buffer.from('first')]), { chunkBytes: C });
     const body = patternBody(10 * C);
-    await expect(stageUpload(store, 'staging/taken', body, { chunkBytes: C })).rejects.toMatchObject({ code: 'BLOB_EXISTS' });
+    await expect(stageUpload(store, 'staging/taken', body, { chunkBytes: C })).rejects.toMatchObject({
+      code: 'BLOB_EXISTS',
+    });
     expect(body.destroyed).toBe(true);
     expect((await readAll(await store.get('staging/taken'))).toString()).toBe('first');
   });
 
   it("passes the body's error on and leaves nothing", async () => {
-    await expect(stageUpload(store, 'staging/broken', patternBody(10 * C, { failAfter: 3 * C }), { chunkBytes: C })).rejects.toThrow('body failed on purpose');
+    await expect(
+      stageUpload(store, 'staging/broken', patternBody(10 * C, { failAfter: 3 * C }), { chunkBytes: C }),
+    ).rejects.toThrow('body failed on purpose');
     expect(await store.head('staging/broken')).toBeUndefined();
     expect(tempFiles()).toEqual([]);
   });
 
   it('refuses a bad chunk size (INVALID_INPUT) before touching the store', async () => {
     const body = patternBody(100);
-    await expect(stageUpload(store, 'staging/odd', body, { chunkBytes: 5000 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(stageUpload(store, 'staging/odd', body, { chunkBytes: 5000 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect(body.destroyed).toBe(true);
     expect(await store.head('staging/odd')).toBeUndefined();
   });

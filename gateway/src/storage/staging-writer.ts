@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { DEFAULT_CHUNK_BYTES, fileLayout, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
@@ -84,12 +85,15 @@ export class ChunkLeaves extends Transform {
       this.#digest = Object.freeze({ ...layout, leaves: Object.freeze(this.#leaves), root: treeRoot(this.#leaves) });
       callback();
     } catch (error) {
-      callback(fail('PAYLOAD_TOO_LARGE', error instanceof Error ? error.message : 'the upload has too many chunks', error));
+      callback(
+        fail('PAYLOAD_TOO_LARGE', error instanceof Error ? error.message : 'the upload has too many chunks', error),
+      );
     }
   }
 
   #closeChunk(final: boolean): void {
-    const ciphertext = this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
+    const ciphertext =
+      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
     // §16: leaf_i = SM3(0x00 ‖ "medshare/v1/file/chunk" ‖ I2OSP(i, 8) ‖ final ‖ ciphertext_i)
     this.#leaves.push(leafHash(this.#leaves.length, final, ciphertext));
     this.#pieces = [];
@@ -107,7 +111,12 @@ export function leavesBytes(leaves: readonly Uint8Array[]): Buffer {
  * digest on the way. The body's errors, a PAYLOAD_TOO_LARGE and the store's refusals all reject
  * and leave no object behind (the store's put guarantees it).
  */
-export async function stageUpload(store: BlobStore, key: string, body: Readable, options: ChunkLeavesOptions = {}): Promise<ChunkedDigest> {
+export async function stageUpload(
+  store: BlobStore,
+  key: string,
+  body: Readable,
+  options: ChunkLeavesOptions = {},
+): Promise<ChunkedDigest> {
   let hasher: ChunkLeaves;
   try {
     hasher = new ChunkLeaves(options);

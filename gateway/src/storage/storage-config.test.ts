@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,10 @@ const s3 = {
 describe('parseStorageConfig', () => {
   it('defaults to the embedded store in blobs/ beside the config', () => {
     expect(parseStorageConfig(undefined, dir)).toEqual({ kind: 'embedded', dir: join(dir, 'blobs') });
-    expect(parseStorageConfig({ kind: 'embedded', dir: '/var/lib/medshare/blobs' }, dir)).toEqual({ kind: 'embedded', dir: '/var/lib/medshare/blobs' });
+    expect(parseStorageConfig({ kind: 'embedded', dir: '/var/lib/medshare/blobs' }, dir)).toEqual({
+      kind: 'embedded',
+      dir: '/var/lib/medshare/blobs',
+    });
   });
 
   it('reads an S3 section, the secret file resolved against the config folder', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { expectObject, expectOneOf, expectString, fail } from '@medshare/protocol';
@@ -50,7 +51,10 @@ function endpointUrl(value: unknown): string {
     url.search !== '' ||
     url.hash !== ''
   ) {
-    throw fail('INVALID_INPUT', 'config.storage.endpoint must be an http(s) URL with no credentials, path or query (buckets are addressed path-style)');
+    throw fail(
+      'INVALID_INPUT',
+      'config.storage.endpoint must be an http(s) URL with no credentials, path or query (buckets are addressed path-style)',
+    );
   }
   return url.origin;
 }
@@ -97,7 +101,11 @@ export async function readSecretAccessKey(file: string): Promise<string> {
     throw fail('INVALID_INPUT', 'config.storage.secretAccessKeyFile cannot be read', error);
   }
   const secret = text.trim();
-  if (!SECRET.test(secret)) throw fail('INVALID_INPUT', 'config.storage.secretAccessKeyFile must hold one secret of 1..256 printable characters');
+  if (!SECRET.test(secret))
+    throw fail(
+      'INVALID_INPUT',
+      'config.storage.secretAccessKeyFile must hold one secret of 1..256 printable characters',
+    );
   return secret;
 }
 

@@ -1,7 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
 import { MedshareError, fail } from '@medshare/protocol';
 
 /** The errno codes of a file system that is full, read-only, gone or failing: the store cannot take the call. */
-const UNAVAILABLE_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENODEV', 'ENXIO', 'ESTALE']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EIO',
+  'EACCES',
+  'EPERM',
+  'EMFILE',
+  'ENFILE',
+  'ENODEV',
+  'ENXIO',
+  'ESTALE',
+]);
 
 export function errnoOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;

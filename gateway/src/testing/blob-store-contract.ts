@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The behaviour every BlobStore backend shares, as one jest suite: run against the embedded store
  * in the unit project (gateway/src/storage/embedded-blob-store.test.ts) and against a real
@@ -26,7 +27,10 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /** A body of `size` bytes from a fixed random block, in `piece`-sized pushes, optionally failing after `failAfter` bytes. */
-export function patternBody(size: number, options: { piece?: number; failAfter?: number; seed?: Buffer } = {}): Readable {
+export function patternBody(
+  size: number,
+  options: { piece?: number; failAfter?: number; seed?: Buffer } = {},
+): Readable {
   const piece = options.piece ?? 64 * 1024;
   const block = options.seed ?? patternBlock;
   let sent = 0;
@@ -73,7 +77,11 @@ async function listAll(store: BlobStore, prefix: string): Promise<BlobListing[]>
   return out;
 }
 
-export function describeBlobStoreContract(name: string, open: () => Promise<BlobStoreHarness>, close: (h: BlobStoreHarness) => Promise<void>): void {
+export function describeBlobStoreContract(
+  name: string,
+  open: () => Promise<BlobStoreHarness>,
+  close: (h: BlobStoreHarness) => Promise<void>,
+): void {
   describe(`BlobStore contract: ${name}`, () => {
     let h: BlobStoreHarness;
     let store: BlobStore;
@@ -93,7 +101,8 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
     /** The state a refusal must leave unchanged: every key under ns with its digest, and no leftovers. */
     async function snapshot(): Promise<{ objects: Record<string, string>; leftovers: string[] }> {
       const objects: Record<string, string> = {};
-      for (const entry of await listAll(store, ns)) objects[entry.key] = `${entry.size}:${sha(await readAll(await store.get(entry.key)))}`;
+      for (const entry of await listAll(store, ns))
+        objects[entry.key] = `${entry.size}:${sha(await readAll(await store.get(entry.key)))}`;
       return { objects, leftovers: await h.leftovers() };
     }
 
@@ -139,8 +148,12 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       expect((await read(0, 10_000)).equals(data)).toBe(true);
       await expect(store.get(key, { start: 5, end: 2 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
       await expect(store.get(key, { start: -1, end: 2 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-      await expect(store.get(`${ns}range/missing`, { start: 0, end: 1 })).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
-      await expect(store.get(`${ns}range/missing`, { start: 0, end: 0 })).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
+      await expect(store.get(`${ns}range/missing`, { start: 0, end: 1 })).rejects.toMatchObject({
+        code: 'BLOB_NOT_FOUND',
+      });
+      await expect(store.get(`${ns}range/missing`, { start: 0, end: 0 })).rejects.toMatchObject({
+        code: 'BLOB_NOT_FOUND',
+      });
     });
 
     it('refuses a put of an existing key (BLOB_EXISTS), keeping the first bytes and not reading the body', async () => {
@@ -174,7 +187,9 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
     it("passes a body's own error through and leaves no object, no partial object, nothing behind", async () => {
       const key = `${ns}failed/body`;
       const before = await snapshot();
-      await expect(store.put(key, patternBody(h.largeBytes * 2, { failAfter: h.largeBytes + 65_536 }))).rejects.toThrow('body failed on purpose');
+      await expect(store.put(key, patternBody(h.largeBytes * 2, { failAfter: h.largeBytes + 65_536 }))).rejects.toThrow(
+        'body failed on purpose',
+      );
       expect(await store.head(key)).toBeUndefined();
       expect(await snapshot()).toEqual(before);
       // The key is still free.
@@ -188,22 +203,38 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       expect(await snapshot()).toEqual(before);
     });
 
-    it.each(['', 'A', 'a b', '/a', 'a/', 'a//b', '.a', 'a/.b', 'a/./b', 'a/../b', '..', '../x', 'a\\b', 'é', 'a'.repeat(513)])(
-      'refuses the key %j (INVALID_INPUT) in every call, store unchanged',
-      async (bad) => {
-        const key = bad.startsWith('/') || bad === '' ? bad : `${ns}${bad}`;
-        for (const k of [key, bad]) {
-          await expectRefused(() => store.put(k, Readable.from([Buffer.from('x')])), 'INVALID_INPUT');
-          await expect(store.get(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-          await expect(store.head(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-          await expect(store.delete(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-          await expect(store.copy(`${ns}round/1`, k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-        }
-      },
-    );
+    it.each([
+      '',
+      'A',
+      'a b',
+      '/a',
+      'a/',
+      'a//b',
+      '.a',
+      'a/.b',
+      'a/./b',
+      'a/../b',
+      '..',
+      '../x',
+      'a\\b',
+      'é',
+      'a'.repeat(513),
+    ])('refuses the key %j (INVALID_INPUT) in every call, store unchanged', async (bad) => {
+      const key = bad.startsWith('/') || bad === '' ? bad : `${ns}${bad}`;
+      for (const k of [key, bad]) {
+        await expectRefused(() => store.put(k, Readable.from([Buffer.from('x')])), 'INVALID_INPUT');
+        await expect(store.get(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        await expect(store.head(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        await expect(store.delete(k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        await expect(store.copy(`${ns}round/1`, k)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      }
+    });
 
     it('answers BLOB_NOT_FOUND for a missing object, undefined from head', async () => {
-      await expect(store.get(`${ns}missing/x`)).rejects.toMatchObject({ name: 'MedshareError', code: 'BLOB_NOT_FOUND' });
+      await expect(store.get(`${ns}missing/x`)).rejects.toMatchObject({
+        name: 'MedshareError',
+        code: 'BLOB_NOT_FOUND',
+      });
       expect(await store.head(`${ns}missing/x`)).toBeUndefined();
     });
 
@@ -243,7 +274,14 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
         expect(e.modifiedAt).toBeGreaterThan(t0 - 120_000);
         expect(e.modifiedAt).toBeLessThan(Date.now() + 120_000);
       }
-      expect((await listAll(store, `${base}a`)).map((e) => e.key.slice(base.length))).toEqual(['a', 'a-b', 'a.b', 'a/b', 'a/b/c', 'a0']);
+      expect((await listAll(store, `${base}a`)).map((e) => e.key.slice(base.length))).toEqual([
+        'a',
+        'a-b',
+        'a.b',
+        'a/b',
+        'a/b/c',
+        'a0',
+      ]);
       expect((await listAll(store, `${base}a/`)).map((e) => e.key.slice(base.length))).toEqual(['a/b', 'a/b/c']);
       expect((await listAll(store, `${base}c.`)).map((e) => e.key.slice(base.length))).toEqual(['c.leaves']);
       expect(await listAll(store, `${base}zzz`)).toEqual([]);

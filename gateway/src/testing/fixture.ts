@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,10 @@ export class GatewayFixture {
   }
 
   async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; budget?: WorkBudget }): Promise<void> {
-    this.ledger = await EmbeddedBackend.open({ type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') }, ORG);
+    this.ledger = await EmbeddedBackend.open(
+      { type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') },
+      ORG,
+    );
     // One clock for the access layer and the ledger; each transaction is 1 ms later than the
     // last, as in real use, so audit entries keep their order.
     let ticks = 0;
@@ -89,7 +93,11 @@ export class GatewayFixture {
     await f.#open(options);
     f.eventLog = await EventLog.open(join(f.dir, 'events'), { retain: options.retainEvents ?? 10_000 });
     // A short heartbeat, so a stream notices the fixture's clock passing its session's expiry soon.
-    f.events = new EventStreams(f.eventLog, { streamsPerApp: options.streamsPerApp ?? 8, heartbeatMs: 20, clock: () => f.now });
+    f.events = new EventStreams(f.eventLog, {
+      streamsPerApp: options.streamsPerApp ?? 8,
+      heartbeatMs: 20,
+      clock: () => f.now,
+    });
     f.follower = new EventFollower({
       source: (o) => f.ledger.chaincodeEvents(o),
       log: f.eventLog,
@@ -132,7 +140,13 @@ export class GatewayFixture {
     writeFileSync(
       path,
       JSON.stringify({
-        apps: [{ appId: APP, allow: this.keys.allow, keys: this.keys.k2.map((k) => ({ publicKey: k.publicKey, ...window })) }],
+        apps: [
+          {
+            appId: APP,
+            allow: this.keys.allow,
+            keys: this.keys.k2.map((k) => ({ publicKey: k.publicKey, ...window })),
+          },
+        ],
         k3,
         k4: [{ publicKey: this.keys.k4.publicKey, ...window }],
       }),
@@ -145,7 +159,9 @@ export class GatewayFixture {
   }
 
   /** What a running gateway does at start, on reload and periodically (runtime.ts), on the fixture's clock. */
-  reconcile(log: ConstructorParameters<typeof K3Reconciler>[3] = { info() {}, warn() {}, error() {} }): ReturnType<K3Reconciler['run']> {
+  reconcile(
+    log: ConstructorParameters<typeof K3Reconciler>[3] = { info() {}, warn() {}, error() {} },
+  ): ReturnType<K3Reconciler['run']> {
     return new K3Reconciler(this.accessLayer, this.ledger, ORG, log, {
       clock: () => this.now,
       register: async (k) => {
@@ -156,7 +172,12 @@ export class GatewayFixture {
 
   /** An SDK transport over fastify.inject, from a given source address. */
   injectTransport(remoteAddress = '127.0.0.1', tamper?: (path: string, body: unknown) => unknown): Transport {
-    const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers?: Readonly<Record<string, string>>): Promise<unknown> => {
+    const call = async (
+      method: 'GET' | 'POST',
+      url: string,
+      payload?: unknown,
+      headers?: Readonly<Record<string, string>>,
+    ): Promise<unknown> => {
       const res = await this.app.inject({
         method,
         url,
@@ -168,7 +189,12 @@ export class GatewayFixture {
       if (res.statusCode >= 400) throw errorFromBody(res.statusCode, body);
       return tamper ? tamper(url, body) : body;
     };
-    return { post: (p, b, h) => call('POST', p, b, h), get: (p) => call('GET', p), stream: (p, h) => this.stream(p, h), close() {} };
+    return {
+      post: (p, b, h) => call('POST', p, b, h),
+      get: (p) => call('GET', p),
+      stream: (p, h) => this.stream(p, h),
+      close() {},
+    };
   }
 
   #listening: Promise<string> | undefined;
@@ -206,7 +232,9 @@ export class GatewayFixture {
     });
   }
 
-  client(options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {}): MedshareClient {
+  client(
+    options: { k2?: Sm2KeyPair; trusted?: string[]; transport?: Transport; remoteAddress?: string } = {},
+  ): MedshareClient {
     const k2 = options.k2 ?? this.keys.k2[0];
     if (!k2) throw new Error('fixture has no K2');
     return new MedshareClient(
@@ -225,7 +253,10 @@ export class GatewayFixture {
   }
 
   snapshot(): string {
-    return JSON.stringify({ height: this.ledger.ledger.height, entries: this.ledger.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]) });
+    return JSON.stringify({
+      height: this.ledger.ledger.height,
+      entries: this.ledger.ledger.entries().map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    });
   }
 
   /** Resolves once the follower has logged every event committed so far. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { chainPayload, keyIdOf, newRequest, signFor, SESSION_HEADER, type Sm2KeyPair } from '@medshare/protocol';
 import { APP, type GatewayFixture } from './fixture';
@@ -10,10 +11,17 @@ export function envelopeFor(
   k2: Sm2KeyPair = f.keys.k2[0] as Sm2KeyPair,
 ): Record<string, unknown> {
   const body =
-    op === 'register' ? { role: 'patient' as const, publicKey: user.publicKey, pseudonym: randomBytes(32).toString('hex') } : { pageSize: 10, bookmark: '' };
+    op === 'register'
+      ? { role: 'patient' as const, publicKey: user.publicKey, pseudonym: randomBytes(32).toString('hex') }
+      : { pageSize: 10, bookmark: '' };
   const request = newRequest({ op, body: body, appId: APP, keyId: keyIdOf(user.publicKey), now: f.now });
   const sig1 = signFor('sig1', user, request);
-  return { request, sig1, sig2: signFor('sig2', k2, chainPayload(request as never, sig1)), k2Id: keyIdOf(k2.publicKey) };
+  return {
+    request,
+    sig1,
+    sig2: signFor('sig2', k2, chainPayload(request as never, sig1)),
+    k2Id: keyIdOf(k2.publicKey),
+  };
 }
 
 /** The inject options of a sealed request: its session id goes in the session header too, as the SDK sends it. */

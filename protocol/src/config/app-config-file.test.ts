@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { parseAppConfigFile, type AppConfigFile } from './app-config-file';
 
 const valid: AppConfigFile = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail } from '../errors/medshare-error';
 import { APP_ID, HEX_PUBLIC_KEY, expectObject, expectString } from '../validation/assert';
 
@@ -21,7 +22,15 @@ export interface AppConfigFile {
   readonly adminTokenFile?: string;
 }
 
-const FIELDS = ['gatewayUrl', 'appId', 'appKeyFile', 'caFile', 'trustedAccessKeys', 'trustedContractKeys', 'adminTokenFile'] as const;
+const FIELDS = [
+  'gatewayUrl',
+  'appId',
+  'appKeyFile',
+  'caFile',
+  'trustedAccessKeys',
+  'trustedContractKeys',
+  'adminTokenFile',
+] as const;
 
 function publicKeys(value: unknown, name: string): string[] {
   if (!Array.isArray(value)) throw fail('INVALID_INPUT', `${name} must be an array`);
@@ -39,7 +48,9 @@ export function parseAppConfigFile(value: unknown, name = 'app config'): AppConf
     appKeyFile: path(o.appKeyFile, 'appKeyFile'),
     ...(o.caFile === undefined ? {} : { caFile: path(o.caFile, 'caFile') }),
     trustedAccessKeys: publicKeys(o.trustedAccessKeys, 'trustedAccessKeys'),
-    ...(o.trustedContractKeys === undefined ? {} : { trustedContractKeys: publicKeys(o.trustedContractKeys, 'trustedContractKeys') }),
+    ...(o.trustedContractKeys === undefined
+      ? {}
+      : { trustedContractKeys: publicKeys(o.trustedContractKeys, 'trustedContractKeys') }),
     ...(o.adminTokenFile === undefined ? {} : { adminTokenFile: path(o.adminTokenFile, 'adminTokenFile') }),
   };
 }

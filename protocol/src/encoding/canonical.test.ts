@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import jcs from 'canonicalize';
 import { canonicalize } from './canonical';

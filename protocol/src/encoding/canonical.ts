@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { utf8 } from '@medshare/crypto/bytes';
 
 /** A JSON value as the protocol allows it: no floats, no undefined, plain objects only. */
@@ -28,7 +29,8 @@ function write(value: unknown, path: string, depth: number): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isSafeInteger(value)) throw new RangeError(`${path}: only safe integers are allowed, got ${String(value)}`);
+      if (!Number.isSafeInteger(value))
+        throw new RangeError(`${path}: only safe integers are allowed, got ${String(value)}`);
       return Object.is(value, -0) ? '0' : String(value);
     case 'string':
       if (!isWellFormed(value)) throw new RangeError(`${path}: string has a lone surrogate`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The one list of error codes shared by the chaincode, the gateway and the app.
  * A code is part of the wire contract: never rename one, only add.
@@ -17,7 +18,10 @@ export const ERROR_CODES = {
   SIG5_INVALID: { status: 502, summary: "the access layer's response signature (sig5) did not verify" },
   SESSION_SIGNATURE_INVALID: { status: 502, summary: 'the session answer was not signed by a known access-layer key' },
   UNKNOWN_APP: { status: 401, summary: 'the app id is not registered with this access layer' },
-  UNKNOWN_ACCESS_KEY: { status: 401, summary: 'no access-layer key (K3) with that id is registered for this organization' },
+  UNKNOWN_ACCESS_KEY: {
+    status: 401,
+    summary: 'no access-layer key (K3) with that id is registered for this organization',
+  },
   ACCESS_KEY_NOT_VALID: { status: 401, summary: 'the access-layer key is retired or outside its validity window' },
   APP_KEY_NOT_VALID: { status: 401, summary: 'the app key is retired or outside its validity window' },
   CONTRACT_KEY_NOT_VALID: { status: 502, summary: 'the contract key is unknown or outside its validity window' },
@@ -28,7 +32,10 @@ export const ERROR_CODES = {
   NONCE_REPLAYED: { status: 409, summary: 'the request nonce was already used' },
   REQUEST_EXPIRED: { status: 401, summary: 'the request is expired or not yet valid' },
   RATE_LIMITED: { status: 429, summary: 'too many requests' },
-  GATEWAY_BUSY: { status: 503, summary: "the access layer's share of CPU for unauthenticated work is spent; retry shortly" },
+  GATEWAY_BUSY: {
+    status: 503,
+    summary: "the access layer's share of CPU for unauthenticated work is spent; retry shortly",
+  },
   NOT_REGISTERED: { status: 403, summary: 'the key is not registered' },
   ALREADY_REGISTERED: { status: 409, summary: 'the key or pseudonym is already registered' },
   NOT_APPROVED: { status: 403, summary: 'the doctor or institution is not approved by an org admin' },
@@ -45,10 +52,19 @@ export const ERROR_CODES = {
   KEY_IN_USE: { status: 409, summary: "the key is this access layer's last usable signing key" },
   CONFLICT: { status: 409, summary: 'a concurrent transaction changed the same state; retry' },
   ACCESS_LAYER_NOT_READY: { status: 503, summary: 'the access layer cannot sign now (no usable K3); see /v1/keys' },
-  LEDGER_UNAVAILABLE: { status: 503, summary: 'the ledger could not be reached or could not take the call; nothing was written' },
-  OUTCOME_UNKNOWN: { status: 504, summary: 'the transaction was sent for ordering but whether it committed is unknown; resolve it before retrying' },
+  LEDGER_UNAVAILABLE: {
+    status: 503,
+    summary: 'the ledger could not be reached or could not take the call; nothing was written',
+  },
+  OUTCOME_UNKNOWN: {
+    status: 504,
+    summary: 'the transaction was sent for ordering but whether it committed is unknown; resolve it before retrying',
+  },
   TRANSACTION_INVALID: { status: 502, summary: 'the ledger validated the transaction as invalid; nothing was written' },
-  IDEMPOTENCY_KEY_REUSED: { status: 409, summary: 'the idempotency key was already used by this owner for an upload with other content' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    summary: 'the idempotency key was already used by this owner for an upload with other content',
+  },
   FILE_NOT_FOUND: { status: 404, summary: 'no file with that id' },
   SHARE_NOT_FOUND: { status: 404, summary: 'no current share of that file to that key' },
   PROXY_NOT_FOUND: { status: 404, summary: 'no registered, unretired re-encryption proxy with that id' },
@@ -57,7 +73,10 @@ export const ERROR_CODES = {
   INTERNAL: { status: 500, summary: 'internal error' },
   STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
-  EVENT_ID_EXPIRED: { status: 410, summary: 'the event id to resume after is older than the retained events; resume without it' },
+  EVENT_ID_EXPIRED: {
+    status: 410,
+    summary: 'the event id to resume after is older than the retained events; resume without it',
+  },
   BLOB_NOT_FOUND: { status: 404, summary: 'no stored object with that key' },
   BLOB_EXISTS: { status: 409, summary: 'an object with that key is already stored; stored objects are write-once' },
   STORAGE_UNAVAILABLE: { status: 503, summary: 'the object storage could not be reached or could not take the call' },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { CiphertextError } from '@medshare/crypto/errors';
 import { fromBase64 } from '@medshare/crypto/bytes';
 import { open, seal } from '@medshare/crypto/sealed-box';
@@ -32,6 +33,9 @@ describe('the crypto error boundary', () => {
     expect(cryptoError(coded, 'CIPHERTEXT_INVALID')).toBe(coded);
     const bug = new TypeError('key must be a Uint8Array');
     expect(cryptoError(bug, 'CIPHERTEXT_INVALID')).toBe(bug);
-    expect(cryptoError(new RangeError('kdf.r must be 8'), 'INVALID_INPUT')).toMatchObject({ code: 'INVALID_INPUT', message: 'INVALID_INPUT: kdf.r must be 8' });
+    expect(cryptoError(new RangeError('kdf.r must be 8'), 'INVALID_INPUT')).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'INVALID_INPUT: kdf.r must be 8',
+    });
   });
 });

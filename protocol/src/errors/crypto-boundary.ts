@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail, MedshareError } from './medshare-error';
 import type { ErrorCode } from './codes';
 

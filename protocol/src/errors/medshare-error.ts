@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { isErrorCode, type ErrorCode } from './codes';
 
 export interface MedshareErrorOptions {

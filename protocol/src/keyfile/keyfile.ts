@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { fromBase64, fromHex, toBase64, toHex } from '@medshare/crypto/bytes';
 import { DEFAULT_SCRYPT, assertScryptParams, derivePassphraseKey, type ScryptParams } from '@medshare/crypto/keyfile';
@@ -19,7 +20,13 @@ export interface KeyFile {
   readonly version: typeof KEYFILE_VERSION;
   readonly keyId: string;
   readonly publicKey: string;
-  readonly kdf: { readonly name: 'scrypt'; readonly N: number; readonly r: number; readonly p: number; readonly salt: string };
+  readonly kdf: {
+    readonly name: 'scrypt';
+    readonly N: number;
+    readonly r: number;
+    readonly p: number;
+    readonly salt: string;
+  };
   readonly cipher: 'sm4-ctr-hmac-sm3';
   readonly sealed: string;
 }
@@ -35,11 +42,22 @@ async function deriveKey(passphrase: string, salt: Uint8Array, params: ScryptPar
 
 function header(file: Omit<KeyFile, 'sealed'>): Uint8Array {
   // Everything but the ciphertext is authenticated, so no field can be swapped.
-  return canonicalBytes({ cipher: file.cipher, format: file.format, kdf: file.kdf, keyId: file.keyId, publicKey: file.publicKey, version: file.version });
+  return canonicalBytes({
+    cipher: file.cipher,
+    format: file.format,
+    kdf: file.kdf,
+    keyId: file.keyId,
+    publicKey: file.publicKey,
+    version: file.version,
+  });
 }
 
 /** Encrypts a private key under a passphrase. The result holds no secret in the clear. */
-export async function encryptKeyFile(privateKeyHex: string, passphrase: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<KeyFile> {
+export async function encryptKeyFile(
+  privateKeyHex: string,
+  passphrase: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<KeyFile> {
   checkParams(params);
   const publicKey = publicKeyFromPrivate(privateKeyHex);
   const salt = new Uint8Array(randomBytes(16));
@@ -64,28 +82,45 @@ function checkParams(params: ScryptParams): void {
 export function parseKeyFile(value: unknown): KeyFile {
   const o = expectObject(value, 'keyfile', ['format', 'version', 'keyId', 'publicKey', 'kdf', 'cipher', 'sealed']);
   if (o.format !== KEYFILE_FORMAT) throw fail('INVALID_INPUT', `keyfile.format must be ${KEYFILE_FORMAT}`);
-  if (o.version !== KEYFILE_VERSION) throw fail('UNSUPPORTED_VERSION', `keyfile.version ${String(o.version)} is not supported`);
+  if (o.version !== KEYFILE_VERSION)
+    throw fail('UNSUPPORTED_VERSION', `keyfile.version ${String(o.version)} is not supported`);
   if (o.cipher !== 'sm4-ctr-hmac-sm3') throw fail('INVALID_INPUT', 'keyfile.cipher must be sm4-ctr-hmac-sm3');
   const kdf = expectObject(o.kdf, 'keyfile.kdf', ['name', 'N', 'r', 'p', 'salt']);
   if (kdf.name !== 'scrypt') throw fail('INVALID_INPUT', 'keyfile.kdf.name must be scrypt');
-  const params = { N: expectInteger(kdf.N, 'keyfile.kdf.N'), r: expectInteger(kdf.r, 'keyfile.kdf.r'), p: expectInteger(kdf.p, 'keyfile.kdf.p') };
+  const params = {
+    N: expectInteger(kdf.N, 'keyfile.kdf.N'),
+    r: expectInteger(kdf.r, 'keyfile.kdf.r'),
+    p: expectInteger(kdf.p, 'keyfile.kdf.p'),
+  };
   checkParams(params);
   const salt = expectString(kdf.salt, 'keyfile.kdf.salt', { pattern: /^[0-9a-f]{32}$/ });
   const publicKey = expectString(o.publicKey, 'keyfile.publicKey', { pattern: HEX_PUBLIC_KEY });
   const keyId = expectString(o.keyId, 'keyfile.keyId', { pattern: HEX64 });
   if (keyIdOf(publicKey) !== keyId) throw fail('INVALID_INPUT', 'keyfile.keyId does not match keyfile.publicKey');
   const sealed = expectString(o.sealed, 'keyfile.sealed', { maxLength: 256 });
-  return { format: KEYFILE_FORMAT, version: KEYFILE_VERSION, keyId, publicKey, kdf: { name: 'scrypt', ...params, salt }, cipher: 'sm4-ctr-hmac-sm3', sealed };
+  return {
+    format: KEYFILE_FORMAT,
+    version: KEYFILE_VERSION,
+    keyId,
+    publicKey,
+    kdf: { name: 'scrypt', ...params, salt },
+    cipher: 'sm4-ctr-hmac-sm3',
+    sealed,
+  };
 }
 
 /** Decrypts a key file; a wrong passphrase and a tampered file both fail with CIPHERTEXT_INVALID. */
-export async function decryptKeyFile(value: unknown, passphrase: string): Promise<{ privateKey: string; publicKey: string; keyId: string }> {
+export async function decryptKeyFile(
+  value: unknown,
+  passphrase: string,
+): Promise<{ privateKey: string; publicKey: string; keyId: string }> {
   const file = parseKeyFile(value);
   const key = await deriveKey(passphrase, fromHex(file.kdf.salt), file.kdf);
   const secret = openCiphertext('key file did not decrypt: wrong passphrase or the file was altered', () =>
     open(key, fromBase64(file.sealed, 'keyfile.sealed'), header(file)),
   );
   const privateKey = toHex(secret);
-  if (publicKeyFromPrivate(privateKey) !== file.publicKey) throw fail('CIPHERTEXT_INVALID', 'key file secret does not match its public key');
+  if (publicKeyFromPrivate(privateKey) !== file.publicKey)
+    throw fail('CIPHERTEXT_INVALID', 'key file secret does not match its public key');
   return { privateKey, publicKey: file.publicKey, keyId: file.keyId };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fromHex, toHex } from '@medshare/crypto/bytes';
 import { sm3 } from '@medshare/crypto/sm3';
 

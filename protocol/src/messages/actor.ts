@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { HEX64, expectString } from '../validation/assert';
 
 /**
@@ -5,7 +6,9 @@ import { HEX64, expectString } from '../validation/assert';
  * anonymous member of a ring (a linkable ring signature: the key image links one member's
  * requests within a scope, such as a study, and nowhere else).
  */
-export type Actor = { readonly kind: 'key'; readonly keyId: string } | { readonly kind: 'ring'; readonly keyImage: string; readonly scope: string };
+export type Actor =
+  | { readonly kind: 'key'; readonly keyId: string }
+  | { readonly kind: 'ring'; readonly keyImage: string; readonly scope: string };
 
 export function keyActor(keyId: string): Actor {
   return { kind: 'key', keyId: expectString(keyId, 'keyId', { pattern: HEX64 }) };

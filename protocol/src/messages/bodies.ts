@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The request bodies of the signature-chain operations (docs/protocol.md §6), one parser each.
  * Which operation takes which body is the operations table's (operations.ts).
@@ -86,7 +87,8 @@ export interface AuditBody extends PageBody {
 }
 
 export const hex64 = (v: unknown, name: string): string => expectString(v, name, { pattern: HEX64 });
-export const bookmark = (v: unknown, name: string): string => expectString(v, name, { pattern: BOOKMARK, minLength: 0, maxLength: 1400 });
+export const bookmark = (v: unknown, name: string): string =>
+  expectString(v, name, { pattern: BOOKMARK, minLength: 0, maxLength: 1400 });
 const page = (o: Record<string, unknown>, name: string): PageBody => ({
   pageSize: expectInteger(o.pageSize, `${name}.pageSize`, 1, MAX_PAGE_SIZE),
   bookmark: bookmark(o.bookmark, `${name}.bookmark`),
@@ -102,10 +104,18 @@ export function parseRegisterBody(value: unknown, name: string): RegisterBody {
 }
 
 export function parseUploadBody(value: unknown, name: string): UploadBody {
-  const o = expectObject(value, name, ['patientId', 'ciphertext', 'contentHash', 'ownerKeyWrap', 'metadata', 'idempotencyKey']);
+  const o = expectObject(value, name, [
+    'patientId',
+    'ciphertext',
+    'contentHash',
+    'ownerKeyWrap',
+    'metadata',
+    'idempotencyKey',
+  ]);
   const metadata = expectObject(o.metadata, `${name}.metadata`, ['kind', 'createdAt']);
   const ciphertext = expectString(o.ciphertext, `${name}.ciphertext`, { maxLength: MAX_RECORD_BASE64 });
-  if (ciphertext.length % 4 !== 0 || !BASE64.test(ciphertext)) throw fail('INVALID_INPUT', `${name}.ciphertext must be padded standard base64`);
+  if (ciphertext.length % 4 !== 0 || !BASE64.test(ciphertext))
+    throw fail('INVALID_INPUT', `${name}.ciphertext must be padded standard base64`);
   return {
     patientId: hex64(o.patientId, `${name}.patientId`),
     ciphertext,
@@ -130,7 +140,10 @@ export function parseGrantBody(value: unknown, name: string): GrantBody {
 
 export function parseRevokeBody(value: unknown, name: string): RevokeBody {
   const o = expectObject(value, name, ['recordId', 'granteeKeyId']);
-  return { recordId: hex64(o.recordId, `${name}.recordId`), granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`) };
+  return {
+    recordId: hex64(o.recordId, `${name}.recordId`),
+    granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`),
+  };
 }
 
 export function parseViewBody(value: unknown, name: string): ViewBody {

@@ -1,10 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
 import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { sm3 } from '@medshare/crypto/sm3';
 import { canonicalBytes } from '../encoding/canonical';
 import { fail } from '../errors/medshare-error';
 import { EVENT_LABEL } from '../labels';
 import { PROTOCOL_VERSION } from '../version';
-import { APP_ID, HEX64, HEX_SIGNATURE, MSP_ID, NONCE, expectInteger, expectObject, expectOneOf, expectString } from '../validation/assert';
+import {
+  APP_ID,
+  HEX64,
+  HEX_SIGNATURE,
+  MSP_ID,
+  NONCE,
+  expectInteger,
+  expectObject,
+  expectOneOf,
+  expectString,
+} from '../validation/assert';
 import { MAX_REQUEST_LIFETIME_MS } from './request';
 import { AUDIT_ACTIONS, type AuditEventAction } from './results';
 
@@ -45,7 +56,17 @@ export interface DeliveredEvent extends AuditEvent {
 const TX_ID = /^[0-9A-Za-z_-]{1,128}$/;
 
 export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
-  const o = expectObject(value, name, ['v', 'action', 'recordId', 'owner', 'actorKeyId', 'subjectKeyId', 'org', 'txId', 'at']);
+  const o = expectObject(value, name, [
+    'v',
+    'action',
+    'recordId',
+    'owner',
+    'actorKeyId',
+    'subjectKeyId',
+    'org',
+    'txId',
+    'at',
+  ]);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
   const hasSubject = SUBJECT_ACTIONS.has(action);
@@ -65,7 +86,18 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
 }
 
 export function parseDeliveredEvent(value: unknown, name = 'event'): DeliveredEvent {
-  const o = expectObject(value, name, ['id', 'v', 'action', 'recordId', 'owner', 'actorKeyId', 'subjectKeyId', 'org', 'txId', 'at']);
+  const o = expectObject(value, name, [
+    'id',
+    'v',
+    'action',
+    'recordId',
+    'owner',
+    'actorKeyId',
+    'subjectKeyId',
+    'org',
+    'txId',
+    'at',
+  ]);
   const { id, ...payload } = o;
   return { id: expectString(id, `${name}.id`, { pattern: EVENT_ID }), ...parseAuditEvent(payload, name) };
 }
@@ -145,7 +177,8 @@ function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeReque
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
   const expiresAt = expectInteger(o.expiresAt, `${name}.expiresAt`);
   if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
-  if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS) throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
+  if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS)
+    throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
   return {
     v: PROTOCOL_VERSION,
     op: 'subscribe',

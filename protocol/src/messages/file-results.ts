@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What the files contract's signature-chain transactions return (docs/protocol.md §17), one strict
  * parser each, as results.ts does for records. Type aliases, so they are assignable to JsonValue.
@@ -11,7 +12,12 @@ import { resultPage, type ResultPage } from './results';
 const HEX = /^(?:[0-9a-f]{2})+$/;
 const time = (v: unknown, name: string): number => expectInteger(v, name);
 
-export type FileUploadResult = { readonly fileId: string; readonly root: string; readonly size: number; readonly uploadedAt: number };
+export type FileUploadResult = {
+  readonly fileId: string;
+  readonly root: string;
+  readonly size: number;
+  readonly uploadedAt: number;
+};
 export type FileShareResult = {
   readonly fileId: string;
   readonly receiverKeyId: string;
@@ -40,7 +46,12 @@ export type FileFragmentsResult = {
   readonly context: string;
   readonly proxies: FileShareProxy[];
 };
-export type FileViewResult = { readonly fileId: string; readonly accessId: string; readonly readableUntil: number; readonly proxies: string[] };
+export type FileViewResult = {
+  readonly fileId: string;
+  readonly accessId: string;
+  readonly readableUntil: number;
+  readonly proxies: string[];
+};
 /** A file's descriptor: `ownerKeyWrap` for its owner only; `threshold` and `shareId` for a receiver. */
 export type FileDescriptor = {
   readonly fileId: string;
@@ -59,7 +70,12 @@ export type FileDescriptor = {
   readonly threshold?: number;
   readonly shareId?: string;
 };
-export type FileListItem = { readonly fileId: string; readonly mediaType: string; readonly size: number; readonly uploadedAt: number };
+export type FileListItem = {
+  readonly fileId: string;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly uploadedAt: number;
+};
 export type SharedFileListItem = { readonly fileId: string; readonly threshold: number; readonly sharedAt: number };
 
 export function parseFileUploadResult(value: unknown, name: string): FileUploadResult {
@@ -171,7 +187,10 @@ export function parseFileGetResult(value: unknown, name: string): FileDescriptor
   ]);
   const { fileId, owner, org, uploadedAt, threshold, shareId, ownerKeyWrap, ...rest } = o;
   // The upload parser checks every descriptor field; a receiver's copy has no ownerKeyWrap.
-  const { ownerKeyWrap: _placeholder, ...fields } = parseFileUpload({ ...rest, ownerKeyWrap: `04${'0'.repeat(256)}` }, name);
+  const { ownerKeyWrap: _placeholder, ...fields } = parseFileUpload(
+    { ...rest, ownerKeyWrap: `04${'0'.repeat(256)}` },
+    name,
+  );
   return {
     ...fields,
     fileId: hex64(fileId, `${name}.fileId`),
@@ -179,7 +198,9 @@ export function parseFileGetResult(value: unknown, name: string): FileDescriptor
     org: expectString(org, `${name}.org`, { pattern: MSP_ID }),
     uploadedAt: time(uploadedAt, `${name}.uploadedAt`),
     ...(ownerKeyWrap === undefined ? {} : { ownerKeyWrap: secretWrapHex(ownerKeyWrap, `${name}.ownerKeyWrap`) }),
-    ...(threshold === undefined ? {} : { threshold: expectInteger(threshold, `${name}.threshold`, 1, MAX_FILE_PROXIES) }),
+    ...(threshold === undefined
+      ? {}
+      : { threshold: expectInteger(threshold, `${name}.threshold`, 1, MAX_FILE_PROXIES) }),
     ...(shareId === undefined ? {} : { shareId: hex64(shareId, `${name}.shareId`) }),
   };
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair } from '@medshare/crypto/sm2';
 import { decodePoint } from '@medshare/crypto/tpre';
 import { FILE_REENCRYPT_LABEL } from '../labels';
@@ -7,11 +8,28 @@ import { newRequest, parseRequest } from './request';
 
 describe('file operations', () => {
   it('are request operations; upload, share, revoke and view are submitted', () => {
-    const ops = ['file-upload', 'file-share', 'file-revoke', 'file-fragments', 'file-view', 'file-get', 'file-list', 'file-list-shared'] as const;
+    const ops = [
+      'file-upload',
+      'file-share',
+      'file-revoke',
+      'file-fragments',
+      'file-view',
+      'file-get',
+      'file-list',
+      'file-list-shared',
+    ] as const;
     expect(ops.filter((op) => isSubmitted(op))).toEqual(['file-upload', 'file-share', 'file-revoke', 'file-view']);
-    const request = newRequest({ op: 'file-fragments', body: { fileId: 'a'.repeat(64) }, appId: 'app', keyId: 'b'.repeat(64), now: 1 });
+    const request = newRequest({
+      op: 'file-fragments',
+      body: { fileId: 'a'.repeat(64) },
+      appId: 'app',
+      keyId: 'b'.repeat(64),
+      now: 1,
+    });
     expect(parseRequest(JSON.parse(JSON.stringify(request)))).toEqual(request);
-    expect(() => parseRequest({ ...request, body: { fileId: 'a'.repeat(64), extra: 1 } })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => parseRequest({ ...request, body: { fileId: 'a'.repeat(64), extra: 1 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
   it('share fragments name distinct proxies and distinct fragment ids', () => {
@@ -22,13 +40,23 @@ describe('file operations', () => {
     });
     const share = (fragments: object[]): unknown =>
       parseRequest({
-        ...newRequest({ op: 'file-list', body: { pageSize: 1, bookmark: '' }, appId: 'app', keyId: 'b'.repeat(64), now: 1 }),
+        ...newRequest({
+          op: 'file-list',
+          body: { pageSize: 1, bookmark: '' },
+          appId: 'app',
+          keyId: 'b'.repeat(64),
+          now: 1,
+        }),
         op: 'file-share',
         body: { fileId: 'a'.repeat(64), receiverKeyId: 'c'.repeat(64), threshold: 1, fragments },
       });
     expect(() => share([fragment('1', '2'), fragment('3', '4')])).not.toThrow();
-    expect(() => share([fragment('1', '2'), fragment('3', '2')])).toThrow(expect.objectContaining({ message: expect.stringMatching(/distinct fragment ids/) }));
-    expect(() => share([fragment('1', '2'), fragment('1', '4')])).toThrow(expect.objectContaining({ message: expect.stringMatching(/distinct proxies/) }));
+    expect(() => share([fragment('1', '2'), fragment('3', '2')])).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/distinct fragment ids/) }),
+    );
+    expect(() => share([fragment('1', '2'), fragment('1', '4')])).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/distinct proxies/) }),
+    );
   });
 
   it('the context and the receiver point (docs/protocol.md §17)', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Request bodies of the large-file operations (docs/protocol.md §17). The file itself never
  * travels in a request: it streams to object storage; a request carries its descriptor.
@@ -92,15 +93,31 @@ function list<T>(value: unknown, name: string, max: number, item: (v: unknown, n
 
 export function parseFileUploadBegin(value: unknown, name: string): FileUploadBeginBody {
   const o = expectObject(value, name, ['size', 'chunkBytes']);
-  return { size: expectInteger(o.size, `${name}.size`, 0, MAX_FILE_BYTES), chunkBytes: chunkBytes(o.chunkBytes, `${name}.chunkBytes`) };
+  return {
+    size: expectInteger(o.size, `${name}.size`, 0, MAX_FILE_BYTES),
+    chunkBytes: chunkBytes(o.chunkBytes, `${name}.chunkBytes`),
+  };
 }
 
-export const capsuleHex = (v: unknown, name: string): string => expectString(v, name, { pattern: CAPSULE, maxLength: CAPSULE_BYTES * 2 });
-export const pointHex = (v: unknown, name: string): string => expectString(v, name, { pattern: POINT, maxLength: POINT_BYTES * 2 });
-export const secretWrapHex = (v: unknown, name: string): string => expectString(v, name, { pattern: SECRET_WRAP, maxLength: 256 + 2 });
+export const capsuleHex = (v: unknown, name: string): string =>
+  expectString(v, name, { pattern: CAPSULE, maxLength: CAPSULE_BYTES * 2 });
+export const pointHex = (v: unknown, name: string): string =>
+  expectString(v, name, { pattern: POINT, maxLength: POINT_BYTES * 2 });
+export const secretWrapHex = (v: unknown, name: string): string =>
+  expectString(v, name, { pattern: SECRET_WRAP, maxLength: 256 + 2 });
 
 export function parseFileUpload(value: unknown, name: string): FileUploadBody {
-  const o = expectObject(value, name, ['uploadId', 'root', 'size', 'chunkBytes', 'mediaType', 'capsule', 'delegatingKey', 'ownerKeyWrap', 'keyCheck']);
+  const o = expectObject(value, name, [
+    'uploadId',
+    'root',
+    'size',
+    'chunkBytes',
+    'mediaType',
+    'capsule',
+    'delegatingKey',
+    'ownerKeyWrap',
+    'keyCheck',
+  ]);
   return {
     uploadId: hex64(o.uploadId, `${name}.uploadId`),
     root: hex64(o.root, `${name}.root`),
@@ -125,13 +142,18 @@ export function parseFileShare(value: unknown, name: string): FileShareBody {
       return {
         proxyId: hex64(f.proxyId, `${n}.proxyId`),
         fragmentId: hex64(f.fragmentId, `${n}.fragmentId`),
-        sealedFragment: expectString(f.sealedFragment, `${n}.sealedFragment`, { pattern: SEALED_FRAGMENT, maxLength: 2048 }),
+        sealedFragment: expectString(f.sealedFragment, `${n}.sealedFragment`, {
+          pattern: SEALED_FRAGMENT,
+          maxLength: 2048,
+        }),
       };
     },
     1,
   );
-  if (new Set(fragments.map((f) => f.proxyId)).size !== fragments.length) throw fail('INVALID_INPUT', `${name}.fragments must name distinct proxies`);
-  if (new Set(fragments.map((f) => f.fragmentId)).size !== fragments.length) throw fail('INVALID_INPUT', `${name}.fragments must have distinct fragment ids`);
+  if (new Set(fragments.map((f) => f.proxyId)).size !== fragments.length)
+    throw fail('INVALID_INPUT', `${name}.fragments must name distinct proxies`);
+  if (new Set(fragments.map((f) => f.fragmentId)).size !== fragments.length)
+    throw fail('INVALID_INPUT', `${name}.fragments must have distinct fragment ids`);
   return {
     fileId: hex64(o.fileId, `${name}.fileId`),
     receiverKeyId: hex64(o.receiverKeyId, `${name}.receiverKeyId`),

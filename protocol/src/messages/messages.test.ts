@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { toHex } from '@medshare/crypto/bytes';
 import { encrypt, generateKeyPair } from '@medshare/crypto/sm2';
 import { keyIdOf } from '../keys/key-id';
@@ -34,7 +35,9 @@ describe('request validation', () => {
     [{ ...base, body: { recordId: 'A'.repeat(64) } }, 'INVALID_INPUT', /recordId has the wrong format/],
     [[], 'INVALID_INPUT', /request must be an object/],
   ])('rejects %#', (value, code, message) => {
-    expect(() => parseRequest(value)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    expect(() => parseRequest(value)).toThrow(
+      expect.objectContaining({ code, message: expect.stringMatching(message) }),
+    );
   });
 
   it('an upload may carry an idempotency key (64 hex); without one the body is unchanged', () => {
@@ -55,14 +58,19 @@ describe('request validation', () => {
     expect(parseRequest(keyed)).toEqual(keyed);
     for (const bad of ['E'.repeat(64), 'e'.repeat(63), 42, null]) {
       expect(() => parseRequest({ ...upload, body: { ...upload.body, idempotencyKey: bad } })).toThrow(
-        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/request\.body\.idempotencyKey/) }),
+        expect.objectContaining({
+          code: 'INVALID_INPUT',
+          message: expect.stringMatching(/request\.body\.idempotencyKey/),
+        }),
       );
     }
   });
 
   it('checks freshness against a clock', () => {
     expect(() => assertFresh(base, base.expiresAt + 1)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
-    expect(() => assertFresh(base, base.issuedAt - 61_000)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
+    expect(() => assertFresh(base, base.issuedAt - 61_000)).toThrow(
+      expect.objectContaining({ code: 'REQUEST_EXPIRED' }),
+    );
     expect(() => assertFresh(base, base.issuedAt)).not.toThrow();
   });
 });
@@ -79,7 +87,9 @@ describe('signature domains', () => {
 
 describe('coded messages', () => {
   it('extracts a known code from a Fabric-wrapped message and ignores unknown ones', () => {
-    expect(parseCodedMessage('10 ABORTED: failed to endorse: chaincode response 500, NOT_OWNER: signer is not the owner')).toEqual({
+    expect(
+      parseCodedMessage('10 ABORTED: failed to endorse: chaincode response 500, NOT_OWNER: signer is not the owner'),
+    ).toEqual({
       code: 'NOT_OWNER',
       message: 'signer is not the owner',
     });

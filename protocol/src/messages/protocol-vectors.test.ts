@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * medshare's protocol implementation against the known answers in test/vectors/protocol.json,
  * which scripts/vectors/generate-protocol-vectors.mjs computes with independent code
@@ -107,15 +108,24 @@ describe('protocol vectors: signatures', () => {
 
   it('verifies sig1 made by sm-crypto, and rejects tampered copies', () => {
     expect(verifyFor('sig1', sig1.publicKey, request, sig1.signature)).toBe(true);
-    expect(verifyFor('sig1', sig1.publicKey, { ...request, nonce: flipHexByte(request.nonce, 0) }, sig1.signature)).toBe(false);
-    expect(verifyFor('sig1', sig1.publicKey, { ...request, expiresAt: request.expiresAt - 1 }, sig1.signature)).toBe(false);
+    expect(
+      verifyFor('sig1', sig1.publicKey, { ...request, nonce: flipHexByte(request.nonce, 0) }, sig1.signature),
+    ).toBe(false);
+    expect(verifyFor('sig1', sig1.publicKey, { ...request, expiresAt: request.expiresAt - 1 }, sig1.signature)).toBe(
+      false,
+    );
     expect(verifyFor('sig1', sig1.publicKey, request, flipHexByte(sig1.signature, 63))).toBe(false);
     expect(verifyFor('sig2', sig1.publicKey, request, sig1.signature)).toBe(false);
     expect(verifyFor('sig1', keys.contract.publicKey, request, sig1.signature)).toBe(false);
   });
 
   it('reproduces sig1 byte for byte with the vector k', () => {
-    const signature = signWithK(keys.user.privateKey, keys.user.publicKey, fromHex(sig1.signedBytes), BigInt(`0x${sig1.k}`));
+    const signature = signWithK(
+      keys.user.privateKey,
+      keys.user.publicKey,
+      fromHex(sig1.signedBytes),
+      BigInt(`0x${sig1.k}`),
+    );
     expect(toHex(signature)).toBe(sig1.signature);
   });
 
@@ -160,7 +170,9 @@ describe('protocol vectors: sealed box', () => {
   it('refuses a wrong AAD, a flipped ciphertext byte and a flipped tag byte', () => {
     expect(() => open(key, fromHex(sealedBox.sealed), utf8(`${sealedBox.aadUtf8}!`))).toThrow('MAC check failed');
     expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, 20)), aad)).toThrow('MAC check failed');
-    expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, sealedBox.sealed.length / 2 - 1)), aad)).toThrow('MAC check failed');
+    expect(() => open(key, fromHex(flipHexByte(sealedBox.sealed, sealedBox.sealed.length / 2 - 1)), aad)).toThrow(
+      'MAC check failed',
+    );
   });
 });
 
@@ -174,7 +186,12 @@ describe('protocol vectors: a sealed access notification (§14)', () => {
     expect(Buffer.from(eventAad(sealedEvent.sessionId, sealedEvent.id)).toString('utf8')).toBe(sealedEvent.aadUtf8);
     expect(openEvent(sealedEvent.sessionId, sealedEvent.id)).toEqual(sealedEvent.event);
     expect(canonicalize(sealedEvent.event)).toBe(sealedEvent.eventJcs);
-    const again = sealWithIv(key, utf8(sealedEvent.eventJcs), eventAad(sealedEvent.sessionId, sealedEvent.id), fromHex(sealedEvent.iv));
+    const again = sealWithIv(
+      key,
+      utf8(sealedEvent.eventJcs),
+      eventAad(sealedEvent.sessionId, sealedEvent.id),
+      fromHex(sealedEvent.iv),
+    );
     expect(Buffer.from(again).toString('base64')).toBe(sealedEvent.data);
   });
 
@@ -195,7 +212,9 @@ describe('protocol vectors: SM2 key wrap', () => {
   });
 
   it('encrypts to identical bytes with the vector k', () => {
-    expect(toHex(encryptWithK(keyWrap.recipientPublicKey, fromHex(keyWrap.plaintext), BigInt(`0x${keyWrap.k}`)))).toBe(keyWrap.ciphertext);
+    expect(toHex(encryptWithK(keyWrap.recipientPublicKey, fromHex(keyWrap.plaintext), BigInt(`0x${keyWrap.k}`)))).toBe(
+      keyWrap.ciphertext,
+    );
   });
 
   it('the wrapped key is the sealed-box key', () => {
@@ -214,11 +233,18 @@ describe('protocol vectors: key file', () => {
   });
 
   it('its sealed field is the sealed box of the private key under the scrypt key, with the canonical header as AAD', () => {
-    const sealed = sealWithIv(fromHex(keyFile.derivedKey), fromHex(keys.user.privateKey), utf8(keyFile.aadCanonical), fromHex(keyFile.iv));
+    const sealed = sealWithIv(
+      fromHex(keyFile.derivedKey),
+      fromHex(keys.user.privateKey),
+      utf8(keyFile.aadCanonical),
+      fromHex(keyFile.iv),
+    );
     expect(toBase64(sealed)).toBe(keyFile.file.sealed);
   });
 
   it('refuses a wrong passphrase', async () => {
-    await expect(decryptKeyFile(keyFile.file, `${keyFile.passphrase}x`)).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+    await expect(decryptKeyFile(keyFile.file, `${keyFile.passphrase}x`)).rejects.toMatchObject({
+      code: 'CIPHERTEXT_INVALID',
+    });
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import { fail } from '../errors/medshare-error';
 import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
@@ -33,7 +34,8 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
   const expiresAt = expectInteger(o.expiresAt, `${name}.expiresAt`);
   if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
-  if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS) throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
+  if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS)
+    throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
   return {
     v: PROTOCOL_VERSION,
     op,
@@ -52,7 +54,8 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
  */
 export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, now: number): void {
   if (now > request.expiresAt) throw fail('REQUEST_EXPIRED', `request expired at ${request.expiresAt}, now ${now}`);
-  if (now < request.issuedAt - MAX_CLOCK_SKEW_MS) throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
+  if (now < request.issuedAt - MAX_CLOCK_SKEW_MS)
+    throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
 }
 
 export interface NewRequestFields<O extends Operation> {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * What each signature-chain transaction returns in `ContractResponse.result` (docs/protocol.md
  * §7.3), one strict parser each: unknown members are refused, as in requests. The contracts
@@ -6,10 +7,30 @@
  */
 import { expectInteger, expectObject, expectOneOf, expectString, APP_ID, HEX64, MSP_ID } from '../validation/assert';
 import { fail } from '../errors/medshare-error';
-import { BASE64, bookmark, hex64, KEY_WRAP, KIND, MAX_PAGE_SIZE, MAX_RECORD_BASE64, ROLES, type RecordMetadata, type Role } from './bodies';
+import {
+  BASE64,
+  bookmark,
+  hex64,
+  KEY_WRAP,
+  KIND,
+  MAX_PAGE_SIZE,
+  MAX_RECORD_BASE64,
+  ROLES,
+  type RecordMetadata,
+  type Role,
+} from './bodies';
 
 /** What an audit entry (and its access notification) records. */
-export const AUDIT_ACTIONS = ['upload', 'grant', 'revoke', 'view', 'file-upload', 'file-share', 'file-revoke', 'file-view'] as const;
+export const AUDIT_ACTIONS = [
+  'upload',
+  'grant',
+  'revoke',
+  'view',
+  'file-upload',
+  'file-share',
+  'file-revoke',
+  'file-view',
+] as const;
 export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
 
 export const USER_STATUSES = ['active', 'pending'] as const;
@@ -45,7 +66,12 @@ export type ReadResult = {
   readonly patientId: string;
 };
 export type ResultPage<T> = { readonly items: T[]; readonly bookmark: string };
-export type RecordListItem = { readonly recordId: string; readonly kind: string; readonly createdAt: number; readonly uploadedAt: number };
+export type RecordListItem = {
+  readonly recordId: string;
+  readonly kind: string;
+  readonly createdAt: number;
+  readonly uploadedAt: number;
+};
 export type GrantListItem = { readonly recordId: string; readonly grantedAt: number };
 /** An audit entry (docs/protocol.md §9). */
 export type AuditEntry = {
@@ -79,7 +105,8 @@ export function parseRegisterResult(value: unknown, name: string): RegisterResul
 
 export function parseUploadResult(value: unknown, name: string): UploadResult {
   const o = expectObject(value, name, ['recordId', 'contentHash', 'uploadedAt', 'replayed']);
-  if (o.replayed !== undefined && o.replayed !== true) throw fail('INVALID_INPUT', `${name}.replayed must be true when present`);
+  if (o.replayed !== undefined && o.replayed !== true)
+    throw fail('INVALID_INPUT', `${name}.replayed must be true when present`);
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
     contentHash: hex64(o.contentHash, `${name}.contentHash`),
@@ -116,7 +143,16 @@ export function parseViewResult(value: unknown, name: string): ViewResult {
 }
 
 export function parseReadResult(value: unknown, name: string): ReadResult {
-  const o = expectObject(value, name, ['recordId', 'accessId', 'ciphertext', 'contentHash', 'keyWrap', 'metadata', 'owner', 'patientId']);
+  const o = expectObject(value, name, [
+    'recordId',
+    'accessId',
+    'ciphertext',
+    'contentHash',
+    'keyWrap',
+    'metadata',
+    'owner',
+    'patientId',
+  ]);
   const metadata = expectObject(o.metadata, `${name}.metadata`, ['kind', 'createdAt']);
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
@@ -137,8 +173,12 @@ export function parseReadResult(value: unknown, name: string): ReadResult {
 export function resultPage<T>(value: unknown, name: string, item: (value: unknown, name: string) => T): ResultPage<T> {
   const o = expectObject(value, name, ['items', 'bookmark']);
   const items: unknown = o.items;
-  if (!Array.isArray(items) || items.length > MAX_PAGE_SIZE) throw fail('INVALID_INPUT', `${name}.items must be an array of at most ${MAX_PAGE_SIZE}`);
-  return { items: items.map((v, i) => item(v, `${name}.items[${i}]`)), bookmark: bookmark(o.bookmark, `${name}.bookmark`) };
+  if (!Array.isArray(items) || items.length > MAX_PAGE_SIZE)
+    throw fail('INVALID_INPUT', `${name}.items must be an array of at most ${MAX_PAGE_SIZE}`);
+  return {
+    items: items.map((v, i) => item(v, `${name}.items[${i}]`)),
+    bookmark: bookmark(o.bookmark, `${name}.bookmark`),
+  };
 }
 
 function recordListItem(value: unknown, name: string): RecordListItem {
@@ -153,11 +193,24 @@ function recordListItem(value: unknown, name: string): RecordListItem {
 
 function grantListItem(value: unknown, name: string): GrantListItem {
   const o = expectObject(value, name, ['recordId', 'grantedAt']);
-  return { recordId: hex64(o.recordId, `${name}.recordId`), grantedAt: expectInteger(o.grantedAt, `${name}.grantedAt`) };
+  return {
+    recordId: hex64(o.recordId, `${name}.recordId`),
+    grantedAt: expectInteger(o.grantedAt, `${name}.grantedAt`),
+  };
 }
 
 function auditEntry(value: unknown, name: string): AuditEntry {
-  const o = expectObject(value, name, ['recordId', 'action', 'actorKeyId', 'subjectKeyId', 'at', 'txId', 'appId', 'org', 'requestHash']);
+  const o = expectObject(value, name, [
+    'recordId',
+    'action',
+    'actorKeyId',
+    'subjectKeyId',
+    'at',
+    'txId',
+    'appId',
+    'org',
+    'requestHash',
+  ]);
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
     action: expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS),

@@ -1,5 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
 import { utf8 } from '@medshare/crypto/bytes';
-import { APP_ID, HEX64, HEX_PUBLIC_KEY, HEX_SIGNATURE, NONCE, expectInteger, expectObject, expectString } from '../validation/assert';
+import {
+  APP_ID,
+  HEX64,
+  HEX_PUBLIC_KEY,
+  HEX_SIGNATURE,
+  NONCE,
+  expectInteger,
+  expectObject,
+  expectString,
+} from '../validation/assert';
 import { fail } from '../errors/medshare-error';
 import { sessionLabel } from '../labels';
 import { PROTOCOL_VERSION } from '../version';
@@ -69,7 +79,16 @@ export function parseSessionRequest(value: unknown): SignedSessionRequest {
 }
 
 export function parseSessionAnswer(value: unknown): SignedSessionAnswer {
-  const o = expectObject(value, 'answer', ['v', 'sessionId', 'appId', 'ephemeralPublicKey', 'encryptedKey', 'expiresAt', 'k3Id', 'sig3']);
+  const o = expectObject(value, 'answer', [
+    'v',
+    'sessionId',
+    'appId',
+    'ephemeralPublicKey',
+    'encryptedKey',
+    'expiresAt',
+    'k3Id',
+    'sig3',
+  ]);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `answer.v must be ${PROTOCOL_VERSION}`);
   return {
     v: PROTOCOL_VERSION,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { concatBytes, fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
 import { sign, signDeterministic, verify } from '@medshare/crypto/sm2';
 import { sm3 } from '@medshare/crypto/sm3';
@@ -76,7 +77,12 @@ export function parseAppEnvelope(value: unknown): AppEnvelope {
 }
 
 export function parseContractEnvelope(text: unknown): ContractEnvelope {
-  const o = expectObject(parseJsonText(text, 'envelope', MAX_MESSAGE_BYTES), 'envelope', ['request', 'sig1', 'sig3', 'k3Id']);
+  const o = expectObject(parseJsonText(text, 'envelope', MAX_MESSAGE_BYTES), 'envelope', [
+    'request',
+    'sig1',
+    'sig3',
+    'k3Id',
+  ]);
   return {
     request: parseRequest(o.request, 'envelope.request'),
     sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
@@ -106,7 +112,8 @@ export function parseContractOutput(text: unknown): ContractOutput {
   const o = expectObject(parseJsonText(text, 'contract output', 4 * MAX_MESSAGE_BYTES), 'output', ['response', 'sig4']);
   const r = expectObject(o.response, 'output.response', ['v', 'op', 'requestHash', 'txId', 'at', 'k4Id', 'result']);
   if (r.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `output.response.v must be ${PROTOCOL_VERSION}`);
-  if (typeof r.at !== 'number' || !Number.isSafeInteger(r.at)) throw fail('INVALID_INPUT', 'output.response.at must be an integer');
+  if (typeof r.at !== 'number' || !Number.isSafeInteger(r.at))
+    throw fail('INVALID_INPUT', 'output.response.at must be an integer');
   if (r.result === undefined) throw fail('INVALID_INPUT', 'output.response.result is missing');
   return {
     response: {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench:fabric's baseline (scripts/bench/fabric.mjs): the least a contract can do on this
 // network, so that the difference to medshare is the signature chain and its bookkeeping.
 // Put is one blind write (no read, so no MVCC conflict), Get one read. No signatures, no

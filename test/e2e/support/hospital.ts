@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * A hospital on the native Fabric network, for the e2e suites: its gateway (Fabric backend over
  * both peers of its org, peer0 preferred; the org's User1 client identity) started as a child
@@ -20,7 +21,13 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 export const NETWORK_HOME = process.env.NETWORK_HOME ?? join(ROOT, '.network');
 export const CC_NAME = process.env.CC_NAME ?? 'medshare';
 export const FABRIC_HOME = process.env.FABRIC_HOME ?? join(ROOT, '.fabric');
-export const NODES = ['orderer.example.com', 'peer0.org1.example.com', 'peer0.org2.example.com', 'peer1.org1.example.com', 'peer1.org2.example.com'] as const;
+export const NODES = [
+  'orderer.example.com',
+  'peer0.org1.example.com',
+  'peer0.org2.example.com',
+  'peer1.org1.example.com',
+  'peer1.org2.example.com',
+] as const;
 
 /** The environment of the network and admin scripts. */
 export const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, CC_NAME, NO_COLOR: '1' };
@@ -44,7 +51,8 @@ export function alive(file: string): boolean {
 
 /** Why the e2e suites cannot run here, or undefined when the network looks up. */
 function notReady(): string | undefined {
-  if (!existsSync(join(NETWORK_HOME, '.medshare-network'))) return `no network in ${NETWORK_HOME} (scripts/network/up.sh)`;
+  if (!existsSync(join(NETWORK_HOME, '.medshare-network')))
+    return `no network in ${NETWORK_HOME} (scripts/network/up.sh)`;
   for (const node of NODES) {
     if (!alive(pidFile(node))) return `${node} is not running (scripts/network/up.sh)`;
   }
@@ -66,9 +74,15 @@ export function assertNetworkReady(): void {
 }
 
 /** Runs a scripts/admin script; resolves with its exit code and output (never rejects on exit 1). */
-export async function admin(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function admin(
+  script: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(join(ROOT, 'scripts', 'admin', script), args, { env: scriptEnv, timeout: 60_000 });
+    const { stdout, stderr } = await run(join(ROOT, 'scripts', 'admin', script), args, {
+      env: scriptEnv,
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -113,28 +127,48 @@ export interface ChainInfo {
 
 /** `peer channel getinfo` on one peer, as its org's admin (scripts/network/env.sh ORG INDEX). */
 export async function chainInfo(org: 'org1' | 'org2', index: 0 | 1): Promise<ChainInfo> {
-  const { stdout } = await run('bash', ['-c', `source scripts/network/env.sh ${org} ${String(index)} >/dev/null && peer channel getinfo -c medshare`], {
-    cwd: ROOT,
-    env: scriptEnv,
-    timeout: 15_000,
-  });
+  const { stdout } = await run(
+    'bash',
+    ['-c', `source scripts/network/env.sh ${org} ${String(index)} >/dev/null && peer channel getinfo -c medshare`],
+    {
+      cwd: ROOT,
+      env: scriptEnv,
+      timeout: 15_000,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.startsWith('Blockchain info: '));
-  if (!line) throw new Error(`peer channel getinfo on peer${String(index)}.${org} printed no "Blockchain info:" line: ${stdout}`);
+  if (!line)
+    throw new Error(
+      `peer channel getinfo on peer${String(index)}.${org} printed no "Blockchain info:" line: ${stdout}`,
+    );
   return JSON.parse(line.slice('Blockchain info: '.length)) as ChainInfo;
 }
 
 export async function startHospital(org: 'org1' | 'org2', options: HospitalOptions = {}): Promise<Hospital> {
   const dir = mkdtempSync(join(tmpdir(), `medshare-fabric-${org}-`));
   const port = await freePort();
-  const { stdout } = await run(process.execPath, [join(ROOT, 'test', 'e2e', 'fabric-layout.mjs'), org, dir, String(port)], { env: scriptEnv });
+  const { stdout } = await run(
+    process.execPath,
+    [join(ROOT, 'test', 'e2e', 'fabric-layout.mjs'), org, dir, String(port)],
+    { env: scriptEnv },
+  );
   const layout = JSON.parse(stdout) as Hospital['layout'];
-  const reg = await admin('register-access-key.sh', org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter));
+  const reg = await admin(
+    'register-access-key.sh',
+    org,
+    layout.k3PublicKey,
+    String(layout.notBefore),
+    String(layout.notAfter),
+  );
   if (reg.code !== 0) throw new Error(`register-access-key.sh ${org} failed: ${reg.stderr}`);
   return spawnGateway(org, dir, layout, options);
 }
 
 /** Stops the hospital's gateway (SIGTERM, or SIGKILL) and starts it again on the same layout, data and port. */
-export async function restartHospital(h: Hospital, options: HospitalOptions & { signal?: NodeJS.Signals } = {}): Promise<Hospital> {
+export async function restartHospital(
+  h: Hospital,
+  options: HospitalOptions & { signal?: NodeJS.Signals } = {},
+): Promise<Hospital> {
   h.client.close();
   if (h.child.exitCode === null && h.child.signalCode === null) {
     const exited = new Promise((done) => h.child.once('exit', done));
@@ -144,7 +178,12 @@ export async function restartHospital(h: Hospital, options: HospitalOptions & { 
   return spawnGateway(h.org, h.dir, h.layout, options);
 }
 
-async function spawnGateway(org: 'org1' | 'org2', dir: string, layout: Hospital['layout'], options: HospitalOptions): Promise<Hospital> {
+async function spawnGateway(
+  org: 'org1' | 'org2',
+  dir: string,
+  layout: Hospital['layout'],
+  options: HospitalOptions,
+): Promise<Hospital> {
   const child = spawn(process.execPath, [join(ROOT, 'gateway', 'dist', 'dev', 'start.js')], {
     cwd: ROOT,
     env: { ...process.env, MEDSHARE_CONFIG: layout.gatewayConfig, MEDSHARE_LOG_LEVEL: 'warn' },

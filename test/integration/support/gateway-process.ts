@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -27,7 +28,10 @@ export interface GatewayProcess {
 }
 
 /** The gateway's entry points: `npm start`'s (development first run) and the production one. */
-export const ENTRIES = { dev: join(ROOT, 'gateway', 'dist', 'dev', 'start.js'), server: join(ROOT, 'gateway', 'dist', 'server.js') } as const;
+export const ENTRIES = {
+  dev: join(ROOT, 'gateway', 'dist', 'dev', 'start.js'),
+  server: join(ROOT, 'gateway', 'dist', 'server.js'),
+} as const;
 
 /**
  * Starts an entry point as a real process on a free loopback port: by default `npm start`'s
@@ -40,7 +44,14 @@ export async function startGateway(
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [ENTRIES[options.entry ?? 'dev']], {
     cwd: ROOT,
-    env: { ...process.env, MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_LOG_LEVEL: 'warn', MEDSHARE_CONFIG: '', ...options.env },
+    env: {
+      ...process.env,
+      MEDSHARE_DATA_DIR: dataDir,
+      MEDSHARE_PORT: String(port),
+      MEDSHARE_LOG_LEVEL: 'warn',
+      MEDSHARE_CONFIG: '',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

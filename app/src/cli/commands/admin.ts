@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { defineCommand } from '../command';
 import { adminToken, type AdminCall } from '../needs';
 import { int, need, UsageError, type Values } from '../options';
@@ -14,7 +15,11 @@ function approve(keyId: string | undefined): Verb {
 }
 
 function registerK3(values: Values): Verb {
-  const body = { publicKey: need(values, 'public-key'), notBefore: int(values['not-before'], 'not-before'), notAfter: int(values['not-after'], 'not-after') };
+  const body = {
+    publicKey: need(values, 'public-key'),
+    notBefore: int(values['not-before'], 'not-before'),
+    notAfter: int(values['not-after'], 'not-after'),
+  };
   return async (call) => {
     const r = await call('post', '/v1/admin/access-keys', body);
     return { data: r, text: `registered K3 ${(r as { keyId: string }).keyId}` };
@@ -33,7 +38,9 @@ function retireK3(keyId: string | undefined, values: Values): Verb {
 function recordAudit(values: Values): Verb {
   const record = need(values, 'record');
   return async (call) => {
-    const r = (await call('get', `/v1/admin/records/${record}/audit`)) as { items: Array<{ action: string; actorKeyId: string; at: number }> };
+    const r = (await call('get', `/v1/admin/records/${record}/audit`)) as {
+      items: Array<{ action: string; actorKeyId: string; at: number }>;
+    };
     return {
       data: r,
       text: `${r.items.length} audit entries\n${r.items.map((e) => `  ${new Date(e.at).toISOString()} ${e.action} by ${e.actorKeyId}`).join('\n')}`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { defineCommand } from '../command';
 import { userKey } from '../needs';
 import { int, need } from '../options';
@@ -6,7 +7,10 @@ export const audit = defineCommand({
   name: 'audit',
   usage: [{ synopsis: '--key FILE --record ID [--page-size N] [--bookmark B]' }],
   needs: userKey,
-  parse: ({ values }) => ({ record: need(values, 'record'), page: { pageSize: int(values['page-size'], 'page-size', 100), bookmark: values.bookmark ?? '' } }),
+  parse: ({ values }) => ({
+    record: need(values, 'record'),
+    page: { pageSize: int(values['page-size'], 'page-size', 100), bookmark: values.bookmark ?? '' },
+  }),
   run: ({ record, page }, { client, user }) => client.audit(user, record, page),
   print(r) {
     const lines = r.items.map(

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { DeliveredEvent } from '@medshare/protocol';
 import { defineCommand } from '../command';
 import { userKey } from '../needs';
@@ -11,11 +12,18 @@ const line = (e: DeliveredEvent): string =>
 /** One line per event as it arrives (JSON lines with --json); with --follow, until interrupted. */
 export const events = defineCommand({
   name: 'events',
-  usage: [{ synopsis: '--key FILE [--after ID] [--follow]', summary: 'access notifications of your records, one line each' }],
+  usage: [
+    { synopsis: '--key FILE [--after ID] [--follow]', summary: 'access notifications of your records, one line each' },
+  ],
   needs: userKey,
   parse({ values }) {
-    if (values.after !== undefined && !EVENT_ID.test(values.after)) throw new UsageError('--after must be an event id like 12-0');
-    return { follow: values.follow === true, json: values.json === true, ...(values.after === undefined ? {} : { after: values.after }) };
+    if (values.after !== undefined && !EVENT_ID.test(values.after))
+      throw new UsageError('--after must be an event id like 12-0');
+    return {
+      follow: values.follow === true,
+      json: values.json === true,
+      ...(values.after === undefined ? {} : { after: values.after }),
+    };
   },
   async run({ json, ...options }, { client, user }, io) {
     let count = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Command } from '../command';
 import { admin } from './admin';
 import { audit } from './audit';
@@ -12,4 +13,17 @@ import { view } from './view';
 import { whois } from './whois';
 
 /** Every command, in the order of the usage text. */
-export const COMMANDS: readonly Command[] = [keygen, register, upload, grant, revoke, view, records, grants, audit, events, whois, admin];
+export const COMMANDS: readonly Command[] = [
+  keygen,
+  register,
+  upload,
+  grant,
+  revoke,
+  view,
+  records,
+  grants,
+  audit,
+  events,
+  whois,
+  admin,
+];

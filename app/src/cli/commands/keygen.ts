@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { encryptKeyFile, fail, generateKeyPair, keyIdOf } from '@medshare/protocol';
 import { defineCommand } from '../command';
@@ -27,7 +28,9 @@ export const keygen = defineCommand({
 
 async function qrCode(text: string): Promise<string> {
   // qrcode-terminal is CommonJS: under Node's ESM interop its functions sit on `default`.
-  const imported = (await import('qrcode-terminal')) as typeof import('qrcode-terminal') & { default?: typeof import('qrcode-terminal') };
+  const imported = (await import('qrcode-terminal')) as typeof import('qrcode-terminal') & {
+    default?: typeof import('qrcode-terminal');
+  };
   const qrcode = imported.default ?? imported;
   let qr = '';
   qrcode.generate(text, { small: true }, (s) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { Page } from '../../client/medshare-client';
 import { defineCommand, type Printed } from '../command';
 import { userKey } from '../needs';

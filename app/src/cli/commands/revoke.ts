@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { defineCommand } from '../command';
 import { userKey } from '../needs';
 import { need } from '../options';

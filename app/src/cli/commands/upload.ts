@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { utf8 } from '@medshare/protocol';
 import { defineCommand } from '../command';
@@ -9,7 +10,11 @@ export const upload = defineCommand({
   usage: [{ synopsis: '--key FILE (--file PATH | --data JSON) [--kind KIND]' }],
   needs: userKey,
   parse({ values }) {
-    const content = values.file ? new Uint8Array(readFileSync(values.file)) : values.data ? utf8(checkedJson(values.data)) : undefined;
+    const content = values.file
+      ? new Uint8Array(readFileSync(values.file))
+      : values.data
+        ? utf8(checkedJson(values.data))
+        : undefined;
     if (!content) throw new UsageError('upload needs --file PATH or --data JSON');
     return {
       content,
@@ -18,7 +23,10 @@ export const upload = defineCommand({
     };
   },
   run: (record, { client, user }) => client.upload(user, record),
-  print: (r) => ({ data: r, text: `uploaded record ${r.recordId}\n  content hash (SM3 of the ciphertext) ${r.contentHash}` }),
+  print: (r) => ({
+    data: r,
+    text: `uploaded record ${r.recordId}\n  content hash (SM3 of the ciphertext) ${r.contentHash}`,
+  }),
 });
 
 function checkedJson(text: string): string {

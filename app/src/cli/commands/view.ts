@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { writeFileSync } from 'node:fs';
 import { defineCommand } from '../command';
 import { userKey } from '../needs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { defineCommand } from '../command';
 import { client } from '../needs';
 import { UsageError } from '../options';

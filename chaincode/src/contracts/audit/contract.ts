@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { canonicalize, expectInteger, expectString, HEX64 } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { auditEntries } from '../../audit-log/audit-log';
@@ -9,7 +10,10 @@ import { MedshareBaseContract, type MedshareContractOptions } from '../base-cont
 import { MedshareContext } from '../context';
 import { ownerOnly, requireRecord } from '../records/rules';
 
-@Info({ title: 'audit', description: "medshare audit trails: every access to a record, for its owner and its upload org's admins" })
+@Info({
+  title: 'audit',
+  description: "medshare audit trails: every access to a record, for its owner and its upload org's admins",
+})
 export class AuditContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
     super('audit', options);
@@ -31,7 +35,12 @@ export class AuditContract extends MedshareBaseContract {
   @Returns('string')
   async AdminAuditTrail(ctx: MedshareContext, recordId: string, pageSize: string, bookmark: string): Promise<string> {
     expectString(recordId, 'recordId', { pattern: HEX64 });
-    const size = expectInteger(Number(expectString(pageSize, 'pageSize', { pattern: /^[0-9]{1,3}$/ })), 'pageSize', 1, 100);
+    const size = expectInteger(
+      Number(expectString(pageSize, 'pageSize', { pattern: /^[0-9]{1,3}$/ })),
+      'pageSize',
+      1,
+      100,
+    );
     const record = await requireRecord(ctx.state, recordId);
     assertOrgAdmin(ctx.clientIdentity, record.org);
     return canonicalize(await auditEntries.page(ctx.state, { recordId }, size, bookmark));

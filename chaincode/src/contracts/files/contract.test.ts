@@ -1,4 +1,12 @@
-import { AUDIT_EVENT_NAME, compressedPublicKey, fileReEncryptContext, parseAuditEvent, type FileShareBody, type FileUploadBody } from '@medshare/protocol';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  AUDIT_EVENT_NAME,
+  compressedPublicKey,
+  fileReEncryptContext,
+  parseAuditEvent,
+  type FileShareBody,
+  type FileUploadBody,
+} from '@medshare/protocol';
 import { fromHex, toHex } from '@medshare/crypto/bytes';
 import { decrypt, encrypt, generateKeyPair as sm2KeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import {
@@ -78,7 +86,12 @@ class Files {
   }
 
   /** t-of-n key fragments for `receiver`, each sealed to one of `to` (default: all three proxies). */
-  shareBody(upload: Upload, receiver: Party, threshold = 2, to: readonly ProxyKey[] = this.proxies): { body: FileShareBody; fragments: KeyFragment[] } {
+  shareBody(
+    upload: Upload,
+    receiver: Party,
+    threshold = 2,
+    to: readonly ProxyKey[] = this.proxies,
+  ): { body: FileShareBody; fragments: KeyFragment[] } {
     const fragments = generateKeyFragments(upload.delegating, pointOf(receiver), threshold, to.length);
     return {
       fragments,
@@ -88,13 +101,22 @@ class Files {
         threshold,
         fragments: to.map((proxy, i) => {
           const fragment = fragments[i] as KeyFragment;
-          return { proxyId: proxy.proxyId, fragmentId: toHex(fragment.id), sealedFragment: toHex(encrypt(proxy.publicKey, encodeKeyFragment(fragment))) };
+          return {
+            proxyId: proxy.proxyId,
+            fragmentId: toHex(fragment.id),
+            sealedFragment: toHex(encrypt(proxy.publicKey, encodeKeyFragment(fragment))),
+          };
         }),
       },
     };
   }
 
-  async share(owner: Party, upload: Upload, receiver: Party, threshold = 2): Promise<{ shareId: string; fragments: KeyFragment[] }> {
+  async share(
+    owner: Party,
+    upload: Upload,
+    receiver: Party,
+    threshold = 2,
+  ): Promise<{ shareId: string; fragments: KeyFragment[] }> {
     const { body, fragments } = this.shareBody(upload, receiver, threshold);
     const result = await this.h.act('file-share', owner, body);
     return { shareId: result.shareId as string, fragments };
@@ -113,7 +135,11 @@ class Files {
 
   /** What a peer proxy's gateway does: files:GetShareForProxy with plain args. */
   async forProxy(fileId: string, receiver: Party, proxy: ProxyKey, org = ORG2): Promise<ProxyShare> {
-    const { result } = await this.h.evaluate('files:GetShareForProxy', [fileId, receiver.keyId, proxy.proxyId], this.h.client(org));
+    const { result } = await this.h.evaluate(
+      'files:GetShareForProxy',
+      [fileId, receiver.keyId, proxy.proxyId],
+      this.h.client(org),
+    );
     return parseProxyShare(JSON.parse(result));
   }
 }
@@ -152,8 +178,14 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
     expect(view.proxies).toEqual([f.proxies[1]?.proxyId, f.proxies[2]?.proxyId]);
     expect(view.accessId).toEqual(expect.stringMatching(/^[0-9a-f]{64}$/));
     // the ledger: the access with the proxies, the audit entry and the event
-    const access = h.ledger.entries().find(([k]) => k.includes('medshare.file-access') && k.includes(view.accessId as string));
-    expect(JSON.parse(Buffer.from(access?.[1] ?? []).toString())).toEqual({ at: expect.any(Number), txId: view.accessId, proxies: view.proxies });
+    const access = h.ledger
+      .entries()
+      .find(([k]) => k.includes('medshare.file-access') && k.includes(view.accessId as string));
+    expect(JSON.parse(Buffer.from(access?.[1] ?? []).toString())).toEqual({
+      at: expect.any(Number),
+      txId: view.accessId,
+      proxies: view.proxies,
+    });
     const event = h.ledger.committedEvents.at(-1);
     expect(event?.eventName).toBe(AUDIT_EVENT_NAME);
     expect(parseAuditEvent(JSON.parse(Buffer.from(event?.payload ?? []).toString()))).toMatchObject({
@@ -166,7 +198,9 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
     await h.act('file-view', patient, { fileId: upload.fileId, capsuleFragments: [] });
     const ownerMs = performance.now() - ownerStarted;
     // The verification's share of a view (docs/decisions.md quotes it): the receiver's view less the owner's.
-    process.stdout.write(`ViewFile in fabric-sim: owner ${ownerMs.toFixed(1)} ms, receiver with 2 fragments ${ms.toFixed(1)} ms\n`);
+    process.stdout.write(
+      `ViewFile in fabric-sim: owner ${ownerMs.toFixed(1)} ms, receiver with 2 fragments ${ms.toFixed(1)} ms\n`,
+    );
 
     // the receiver opens the key from 2 verified fragments: the owner's key
     const context = fileReEncryptContext(upload.fileId, doctor.keyId, shareId);
@@ -189,9 +223,15 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
     await h.act('file-revoke', patient, { fileId: upload.fileId, receiverKeyId: doctor.keyId });
     await rejects(h, () => h.act('file-fragments', doctor, { fileId: upload.fileId }, ORG2), 'SHARE_NOT_FOUND');
     await rejects(h, () => f.forProxy(upload.fileId, doctor, f.proxies[0] as ProxyKey), 'SHARE_NOT_FOUND');
-    await rejects(h, () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: cfrags }, ORG2), 'SHARE_NOT_FOUND');
+    await rejects(
+      h,
+      () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: cfrags }, ORG2),
+      'SHARE_NOT_FOUND',
+    );
     await rejects(h, () => h.act('file-get', doctor, { fileId: upload.fileId }, ORG2), 'SHARE_NOT_FOUND');
-    expect(h.ledger.entries().filter(([k]) => k.includes('medshare.receiver-file') || k.includes('medshare.file-share'))).toEqual([]);
+    expect(
+      h.ledger.entries().filter(([k]) => k.includes('medshare.receiver-file') || k.includes('medshare.file-share')),
+    ).toEqual([]);
     expect((await h.act('file-list-shared', doctor, { pageSize: 10, bookmark: '' }, ORG2)).items).toEqual([]);
 
     // the owner views without fragments
@@ -214,8 +254,15 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
       /not a fragment of this share/,
     );
     const fresh = await f.capsuleFragments(upload.fileId, doctor);
-    await rejects(h, () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: fresh.slice(0, 2) }, ORG2), 'FRAGMENTS_INVALID', /below/);
-    expect((await h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: fresh }, ORG2)).proxies).toHaveLength(3);
+    await rejects(
+      h,
+      () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: fresh.slice(0, 2) }, ORG2),
+      'FRAGMENTS_INVALID',
+      /below/,
+    );
+    expect(
+      (await h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: fresh }, ORG2)).proxies,
+    ).toHaveLength(3);
   });
 });
 
@@ -230,12 +277,19 @@ describe('files: every refusal is coded and writes nothing', () => {
     await rejects(h, () => h.act('file-upload', newParty(), body), 'NOT_REGISTERED');
     await rejects(h, () => h.call(h.envelope(h.request('file-upload', patient, body), doctor)), 'SIG1_INVALID');
     // s + 1: the capsule's check s·G = V + H(E, V)·E fails
-    const capsule = body.capsule.slice(0, -2) + ((parseInt(body.capsule.slice(-2), 16) + 1) % 256).toString(16).padStart(2, '0');
+    const capsule =
+      body.capsule.slice(0, -2) + ((parseInt(body.capsule.slice(-2), 16) + 1) % 256).toString(16).padStart(2, '0');
     await rejects(h, () => h.act('file-upload', patient, { ...body, capsule }), 'INVALID_INPUT', /capsule/);
-    await rejects(h, () => h.act('file-upload', patient, { ...body, delegatingKey: `02${'ff'.repeat(32)}` }), 'INVALID_INPUT', /delegatingKey/);
     await rejects(
       h,
-      () => h.act('file-upload', patient, { ...body, ownerKeyWrap: `04${'11'.repeat(64)}${body.ownerKeyWrap.slice(130)}` }),
+      () => h.act('file-upload', patient, { ...body, delegatingKey: `02${'ff'.repeat(32)}` }),
+      'INVALID_INPUT',
+      /delegatingKey/,
+    );
+    await rejects(
+      h,
+      () =>
+        h.act('file-upload', patient, { ...body, ownerKeyWrap: `04${'11'.repeat(64)}${body.ownerKeyWrap.slice(130)}` }),
       'INVALID_INPUT',
       /ownerKeyWrap/,
     );
@@ -255,7 +309,11 @@ describe('files: every refusal is coded and writes nothing', () => {
     await rejects(h, () => h.act('file-share', patient, f.shareBody(upload, other).body), 'NOT_REGISTERED_DOCTOR');
     await rejects(h, () => h.act('file-share', patient, f.shareBody(upload, pending).body), 'NOT_REGISTERED_DOCTOR');
     await rejects(h, () => h.act('file-share', patient, f.shareBody(upload, patient).body), 'NOT_REGISTERED_DOCTOR');
-    await rejects(h, () => h.act('file-share', patient, { ...body, receiverKeyId: newParty().keyId }), 'NOT_REGISTERED_DOCTOR');
+    await rejects(
+      h,
+      () => h.act('file-share', patient, { ...body, receiverKeyId: newParty().keyId }),
+      'NOT_REGISTERED_DOCTOR',
+    );
     const stranger = ProxyKey.fromPem(privateKeyToPem(sm2KeyPair().privateKey));
     await rejects(
       h,
@@ -280,15 +338,36 @@ describe('files: every refusal is coded and writes nothing', () => {
     await rejects(h, () => h.act('file-share', patient, { ...body, threshold: 0 }), 'INVALID_INPUT', /threshold/);
     await rejects(h, () => h.act('file-share', patient, { ...body, fragments: [] }), 'INVALID_INPUT', /fragments/);
     const offCurve = `04${'11'.repeat(64)}${first.sealedFragment.slice(130)}`;
-    await rejects(h, () => h.act('file-share', patient, { ...body, fragments: [{ ...first, sealedFragment: offCurve }, second] }), 'INVALID_INPUT', /C1/);
+    await rejects(
+      h,
+      () => h.act('file-share', patient, { ...body, fragments: [{ ...first, sealedFragment: offCurve }, second] }),
+      'INVALID_INPUT',
+      /C1/,
+    );
     // retired: by an admin of its org only
     const retiring = f.proxies[2] as ProxyKey;
-    await rejects(h, () => h.submit('files:RetireProxy', [retiring.proxyId], fabricIdentity(ORG1, { admin: true })), 'NOT_ORG_ADMIN');
+    await rejects(
+      h,
+      () => h.submit('files:RetireProxy', [retiring.proxyId], fabricIdentity(ORG1, { admin: true })),
+      'NOT_ORG_ADMIN',
+    );
     await rejects(h, () => h.submit('files:RetireProxy', [retiring.proxyId], h.client(ORG2)), 'NOT_ORG_ADMIN');
-    await rejects(h, () => h.submit('files:RetireProxy', ['a'.repeat(64)], fabricIdentity(ORG2, { admin: true })), 'PROXY_NOT_FOUND');
+    await rejects(
+      h,
+      () => h.submit('files:RetireProxy', ['a'.repeat(64)], fabricIdentity(ORG2, { admin: true })),
+      'PROXY_NOT_FOUND',
+    );
     await h.admin(ORG2, 'files:RetireProxy', retiring.proxyId);
-    await rejects(h, () => h.act('file-share', patient, f.shareBody(upload, doctor).body), 'PROXY_NOT_FOUND', /retired/);
-    const listed = JSON.parse((await h.evaluate('files:ListProxies', [])).result) as Array<{ proxyId: string; retiredAt?: number }>;
+    await rejects(
+      h,
+      () => h.act('file-share', patient, f.shareBody(upload, doctor).body),
+      'PROXY_NOT_FOUND',
+      /retired/,
+    );
+    const listed = JSON.parse((await h.evaluate('files:ListProxies', [])).result) as Array<{
+      proxyId: string;
+      retiredAt?: number;
+    }>;
     expect(listed.filter((p) => p.retiredAt !== undefined).map((p) => p.proxyId)).toEqual([retiring.proxyId]);
   });
 
@@ -297,13 +376,20 @@ describe('files: every refusal is coded and writes nothing', () => {
     const { h } = f;
     const key = ProxyKey.fromPem(privateKeyToPem(sm2KeyPair().privateKey));
     await rejects(h, () => h.submit('files:RegisterProxy', [key.publicKey], h.client(ORG1)), 'NOT_ORG_ADMIN');
-    await rejects(h, () => h.submit('files:RegisterProxy', [`04${'11'.repeat(64)}`], fabricIdentity(ORG1, { admin: true })), 'INVALID_INPUT');
     await rejects(
       h,
-      () => h.submit('files:RegisterProxy', [(f.proxies[0] as ProxyKey).publicKey], fabricIdentity(ORG2, { admin: true })),
+      () => h.submit('files:RegisterProxy', [`04${'11'.repeat(64)}`], fabricIdentity(ORG1, { admin: true })),
+      'INVALID_INPUT',
+    );
+    await rejects(
+      h,
+      () =>
+        h.submit('files:RegisterProxy', [(f.proxies[0] as ProxyKey).publicKey], fabricIdentity(ORG2, { admin: true })),
       'ALREADY_REGISTERED',
     );
-    const again = JSON.parse(await h.admin(ORG1, 'files:RegisterProxy', (f.proxies[0] as ProxyKey).publicKey)) as { proxyId: string };
+    const again = JSON.parse(await h.admin(ORG1, 'files:RegisterProxy', (f.proxies[0] as ProxyKey).publicKey)) as {
+      proxyId: string;
+    };
     expect(again.proxyId).toBe(f.proxies[0]?.proxyId);
   });
 
@@ -314,14 +400,30 @@ describe('files: every refusal is coded and writes nothing', () => {
     const doctor = await h.registerDoctor(ORG2);
     const stranger = await h.registerDoctor(ORG2);
     const upload = await f.upload(patient);
-    await rejects(h, () => h.act('file-revoke', patient, { fileId: upload.fileId, receiverKeyId: doctor.keyId }), 'SHARE_NOT_FOUND');
+    await rejects(
+      h,
+      () => h.act('file-revoke', patient, { fileId: upload.fileId, receiverKeyId: doctor.keyId }),
+      'SHARE_NOT_FOUND',
+    );
     await f.share(patient, upload, doctor);
-    await rejects(h, () => h.act('file-revoke', doctor, { fileId: upload.fileId, receiverKeyId: doctor.keyId }, ORG2), 'NOT_OWNER');
+    await rejects(
+      h,
+      () => h.act('file-revoke', doctor, { fileId: upload.fileId, receiverKeyId: doctor.keyId }, ORG2),
+      'NOT_OWNER',
+    );
     await rejects(h, () => h.act('file-fragments', stranger, { fileId: upload.fileId }, ORG2), 'SHARE_NOT_FOUND');
     await rejects(h, () => h.act('file-get', stranger, { fileId: upload.fileId }, ORG2), 'SHARE_NOT_FOUND');
     await rejects(h, () => h.act('file-fragments', doctor, { fileId: 'e'.repeat(64) }, ORG2), 'FILE_NOT_FOUND');
-    await rejects(h, () => f.forProxy(upload.fileId, doctor, ProxyKey.fromPem(privateKeyToPem(sm2KeyPair().privateKey))), 'PROXY_NOT_FOUND');
-    await rejects(h, () => h.call(h.envelope(h.request('file-fragments', doctor, { fileId: upload.fileId }), stranger, ORG2), ORG2), 'SIG1_INVALID');
+    await rejects(
+      h,
+      () => f.forProxy(upload.fileId, doctor, ProxyKey.fromPem(privateKeyToPem(sm2KeyPair().privateKey))),
+      'PROXY_NOT_FOUND',
+    );
+    await rejects(
+      h,
+      () => h.call(h.envelope(h.request('file-fragments', doctor, { fileId: upload.fileId }), stranger, ORG2), ORG2),
+      'SIG1_INVALID',
+    );
   });
 
   it('view: a stranger, below threshold, tampered, another receiver, repeated, retired proxy, the owner with fragments', async () => {
@@ -335,7 +437,8 @@ describe('files: every refusal is coded and writes nothing', () => {
     const { fragments: colleagueFragments, shareId: colleagueShare } = await f.share(patient, upload, colleague);
     const cfrags = await f.capsuleFragments(upload.fileId, doctor);
     const [c0, c1, c2] = cfrags as [string, string, string];
-    const view = (author: Party, capsuleFragments: string[]): Promise<unknown> => h.act('file-view', author, { fileId: upload.fileId, capsuleFragments }, ORG2);
+    const view = (author: Party, capsuleFragments: string[]): Promise<unknown> =>
+      h.act('file-view', author, { fileId: upload.fileId, capsuleFragments }, ORG2);
 
     const stranger = await h.registerDoctor(ORG2);
     await rejects(h, () => view(stranger, [c0, c1]), 'SHARE_NOT_FOUND');
@@ -348,24 +451,38 @@ describe('files: every refusal is coded and writes nothing', () => {
     // a fragment for another receiver: the colleague's, re-encrypted under the colleague's context
     const colleagueContext = fileReEncryptContext(upload.fileId, colleague.keyId, colleagueShare);
     const forColleague = toHex(
-      encodeCapsuleFragment(reEncrypt(colleagueFragments[0] as KeyFragment, decodeCapsule(fromHex(upload.body.capsule)), colleagueContext)),
+      encodeCapsuleFragment(
+        reEncrypt(colleagueFragments[0] as KeyFragment, decodeCapsule(fromHex(upload.body.capsule)), colleagueContext),
+      ),
     );
     await rejects(h, () => view(doctor, [forColleague, c1]), 'FRAGMENTS_INVALID', /not a fragment of this share/);
     // the colleague's own fragment presented by the doctor under the doctor's context: fails the signature check (B)
     const mine = (await f.forProxy(upload.fileId, doctor, f.proxies[0] as ProxyKey)).shareId;
     const wrongReceiver = toHex(
       encodeCapsuleFragment(
-        reEncrypt(colleagueFragments[0] as KeyFragment, decodeCapsule(fromHex(upload.body.capsule)), fileReEncryptContext(upload.fileId, doctor.keyId, mine)),
+        reEncrypt(
+          colleagueFragments[0] as KeyFragment,
+          decodeCapsule(fromHex(upload.body.capsule)),
+          fileReEncryptContext(upload.fileId, doctor.keyId, mine),
+        ),
       ),
     );
     await rejects(h, () => view(colleague, [wrongReceiver, c1]), 'FRAGMENTS_INVALID');
     // the owner views without fragments only
-    await rejects(h, () => h.act('file-view', patient, { fileId: upload.fileId, capsuleFragments: [c0] }), 'INVALID_INPUT', /owner/);
+    await rejects(
+      h,
+      () => h.act('file-view', patient, { fileId: upload.fileId, capsuleFragments: [c0] }),
+      'INVALID_INPUT',
+      /owner/,
+    );
     // a retired proxy's fragment no longer counts
     await h.admin(ORG1, 'files:RetireProxy', (f.proxies[0] as ProxyKey).proxyId);
     await rejects(h, () => view(doctor, [c0, c1]), 'PROXY_NOT_FOUND', /retired/);
     await rejects(h, () => f.forProxy(upload.fileId, doctor, f.proxies[0] as ProxyKey), 'PROXY_NOT_FOUND', /retired/);
-    expect(((await view(doctor, [c1, c2])) as { proxies: string[] }).proxies).toEqual([f.proxies[1]?.proxyId, f.proxies[2]?.proxyId]);
+    expect(((await view(doctor, [c1, c2])) as { proxies: string[] }).proxies).toEqual([
+      f.proxies[1]?.proxyId,
+      f.proxies[2]?.proxyId,
+    ]);
   });
 
   it('a fragment of a revoked share is refused even after a new share to the same receiver', async () => {
@@ -377,7 +494,11 @@ describe('files: every refusal is coded and writes nothing', () => {
     await f.share(patient, upload, doctor);
     const before = await f.capsuleFragments(upload.fileId, doctor);
     await h.act('file-revoke', patient, { fileId: upload.fileId, receiverKeyId: doctor.keyId });
-    await rejects(h, () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: before }, ORG2), 'SHARE_NOT_FOUND');
+    await rejects(
+      h,
+      () => h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: before }, ORG2),
+      'SHARE_NOT_FOUND',
+    );
     await f.share(patient, upload, doctor);
     await rejects(
       h,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   assertPublicKey,
   canonicalize,
@@ -72,7 +73,11 @@ function proxyShare(
   };
 }
 
-@Info({ title: 'files', description: 'medshare large files: descriptors of off-chain ciphertexts, t-of-n re-encryption shares, audit-first views' })
+@Info({
+  title: 'files',
+  description:
+    'medshare large files: descriptors of off-chain ciphertexts, t-of-n re-encryption shares, audit-first views',
+})
 export class FilesContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
     super('files', options);
@@ -86,7 +91,8 @@ export class FilesContract extends MedshareBaseContract {
     const auth = await authenticate(ctx, state, envelope, 'file-upload', { consumeNonce: true });
     const { body } = auth.request;
     const owner = await requireUser(state, auth.request.keyId);
-    if (owner.role !== 'patient') throw fail('NOT_REGISTERED_PATIENT', 'the author of a file upload must be a registered patient');
+    if (owner.role !== 'patient')
+      throw fail('NOT_REGISTERED_PATIENT', 'the author of a file upload must be a registered patient');
     assertSig1(owner.publicKey, auth.envelope, 'the author');
     descriptorPoints(body);
     const fileId = toHex(sm3(utf8(`${FILE_ID_LABEL}${ctx.stub.getTxID()}`)));
@@ -117,8 +123,19 @@ export class FilesContract extends MedshareBaseContract {
     const txId = ctx.stub.getTxID();
     const share: FileShareState = { fileId, receiver: receiverKeyId, threshold, fragments, sharedAt: auth.now, txId };
     await fileShares.put(state, { fileId, receiverKeyId }, share);
-    await recordAccess(ctx, state, auth, { recordId: fileId, owner: file.owner, action: 'file-share', subjectKeyId: receiverKeyId });
-    return respond(ctx, this.contractKey, auth, { fileId, receiverKeyId, threshold, shareId: txId, sharedAt: auth.now });
+    await recordAccess(ctx, state, auth, {
+      recordId: fileId,
+      owner: file.owner,
+      action: 'file-share',
+      subjectKeyId: receiverKeyId,
+    });
+    return respond(ctx, this.contractKey, auth, {
+      fileId,
+      receiverKeyId,
+      threshold,
+      shareId: txId,
+      sharedAt: auth.now,
+    });
   }
 
   @Transaction()
@@ -131,7 +148,12 @@ export class FilesContract extends MedshareBaseContract {
     const share = await fileShares.get(state, { fileId, receiverKeyId });
     if (!share) throw fail('SHARE_NOT_FOUND', 'no current share of that file to that key');
     await fileShares.delete(state, { fileId, receiverKeyId }, share);
-    await recordAccess(ctx, state, auth, { recordId: fileId, owner: file.owner, action: 'file-revoke', subjectKeyId: receiverKeyId });
+    await recordAccess(ctx, state, auth, {
+      recordId: fileId,
+      owner: file.owner,
+      action: 'file-revoke',
+      subjectKeyId: receiverKeyId,
+    });
     return respond(ctx, this.contractKey, auth, { fileId, receiverKeyId, revokedAt: auth.now });
   }
 
@@ -191,9 +213,18 @@ export class FilesContract extends MedshareBaseContract {
       served = await verifiedProxies(state, file, share, author, capsuleFragments, auth.now);
     }
     const txId = ctx.stub.getTxID();
-    await fileAccesses.put(state, { fileId, actorKeyId: auth.request.keyId, txId }, { at: auth.now, txId, proxies: served });
+    await fileAccesses.put(
+      state,
+      { fileId, actorKeyId: auth.request.keyId, txId },
+      { at: auth.now, txId, proxies: served },
+    );
     await recordAccess(ctx, state, auth, { recordId: fileId, owner: file.owner, action: 'file-view' });
-    return respond(ctx, this.contractKey, auth, { fileId, accessId: txId, readableUntil: auth.now + FILE_ACCESS_TTL_MS, proxies: served });
+    return respond(ctx, this.contractKey, auth, {
+      fileId,
+      accessId: txId,
+      readableUntil: auth.now + FILE_ACCESS_TTL_MS,
+      proxies: served,
+    });
   }
 
   /** The descriptor, for the owner (with ownerKeyWrap) or a receiver with a current share. */
@@ -205,13 +236,19 @@ export class FilesContract extends MedshareBaseContract {
     const file = await requireFile(state, auth.request.body.fileId);
     if (await asOwner(state, auth, file)) return respond(ctx, this.contractKey, auth, descriptor(file, true));
     const { share } = await activeShare(state, auth, file);
-    return respond(ctx, this.contractKey, auth, { ...descriptor(file, false), threshold: share.threshold, shareId: share.txId });
+    return respond(ctx, this.contractKey, auth, {
+      ...descriptor(file, false),
+      threshold: share.threshold,
+      shareId: share.txId,
+    });
   }
 
   @Transaction(false)
   @Returns('string')
   ListFiles(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'file-list', (state, keyId, size, bookmark) => fileOwnerIndex.page(state, { ownerKeyId: keyId }, size, bookmark));
+    return this.#listOwn(ctx, envelope, 'file-list', (state, keyId, size, bookmark) =>
+      fileOwnerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
+    );
   }
 
   @Transaction(false)
@@ -287,7 +324,12 @@ export class FilesContract extends MedshareBaseContract {
    */
   @Transaction(false)
   @Returns('string')
-  async GetShareForProxy(ctx: MedshareContext, fileId: string, receiverKeyId: string, proxyId: string): Promise<string> {
+  async GetShareForProxy(
+    ctx: MedshareContext,
+    fileId: string,
+    receiverKeyId: string,
+    proxyId: string,
+  ): Promise<string> {
     expectString(fileId, 'fileId', { pattern: HEX64 });
     expectString(receiverKeyId, 'receiverKeyId', { pattern: HEX64 });
     expectString(proxyId, 'proxyId', { pattern: HEX64 });

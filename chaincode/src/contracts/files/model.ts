@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import {
   HEX64,
   HEX_PUBLIC_KEY,
@@ -105,7 +106,10 @@ export type FileShareState = {
 
 export function parseFileShareRow(value: unknown): FileShareState {
   const o = expectObject(value, 'fileShare', ['fileId', 'receiver', 'threshold', 'fragments', 'sharedAt', 'txId']);
-  const body = parseFileShare({ fileId: o.fileId, receiverKeyId: o.receiver, threshold: o.threshold, fragments: o.fragments }, 'fileShare');
+  const body = parseFileShare(
+    { fileId: o.fileId, receiverKeyId: o.receiver, threshold: o.threshold, fragments: o.fragments },
+    'fileShare',
+  );
   return {
     fileId: body.fileId,
     receiver: body.receiverKeyId,
@@ -140,7 +144,8 @@ export type FileAccessState = {
 
 export function parseFileAccess(value: unknown): FileAccessState {
   const o = expectObject(value, 'fileAccess', ['at', 'txId', 'proxies']);
-  if (!Array.isArray(o.proxies) || o.proxies.length > 16) throw new TypeError('fileAccess.proxies must be an array of at most 16');
+  if (!Array.isArray(o.proxies) || o.proxies.length > 16)
+    throw new TypeError('fileAccess.proxies must be an array of at most 16');
   return {
     at: time(o.at, 'fileAccess.at'),
     txId: expectString(o.txId, 'fileAccess.txId', { pattern: TX_ID }),

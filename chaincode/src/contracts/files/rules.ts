@@ -1,5 +1,21 @@
-import { assertPublicKey, compressedPublicKey, fail, fileReEncryptContext, fromHex, toHex, type Operation } from '@medshare/protocol';
-import { decodeCapsule, decodeCapsuleFragment, decodePoint, verifyCapsuleFragment, type Capsule, type CapsuleFragment } from '@medshare/crypto/tpre';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  assertPublicKey,
+  compressedPublicKey,
+  fail,
+  fileReEncryptContext,
+  fromHex,
+  toHex,
+  type Operation,
+} from '@medshare/protocol';
+import {
+  decodeCapsule,
+  decodeCapsuleFragment,
+  decodePoint,
+  verifyCapsuleFragment,
+  type Capsule,
+  type CapsuleFragment,
+} from '@medshare/crypto/tpre';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { UserState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
@@ -17,7 +33,11 @@ export async function requireFile(state: LedgerState, fileId: string): Promise<F
 }
 
 /** Share and revoke: the request must name the file's owner and carry the owner's sig1. */
-export async function fileOwnerOnly(state: LedgerState, auth: Authenticated<Operation>, fileId: string): Promise<FileState> {
+export async function fileOwnerOnly(
+  state: LedgerState,
+  auth: Authenticated<Operation>,
+  fileId: string,
+): Promise<FileState> {
   const file = await requireFile(state, fileId);
   if (auth.request.keyId !== file.owner) throw fail('NOT_OWNER', 'request.keyId is not the owner of the file');
   const owner = await requireUser(state, file.owner);
@@ -29,16 +49,25 @@ export async function fileOwnerOnly(state: LedgerState, auth: Authenticated<Oper
 export async function requireReceiver(state: LedgerState, file: FileState, receiverKeyId: string): Promise<UserState> {
   const receiver = receiverKeyId === file.owner ? undefined : await users.get(state, { keyId: receiverKeyId });
   if (!receiver || receiver.role === 'patient' || receiver.status !== 'active') {
-    throw fail('NOT_REGISTERED_DOCTOR', 'request.body.receiverKeyId is not a registered, approved doctor or institution other than the owner');
+    throw fail(
+      'NOT_REGISTERED_DOCTOR',
+      'request.body.receiverKeyId is not a registered, approved doctor or institution other than the owner',
+    );
   }
   return receiver;
 }
 
 /** A proxy that may hold fragments now: registered and not retired at `now`. */
-export async function requireActiveProxy(state: LedgerState, proxyId: string, now: number, name: string): Promise<ProxyState> {
+export async function requireActiveProxy(
+  state: LedgerState,
+  proxyId: string,
+  now: number,
+  name: string,
+): Promise<ProxyState> {
   const proxy = await proxies.get(state, { proxyId });
   if (!proxy) throw fail('PROXY_NOT_FOUND', `${name}: no proxy ${proxyId} is registered`);
-  if (proxy.retiredAt !== undefined && proxy.retiredAt <= now) throw fail('PROXY_NOT_FOUND', `${name}: proxy ${proxyId} was retired at ${proxy.retiredAt}`);
+  if (proxy.retiredAt !== undefined && proxy.retiredAt <= now)
+    throw fail('PROXY_NOT_FOUND', `${name}: proxy ${proxyId} was retired at ${proxy.retiredAt}`);
   return proxy;
 }
 
@@ -47,7 +76,11 @@ export async function requireActiveProxy(state: LedgerState, proxyId: string, no
  * receiver of a current share, with its sig1. Revoked and never-shared look the same:
  * SHARE_NOT_FOUND.
  */
-export async function activeShare(state: LedgerState, auth: Authenticated<Operation>, file: FileState): Promise<{ share: FileShareState; author: UserState }> {
+export async function activeShare(
+  state: LedgerState,
+  auth: Authenticated<Operation>,
+  file: FileState,
+): Promise<{ share: FileShareState; author: UserState }> {
   const keyId = auth.request.keyId;
   const author = await requireUser(state, keyId);
   const share = await fileShares.get(state, { fileId: file.fileId, receiverKeyId: keyId });
@@ -58,7 +91,11 @@ export async function activeShare(state: LedgerState, auth: Authenticated<Operat
 }
 
 /** The owner of the file with their sig1, or undefined when the request names someone else. */
-export async function asOwner(state: LedgerState, auth: Authenticated<Operation>, file: FileState): Promise<UserState | undefined> {
+export async function asOwner(
+  state: LedgerState,
+  auth: Authenticated<Operation>,
+  file: FileState,
+): Promise<UserState | undefined> {
   if (auth.request.keyId !== file.owner) return undefined;
   const owner = await requireUser(state, file.owner);
   assertSig1(owner.publicKey, auth.envelope, 'the file owner');
@@ -108,7 +145,10 @@ export async function verifiedProxies(
   now: number,
 ): Promise<string[]> {
   if (capsuleFragments.length < share.threshold) {
-    throw fail('FRAGMENTS_INVALID', `${capsuleFragments.length} capsule fragments are below the share's threshold ${share.threshold}`);
+    throw fail(
+      'FRAGMENTS_INVALID',
+      `${capsuleFragments.length} capsule fragments are below the share's threshold ${share.threshold}`,
+    );
   }
   const { capsule, delegating } = descriptorPoints(file);
   const receiverPoint = decodePoint(compressedPublicKey(receiver.publicKey), 'receiver');
@@ -129,7 +169,8 @@ export async function verifiedProxies(
     if (served.includes(proxyId)) throw fail('FRAGMENTS_INVALID', `${name} repeats the fragment of proxy ${proxyId}`);
     await requireActiveProxy(state, proxyId, now, name);
     first ??= fragment;
-    if (!fragment.precursor.equals(first.precursor)) throw fail('FRAGMENTS_INVALID', `${name} belongs to another delegation`);
+    if (!fragment.precursor.equals(first.precursor))
+      throw fail('FRAGMENTS_INVALID', `${name} belongs to another delegation`);
     if (!verifyCapsuleFragment(fragment, capsule, delegating, receiverPoint, context)) {
       throw fail('FRAGMENTS_INVALID', `${name} (proxy ${proxyId}) does not verify`);
     }

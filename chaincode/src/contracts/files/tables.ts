@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { KEY } from '../../state/keys';
 import { index, Table } from '../../state/table';
 import {
@@ -12,7 +13,11 @@ import {
 } from './model';
 
 /** A patient's files: `medshare.owner-file [ownerKeyId, fileId]`, kept with each file. */
-export const fileOwnerIndex = new Table({ type: KEY.fileOwner, key: ['ownerKeyId', 'fileId'], parse: parseFileOwnerIndex });
+export const fileOwnerIndex = new Table({
+  type: KEY.fileOwner,
+  key: ['ownerKeyId', 'fileId'],
+  parse: parseFileOwnerIndex,
+});
 
 /** File descriptors: `medshare.file [fileId]`, indexed under their owner. */
 export const files = new Table({
@@ -31,7 +36,11 @@ export const files = new Table({
 export const proxies = new Table({ type: KEY.proxy, key: ['proxyId'], parse: parseProxy });
 
 /** What a receiver was shared: `medshare.receiver-file [receiverKeyId, fileId]`, kept with each share. */
-export const fileShareReceiverIndex = new Table({ type: KEY.fileShareReceiver, key: ['receiverKeyId', 'fileId'], parse: parseFileShareIndex });
+export const fileShareReceiverIndex = new Table({
+  type: KEY.fileShareReceiver,
+  key: ['receiverKeyId', 'fileId'],
+  parse: parseFileShareIndex,
+});
 
 /**
  * A file's shares: `medshare.file-share [fileId, receiverKeyId]`, indexed under the receiver; the
@@ -50,4 +59,8 @@ export const fileShares = new Table({
 });
 
 /** Committed views: `medshare.file-access [fileId, actorKeyId, txId] → {at, txId, proxies}`. */
-export const fileAccesses = new Table({ type: KEY.fileAccess, key: ['fileId', 'actorKeyId', 'txId'], parse: parseFileAccess });
+export const fileAccesses = new Table({
+  type: KEY.fileAccess,
+  key: ['fileId', 'actorKeyId', 'txId'],
+  parse: parseFileAccess,
+});

@@ -1,12 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
 import { Harness, ORG1, ORG2, T0, newParty, rejects, type Party } from '../../testing/harness';
 
 describe('access-layer keys (K3)', () => {
   it('only org admins register and retire them, for their own org', async () => {
     const h = await Harness.create();
     const k = newParty();
-    await rejects(h, () => h.submit('layer-keys:RegisterAccessKey', [k.publicKey, String(T0), String(T0 + 1000)], h.client()), 'NOT_ORG_ADMIN');
-    await rejects(h, () => h.admin(ORG1, 'layer-keys:RegisterAccessKey', k.publicKey, String(T0 + 1000), String(T0)), 'INVALID_INPUT', /notAfter/);
-    await rejects(h, () => h.admin(ORG1, 'layer-keys:RegisterAccessKey', k.publicKey, '-1', String(T0)), 'INVALID_INPUT', /notBefore/);
+    await rejects(
+      h,
+      () => h.submit('layer-keys:RegisterAccessKey', [k.publicKey, String(T0), String(T0 + 1000)], h.client()),
+      'NOT_ORG_ADMIN',
+    );
+    await rejects(
+      h,
+      () => h.admin(ORG1, 'layer-keys:RegisterAccessKey', k.publicKey, String(T0 + 1000), String(T0)),
+      'INVALID_INPUT',
+      /notAfter/,
+    );
+    await rejects(
+      h,
+      () => h.admin(ORG1, 'layer-keys:RegisterAccessKey', k.publicKey, '-1', String(T0)),
+      'INVALID_INPUT',
+      /notBefore/,
+    );
     const first = await h.admin(ORG1, 'layer-keys:RegisterAccessKey', k.publicKey, String(T0), String(T0 + 1000));
     // idempotent for the same window
     const height = h.ledger.height;
@@ -26,7 +41,12 @@ describe('access-layer keys (K3)', () => {
     await h.call(h.envelope(h.request('list-records', p, body), p, ORG1, fresh));
     await h.admin(ORG1, 'layer-keys:RetireAccessKey', old.keyId, '');
     h.now += 1;
-    await rejects(h, () => h.call(h.envelope(h.request('list-records', p, body), p, ORG1, old)), 'ACCESS_KEY_NOT_VALID', /retired/);
+    await rejects(
+      h,
+      () => h.call(h.envelope(h.request('list-records', p, body), p, ORG1, old)),
+      'ACCESS_KEY_NOT_VALID',
+      /retired/,
+    );
     await h.call(h.envelope(h.request('list-records', p, body), p, ORG1, fresh));
   });
 

@@ -1,4 +1,14 @@
-import { assertPublicKey, canonicalize, expectInteger, expectString, fail, HEX64, HEX_PUBLIC_KEY, keyIdOf } from '@medshare/protocol';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  assertPublicKey,
+  canonicalize,
+  expectInteger,
+  expectString,
+  fail,
+  HEX64,
+  HEX_PUBLIC_KEY,
+  keyIdOf,
+} from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { txTimeMs } from '../../signature-chain/authenticate';
@@ -23,7 +33,12 @@ export class LayerKeysContract extends MedshareBaseContract {
 
   @Transaction()
   @Returns('string')
-  async RegisterAccessKey(ctx: MedshareContext, publicKey: string, notBefore: string, notAfter: string): Promise<string> {
+  async RegisterAccessKey(
+    ctx: MedshareContext,
+    publicKey: string,
+    notBefore: string,
+    notAfter: string,
+  ): Promise<string> {
     const org = assertOrgAdmin(ctx.clientIdentity);
     expectString(publicKey, 'publicKey', { pattern: HEX_PUBLIC_KEY });
     try {
@@ -38,7 +53,8 @@ export class LayerKeysContract extends MedshareBaseContract {
     const entry: AccessKeyState = { keyId, publicKey, org, notBefore: from, notAfter: until };
     const existing = await accessKeys.get(ctx.state, { mspId: org, keyId });
     if (existing) {
-      if (existing.notBefore === from && existing.notAfter === until && existing.retiredAt === undefined) return canonicalize(existing);
+      if (existing.notBefore === from && existing.notAfter === until && existing.retiredAt === undefined)
+        return canonicalize(existing);
       throw fail('ALREADY_REGISTERED', `K3 ${keyId} is already registered for ${org} with another window or retired`);
     }
     await accessKeys.put(ctx.state, { mspId: org, keyId }, entry);

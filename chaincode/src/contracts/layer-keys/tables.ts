@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { KEY } from '../../state/keys';
 import { parseAccessKey } from '../../state/model';
 import { Table } from '../../state/table';

@@ -1,4 +1,15 @@
-import { AUDIT_EVENT_NAME, canonicalize, parseAuditEvent, decrypt, encrypt, fromBase64, fromHex, open, toHex } from '@medshare/protocol';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  AUDIT_EVENT_NAME,
+  canonicalize,
+  parseAuditEvent,
+  decrypt,
+  encrypt,
+  fromBase64,
+  fromHex,
+  open,
+  toHex,
+} from '@medshare/protocol';
 import { ACCESS_TICKET_TTL_MS } from '../../contracts/records/rules';
 import { Harness, ORG1, ORG2, newParty, rejects, wrapFor } from '../../testing/harness';
 
@@ -29,16 +40,22 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     await h.act('revoke', patient, { recordId, granteeKeyId: doctor.keyId });
     await rejects(h, () => h.act('view', doctor, { recordId }, ORG2), 'NOT_AUTHORIZED');
     // a ticket from before the revoke no longer reads
-    await rejects(h, () => h.act('read', doctor, { recordId, accessId: doctorView.accessId as string }, ORG2), 'NOT_AUTHORIZED');
+    await rejects(
+      h,
+      () => h.act('read', doctor, { recordId, accessId: doctorView.accessId as string }, ORG2),
+      'NOT_AUTHORIZED',
+    );
 
     const audit = await h.act('audit', patient, { recordId, pageSize: 100, bookmark: '' });
-    expect((audit.items as Array<{ action: string; actorKeyId: string }>).map((e) => [e.action, e.actorKeyId])).toEqual([
-      ['upload', patient.keyId],
-      ['view', patient.keyId],
-      ['grant', patient.keyId],
-      ['view', doctor.keyId],
-      ['revoke', patient.keyId],
-    ]);
+    expect((audit.items as Array<{ action: string; actorKeyId: string }>).map((e) => [e.action, e.actorKeyId])).toEqual(
+      [
+        ['upload', patient.keyId],
+        ['view', patient.keyId],
+        ['grant', patient.keyId],
+        ['view', doctor.keyId],
+        ['revoke', patient.keyId],
+      ],
+    );
   });
 
   it('nothing on the ledger is plaintext medical data', async () => {
@@ -61,9 +78,24 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const other = await h.registerPatient();
     await rejects(h, () => h.act('upload', other, h.sealedRecord(patient).body), 'NOT_OWNER');
     const { body } = h.sealedRecord(patient);
-    await rejects(h, () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64) }), 'INVALID_INPUT', /contentHash/);
-    await rejects(h, () => h.act('upload', patient, { ...body, ciphertext: 'AAAA' }), 'INVALID_INPUT', /ciphertext must be/);
-    await rejects(h, () => h.act('upload', patient, { ...body, ciphertext: 'AB==' }), 'INVALID_INPUT', /canonical base64/);
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64) }),
+      'INVALID_INPUT',
+      /contentHash/,
+    );
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, ciphertext: 'AAAA' }),
+      'INVALID_INPUT',
+      /ciphertext must be/,
+    );
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, ciphertext: 'AB==' }),
+      'INVALID_INPUT',
+      /canonical base64/,
+    );
   });
 
   it('grant: by a non-owner, to a patient, to an unknown key, to a pending doctor, on a missing record', async () => {
@@ -76,12 +108,37 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const keyWrap = wrapFor(doctor);
     await rejects(h, () => h.act('grant', doctor, { recordId, granteeKeyId: doctor.keyId, keyWrap }), 'NOT_OWNER');
     // the request names the owner but the signature is the doctor's
-    await rejects(h, () => h.call(h.envelope(h.request('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap }), doctor)), 'SIG1_INVALID');
-    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: other.keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
-    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: newParty().keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
-    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: pending.keyId, keyWrap }), 'NOT_REGISTERED_DOCTOR');
-    await rejects(h, () => h.act('grant', patient, { recordId: 'e'.repeat(64), granteeKeyId: doctor.keyId, keyWrap }), 'RECORD_NOT_FOUND');
-    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: patient.keyId, keyWrap }), 'INVALID_INPUT', /owner/);
+    await rejects(
+      h,
+      () => h.call(h.envelope(h.request('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap }), doctor)),
+      'SIG1_INVALID',
+    );
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId, granteeKeyId: other.keyId, keyWrap }),
+      'NOT_REGISTERED_DOCTOR',
+    );
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId, granteeKeyId: newParty().keyId, keyWrap }),
+      'NOT_REGISTERED_DOCTOR',
+    );
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId, granteeKeyId: pending.keyId, keyWrap }),
+      'NOT_REGISTERED_DOCTOR',
+    );
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId: 'e'.repeat(64), granteeKeyId: doctor.keyId, keyWrap }),
+      'RECORD_NOT_FOUND',
+    );
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId, granteeKeyId: patient.keyId, keyWrap }),
+      'INVALID_INPUT',
+      /owner/,
+    );
   });
 
   it('refuses a key wrap whose C1 is not a curve point, for grants and uploads, and writes nothing', async () => {
@@ -90,9 +147,19 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     const doctor = await h.registerDoctor();
     const { recordId } = await h.upload(patient);
     const offCurve = `04${'11'.repeat(64)}${wrapFor(doctor).slice(130)}`;
-    await rejects(h, () => h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: offCurve }), 'INVALID_INPUT', /keyWrap: C1 is not a point/);
+    await rejects(
+      h,
+      () => h.act('grant', patient, { recordId, granteeKeyId: doctor.keyId, keyWrap: offCurve }),
+      'INVALID_INPUT',
+      /keyWrap: C1 is not a point/,
+    );
     const { body } = h.sealedRecord(patient);
-    await rejects(h, () => h.act('upload', patient, { ...body, ownerKeyWrap: offCurve }), 'INVALID_INPUT', /ownerKeyWrap: C1 is not a point/);
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, ownerKeyWrap: offCurve }),
+      'INVALID_INPUT',
+      /ownerKeyWrap: C1 is not a point/,
+    );
   });
 
   it('institutions can be grantees too', async () => {
@@ -123,7 +190,12 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     await rejects(h, () => h.act('read', patient, { recordId, accessId: 'a'.repeat(64) }), 'ACCESS_NOT_RECORDED');
     const { accessId } = await h.act('view', patient, { recordId });
     h.now += ACCESS_TICKET_TTL_MS + 1;
-    await rejects(h, () => h.act('read', patient, { recordId, accessId: accessId as string }), 'ACCESS_NOT_RECORDED', /expired/);
+    await rejects(
+      h,
+      () => h.act('read', patient, { recordId, accessId: accessId as string }),
+      'ACCESS_NOT_RECORDED',
+      /expired/,
+    );
   });
 
   it('an empty listing is an empty page, not an error (Fabric gives no metadata for an empty range)', async () => {
@@ -151,7 +223,9 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
   it('emits one medshare.audit event per audited transaction, with ids only, and none for a refused one', async () => {
     const h = await Harness.create();
     const events: Array<{ eventName: string; txId: string; payload: string }> = [];
-    h.ledger.onEvent((e) => events.push({ eventName: e.eventName, txId: e.txId, payload: Buffer.from(e.payload).toString() }));
+    h.ledger.onEvent((e) =>
+      events.push({ eventName: e.eventName, txId: e.txId, payload: Buffer.from(e.payload).toString() }),
+    );
     const patient = await h.registerPatient();
     const doctor = await h.registerDoctor(ORG2);
     const { recordId } = await h.upload(patient);
@@ -165,7 +239,12 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
     await rejects(h, () => h.act('grant', doctor, { recordId, granteeKeyId: doctor.keyId, keyWrap }), 'NOT_OWNER');
     expect(events.length).toBe(before);
 
-    expect(events.map((e) => e.eventName)).toEqual(['UserRegistered', 'UserRegistered', 'UserApproved', ...Array<string>(4).fill(AUDIT_EVENT_NAME)]);
+    expect(events.map((e) => e.eventName)).toEqual([
+      'UserRegistered',
+      'UserRegistered',
+      'UserApproved',
+      ...Array<string>(4).fill(AUDIT_EVENT_NAME),
+    ]);
     const audited = events.filter((e) => e.eventName === AUDIT_EVENT_NAME);
     const parsed = audited.map((e) => parseAuditEvent(JSON.parse(e.payload)));
     // canonical bytes, as every endorser must produce them
@@ -176,7 +255,8 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
       ['view', patient.keyId, doctor.keyId, undefined, ORG2],
       ['revoke', patient.keyId, patient.keyId, doctor.keyId, ORG1],
     ]);
-    for (const [i, p] of parsed.entries()) expect(p).toMatchObject({ recordId, txId: audited[i]?.txId, at: expect.any(Number) });
+    for (const [i, p] of parsed.entries())
+      expect(p).toMatchObject({ recordId, txId: audited[i]?.txId, at: expect.any(Number) });
     // the event is the committed audit entry, minus appId and requestHash
     const trail = await h.act('audit', patient, { recordId, pageSize: 100, bookmark: '' });
     const entries = trail.items as Array<Record<string, unknown>>;
@@ -193,7 +273,11 @@ describe('idempotent upload (an idempotency key per logical upload, scoped to it
     const patient = await h.registerPatient();
     const { body } = h.sealedRecord(patient);
     const first = await h.act('upload', patient, { ...body, idempotencyKey: KEY });
-    expect(first).toEqual({ recordId: expect.stringMatching(/^[0-9a-f]{64}$/), contentHash: body.contentHash, uploadedAt: expect.any(Number) });
+    expect(first).toEqual({
+      recordId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      contentHash: body.contentHash,
+      uploadedAt: expect.any(Number),
+    });
     const events: string[] = [];
     h.ledger.onEvent((e) => events.push(e.eventName));
     const before = h.snapshot();
@@ -222,7 +306,8 @@ describe('idempotent upload (an idempotency key per logical upload, scoped to it
     );
     await rejects(
       h,
-      () => h.act('upload', patient, { ...body, metadata: { ...body.metadata, kind: 'lab-result' }, idempotencyKey: KEY }),
+      () =>
+        h.act('upload', patient, { ...body, metadata: { ...body.metadata, kind: 'lab-result' }, idempotencyKey: KEY }),
       'IDEMPOTENCY_KEY_REUSED',
     );
   });
@@ -243,8 +328,17 @@ describe('idempotent upload (an idempotency key per logical upload, scoped to it
     const stranger = newParty();
     const { body } = h.sealedRecord(patient);
     await h.act('upload', patient, { ...body, idempotencyKey: KEY });
-    await rejects(h, () => h.call(h.envelope(h.request('upload', patient, { ...body, idempotencyKey: KEY }), stranger)), 'SIG1_INVALID');
-    await rejects(h, () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64), idempotencyKey: KEY }), 'INVALID_INPUT', /contentHash/);
+    await rejects(
+      h,
+      () => h.call(h.envelope(h.request('upload', patient, { ...body, idempotencyKey: KEY }), stranger)),
+      'SIG1_INVALID',
+    );
+    await rejects(
+      h,
+      () => h.act('upload', patient, { ...body, contentHash: 'f'.repeat(64), idempotencyKey: KEY }),
+      'INVALID_INPUT',
+      /contentHash/,
+    );
   });
 
   it('uploads without a key are not deduplicated', async () => {
@@ -266,6 +360,9 @@ describe('idempotent upload (an idempotency key per logical upload, scoped to it
     expect(won).toHaveLength(1);
     expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
     const retried = await h.act('upload', patient, keyed);
-    expect(retried).toMatchObject({ recordId: (won[0] as PromiseFulfilledResult<Record<string, unknown>>).value.recordId, replayed: true });
+    expect(retried).toMatchObject({
+      recordId: (won[0] as PromiseFulfilledResult<Record<string, unknown>>).value.recordId,
+      replayed: true,
+    });
   });
 });

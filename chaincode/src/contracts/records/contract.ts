@@ -1,4 +1,15 @@
-import { actorKey, fail, fromBase64, MAX_RECORD_BYTES, SEALED_OVERHEAD, sm3, toHex, utf8, type ResultOf } from '@medshare/protocol';
+// SPDX-License-Identifier: Apache-2.0
+import {
+  actorKey,
+  fail,
+  fromBase64,
+  MAX_RECORD_BYTES,
+  SEALED_OVERHEAD,
+  sm3,
+  toHex,
+  utf8,
+  type ResultOf,
+} from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
@@ -12,7 +23,10 @@ import { pseudonyms, requireUser, users } from '../registry/tables';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
 import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys } from './tables';
 
-@Info({ title: 'records', description: 'medshare records: sealed uploads, per-record authorization lists, audit-first access' })
+@Info({
+  title: 'records',
+  description: 'medshare records: sealed uploads, per-record authorization lists, audit-first access',
+})
 export class RecordsContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
     super('records', options);
@@ -32,7 +46,8 @@ export class RecordsContract extends MedshareBaseContract {
     const { body } = auth.request;
     const patient = await pseudonyms.get(state, { role: 'patient', pseudonym: body.patientId });
     if (!patient) throw fail('NOT_REGISTERED_PATIENT', 'no registered patient has request.body.patientId');
-    if (patient.keyId !== auth.request.keyId) throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
+    if (patient.keyId !== auth.request.keyId)
+      throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
     const owner = await requireUser(state, patient.keyId);
     assertSig1(owner.publicKey, auth.envelope, 'the patient the record names');
     let sealed: Uint8Array;
@@ -44,7 +59,8 @@ export class RecordsContract extends MedshareBaseContract {
     if (sealed.length < SEALED_OVERHEAD || sealed.length > MAX_RECORD_BYTES) {
       throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
     }
-    if (toHex(sm3(sealed)) !== body.contentHash) throw fail('INVALID_INPUT', 'request.body.contentHash is not SM3 of the ciphertext');
+    if (toHex(sm3(sealed)) !== body.contentHash)
+      throw fail('INVALID_INPUT', 'request.body.contentHash is not SM3 of the ciphertext');
     if (body.idempotencyKey !== undefined) {
       const earlier = await uploadKeys.get(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey });
       if (earlier) return this.#replayUpload(ctx, auth, earlier.recordId);
@@ -63,7 +79,8 @@ export class RecordsContract extends MedshareBaseContract {
     };
     await records.put(state, { recordId }, record);
     await recordData.put(state, { recordId }, { ciphertext: body.ciphertext });
-    if (body.idempotencyKey !== undefined) await uploadKeys.put(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey }, { recordId });
+    if (body.idempotencyKey !== undefined)
+      await uploadKeys.put(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey }, { recordId });
     await recordAccess(ctx, state, auth, { recordId, owner: owner.keyId, action: 'upload' });
     return respond(ctx, this.contractKey, auth, { recordId, contentHash: body.contentHash, uploadedAt: auth.now });
   }
@@ -77,8 +94,16 @@ export class RecordsContract extends MedshareBaseContract {
     const record = await records.get(ctx.state, { recordId });
     if (!record) throw fail('INTERNAL', 'the record of an idempotency key is missing');
     if (!sameUpload(record, auth.request.body))
-      throw fail('IDEMPOTENCY_KEY_REUSED', 'request.body.idempotencyKey was already used by this owner for an upload with other content');
-    return respond(ctx, this.contractKey, auth, { recordId, contentHash: record.contentHash, uploadedAt: record.uploadedAt, replayed: true });
+      throw fail(
+        'IDEMPOTENCY_KEY_REUSED',
+        'request.body.idempotencyKey was already used by this owner for an upload with other content',
+      );
+    return respond(ctx, this.contractKey, auth, {
+      recordId,
+      contentHash: record.contentHash,
+      uploadedAt: record.uploadedAt,
+      replayed: true,
+    });
   }
 
   @Transaction()
@@ -91,10 +116,18 @@ export class RecordsContract extends MedshareBaseContract {
     if (granteeKeyId === record.owner) throw fail('INVALID_INPUT', 'the owner cannot be a grantee of their own record');
     const grantee = await users.get(state, { keyId: granteeKeyId });
     if (!grantee || grantee.role === 'patient' || grantee.status !== 'active') {
-      throw fail('NOT_REGISTERED_DOCTOR', 'request.body.granteeKeyId is not a registered, approved doctor or institution');
+      throw fail(
+        'NOT_REGISTERED_DOCTOR',
+        'request.body.granteeKeyId is not a registered, approved doctor or institution',
+      );
     }
     await grants.put(state, { recordId, granteeKeyId }, { recordId, granteeKeyId, keyWrap, grantedAt: auth.now });
-    await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'grant', subjectKeyId: granteeKeyId });
+    await recordAccess(ctx, state, auth, {
+      recordId,
+      owner: record.owner,
+      action: 'grant',
+      subjectKeyId: granteeKeyId,
+    });
     return respond(ctx, this.contractKey, auth, { recordId, granteeKeyId, grantedAt: auth.now });
   }
 
@@ -108,7 +141,12 @@ export class RecordsContract extends MedshareBaseContract {
     const grant = await grants.get(state, { recordId, granteeKeyId });
     if (!grant) throw fail('GRANT_NOT_FOUND', 'no grant of that record to that key');
     await grants.delete(state, { recordId, granteeKeyId }, grant);
-    await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'revoke', subjectKeyId: granteeKeyId });
+    await recordAccess(ctx, state, auth, {
+      recordId,
+      owner: record.owner,
+      action: 'revoke',
+      subjectKeyId: granteeKeyId,
+    });
     return respond(ctx, this.contractKey, auth, { recordId, granteeKeyId, revokedAt: auth.now });
   }
 
@@ -127,7 +165,11 @@ export class RecordsContract extends MedshareBaseContract {
     const txId = ctx.stub.getTxID();
     await accessTickets.put(state, { recordId, actor: actorKey(auth.actor), txId }, { at: auth.now, txId });
     await recordAccess(ctx, state, auth, { recordId, owner: record.owner, action: 'view' });
-    return respond(ctx, this.contractKey, auth, { recordId, accessId: txId, readableUntil: auth.now + ACCESS_TICKET_TTL_MS });
+    return respond(ctx, this.contractKey, auth, {
+      recordId,
+      accessId: txId,
+      readableUntil: auth.now + ACCESS_TICKET_TTL_MS,
+    });
   }
 
   /** Returns the sealed record and the reader's key wrap, given a committed access record. */
@@ -140,7 +182,8 @@ export class RecordsContract extends MedshareBaseContract {
     const { record, keyWrap } = await ownerOrGrantee(state, auth, recordId);
     const ticket = await accessTickets.get(state, { recordId, actor: actorKey(auth.actor), txId: accessId });
     if (!ticket) throw fail('ACCESS_NOT_RECORDED', 'no committed view of this record by this key has that access id');
-    if (auth.now - ticket.at > ACCESS_TICKET_TTL_MS) throw fail('ACCESS_NOT_RECORDED', `the access record expired ${ACCESS_TICKET_TTL_MS} ms after its view`);
+    if (auth.now - ticket.at > ACCESS_TICKET_TTL_MS)
+      throw fail('ACCESS_NOT_RECORDED', `the access record expired ${ACCESS_TICKET_TTL_MS} ms after its view`);
     const data = await recordData.get(state, { recordId });
     if (!data) throw fail('INTERNAL', 'record data is missing');
     return respond(ctx, this.contractKey, auth, {
@@ -158,13 +201,17 @@ export class RecordsContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListRecords(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-records', (state, keyId, size, bookmark) => ownerIndex.page(state, { ownerKeyId: keyId }, size, bookmark));
+    return this.#listOwn(ctx, envelope, 'list-records', (state, keyId, size, bookmark) =>
+      ownerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
+    );
   }
 
   @Transaction(false)
   @Returns('string')
   ListGrants(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-grants', (state, keyId, size, bookmark) => granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark));
+    return this.#listOwn(ctx, envelope, 'list-grants', (state, keyId, size, bookmark) =>
+      granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark),
+    );
   }
 
   /** One page of the author's own index (records owned, or grants received), sig1 by the author. */

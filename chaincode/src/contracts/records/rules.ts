@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail, type Operation } from '@medshare/protocol';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { RecordState } from '../../state/model';
@@ -15,7 +16,11 @@ export async function requireRecord(state: LedgerState, recordId: string): Promi
 }
 
 /** Grant, revoke, audit: the request must name the owner and carry the owner's sig1. */
-export async function ownerOnly(state: LedgerState, auth: Authenticated<Operation>, recordId: string): Promise<RecordState> {
+export async function ownerOnly(
+  state: LedgerState,
+  auth: Authenticated<Operation>,
+  recordId: string,
+): Promise<RecordState> {
   const record = await requireRecord(state, recordId);
   if (auth.request.keyId !== record.owner) throw fail('NOT_OWNER', 'request.keyId is not the owner of the record');
   const owner = await requireUser(state, record.owner);
@@ -28,7 +33,11 @@ export async function ownerOnly(state: LedgerState, auth: Authenticated<Operatio
  * lookup (owner, or the grant under that key id) and one SM2 verification, whatever the
  * number of grantees.
  */
-export async function ownerOrGrantee(state: LedgerState, auth: Authenticated<Operation>, recordId: string): Promise<{ record: RecordState; keyWrap: string }> {
+export async function ownerOrGrantee(
+  state: LedgerState,
+  auth: Authenticated<Operation>,
+  recordId: string,
+): Promise<{ record: RecordState; keyWrap: string }> {
   const record = await requireRecord(state, recordId);
   const keyId = auth.request.keyId;
   let keyWrap = record.ownerKeyWrap;

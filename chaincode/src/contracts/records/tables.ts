@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { KEY } from '../../state/keys';
 import {
   parseAccessTicket,
@@ -23,7 +24,12 @@ export const records = new Table({
   indexes: [
     index(ownerIndex, (key: { recordId: string }, record: RecordState) => ({
       key: { ownerKeyId: record.owner, recordId: key.recordId },
-      row: { recordId: key.recordId, kind: record.metadata.kind, createdAt: record.metadata.createdAt, uploadedAt: record.uploadedAt },
+      row: {
+        recordId: key.recordId,
+        kind: record.metadata.kind,
+        createdAt: record.metadata.createdAt,
+        uploadedAt: record.uploadedAt,
+      },
     })),
   ],
 });
@@ -32,7 +38,11 @@ export const records = new Table({
 export const recordData = new Table({ type: KEY.recordData, key: ['recordId'], parse: parseRecordData });
 
 /** What a grantee was granted: `medshare.grantee-record [granteeKeyId, recordId]`, kept with each grant. */
-export const granteeIndex = new Table({ type: KEY.granteeIndex, key: ['granteeKeyId', 'recordId'], parse: parseGranteeIndex });
+export const granteeIndex = new Table({
+  type: KEY.granteeIndex,
+  key: ['granteeKeyId', 'recordId'],
+  parse: parseGranteeIndex,
+});
 
 /** A record's authorization list: `medshare.grant [recordId, granteeKeyId]`, indexed under the grantee. */
 export const grants = new Table({
@@ -48,7 +58,15 @@ export const grants = new Table({
 });
 
 /** Upload idempotency keys, scoped to the owner: `medshare.upload-key [ownerKeyId, idempotencyKey] → {recordId}`. */
-export const uploadKeys = new Table({ type: KEY.uploadKey, key: ['ownerKeyId', 'idempotencyKey'], parse: parseUploadKey });
+export const uploadKeys = new Table({
+  type: KEY.uploadKey,
+  key: ['ownerKeyId', 'idempotencyKey'],
+  parse: parseUploadKey,
+});
 
 /** Committed views, read by Read: `medshare.access [recordId, actor, txId] → {at, txId}`. */
-export const accessTickets = new Table({ type: KEY.access, key: ['recordId', 'actor', 'txId'], parse: parseAccessTicket });
+export const accessTickets = new Table({
+  type: KEY.access,
+  key: ['recordId', 'actor', 'txId'],
+  parse: parseAccessTicket,
+});

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { assertPublicKey, canonicalize, expectString, fail, HEX64, keyIdOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
@@ -10,7 +11,10 @@ import { changeEvent } from '../change-event';
 import { MedshareContext } from '../context';
 import { pseudonyms, users } from './tables';
 
-@Info({ title: 'registry', description: 'medshare users: patients, doctors and institutions bound to their K1, approved by org admins' })
+@Info({
+  title: 'registry',
+  description: 'medshare users: patients, doctors and institutions bound to their K1, approved by org admins',
+})
 export class RegistryContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
     super('registry', options);
@@ -29,7 +33,8 @@ export class RegistryContract extends MedshareBaseContract {
       throw fail('INVALID_INPUT', 'request.body.publicKey is not a point on the SM2 curve');
     }
     const keyId = keyIdOf(body.publicKey);
-    if (keyId !== auth.request.keyId) throw fail('INVALID_INPUT', 'request.keyId must be the key id of request.body.publicKey');
+    if (keyId !== auth.request.keyId)
+      throw fail('INVALID_INPUT', 'request.keyId must be the key id of request.body.publicKey');
     assertSig1(body.publicKey, auth.envelope, 'the key being registered');
     if (await users.exists(state, { keyId })) throw fail('ALREADY_REGISTERED', `key ${keyId} is already registered`);
     if (await pseudonyms.exists(state, { role: body.role, pseudonym: body.pseudonym }))
@@ -72,6 +77,12 @@ export class RegistryContract extends MedshareBaseContract {
     expectString(keyId, 'keyId', { pattern: HEX64 });
     const user = await users.get(ctx.state, { keyId });
     if (!user) throw fail('USER_NOT_FOUND', `no user ${keyId}`);
-    return canonicalize({ keyId: user.keyId, publicKey: user.publicKey, role: user.role, status: user.status, org: user.org });
+    return canonicalize({
+      keyId: user.keyId,
+      publicKey: user.publicKey,
+      role: user.role,
+      status: user.status,
+      org: user.org,
+    });
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fail } from '@medshare/protocol';
 import { KEY } from '../../state/keys';
 import { parsePseudonym, parseUser, type UserState } from '../../state/model';

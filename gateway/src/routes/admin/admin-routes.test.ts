@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { GatewayFixture, party } from '../../testing/fixture';
 
 describe('admin API', () => {
@@ -12,7 +13,11 @@ describe('admin API', () => {
     await f.client().register(doctor, 'doctor');
     const before = f.snapshot();
     for (const authorization of ['Bearer nope', '']) {
-      const res = await f.app.inject({ method: 'POST', url: `/v1/admin/users/${doctor.keyId}/approve`, headers: authorization ? { authorization } : {} });
+      const res = await f.app.inject({
+        method: 'POST',
+        url: `/v1/admin/users/${doctor.keyId}/approve`,
+        headers: authorization ? { authorization } : {},
+      });
       expect(res.statusCode).toBe(403);
       expect(res.json()).toMatchObject({ code: 'NOT_ORG_ADMIN' });
     }

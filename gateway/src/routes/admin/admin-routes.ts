@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail } from '@medshare/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -32,17 +33,26 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
   const expected = digest(`Bearer ${options.token}`);
   const authenticate = (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const given = digest(request.headers.authorization ?? '');
-    if (!timingSafeEqual(given, expected)) return Promise.reject(fail('NOT_ORG_ADMIN', 'admin API needs the admin bearer token'));
+    if (!timingSafeEqual(given, expected))
+      return Promise.reject(fail('NOT_ORG_ADMIN', 'admin API needs the admin bearer token'));
     return Promise.resolve();
   };
   app.post('/v1/admin/users/:keyId/approve', {
-    schema: { summary: 'Approve a doctor or institution (org admin)', params: keyIdParams, response: { 200: anyObject, ...ERRORS } },
+    schema: {
+      summary: 'Approve a doctor or institution (org admin)',
+      params: keyIdParams,
+      response: { 200: anyObject, ...ERRORS },
+    },
     bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => json(await orgAdmin.approveUser(request.params.keyId)),
   });
   app.post('/v1/admin/access-keys', {
-    schema: { summary: 'Register an access-layer key K3 for this org', body: accessKeyBody, response: { 200: anyObject, ...ERRORS } },
+    schema: {
+      summary: 'Register an access-layer key K3 for this org',
+      body: accessKeyBody,
+      response: { 200: anyObject, ...ERRORS },
+    },
     bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => {
@@ -53,7 +63,12 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
     },
   });
   app.post('/v1/admin/access-keys/:keyId/retire', {
-    schema: { summary: 'Retire a K3 of this org', params: keyIdParams, body: retireBody, response: { 200: anyObject, ...ERRORS } },
+    schema: {
+      summary: 'Retire a K3 of this org',
+      params: keyIdParams,
+      body: retireBody,
+      response: { 200: anyObject, ...ERRORS },
+    },
     bodyLimit: SMALL_BODY_BYTES,
     onRequest: authenticate,
     handler: async (request) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
 import {
   canonicalize,
@@ -27,7 +28,11 @@ function appKey(f: GatewayFixture): Sm2KeyPair {
 }
 
 /** A subscribe envelope for `author`, signed by `signer` (sig1) and `k2` (sig2). */
-function subscribeEnvelope(f: GatewayFixture, author: { publicKey: string }, options: { signer?: Sm2KeyPair; k2?: Sm2KeyPair; nonce?: string } = {}): unknown {
+function subscribeEnvelope(
+  f: GatewayFixture,
+  author: { publicKey: string },
+  options: { signer?: Sm2KeyPair; k2?: Sm2KeyPair; nonce?: string } = {},
+): unknown {
   const k2 = options.k2 ?? appKey(f);
   const request = {
     v: 1,
@@ -43,16 +48,27 @@ function subscribeEnvelope(f: GatewayFixture, author: { publicKey: string }, opt
   return { request, sig1, sig2: signFor('sig2', k2, { request, sig1 }), k2Id: keyIdOf(k2.publicKey) };
 }
 
-async function postSubscribe(f: GatewayFixture, s: RawSession, envelope: unknown): Promise<{ status: number; code?: string; token?: string }> {
+async function postSubscribe(
+  f: GatewayFixture,
+  s: RawSession,
+  envelope: unknown,
+): Promise<{ status: number; code?: string; token?: string }> {
   const res = await f.app.inject({
     method: 'POST',
     url: '/v1/events/subscriptions',
     remoteAddress: '127.0.0.1',
-    payload: { sessionId: s.sessionId, ciphertext: toBase64(seal(s.key, utf8(canonicalize(envelope)), sessionAad('request', s.sessionId))) },
+    payload: {
+      sessionId: s.sessionId,
+      ciphertext: toBase64(seal(s.key, utf8(canonicalize(envelope)), sessionAad('request', s.sessionId))),
+    },
   });
   const body = res.json<{ code?: string; sessionId?: string; ciphertext?: string }>();
   if (res.statusCode !== 200) return { status: res.statusCode, ...(body.code ? { code: body.code } : {}) };
-  const grant = parseStreamGrant(JSON.parse(Buffer.from(open(s.key, fromBase64(body.ciphertext as string), sessionAad('response', s.sessionId))).toString()));
+  const grant = parseStreamGrant(
+    JSON.parse(
+      Buffer.from(open(s.key, fromBase64(body.ciphertext as string), sessionAad('response', s.sessionId))).toString(),
+    ),
+  );
   return { status: 200, token: grant.token };
 }
 
@@ -70,7 +86,12 @@ async function messages(stream: AsyncIterable<string>): Promise<SseMessage[]> {
 
 /** What must not change when a subscribe or stream is refused. */
 function state(f: GatewayFixture): string {
-  return JSON.stringify({ ledger: f.snapshot(), events: f.eventLog.size, tokens: f.accessLayer.streamTokens.size, streams: f.events.size });
+  return JSON.stringify({
+    ledger: f.snapshot(),
+    events: f.eventLog.size,
+    tokens: f.accessLayer.streamTokens.size,
+    streams: f.events.size,
+  });
 }
 
 /** A patient with a record that a doctor was granted, viewed and lost; and a second patient with their own record. */
@@ -88,8 +109,14 @@ async function scenario(f: GatewayFixture): Promise<{
   await client.register(bob, 'patient');
   await client.register(doctor, 'doctor');
   await f.ledger.orgAdmin().approveUser(doctor.keyId);
-  const { recordId: aliceRecord } = await client.upload(alice, { content: utf8('{"note":"asthma"}'), kind: 'clinical-note' });
-  const { recordId: bobRecord } = await client.upload(bob, { content: utf8('{"note":"fracture"}'), kind: 'clinical-note' });
+  const { recordId: aliceRecord } = await client.upload(alice, {
+    content: utf8('{"note":"asthma"}'),
+    kind: 'clinical-note',
+  });
+  const { recordId: bobRecord } = await client.upload(bob, {
+    content: utf8('{"note":"fracture"}'),
+    kind: 'clinical-note',
+  });
   await client.grant(alice, aliceRecord, doctor.keyId);
   await client.view(doctor, aliceRecord);
   await client.view(bob, bobRecord);
@@ -142,18 +169,27 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     const { alice } = await scenario(f);
     const s = await rawSession(f);
     const { token } = await postSubscribe(f, s, subscribeEnvelope(f, alice));
-    const all = await messages(await f.stream('/v1/events?follow=false', { authorization: `Bearer ${token as string}` }));
+    const all = await messages(
+      await f.stream('/v1/events?follow=false', { authorization: `Bearer ${token as string}` }),
+    );
     expect(all.map((m) => m.event)).toEqual(Array<string>(5).fill('medshare.audit'));
     const opened = all.map((m) =>
-      parseDeliveredEvent(JSON.parse(Buffer.from(open(s.key, fromBase64(m.data), eventAad(s.sessionId, m.id as string))).toString())),
+      parseDeliveredEvent(
+        JSON.parse(Buffer.from(open(s.key, fromBase64(m.data), eventAad(s.sessionId, m.id as string))).toString()),
+      ),
     );
     expect(opened.map((e) => e.id)).toEqual(all.map((m) => m.id));
     // ciphertext only on the wire; an event cannot be opened under another id
     expect(all.map((m) => m.data).join('')).not.toContain(alice.keyId);
-    expect(() => open(s.key, fromBase64(all[1]?.data as string), eventAad(s.sessionId, all[0]?.id as string))).toThrow();
+    expect(() =>
+      open(s.key, fromBase64(all[1]?.data as string), eventAad(s.sessionId, all[0]?.id as string)),
+    ).toThrow();
 
     const resumed = await messages(
-      await f.stream('/v1/events?follow=false', { authorization: `Bearer ${token as string}`, 'last-event-id': all[2]?.id as string }),
+      await f.stream('/v1/events?follow=false', {
+        authorization: `Bearer ${token as string}`,
+        'last-event-id': all[2]?.id as string,
+      }),
     );
     expect(resumed.map((m) => m.id)).toEqual(all.slice(3).map((m) => m.id));
     // ?after= wins over the header
@@ -181,7 +217,8 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
 
     // an abort ends a wait for the next event
     const controller = new AbortController();
-    const waiting = client.events(alice, { after: value?.id as string, signal: controller.signal })[Symbol.asyncIterator]();
+    const stream = client.events(alice, { after: value?.id as string, signal: controller.signal });
+    const waiting = stream[Symbol.asyncIterator]();
     const pending = waiting.next();
     controller.abort();
     expect((await pending).done).toBe(true);
@@ -197,7 +234,9 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     f.now = s.expiresAt + 1;
     // the heartbeat sees the session expired and ends the stream
     expect((await iterator.next()).done).toBe(true);
-    await expect(f.stream('/v1/events', { authorization: `Bearer ${token as string}` })).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
+    await expect(f.stream('/v1/events', { authorization: `Bearer ${token as string}` })).rejects.toMatchObject({
+      code: 'STREAM_TOKEN_INVALID',
+    });
   });
 
   it('closing the gateway ends open streams (shutdown does not wait for them)', async () => {
@@ -206,7 +245,9 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     await iterator.next();
     const s = await rawSession(f);
     const { token } = await postSubscribe(f, s, subscribeEnvelope(f, alice));
-    const raw = parseSse(await f.stream('/v1/events', { authorization: `Bearer ${token as string}` }))[Symbol.asyncIterator]();
+    const raw = parseSse(await f.stream('/v1/events', { authorization: `Bearer ${token as string}` }))[
+      Symbol.asyncIterator
+    ]();
     for (let i = 0; i < 5; i++) await raw.next();
     await f.app.close();
     expect((await raw.next()).done).toBe(true);
@@ -219,13 +260,26 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     const s = await rawSession(f);
     const before = state(f);
     await expect(f.stream('/v1/events', {})).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
-    await expect(f.stream('/v1/events', { authorization: `Bearer ${'ab'.repeat(32)}` })).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
-    await expect(f.stream('/v1/events', { authorization: 'Basic x' })).rejects.toMatchObject({ code: 'STREAM_TOKEN_INVALID' });
+    await expect(f.stream('/v1/events', { authorization: `Bearer ${'ab'.repeat(32)}` })).rejects.toMatchObject({
+      code: 'STREAM_TOKEN_INVALID',
+    });
+    await expect(f.stream('/v1/events', { authorization: 'Basic x' })).rejects.toMatchObject({
+      code: 'STREAM_TOKEN_INVALID',
+    });
     // bob signs a subscription naming alice
-    expect(await postSubscribe(f, s, subscribeEnvelope(f, alice, { signer: bob }))).toEqual({ status: 401, code: 'SIG1_INVALID' });
+    expect(await postSubscribe(f, s, subscribeEnvelope(f, alice, { signer: bob }))).toEqual({
+      status: 401,
+      code: 'SIG1_INVALID',
+    });
     // an app key the gateway does not know
-    expect(await postSubscribe(f, s, subscribeEnvelope(f, alice, { k2: generateKeyPair() }))).toEqual({ status: 401, code: 'APP_KEY_NOT_VALID' });
-    const forgedSig2 = { ...(subscribeEnvelope(f, alice) as Record<string, unknown>), sig2: signFor('sig2', generateKeyPair(), { any: 1 }) };
+    expect(await postSubscribe(f, s, subscribeEnvelope(f, alice, { k2: generateKeyPair() }))).toEqual({
+      status: 401,
+      code: 'APP_KEY_NOT_VALID',
+    });
+    const forgedSig2 = {
+      ...(subscribeEnvelope(f, alice) as Record<string, unknown>),
+      sig2: signFor('sig2', generateKeyPair(), { any: 1 }),
+    };
     expect(await postSubscribe(f, s, forgedSig2)).toEqual({ status: 401, code: 'SIG2_INVALID' });
     expect(await postSubscribe(f, s, subscribeEnvelope(f, party()))).toEqual({ status: 403, code: 'NOT_REGISTERED' });
     const res = await f.app.inject({
@@ -245,7 +299,10 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
       remoteAddress: '127.0.0.2',
       headers: { authorization: `Bearer ${token as string}` },
     });
-    expect({ status: elsewhere.statusCode, code: elsewhere.json<{ code: string }>().code }).toEqual({ status: 403, code: 'SOURCE_NOT_ALLOWED' });
+    expect({ status: elsewhere.statusCode, code: elsewhere.json<{ code: string }>().code }).toEqual({
+      status: 403,
+      code: 'SOURCE_NOT_ALLOWED',
+    });
     const here = await f.app.inject({
       method: 'GET',
       url: '/v1/events?follow=false',
@@ -270,7 +327,9 @@ describe('access notifications: GET /v1/events (in-process gateway)', () => {
     const { token } = await postSubscribe(f, s, subscribeEnvelope(f, alice));
     const auth = { authorization: `Bearer ${token as string}` };
     await expect(f.stream('/v1/events?after=01-2', auth)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(f.stream('/v1/events', { ...auth, 'last-event-id': 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(f.stream('/v1/events', { ...auth, 'last-event-id': 'x' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     const first = parseSse(await f.stream('/v1/events', auth))[Symbol.asyncIterator]();
     await first.next();
     await expect(f.stream('/v1/events', auth)).rejects.toMatchObject({ code: 'STREAM_LIMIT' });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { parseEventId, parseSealedMessage } from '@medshare/protocol';
 import type { FastifyRequest } from 'fastify';
 import { errorResponses } from '../../errors/error-handler';
@@ -25,7 +26,8 @@ function bearer(request: FastifyRequest): string | undefined {
 export const eventRoutes: RoutePlugin<EventRouteOptions> = async (app, { accessLayer, streams }) => {
   app.post('/v1/events/subscriptions', {
     schema: {
-      summary: 'Subscribe to your access notifications: a sealed request signed with sig1 and sig2; answer: a sealed stream token',
+      summary:
+        'Subscribe to your access notifications: a sealed request signed with sig1 and sig2; answer: a sealed stream token',
       body: sealedSchema,
       response: { 200: sealedSchema, ...ERRORS },
     },

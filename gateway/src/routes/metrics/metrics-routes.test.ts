@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { utf8 } from '@medshare/protocol';
 import { GatewayFixture, party } from '../../testing/fixture';
 
@@ -19,10 +20,14 @@ describe('operations endpoints', () => {
     expect((await f.app.inject('/readyz')).json()).toEqual({ status: 'ready', ledger: 'embedded' });
     const metrics = (await f.app.inject('/metrics')).body;
     expect(metrics).toMatch(/medshare_requests_total\{route="\/v1\/requests",op="upload",outcome="ok",code=""\} 1/);
-    expect(metrics).toMatch(/medshare_requests_total\{route="\/v1\/requests",op="",outcome="rejected",code="NOT_AUTHORIZED"\} 1/);
+    expect(metrics).toMatch(
+      /medshare_requests_total\{route="\/v1\/requests",op="",outcome="rejected",code="NOT_AUTHORIZED"\} 1/,
+    );
     expect(metrics).toContain('medshare_request_duration_seconds_bucket');
     const spec = (await f.app.inject('/openapi.json')).json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(spec.openapi).toBe('3.0.3');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/sessions', '/v1/requests', '/v1/users/{keyId}', '/v1/keys']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/sessions', '/v1/requests', '/v1/users/{keyId}', '/v1/keys']),
+    );
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import type { EventStreams } from '../../events/event-streams';
 import type { RoutePlugin } from '../type-provider';
 

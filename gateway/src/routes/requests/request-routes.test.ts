@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { fromBase64, generateKeyPair, toBase64, SESSION_HEADER, type Sm2KeyPair } from '@medshare/protocol';
 import { GatewayFixture, party } from '../../testing/fixture';
 import { rawSession, sealFor, sessionBody, type RawSession } from '../../testing/raw-session';
@@ -34,7 +35,12 @@ describe('POST /v1/requests: every rejection has a code and changes nothing', ()
   });
 
   it('unknown session', async () => {
-    await refused(f, { ...sealFor(s, envelopeFor(f, party(), 'register')), sessionId: 'f'.repeat(32) }, 401, 'SESSION_UNKNOWN');
+    await refused(
+      f,
+      { ...sealFor(s, envelopeFor(f, party(), 'register')), sessionId: 'f'.repeat(32) },
+      401,
+      'SESSION_UNKNOWN',
+    );
   });
 
   it('expired session', async () => {
@@ -51,7 +57,12 @@ describe('POST /v1/requests: every rejection has a code and changes nothing', ()
     const stranger = generateKeyPair();
     await refused(f, sealFor(s, envelopeFor(f, party(), 'register', stranger)), 401, 'APP_KEY_NOT_VALID');
     const env = envelopeFor(f, party(), 'register');
-    await refused(f, sealFor(s, { ...env, sig2: (env.sig2 as string).replace(/^./, (c) => (c === '0' ? '1' : '0')) }), 401, 'SIG2_INVALID');
+    await refused(
+      f,
+      sealFor(s, { ...env, sig2: (env.sig2 as string).replace(/^./, (c) => (c === '0' ? '1' : '0')) }),
+      401,
+      'SIG2_INVALID',
+    );
   });
 
   it('sig2 by a retired app key (removed from the key file and reloaded)', async () => {
@@ -74,15 +85,26 @@ describe('POST /v1/requests: every rejection has a code and changes nothing', ()
   });
 
   it('source address outside the allowlist, before any decryption', async () => {
-    await refused(f, sealFor(s, envelopeFor(f, party(), 'register')), 403, 'SOURCE_NOT_ALLOWED', { remoteAddress: '127.0.0.2' });
-    await refused(f, {}, 403, 'SOURCE_NOT_ALLOWED', { url: '/v1/sessions', remoteAddress: '127.0.0.2', raw: JSON.stringify(sessionBody(f)) });
+    await refused(f, sealFor(s, envelopeFor(f, party(), 'register')), 403, 'SOURCE_NOT_ALLOWED', {
+      remoteAddress: '127.0.0.2',
+    });
+    await refused(f, {}, 403, 'SOURCE_NOT_ALLOWED', {
+      url: '/v1/sessions',
+      remoteAddress: '127.0.0.2',
+      raw: JSON.stringify(sessionBody(f)),
+    });
   });
 
   it('oversized body, malformed JSON, unknown fields (outside and inside the seal), wrong app', async () => {
-    await refused(f, {}, 413, 'PAYLOAD_TOO_LARGE', { raw: JSON.stringify({ sessionId: s.sessionId, ciphertext: 'A'.repeat(70 * 1024) }) });
+    await refused(f, {}, 413, 'PAYLOAD_TOO_LARGE', {
+      raw: JSON.stringify({ sessionId: s.sessionId, ciphertext: 'A'.repeat(70 * 1024) }),
+    });
     await refused(f, {}, 400, 'INVALID_INPUT', { raw: '{"sessionId": ', headers: { [SESSION_HEADER]: s.sessionId } });
     await refused(f, { ...sealFor(s, envelopeFor(f, party(), 'register')), extra: 1 }, 400, 'INVALID_INPUT');
     await refused(f, sealFor(s, { ...envelopeFor(f, party(), 'register'), extra: 1 }), 400, 'INVALID_INPUT');
-    await refused(f, {}, 401, 'UNKNOWN_APP', { url: '/v1/sessions', raw: JSON.stringify({ ...sessionBody(f), appId: 'other.app' }) });
+    await refused(f, {}, 401, 'UNKNOWN_APP', {
+      url: '/v1/sessions',
+      raw: JSON.stringify({ ...sessionBody(f), appId: 'other.app' }),
+    });
   });
 });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import { SESSION_HEADER, fail, parseSealedMessage } from '@medshare/protocol';
 import type { AccessLayer } from '../../pipeline/access-layer';
 import { tagRequest } from '../../plugins/request-metrics';
@@ -18,7 +19,8 @@ export const requestRoutes: RoutePlugin<{ readonly accessLayer: AccessLayer }> =
     preParsing: app.requireLiveSession,
     handler: async (request) => {
       const sealed = parseSealedMessage(request.body);
-      if (sealed.sessionId !== request.headers[SESSION_HEADER]) throw fail('INVALID_INPUT', `body.sessionId differs from header ${SESSION_HEADER}`);
+      if (sealed.sessionId !== request.headers[SESSION_HEADER])
+        throw fail('INVALID_INPUT', `body.sessionId differs from header ${SESSION_HEADER}`);
       const outcome = await accessLayer.handle(sealed, request.ip);
       tagRequest(request, { op: outcome.op });
       return outcome.body;
