@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
+import { toBase64, utf8 } from '@medshare/crypto/bytes';
+import { seal } from '@medshare/crypto/sealed-box';
+import { type Sm2KeyPair } from '@medshare/crypto/sm2';
 import {
   canonicalize,
   chainPayload,
   keyIdOf,
   newRequest,
-  seal,
   sessionAad,
   signFor,
-  toBase64,
-  utf8,
   verifyFor,
   SESSION_HEADER,
-  type Sm2KeyPair,
 } from '@medshare/protocol';
 import { WorkBudget } from './access/work-budget';
 import { SMALL_BODY_BYTES } from './routes/route-limits';

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { PassThrough } from 'node:stream';
-import { utf8, type Sm2KeyPair } from '@medshare/protocol';
 import { GatewayFixture, party } from './testing/fixture';
 
 const RECORD = utf8('{"diagnosis":"J45.909","note":"mild persistent asthma"}');

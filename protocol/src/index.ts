@@ -165,22 +165,3 @@ export {
   type FileUploadBody,
   type FileViewBody,
 } from './messages/files';
-
-/*
- * Crypto that the chaincode, gateway and app still import from here. Transitional (issue 7 §4):
- * they should import @medshare/crypto's subpaths directly; the chaincode is being split in
- * parallel, so these stay until that lands. Add nothing to this list.
- */
-export { fromBase64, fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
-export { SEALED_OVERHEAD, open, randomKey, seal } from '@medshare/crypto/sealed-box';
-export {
-  assertPublicKey,
-  decrypt,
-  encrypt,
-  generateKeyPair,
-  privateKeyFromPem,
-  privateKeyToPem,
-  publicKeyFromPrivate,
-  type Sm2KeyPair,
-} from '@medshare/crypto/sm2';
-export { sm3 } from '@medshare/crypto/sm3';

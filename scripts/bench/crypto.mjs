@@ -16,10 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { medshareDist } from './medshare-dist.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const p = require(resolve(root, 'protocol/dist/index.js'));
+const p = medshareDist(root);
 // Raw SM2/SM4 and the key caches' controls are @medshare/crypto's (protocol is the wire contract).
 const cryptoTesting = require('@medshare/crypto/testing');
 const sm2 = require('@medshare/crypto/sm2');

@@ -45,10 +45,11 @@ import { connectOrg } from '../network/org-gateway.mjs';
 import { fabricLayout } from '../../test/e2e/fabric-layout.mjs';
 import { clock, cpuMs, fmt, freePort, machineLine, mergeLoads, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
+import { medshareDist } from './medshare-dist.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const p = require(join(root, 'protocol/dist/index.js'));
+const p = medshareDist(root);
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));
 const run = promisify(execFile);
 

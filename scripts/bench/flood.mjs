@@ -32,11 +32,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clock, cpuMs, fmt, freePort, pct } from './load.mjs';
 import { startGateway, stopProcess } from './sealed-requests.mjs';
+import { medshareDist } from './medshare-dist.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const require = createRequire(import.meta.url);
-const p = require(join(root, 'protocol/dist/index.js'));
+const p = medshareDist(root);
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));
 
 const SECONDS = Number(process.env.FLOOD_SECONDS ?? 8);

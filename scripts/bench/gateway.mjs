@@ -19,10 +19,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clock, fmt, freePort, machineLine, peakRssMiB, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
+import { medshareDist } from './medshare-dist.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const p = require(join(root, 'protocol/dist/index.js'));
+const p = medshareDist(root);
 // Raw SM2/SM4 and the key caches' controls are @medshare/crypto's (protocol is the wire contract).
 const sm2 = require('@medshare/crypto/sm2');
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));

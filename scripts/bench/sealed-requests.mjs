@@ -6,13 +6,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { medshareDist } from './medshare-dist.mjs';
 
-const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const p = require(join(root, 'protocol/dist/index.js'));
+const p = medshareDist(root);
 
 /** Starts gateway/dist/dev/start.js with `env` added to this process's environment; resolves once it listens. */
 export async function startGateway(env, label = 'gateway') {

@@ -24,7 +24,7 @@ import os from 'node:os';
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(process.env.BENCH_PROTOCOL_DIST ?? resolve(root, 'protocol/dist'));
-const p = require(resolve(dist, 'index.js'));
+const p = { ...require(resolve(root, 'crypto/dist/sm2/index.js')), ...require(resolve(dist, 'index.js')) };
 // SM2 and its key caches' controls are @medshare/crypto's; an older protocol build passed as
 // BENCH_PROTOCOL_DIST (before crypto/ existed) carried them itself.
 const sm2 = p.sign ? p : require('@medshare/crypto/sm2');

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 /**
  * The gateway issue's attacks and operational traps (issue 10), over the real Fabric network:
  * each refusal has its project code and moves no peer's ledger, and the operations that used to
@@ -9,7 +11,7 @@ import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { httpsTransport, type Transport } from '@medshare/app';
-import { SESSION_HEADER, generateKeyPair, keyIdOf, privateKeyToPem, utf8 } from '@medshare/protocol';
+import { SESSION_HEADER, keyIdOf } from '@medshare/protocol';
 import {
   admin,
   assertNetworkReady,

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 /**
  * The demo scenario on the real Fabric network (two hospitals, AND endorsement policy, CCaaS):
  * two gateways (Org1MSP, Org2MSP) with the Fabric backend, K3s registered by each org's admin
@@ -8,7 +10,7 @@
  * up, ready, before this runs: `npm run test:e2e`.
  */
 import type { UserKey } from '@medshare/app';
-import { MedshareError, generateKeyPair, keyIdOf, utf8, type DeliveredEvent } from '@medshare/protocol';
+import { MedshareError, keyIdOf, type DeliveredEvent } from '@medshare/protocol';
 import { admin, assertNetworkReady, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 /**
  * Faults under load on the real Fabric network (issue 12 §3, "Faults under load" and "Outcomes
  * the client can trust"). Two gateways (Org1MSP, Org2MSP), each knowing both peers of its org
@@ -40,7 +42,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UserKey } from '@medshare/app';
-import { MedshareError, generateKeyPair, isErrorCode, utf8 } from '@medshare/protocol';
+import { MedshareError, isErrorCode } from '@medshare/protocol';
 import {
   CC_NAME,
   ROOT,

@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MedshareClient, httpsTransport, loadAppConfig } from '@medshare/app';
-import {
-  encryptKeyFile,
-  generateKeyPair,
-  keyIdOf,
-  utf8,
-  type DeliveredEvent,
-  type Sm2KeyPair,
-} from '@medshare/protocol';
+import { encryptKeyFile, keyIdOf, type DeliveredEvent } from '@medshare/protocol';
 import { ROOT, removeData, startGateway, type GatewayProcess } from './support/gateway-process';
 
 const run = promisify(execFile);

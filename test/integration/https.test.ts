@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
-import { generateKeyPair, keyIdOf, utf8 } from '@medshare/protocol';
+import { keyIdOf } from '@medshare/protocol';
 import { gatewayForSuite, type GatewayProcess } from './support/gateway-process';
 
 /**

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 /**
  * The README's K3 rotation procedure, with the gateway restarted (SIGTERM or kill -9) after
  * every step: it must start each time, reconciling its keys file with the ledger instead of
@@ -8,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
-import { generateKeyPair, keyIdOf, privateKeyToPem } from '@medshare/protocol';
+import { keyIdOf } from '@medshare/protocol';
 import { removeData, startGateway, type GatewayProcess } from './support/gateway-process';
 
 interface KeysFile {

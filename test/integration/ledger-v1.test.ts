@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromBase64, fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
+import { open } from '@medshare/crypto/sealed-box';
+import { decrypt, privateKeyToPem, publicKeyFromPrivate } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   chainPayload,
-  decrypt,
-  fromBase64,
-  fromHex,
   keyIdOf,
   newRequest,
-  open,
-  privateKeyToPem,
-  publicKeyFromPrivate,
   signFor,
-  sm3,
-  toHex,
-  utf8,
   verifyFor,
   OPERATION_TABLE,
   type AnyRequest,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
-import { generateKeyPair, utf8 } from '@medshare/protocol';
 import { removeData, startGateway } from './support/gateway-process';
 
 describe('durability of the embedded ledger', () => {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MedshareClient, loadAppConfig } from '@medshare/app';
-import { generateKeyPair } from '@medshare/protocol';
 import { gatewayForSuite } from './support/gateway-process';
 
 interface KeysFile {

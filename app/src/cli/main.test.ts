@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
 import { main } from './main';
 
 // The usage text as users and the README know it; generated from the commands' declarations.

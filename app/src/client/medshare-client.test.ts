@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import { canonicalize, fromBase64, generateKeyPair, open, seal, sessionAad, toBase64, utf8 } from '@medshare/protocol';
+import { fromBase64, toBase64, utf8 } from '@medshare/crypto/bytes';
+import { open, seal } from '@medshare/crypto/sealed-box';
+import { generateKeyPair } from '@medshare/crypto/sm2';
+import { canonicalize, sessionAad } from '@medshare/protocol';
 import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
 
 const RECORD = utf8('{"diagnosis":"J45.909","note":"mild persistent asthma"}');

@@ -1,30 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { open, seal } from '@medshare/crypto/sealed-box';
+import { decrypt, generateKeyPair } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import {
   canonicalize,
   chainPayload,
-  decrypt,
   fail,
-  fromBase64,
-  fromHex,
-  generateKeyPair,
   keyIdOf,
   newRequest,
-  open,
   openCiphertext,
   parseGatewayOutput,
   parseJsonText,
   parseSealedMessage,
   parseSessionAnswer,
   requestHash,
-  seal,
   sessionAad,
   signFor,
-  sm3,
   isSubmitted,
   parseResult,
-  toBase64,
-  toHex,
-  utf8,
   verifyFor,
   MedshareError,
   AUDIT_EVENT_NAME,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
 import { PassThrough } from 'node:stream';
-import { MedshareError, fail, utf8, type Operation } from '@medshare/protocol';
+import { MedshareError, fail, type Operation } from '@medshare/protocol';
 import type { Transport } from './transport';
 import type { LedgerBackend } from '@medshare/gateway/src/ledger/backend';
 import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { privateKeyFromPem, publicKeyFromPrivate } from '@medshare/crypto/sm2';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fail, parseAppConfigFile, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/protocol';
+import { fail, parseAppConfigFile } from '@medshare/protocol';
 import type { ClientOptions } from '../client/medshare-client';
 
 /** The app's own configuration: its K2 key file, the gateway, trusted K3 keys, the TLS CA. */

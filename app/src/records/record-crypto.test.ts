@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { generateKeyPair, utf8 } from '@medshare/protocol';
+import { utf8 } from '@medshare/crypto/bytes';
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './record-crypto';
 
 const PATIENT_A = 'a'.repeat(64);

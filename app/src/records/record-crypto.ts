@@ -1,20 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  RECORD_LABEL,
-  decrypt,
-  encrypt,
-  fail,
-  fromBase64,
-  fromHex,
-  open,
-  openCiphertext,
-  randomKey,
-  seal,
-  sm3,
-  toBase64,
-  toHex,
-  utf8,
-} from '@medshare/protocol';
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { open, randomKey, seal } from '@medshare/crypto/sealed-box';
+import { decrypt, encrypt } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
+import { RECORD_LABEL, fail, openCiphertext } from '@medshare/protocol';
 
 /** A record is sealed for its owner's pseudonym: its ciphertext cannot pass as another patient's record. */
 function recordAad(patientId: string): Uint8Array {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, keyIdOf, privateKeyToPem } from '@medshare/protocol';
+import { keyIdOf } from '@medshare/protocol';
 import { loadContractKey } from './contract-key';
 
 describe('K4 comes from the chaincode process configuration, never the ledger', () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { privateKeyFromPem, publicKeyFromPrivate } from '@medshare/crypto/sm2';
 import { readFileSync } from 'node:fs';
-import { fail, keyIdOf, privateKeyFromPem, publicKeyFromPrivate, type SigningKey } from '@medshare/protocol';
+import { fail, keyIdOf, type SigningKey } from '@medshare/protocol';
 
 export interface ContractKey extends SigningKey {
   readonly keyId: string;

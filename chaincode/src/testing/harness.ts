@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
+import { toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { randomKey, seal } from '@medshare/crypto/sealed-box';
+import { encrypt, generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import {
   chainPayload,
-  encrypt,
-  generateKeyPair,
   keyIdOf,
   newRequest,
-  randomKey,
-  seal,
   OPERATION_TABLE,
   qualifiedName,
   signFor,
-  sm3,
-  toBase64,
-  toHex,
-  utf8,
   type BodyOf,
   type Operation,
   type Request,
   type Role,
-  type Sm2KeyPair,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
 import {
@@ -31,7 +26,6 @@ import {
 import { contractKeyFromPem, type ContractKey } from '../config/contract-key';
 import type { MedshareContractOptions } from '../contracts/base-contract';
 import { CHAINCODE_INFO, contractsWith } from '../index';
-import { privateKeyToPem } from '@medshare/protocol';
 
 export const ORG1 = 'Org1MSP';
 export const ORG2 = 'Org2MSP';

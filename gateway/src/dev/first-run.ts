@@ -1,15 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  generateKeyPair,
-  parseAppConfigFile,
-  privateKeyToPem,
-  type AppConfigFile,
-  type Sm2KeyPair,
-} from '@medshare/protocol';
+import { parseAppConfigFile, type AppConfigFile } from '@medshare/protocol';
 
 const DEV_APP_ID = 'hospital-1.app';
 const DEV_ORG = 'Org1MSP';

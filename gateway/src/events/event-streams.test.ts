@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromBase64 } from '@medshare/crypto/bytes';
+import { open, randomKey } from '@medshare/crypto/sealed-box';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalize, eventAad, fromBase64, open, parseDeliveredEvent, randomKey } from '@medshare/protocol';
+import { canonicalize, eventAad, parseDeliveredEvent } from '@medshare/protocol';
 import { parseSse } from '@medshare/app';
 import { EventLog } from './event-log';
 import { EventStreams } from './event-streams';

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+import { toBase64, utf8 } from '@medshare/crypto/bytes';
+import { seal } from '@medshare/crypto/sealed-box';
 import type { ServerResponse } from 'node:http';
 import {
   canonicalize,
   compareEventPositions,
   eventAad,
   fail,
-  seal,
-  toBase64,
-  utf8,
   AUDIT_EVENT_NAME,
   type EventPosition,
 } from '@medshare/protocol';

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { generateKeyPair, keyIdOf } from '@medshare/protocol';
+import { generateKeyPair } from '@medshare/crypto/sm2';
+import { keyIdOf } from '@medshare/protocol';
 import { GatewayFixture } from '../testing/fixture';
 import { parseLedgerAccessKeys, reconcileK3 } from './k3-status';
 import type { PrivateKeyEntry } from './key-ring';

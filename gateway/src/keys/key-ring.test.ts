@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { generateKeyPair, type Sm2KeyPair } from '@medshare/protocol';
+import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { GatewayFixture, party } from '../testing/fixture';
 
 describe('key rotation without restart', () => {

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
+import { assertPublicKey, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/crypto/sm2';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { K3LedgerStatus } from './k3-status';
 import {
   APP_ID,
   HEX_PUBLIC_KEY,
-  assertPublicKey,
   expectInteger,
   expectObject,
   expectString,
   fail,
   keyIdOf,
-  privateKeyFromPem,
-  publicKeyFromPrivate,
   type SigningKey,
 } from '@medshare/protocol';
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import '../logging/quiet-fabric-logs';
-import { generateKeyPair, privateKeyToPem } from '@medshare/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

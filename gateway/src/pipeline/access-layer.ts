@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromBase64, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { open, seal } from '@medshare/crypto/sealed-box';
+import { assertPublicKey, encrypt } from '@medshare/crypto/sm2';
 import {
   MedshareError,
   keyActor,
@@ -10,25 +13,17 @@ import {
   isSubmitted,
   parseResult,
   assertFresh,
-  assertPublicKey,
   canonicalize,
   chainPayload,
-  encrypt,
   fail,
-  fromBase64,
-  open,
   openCiphertext,
   parseAppEnvelope,
   parseContractOutput,
   parseJsonText,
   parseSessionRequest,
   requestHash,
-  seal,
   sessionAad,
   signFor,
-  toBase64,
-  toHex,
-  utf8,
   verifyFor,
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,

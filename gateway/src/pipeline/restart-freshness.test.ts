@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { MedshareClient } from '@medshare/app';
-import { generateKeyPair } from '@medshare/protocol';
 import { APP, GatewayFixture } from '../testing/fixture';
 
 /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { randomBytes } from 'node:crypto';
-import { keyIdOf, signFor, verifyFor, type Sm2KeyPair } from '@medshare/protocol';
+import { keyIdOf, signFor, verifyFor } from '@medshare/protocol';
 import { APP, GatewayFixture } from '../testing/fixture';
 import { sessionBody } from '../testing/raw-session';
 import { refused } from '../testing/sealed-requests';

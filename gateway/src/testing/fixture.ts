@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, keyIdOf, privateKeyToPem, type Sm2KeyPair } from '@medshare/protocol';
+import { keyIdOf } from '@medshare/protocol';
 import type { FastifyInstance } from 'fastify';
 import { request as httpRequest } from 'node:http';
 import { MedshareClient, errorFromBody, textStream, type TextStream, type Transport } from '@medshare/app';

@@ -1,18 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromHex, toBase64, utf8 } from '@medshare/crypto/bytes';
+import { seal } from '@medshare/crypto/sealed-box';
+import { decrypt, generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { randomBytes } from 'node:crypto';
-import {
-  canonicalize,
-  decrypt,
-  fromHex,
-  generateKeyPair,
-  keyIdOf,
-  seal,
-  sessionAad,
-  signFor,
-  toBase64,
-  utf8,
-  type Sm2KeyPair,
-} from '@medshare/protocol';
+import { canonicalize, keyIdOf, sessionAad, signFor } from '@medshare/protocol';
 import { APP, type GatewayFixture } from './fixture';
 
 /** A session opened by hand (tests only), so tests can seal arbitrary bodies under it. */

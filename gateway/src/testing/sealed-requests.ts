@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { randomBytes } from 'node:crypto';
-import { chainPayload, keyIdOf, newRequest, signFor, SESSION_HEADER, type Sm2KeyPair } from '@medshare/protocol';
+import { chainPayload, keyIdOf, newRequest, signFor, SESSION_HEADER } from '@medshare/protocol';
 import { APP, type GatewayFixture } from './fixture';
 
 /** A signed envelope (sig1 by `user`, sig2 by `k2`) for a fresh register or a first page of records. */

@@ -5,34 +5,34 @@
  * (canonicalize, sm-crypto, node:crypto, the openssl CLI). docs/protocol.md, "Test vectors".
  */
 import { CiphertextError } from '@medshare/crypto/errors';
-import { publicKeyFromPem, publicKeyToPem, zA } from '@medshare/crypto/sm2';
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { open } from '@medshare/crypto/sealed-box';
+import {
+  decrypt,
+  privateKeyFromPem,
+  privateKeyToPem,
+  publicKeyFromPem,
+  publicKeyFromPrivate,
+  publicKeyToPem,
+  zA,
+} from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import { encryptWithK, sealWithIv, signWithK } from '@medshare/crypto/testing';
 import vectors from '../../../test/vectors/protocol.json';
 import { parseKeyFile } from '../keyfile/keyfile';
 import {
   canonicalize,
   chainPayload,
-  decrypt,
   decryptKeyFile,
   eventAad,
   parseDeliveredEvent,
   type DeliveredEvent,
-  fromBase64,
-  fromHex,
   keyIdOf,
-  open,
   parseContractOutput,
   parseRequest,
-  privateKeyFromPem,
-  privateKeyToPem,
-  publicKeyFromPrivate,
   requestHash,
   signDeterministicFor,
   signedBytes,
-  sm3,
-  toBase64,
-  toHex,
-  utf8,
   verifyFor,
   type AnyRequest,
   type ContractResponse,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { generateKeyPair } from '@medshare/crypto/sm2';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
-import { encryptKeyFile, fail, generateKeyPair, keyIdOf } from '@medshare/protocol';
+import { encryptKeyFile, fail, keyIdOf } from '@medshare/protocol';
 import { defineCommand } from '../command';
 import { nothing } from '../needs';
 import { need } from '../options';

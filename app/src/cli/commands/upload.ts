@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { utf8 } from '@medshare/crypto/bytes';
 import { readFileSync } from 'node:fs';
-import { utf8 } from '@medshare/protocol';
 import { defineCommand } from '../command';
 import { userKey } from '../needs';
 import { UsageError } from '../options';

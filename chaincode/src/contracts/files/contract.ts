@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+import { toHex, utf8 } from '@medshare/crypto/bytes';
+import { assertPublicKey } from '@medshare/crypto/sm2';
+import { sm3 } from '@medshare/crypto/sm3';
 import {
-  assertPublicKey,
   canonicalize,
   compressedPublicKey,
   expectString,
@@ -10,9 +12,6 @@ import {
   HEX64,
   HEX_PUBLIC_KEY,
   keyIdOf,
-  sm3,
-  toHex,
-  utf8,
   type FileDescriptor,
   type FileShareProxy,
   type JsonValue,

@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  assertPublicKey,
-  compressedPublicKey,
-  fail,
-  fileReEncryptContext,
-  fromHex,
-  toHex,
-  type Operation,
-} from '@medshare/protocol';
+import { fromHex, toHex } from '@medshare/crypto/bytes';
+import { assertPublicKey } from '@medshare/crypto/sm2';
+import { compressedPublicKey, fail, fileReEncryptContext, type Operation } from '@medshare/protocol';
 import {
   decodeCapsule,
   decodeCapsuleFragment,

@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  assertPublicKey,
-  canonicalize,
-  expectInteger,
-  expectString,
-  fail,
-  HEX64,
-  HEX_PUBLIC_KEY,
-  keyIdOf,
-} from '@medshare/protocol';
+import { assertPublicKey } from '@medshare/crypto/sm2';
+import { canonicalize, expectInteger, expectString, fail, HEX64, HEX_PUBLIC_KEY, keyIdOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { txTimeMs } from '../../signature-chain/authenticate';

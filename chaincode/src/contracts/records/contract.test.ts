@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  AUDIT_EVENT_NAME,
-  canonicalize,
-  parseAuditEvent,
-  decrypt,
-  encrypt,
-  fromBase64,
-  fromHex,
-  open,
-  toHex,
-} from '@medshare/protocol';
+import { fromBase64, fromHex, toHex } from '@medshare/crypto/bytes';
+import { open } from '@medshare/crypto/sealed-box';
+import { decrypt, encrypt } from '@medshare/crypto/sm2';
+import { AUDIT_EVENT_NAME, canonicalize, parseAuditEvent } from '@medshare/protocol';
 import { ACCESS_TICKET_TTL_MS } from '../../contracts/records/rules';
 import { Harness, ORG1, ORG2, newParty, rejects, wrapFor } from '../../testing/harness';
 

@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  actorKey,
-  fail,
-  fromBase64,
-  MAX_RECORD_BYTES,
-  SEALED_OVERHEAD,
-  sm3,
-  toHex,
-  utf8,
-  type ResultOf,
-} from '@medshare/protocol';
+import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
+import { sm3 } from '@medshare/crypto/sm3';
+import { actorKey, fail, MAX_RECORD_BYTES, type ResultOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';

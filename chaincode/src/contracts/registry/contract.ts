@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { assertPublicKey, canonicalize, expectString, fail, HEX64, keyIdOf } from '@medshare/protocol';
+import { assertPublicKey } from '@medshare/crypto/sm2';
+import { canonicalize, expectString, fail, HEX64, keyIdOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { assertSig1, authenticate } from '../../signature-chain/authenticate';

@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fromBase64, toBase64, utf8 } from '@medshare/crypto/bytes';
+import { open, seal } from '@medshare/crypto/sealed-box';
+import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { randomBytes } from 'node:crypto';
 import {
   canonicalize,
   eventAad,
-  fromBase64,
-  generateKeyPair,
   keyIdOf,
-  open,
   parseDeliveredEvent,
   parseStreamGrant,
-  seal,
   sessionAad,
   signFor,
-  toBase64,
-  utf8,
   type DeliveredEvent,
-  type Sm2KeyPair,
 } from '@medshare/protocol';
 import { parseSse, type MedshareClient, type SseMessage } from '@medshare/app';
 import { APP, GatewayFixture, party } from '../../testing/fixture';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { utf8 } from '@medshare/protocol';
+import { utf8 } from '@medshare/crypto/bytes';
 import { GatewayFixture, party } from '../../testing/fixture';
 
 describe('operations endpoints', () => {

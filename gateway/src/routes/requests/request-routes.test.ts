@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-import { fromBase64, generateKeyPair, toBase64, SESSION_HEADER, type Sm2KeyPair } from '@medshare/protocol';
+import { fromBase64, toBase64 } from '@medshare/crypto/bytes';
+import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
+import { SESSION_HEADER } from '@medshare/protocol';
 import { GatewayFixture, party } from '../../testing/fixture';
 import { rawSession, sealFor, sessionBody, type RawSession } from '../../testing/raw-session';
 import { envelopeFor, refused, sealedInject } from '../../testing/sealed-requests';
