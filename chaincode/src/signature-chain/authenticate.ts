@@ -43,7 +43,7 @@ export function txTimeMs(ctx: Context): number {
 }
 
 /**
- * Steps of DESIGN.md's request path, part 4, before any operation-specific check:
+ * The contract's checks of docs/protocol.md §7.5, before any operation-specific check:
  * parse (size, shape, unknown fields), match the transaction's operation, verify sig3 against a
  * K3 registered for the submitting client's org and valid now, check expiry against the
  * transaction timestamp, and (for submitted operations) consume the nonce.
