@@ -99,7 +99,7 @@ dev_k4() { # creates the development K4 (PKCS#8 PEM, 0600) if absent; prints its
       const p = require(process.argv[1]);
       const pair = p.generateKeyPair();
       require("node:fs").writeFileSync(process.argv[2], p.privateKeyToPem(pair.privateKey), { mode: 0o600 });
-    ' "$REPO_ROOT/protocol/dist/index.js" "$f.tmp") || die "could not create a development K4"
+    ' "$REPO_ROOT/crypto/dist/sm2/index.js" "$f.tmp") || die "could not create a development K4"
     mv "$f.tmp" "$f"
     ok "created a development K4 in $f (mode 0600; set MEDSHARE_K4_KEY_FILE for a real one)" >&2
   fi

@@ -50,7 +50,7 @@ export function fabricLayout(
   const org = ORGS[orgName];
   if (!org) throw new Error(`unknown org ${orgName} (org1|org2)`);
   const { ensureDevLayout } = require(join(ROOT, 'gateway', 'dist', 'dev', 'first-run.js'));
-  const { privateKeyFromPem, publicKeyFromPrivate } = require(join(ROOT, 'protocol', 'dist', 'index.js'));
+  const { privateKeyFromPem, publicKeyFromPrivate } = require(join(ROOT, 'crypto', 'dist', 'sm2', 'index.js'));
   const layout = ensureDevLayout(dataDir, port);
   const gwDir = dirname(layout.gatewayConfig);
   const orgDir = join(networkHome, 'crypto', 'peerOrganizations', org.domain);
