@@ -59,7 +59,7 @@ const what = `${fcn} (${mode} as ${org} admin)`;
 
 const protocolDist = join(ROOT, 'protocol', 'dist', 'index.js');
 if (!existsSync(protocolDist)) failed(what, `${protocolDist} missing: run npm run build`);
-// The one error-code list (STYLE.md rule 3): a code is only a code if protocol knows it.
+// The one error-code list (protocol/src/errors/codes.ts, docs/protocol.md §11): a code is only a code if protocol knows it.
 const { parseCodedMessage } = require(protocolDist);
 
 let commitMs;

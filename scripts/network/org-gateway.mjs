@@ -36,7 +36,7 @@ function onlyFile(dir) {
 
 /**
  * Connects to peer<PEER> (default 0) of ORG as USER (`Admin` or `User1`). `deadlines` (ms) bound each Fabric call
- * type (STYLE.md rule 9); a missing one leaves that call type unbounded. One gRPC client, closed
+ * type (docs/decisions.md, Fabric); a missing one leaves that call type unbounded. One gRPC client, closed
  * with the gateway by `close()`.
  */
 export function connectOrg({ networkHome, org, user, deadlines = {}, peer = 0 }) {

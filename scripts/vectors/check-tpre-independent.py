@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent check of test/vectors/tpre.json against docs/protocol.md §15 (threshold proxy
 re-encryption, Umbral on SM2/SM3) and §16 (chunked files).
 

@@ -131,7 +131,7 @@ export function clientErrorHandler(
   );
 }
 
-/** The one error boundary at the HTTP edge (STYLE.md rule 5). */
+/** The one error boundary at the HTTP edge: every refusal leaves with its code (docs/protocol.md §11). */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, internal } = errorBodyOf(error);

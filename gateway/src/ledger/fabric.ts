@@ -44,7 +44,7 @@ export interface FabricConnection {
 }
 
 /**
- * One gRPC client and one fabric-gateway Gateway per peer of the org (STYLE.md rule 9), in the
+ * One gRPC client and one fabric-gateway Gateway per peer of the org, in the
  * config's order; every call's deadline is set by the backend.
  */
 export function connectFabric(config: FabricLedgerConfig, mspId: string): FabricConnection[] {

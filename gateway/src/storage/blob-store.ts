@@ -16,7 +16,7 @@ export interface BlobListing {
 }
 
 /**
- * The gateway's object storage for large files (issue #13, /work/files-design.md "BlobStore"):
+ * The gateway's object storage for large files (issue #13; docs/architecture.md, docs/protocol.md §16-17):
  * `files/<root>` and `files/<root>.leaves` (write-once, content-addressed by the §16 root) and
  * `staging/<uploadId>`. Only the gateway holds the credentials. Every failure is a coded
  * MedshareError: BLOB_NOT_FOUND, BLOB_EXISTS, STORAGE_UNAVAILABLE, INVALID_INPUT for a bad key.
