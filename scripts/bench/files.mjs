@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// npm run bench:files — the large-file data path (issue #13) against plain SM4-CTR of the same
+// bytes, measured in the same run: the SDK's chunked encryption streamed into the gateway's
+// staging writer (which computes the §16 leaves) on the embedded store, and the download through
+// the leaf-checking decryptor; peak RSS of the process while each runs; and the 2-of-3
+// re-encryption round trip (key fragments made, three proxies re-encrypt, the receiver verifies
+// and opens the key).
+//
+// Environment: BENCH_FILE_SIZES (MiB, comma-separated; default 16,256,1024), BENCH_TPRE_RUNS (20).
+// Figures go to docs/benchmarks.md; nothing here asserts a time.
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { machineLine } from './load.mjs';
+
+const require = createRequire(import.meta.url);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { ChunkDecryptor, checkedLeaves, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
+const { EmbeddedBlobStore } = require(join(root, 'gateway/dist/storage/embedded-blob-store.js'));
+const { leavesBytes, stageUpload } = require(join(root, 'gateway/dist/storage/staging-writer.js'));
+const tpre = require(join(root, 'crypto/dist/tpre/index.js'));
+
+const SIZES = (process.env.BENCH_FILE_SIZES ?? '16,256,1024').split(',').map(Number);
+const TPRE_RUNS = Number(process.env.BENCH_TPRE_RUNS ?? 20);
+const CHUNK = 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/** Peak resident set (MiB) while `work` runs, sampled every 20 ms. */
+async function withPeakRss(work) {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const start = process.hrtime.bigint();
+  try {
+    const result = await work();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { result, seconds, peakMiB: Math.max(peak, process.memoryUsage().rss) / MiB };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function writeRandomFile(path, mib) {
+  const out = createWriteStream(path);
+  for (let i = 0; i < mib; i++) if (!out.write(randomBytes(MiB))) await new Promise((r) => out.once('drain', r));
+  await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
+}
+
+const sink = () =>
+  new Writable({
+    write(_chunk, _enc, done) {
+      done();
+    },
+  });
+
+async function plainSm4(path) {
+  const cipher = createCipheriv('sm4-ctr', randomBytes(16), randomBytes(16));
+  await pipeline(createReadStream(path, { highWaterMark: CHUNK }), cipher, sink());
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function tpreRoundTrip() {
+  const delegating = tpre.generateKeyPair();
+  const receiver = tpre.generateKeyPair();
+  const { capsule, key } = tpre.encapsulate(delegating.publicKey);
+  const context = new TextEncoder().encode('medshare bench');
+  const times = [];
+  for (let i = 0; i < TPRE_RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    const kfrags = tpre.generateKeyFragments(delegating, receiver.publicKey, 2, 3);
+    const t1 = process.hrtime.bigint();
+    const cfrags = kfrags.map((k) => tpre.reEncrypt(k, capsule, context));
+    const t2 = process.hrtime.bigint();
+    const opened = tpre.decapsulateFragments(receiver, delegating.publicKey, capsule, cfrags.slice(0, 2), 2, context);
+    const t3 = process.hrtime.bigint();
+    if (Buffer.compare(Buffer.from(opened), Buffer.from(key)) !== 0)
+      throw new Error('the fragments opened another key');
+    times.push({ share: Number(t1 - t0) / 1e6, proxies: Number(t2 - t1) / 1e6, open: Number(t3 - t2) / 1e6 });
+  }
+  return {
+    share: median(times.map((t) => t.share)),
+    perProxy: median(times.map((t) => t.proxies)) / 3,
+    open: median(times.map((t) => t.open)),
+    roundTrip: median(times.map((t) => t.proxies / 3 + t.open)),
+  };
+}
+
+async function main() {
+  console.log(`medshare bench:files — ${new Date().toISOString()}`);
+  console.log(machineLine());
+  const dir = mkdtempSync(join(os.tmpdir(), 'medshare-bench-files-'));
+  const store = new EmbeddedBlobStore({ dir: join(dir, 'blobs') });
+  await store.ready();
+  const rows = [];
+  try {
+    for (const mib of SIZES) {
+      const plain = join(dir, `plain-${mib}.bin`);
+      await writeRandomFile(plain, mib);
+      const baseline = await withPeakRss(() => plainSm4(plain));
+      const key = randomBytes(16);
+      // The SDK's side (encrypt, compute the leaves) and the gateway's (stage, compute them again)
+      // run in different processes in real use; here each is timed alone, then both chained.
+      const cipherFile = join(dir, `cipher-${mib}.bin`);
+      const sdk = await withPeakRss(async () => {
+        const { stream } = encryptFileStream(plain, { key, chunkBytes: CHUNK });
+        await pipeline(stream, createWriteStream(cipherFile));
+      });
+      const gateway = await withPeakRss(() =>
+        stageUpload(store, `staging/gw-${mib}`, createReadStream(cipherFile, { highWaterMark: CHUNK }), {
+          chunkBytes: CHUNK,
+        }),
+      );
+      await store.delete(`staging/gw-${mib}`);
+      rmSync(cipherFile, { force: true });
+      const upload = await withPeakRss(async () => {
+        const { stream } = encryptFileStream(plain, { key, chunkBytes: CHUNK });
+        const result = await stageUpload(store, `staging/bench-${mib}`, stream, { chunkBytes: CHUNK });
+        await store.put(`files/bench-${mib}.leaves`, Readable.from([leavesBytes(result.leaves)]));
+        return result;
+      });
+      const staged = upload.result;
+      const size = statSync(plain).size;
+      const download = await withPeakRss(async () => {
+        const leaves = checkedLeaves(leavesBytes(staged.leaves), { root: staged.root, size, chunkBytes: CHUNK });
+        await pipeline(
+          await store.get(`staging/bench-${mib}`),
+          new ChunkDecryptor({ key, size, chunkBytes: CHUNK, leaves }),
+          createWriteStream(join(dir, `out-${mib}.bin`)),
+        );
+      });
+      rows.push({ mib, baseline, sdk, gateway, upload, download });
+      await store.delete(`staging/bench-${mib}`);
+      await store.delete(`files/bench-${mib}.leaves`);
+      rmSync(plain, { force: true });
+      rmSync(join(dir, `out-${mib}.bin`), { force: true });
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const rate = (mib, r) => mib / r.seconds;
+  console.log(
+    '\n| size | plain SM4-CTR MiB/s | SDK encrypt + leaves | gateway stage + leaves | both in one process | download: verify + decrypt | peak RSS (MiB) |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  let worst = Infinity;
+  let peak = 0;
+  const cell = (mib, r, b) => `${rate(mib, r).toFixed(0)} (${(rate(mib, r) / b).toFixed(2)}×)`;
+  for (const { mib, baseline, sdk, gateway, upload, download } of rows) {
+    const b = rate(mib, baseline);
+    worst = Math.min(worst, rate(mib, sdk) / b, rate(mib, download) / b);
+    peak = Math.max(peak, sdk.peakMiB, gateway.peakMiB, upload.peakMiB, download.peakMiB);
+    console.log(
+      `| ${mib} MiB | ${b.toFixed(0)} | ${cell(mib, sdk, b)} | ${cell(mib, gateway, b)} | ${cell(mib, upload, b)} | ${cell(mib, download, b)} | ${Math.max(sdk.peakMiB, gateway.peakMiB, upload.peakMiB, download.peakMiB).toFixed(0)} |`,
+    );
+  }
+  const t = tpreRoundTrip();
+  console.log(
+    `\n2-of-3 re-encryption (median of ${TPRE_RUNS}): make 3 key fragments ${t.share.toFixed(1)} ms; one proxy's re-encryption ${t.perProxy.toFixed(1)} ms; verify 2 capsule fragments and open ${t.open.toFixed(1)} ms; round trip (proxies in parallel + open) ${t.roundTrip.toFixed(1)} ms`,
+  );
+  console.log(
+    `goals: the SDK's upload and the download ≥ 0.80× plain SM4-CTR: worst ${worst.toFixed(2)} (${worst >= 0.8 ? 'PASS' : 'MISS'}); peak RSS < 200 MiB: ${peak.toFixed(0)} MiB (${peak < 200 ? 'PASS' : 'MISS'}); round trip ≤ 100 ms: ${t.roundTrip.toFixed(1)} ms (${t.roundTrip <= 100 ? 'PASS' : 'MISS'})`,
+  );
+}
+
+await main();
