@@ -23,6 +23,8 @@ export async function openApiDocument(): Promise<unknown> {
       run: () => Promise.reject(new Error('not used')),
       getUser: () => Promise.reject(new Error('not used')),
       listAccessKeys: () => Promise.reject(new Error('not used')),
+      listProxies: () => Promise.reject(new Error('not used')),
+      getShareForProxy: () => Promise.reject(new Error('not used')),
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
