@@ -92,7 +92,12 @@ export type OperationHooks = Partial<Record<Operation, OperationHook>>;
 export interface LocalRequest<R> {
   readonly session: Session;
   readonly request: R;
-  readonly user: { readonly keyId: string; readonly publicKey: string; readonly role: unknown; readonly status: unknown };
+  readonly user: {
+    readonly keyId: string;
+    readonly publicKey: string;
+    readonly role: unknown;
+    readonly status: unknown;
+  };
 }
 
 export interface Outcome {

@@ -89,7 +89,8 @@ export class ProxyPool {
             );
           }
           const peer = this.#peers.get(p.proxyId);
-          if (!peer) throw fail('PROXY_NOT_FOUND', `this gateway neither hosts proxy ${p.proxyId} nor knows its gateway`);
+          if (!peer)
+            throw fail('PROXY_NOT_FOUND', `this gateway neither hosts proxy ${p.proxyId} nor knows its gateway`);
           return await this.#askPeer(peer, share.fileId, share.receiverKeyId);
         } catch (error) {
           return failure(p.proxyId, error);
@@ -134,7 +135,9 @@ export class ProxyPool {
     const entries = parseJsonText(await this.#options.ledger.listAccessKeys(org), 'ListAccessKeys', 1 << 20);
     const list = Array.isArray(entries) ? (entries as unknown[]) : [];
     const entry = list
-      .map((e) => expectObject(e, 'ListAccessKeys[]', ['keyId', 'publicKey', 'org', 'notBefore', 'notAfter', 'retiredAt']))
+      .map((e) =>
+        expectObject(e, 'ListAccessKeys[]', ['keyId', 'publicKey', 'org', 'notBefore', 'notAfter', 'retiredAt']),
+      )
       .find((e) => e.keyId === k3Id);
     if (!entry || typeof entry.publicKey !== 'string')
       throw fail('UNKNOWN_ACCESS_KEY', `K3 ${k3Id} is not registered for ${org}`);
@@ -144,7 +147,11 @@ export class ProxyPool {
     return entry.publicKey;
   }
 
-  #askPeer(peer: PeerProxyConfig & { ca?: Buffer }, fileId: string, receiverKeyId: string): Promise<ServedCapsuleFragment> {
+  #askPeer(
+    peer: PeerProxyConfig & { ca?: Buffer },
+    fileId: string,
+    receiverKeyId: string,
+  ): Promise<ServedCapsuleFragment> {
     const k3 = this.#options.signer();
     const signed: Omit<ProxyReEncryptRequest, 'sig'> = {
       v: PROTOCOL_VERSION,
@@ -188,14 +195,18 @@ export class ProxyPool {
               if (served.proxyId !== peer.proxyId) throw fail('INTERNAL', 'the peer answered for another proxy');
               resolve(served);
             } catch (error) {
-              reject(error);
+              reject(error instanceof Error ? error : new Error(String(error)));
             }
           });
         },
       );
       req.on('timeout', () => req.destroy(fail('LEDGER_UNAVAILABLE', `peer proxy ${peer.proxyId} did not answer`)));
       req.on('error', (error) =>
-        reject(error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `cannot reach peer proxy ${peer.proxyId}`, error)),
+        reject(
+          error instanceof MedshareError
+            ? error
+            : fail('LEDGER_UNAVAILABLE', `cannot reach peer proxy ${peer.proxyId}`, error),
+        ),
       );
       req.end(payload);
     });

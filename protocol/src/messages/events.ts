@@ -211,12 +211,7 @@ export function parseAccessLayerRequest<O extends string, B>(
 }
 
 function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
-  return parseAccessLayerRequest(
-    value,
-    name,
-    'subscribe',
-    (v, n) => expectObject(v, n, []) as Record<string, never>,
-  );
+  return parseAccessLayerRequest(value, name, 'subscribe', (v, n) => expectObject(v, n, []) as Record<string, never>);
 }
 
 export function parseSubscribeEnvelope(value: unknown): SubscribeEnvelope {

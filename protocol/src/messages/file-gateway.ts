@@ -182,7 +182,16 @@ export interface ProxyReEncryptRequest {
 }
 
 export function parseProxyReEncryptRequest(value: unknown): ProxyReEncryptRequest {
-  const o = expectObject(value, 'request', ['v', 'fileId', 'receiverKeyId', 'proxyId', 'org', 'issuedAt', 'k3Id', 'sig']);
+  const o = expectObject(value, 'request', [
+    'v',
+    'fileId',
+    'receiverKeyId',
+    'proxyId',
+    'org',
+    'issuedAt',
+    'k3Id',
+    'sig',
+  ]);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `request.v must be ${PROTOCOL_VERSION}`);
   return {
     v: PROTOCOL_VERSION,
