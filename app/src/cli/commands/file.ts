@@ -16,8 +16,10 @@ function progress(values: Values, io: Io): ((p: FileProgress) => void) | undefin
   let shown = -1;
   return (p) => {
     const percent = p.total === 0 ? 100 : Math.floor((p.bytes / p.total) * 100);
-    if (percent === shown || (!tty && percent % 5 !== 0)) return;
-    shown = percent;
+    // A terminal line per percent; a JSON event per 5 % step crossed (and at 100 %).
+    const step = tty ? percent : Math.floor(percent / 5);
+    if (step === shown) return;
+    shown = step;
     if (tty) io.err(`\r${p.phase} ${percent}% (${p.bytes} of ${p.total} bytes)${percent === 100 ? '\n' : ''}`);
     else io.err(`${JSON.stringify({ event: 'progress', ...p })}\n`);
   };
