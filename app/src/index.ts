@@ -3,6 +3,9 @@ export {
   MedshareClient,
   defaultPseudonym,
   type ClientOptions,
+  type FileProgress,
+  type ProxyListEntry,
+  type UploadFileOptions,
   type Page,
   type UploadResult,
   type UserKey,
@@ -18,5 +21,6 @@ export {
   type TransportOptions,
 } from './client/transport';
 export { parseSse, type SseMessage } from './client/sse';
+export { newFileKey, type FileKeys, type NewFileKey } from './files/file-keys';
 export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';

@@ -2,6 +2,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { EventStreams } from './events/event-streams';
+import type { FileService } from './files/file-service';
+import type { ProxyPool } from './proxy/proxy-pool';
 import type { LedgerBackend } from './ledger/backend';
 import type { GatewayMetrics } from './metrics/metrics';
 import type { AccessLayer } from './pipeline/access-layer';
@@ -13,6 +15,8 @@ import { sourceAllowlistPlugin } from './plugins/source-allowlist';
 import { adminRoutes } from './routes/admin/admin-routes';
 import { directoryRoutes } from './routes/directory/directory-routes';
 import { eventRoutes } from './routes/events/events-routes';
+import { fileRoutes } from './routes/files/files-routes';
+import { proxyRoutes } from './routes/proxies/proxy-routes';
 import { healthRoutes } from './routes/health/health-routes';
 import { keyRoutes } from './routes/keys/key-routes';
 import { metricsRoutes } from './routes/metrics/metrics-routes';
@@ -27,6 +31,8 @@ export interface GatewayDeps {
   /** The event log's streams (GET /v1/events); ended before the server closes. */
   readonly events: EventStreams;
   readonly metrics?: GatewayMetrics;
+  /** Large files (routes/files) and the proxies (routes/proxies): absent, the gateway serves no files. */
+  readonly files?: { readonly service: FileService; readonly proxies: ProxyPool };
   /** Enables /v1/admin on a ledger whose org admin this gateway is (embedded runtime only). */
   readonly adminToken?: string;
   /** Called after an admin call changed this org's K3 entries (re-reads them from the ledger). */
@@ -57,6 +63,10 @@ const gatewayPlugin = fp<GatewayDeps>(
     await app.register(sessionRoutes, { accessLayer });
     await app.register(requestRoutes, { accessLayer });
     await app.register(eventRoutes, { accessLayer, streams: events });
+    if (deps.files) {
+      await app.register(fileRoutes, { files: deps.files.service });
+      await app.register(proxyRoutes, { proxies: deps.files.proxies, ledger });
+    }
     await app.register(directoryRoutes, { accessLayer });
     await app.register(keyRoutes, { org: deps.org, accessLayer });
     await app.register(healthRoutes, { accessLayer, ledger });

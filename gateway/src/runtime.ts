@@ -16,6 +16,11 @@ import type { PeerChangeLog } from './ledger/peer-order';
 import { GatewayMetrics } from './metrics/metrics';
 import { AccessLayer } from './pipeline/access-layer';
 import { buildGateway } from './app';
+import { FileService } from './files/file-service';
+import { ProxyKey } from './proxy/proxy';
+import { ProxyPool } from './proxy/proxy-pool';
+import type { BlobStore } from './storage/blob-store';
+import { openBlobStore } from './storage/storage-config';
 
 export interface Gateway {
   readonly app: FastifyInstance;
@@ -24,6 +29,8 @@ export interface Gateway {
   /** Follows the contract's events into the event log (started by createGateway). */
   readonly follower: EventFollower;
   readonly events: EventStreams;
+  readonly store: BlobStore;
+  readonly proxies: ProxyPool;
   /** Re-reads the keys file; on error keeps the current keys and rethrows. */
   reloadKeys(): void;
   /** Compares the K3s with the ledger (registering them on the embedded ledger); logs, never throws. */
@@ -49,6 +56,23 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     replayCacheSize: config.limits.replayCacheSize,
     unauthenticatedCpuMsPerSecond: config.limits.unauthenticatedCpuMsPerSecond,
   });
+  const store = await openBlobStore(config.storage);
+  await store.ready();
+  const proxies = new ProxyPool({
+    hosted: config.proxies.hosted.map((h) => ProxyKey.fromFile(h.keyFile)),
+    peers: config.proxies.peers,
+    ledger,
+    org: config.org,
+    signer: () => accessLayer.signingK3(),
+  });
+  const files = new FileService({
+    store,
+    accessLayer,
+    proxies,
+    maxFileBytes: config.limits.fileBytes,
+    log: { warn: (o, m) => app.log.warn(o, m) },
+  });
+  accessLayer.useHooks(files.hooks());
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, {
     streamsPerApp: config.events.streamsPerApp,
@@ -88,6 +112,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       ledger,
       events,
       metrics: new GatewayMetrics(),
+      files: { service: files, proxies },
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
       sessionOpensPerMinutePerAddress: config.limits.sessionOpensPerMinutePerAddress,
       onAccessKeysChanged: async () => {
@@ -112,12 +137,18 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     logger: app.log,
   });
   follower.start();
+  // A gateway that is its own org admin (embedded) registers the proxies it hosts, as it does its K3s.
+  if (orgAdmin) {
+    for (const key of proxies.hosted) await orgAdmin.registerProxy(key.publicKey);
+  }
   return {
     app,
     accessLayer,
     ledger,
     follower,
     events,
+    store,
+    proxies,
     reloadKeys() {
       accessLayer.replaceKeys(KeyRing.load(config.keysFile));
     },
@@ -127,6 +158,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       await follower.stop();
       await log.close();
       await ledger.close();
+      await store.close();
     },
   };
 }

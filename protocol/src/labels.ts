@@ -13,7 +13,17 @@ import { PROTOCOL_VERSION } from './version';
 const PREFIX = `medshare/v${PROTOCOL_VERSION}/`;
 
 /** Which link of the signature chain a signature is; each signs under its own label. */
-export type Purpose = 'sig1' | 'sig2' | 'sig3' | 'sig4' | 'sig5' | 'session-request' | 'session' | 'directory';
+export type Purpose =
+  | 'sig1'
+  | 'sig2'
+  | 'sig3'
+  | 'sig4'
+  | 'sig5'
+  | 'session-request'
+  | 'session'
+  | 'directory'
+  // A gateway asks a peer gateway's proxy to re-encrypt (docs/protocol.md §17), signed with its K3.
+  | 'proxy-request';
 
 /** `"medshare/v1/<purpose>\n"`: the prefix of the bytes a signature covers (signed.ts). */
 export function signatureLabel(purpose: Purpose): string {

@@ -21,6 +21,11 @@ user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a pro
   grants   --key FILE [--page-size N] [--bookmark B]
   audit    --key FILE --record ID [--page-size N] [--bookmark B]
   events   --key FILE [--after ID] [--follow]          access notifications of your records, one line each
+  file     upload --key FILE --file PATH [--media-type T] [--chunk-bytes N]
+  file     share FILE_ID --key FILE --to KEYID [--threshold T]
+  file     revoke FILE_ID --key FILE --to KEYID
+  file     download FILE_ID --key FILE --out PATH      verified chunk by chunk
+  file     list --key FILE [--shared]
   whois    KEYID
 
 admin commands (embedded runtime; the admin token comes from the app config's adminTokenFile):

@@ -29,6 +29,10 @@ const OPTIONS = {
   at: { type: 'string' },
   after: { type: 'string' },
   follow: { type: 'boolean', default: false },
+  'media-type': { type: 'string' },
+  'chunk-bytes': { type: 'string' },
+  threshold: { type: 'string' },
+  shared: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };

@@ -10,7 +10,6 @@ import {
   keyIdOf,
   newRequest,
   openCiphertext,
-  parseGatewayOutput,
   parseJsonText,
   parseSealedMessage,
   parseSessionAnswer,
@@ -48,6 +47,37 @@ import {
   type SigningKey,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  accessLayerRequestHash,
+  parseFileFragmentsAttachment,
+  parseFileViewAttachment,
+  parseGatewayAnswer,
+  parseStagedUpload,
+  parseUploadGrant,
+  type FileDescriptor,
+  type FileListItem,
+  type FileUploadBeginRequest,
+  type ProxyFailure,
+  type SharedFileListItem,
+  type StagedUpload,
+  type UploadGrant,
+} from '@medshare/protocol';
+import { ChunkDecryptor, checkedLeaves, encryptFileStream } from '../files/file-streams';
+import {
+  assertKeyCheck,
+  keyCheckHex,
+  newFileKey,
+  openDelegating,
+  ownerFileKeys,
+  receiverFileKeys,
+  shareFragments,
+  type FileKeys,
+  type ProxyEntry,
+} from '../files/file-keys';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
 import { parseSse } from './sse';
 import {
@@ -87,6 +117,50 @@ export interface UploadResult {
 }
 
 const UPLOAD_RETRY_CODES: ReadonlySet<string> = new Set(['OUTCOME_UNKNOWN', 'LEDGER_UNAVAILABLE']);
+
+/** Bytes moved so far of a large file's upload or download. */
+export interface FileProgress {
+  readonly phase: 'upload' | 'download';
+  readonly bytes: number;
+  readonly total: number;
+}
+
+export interface UploadFileOptions {
+  /** `type/subtype` (default application/octet-stream). */
+  readonly mediaType?: string;
+  readonly chunkBytes?: number;
+  readonly onProgress?: (progress: FileProgress) => void;
+}
+
+/** A registered proxy as the gateway lists it (files:ListProxies). */
+export interface ProxyListEntry extends ProxyEntry {
+  readonly org: string;
+  readonly registeredAt: number;
+  readonly retiredAt?: number;
+}
+
+/** Counts the bytes passing through, for progress reports. */
+function counter(phase: FileProgress['phase'], total: number, onProgress?: (p: FileProgress) => void): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      onProgress?.({ phase, bytes, total });
+      callback(null, chunk);
+    },
+  });
+}
+
+async function readAll(stream: Readable, max: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of stream) {
+    size += (c as Buffer).length;
+    if (size > max) throw fail('INTEGRITY_FAILED', `more than ${max} bytes of leaves`);
+    chunks.push(c as Buffer);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
 
 /** A user's K1 key pair, supplied per call and never kept by the client. */
 export type UserKey = SigningKey;
@@ -290,6 +364,236 @@ export class MedshareClient {
     return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' });
   }
 
+  // ---- large files (docs/protocol.md §15–§17) ------------------------------------------------
+
+  /**
+   * Encrypts the file at `path` chunk by chunk under a new per-file key and streams it to the
+   * gateway, then records its descriptor (file-upload). The patient `user` owns it. Never holds
+   * more than a chunk of the file in memory.
+   */
+  async uploadFile(
+    user: UserKey,
+    path: string,
+    options: UploadFileOptions = {},
+  ): Promise<ResultOf<'file-upload'> & { chunks: number }> {
+    const { size } = await stat(path);
+    const chunkBytes = options.chunkBytes ?? 1024 * 1024;
+    const grant = await this.beginFileUpload(user, size, chunkBytes);
+    const key = newFileKey(user.publicKey);
+    const staged = await this.stageFile(grant, path, key, { chunkBytes, size, onProgress: options.onProgress });
+    const result = await this.commitFileUpload(user, {
+      uploadId: grant.uploadId,
+      root: staged.root,
+      size,
+      chunkBytes,
+      mediaType: options.mediaType ?? 'application/octet-stream',
+      capsule: key.capsule,
+      delegatingKey: key.delegatingKey,
+      ownerKeyWrap: key.ownerKeyWrap,
+      keyCheck: keyCheckHex(key, staged.root),
+    });
+    return { ...result, chunks: staged.chunks };
+  }
+
+  /** The file-upload request for a staged upload: the gateway checks the staged object against it, then the ledger records it. */
+  commitFileUpload(user: UserKey, body: BodyOf<'file-upload'>): Promise<ResultOf<'file-upload'>> {
+    return this.#call('file-upload', user, body);
+  }
+
+  /** file-upload-begin: a signed request the gateway answers itself with an upload id and a one-use token. */
+  async beginFileUpload(user: UserKey, size: number, chunkBytes: number): Promise<UploadGrant> {
+    const now = this.#clock();
+    const request: FileUploadBeginRequest = {
+      v: PROTOCOL_VERSION,
+      op: 'file-upload-begin',
+      body: { size, chunkBytes },
+      nonce: randomBytes(16).toString('hex'),
+      issuedAt: now,
+      expiresAt: now + 2 * 60 * 1000,
+      appId: this.#options.appId,
+      keyId: keyIdOf(user.publicKey),
+    };
+    const answer = await this.#localRequest('/v1/files/uploads', user, request);
+    const grant = parseUploadGrant(answer);
+    if (grant.requestHash !== accessLayerRequestHash(request))
+      throw fail('SIG5_INVALID', 'answer does not answer this request');
+    return grant;
+  }
+
+  /** Streams the encrypted file to the upload; the gateway's root must be the one computed here. */
+  async stageFile(
+    grant: UploadGrant,
+    path: string,
+    keys: FileKeys,
+    options: { chunkBytes: number; size: number; onProgress?: (p: FileProgress) => void },
+  ): Promise<StagedUpload> {
+    const transport = this.#transport;
+    if (!transport.upload) throw fail('INTERNAL', 'this transport cannot upload files');
+    const { stream, encryptor } = encryptFileStream(path, { key: keys.encryption, chunkBytes: options.chunkBytes });
+    const counted = stream.pipe(counter('upload', options.size, options.onProgress));
+    stream.on('error', (error) => counted.destroy(error));
+    const staged = parseStagedUpload(
+      await transport.upload(`/v1/files/uploads/${grant.uploadId}`, counted, options.size, {
+        authorization: `Bearer ${grant.uploadToken}`,
+      }),
+    );
+    if (staged.root !== toHex(encryptor.digest.root) || staged.size !== options.size)
+      throw fail('INTEGRITY_FAILED', 'the gateway stored other bytes than were sent');
+    return staged;
+  }
+
+  /** The descriptor the ledger holds (file-get): the owner's with its key wrap, a receiver's with the share. */
+  getFile(user: UserKey, fileId: string): Promise<FileDescriptor> {
+    return this.#call('file-get', user, { fileId });
+  }
+
+  /** The registered, unretired proxies, each checked to be named by its own key. */
+  async listProxies(): Promise<ProxyListEntry[]> {
+    const list = (await this.#transport.get('/v1/proxies')) as ProxyListEntry[];
+    const now = this.#clock();
+    return list.filter((p) => keyIdOf(p.publicKey) === p.proxyId && (p.retiredAt === undefined || p.retiredAt > now));
+  }
+
+  /**
+   * Shares a file with an approved doctor or institution, t-of-n over the registered proxies (at
+   * most 16): the owner opens its delegating secret, makes key fragments for the receiver's key
+   * (from the K3-signed directory) and seals each to one proxy.
+   */
+  async shareFile(
+    owner: UserKey,
+    fileId: string,
+    receiverKeyId: string,
+    options: { threshold?: number; proxies?: readonly ProxyEntry[] } = {},
+  ): Promise<ResultOf<'file-share'>> {
+    const receiver = await this.directory(receiverKeyId);
+    if (receiver.role === 'patient' || receiver.status !== 'active')
+      throw fail('NOT_REGISTERED_DOCTOR', 'the receiver is not an approved doctor or institution');
+    const descriptor = await this.getFile(owner, fileId);
+    const delegating = openDelegating(descriptor, owner.privateKey);
+    const proxies = (options.proxies ?? (await this.listProxies())).slice(0, 16);
+    const threshold = options.threshold ?? 2;
+    if (proxies.length < threshold)
+      throw fail('PROXY_NOT_FOUND', `${proxies.length} proxies are registered; a ${threshold}-of-n share needs more`);
+    const fragments = shareFragments(delegating, receiver.publicKey, threshold, proxies);
+    return this.#call('file-share', owner, { fileId, receiverKeyId, threshold, fragments });
+  }
+
+  revokeFile(owner: UserKey, fileId: string, receiverKeyId: string): Promise<ResultOf<'file-revoke'>> {
+    return this.#call('file-revoke', owner, { fileId, receiverKeyId });
+  }
+
+  listFiles(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<FileListItem>> {
+    return this.#call('file-list', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
+  }
+
+  listSharedFiles(user: UserKey, page: Partial<PageBody> = {}): Promise<Page<SharedFileListItem>> {
+    return this.#call('file-list-shared', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
+  }
+
+  /**
+   * The receiver's key through the proxies (file-fragments): the capsule fragments that verify,
+   * the key opened from `threshold` of them, and the proxies that failed.
+   */
+  async openSharedFileKey(
+    user: UserKey,
+    fileId: string,
+  ): Promise<{ keys: FileKeys; capsuleFragments: string[]; failures: readonly ProxyFailure[] }> {
+    const { result, attachment } = await this.#callFull('file-fragments', user, { fileId });
+    const served = parseFileFragmentsAttachment(attachment);
+    const { keys, verified } = receiverFileKeys(
+      result,
+      served.capsuleFragments.map((c) => c.capsuleFragment),
+      user.privateKey,
+    );
+    return { keys, capsuleFragments: verified, failures: served.failures };
+  }
+
+  /**
+   * Downloads a file to `outPath`: the owner opens the key with its delegating secret, a receiver
+   * through the proxies; the key check, then an audited file-view (its answer carries the
+   * download token), the leaves checked against the ledger's root, and every chunk checked
+   * against its leaf before it is decrypted. The plaintext goes to a temporary file renamed on
+   * success; on any failure nothing is left at `outPath` (INTEGRITY_FAILED for altered bytes).
+   */
+  async downloadFile(
+    user: UserKey,
+    fileId: string,
+    outPath: string,
+    options: { onProgress?: (p: FileProgress) => void } = {},
+  ): Promise<{ fileId: string; accessId: string; size: number; root: string; proxies: string[] }> {
+    const transport = this.#transport;
+    if (!transport.download) throw fail('INTERNAL', 'this transport cannot download files');
+    const download = (path: string, headers: Readonly<Record<string, string>>): Promise<Readable> =>
+      (transport.download as NonNullable<Transport['download']>)(path, headers);
+    const descriptor = await this.getFile(user, fileId);
+    let keys: FileKeys;
+    let capsuleFragments: string[] = [];
+    if (descriptor.ownerKeyWrap !== undefined) {
+      keys = ownerFileKeys(descriptor, openDelegating(descriptor, user.privateKey));
+    } else {
+      ({ keys, capsuleFragments } = await this.openSharedFileKey(user, fileId));
+    }
+    assertKeyCheck(keys, descriptor);
+    const { result: view, attachment } = await this.#callFull('file-view', user, { fileId, capsuleFragments });
+    if (view.root !== descriptor.root || view.size !== descriptor.size)
+      throw fail('INTEGRITY_FAILED', "the view's root is not the descriptor's");
+    const { downloadToken } = parseFileViewAttachment(attachment);
+    const auth = { authorization: `Bearer ${downloadToken}` };
+    const leaves = checkedLeaves(await readAll(await download(`/v1/files/${fileId}/leaves`, auth), 32 * 2 ** 32), {
+      root: fromHex(descriptor.root),
+      size: descriptor.size,
+      chunkBytes: descriptor.chunkBytes,
+    });
+    const temp = `${outPath}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await pipeline(
+        await download(`/v1/files/${fileId}/content`, auth),
+        counter('download', descriptor.size, options.onProgress),
+        new ChunkDecryptor({ key: keys.encryption, size: descriptor.size, chunkBytes: descriptor.chunkBytes, leaves }),
+        createWriteStream(temp, { mode: 0o600 }),
+      );
+      await rename(temp, outPath);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { fileId, accessId: view.accessId, size: descriptor.size, root: descriptor.root, proxies: view.proxies };
+  }
+
+  /** A request the gateway answers itself (file-upload-begin): signed and sealed like any request; the sealed answer's plaintext. */
+  async #localRequest(path: string, user: UserKey, request: FileUploadBeginRequest): Promise<unknown> {
+    const sig1 = signFor('sig1', user, request);
+    const envelope = {
+      request,
+      sig1,
+      sig2: signFor('sig2', this.#options.appKey, { request, sig1 }),
+      k2Id: this.#k2Id,
+    };
+    const plaintext = utf8(canonicalize(envelope));
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.#currentSession();
+      try {
+        const answer = parseSealedMessage(
+          await this.#transport.post(path, {
+            sessionId: session.sessionId,
+            ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
+          }),
+        );
+        if (answer.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
+        const opened = openCiphertext('answer ciphertext failed authentication', () =>
+          open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId)),
+        );
+        return parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096);
+      } catch (error) {
+        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
+          this.#session = undefined;
+          continue;
+        }
+        throw writesNothing(error);
+      }
+    }
+  }
+
   /** A registered key's public entry, accepted only with a trusted K3 signature. */
   async directory(
     keyId: string,
@@ -451,6 +755,15 @@ export class MedshareClient {
 
   /** One signature-chain request; resolves with its result, checked by the operations table's parser. */
   async #call<O extends Operation>(op: O, user: UserKey, body: BodyOf<O>): Promise<ResultOf<O>> {
+    return (await this.#callFull(op, user, body)).result;
+  }
+
+  /** #call, with the gateway's unsigned attachment beside the signed result (docs/protocol.md §17). */
+  async #callFull<O extends Operation>(
+    op: O,
+    user: UserKey,
+    body: BodyOf<O>,
+  ): Promise<{ result: ResultOf<O>; attachment: unknown }> {
     const request = newRequest({
       op,
       body,
@@ -477,7 +790,8 @@ export class MedshareClient {
           },
           { [SESSION_HEADER]: session.sessionId },
         );
-        return parseResult(op, this.#accept(answer, session, requestHash(request)), 'answer.response.result');
+        const accepted = this.#accept(answer, session, requestHash(request));
+        return { result: parseResult(op, accepted.result, 'answer.response.result'), attachment: accepted.attachment };
       } catch (error) {
         // An unknown session was refused before anything else: safe to resend once on a new one.
         if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
@@ -491,13 +805,18 @@ export class MedshareClient {
   }
 
   /** Step 5, app side: decrypt, then verify sig5 (and sig4 if K4 is trusted) before use. */
-  #accept(answer: unknown, session: SessionState, expectedRequestHash: string): unknown {
+  #accept(
+    answer: unknown,
+    session: SessionState,
+    expectedRequestHash: string,
+  ): { result: unknown; attachment: unknown } {
     const sealed = parseSealedMessage(answer);
     if (sealed.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
     const plaintext = openCiphertext('answer ciphertext failed authentication', () =>
       open(session.key, fromBase64(sealed.ciphertext), sessionAad('response', session.sessionId)),
     );
-    const output = parseGatewayOutput(
+    // The gateway's attachment sits beside the signed output, outside sig4 and sig5: the caller checks it itself.
+    const { output, attachment } = parseGatewayAnswer(
       parseJsonText(Buffer.from(plaintext).toString('utf8'), 'answer', 8 * 1024 * 1024),
     );
     const k3 = this.#trustedK3.get(output.k3Id);
@@ -511,7 +830,7 @@ export class MedshareClient {
       if (!k4 || !verifyFor('sig4', k4, output.response, output.sig4))
         throw fail('SIG4_INVALID', 'sig4 does not verify against a trusted K4');
     }
-    return output.response.result;
+    return { result: output.response.result, attachment };
   }
 
   async #currentSession(): Promise<SessionState> {

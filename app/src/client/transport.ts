@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Agent, request as httpsRequest } from 'node:https';
 import { fail, isErrorCode, MedshareError } from '@medshare/protocol';
 
@@ -28,6 +29,10 @@ export interface Transport {
   get(path: string): Promise<unknown>;
   /** GET of a text/event-stream: resolves once the answer's status is known; a non-2xx is the MedshareError it carries. */
   stream(path: string, headers: Readonly<Record<string, string>>): Promise<TextStream>;
+  /** PUT of a binary body of `size` bytes (a large file's ciphertext), answered with JSON. */
+  upload?(path: string, body: Readable, size: number, headers: Readonly<Record<string, string>>): Promise<unknown>;
+  /** GET of a binary body: resolves with the body stream once the status is known (2xx), else the MedshareError. */
+  download?(path: string, headers: Readonly<Record<string, string>>): Promise<Readable>;
   close(): void;
 }
 
@@ -245,7 +250,70 @@ export function httpsTransport(options: TransportOptions): Transport {
       );
       req.end();
     });
+  const tls = {
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  };
+  // Large bodies get their own connection and no overall timeout: only a stalled socket times out.
+  const upload = (
+    path: string,
+    body: Readable,
+    size: number,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        new URL(path, base),
+        {
+          method: 'PUT',
+          ...tls,
+          headers: {
+            ...options.headers,
+            ...headers,
+            accept: 'application/json',
+            'content-type': 'application/octet-stream',
+            'content-length': size,
+          },
+        },
+        (res) => {
+          readAnswer(res).then(resolve, reject);
+        },
+      );
+      req.setTimeout(timeout, () => req.destroy(fail('OUTCOME_UNKNOWN', `the upload stalled for ${timeout} ms`)));
+      req.on('error', (error) =>
+        reject(
+          error instanceof MedshareError ? error : fail('LEDGER_UNAVAILABLE', `upload failed: ${error.message}`, error),
+        ),
+      );
+      body.on('error', (error) => req.destroy(error));
+      body.pipe(req);
+    });
+  const download = (path: string, headers: Readonly<Record<string, string>>): Promise<Readable> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        new URL(path, base),
+        { method: 'GET', ...tls, headers: { ...options.headers, ...headers, accept: 'application/octet-stream' } },
+        (res) => {
+          if ((res.statusCode ?? 500) >= 400) {
+            readAnswer(res).then(() => reject(fail('INTERNAL', 'error without a body')), reject);
+            return;
+          }
+          resolve(res);
+        },
+      );
+      req.setTimeout(timeout, () => req.destroy(fail('LEDGER_UNAVAILABLE', `the download stalled for ${timeout} ms`)));
+      req.on('error', (error) =>
+        reject(
+          error instanceof MedshareError
+            ? error
+            : fail('LEDGER_UNAVAILABLE', `download failed: ${error.message}`, error),
+        ),
+      );
+      req.end();
+    });
   return {
+    upload,
+    download,
     post: (path, body, headers) => send('POST', path, body, headers),
     get: (path) => send('GET', path),
     stream,

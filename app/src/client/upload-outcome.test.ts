@@ -32,6 +32,8 @@ function faulty(
     close: () => inner.close(),
     getUser: (k) => inner.getUser(k),
     listAccessKeys: (m) => inner.listAccessKeys(m),
+    listProxies: () => inner.listProxies(),
+    getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
     chaincodeEvents: (o) => inner.chaincodeEvents(o),
     async run(envelope) {
       if (envelope.request.op !== op) return inner.run(envelope);

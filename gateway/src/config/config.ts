@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { APP_ID, MSP_ID, expectInteger, expectObject, expectOneOf, expectString, fail } from '@medshare/protocol';
+import { parseProxiesConfig, type ProxiesConfig } from '../proxy/proxy-config';
 import { parseStorageConfig, type StorageConfig } from '../storage/storage-config';
 
 /** The gateway's configuration: read and checked once at start, then passed in, frozen. */
@@ -17,6 +18,8 @@ export interface GatewayConfig {
   readonly ledger: EmbeddedLedgerConfig | FabricLedgerConfig;
   /** Object storage of large files (storage/storage-config.ts); absent: the embedded store. */
   readonly storage: StorageConfig;
+  /** Re-encryption proxies (proxy/proxy-config.ts): the keys this gateway holds, and peer gateways' proxies. */
+  readonly proxies: ProxiesConfig;
   readonly limits: {
     readonly bodyBytes: number;
     readonly sessionsPerApp: number;
@@ -35,6 +38,8 @@ export interface GatewayConfig {
      * requestTimeout): the ledger's deadlines sit below it, the SDK's timeout above it.
      */
     readonly requestTimeoutMs: number;
+    /** Largest large-file upload body (PUT /v1/files/uploads/:uploadId). */
+    readonly fileBytes: number;
   };
   /** Followed chaincode events (docs/protocol.md §14): where the event log and checkpoint live, and stream bounds. */
   readonly events: {
@@ -95,6 +100,7 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   sessionOpensPerMinutePerAddress: 60,
   unauthenticatedCpuMsPerSecond: 250,
   requestTimeoutMs: 30_000,
+  fileBytes: 2 * 1024 ** 3,
 };
 
 /**
@@ -135,6 +141,7 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     'trustedProxies',
     'ledger',
     'storage',
+    'proxies',
     'limits',
     'events',
     'adminTokenFile',
@@ -184,6 +191,7 @@ export function parseConfig(value: unknown, base: string, env: NodeJS.ProcessEnv
     ),
     ledger: Object.freeze(ledgerConfig),
     storage: parseStorageConfig(o.storage, base),
+    proxies: parseProxiesConfig(o.proxies, base),
     limits: Object.freeze(limitsOf(limits, requestTimeoutMs)),
     events: Object.freeze(eventsOf(events, base)),
     adminTokenFile: o.adminTokenFile === undefined ? undefined : file(base, o.adminTokenFile, 'config.adminTokenFile'),
@@ -278,6 +286,7 @@ function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedg
 /** `requestTimeoutMs` is checked first, by the caller, since the ledger's deadlines must sit below it. */
 function limitsOf(limits: Record<string, unknown>, requestTimeoutMs: number): GatewayConfig['limits'] {
   return {
+    fileBytes: expectInteger(limits.fileBytes ?? DEFAULT_LIMITS.fileBytes, 'config.limits.fileBytes', 0, 2 ** 40),
     bodyBytes: expectInteger(
       limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes,
       'config.limits.bodyBytes',

@@ -55,8 +55,28 @@ function selfSignedCertificate(dir: string): void {
   );
 }
 
+/** How many re-encryption proxies the development gateway hosts: 2-of-3 shares out of the box. */
+export const DEV_PROXIES = 3;
+
 /**
- * First run of the embedded runtime: development keys (K2 for one app, K3, K4), a self-signed
+ * Proxy keys `proxy-1.pem` … in `gw` and the config's `proxies` and `storage` sections, for a
+ * layout made before large files (or a new one): the gateway hosts all of them.
+ */
+function ensureDevProxies(gw: string, configFile: string): void {
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  if (config.proxies !== undefined) return;
+  const hosted = [];
+  for (let i = 1; i <= DEV_PROXIES; i++) {
+    const keyFile = `proxy-${i}.pem`;
+    if (!existsSync(join(gw, keyFile))) secret(join(gw, keyFile), privateKeyToPem(generateKeyPair().privateKey));
+    hosted.push({ keyFile });
+  }
+  const next = { ...config, proxies: { hosted }, storage: config.storage ?? { kind: 'embedded', dir: '../blobs' } };
+  writeFileSync(configFile, `${JSON.stringify(next, null, 2)}\n`);
+}
+
+/**
+ * First run of the embedded runtime: development keys (K2 for one app, K3, K4, three proxies), a self-signed
  * certificate, an admin token, the gateway's config and the app's config, all in `dataDir`
  * (ignored by git), private keys mode 0600. Idempotent: an existing layout is left as it is,
  * except that an explicit `port` (MEDSHARE_PORT) other than the one the app config names is
@@ -77,6 +97,7 @@ export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevL
       const url = `https://127.0.0.1:${explicitPort}`;
       if (app.gatewayUrl !== url) writeAppConfig(layout.appConfig, { ...app, gatewayUrl: url });
     }
+    ensureDevProxies(join(dataDir, 'gateway'), layout.gatewayConfig);
     return { ...layout, created: false };
   }
   const gw = join(dataDir, 'gateway');
@@ -102,6 +123,7 @@ export function ensureDevLayout(dataDirArg: string, explicitPort?: number): DevL
     layout.gatewayConfig,
     `${JSON.stringify({ listen: { host: '127.0.0.1', port }, tls: { certFile: 'tls/cert.pem', keyFile: 'tls/key.pem' }, org: DEV_ORG, keysFile: 'keys.json', adminTokenFile: 'admin-token', ledger: { type: 'embedded', dir: '../ledger', k4KeyFile: 'k4.pem' } }, null, 2)}\n`,
   );
+  ensureDevProxies(gw, layout.gatewayConfig);
   writeAppConfig(layout.appConfig, {
     gatewayUrl: `https://127.0.0.1:${port}`,
     appId: DEV_APP_ID,

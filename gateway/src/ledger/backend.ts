@@ -46,6 +46,10 @@ export interface OrgAdminLedger {
   retireAccessKey(keyId: string, at?: number): Promise<string>;
   /** `audit:AdminAuditTrail`: one page of a record's audit trail, for an admin of its upload org. */
   adminAuditTrail(recordId: string, pageSize: number, bookmark: string): Promise<string>;
+  /** `files:RegisterProxy` for the admin's org (idempotent): a re-encryption proxy's SM2 key. */
+  registerProxy(publicKey: string): Promise<string>;
+  /** `files:ListProxies`, as the admin. */
+  listProxies(): Promise<string>;
 }
 
 /**
@@ -65,6 +69,13 @@ export interface LedgerBackend {
   getUser(keyId: string): Promise<string>;
   /** `layer-keys:ListAccessKeys` (evaluated): an org's K3 entries, as the contract's JCS text. */
   listAccessKeys(mspId: string): Promise<string>;
+  /** `files:ListProxies` (evaluated): every registered proxy, as the contract's JCS text. */
+  listProxies(): Promise<string>;
+  /**
+   * `files:GetShareForProxy` (evaluated, plain arguments): the share's public parts and that
+   * proxy's sealed fragment, for a proxy this gateway hosts (docs/protocol.md §17).
+   */
+  getShareForProxy(fileId: string, receiverKeyId: string, proxyId: string): Promise<string>;
   /**
    * The contract's committed chaincode events in commit order, from a checkpoint, then live,
    * with Fabric's semantics (a transaction's one event, only once it is committed).

@@ -47,6 +47,14 @@ export class EmbeddedBackend implements LedgerBackend {
     return this.#call(this.#client, directCalls.listAccessKeys(mspId));
   }
 
+  listProxies(): Promise<string> {
+    return this.#call(this.#client, directCalls.listProxies());
+  }
+
+  getShareForProxy(fileId: string, receiverKeyId: string, proxyId: string): Promise<string> {
+    return this.#call(this.#client, directCalls.getShareForProxy(fileId, receiverKeyId, proxyId));
+  }
+
   /** The org admin's transactions, as the org's admin identity (reachable only through the admin API). */
   orgAdmin(): OrgAdminLedger {
     const admin = (c: LedgerCall): Promise<string> => this.#call(this.#admin, c);
@@ -56,6 +64,8 @@ export class EmbeddedBackend implements LedgerBackend {
       retireAccessKey: (keyId: string, at?: number) => admin(directCalls.retireAccessKey(keyId, at)),
       adminAuditTrail: (recordId: string, pageSize: number, bookmark: string) =>
         admin(directCalls.adminAuditTrail(recordId, pageSize, bookmark)),
+      registerProxy: (publicKey: string) => admin(directCalls.registerProxy(publicKey)),
+      listProxies: () => admin(directCalls.listProxies()),
     };
   }
 

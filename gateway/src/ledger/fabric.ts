@@ -161,6 +161,14 @@ export class FabricBackend implements LedgerBackend {
     return this.#call(directCalls.listAccessKeys(mspId));
   }
 
+  listProxies(): Promise<string> {
+    return this.#call(directCalls.listProxies());
+  }
+
+  getShareForProxy(fileId: string, receiverKeyId: string, proxyId: string): Promise<string> {
+    return this.#call(directCalls.getShareForProxy(fileId, receiverKeyId, proxyId));
+  }
+
   #call(c: LedgerCall): Promise<string> {
     return c.call === 'submit' ? this.#submit(c.transaction, c.args) : this.#evaluate(c.transaction, c.args);
   }

@@ -40,4 +40,8 @@ export const directCalls = {
     direct(DIRECT_TRANSACTIONS.retireAccessKey, [keyId, at === undefined ? '' : String(at)]),
   adminAuditTrail: (recordId: string, pageSize: number, bookmark: string): LedgerCall =>
     direct(DIRECT_TRANSACTIONS.adminAuditTrail, [recordId, String(pageSize), bookmark]),
+  registerProxy: (publicKey: string): LedgerCall => direct(DIRECT_TRANSACTIONS.registerProxy, [publicKey]),
+  listProxies: (): LedgerCall => direct(DIRECT_TRANSACTIONS.listProxies, []),
+  getShareForProxy: (fileId: string, receiverKeyId: string, proxyId: string): LedgerCall =>
+    direct(DIRECT_TRANSACTIONS.getShareForProxy, [fileId, receiverKeyId, proxyId]),
 } as const;

@@ -10,6 +10,9 @@ import { EventStreams } from '../events/event-streams';
 import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { AccessLayer } from '../pipeline/access-layer';
+import { FileService } from '../files/file-service';
+import { ProxyPool } from '../proxy/proxy-pool';
+import { EmbeddedBlobStore } from '../storage/embedded-blob-store';
 
 /** The OpenAPI document the gateway serves at /openapi.json, built from its route schemas. */
 export async function openApiDocument(): Promise<unknown> {
@@ -23,17 +26,26 @@ export async function openApiDocument(): Promise<unknown> {
       run: () => Promise.reject(new Error('not used')),
       getUser: () => Promise.reject(new Error('not used')),
       listAccessKeys: () => Promise.reject(new Error('not used')),
+      listProxies: () => Promise.reject(new Error('not used')),
+      getShareForProxy: () => Promise.reject(new Error('not used')),
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
       orgAdmin: () => undefined,
     };
     const log = await EventLog.open(join(dir, 'events'), { retain: 1 });
+    const accessLayer = new AccessLayer(keys, ledger, { sessionTtlMs: 1000, sessionsPerApp: 1, replayCacheSize: 1 });
+    const proxies = new ProxyPool({ hosted: [], peers: [], ledger, org: 'Org1MSP', signer: () => keys.signingK3(1) });
+    const store = new EmbeddedBlobStore({ dir: join(dir, 'blobs') });
     const app = await buildGateway(
       {
+        files: {
+          service: new FileService({ store, accessLayer, proxies, maxFileBytes: 2 * 1024 ** 3 }),
+          proxies,
+        },
         org: 'Org1MSP',
         events: new EventStreams(log, { streamsPerApp: 1, heartbeatMs: 15_000 }),
-        accessLayer: new AccessLayer(keys, ledger, { sessionTtlMs: 1000, sessionsPerApp: 1, replayCacheSize: 1 }),
+        accessLayer,
         ledger,
         requestsPerMinutePerApp: 1,
       },

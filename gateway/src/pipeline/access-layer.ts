@@ -28,7 +28,9 @@ import {
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
+  type AnyRequest,
   type ContractEnvelope,
+  type JsonValue,
   type GatewayOutput,
   type Operation,
   type SealedMessage,
@@ -64,6 +66,40 @@ const DIRECTORY_CACHE_SIZE = 10_000;
 /** Default of config.limits.unauthenticatedCpuMsPerSecond: a quarter of the gateway's one JS thread. */
 const DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND = 250;
 
+/** The request a hook sees: already authenticated by the access layer (session, sig2, freshness, replay). */
+export interface HookContext {
+  readonly appId: string;
+  readonly request: AnyRequest;
+}
+
+/**
+ * Per-operation work of the access layer beside the ledger (large files: the staged object, the
+ * proxies, the download token), kept out of the pipeline itself. `before` runs once the request
+ * is authenticated and may refuse it (nothing reaches the ledger); `refused` hears any refusal
+ * after that (its own errors are swallowed); `after` runs once the contract's answer verified
+ * (committed, for a submitted operation) and may return an attachment, sealed beside the signed
+ * output (docs/protocol.md §17), never inside it.
+ */
+export interface OperationHook {
+  before?(context: HookContext): Promise<void>;
+  refused?(context: HookContext, error: unknown): Promise<void>;
+  after?(context: HookContext, result: unknown): Promise<JsonValue | undefined>;
+}
+
+export type OperationHooks = Partial<Record<Operation, OperationHook>>;
+
+/** A request the access layer answers itself, authenticated: its session and the author's registry entry. */
+export interface LocalRequest<R> {
+  readonly session: Session;
+  readonly request: R;
+  readonly user: {
+    readonly keyId: string;
+    readonly publicKey: string;
+    readonly role: unknown;
+    readonly status: unknown;
+  };
+}
+
 export interface Outcome {
   readonly appId: string;
   readonly op: Operation;
@@ -86,6 +122,7 @@ export class AccessLayer {
   #allowlists = new Map<string, SourceAllowlist>();
   readonly #budget: WorkBudget;
   readonly #directorySignatures = new Map<string, { sig3: string; until: number }>();
+  #hooks: OperationHooks = {};
 
   constructor(
     keys: KeyRing,
@@ -104,6 +141,11 @@ export class AccessLayer {
       new WorkBudget({
         msPerSecond: options.unauthenticatedCpuMsPerSecond ?? DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND,
       });
+  }
+
+  /** Installs the per-operation hooks (the files service's); replaces any earlier ones. */
+  useHooks(hooks: OperationHooks): void {
+    this.#hooks = { ...hooks };
   }
 
   get keys(): KeyRing {
@@ -189,7 +231,29 @@ export class AccessLayer {
     const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseAppEnvelope);
     const { request, sig1 } = envelope;
 
-    const k3 = this.#keys.signingK3(now);
+    const hook = this.#hooks[request.op];
+    const context: HookContext = { appId: session.appId, request };
+    let reply: GatewayOutput;
+    try {
+      await hook?.before?.(context);
+      reply = await this.#toLedger(request, sig1);
+    } catch (error) {
+      await hook?.refused?.(context, error).catch(() => undefined);
+      throw error;
+    }
+    const attachment = await hook?.after?.(context, reply.response.result);
+    const answer = attachment === undefined ? reply : { ...reply, gateway: attachment };
+    const sealed = seal(session.key, utf8(canonicalize(answer)), sessionAad('response', session.sessionId));
+    return {
+      appId: session.appId,
+      op: request.op,
+      body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) },
+    };
+  }
+
+  /** sig3 → ledger → sig4 checks → sig5. */
+  async #toLedger(request: AnyRequest, sig1: string): Promise<GatewayOutput> {
+    const k3 = this.#keys.signingK3(this.#clock());
     const toContract: ContractEnvelope = {
       request,
       sig1,
@@ -209,31 +273,25 @@ export class AccessLayer {
     parseResult(request.op, response.result, 'output.response.result');
 
     const signer = this.#keys.signingK3(this.#clock());
-    const reply: GatewayOutput = {
-      response,
-      sig4,
-      sig5: signFor('sig5', signer, { response, sig4 }),
-      k3Id: signer.keyId,
-    };
-    const sealed = seal(session.key, utf8(canonicalize(reply)), sessionAad('response', session.sessionId));
-    return {
-      appId: session.appId,
-      op: request.op,
-      body: { sessionId: session.sessionId, ciphertext: toBase64(sealed) },
-    };
+    return { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
   }
 
   /**
-   * Step 3 for a sealed, signed subscribe request (docs/protocol.md §14): the same checks as any
-   * request up to replay, then sig1 against the author's registered key (the access layer reads
-   * the registry itself: no transaction), and a stream token bound to that key, the app and the
-   * session, sealed back under the session key.
+   * A sealed, signed request the access layer answers itself (no transaction): the checks of any
+   * request up to replay, then sig1 against the author's registered key (NOT_REGISTERED,
+   * SIG1_INVALID). What subscriptions and file-upload-begin start with.
    */
-  async subscribe(body: SealedMessage, sourceAddress: string): Promise<SealedMessage> {
-    const now = this.#clock();
-    const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseSubscribeEnvelope);
+  async openLocalRequest<
+    E extends {
+      request: { op: string; appId: string; keyId: string; nonce: string; issuedAt: number; expiresAt: number };
+      sig1: string;
+      sig2: string;
+      k2Id: string;
+    },
+  >(body: SealedMessage, sourceAddress: string, parse: (value: unknown) => E): Promise<LocalRequest<E['request']>> {
+    const { session, envelope } = this.#openEnvelope(body, sourceAddress, this.#clock(), parse);
     const { request, sig1 } = envelope;
-    let user: { keyId?: unknown; publicKey?: unknown };
+    let user: { keyId?: unknown; publicKey?: unknown; role?: unknown; status?: unknown };
     try {
       user = JSON.parse(await this.ledger.getUser(request.keyId)) as typeof user;
     } catch (error) {
@@ -245,6 +303,33 @@ export class AccessLayer {
       throw fail('INTERNAL', 'the registry answered for another key');
     if (!verifyFor('sig1', user.publicKey, request, sig1))
       throw fail('SIG1_INVALID', 'sig1 does not verify against the registered key of request.keyId');
+    return {
+      session,
+      request,
+      user: { keyId: request.keyId, publicKey: user.publicKey, role: user.role, status: user.status },
+    };
+  }
+
+  /** A value sealed as an answer in `session` (AAD "medshare/v1/response\n" ‖ sessionId). */
+  sealAnswer(session: Session, value: unknown): SealedMessage {
+    const sealed = seal(session.key, utf8(canonicalize(value)), sessionAad('response', session.sessionId));
+    return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
+  }
+
+  /** The current signing K3 (a server-to-server request to a peer gateway's proxy). */
+  signingK3(): ReturnType<KeyRing['signingK3']> {
+    return this.#keys.signingK3(this.#clock());
+  }
+
+  /**
+   * Step 3 for a sealed, signed subscribe request (docs/protocol.md §14): the same checks as any
+   * request up to replay, then sig1 against the author's registered key (the access layer reads
+   * the registry itself: no transaction), and a stream token bound to that key, the app and the
+   * session, sealed back under the session key.
+   */
+  async subscribe(body: SealedMessage, sourceAddress: string): Promise<SealedMessage> {
+    const now = this.#clock();
+    const { session, request } = await this.openLocalRequest(body, sourceAddress, parseSubscribeEnvelope);
     const token = this.streamTokens.issue(
       { keyId: request.keyId, appId: session.appId, sessionId: session.sessionId, expiresAt: session.expiresAt },
       now,
@@ -256,8 +341,7 @@ export class AccessLayer {
       keyId: request.keyId,
       expiresAt: session.expiresAt,
     };
-    const sealed = seal(session.key, utf8(canonicalize(grant)), sessionAad('response', session.sessionId));
-    return { sessionId: session.sessionId, ciphertext: toBase64(sealed) };
+    return this.sealAnswer(session, grant);
   }
 
   /**

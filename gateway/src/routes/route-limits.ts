@@ -9,4 +9,4 @@ import { errorResponses } from '../errors/error-handler';
 export const SMALL_BODY_BYTES = 4096;
 
 /** The coded error answers every route documents ({code, message}). */
-export const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 414, 415, 429, 431, 500, 502, 503, 504);
+export const ERRORS = errorResponses(400, 401, 403, 404, 409, 413, 414, 415, 422, 429, 431, 500, 502, 503, 504);

@@ -72,6 +72,10 @@ export const ERROR_CODES = {
   INTEGRITY_FAILED: { status: 422, summary: 'integrity check failed: the content does not match its SM3 digest tree' },
   INTERNAL: { status: 500, summary: 'internal error' },
   STREAM_TOKEN_INVALID: { status: 401, summary: 'the event-stream token is unknown, expired or for another app' },
+  FILE_TOKEN_INVALID: {
+    status: 401,
+    summary: 'the upload or download token is unknown, expired, spent, or for another file, user or app',
+  },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
   EVENT_ID_EXPIRED: {
     status: 410,

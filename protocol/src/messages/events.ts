@@ -169,11 +169,30 @@ export interface StreamGrant {
   readonly expiresAt: number;
 }
 
-function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
+/**
+ * A request the access layer answers itself (never a contract operation: `op` is not in the
+ * operations table): the request fields and validity rules of §6 with the given `op` and body.
+ * Subscriptions (§14) and file-upload-begin (§17) are such requests.
+ */
+export function parseAccessLayerRequest<O extends string, B>(
+  value: unknown,
+  name: string,
+  op: O,
+  parseBody: (value: unknown, name: string) => B,
+): {
+  v: typeof PROTOCOL_VERSION;
+  op: O;
+  body: B;
+  nonce: string;
+  issuedAt: number;
+  expiresAt: number;
+  appId: string;
+  keyId: string;
+} {
   const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
-  expectOneOf(o.op, `${name}.op`, ['subscribe'] as const);
-  const body = expectObject(o.body, `${name}.body`, []);
+  expectOneOf(o.op, `${name}.op`, [op] as const);
+  const body = parseBody(o.body, `${name}.body`);
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
   const expiresAt = expectInteger(o.expiresAt, `${name}.expiresAt`);
   if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
@@ -181,14 +200,18 @@ function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeReque
     throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
   return {
     v: PROTOCOL_VERSION,
-    op: 'subscribe',
-    body: body as Record<string, never>,
+    op,
+    body,
     nonce: expectString(o.nonce, `${name}.nonce`, { pattern: NONCE }),
     issuedAt,
     expiresAt,
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
     keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }),
   };
+}
+
+function parseSubscribeRequest(value: unknown, name = 'request'): SubscribeRequest {
+  return parseAccessLayerRequest(value, name, 'subscribe', (v, n) => expectObject(v, n, []) as Record<string, never>);
 }
 
 export function parseSubscribeEnvelope(value: unknown): SubscribeEnvelope {

@@ -50,6 +50,9 @@ export type FileViewResult = {
   readonly fileId: string;
   readonly accessId: string;
   readonly readableUntil: number;
+  /** The descriptor's root and size: the gateway serves `files/<root>` to this access (§17). */
+  readonly root: string;
+  readonly size: number;
   readonly proxies: string[];
 };
 /** A file's descriptor: `ownerKeyWrap` for its owner only; `threshold` and `shareId` for a receiver. */
@@ -156,13 +159,15 @@ export function parseFileFragmentsResult(value: unknown, name: string): FileFrag
 }
 
 export function parseFileViewResult(value: unknown, name: string): FileViewResult {
-  const o = expectObject(value, name, ['fileId', 'accessId', 'readableUntil', 'proxies']);
+  const o = expectObject(value, name, ['fileId', 'accessId', 'readableUntil', 'root', 'size', 'proxies']);
   if (!Array.isArray(o.proxies) || o.proxies.length > MAX_FILE_PROXIES)
     throw fail('INVALID_INPUT', `${name}.proxies must be an array of at most ${MAX_FILE_PROXIES}`);
   return {
     fileId: hex64(o.fileId, `${name}.fileId`),
     accessId: hex64(o.accessId, `${name}.accessId`),
     readableUntil: time(o.readableUntil, `${name}.readableUntil`),
+    root: hex64(o.root, `${name}.root`),
+    size: expectInteger(o.size, `${name}.size`),
     proxies: (o.proxies as unknown[]).map((v, i) => expectString(v, `${name}.proxies[${i}]`, { pattern: HEX64 })),
   };
 }

@@ -23,7 +23,7 @@ const KEY_CHECK = hex(16);
 const SECRET_WRAP = new RegExp(`^04[0-9a-f]{${(64 + 32 + 32) * 2}}$`);
 /** SM2 encryption of a key fragment for a proxy. */
 const SEALED_FRAGMENT = new RegExp(`^04[0-9a-f]{${(64 + 32 + KEY_FRAGMENT_BYTES) * 2}}$`);
-const CAPSULE_FRAGMENT = hex(CAPSULE_FRAGMENT_BYTES);
+export const CAPSULE_FRAGMENT = hex(CAPSULE_FRAGMENT_BYTES);
 /** `type/subtype` of RFC 6838, lower case, no parameters. */
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$/;
 

@@ -3,6 +3,7 @@ import type { Command } from '../command';
 import { admin } from './admin';
 import { audit } from './audit';
 import { events } from './events';
+import { file } from './file';
 import { grant } from './grant';
 import { keygen } from './keygen';
 import { grants, records } from './lists';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   grants,
   audit,
   events,
+  file,
   whois,
   admin,
 ];

@@ -222,6 +222,9 @@ export class FilesContract extends MedshareBaseContract {
       fileId,
       accessId: txId,
       readableUntil: auth.now + FILE_ACCESS_TTL_MS,
+      // The stored object's name (files/<root>): what the gateway streams to this access.
+      root: file.root,
+      size: file.size,
       proxies: served,
     });
   }
