@@ -15,18 +15,17 @@ import {
   type FileDescriptor,
   type FileShareProxy,
   type JsonValue,
-  type ResultOf,
 } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { assertSig1, authenticate, txTimeMs } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
-import type { LedgerState } from '../../state/state';
 import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
 import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { ownPage } from '../own-page';
 import { requireUser, users } from '../registry/tables';
 import type { FileShareState, FileState, ProxyState } from './model';
 import {
@@ -245,7 +244,7 @@ export class FilesContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListFiles(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'file-list', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'file-list', (state, keyId, size, bookmark) =>
       fileOwnerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
     );
   }
@@ -253,23 +252,9 @@ export class FilesContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListSharedFiles(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'file-list-shared', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'file-list-shared', (state, keyId, size, bookmark) =>
       fileShareReceiverIndex.page(state, { receiverKeyId: keyId }, size, bookmark),
     );
-  }
-
-  async #listOwn<O extends 'file-list' | 'file-list-shared'>(
-    ctx: MedshareContext,
-    envelope: string,
-    op: O,
-    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<ResultOf<O>>,
-  ): Promise<string> {
-    const { state } = ctx;
-    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
-    const author = await requireUser(state, auth.request.keyId);
-    assertSig1(author.publicKey, auth.envelope, 'the author');
-    const { pageSize, bookmark } = auth.request.body;
-    return respond(ctx, this.contractKey, auth, await page(state, author.keyId, pageSize, bookmark));
   }
 
   /** An org admin registers a re-encryption proxy's SM2 key for their org (idempotent). */

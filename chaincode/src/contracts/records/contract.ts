@@ -2,16 +2,16 @@
 import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
 import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
 import { sm3 } from '@medshare/crypto/sm3';
-import { actorKey, fail, MAX_RECORD_BYTES, type ResultOf } from '@medshare/protocol';
+import { actorKey, fail, MAX_RECORD_BYTES } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
 import type { RecordState } from '../../state/model';
-import type { LedgerState } from '../../state/state';
 import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { ownPage } from '../own-page';
 import { pseudonyms, requireUser, users } from '../registry/tables';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
 import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys } from './tables';
@@ -194,7 +194,7 @@ export class RecordsContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListRecords(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-records', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'list-records', (state, keyId, size, bookmark) =>
       ownerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
     );
   }
@@ -202,23 +202,8 @@ export class RecordsContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListGrants(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-grants', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'list-grants', (state, keyId, size, bookmark) =>
       granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark),
     );
-  }
-
-  /** One page of the author's own index (records owned, or grants received), sig1 by the author. */
-  async #listOwn<O extends 'list-records' | 'list-grants'>(
-    ctx: MedshareContext,
-    envelope: string,
-    op: O,
-    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<ResultOf<O>>,
-  ): Promise<string> {
-    const { state } = ctx;
-    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
-    const author = await requireUser(state, auth.request.keyId);
-    assertSig1(author.publicKey, auth.envelope, 'the author');
-    const { pageSize, bookmark } = auth.request.body;
-    return respond(ctx, this.contractKey, auth, await page(state, author.keyId, pageSize, bookmark));
   }
 }
