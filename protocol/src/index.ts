@@ -57,6 +57,7 @@ export {
 } from './messages/bodies';
 export {
   USER_STATUSES,
+  parseAuditEntry,
   type AuditEntry,
   type AuditResult,
   type GrantListItem,
@@ -75,6 +76,7 @@ export {
 export {
   parseFileFragmentsResult,
   parseFileGetResult,
+  parseStoredFileDescriptor,
   type FileDescriptor,
   type FileFragmentsResult,
   type FileListItem,
@@ -84,6 +86,7 @@ export {
   type FileUploadResult,
   type FileViewResult,
   type SharedFileListItem,
+  type StoredFileDescriptor,
 } from './messages/file-results';
 export {
   MAX_CLOCK_SKEW_MS,
@@ -155,7 +158,6 @@ export {
   compressedPublicKey,
   fileReEncryptContext,
   parseFileShare,
-  parseFileUpload,
   parseFileUploadBegin,
   type FileFragmentGrant,
   type FileIdBody,
