@@ -7,7 +7,7 @@
  */
 export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors/codes';
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
-export { openCiphertext } from './errors/crypto-boundary';
+export { decodeInput, openCiphertext, type CryptoErrorMessage } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
 export { FILE_ID_LABEL, FILE_REENCRYPT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';

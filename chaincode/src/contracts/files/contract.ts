@@ -5,12 +5,12 @@ import { sm3 } from '@medshare/crypto/sm3';
 import {
   canonicalize,
   compressedPublicKey,
+  decodeInput,
   expectString,
   fail,
   FILE_ID_LABEL,
   fileReEncryptContext,
   HEX64,
-  HEX_PUBLIC_KEY,
   keyIdOf,
   type FileDescriptor,
   type FileShareProxy,
@@ -26,6 +26,7 @@ import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
 import { ownPage } from '../own-page';
+import { expectPublicKey } from '../public-key';
 import { requireUser, users } from '../registry/tables';
 import type { FileShareState, FileState, ProxyState } from './model';
 import {
@@ -112,11 +113,9 @@ export class FilesContract extends MedshareBaseContract {
     for (const [i, fragment] of fragments.entries()) {
       const name = `request.body.fragments[${i}]`;
       await requireActiveProxy(state, fragment.proxyId, auth.now, name);
-      try {
-        assertPublicKey(fragment.sealedFragment.slice(0, 130));
-      } catch {
-        throw fail('INVALID_INPUT', `${name}.sealedFragment: C1 is not a point on the SM2 curve`);
-      }
+      decodeInput(`${name}.sealedFragment: C1 is not a point on the SM2 curve`, () =>
+        assertPublicKey(fragment.sealedFragment.slice(0, 130)),
+      );
     }
     const txId = ctx.stub.getTxID();
     const share: FileShareState = { fileId, receiver: receiverKeyId, threshold, fragments, sharedAt: auth.now, txId };
@@ -262,12 +261,7 @@ export class FilesContract extends MedshareBaseContract {
   @Returns('string')
   async RegisterProxy(ctx: MedshareContext, publicKey: string): Promise<string> {
     const org = assertOrgAdmin(ctx.clientIdentity);
-    expectString(publicKey, 'publicKey', { pattern: HEX_PUBLIC_KEY });
-    try {
-      assertPublicKey(publicKey);
-    } catch {
-      throw fail('INVALID_INPUT', 'publicKey is not a point on the SM2 curve');
-    }
+    expectPublicKey(publicKey, 'publicKey');
     const proxyId = keyIdOf(publicKey);
     const existing = await proxies.get(ctx.state, { proxyId });
     if (existing) {

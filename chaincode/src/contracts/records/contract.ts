@@ -2,7 +2,7 @@
 import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
 import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
 import { sm3 } from '@medshare/crypto/sm3';
-import { actorKey, fail, MAX_RECORD_BYTES } from '@medshare/protocol';
+import { actorKey, decodeInput, fail, MAX_RECORD_BYTES } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
@@ -43,12 +43,9 @@ export class RecordsContract extends MedshareBaseContract {
       throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
     const owner = await requireUser(state, patient.keyId);
     assertSig1(owner.publicKey, auth.envelope, 'the patient the record names');
-    let sealed: Uint8Array;
-    try {
-      sealed = fromBase64(body.ciphertext, 'request.body.ciphertext');
-    } catch {
-      throw fail('INVALID_INPUT', 'request.body.ciphertext is not canonical base64');
-    }
+    const sealed = decodeInput('request.body.ciphertext is not canonical base64', () =>
+      fromBase64(body.ciphertext, 'request.body.ciphertext'),
+    );
     if (sealed.length < SEALED_OVERHEAD || sealed.length > MAX_RECORD_BYTES) {
       throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
     }
