@@ -2,7 +2,7 @@
 import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
 import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
 import { sm3 } from '@medshare/crypto/sm3';
-import { actorKey, decodeInput, fail, MAX_RECORD_BYTES } from '@medshare/protocol';
+import { actorKey, decodeInput, fail, MAX_RECORD_BYTES, RECORD_LABEL } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
@@ -56,7 +56,7 @@ export class RecordsContract extends MedshareBaseContract {
       if (earlier) return this.#replayUpload(ctx, auth, earlier.recordId);
     }
     await auth.writeNonce();
-    const recordId = toHex(sm3(utf8(`medshare/v1/record\n${ctx.stub.getTxID()}`)));
+    const recordId = toHex(sm3(utf8(`${RECORD_LABEL}${ctx.stub.getTxID()}`)));
     const record: RecordState = {
       recordId,
       owner: owner.keyId,
