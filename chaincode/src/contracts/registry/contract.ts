@@ -46,7 +46,6 @@ export class RegistryContract extends MedshareBaseContract {
       registeredAt: auth.now,
     };
     await users.put(state, { keyId }, user);
-    await pseudonyms.put(state, { role: body.role, pseudonym: body.pseudonym }, { keyId });
     changeEvent(ctx, 'UserRegistered', { keyId, role: user.role, status: user.status });
     return respond(ctx, this.contractKey, auth, { keyId, role: user.role, status: user.status, org: user.org });
   }
@@ -61,7 +60,11 @@ export class RegistryContract extends MedshareBaseContract {
     const admin = assertOrgAdmin(ctx.clientIdentity, user.org);
     if (user.role === 'patient') throw fail('INVALID_INPUT', 'patients need no approval');
     if (user.status !== 'active') {
-      await users.put(ctx.state, { keyId }, { ...user, status: 'active', approvedBy: ctx.clientIdentity.getID() });
+      await users.replace(ctx.state, { keyId }, user, {
+        ...user,
+        status: 'active',
+        approvedBy: ctx.clientIdentity.getID(),
+      });
       changeEvent(ctx, 'UserApproved', { keyId, org: admin });
     }
     return canonicalize({ keyId, role: user.role, status: 'active', org: user.org });
