@@ -3,6 +3,7 @@ import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { assertPublicKey } from '@medshare/crypto/sm2';
 import { sm3 } from '@medshare/crypto/sm3';
 import {
+  actorKey,
   canonicalize,
   compressedPublicKey,
   decodeInput,
@@ -212,7 +213,7 @@ export class FilesContract extends MedshareBaseContract {
     const txId = ctx.stub.getTxID();
     await fileAccesses.put(
       state,
-      { fileId, actorKeyId: auth.request.keyId, txId },
+      { fileId, actor: actorKey(auth.actor), txId },
       { at: auth.now, txId, proxies: served },
     );
     await recordAccess(ctx, state, auth, { recordId: fileId, owner: file.owner, action: 'file-view' });
