@@ -27,7 +27,6 @@ export {
 } from './validation/assert';
 export {
   DIRECT_TRANSACTIONS,
-  OPERATIONS,
   OPERATION_TABLE,
   isOperation,
   isSubmitted,
@@ -56,7 +55,6 @@ export {
   type ViewBody,
 } from './messages/bodies';
 export {
-  USER_STATUSES,
   parseAuditEntry,
   type AuditEntry,
   type AuditResult,
@@ -153,8 +151,6 @@ export {
 } from './messages/events';
 export { actorKey, keyActor, type Actor } from './messages/actor';
 export {
-  MAX_FILE_BYTES,
-  MAX_FILE_PROXIES,
   compressedPublicKey,
   fileReEncryptContext,
   parseFileShare,
