@@ -14,10 +14,7 @@ export {
   RegistryContract,
   type MedshareContractOptions,
 };
-export { FILE_ACCESS_TTL_MS } from './contracts/files/rules';
-export { ACCESS_TICKET_TTL_MS } from './contracts/records/rules';
-export { contractKeyFromPem, loadContractKey, type ContractKey } from './config/contract-key';
-export { isOrgAdmin } from './identity/org-admin';
+export { contractKeyFromPem, type ContractKey } from './config/contract-key';
 
 /** The chaincode's contracts, as Fabric addresses them: `registry:Register`, `records:Upload`, … */
 const CONTRACTS = [RegistryContract, LayerKeysContract, RecordsContract, AuditContract, FilesContract] as const;

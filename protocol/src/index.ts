@@ -7,7 +7,7 @@
  */
 export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors/codes';
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
-export { openCiphertext } from './errors/crypto-boundary';
+export { decodeInput, openCiphertext, type CryptoErrorMessage } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
 export { FILE_ID_LABEL, FILE_REENCRYPT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
@@ -27,7 +27,6 @@ export {
 } from './validation/assert';
 export {
   DIRECT_TRANSACTIONS,
-  OPERATIONS,
   OPERATION_TABLE,
   isOperation,
   isSubmitted,
@@ -56,7 +55,7 @@ export {
   type ViewBody,
 } from './messages/bodies';
 export {
-  USER_STATUSES,
+  parseAuditEntry,
   type AuditEntry,
   type AuditResult,
   type GrantListItem,
@@ -75,6 +74,7 @@ export {
 export {
   parseFileFragmentsResult,
   parseFileGetResult,
+  parseStoredFileDescriptor,
   type FileDescriptor,
   type FileFragmentsResult,
   type FileListItem,
@@ -84,6 +84,7 @@ export {
   type FileUploadResult,
   type FileViewResult,
   type SharedFileListItem,
+  type StoredFileDescriptor,
 } from './messages/file-results';
 export {
   FILE_TOKEN,
@@ -172,12 +173,9 @@ export {
 } from './messages/events';
 export { actorKey, keyActor, type Actor } from './messages/actor';
 export {
-  MAX_FILE_BYTES,
-  MAX_FILE_PROXIES,
   compressedPublicKey,
   fileReEncryptContext,
   parseFileShare,
-  parseFileUpload,
   parseFileUploadBegin,
   type FileFragmentGrant,
   type FileIdBody,

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+import { FILE_LABEL } from '@medshare/crypto/chunked-file';
 import { SEALED_BOX_LABELS } from '@medshare/crypto/sealed-box';
+import { TPRE_DST_PREFIX } from '@medshare/crypto/tpre';
 import { PROTOCOL_VERSION } from './version';
 
 /**
@@ -54,8 +56,12 @@ export const FILE_REENCRYPT_LABEL = `${PREFIX}file-reencrypt\n`;
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
 
 /**
- * The sealed box's subkey labels, `medshare/v1/sm4-ctr` and `medshare/v1/hmac-sm3`. They are
- * defined by @medshare/crypto's sealed box (format byte 0x01), not by {@link PROTOCOL_VERSION},
- * and listed here so that this file names every label.
+ * The labels @medshare/crypto defines, listed here so that this file names every label. They
+ * belong to the formats, not to {@link PROTOCOL_VERSION}:
+ * - `SEALED_BOX_LABELS`, `medshare/v1/sm4-ctr` and `medshare/v1/hmac-sm3`: the sealed box's
+ *   subkeys (format byte 0x01, §8);
+ * - `FILE_LABEL`, `medshare/v1/file`: the chunked file's leaf (`…/chunk`) and key-check
+ *   (`…/key-check`) prefixes (§16);
+ * - `TPRE_DST_PREFIX`, `medshare/v1/tpre/`: the threshold PRE's hash domain tags and its generator U (§15).
  */
-export { SEALED_BOX_LABELS };
+export { FILE_LABEL, SEALED_BOX_LABELS, TPRE_DST_PREFIX };

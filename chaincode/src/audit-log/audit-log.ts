@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { AUDIT_EVENT_NAME, fail, type AuditEvent, type Operation } from '@medshare/protocol';
+import { AUDIT_EVENT_NAME, fail, PROTOCOL_VERSION, type AuditEvent, type Operation } from '@medshare/protocol';
 import type { Context } from 'fabric-contract-api';
 import type { Authenticated } from '../signature-chain/authenticate';
 import { marshal } from '../state/codec';
@@ -44,7 +44,7 @@ export async function recordAccess(
   };
   await auditEntries.put(state, { recordId: access.recordId, at: sortableTime(auth.now), txId }, entry);
   const event: AuditEvent = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     action: entry.action,
     recordId: entry.recordId,
     owner: access.owner,

@@ -2,6 +2,7 @@
 import {
   canonicalize,
   fail,
+  PROTOCOL_VERSION,
   signDeterministicFor,
   type ContractResponse,
   type Operation,
@@ -23,7 +24,7 @@ export function respond<O extends Operation>(
 ): string {
   if (!k4) throw fail('INTERNAL', 'the contract key K4 is not configured (MEDSHARE_K4_KEY_FILE)');
   const response: ContractResponse = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     op: auth.request.op,
     requestHash: auth.requestHash,
     txId: ctx.stub.getTxID(),

@@ -15,13 +15,13 @@ export const KEY = {
   nonce: 'medshare.nonce', // [authorKeyId, nonce]
   uploadKey: 'medshare.upload-key', // [ownerKeyId, idempotencyKey] → {recordId}: scoped to the owner
   audit: 'medshare.audit', // [recordId, at (16 digits), txId]
-  access: 'medshare.access', // [recordId, actorKeyId, txId]
+  access: 'medshare.access', // [recordId, actor, txId]: actorKey, a key actor's key id
   file: 'medshare.file', // [fileId] → a large file's descriptor (the bytes are off-chain)
   fileOwner: 'medshare.owner-file', // [ownerKeyId, fileId]
   proxy: 'medshare.proxy', // [proxyId] → a re-encryption proxy's key
   fileShare: 'medshare.file-share', // [fileId, receiverKeyId] → threshold and sealed key fragments
   fileShareReceiver: 'medshare.receiver-file', // [receiverKeyId, fileId]
-  fileAccess: 'medshare.file-access', // [fileId, actorKeyId, txId] → {at, txId, proxies}
+  fileAccess: 'medshare.file-access', // [fileId, actor, txId] → {at, txId, proxies}
 } as const;
 
 /** Zero-padded so audit entries sort by time within a record. */

@@ -9,7 +9,9 @@ import {
   HEX_PUBLIC_KEY,
   KEY_WRAP,
   MSP_ID,
+  parseAuditEntry,
   ROLES,
+  type AuditEntry,
   type AuditEventAction,
   type RecordMetadata,
   type Role,
@@ -66,19 +68,8 @@ export type AuditAction = AuditEventAction;
 /** The audit entries' actions are the access notifications' (protocol events.ts): records' and files'. */
 export { AUDIT_ACTIONS };
 
-/** A type alias (not an interface) so it is assignable to JsonValue. */
-export type AuditState = {
-  readonly recordId: string;
-  readonly action: AuditAction;
-  readonly actorKeyId: string;
-  /** For grant and revoke: whom it concerned. */
-  readonly subjectKeyId?: string;
-  readonly at: number;
-  readonly txId: string;
-  readonly appId: string;
-  readonly org: string;
-  readonly requestHash: string;
-};
+/** An audit entry: the rows the Audit transaction returns as they are (protocol results.ts). */
+export type AuditState = AuditEntry;
 
 export interface AccessTicketState {
   readonly at: number;
@@ -169,28 +160,7 @@ export function parseGrant(value: unknown): GrantState {
 }
 
 export function parseAudit(value: unknown): AuditState {
-  const o = expectObject(value, 'audit', [
-    'recordId',
-    'action',
-    'actorKeyId',
-    'subjectKeyId',
-    'at',
-    'txId',
-    'appId',
-    'org',
-    'requestHash',
-  ]);
-  return {
-    recordId: hex64(o.recordId, 'audit.recordId'),
-    action: expectOneOf(o.action, 'audit.action', AUDIT_ACTIONS),
-    actorKeyId: hex64(o.actorKeyId, 'audit.actorKeyId'),
-    ...(o.subjectKeyId === undefined ? {} : { subjectKeyId: hex64(o.subjectKeyId, 'audit.subjectKeyId') }),
-    at: time(o.at, 'audit.at'),
-    txId: expectString(o.txId, 'audit.txId', { pattern: TX_ID }),
-    appId: expectString(o.appId, 'audit.appId', { maxLength: 63 }),
-    org: expectString(o.org, 'audit.org', { pattern: MSP_ID }),
-    requestHash: hex64(o.requestHash, 'audit.requestHash'),
-  };
+  return parseAuditEntry(value, 'audit');
 }
 
 export function parseAccessTicket(value: unknown): AccessTicketState {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { marshal } from './codec';
 import type { KEY } from './keys';
 import type { LedgerState } from './state';
 
@@ -66,6 +67,21 @@ export class Table<T, A extends string> {
     }
   }
 
+  /**
+   * Rewrites a stored row (`previous`) as `row`, touching only the index rows that change: an
+   * index of fields the update keeps (a user's pseudonym on approval) is not rewritten.
+   */
+  async replace(state: LedgerState, key: RowKey<A>, previous: T, row: T): Promise<void> {
+    await state.write(this.spec.type, this.#attributes(key), row);
+    for (const index of this.spec.indexes ?? []) {
+      const before = index.entry(key, previous);
+      const after = index.entry(key, row);
+      if (sameBytes(marshal(before), marshal(after))) continue;
+      await index.table.delete(state, before.key, before.row);
+      await index.table.put(state, after.key, after.row);
+    }
+  }
+
   /** Deletes the row and its index rows (`row` is the stored one: index keys may depend on it). */
   async delete(state: LedgerState, key: RowKey<A>, row: T): Promise<void> {
     await state.remove(this.spec.type, this.#attributes(key));
@@ -96,4 +112,8 @@ export function index<T, A extends string, V, B extends string>(
   entry: (key: RowKey<A>, row: T) => { readonly key: RowKey<B>; readonly row: V },
 ): Index<T, A> {
   return { table: indexTable as unknown as Table<unknown, string>, entry };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
 }

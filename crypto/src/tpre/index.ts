@@ -7,6 +7,7 @@ export {
   KEY_FRAGMENT_BYTES,
   MAX_FRAGMENTS,
   POINT_BYTES,
+  TPRE_DST_PREFIX,
   capsuleIsValid,
   decapsulate,
   decapsulateFragments,

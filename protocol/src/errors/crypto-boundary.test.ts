@@ -2,7 +2,7 @@
 import { CiphertextError } from '@medshare/crypto/errors';
 import { fromBase64 } from '@medshare/crypto/bytes';
 import { open, seal } from '@medshare/crypto/sealed-box';
-import { cryptoError, openCiphertext } from './crypto-boundary';
+import { cryptoError, decodeInput, openCiphertext } from './crypto-boundary';
 import { fail } from './medshare-error';
 
 describe('the crypto error boundary', () => {
@@ -37,5 +37,25 @@ describe('the crypto error boundary', () => {
       code: 'INVALID_INPUT',
       message: 'INVALID_INPUT: kdf.r must be 8',
     });
+  });
+
+  it('decodeInput: a RangeError is INVALID_INPUT with the caller’s message; a TypeError is a bug and passes', () => {
+    expect(() => decodeInput('ciphertext is not canonical base64', () => fromBase64('%%'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', cause: expect.any(RangeError) }),
+    );
+    expect(() =>
+      decodeInput(
+        (cause) => `capsule: ${cause.message}`,
+        () => {
+          throw new RangeError('too short');
+        },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: 'INVALID_INPUT: capsule: too short' }));
+    const bug = new TypeError('text must be a string');
+    expect(() =>
+      decodeInput('not base64', () => {
+        throw bug;
+      }),
+    ).toThrow(bug);
   });
 });

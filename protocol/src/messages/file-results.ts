@@ -6,7 +6,15 @@
 import { expectInteger, expectObject, expectString, HEX64, HEX_PUBLIC_KEY, MSP_ID } from '../validation/assert';
 import { fail } from '../errors/medshare-error';
 import { hex64 } from './bodies';
-import { capsuleHex, MAX_FILE_PROXIES, parseFileShare, parseFileUpload, pointHex, secretWrapHex } from './files';
+import {
+  capsuleHex,
+  FILE_UPLOAD_FIELDS,
+  fileUploadFields,
+  MAX_FILE_PROXIES,
+  parseFileShare,
+  pointHex,
+  type FileUploadBody,
+} from './files';
 import { resultPage, type ResultPage } from './results';
 
 const HEX = /^(?:[0-9a-f]{2})+$/;
@@ -172,41 +180,45 @@ export function parseFileViewResult(value: unknown, name: string): FileViewResul
   };
 }
 
-export function parseFileGetResult(value: unknown, name: string): FileDescriptor {
-  const o = expectObject(value, name, [
-    'fileId',
-    'owner',
-    'org',
-    'uploadedAt',
-    'uploadId',
-    'root',
-    'size',
-    'chunkBytes',
-    'mediaType',
-    'capsule',
-    'delegatingKey',
-    'keyCheck',
-    'ownerKeyWrap',
-    'threshold',
-    'shareId',
-  ]);
-  const { fileId, owner, org, uploadedAt, threshold, shareId, ownerKeyWrap, ...rest } = o;
-  // The upload parser checks every descriptor field; a receiver's copy has no ownerKeyWrap.
-  const { ownerKeyWrap: _placeholder, ...fields } = parseFileUpload(
-    { ...rest, ownerKeyWrap: `04${'0'.repeat(256)}` },
-    name,
-  );
+/** A file's descriptor as the ledger stores it (`medshare.file`, docs/protocol.md §9) and its owner gets it. */
+export type StoredFileDescriptor = FileUploadBody & {
+  readonly fileId: string;
+  readonly owner: string;
+  readonly org: string;
+  readonly uploadedAt: number;
+};
+
+const DESCRIPTOR_FIELDS = ['fileId', 'owner', 'org', 'uploadedAt', ...FILE_UPLOAD_FIELDS] as const;
+
+/** What the ledger adds to an upload's fields. */
+function ledgerFields(o: Record<string, unknown>, name: string): Omit<StoredFileDescriptor, keyof FileUploadBody> {
   return {
-    ...fields,
-    fileId: hex64(fileId, `${name}.fileId`),
-    owner: hex64(owner, `${name}.owner`),
-    org: expectString(org, `${name}.org`, { pattern: MSP_ID }),
-    uploadedAt: time(uploadedAt, `${name}.uploadedAt`),
-    ...(ownerKeyWrap === undefined ? {} : { ownerKeyWrap: secretWrapHex(ownerKeyWrap, `${name}.ownerKeyWrap`) }),
-    ...(threshold === undefined
+    fileId: hex64(o.fileId, `${name}.fileId`),
+    owner: hex64(o.owner, `${name}.owner`),
+    org: expectString(o.org, `${name}.org`, { pattern: MSP_ID }),
+    uploadedAt: time(o.uploadedAt, `${name}.uploadedAt`),
+  };
+}
+
+/**
+ * The stored descriptor (the chaincode's files table reads its rows with this): every upload field,
+ * ownerKeyWrap included, and the ledger's fileId, owner, org and uploadedAt. The owner's file-get
+ * result is this row; a receiver's ({@link parseFileGetResult}) lacks ownerKeyWrap and adds its share.
+ */
+export function parseStoredFileDescriptor(value: unknown, name: string): StoredFileDescriptor {
+  const o = expectObject(value, name, DESCRIPTOR_FIELDS);
+  return { ...fileUploadFields(o, name, 'required'), ...ledgerFields(o, name) };
+}
+
+export function parseFileGetResult(value: unknown, name: string): FileDescriptor {
+  const o = expectObject(value, name, [...DESCRIPTOR_FIELDS, 'threshold', 'shareId']);
+  return {
+    ...fileUploadFields(o, name, 'optional'),
+    ...ledgerFields(o, name),
+    ...(o.threshold === undefined
       ? {}
-      : { threshold: expectInteger(threshold, `${name}.threshold`, 1, MAX_FILE_PROXIES) }),
-    ...(shareId === undefined ? {} : { shareId: hex64(shareId, `${name}.shareId`) }),
+      : { threshold: expectInteger(o.threshold, `${name}.threshold`, 1, MAX_FILE_PROXIES) }),
+    ...(o.shareId === undefined ? {} : { shareId: hex64(o.shareId, `${name}.shareId`) }),
   };
 }
 

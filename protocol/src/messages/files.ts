@@ -106,18 +106,35 @@ export const pointHex = (v: unknown, name: string): string =>
 export const secretWrapHex = (v: unknown, name: string): string =>
   expectString(v, name, { pattern: SECRET_WRAP, maxLength: 256 + 2 });
 
-export function parseFileUpload(value: unknown, name: string): FileUploadBody {
-  const o = expectObject(value, name, [
-    'uploadId',
-    'root',
-    'size',
-    'chunkBytes',
-    'mediaType',
-    'capsule',
-    'delegatingKey',
-    'ownerKeyWrap',
-    'keyCheck',
-  ]);
+/** The members of a file-upload body: a file descriptor's own fields (file-results.ts adds the ledger's). */
+export const FILE_UPLOAD_FIELDS = [
+  'uploadId',
+  'root',
+  'size',
+  'chunkBytes',
+  'mediaType',
+  'capsule',
+  'delegatingKey',
+  'ownerKeyWrap',
+  'keyCheck',
+] as const;
+
+/**
+ * The upload fields of `o`, whose members the caller has checked: one validator for the request,
+ * the descriptor the ledger stores and the descriptor file-get returns. A receiver's copy of a
+ * descriptor has no ownerKeyWrap, hence `ownerKeyWrap: 'optional'`.
+ */
+export function fileUploadFields(o: Record<string, unknown>, name: string, ownerKeyWrap: 'required'): FileUploadBody;
+export function fileUploadFields(
+  o: Record<string, unknown>,
+  name: string,
+  ownerKeyWrap: 'optional',
+): Omit<FileUploadBody, 'ownerKeyWrap'> & { readonly ownerKeyWrap?: string };
+export function fileUploadFields(
+  o: Record<string, unknown>,
+  name: string,
+  ownerKeyWrap: 'required' | 'optional',
+): Omit<FileUploadBody, 'ownerKeyWrap'> & { readonly ownerKeyWrap?: string } {
   return {
     uploadId: hex64(o.uploadId, `${name}.uploadId`),
     root: hex64(o.root, `${name}.root`),
@@ -126,9 +143,15 @@ export function parseFileUpload(value: unknown, name: string): FileUploadBody {
     mediaType: expectString(o.mediaType, `${name}.mediaType`, { pattern: MEDIA_TYPE, maxLength: 127 }),
     capsule: capsuleHex(o.capsule, `${name}.capsule`),
     delegatingKey: pointHex(o.delegatingKey, `${name}.delegatingKey`),
-    ownerKeyWrap: secretWrapHex(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
+    ...(ownerKeyWrap === 'optional' && o.ownerKeyWrap === undefined
+      ? {}
+      : { ownerKeyWrap: secretWrapHex(o.ownerKeyWrap, `${name}.ownerKeyWrap`) }),
     keyCheck: expectString(o.keyCheck, `${name}.keyCheck`, { pattern: KEY_CHECK }),
   };
+}
+
+export function parseFileUpload(value: unknown, name: string): FileUploadBody {
+  return fileUploadFields(expectObject(value, name, FILE_UPLOAD_FIELDS), name, 'required');
 }
 
 export function parseFileShare(value: unknown, name: string): FileShareBody {

@@ -199,7 +199,11 @@ function grantListItem(value: unknown, name: string): GrantListItem {
   };
 }
 
-function auditEntry(value: unknown, name: string): AuditEntry {
+/**
+ * An audit entry, as `audit` returns it and as the ledger stores it (`medshare.audit`, docs/protocol.md
+ * §9): the Audit transaction returns the stored rows unchanged, so the chaincode reads them with this parser too.
+ */
+export function parseAuditEntry(value: unknown, name: string): AuditEntry {
   const o = expectObject(value, name, [
     'recordId',
     'action',
@@ -233,5 +237,5 @@ export function parseListGrantsResult(value: unknown, name: string): ListGrantsR
 }
 
 export function parseAuditResult(value: unknown, name: string): AuditResult {
-  return resultPage(value, name, auditEntry);
+  return resultPage(value, name, parseAuditEntry);
 }

@@ -3,30 +3,31 @@ import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { assertPublicKey } from '@medshare/crypto/sm2';
 import { sm3 } from '@medshare/crypto/sm3';
 import {
+  actorKey,
   canonicalize,
   compressedPublicKey,
+  decodeInput,
   expectString,
   fail,
   FILE_ID_LABEL,
   fileReEncryptContext,
   HEX64,
-  HEX_PUBLIC_KEY,
   keyIdOf,
   type FileDescriptor,
   type FileShareProxy,
   type JsonValue,
-  type ResultOf,
 } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { assertSig1, authenticate, txTimeMs } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
-import type { LedgerState } from '../../state/state';
 import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
 import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { ownPage } from '../own-page';
+import { expectPublicKey } from '../public-key';
 import { requireUser, users } from '../registry/tables';
 import type { FileShareState, FileState, ProxyState } from './model';
 import {
@@ -113,11 +114,9 @@ export class FilesContract extends MedshareBaseContract {
     for (const [i, fragment] of fragments.entries()) {
       const name = `request.body.fragments[${i}]`;
       await requireActiveProxy(state, fragment.proxyId, auth.now, name);
-      try {
-        assertPublicKey(fragment.sealedFragment.slice(0, 130));
-      } catch {
-        throw fail('INVALID_INPUT', `${name}.sealedFragment: C1 is not a point on the SM2 curve`);
-      }
+      decodeInput(`${name}.sealedFragment: C1 is not a point on the SM2 curve`, () =>
+        assertPublicKey(fragment.sealedFragment.slice(0, 130)),
+      );
     }
     const txId = ctx.stub.getTxID();
     const share: FileShareState = { fileId, receiver: receiverKeyId, threshold, fragments, sharedAt: auth.now, txId };
@@ -214,7 +213,7 @@ export class FilesContract extends MedshareBaseContract {
     const txId = ctx.stub.getTxID();
     await fileAccesses.put(
       state,
-      { fileId, actorKeyId: auth.request.keyId, txId },
+      { fileId, actor: actorKey(auth.actor), txId },
       { at: auth.now, txId, proxies: served },
     );
     await recordAccess(ctx, state, auth, { recordId: fileId, owner: file.owner, action: 'file-view' });
@@ -248,7 +247,7 @@ export class FilesContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListFiles(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'file-list', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'file-list', (state, keyId, size, bookmark) =>
       fileOwnerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
     );
   }
@@ -256,23 +255,9 @@ export class FilesContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListSharedFiles(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'file-list-shared', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'file-list-shared', (state, keyId, size, bookmark) =>
       fileShareReceiverIndex.page(state, { receiverKeyId: keyId }, size, bookmark),
     );
-  }
-
-  async #listOwn<O extends 'file-list' | 'file-list-shared'>(
-    ctx: MedshareContext,
-    envelope: string,
-    op: O,
-    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<ResultOf<O>>,
-  ): Promise<string> {
-    const { state } = ctx;
-    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
-    const author = await requireUser(state, auth.request.keyId);
-    assertSig1(author.publicKey, auth.envelope, 'the author');
-    const { pageSize, bookmark } = auth.request.body;
-    return respond(ctx, this.contractKey, auth, await page(state, author.keyId, pageSize, bookmark));
   }
 
   /** An org admin registers a re-encryption proxy's SM2 key for their org (idempotent). */
@@ -280,12 +265,7 @@ export class FilesContract extends MedshareBaseContract {
   @Returns('string')
   async RegisterProxy(ctx: MedshareContext, publicKey: string): Promise<string> {
     const org = assertOrgAdmin(ctx.clientIdentity);
-    expectString(publicKey, 'publicKey', { pattern: HEX_PUBLIC_KEY });
-    try {
-      assertPublicKey(publicKey);
-    } catch {
-      throw fail('INVALID_INPUT', 'publicKey is not a point on the SM2 curve');
-    }
+    expectPublicKey(publicKey, 'publicKey');
     const proxyId = keyIdOf(publicKey);
     const existing = await proxies.get(ctx.state, { proxyId });
     if (existing) {

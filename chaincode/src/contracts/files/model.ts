@@ -7,9 +7,9 @@ import {
   expectObject,
   expectString,
   parseFileShare,
-  parseFileUpload,
+  parseStoredFileDescriptor,
   type FileFragmentGrant,
-  type FileUploadBody,
+  type StoredFileDescriptor,
 } from '@medshare/protocol';
 
 /**
@@ -22,38 +22,11 @@ const hex64 = (v: unknown, n: string): string => expectString(v, n, { pattern: H
 const time = (v: unknown, n: string): number => expectInteger(v, n);
 const TX_ID = /^[0-9a-f]{64}$/;
 
-/** A type alias (not an interface) so it is assignable to JsonValue. */
-export type FileState = FileUploadBody & {
-  readonly fileId: string;
-  readonly owner: string;
-  readonly org: string;
-  readonly uploadedAt: number;
-};
+/** A file's descriptor: the row is exactly what its owner's file-get returns (protocol file-results.ts). */
+export type FileState = StoredFileDescriptor;
 
 export function parseFile(value: unknown): FileState {
-  const o = expectObject(value, 'file', [
-    'fileId',
-    'owner',
-    'org',
-    'uploadedAt',
-    'uploadId',
-    'root',
-    'size',
-    'chunkBytes',
-    'mediaType',
-    'capsule',
-    'delegatingKey',
-    'ownerKeyWrap',
-    'keyCheck',
-  ]);
-  const { fileId, owner, org, uploadedAt, ...body } = o;
-  return {
-    ...parseFileUpload(body, 'file'),
-    fileId: hex64(fileId, 'file.fileId'),
-    owner: hex64(owner, 'file.owner'),
-    org: expectString(org, 'file.org', { pattern: MSP_ID }),
-    uploadedAt: time(uploadedAt, 'file.uploadedAt'),
-  };
+  return parseStoredFileDescriptor(value, 'file');
 }
 
 export type FileOwnerIndexState = {

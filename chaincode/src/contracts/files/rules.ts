@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { fromHex, toHex } from '@medshare/crypto/bytes';
 import { assertPublicKey } from '@medshare/crypto/sm2';
-import { compressedPublicKey, fail, fileReEncryptContext, type Operation } from '@medshare/protocol';
+import { compressedPublicKey, decodeInput, fail, fileReEncryptContext, type Operation } from '@medshare/protocol';
 import {
   decodeCapsule,
   decodeCapsuleFragment,
@@ -101,23 +101,16 @@ export function descriptorPoints(body: Pick<FileState, 'capsule' | 'delegatingKe
   capsule: Capsule;
   delegating: ReturnType<typeof decodePoint>;
 } {
-  let capsule: Capsule;
-  try {
-    capsule = decodeCapsule(fromHex(body.capsule));
-  } catch (cause) {
-    throw fail('INVALID_INPUT', `request.body.capsule is not a valid capsule: ${(cause as Error).message}`);
-  }
-  let delegating: ReturnType<typeof decodePoint>;
-  try {
-    delegating = decodePoint(fromHex(body.delegatingKey), 'request.body.delegatingKey');
-  } catch (cause) {
-    throw fail('INVALID_INPUT', (cause as Error).message);
-  }
-  try {
-    assertPublicKey(body.ownerKeyWrap.slice(0, 130));
-  } catch {
-    throw fail('INVALID_INPUT', 'request.body.ownerKeyWrap: C1 is not a point on the SM2 curve');
-  }
+  const capsule = decodeInput(
+    (cause) => `request.body.capsule is not a valid capsule: ${cause.message}`,
+    () => decodeCapsule(fromHex(body.capsule)),
+  );
+  const delegating = decodeInput(undefined, () =>
+    decodePoint(fromHex(body.delegatingKey), 'request.body.delegatingKey'),
+  );
+  decodeInput('request.body.ownerKeyWrap: C1 is not a point on the SM2 curve', () =>
+    assertPublicKey(body.ownerKeyWrap.slice(0, 130)),
+  );
   return { capsule, delegating };
 }
 

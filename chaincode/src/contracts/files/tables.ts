@@ -58,9 +58,9 @@ export const fileShares = new Table({
   ],
 });
 
-/** Committed views: `medshare.file-access [fileId, actorKeyId, txId] → {at, txId, proxies}`. */
+/** Committed views: `medshare.file-access [fileId, actor, txId] → {at, txId, proxies}` (actor: protocol actorKey). */
 export const fileAccesses = new Table({
   type: KEY.fileAccess,
-  key: ['fileId', 'actorKeyId', 'txId'],
+  key: ['fileId', 'actor', 'txId'],
   parse: parseFileAccess,
 });

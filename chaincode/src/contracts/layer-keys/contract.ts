@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { assertPublicKey } from '@medshare/crypto/sm2';
-import { canonicalize, expectInteger, expectString, fail, HEX64, HEX_PUBLIC_KEY, keyIdOf } from '@medshare/protocol';
+import { canonicalize, expectInteger, expectString, fail, HEX64, keyIdOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
 import { txTimeMs } from '../../signature-chain/authenticate';
@@ -9,6 +8,7 @@ import { MedshareBaseContract, type MedshareContractOptions } from '../base-cont
 import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { expectPublicKey } from '../public-key';
 import { accessKeys } from './tables';
 
 const DIGITS = /^[0-9]{1,16}$/;
@@ -32,12 +32,7 @@ export class LayerKeysContract extends MedshareBaseContract {
     notAfter: string,
   ): Promise<string> {
     const org = assertOrgAdmin(ctx.clientIdentity);
-    expectString(publicKey, 'publicKey', { pattern: HEX_PUBLIC_KEY });
-    try {
-      assertPublicKey(publicKey);
-    } catch {
-      throw fail('INVALID_INPUT', 'publicKey is not a point on the SM2 curve');
-    }
+    expectPublicKey(publicKey, 'publicKey');
     const from = parseTime(notBefore, 'notBefore');
     const until = parseTime(notAfter, 'notAfter');
     if (until <= from) throw fail('INVALID_INPUT', 'notAfter must be after notBefore');

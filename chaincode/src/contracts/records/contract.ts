@@ -2,16 +2,16 @@
 import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
 import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
 import { sm3 } from '@medshare/crypto/sm3';
-import { actorKey, fail, MAX_RECORD_BYTES, type ResultOf } from '@medshare/protocol';
+import { actorKey, decodeInput, fail, MAX_RECORD_BYTES, RECORD_LABEL } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
 import type { RecordState } from '../../state/model';
-import type { LedgerState } from '../../state/state';
 import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { ownPage } from '../own-page';
 import { pseudonyms, requireUser, users } from '../registry/tables';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
 import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys } from './tables';
@@ -43,12 +43,9 @@ export class RecordsContract extends MedshareBaseContract {
       throw fail('NOT_OWNER', 'request.keyId is not the key of the patient the record names');
     const owner = await requireUser(state, patient.keyId);
     assertSig1(owner.publicKey, auth.envelope, 'the patient the record names');
-    let sealed: Uint8Array;
-    try {
-      sealed = fromBase64(body.ciphertext, 'request.body.ciphertext');
-    } catch {
-      throw fail('INVALID_INPUT', 'request.body.ciphertext is not canonical base64');
-    }
+    const sealed = decodeInput('request.body.ciphertext is not canonical base64', () =>
+      fromBase64(body.ciphertext, 'request.body.ciphertext'),
+    );
     if (sealed.length < SEALED_OVERHEAD || sealed.length > MAX_RECORD_BYTES) {
       throw fail('INVALID_INPUT', `request.body.ciphertext must be ${SEALED_OVERHEAD}..${MAX_RECORD_BYTES} bytes`);
     }
@@ -59,7 +56,7 @@ export class RecordsContract extends MedshareBaseContract {
       if (earlier) return this.#replayUpload(ctx, auth, earlier.recordId);
     }
     await auth.writeNonce();
-    const recordId = toHex(sm3(utf8(`medshare/v1/record\n${ctx.stub.getTxID()}`)));
+    const recordId = toHex(sm3(utf8(`${RECORD_LABEL}${ctx.stub.getTxID()}`)));
     const record: RecordState = {
       recordId,
       owner: owner.keyId,
@@ -194,7 +191,7 @@ export class RecordsContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListRecords(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-records', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'list-records', (state, keyId, size, bookmark) =>
       ownerIndex.page(state, { ownerKeyId: keyId }, size, bookmark),
     );
   }
@@ -202,23 +199,8 @@ export class RecordsContract extends MedshareBaseContract {
   @Transaction(false)
   @Returns('string')
   ListGrants(ctx: MedshareContext, envelope: string): Promise<string> {
-    return this.#listOwn(ctx, envelope, 'list-grants', (state, keyId, size, bookmark) =>
+    return ownPage(ctx, this.contractKey, envelope, 'list-grants', (state, keyId, size, bookmark) =>
       granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark),
     );
-  }
-
-  /** One page of the author's own index (records owned, or grants received), sig1 by the author. */
-  async #listOwn<O extends 'list-records' | 'list-grants'>(
-    ctx: MedshareContext,
-    envelope: string,
-    op: O,
-    page: (state: LedgerState, keyId: string, pageSize: number, bookmark: string) => Promise<ResultOf<O>>,
-  ): Promise<string> {
-    const { state } = ctx;
-    const auth = await authenticate(ctx, state, envelope, op, { consumeNonce: false });
-    const author = await requireUser(state, auth.request.keyId);
-    assertSig1(author.publicKey, auth.envelope, 'the author');
-    const { pageSize, bookmark } = auth.request.body;
-    return respond(ctx, this.contractKey, auth, await page(state, author.keyId, pageSize, bookmark));
   }
 }

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import { assertPublicKey } from '@medshare/crypto/sm2';
 import { canonicalize, expectString, fail, HEX64, keyIdOf } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { assertOrgAdmin } from '../../identity/org-admin';
@@ -10,6 +9,7 @@ import { MedshareBaseContract, type MedshareContractOptions } from '../base-cont
 import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
+import { expectPublicKey } from '../public-key';
 import { pseudonyms, users } from './tables';
 
 @Info({
@@ -28,11 +28,7 @@ export class RegistryContract extends MedshareBaseContract {
     const { state } = ctx;
     const auth = await authenticate(ctx, state, envelope, 'register', { consumeNonce: true });
     const { body } = auth.request;
-    try {
-      assertPublicKey(body.publicKey, 'request.body.publicKey');
-    } catch {
-      throw fail('INVALID_INPUT', 'request.body.publicKey is not a point on the SM2 curve');
-    }
+    expectPublicKey(body.publicKey, 'request.body.publicKey');
     const keyId = keyIdOf(body.publicKey);
     if (keyId !== auth.request.keyId)
       throw fail('INVALID_INPUT', 'request.keyId must be the key id of request.body.publicKey');
@@ -50,7 +46,6 @@ export class RegistryContract extends MedshareBaseContract {
       registeredAt: auth.now,
     };
     await users.put(state, { keyId }, user);
-    await pseudonyms.put(state, { role: body.role, pseudonym: body.pseudonym }, { keyId });
     changeEvent(ctx, 'UserRegistered', { keyId, role: user.role, status: user.status });
     return respond(ctx, this.contractKey, auth, { keyId, role: user.role, status: user.status, org: user.org });
   }
@@ -65,7 +60,11 @@ export class RegistryContract extends MedshareBaseContract {
     const admin = assertOrgAdmin(ctx.clientIdentity, user.org);
     if (user.role === 'patient') throw fail('INVALID_INPUT', 'patients need no approval');
     if (user.status !== 'active') {
-      await users.put(ctx.state, { keyId }, { ...user, status: 'active', approvedBy: ctx.clientIdentity.getID() });
+      await users.replace(ctx.state, { keyId }, user, {
+        ...user,
+        status: 'active',
+        approvedBy: ctx.clientIdentity.getID(),
+      });
       changeEvent(ctx, 'UserApproved', { keyId, org: admin });
     }
     return canonicalize({ keyId, role: user.role, status: 'active', org: user.org });

@@ -3,13 +3,23 @@ import { fail } from '@medshare/protocol';
 import { KEY } from '../../state/keys';
 import { parsePseudonym, parseUser, type UserState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
-import { Table } from '../../state/table';
+import { index, Table } from '../../state/table';
 
-/** Users by key id: `medshare.user [keyId]`. */
-export const users = new Table({ type: KEY.user, key: ['keyId'], parse: parseUser });
-
-/** Pseudonyms, one user per role: `medshare.pseudonym [role, pseudonym] → {keyId}`. */
+/** Pseudonyms, one user per role: `medshare.pseudonym [role, pseudonym] → {keyId}`, kept with each user. */
 export const pseudonyms = new Table({ type: KEY.pseudonym, key: ['role', 'pseudonym'], parse: parsePseudonym });
+
+/** Users by key id: `medshare.user [keyId]`, indexed by role and pseudonym. */
+export const users = new Table({
+  type: KEY.user,
+  key: ['keyId'],
+  parse: parseUser,
+  indexes: [
+    index(pseudonyms, (key: { keyId: string }, user: UserState) => ({
+      key: { role: user.role, pseudonym: user.pseudonym },
+      row: { keyId: key.keyId },
+    })),
+  ],
+});
 
 export async function requireUser(state: LedgerState, keyId: string): Promise<UserState> {
   const user = await users.get(state, { keyId });
