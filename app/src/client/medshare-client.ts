@@ -413,7 +413,7 @@ export class MedshareClient {
       appId: this.#options.appId,
       keyId: keyIdOf(user.publicKey),
     };
-    const answer = await this.#localRequest('/v1/files/uploads', user, request);
+    const { answer } = await this.#localRequest('/v1/files/uploads', user, request);
     const grant = parseUploadGrant(answer);
     if (grant.requestHash !== accessLayerRequestHash(request))
       throw fail('SIG5_INVALID', 'answer does not answer this request');
@@ -560,8 +560,16 @@ export class MedshareClient {
     return { fileId, accessId: view.accessId, size: descriptor.size, root: descriptor.root, proxies: view.proxies };
   }
 
-  /** A request the gateway answers itself (file-upload-begin): signed and sealed like any request; the sealed answer's plaintext. */
-  async #localRequest(path: string, user: UserKey, request: FileUploadBeginRequest): Promise<unknown> {
+  /**
+   * A request the gateway answers itself (file-upload-begin, subscribe): signed and sealed like any
+   * request; resolves with the sealed answer's plaintext and the session it came on. Nothing is
+   * written on the ledger, so an unknown outcome is reported as LEDGER_UNAVAILABLE.
+   */
+  async #localRequest(
+    path: string,
+    user: UserKey,
+    request: FileUploadBeginRequest | SubscribeRequest,
+  ): Promise<{ answer: unknown; session: SessionState }> {
     const sig1 = signFor('sig1', user, request);
     const envelope = {
       request,
@@ -583,7 +591,7 @@ export class MedshareClient {
         const opened = openCiphertext('answer ciphertext failed authentication', () =>
           open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId)),
         );
-        return parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096);
+        return { answer: parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096), session };
       } catch (error) {
         if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
           this.#session = undefined;
@@ -713,39 +721,11 @@ export class MedshareClient {
       appId: this.#options.appId,
       keyId: keyIdOf(user.publicKey),
     };
-    const sig1 = signFor('sig1', user, request);
-    const envelope = {
-      request,
-      sig1,
-      sig2: signFor('sig2', this.#options.appKey, { request, sig1 }),
-      k2Id: this.#k2Id,
-    };
-    const plaintext = utf8(canonicalize(envelope));
-    for (let attempt = 0; ; attempt++) {
-      const session = await this.#currentSession();
-      try {
-        const answer = parseSealedMessage(
-          await this.#transport.post('/v1/events/subscriptions', {
-            sessionId: session.sessionId,
-            ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
-          }),
-        );
-        if (answer.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
-        const opened = openCiphertext('answer ciphertext failed authentication', () =>
-          open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId)),
-        );
-        const grant = parseStreamGrant(parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096));
-        if (grant.requestHash !== subscribeRequestHash(request) || grant.keyId !== request.keyId)
-          throw fail('SIG5_INVALID', 'answer does not answer this request');
-        return { token: grant.token, session };
-      } catch (error) {
-        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
-          this.#session = undefined;
-          continue;
-        }
-        throw error;
-      }
-    }
+    const { answer, session } = await this.#localRequest('/v1/events/subscriptions', user, request);
+    const grant = parseStreamGrant(answer);
+    if (grant.requestHash !== subscribeRequestHash(request) || grant.keyId !== request.keyId)
+      throw fail('SIG5_INVALID', 'answer does not answer this request');
+    return { token: grant.token, session };
   }
 
   async #viewRaw(user: UserKey, recordId: string): Promise<ReadResult> {

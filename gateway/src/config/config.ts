@@ -284,53 +284,31 @@ function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedg
 }
 
 /** `requestTimeoutMs` is checked first, by the caller, since the ledger's deadlines must sit below it. */
+/** The numeric limits: each from the file or its default, within its bounds [min, max]. */
+const LIMIT_BOUNDS = {
+  fileBytes: [0, 2 ** 40],
+  bodyBytes: [1024, 16 * 1024 * 1024],
+  sessionsPerApp: [1, 1_000_000],
+  sessionTtlMs: [1000, 86_400_000],
+  replayCacheSize: [1, 10_000_000],
+  requestsPerMinutePerApp: [1, 10_000_000],
+  sessionOpensPerMinutePerAddress: [1, 1_000_000],
+  unauthenticatedCpuMsPerSecond: [10, 1000],
+} as const satisfies Record<string, readonly [number, number]>;
+
 function limitsOf(limits: Record<string, unknown>, requestTimeoutMs: number): GatewayConfig['limits'] {
-  return {
-    fileBytes: expectInteger(limits.fileBytes ?? DEFAULT_LIMITS.fileBytes, 'config.limits.fileBytes', 0, 2 ** 40),
-    bodyBytes: expectInteger(
-      limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes,
-      'config.limits.bodyBytes',
-      1024,
-      16 * 1024 * 1024,
-    ),
-    sessionsPerApp: expectInteger(
-      limits.sessionsPerApp ?? DEFAULT_LIMITS.sessionsPerApp,
-      'config.limits.sessionsPerApp',
-      1,
-      1_000_000,
-    ),
-    sessionTtlMs: expectInteger(
-      limits.sessionTtlMs ?? DEFAULT_LIMITS.sessionTtlMs,
-      'config.limits.sessionTtlMs',
-      1000,
-      86_400_000,
-    ),
-    replayCacheSize: expectInteger(
-      limits.replayCacheSize ?? DEFAULT_LIMITS.replayCacheSize,
-      'config.limits.replayCacheSize',
-      1,
-      10_000_000,
-    ),
-    requestsPerMinutePerApp: expectInteger(
-      limits.requestsPerMinutePerApp ?? DEFAULT_LIMITS.requestsPerMinutePerApp,
-      'config.limits.requestsPerMinutePerApp',
-      1,
-      10_000_000,
-    ),
-    sessionOpensPerMinutePerAddress: expectInteger(
-      limits.sessionOpensPerMinutePerAddress ?? DEFAULT_LIMITS.sessionOpensPerMinutePerAddress,
-      'config.limits.sessionOpensPerMinutePerAddress',
-      1,
-      1_000_000,
-    ),
-    unauthenticatedCpuMsPerSecond: expectInteger(
-      limits.unauthenticatedCpuMsPerSecond ?? DEFAULT_LIMITS.unauthenticatedCpuMsPerSecond,
-      'config.limits.unauthenticatedCpuMsPerSecond',
-      10,
-      1000,
-    ),
-    requestTimeoutMs,
-  };
+  const bounded = Object.fromEntries(
+    Object.entries(LIMIT_BOUNDS).map(([name, [min, max]]) => [
+      name,
+      expectInteger(
+        limits[name] ?? DEFAULT_LIMITS[name as keyof typeof LIMIT_BOUNDS],
+        `config.limits.${name}`,
+        min,
+        max,
+      ),
+    ]),
+  ) as Record<keyof typeof LIMIT_BOUNDS, number>;
+  return { ...bounded, requestTimeoutMs };
 }
 
 function eventsOf(events: Record<string, unknown>, base: string): GatewayConfig['events'] {
