@@ -40,6 +40,16 @@ export interface GatewayConfig {
     readonly requestTimeoutMs: number;
     /** Largest large-file upload body (PUT /v1/files/uploads/:uploadId). */
     readonly fileBytes: number;
+    /**
+     * A file upload or download (PUT /v1/files/uploads/:uploadId, GET /v1/files/:fileId/…) that
+     * moves no byte for this long is cut; they are not bound by requestTimeoutMs.
+     */
+    readonly fileIdleTimeoutMs: number;
+    /**
+     * The slowest whole file transfer allowed: one of `n` bytes is cut after
+     * requestTimeoutMs + n / fileMinBytesPerSecond.
+     */
+    readonly fileMinBytesPerSecond: number;
   };
   /** Followed chaincode events (docs/protocol.md §14): where the event log and checkpoint live, and stream bounds. */
   readonly events: {
@@ -101,6 +111,8 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   unauthenticatedCpuMsPerSecond: 250,
   requestTimeoutMs: 30_000,
   fileBytes: 2 * 1024 ** 3,
+  fileIdleTimeoutMs: 30_000,
+  fileMinBytesPerSecond: 256 * 1024,
 };
 
 /**
@@ -287,6 +299,18 @@ function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedg
 function limitsOf(limits: Record<string, unknown>, requestTimeoutMs: number): GatewayConfig['limits'] {
   return {
     fileBytes: expectInteger(limits.fileBytes ?? DEFAULT_LIMITS.fileBytes, 'config.limits.fileBytes', 0, 2 ** 40),
+    fileIdleTimeoutMs: expectInteger(
+      limits.fileIdleTimeoutMs ?? DEFAULT_LIMITS.fileIdleTimeoutMs,
+      'config.limits.fileIdleTimeoutMs',
+      1000,
+      600_000,
+    ),
+    fileMinBytesPerSecond: expectInteger(
+      limits.fileMinBytesPerSecond ?? DEFAULT_LIMITS.fileMinBytesPerSecond,
+      'config.limits.fileMinBytesPerSecond',
+      1024,
+      2 ** 30,
+    ),
     bodyBytes: expectInteger(
       limits.bodyBytes ?? DEFAULT_LIMITS.bodyBytes,
       'config.limits.bodyBytes',
