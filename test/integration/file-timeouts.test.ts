@@ -60,10 +60,10 @@ describe('file transfers are bounded by progress, every other request by the req
   }, 90_000);
 
   afterAll(async () => {
-    plain?.close();
-    client?.close();
-    await gw?.stop();
-    if (gw) removeData(gw.dataDir);
+    plain.close();
+    client.close();
+    await gw.stop();
+    removeData(gw.dataDir);
   });
 
   it('a slow upload that keeps progressing is staged after well past the request timeout', async () => {

@@ -92,21 +92,23 @@ export const requestTimeoutsPlugin = fp<RequestTimeoutOptions>(
  * stores nothing (a failed put leaves no object) and answers with the code.
  */
 export function watchUpload(body: Readable, limits: { idleTimeoutMs: number; capMs: number }): Readable {
-  let idle: NodeJS.Timeout | undefined;
-  const watched = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      idle?.refresh();
-      callback(null, chunk);
-    },
-  });
   const cut = (message: string): void => {
     body.unpipe(watched);
     // What the client still sends is read and dropped; the answer closes the connection.
     body.resume();
     watched.destroy(fail('INVALID_INPUT', message));
   };
-  idle = setTimeout(() => cut(`no byte of the upload arrived for ${limits.idleTimeoutMs} ms`), limits.idleTimeoutMs);
+  const idle = setTimeout(
+    () => cut(`no byte of the upload arrived for ${limits.idleTimeoutMs} ms`),
+    limits.idleTimeoutMs,
+  );
   const cap = setTimeout(() => cut(`the upload took longer than ${limits.capMs} ms`), limits.capMs);
+  const watched = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      idle.refresh();
+      callback(null, chunk);
+    },
+  });
   const stop = (): void => {
     clearTimeout(idle);
     clearTimeout(cap);
