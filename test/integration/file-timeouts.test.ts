@@ -36,7 +36,7 @@ describe('file transfers are bounded by progress, every other request by the req
   let gw: GatewayProcess;
   let client: MedshareClient;
   let plain: ReturnType<typeof httpsTransport>;
-  let ca: string | undefined;
+  let ca: string | Buffer | undefined;
   const patient = generateKeyPair();
 
   beforeAll(async () => {
