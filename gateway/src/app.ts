@@ -11,6 +11,7 @@ import { errorHandlerPlugin } from './plugins/error-handler';
 import { openApiPlugin } from './plugins/openapi';
 import { rateLimitsPlugin } from './plugins/rate-limits';
 import { requestMetricsPlugin } from './plugins/request-metrics';
+import { requestTimeoutsPlugin } from './plugins/request-timeouts';
 import { sourceAllowlistPlugin } from './plugins/source-allowlist';
 import { adminRoutes } from './routes/admin/admin-routes';
 import { directoryRoutes } from './routes/directory/directory-routes';
@@ -22,6 +23,7 @@ import { keyRoutes } from './routes/keys/key-routes';
 import { metricsRoutes } from './routes/metrics/metrics-routes';
 import { requestRoutes } from './routes/requests/request-routes';
 import { sessionRoutes } from './routes/sessions/session-routes';
+import { DEFAULT_LIMITS } from './config/config';
 import { serverOptions, type ServerOptionsInput } from './server-options';
 
 export interface GatewayDeps {
@@ -87,6 +89,15 @@ const gatewayPlugin = fp<GatewayDeps>(
 /** Builds a ready-to-listen (or inject) Fastify instance. */
 export async function buildGateway(deps: GatewayDeps, options: ServerOptionsInput): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(options));
+  // Slow headers are still cut by Node within the request timeout (Fastify has no option for it).
+  app.server.headersTimeout = options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs;
+  await app.register(requestTimeoutsPlugin, {
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    transfer: options.transfer ?? {
+      idleTimeoutMs: DEFAULT_LIMITS.fileIdleTimeoutMs,
+      minBytesPerSecond: DEFAULT_LIMITS.fileMinBytesPerSecond,
+    },
+  });
   await app.register(gatewayPlugin, deps);
   await app.ready();
   return app;

@@ -125,6 +125,10 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       trustedProxies: config.trustedProxies,
       logLevel: config.logLevel,
       requestTimeoutMs: config.limits.requestTimeoutMs,
+      transfer: {
+        idleTimeoutMs: config.limits.fileIdleTimeoutMs,
+        minBytesPerSecond: config.limits.fileMinBytesPerSecond,
+      },
       ...(config.tls
         ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
         : {}),

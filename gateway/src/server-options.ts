@@ -2,6 +2,7 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { DEFAULT_LIMITS } from './config/config';
 import { clientErrorHandler, frameworkErrors } from './errors/error-handler';
+import type { TransferLimits } from './plugins/request-timeouts';
 
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
 const REDACT_PATHS = [
@@ -32,6 +33,8 @@ export interface ServerOptionsInput {
   logLevel: string;
   /** config.limits.requestTimeoutMs; the ledger's deadlines are checked to fit inside it. */
   requestTimeoutMs?: number;
+  /** config.limits.fileIdleTimeoutMs and fileMinBytesPerSecond: the file transfers' bounds (plugins/request-timeouts.ts). */
+  transfer?: TransferLimits;
   https?: { cert: Buffer; key: Buffer };
   logStream?: NodeJS.WritableStream;
 }
@@ -62,10 +65,13 @@ export function serverOptions(
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,
-    // A socket idle for this long is closed, and that includes one waiting for its answer: it
-    // bounds the whole request, so both timeouts are the one configured request timeout.
+    // A socket idle for this long is closed, and that includes one waiting for its answer. The
+    // time to receive a request is bounded per route (plugins/request-timeouts.ts: the request
+    // timeout for all but the file transfers, which are bounded by progress), since Node's own
+    // requestTimeout would cut every upload longer than it; the headers keep Node's bound
+    // (headersTimeout, set by buildGateway).
     connectionTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
-    requestTimeout: options.requestTimeoutMs ?? DEFAULT_LIMITS.requestTimeoutMs,
+    requestTimeout: 0,
     // The SDK's idle sockets close after IDLE_SOCKET_TIMEOUT_MS (4 s), before the server's.
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     ...(options.https ? { https: options.https } : {}),

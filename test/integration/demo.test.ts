@@ -47,6 +47,19 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     expect(decoded).not.toContain('asthma');
   }, 150_000);
 
+  it('runs the files demo (npm run demo:files) on a small file: upload, approve, 2-of-3 share, download, tamper, revoke', async () => {
+    const gw = gateway();
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo-files.mjs')], {
+      env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig, DEMO_FILE_MB: '3' },
+      timeout: 120_000,
+    });
+    expect(stdout).toContain('(matches)');
+    expect(stdout).toContain('INTEGRITY_FAILED');
+    expect(stdout).toContain("the object's SM3 is as before");
+    expect(stdout).toContain('SHARE_NOT_FOUND');
+    expect(stdout.trimEnd().split('\n').pop()).toBe('files demo complete');
+  }, 150_000);
+
   it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
     const gw = gateway();
     const cli = join(ROOT, 'app', 'bin', 'medshare.js');

@@ -40,6 +40,16 @@ export interface GatewayConfig {
     readonly requestTimeoutMs: number;
     /** Largest large-file upload body (PUT /v1/files/uploads/:uploadId). */
     readonly fileBytes: number;
+    /**
+     * A file upload or download (PUT /v1/files/uploads/:uploadId, GET /v1/files/:fileId/…) that
+     * moves no byte for this long is cut; they are not bound by requestTimeoutMs.
+     */
+    readonly fileIdleTimeoutMs: number;
+    /**
+     * The slowest whole file transfer allowed: one of `n` bytes is cut after
+     * requestTimeoutMs + n / fileMinBytesPerSecond.
+     */
+    readonly fileMinBytesPerSecond: number;
   };
   /** Followed chaincode events (docs/protocol.md §14): where the event log and checkpoint live, and stream bounds. */
   readonly events: {
@@ -101,6 +111,8 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   unauthenticatedCpuMsPerSecond: 250,
   requestTimeoutMs: 30_000,
   fileBytes: 2 * 1024 ** 3,
+  fileIdleTimeoutMs: 30_000,
+  fileMinBytesPerSecond: 256 * 1024,
 };
 
 /**
@@ -287,6 +299,8 @@ function fabricLedger(ledger: Record<string, unknown>, base: string): FabricLedg
 /** The numeric limits: each from the file or its default, within its bounds [min, max]. */
 const LIMIT_BOUNDS = {
   fileBytes: [0, 2 ** 40],
+  fileIdleTimeoutMs: [1000, 600_000],
+  fileMinBytesPerSecond: [1024, 2 ** 30],
   bodyBytes: [1024, 16 * 1024 * 1024],
   sessionsPerApp: [1, 1_000_000],
   sessionTtlMs: [1000, 86_400_000],

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     '',
     'next:',
     '  npm run demo                     # the scripted scenario, through the CLI',
+    '  npm run demo:files               # a 200 MB file shared 2-of-3, through the CLI',
     '  npx medshare keygen --out patient.key.json',
     '  npx medshare --help',
     `  curl --cacert ${layout ? `${layout.dataDir}/gateway/tls/cert.pem` : '<ca>'} ${url}/openapi.json`,

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { fail, parseSealedMessage } from '@medshare/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { FileService } from '../../files/file-service';
+import { watchUpload } from '../../plugins/request-timeouts';
 import { ERRORS, SMALL_BODY_BYTES } from '../route-limits';
 import { sealedSchema } from '../schemas';
 import type { RoutePlugin } from '../type-provider';
@@ -86,16 +87,22 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
       response: { 200: stagedSchema, ...FILE_ERRORS },
     },
     bodyLimit: Math.max(files.maxFileBytes, 1),
-    config: { rateLimit: app.rateLimits.perAddress },
+    // Bounded by progress, not by the request timeout (plugins/request-timeouts.ts).
+    config: { rateLimit: app.rateLimits.perAddress, transfer: true },
+    // A refused upload's client may still be sending: the answer ends the connection.
+    onSend: (_request, reply, payload, done) => {
+      if (reply.statusCode >= 400) void reply.header('connection', 'close');
+      done(null, payload);
+    },
     handler: (request) => {
-      const length = request.headers['content-length'];
-      return files.stage(
-        request.params.uploadId,
-        bearer(request),
-        request.ip,
-        request.body as Readable,
-        length === undefined ? undefined : Number(length),
-      );
+      const header = request.headers['content-length'];
+      const length = header === undefined ? undefined : Number(header);
+      const { idleTimeoutMs, capMs } = app.transferLimits;
+      const body = watchUpload(request.body as Readable, {
+        idleTimeoutMs,
+        capMs: capMs(length ?? files.maxFileBytes),
+      });
+      return files.stage(request.params.uploadId, bearer(request), request.ip, body, length);
     },
   });
 
@@ -119,10 +126,17 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
           ...FILE_ERRORS,
         },
       },
-      config: { rateLimit: app.rateLimits.perAddress },
+      config: { rateLimit: app.rateLimits.perAddress, transfer: true },
       handler: async (request, reply) => {
         const range = parseRange(request.headers.range);
         const d = await files.download(request.params.fileId, bearer(request), request.ip, what, range);
+        // Idle is the socket's timeout (plugins/request-timeouts.ts); the whole answer has a cap
+        // proportional to its size, past which the connection is cut.
+        const cap = setTimeout(
+          () => d.stream.destroy(fail('INVALID_INPUT', 'the download took longer than allowed')),
+          app.transferLimits.capMs(d.end - d.start),
+        );
+        reply.raw.once('close', () => clearTimeout(cap));
         reply.header('content-type', 'application/octet-stream');
         reply.header('accept-ranges', 'bytes');
         reply.header('content-length', String(d.end - d.start));
