@@ -15,7 +15,8 @@ const cli = join(root, 'app', 'bin', 'medshare.js');
 const work = mkdtempSync(join(tmpdir(), 'medshare-demo-'));
 const env = {
   ...process.env,
-  MEDSHARE_APP_CONFIG: process.env.MEDSHARE_APP_CONFIG ?? join(root, '.data', 'app', 'app.json'),
+  MEDSHARE_APP_CONFIG:
+    process.env.MEDSHARE_APP_CONFIG ?? join(process.env.MEDSHARE_DATA_DIR ?? join(root, '.data'), 'app', 'app.json'),
   // Demo keys only: a real user types the passphrase at the prompt.
   MEDSHARE_PASSPHRASE: process.env.MEDSHARE_PASSPHRASE ?? 'demo passphrase, not for real keys',
 };
