@@ -158,13 +158,16 @@ export function receiverFileKeys(
   };
   const context = fromHex(share.context);
   const verified: { hex: string; fragment: CapsuleFragment }[] = [];
+  // Only `threshold` fragments are needed: stop verifying once that many hold.
   for (const hex of capsuleFragments) {
+    if (verified.length === share.threshold) break;
     try {
       const fragment = decodeCapsuleFragment(fromHex(hex));
       if (verifyCapsuleFragment(fragment, capsule, delegating, receiver.publicKey, context))
         verified.push({ hex, fragment });
-    } catch {
-      // A fragment that does not decode is as useless as one that does not verify.
+    } catch (error) {
+      // A fragment that does not decode is as useless as one that does not verify; anything else is a bug.
+      if (!(error instanceof RangeError)) throw error;
     }
   }
   if (verified.length < share.threshold)
