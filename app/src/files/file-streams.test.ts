@@ -228,6 +228,21 @@ describe('leaf workers', () => {
     expect(out.equals(plaintext.subarray(0, 3 * C))).toBe(true);
   });
 
+  it('decrypt chunks larger than a slice whole, and still refuse a later bad chunk before any of it', async () => {
+    const big = 64 * C + 16; // more than three 64 KiB slices
+    const plaintext = randomBytes(3 * big + 5);
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: big });
+    const { out: ciphertext } = await run(encryptor, pieces(plaintext, 10_000));
+    const d = encryptor.digest;
+    const dec = (): ChunkDecryptor => new ChunkDecryptor({ key, size: d.size, chunkBytes: big, leaves: d.leaves });
+    expect((await run(dec(), pieces(ciphertext, 30_000))).out.equals(plaintext)).toBe(true);
+    const bad = Buffer.from(ciphertext);
+    bad[2 * big + 100]! ^= 1;
+    const { out, error } = await run(dec(), pieces(bad, 30_000));
+    expect(error).toMatchObject({ code: 'INTEGRITY_FAILED' });
+    expect(out.equals(plaintext.subarray(0, 2 * big))).toBe(true);
+  });
+
   it('hold a few chunks at most when the consumer does not read (backpressure reaches the writer)', async () => {
     const big = 16 * C;
     const encryptor = new ChunkEncryptor({ key, chunkBytes: big });

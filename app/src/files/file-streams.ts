@@ -18,7 +18,10 @@ import {
   type FileLayout,
 } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
-import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, cryptChunkBuffer, toError } from './leaf-hasher';
+import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, toError } from './leaf-hasher';
+
+/** SM4 of a checked chunk runs in slices of this size, the event loop turning between them. */
+const DECRYPT_SLICE_BYTES = 64 * 1024;
 
 /** What an encrypted file commits to: the §16 layout, its leaves and their root. */
 export interface FileDigest {
@@ -280,7 +283,9 @@ export class ChunkDecryptor extends Transform {
   #filled = 0;
   /** Chunks gathered and not yet decrypted, in order. */
   readonly #queue: Verification[] = [];
-  #held: Uint8Array | undefined;
+  /** The last chunk's plaintext, pushed at the end. */
+  #held: Buffer[] = [];
+  #decrypting = false;
   #failure: Error | undefined;
   #waiting: (() => void) | undefined;
 
@@ -317,7 +322,7 @@ export class ChunkDecryptor extends Transform {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#hasher.close();
-    this.#held = undefined;
+    this.#held = [];
     callback(error);
   }
 
@@ -378,25 +383,50 @@ export class ChunkDecryptor extends Transform {
     );
   }
 
-  /** Decrypts, in order, the chunks at the head of the queue whose leaves are back. */
+  /**
+   * Decrypts, in order, the chunk at the head of the queue once its leaf is back and matches. The
+   * chunk is decrypted in slices with a turn of the event loop between them, so that the source's
+   * reads (and the sink's writes) progress while it is: the next chunk arrives, and is hashed on
+   * the worker, during this one's SM4. The slices of a checked chunk are pushed as they come.
+   */
   #advance(): void {
-    if (this.destroyed) return;
-    if (!this.#failure) {
+    if (this.destroyed || this.#decrypting) return;
+    const job = this.#queue[0];
+    if (!this.#failure && job && (job.leaf || job.error)) {
       try {
-        for (let job = this.#queue[0]; job && (job.leaf || job.error); job = this.#queue[0]) {
-          this.#queue.shift();
-          if (job.error) throw job.error;
-          if (!equalBytes(job.leaf as Uint8Array, this.#leaves[job.index] as Uint8Array))
-            throw fail('INTEGRITY_FAILED', `chunk ${job.index} does not match its leaf`);
-          const plaintext = cryptChunkBuffer(this.#key, job.index, job.bytes);
-          this.#slots.give(job.bytes);
-          if (job.index === this.#layout.chunks - 1) this.#held = plaintext;
-          else this.push(plaintext);
-        }
+        if (job.error) throw job.error;
+        if (!equalBytes(job.leaf as Uint8Array, this.#leaves[job.index] as Uint8Array))
+          throw fail('INTEGRITY_FAILED', `chunk ${job.index} does not match its leaf`);
+        this.#decrypting = true;
+        this.#decryptSlice(job, createCipheriv('sm4-ctr', this.#key, chunkIv(job.index)), 0);
+        return;
       } catch (error) {
         this.#failure = toError(error);
       }
     }
+    this.#wake();
+  }
+
+  #decryptSlice(job: Verification, cipher: Cipheriv, offset: number): void {
+    if (this.destroyed) return;
+    const end = Math.min(offset + DECRYPT_SLICE_BYTES, job.bytes.length);
+    const plaintext = cipher.update(job.bytes.subarray(offset, end));
+    if (job.index === this.#layout.chunks - 1) this.#held.push(plaintext);
+    else this.push(plaintext);
+    if (end < job.bytes.length) {
+      setImmediate(() => this.#decryptSlice(job, cipher, end));
+      return;
+    }
+    // SM4-CTR is a stream mode: final() has nothing left.
+    if (cipher.final().length !== 0) this.#failure ??= new Error('ChunkDecryptor: SM4-CTR left bytes');
+    this.#queue.shift();
+    this.#slots.give(job.bytes);
+    this.#decrypting = false;
+    this.#advance();
+  }
+
+  /** Resumes a write or the end that waits for room in the queue; else reports a failure. */
+  #wake(): void {
     const resume = this.#waiting;
     this.#waiting = undefined;
     if (resume) resume();
@@ -417,8 +447,7 @@ export class ChunkDecryptor extends Transform {
       callback(fail('INTEGRITY_FAILED', `the stream ended inside chunk ${this.#index} of ${this.#layout.chunks}`));
       return;
     }
-    if (this.#held) this.push(this.#held);
-    this.#held = undefined;
+    for (const piece of this.#held.splice(0)) this.push(piece);
     callback();
   }
 }

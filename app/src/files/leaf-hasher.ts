@@ -5,9 +5,8 @@
  * job and terminated by close(); chunks travel in SharedArrayBuffer slots (no copy on the way to
  * the worker), the 32-byte leaves come back in order.
  */
-import { createCipheriv } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { FILE_LABEL, chunkIv } from '@medshare/crypto/chunked-file';
+import { FILE_LABEL } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
 
 /** At most this many chunks are hashed or waiting to be, per stream (the memory bound). */
@@ -116,17 +115,6 @@ export class ChunkSlots {
     if (slot.buffer instanceof SharedArrayBuffer && slot.buffer.byteLength === this.#bytes)
       this.#free.push(slot.buffer);
   }
-}
-
-/**
- * SM4-CTR of one chunk, as crypto's cryptChunk computes it, into one Buffer: without its two
- * copies (Buffer to Uint8Array, then update ‖ final, of which CTR's final is always empty).
- */
-export function cryptChunkBuffer(key: Uint8Array, index: number, data: Uint8Array): Buffer {
-  const cipher = createCipheriv('sm4-ctr', key, chunkIv(index));
-  const out = cipher.update(data);
-  const tail = cipher.final();
-  return tail.length === 0 ? out : Buffer.concat([out, tail]);
 }
 
 export function toError(error: unknown): Error {
