@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MIN_CHUNK_BYTES, cryptChunk, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, type FileDigest } from './file-streams';
+import { liveLeafWorkers } from './leaf-hasher';
 
 const C = MIN_CHUNK_BYTES;
 const key = randomBytes(16);
@@ -44,6 +45,13 @@ function decryptor(digest: FileDigest): ChunkDecryptor {
 }
 
 const SIZES = [0, 1, C - 1, C, C + 1, 3 * C, 3 * C + 5];
+
+/** Waits (up to 5 s) for every leaf worker to exit: none may outlive its stream, whatever ended it. */
+async function workersGone(): Promise<void> {
+  for (let i = 0; i < 500 && liveLeafWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(liveLeafWorkers()).toBe(0);
+}
+afterEach(workersGone);
 
 describe('ChunkEncryptor', () => {
   it.each(SIZES)(
@@ -165,6 +173,93 @@ describe('ChunkDecryptor', () => {
         () => new ChunkDecryptor({ key, size: digest.size, chunkBytes: C, leaves: digest.leaves.slice(1) }),
       ).toThrow(expect.objectContaining({ code: 'INTEGRITY_FAILED' }));
     });
+  });
+});
+
+describe('leaf workers', () => {
+  it('hash the leaves of a stream of several chunks on a worker thread, which exits at the end', async () => {
+    const plaintext = randomBytes(5 * C + 3);
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
+    let seen = 0;
+    const sink = new Writable({
+      write(_chunk: Buffer, _encoding, callback) {
+        seen = Math.max(seen, liveLeafWorkers());
+        callback();
+      },
+    });
+    await pipeline(Readable.from(pieces(plaintext, C)), encryptor, sink);
+    expect(seen).toBe(1);
+    expect(encryptor.digest.chunks).toBe(6);
+  });
+
+  it('are not started for a stream of one chunk', async () => {
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
+    encryptor.resume();
+    encryptor.end(randomBytes(C));
+    await new Promise((resolve) => encryptor.once('end', resolve));
+    expect(liveLeafWorkers()).toBe(0);
+    expect(encryptor.digest.chunks).toBe(1);
+  });
+
+  it('end with the encryptor destroyed mid-stream', async () => {
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
+    encryptor.resume();
+    await new Promise<void>((resolve) => encryptor.write(randomBytes(2 * C + 1), () => resolve()));
+    expect(liveLeafWorkers()).toBe(1);
+    encryptor.destroy();
+    await workersGone();
+  });
+
+  it('end with the decryptor destroyed mid-stream, and with it refusing a chunk', async () => {
+    const plaintext = randomBytes(4 * C);
+    const { ciphertext, digest } = await encrypt(plaintext);
+    await workersGone();
+    const dec = decryptor(digest);
+    dec.resume();
+    await new Promise<void>((resolve) => dec.write(ciphertext.subarray(0, 2 * C), () => resolve()));
+    expect(liveLeafWorkers()).toBe(1);
+    dec.destroy();
+    await workersGone();
+
+    const bad = Buffer.from(ciphertext);
+    bad[3 * C]! ^= 1;
+    const { out, error } = await run(decryptor(digest), pieces(bad, C));
+    expect(error).toMatchObject({ code: 'INTEGRITY_FAILED' });
+    expect(out.equals(plaintext.subarray(0, 3 * C))).toBe(true);
+  });
+
+  it('decrypt chunks larger than a slice whole, and still refuse a later bad chunk before any of it', async () => {
+    const big = 64 * C + 16; // more than three 64 KiB slices
+    const plaintext = randomBytes(3 * big + 5);
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: big });
+    const { out: ciphertext } = await run(encryptor, pieces(plaintext, 10_000));
+    const d = encryptor.digest;
+    const dec = (): ChunkDecryptor => new ChunkDecryptor({ key, size: d.size, chunkBytes: big, leaves: d.leaves });
+    expect((await run(dec(), pieces(ciphertext, 30_000))).out.equals(plaintext)).toBe(true);
+    const bad = Buffer.from(ciphertext);
+    bad[2 * big + 100]! ^= 1;
+    const { out, error } = await run(dec(), pieces(bad, 30_000));
+    expect(error).toMatchObject({ code: 'INTEGRITY_FAILED' });
+    expect(out.equals(plaintext.subarray(0, 2 * big))).toBe(true);
+  });
+
+  it('hold a few chunks at most when the consumer does not read (backpressure reaches the writer)', async () => {
+    const big = 16 * C;
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: big });
+    const { out: ciphertext } = await run(encryptor, pieces(randomBytes(16 * big), big));
+    const digest = encryptor.digest;
+    await workersGone();
+    const dec = new ChunkDecryptor({ key, size: digest.size, chunkBytes: big, leaves: digest.leaves });
+    let accepted = 0;
+    for (const piece of pieces(ciphertext, big)) {
+      accepted++;
+      if (!dec.write(piece)) break;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // Nothing is read: the writes stop once a few chunks wait, instead of the file being buffered.
+    expect(accepted).toBeLessThanOrEqual(4);
+    expect(dec.writableLength + dec.readableLength).toBeLessThanOrEqual(4 * big);
+    dec.destroy();
   });
 });
 

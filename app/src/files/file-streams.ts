@@ -3,20 +3,25 @@
  * The SDK's side of the chunked file format (docs/protocol.md §16), as streams that hold one
  * chunk at a time: encrypting a file for upload, and verifying then decrypting it on download.
  */
+import { createCipheriv, type Cipheriv } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import {
   DEFAULT_CHUNK_BYTES,
   FILE_KEY_BYTES,
   LEAF_BYTES,
+  chunkIv,
   chunkLength,
-  cryptChunk,
   fileLayout,
   leafHash,
   treeRoot,
   type FileLayout,
 } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
+import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, toError } from './leaf-hasher';
+
+/** SM4 of a checked chunk runs in slices of this size, the event loop turning between them. */
+const DECRYPT_SLICE_BYTES = 64 * 1024;
 
 /** What an encrypted file commits to: the §16 layout, its leaves and their root. */
 export interface FileDigest {
@@ -42,19 +47,28 @@ function checkKey(key: Uint8Array): void {
 
 /**
  * Plaintext in, ciphertext out: each chunk SM4-CTR encrypted under the file key (§16 chunk i),
- * pushed as soon as the chunk is complete. A leaf needs its chunk's `final` flag, known only
- * when more bytes or the end arrive, so the last ciphertext's leaf waits for that; `digest` is
- * set when the stream ends. Memory: the plaintext chunk being gathered and the previous
- * ciphertext, whose leaf is pending.
+ * pushed piece by piece as its plaintext arrives. A leaf needs its chunk's `final` flag, known
+ * only when more bytes or the end arrive: when chunk i starts, chunk i−1's ciphertext goes to a
+ * worker thread (leaf-hasher) that computes its leaf while this thread encrypts chunk i; the
+ * last leaf is computed at the end, and `digest` is set when the stream ends. A file of one
+ * chunk starts no worker. Memory: the chunk being encrypted and at most MAX_IN_FLIGHT
+ * ciphertexts waiting for their leaves (a write waits while that many are).
  */
 export class ChunkEncryptor extends Transform {
   readonly #key: Uint8Array;
   readonly #chunkBytes: number;
-  #pieces: Buffer[] = [];
+  readonly #hasher = new LeafHasher();
+  readonly #slots: ChunkSlots;
+  #cipher: Cipheriv | undefined;
+  #slot: Uint8Array | undefined;
   #filled = 0;
   #size = 0;
+  #chunks = 0;
   #pending: Uint8Array | undefined;
   readonly #leaves: Uint8Array[] = [];
+  #hashing = 0;
+  #failure: Error | undefined;
+  #waiting: (() => void) | undefined;
   #digest: FileDigest | undefined;
 
   constructor(options: { readonly key: Uint8Array; readonly chunkBytes?: number }) {
@@ -62,6 +76,7 @@ export class ChunkEncryptor extends Transform {
     checkKey(options.key);
     this.#key = options.key;
     this.#chunkBytes = layoutOf(0, options.chunkBytes ?? DEFAULT_CHUNK_BYTES).chunkBytes;
+    this.#slots = new ChunkSlots(this.#chunkBytes);
   }
 
   get digest(): FileDigest {
@@ -71,23 +86,114 @@ export class ChunkEncryptor extends Transform {
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#size += data.length;
-    let offset = 0;
-    while (offset < data.length) {
-      const take = Math.min(this.#chunkBytes - this.#filled, data.length - offset);
-      this.#pieces.push(data.subarray(offset, offset + take));
-      this.#filled += take;
-      offset += take;
-      if (this.#filled === this.#chunkBytes) this.#encryptChunk();
-    }
-    callback();
+    this.#consume(data, 0, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     try {
-      // A partial chunk, or the empty first chunk of an empty file (§16: every file has one chunk).
-      if (this.#filled > 0 || (this.#leaves.length === 0 && this.#pending === undefined)) this.#encryptChunk();
+      if (this.#cipher) this.#endChunk();
+      // The empty first chunk of an empty file (§16: every file has one chunk).
+      if (this.#chunks === 0) {
+        this.#pending = new Uint8Array(0);
+        this.#chunks = 1;
+      }
       this.#settle(true);
       layoutOf(this.#size, this.#chunkBytes);
+    } catch (error) {
+      callback(toError(error));
+      return;
+    }
+    this.#finish(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#hasher.close();
+    callback(error);
+  }
+
+  #consume(data: Buffer, offset: number, callback: TransformCallback): void {
+    try {
+      if (this.#failure) throw this.#failure;
+      while (offset < data.length) {
+        if (this.#cipher === undefined) {
+          // A new chunk follows the pending one: that one was not the last.
+          if (this.#pending !== undefined) {
+            if (this.#hashing >= MAX_IN_FLIGHT) {
+              this.#waiting = () => this.#consume(data, offset, callback);
+              return;
+            }
+            this.#settle(false);
+          }
+          this.#cipher = createCipheriv('sm4-ctr', this.#key, chunkIv(this.#chunks));
+          this.#slot = this.#slots.take(this.#chunkBytes);
+          this.#filled = 0;
+        }
+        const take = Math.min(this.#chunkBytes - this.#filled, data.length - offset);
+        const ciphertext = this.#cipher.update(data.subarray(offset, offset + take));
+        (this.#slot as Uint8Array).set(ciphertext, this.#filled);
+        this.#filled += take;
+        offset += take;
+        this.push(ciphertext);
+        if (this.#filled === this.#chunkBytes) this.#endChunk();
+      }
+      callback();
+    } catch (error) {
+      callback(toError(error));
+    }
+  }
+
+  #endChunk(): void {
+    // SM4-CTR is a stream mode: final() has nothing left.
+    if ((this.#cipher as Cipheriv).final().length !== 0) throw new Error('ChunkEncryptor: SM4-CTR left bytes');
+    this.#pending = (this.#slot as Uint8Array).subarray(0, this.#filled);
+    this.#cipher = undefined;
+    this.#slot = undefined;
+    this.#chunks++;
+  }
+
+  #settle(final: boolean): void {
+    const bytes = this.#pending;
+    if (bytes === undefined) return;
+    this.#pending = undefined;
+    const index = this.#chunks - 1;
+    if (final && !this.#hasher.started) {
+      this.#leaves[index] = leafHash(index, final, bytes);
+      return;
+    }
+    this.#hashing++;
+    this.#hasher.hash(index, final, bytes).then(
+      (leaf) => {
+        this.#leaves[index] = leaf;
+        this.#slots.give(bytes);
+        this.#hashed();
+      },
+      (error: unknown) => {
+        this.#failure ??= toError(error);
+        this.#hashed();
+      },
+    );
+  }
+
+  #hashed(): void {
+    this.#hashing--;
+    if (this.destroyed) return;
+    const resume = this.#waiting;
+    this.#waiting = undefined;
+    if (resume) resume();
+    else if (this.#failure) this.destroy(this.#failure);
+  }
+
+  #finish(callback: TransformCallback): void {
+    if (this.#failure) {
+      callback(this.#failure);
+      return;
+    }
+    if (this.#hashing > 0) {
+      this.#waiting = () => this.#finish(callback);
+      return;
+    }
+    try {
+      this.#hasher.close();
       this.#digest = Object.freeze({
         size: this.#size,
         chunkBytes: this.#chunkBytes,
@@ -97,25 +203,8 @@ export class ChunkEncryptor extends Transform {
       });
       callback();
     } catch (error) {
-      callback(error instanceof Error ? error : new Error(String(error)));
+      callback(toError(error));
     }
-  }
-
-  #encryptChunk(): void {
-    const plaintext =
-      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
-    this.#pieces = [];
-    this.#filled = 0;
-    // A new chunk follows the pending one: that one was not the last.
-    this.#settle(false);
-    this.#pending = cryptChunk(this.#key, this.#leaves.length, plaintext);
-    this.push(this.#pending);
-  }
-
-  #settle(final: boolean): void {
-    if (this.#pending === undefined) return;
-    this.#leaves.push(leafHash(this.#leaves.length, final, this.#pending));
-    this.#pending = undefined;
   }
 }
 
@@ -165,21 +254,40 @@ export interface ChunkDecryptorOptions {
   readonly firstChunk?: number;
 }
 
+interface Verification {
+  readonly index: number;
+  readonly bytes: Uint8Array;
+  leaf?: Uint8Array;
+  error?: Error;
+}
+
 /**
  * Ciphertext in, plaintext out, each chunk checked against its leaf BEFORE it is decrypted: the
  * first chunk whose leaf differs (altered, reordered, swapped), an extra byte or a short stream
  * fails the stream with INTEGRITY_FAILED and no plaintext of that chunk is pushed. The last
  * chunk's plaintext is held until the end of the stream, so that an extra byte after it is
- * refused before it is released. Memory: one ciphertext chunk.
+ * refused before it is released. The leaves are computed on a worker thread (leaf-hasher): the
+ * worker hashes chunk i+1 while this thread decrypts chunk i, whose leaf has been checked; a
+ * stream of one chunk starts no worker. Memory: the chunk being gathered and at most
+ * MAX_IN_FLIGHT chunks being verified or decrypted (a write waits while that many are).
  */
 export class ChunkDecryptor extends Transform {
   readonly #key: Uint8Array;
   readonly #layout: FileLayout;
   readonly #leaves: readonly Uint8Array[];
+  readonly #hasher = new LeafHasher();
+  readonly #slots: ChunkSlots;
+  readonly #threaded: boolean;
   #index: number;
-  #pieces: Buffer[] = [];
+  #slot: Uint8Array | undefined;
   #filled = 0;
-  #held: Uint8Array | undefined;
+  /** Chunks gathered and not yet decrypted, in order. */
+  readonly #queue: Verification[] = [];
+  /** The last chunk's plaintext, pushed at the end. */
+  #held: Buffer[] = [];
+  #decrypting = false;
+  #failure: Error | undefined;
+  #waiting: (() => void) | undefined;
 
   constructor(options: ChunkDecryptorOptions) {
     super();
@@ -195,59 +303,151 @@ export class ChunkDecryptor extends Transform {
     this.#index = options.firstChunk ?? 0;
     if (!Number.isSafeInteger(this.#index) || this.#index < 0 || this.#index >= this.#layout.chunks)
       throw new RangeError('firstChunk must be a chunk index of the file');
+    this.#slots = new ChunkSlots(this.#layout.chunkBytes);
+    this.#threaded = this.#layout.chunks - this.#index > 1;
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      let offset = 0;
-      while (offset < data.length) {
-        if (this.#index >= this.#layout.chunks)
-          throw fail('INTEGRITY_FAILED', `the stream is longer than the file's ${this.#layout.size} bytes`);
-        const want = chunkLength(this.#layout, this.#index);
-        const take = Math.min(want - this.#filled, data.length - offset);
-        this.#pieces.push(data.subarray(offset, offset + take));
-        this.#filled += take;
-        offset += take;
-        if (this.#filled === want) this.#openChunk();
-      }
-      callback();
-    } catch (error) {
-      callback(error instanceof Error ? error : new Error(String(error)));
-    }
+    this.#consume(data, 0, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     // An empty file's one chunk is empty: it is complete before any byte arrives.
     if (this.#index === this.#layout.chunks - 1 && this.#layout.size === 0 && this.#filled === 0) {
+      this.#slot = new Uint8Array(0);
+      this.#submit();
+    }
+    this.#finish(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#hasher.close();
+    this.#held = [];
+    callback(error);
+  }
+
+  #consume(data: Buffer, offset: number, callback: TransformCallback): void {
+    try {
+      if (this.#failure) throw this.#failure;
+      while (offset < data.length) {
+        if (this.#index >= this.#layout.chunks) {
+          // The chunks before the extra byte are judged first, as they came first.
+          if (this.#queue.length > 0) {
+            this.#waiting = () => this.#consume(data, offset, callback);
+            return;
+          }
+          throw fail('INTEGRITY_FAILED', `the stream is longer than the file's ${this.#layout.size} bytes`);
+        }
+        const want = chunkLength(this.#layout, this.#index);
+        if (this.#slot === undefined) {
+          if (this.#queue.length >= MAX_IN_FLIGHT) {
+            this.#waiting = () => this.#consume(data, offset, callback);
+            return;
+          }
+          this.#slot = this.#slots.take(want);
+          this.#filled = 0;
+        }
+        const take = Math.min(want - this.#filled, data.length - offset);
+        this.#slot.set(data.subarray(offset, offset + take), this.#filled);
+        this.#filled += take;
+        offset += take;
+        if (this.#filled === want) this.#submit();
+      }
+      callback();
+    } catch (error) {
+      callback(toError(error));
+    }
+  }
+
+  /** The gathered chunk goes to be hashed; it is decrypted when its leaf is back and matches. */
+  #submit(): void {
+    const job: Verification = { index: this.#index, bytes: this.#slot as Uint8Array };
+    this.#queue.push(job);
+    this.#slot = undefined;
+    this.#filled = 0;
+    this.#index++;
+    const final = job.index === this.#layout.chunks - 1;
+    // §16: the leaf names the index and the final flag, so a chunk moved, swapped or cut short fails.
+    const leaf = this.#threaded
+      ? this.#hasher.hash(job.index, final, job.bytes)
+      : Promise.resolve().then(() => leafHash(job.index, final, job.bytes));
+    leaf.then(
+      (value) => {
+        job.leaf = value;
+        this.#advance();
+      },
+      (error: unknown) => {
+        job.error = toError(error);
+        this.#advance();
+      },
+    );
+  }
+
+  /**
+   * Decrypts, in order, the chunk at the head of the queue once its leaf is back and matches. The
+   * chunk is decrypted in slices with a turn of the event loop between them, so that the source's
+   * reads (and the sink's writes) progress while it is: the next chunk arrives, and is hashed on
+   * the worker, during this one's SM4. The slices of a checked chunk are pushed as they come.
+   */
+  #advance(): void {
+    if (this.destroyed || this.#decrypting) return;
+    const job = this.#queue[0];
+    if (!this.#failure && job && (job.leaf || job.error)) {
       try {
-        this.#openChunk();
-      } catch (error) {
-        callback(error instanceof Error ? error : new Error(String(error)));
+        if (job.error) throw job.error;
+        if (!equalBytes(job.leaf as Uint8Array, this.#leaves[job.index] as Uint8Array))
+          throw fail('INTEGRITY_FAILED', `chunk ${job.index} does not match its leaf`);
+        this.#decrypting = true;
+        this.#decryptSlice(job, createCipheriv('sm4-ctr', this.#key, chunkIv(job.index)), 0);
         return;
+      } catch (error) {
+        this.#failure = toError(error);
       }
     }
+    this.#wake();
+  }
+
+  #decryptSlice(job: Verification, cipher: Cipheriv, offset: number): void {
+    if (this.destroyed) return;
+    const end = Math.min(offset + DECRYPT_SLICE_BYTES, job.bytes.length);
+    const plaintext = cipher.update(job.bytes.subarray(offset, end));
+    if (job.index === this.#layout.chunks - 1) this.#held.push(plaintext);
+    else this.push(plaintext);
+    if (end < job.bytes.length) {
+      setImmediate(() => this.#decryptSlice(job, cipher, end));
+      return;
+    }
+    // SM4-CTR is a stream mode: final() has nothing left.
+    if (cipher.final().length !== 0) this.#failure ??= new Error('ChunkDecryptor: SM4-CTR left bytes');
+    this.#queue.shift();
+    this.#slots.give(job.bytes);
+    this.#decrypting = false;
+    this.#advance();
+  }
+
+  /** Resumes a write or the end that waits for room in the queue; else reports a failure. */
+  #wake(): void {
+    const resume = this.#waiting;
+    this.#waiting = undefined;
+    if (resume) resume();
+    else if (this.#failure) this.destroy(this.#failure);
+  }
+
+  #finish(callback: TransformCallback): void {
+    if (this.#failure) {
+      callback(this.#failure);
+      return;
+    }
+    if (this.#queue.length > 0) {
+      this.#waiting = () => this.#finish(callback);
+      return;
+    }
+    this.#hasher.close();
     if (this.#index < this.#layout.chunks) {
       callback(fail('INTEGRITY_FAILED', `the stream ended inside chunk ${this.#index} of ${this.#layout.chunks}`));
       return;
     }
-    if (this.#held) this.push(this.#held);
-    this.#held = undefined;
+    for (const piece of this.#held.splice(0)) this.push(piece);
     callback();
-  }
-
-  #openChunk(): void {
-    const index = this.#index;
-    const ciphertext =
-      this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces, this.#filled);
-    this.#pieces = [];
-    this.#filled = 0;
-    const final = index === this.#layout.chunks - 1;
-    // §16: the leaf names the index and the final flag, so a chunk moved, swapped or cut short fails here.
-    if (!equalBytes(leafHash(index, final, ciphertext), this.#leaves[index] as Uint8Array))
-      throw fail('INTEGRITY_FAILED', `chunk ${index} does not match its leaf`);
-    const plaintext = cryptChunk(this.#key, index, ciphertext);
-    this.#index++;
-    if (final) this.#held = plaintext;
-    else this.push(plaintext);
   }
 }

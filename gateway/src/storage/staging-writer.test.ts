@@ -8,12 +8,19 @@ import { pipeline } from 'node:stream/promises';
 import { MIN_CHUNK_BYTES, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { patternBody, readAll } from '../testing/blob-store-contract';
 import { EmbeddedBlobStore } from './embedded-blob-store';
+import { liveLeafWorkers } from './leaf-hasher';
 import { ChunkLeaves, leavesBytes, stageUpload } from './staging-writer';
 
 const C = MIN_CHUNK_BYTES;
 const dir = mkdtempSync(join(tmpdir(), 'medshare-staging-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const store = new EmbeddedBlobStore({ dir });
+/** Waits (up to 5 s) for every leaf worker to exit: none may outlive its stream, whatever ended it. */
+async function workersGone(): Promise<void> {
+  for (let i = 0; i < 500 && liveLeafWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(liveLeafWorkers()).toBe(0);
+}
+afterEach(workersGone);
 const tempFiles = (): string[] => (existsSync(join(dir, '.tmp')) ? readdirSync(join(dir, '.tmp')) : []);
 
 function reference(data: Buffer): { leaves: string[]; root: string } {
@@ -65,6 +72,21 @@ describe('ChunkLeaves', () => {
       }
     },
   );
+
+  it('hashes on a worker thread that ends with the stream, or with its destruction mid-stream', async () => {
+    const hasher = new ChunkLeaves({ chunkBytes: C });
+    hasher.resume();
+    await new Promise<void>((resolve) => hasher.write(randomBytes(2 * C + 1), () => resolve()));
+    expect(liveLeafWorkers()).toBe(1);
+    hasher.destroy();
+    await workersGone();
+
+    const one = new ChunkLeaves({ chunkBytes: C });
+    one.resume();
+    one.end(randomBytes(C));
+    await new Promise((resolve) => one.once('end', resolve));
+    expect(liveLeafWorkers()).toBe(0); // one chunk: hashed inline, no worker
+  });
 
   it('refuses a chunk size §16 does not allow (INVALID_INPUT)', () => {
     for (const chunkBytes of [0, 4095, 4100, 32 * 1024 * 1024])
