@@ -185,3 +185,5 @@ export {
   type FileUploadBody,
   type FileViewBody,
 } from './messages/files';
+// The §16 leaf hashing on a worker thread, shared by the SDK's and the gateway's chunk streams.
+export { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';

@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MIN_CHUNK_BYTES, cryptChunk, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, type FileDigest } from './file-streams';
-import { liveLeafWorkers } from './leaf-hasher';
+import { liveLeafWorkers } from '@medshare/protocol';
 
 const C = MIN_CHUNK_BYTES;
 const key = randomBytes(16);

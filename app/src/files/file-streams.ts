@@ -18,7 +18,7 @@ import {
   type FileLayout,
 } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
-import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, toError } from './leaf-hasher';
+import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, toError } from '@medshare/protocol';
 
 /** SM4 of a checked chunk runs in slices of this size, the event loop turning between them. */
 const DECRYPT_SLICE_BYTES = 64 * 1024;

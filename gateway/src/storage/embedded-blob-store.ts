@@ -38,6 +38,8 @@ export interface EmbeddedBlobStoreOptions {
  * put is atomic and write-once even against a concurrent put of the same key, and a crash leaves
  * at most a temporary file, never a partial object.
  */
+const READ_BYTES = 1024 * 1024;
+
 export class EmbeddedBlobStore implements BlobStore {
   readonly kind = 'embedded' as const;
   readonly #dir: string;
@@ -111,8 +113,9 @@ export class EmbeddedBlobStore implements BlobStore {
         await handle.close();
         return Readable.from([]);
       }
-      // The open handle keeps the bytes readable even if the object is deleted meanwhile.
-      return handle.createReadStream({ start, end: end - 1, autoClose: true });
+      // The open handle keeps the bytes readable even if the object is deleted meanwhile. Reads of
+      // 1 MiB (a default chunk) rather than Node's 64 KiB: a sixteenth of the thread-pool round trips.
+      return handle.createReadStream({ start, end: end - 1, autoClose: true, highWaterMark: READ_BYTES });
     } catch (error) {
       await handle?.close();
       throw fileStoreFailure(error, key);

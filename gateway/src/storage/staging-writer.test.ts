@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { MIN_CHUNK_BYTES, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { patternBody, readAll } from '../testing/blob-store-contract';
 import { EmbeddedBlobStore } from './embedded-blob-store';
-import { liveLeafWorkers } from './leaf-hasher';
+import { liveLeafWorkers } from '@medshare/protocol';
 import { ChunkLeaves, leavesBytes, stageUpload } from './staging-writer';
 
 const C = MIN_CHUNK_BYTES;

@@ -3,7 +3,7 @@ import { Transform, pipeline, type Readable, type TransformCallback } from 'node
 import { DEFAULT_CHUNK_BYTES, fileLayout, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
 import type { BlobStore } from './blob-store';
-import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT } from './leaf-hasher';
+import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT } from '@medshare/protocol';
 
 /** What a finished upload body commits to (docs/protocol.md §16). */
 export interface ChunkedDigest {

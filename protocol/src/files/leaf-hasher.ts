@@ -3,12 +3,11 @@
  * §16 leaves (docs/protocol.md) computed on a worker thread, so that a stream's SM3 runs on one
  * core while its SM4 runs on the calling one. One small worker per stream, started on the first
  * job and terminated by close(); chunks travel in SharedArrayBuffer slots (no copy on the way to
- * the worker), the 32-byte leaves come back in order. The SDK has the same module
- * (app/src/files/leaf-hasher.ts): the gateway does not depend on the app.
+ * the worker), the 32-byte leaves come back in order.
  */
 import { Worker } from 'node:worker_threads';
 import { FILE_LABEL } from '@medshare/crypto/chunked-file';
-import { fail } from '@medshare/protocol';
+import { fail } from '../errors/medshare-error';
 
 /** At most this many chunks are hashed or waiting to be, per stream (the memory bound). */
 export const MAX_IN_FLIGHT = 2;
