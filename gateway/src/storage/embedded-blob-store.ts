@@ -69,9 +69,9 @@ export class EmbeddedBlobStore implements BlobStore {
 
   async #write(path: string, key: string, body: Readable): Promise<{ size: number }> {
     const temp = await this.#tempFile(key);
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
     try {
       let size = 0;
-      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
       // pipeline() destroys every stream with the first error, so the first stream to report
       // one is where it came from.
       let origin: 'body' | 'file' | undefined;
@@ -96,6 +96,10 @@ export class EmbeddedBlobStore implements BlobStore {
       await this.#publish(temp, path, key);
       return { size };
     } finally {
+      // A body that fails at once can end the pipeline before the file is even opened: wait until
+      // the write stream has closed (opened and closed, or failed), or the rm would run before the
+      // open creates the file and leave it behind.
+      if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
       await rm(temp, { force: true });
     }
   }
