@@ -8,6 +8,19 @@ const replayed = (message?: RegExp): unknown =>
   });
 
 describe('replay cache', () => {
+  it('keys claims by actor: a key actor is its key id; ring actors of one key image share nonces only within a scope', () => {
+    const cache = new ReplayCache(10);
+    const key = { kind: 'key', keyId: 'a'.repeat(64) } as const;
+    cache.claimFor('app', key, 'n1', 2000, 1000);
+    expect(() => cache.claimFor('app', key, 'n1', 2000, 1100)).toThrow(replayed(/already used/) as Error);
+    expect(() => cache.claim('app', `key:${'a'.repeat(64)}`, 'n1', 2000, 1100)).toThrow(replayed() as Error);
+    expect(() => cache.claimFor('app', { kind: 'key', keyId: 'b'.repeat(64) }, 'n1', 2000, 1100)).not.toThrow();
+    const ring = { kind: 'ring', keyImage: 'c'.repeat(66), scope: 'study-1' } as const;
+    cache.claimFor('app', ring, 'n1', 2000, 1000);
+    expect(() => cache.claimFor('app', ring, 'n1', 2000, 1100)).toThrow(replayed() as Error);
+    expect(() => cache.claimFor('app', { ...ring, scope: 'study-2' }, 'n1', 2000, 1100)).not.toThrow();
+  });
+
   it('refuses a nonce seen before, until it expires', () => {
     const cache = new ReplayCache(10);
     cache.claim('app', 'alice', 'n1', 2000, 1000);
