@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { DEFAULT_CHUNK_BYTES, fileLayout, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
-import { fail } from '@medshare/protocol';
 import type { BlobStore } from './blob-store';
-import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT } from '@medshare/protocol';
+import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, fail, toError } from '@medshare/protocol';
 
 /** What a finished upload body commits to (docs/protocol.md §16). */
 export interface ChunkedDigest {
@@ -131,7 +130,7 @@ export class ChunkLeaves extends Transform {
         this.#hashed();
       },
       (error: unknown) => {
-        this.#failure ??= error instanceof Error ? error : new Error(String(error));
+        this.#failure ??= toError(error);
         this.#hashed();
       },
     );
