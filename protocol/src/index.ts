@@ -9,7 +9,17 @@ export { ERROR_CODES, httpStatusOf, isErrorCode, type ErrorCode } from './errors
 export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } from './errors/medshare-error';
 export { decodeInput, openCiphertext, type CryptoErrorMessage } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
-export { FILE_ID_LABEL, FILE_REENCRYPT_LABEL, PSEUDONYM_LABEL, RECORD_LABEL, SEALED_BOX_LABELS } from './labels';
+export {
+  EXTRACT_LABEL,
+  FILE_ID_LABEL,
+  FILE_REENCRYPT_LABEL,
+  PROFILE_LABEL,
+  PSEUDONYM_LABEL,
+  RECORD_LABEL,
+  RING_SCOPE_LABEL,
+  SEALED_BOX_LABELS,
+  STUDY_ID_LABEL,
+} from './labels';
 export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
@@ -187,3 +197,24 @@ export {
 } from './messages/files';
 // The §16 leaf hashing on a worker thread, shared by the SDK's and the gateway's chunk streams.
 export { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';
+export {
+  OBSERVATION_FIELD,
+  RESEARCH_FIELDS,
+  SEX_VALUES,
+  fieldSpec,
+  type FieldClass,
+  type FieldSpec,
+  type FieldType,
+} from './research/fields';
+export {
+  STUDY_DEFAULT_K,
+  STUDY_MAX_FIELDS,
+  STUDY_TITLE_MAX,
+  generalize,
+  isGeneralized,
+  parseStudyDefinition,
+  quasiIdentifiers,
+  type GeneralizationRule,
+  type StudyDefinition,
+  type StudyField,
+} from './research/study';

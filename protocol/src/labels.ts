@@ -52,6 +52,21 @@ export const FILE_ID_LABEL = `${PREFIX}file-id\n`;
 /** `"medshare/v1/file-reencrypt\n"`: the prefix of a share's re-encryption context (docs/protocol.md §17). */
 export const FILE_REENCRYPT_LABEL = `${PREFIX}file-reencrypt\n`;
 
+/** `"medshare/v1/study-id\n"`: a study id = SM3(label ‖ txId) of its publication (the access-lists contract, §19). */
+export const STUDY_ID_LABEL = `${PREFIX}study-id\n`;
+
+/**
+ * `"medshare/v1/extract\n"`: a research extract is sealed for its institution with the AAD
+ * label ‖ studyId ‖ "\n" ‖ institution key id (§19), so it cannot pass for another study's.
+ */
+export const EXTRACT_LABEL = `${PREFIX}extract\n`;
+
+/** `"medshare/v1/profile\n"`: a patient's sealed profile has the AAD label ‖ the patient's key id (§19). */
+export const PROFILE_LABEL = `${PREFIX}profile\n`;
+
+/** `"medshare/v1/ring-scope\n"`: the scope of an anonymous request is label ‖ studyId (§18, §19). */
+export const RING_SCOPE_LABEL = `${PREFIX}ring-scope\n`;
+
 /** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
 

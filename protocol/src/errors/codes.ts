@@ -84,6 +84,29 @@ export const ERROR_CODES = {
   BLOB_NOT_FOUND: { status: 404, summary: 'no stored object with that key' },
   BLOB_EXISTS: { status: 409, summary: 'an object with that key is already stored; stored objects are write-once' },
   STORAGE_UNAVAILABLE: { status: 503, summary: 'the object storage could not be reached or could not take the call' },
+  STUDY_RELEASES_IDENTIFIER: {
+    status: 422,
+    summary: 'the study names a direct identifier or free text, which are never released',
+  },
+  STUDY_NOT_FOUND: { status: 404, summary: 'no study with that id' },
+  STUDY_CLOSED: { status: 409, summary: 'the study is closed: it takes no new warrants or contributions' },
+  ALREADY_WARRANTED: { status: 409, summary: 'the record is already warranted to that institution for that study' },
+  NOT_WARRANTED: { status: 404, summary: 'the record is not warranted to that institution for that study' },
+  EXTRACT_TOO_LARGE: { status: 413, summary: 'the sealed research extract is larger than allowed' },
+  ACCESS_LIST_FORBIDDEN: { status: 403, summary: 'only the institution an access list is bound to may read it' },
+  PROFILE_NOT_FOUND: { status: 404, summary: 'the patient has no profile' },
+  RING_SIZE_INVALID: { status: 400, summary: 'the ring has fewer or more members than allowed' },
+  RING_MEMBER_DUPLICATE: { status: 400, summary: 'a key appears twice in the ring' },
+  RING_MEMBER_NOT_ELIGIBLE: { status: 403, summary: 'a ring member is not a registered, active patient' },
+  RING_SIGNATURE_INVALID: {
+    status: 401,
+    summary: 'the linkable ring signature (sig1 of an anonymous request) did not verify',
+  },
+  LINK_TAG_REUSED: {
+    status: 409,
+    summary: 'a contribution with this link tag (key image) already exists in this study',
+  },
+  CONTRIBUTION_NOT_FOUND: { status: 404, summary: 'no contribution with this link tag in this study' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
