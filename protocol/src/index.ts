@@ -20,7 +20,7 @@ export {
   SEALED_BOX_LABELS,
   STUDY_ID_LABEL,
 } from './labels';
-export { canonicalBytes, canonicalize, type JsonValue } from './encoding/canonical';
+export { canonicalBytes, canonicalize, canonicalizeData, type JsonValue } from './encoding/canonical';
 export { keyIdOf } from './keys/key-id';
 export { decryptKeyFile, encryptKeyFile, type KeyFile } from './keyfile/keyfile';
 export { parseAppConfigFile, type AppConfigFile } from './config/app-config-file';
@@ -218,3 +218,16 @@ export {
   type StudyDefinition,
   type StudyField,
 } from './research/study';
+export {
+  EXTRACT_MAX_BYTES,
+  EXTRACT_SOURCES,
+  PROFILE_MAX_BYTES,
+  extractAad,
+  parseExtractContent,
+  parseProfileContent,
+  profileAad,
+  type ExtractContent,
+  type ExtractSource,
+  type ProfileContent,
+  type ReleasedValue,
+} from './research/extract';

@@ -1,7 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import jcs from 'canonicalize';
-import { canonicalize } from './canonical';
+import { canonicalize, canonicalizeData } from './canonical';
+
+/** Random JSON with numbers from `numbers`, written by `write` as the `canonicalize` package writes it. */
+function agreesWithJcs(write: (value: unknown) => string, numbers: fc.Arbitrary<number>): void {
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      numbers,
+      fc.string({ unit: 'grapheme' }),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.string({ unit: 'grapheme' }), tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+  fc.assert(
+    fc.property(json, (value) => {
+      expect(write(value)).toBe(jcs(value));
+    }),
+    { numRuns: 500 },
+  );
+}
 
 describe('canonical JSON (RFC 8785, integers only)', () => {
   it('sorts keys by UTF-16 code units and escapes like JSON.stringify (RFC 8785 §3.2.3 example order)', () => {
@@ -20,23 +41,7 @@ describe('canonical JSON (RFC 8785, integers only)', () => {
   });
 
   it('agrees with the independent `canonicalize` package on random JSON', () => {
-    const json = fc.letrec((tie) => ({
-      value: fc.oneof(
-        { depthSize: 'small' },
-        fc.constant(null),
-        fc.boolean(),
-        fc.maxSafeInteger(),
-        fc.string({ unit: 'grapheme' }),
-        fc.array(tie('value'), { maxLength: 4 }),
-        fc.dictionary(fc.string({ unit: 'grapheme' }), tie('value'), { maxKeys: 4 }),
-      ),
-    })).value;
-    fc.assert(
-      fc.property(json, (value) => {
-        expect(canonicalize(value)).toBe(jcs(value));
-      }),
-      { numRuns: 500 },
-    );
+    agreesWithJcs(canonicalize, fc.maxSafeInteger());
   });
 
   it('refuses what has no single canonical form, naming the path', () => {
@@ -46,5 +51,17 @@ describe('canonical JSON (RFC 8785, integers only)', () => {
     expect(() => canonicalize({ a: new Date(0) })).toThrow(new TypeError('$.a: only plain objects are allowed'));
     expect(() => canonicalize('\ud800')).toThrow(/lone surrogate/);
     expect(() => canonicalize(10n)).toThrow(TypeError);
+  });
+});
+
+describe('canonical data JSON (RFC 8785 with every finite number)', () => {
+  it('agrees with the independent `canonicalize` package on random JSON with fractions', () => {
+    agreesWithJcs(canonicalizeData, fc.double({ noNaN: true, noDefaultInfinity: true }));
+  });
+
+  it('writes RFC 8785 §3.2.2.3 numbers and refuses the non-finite', () => {
+    expect(canonicalizeData({ b: 5.6, a: -0, c: 1e21, d: 1e-7 })).toBe('{"a":0,"b":5.6,"c":1e+21,"d":1e-7}');
+    expect(() => canonicalizeData({ a: Number.NaN })).toThrow(/\$\.a: only finite numbers/);
+    expect(() => canonicalizeData([Number.POSITIVE_INFINITY])).toThrow(RangeError);
   });
 });

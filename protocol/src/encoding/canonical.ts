@@ -13,7 +13,17 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
  * JavaScript's default string order; §3.2.2.2: strings serialized as ECMAScript JSON.stringify does.
  */
 export function canonicalize(value: unknown): string {
-  return write(value, '$', 0);
+  return write(value, '$', 0, false);
+}
+
+/**
+ * RFC 8785 with every finite number, for data that is sealed and never signed by the chain (a
+ * research extract, a profile: docs/protocol.md §19): RFC 8785 §3.2.2.3 serializes a number as
+ * ECMAScript's Number::toString, which is what JSON.stringify writes for a finite number. NaN
+ * and ±Infinity are refused; -0 is written 0.
+ */
+export function canonicalizeData(value: unknown): string {
+  return write(value, '$', 0, true);
 }
 
 export function canonicalBytes(value: unknown): Uint8Array {
@@ -22,29 +32,33 @@ export function canonicalBytes(value: unknown): Uint8Array {
 
 const MAX_DEPTH = 32;
 
-function write(value: unknown, path: string, depth: number): string {
+function write(value: unknown, path: string, depth: number, fractions: boolean): string {
   if (depth > MAX_DEPTH) throw new RangeError(`${path}: nested deeper than ${MAX_DEPTH}`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isSafeInteger(value))
-        throw new RangeError(`${path}: only safe integers are allowed, got ${String(value)}`);
-      return Object.is(value, -0) ? '0' : String(value);
+      if (!(fractions ? Number.isFinite(value) : Number.isSafeInteger(value)))
+        throw new RangeError(
+          `${path}: only ${fractions ? 'finite numbers' : 'safe integers'} are allowed, got ${String(value)}`,
+        );
+      // ECMAScript Number::toString, as JSON.stringify writes it (an integer's decimal digits).
+      return Object.is(value, -0) ? '0' : JSON.stringify(value);
     case 'string':
       if (!isWellFormed(value)) throw new RangeError(`${path}: string has a lone surrogate`);
       return JSON.stringify(value);
     case 'object':
-      if (Array.isArray(value)) return `[${value.map((v, i) => write(v, `${path}[${i}]`, depth + 1)).join(',')}]`;
-      return writeObject(value, path, depth);
+      if (Array.isArray(value))
+        return `[${value.map((v, i) => write(v, `${path}[${i}]`, depth + 1, fractions)).join(',')}]`;
+      return writeObject(value, path, depth, fractions);
     default:
       throw new TypeError(`${path}: ${typeof value} is not allowed`);
   }
 }
 
 /** RFC 8785 §3.2.3: members sorted by name; plain objects only, and no undefined members. */
-function writeObject(value: object, path: string, depth: number): string {
+function writeObject(value: object, path: string, depth: number, fractions: boolean): string {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects are allowed`);
   const record = value as Record<string, unknown>;
@@ -53,7 +67,7 @@ function writeObject(value: object, path: string, depth: number): string {
   for (const key of keys) {
     const member = record[key];
     if (member === undefined) throw new TypeError(`${path}.${key}: undefined is not allowed`);
-    members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1)}`);
+    members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1, fractions)}`);
   }
   return `{${members.join(',')}}`;
 }

@@ -107,6 +107,10 @@ export const ERROR_CODES = {
     summary: 'a contribution with this link tag (key image) already exists in this study',
   },
   CONTRIBUTION_NOT_FOUND: { status: 404, summary: 'no contribution with this link tag in this study' },
+  EXTRACT_NOT_GENERALIZED: {
+    status: 422,
+    summary: "an opened research extract holds a value its study's rules do not produce",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
