@@ -22,5 +22,25 @@ export {
 } from './client/transport';
 export { parseSse, type SseMessage } from './client/sse';
 export { newFileKey, type FileKeys, type NewFileKey } from './files/file-keys';
-export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
+export {
+  openFromKeyWrap,
+  openRecord,
+  sealRecord,
+  sealToKey,
+  unwrapDataKey,
+  wrapDataKey,
+} from './records/record-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';
+export { readRecordSource, type RecordSource } from './research/record-source';
+export { ageAt, deriveExtract, openExtract, sealExtract, type SealedExtract } from './research/extract';
+export { openProfile, sealProfile, type SealedProfile } from './research/profile';
+export { kAnonymize, type AnonymizedRows, type DatasetRow, type KAnonymityReport } from './research/k-anonymity';
+export {
+  DATASET_FORMATS,
+  RESEARCH_FIELD_SYSTEM,
+  toCsv,
+  toFhirBundle,
+  toNdjson,
+  type DatasetFormat,
+} from './research/dataset-formats';
+export { buildDataset, type Dataset, type Rejection, type SealedEntry } from './research/dataset';
