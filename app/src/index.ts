@@ -23,4 +23,14 @@ export {
 export { parseSse, type SseMessage } from './client/sse';
 export { newFileKey, type FileKeys, type NewFileKey } from './files/file-keys';
 export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
+export {
+  extractAad,
+  openExtract,
+  openProfile,
+  profileAad,
+  sealExtract,
+  sealProfile,
+  signingRing,
+  type SigningRing,
+} from './research/research-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';
