@@ -30,10 +30,20 @@ export {
   unwrapDataKey,
   wrapDataKey,
 } from './records/record-crypto';
+export {
+  extractAad,
+  openExtract,
+  openProfile,
+  profileAad,
+  sealExtract,
+  sealProfile,
+  signingRing,
+  type SigningRing,
+} from './research/research-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';
 export { readRecordSource, type RecordSource } from './research/record-source';
-export { ageAt, deriveExtract, openExtract, sealExtract, type SealedExtract } from './research/extract';
-export { openProfile, sealProfile, type SealedProfile } from './research/profile';
+export { ageAt, deriveExtract, encodeExtract, readExtract, type SealedExtract } from './research/extract';
+export { decodeProfile, encodeProfile } from './research/profile';
 export { kAnonymize, type AnonymizedRows, type DatasetRow, type KAnonymityReport } from './research/k-anonymity';
 export {
   DATASET_FORMATS,

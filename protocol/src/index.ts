@@ -10,6 +10,7 @@ export { MedshareError, fail, parseCodedMessage, type MedshareErrorOptions } fro
 export { decodeInput, openCiphertext, type CryptoErrorMessage } from './errors/crypto-boundary';
 export { PROTOCOL_VERSION } from './version';
 export {
+  ACCESS_ENTRY_LABEL,
   EXTRACT_LABEL,
   FILE_ID_LABEL,
   FILE_REENCRYPT_LABEL,
@@ -122,11 +123,60 @@ export {
   MAX_MESSAGE_BYTES,
   assertFresh,
   newRequest,
+  newRingRequest,
   parseRequest,
   type AnyRequest,
+  type KeyOperation,
+  type KeyRequest,
   type NewRequestFields,
+  type NewRingRequestFields,
   type Request,
+  type RingRequest,
 } from './messages/request';
+export {
+  KEY_IMAGE,
+  RING_DEFAULT,
+  RING_MAX,
+  RING_MIN,
+  RING_OPERATIONS,
+  claimedActor,
+  isRingOperation,
+  ringScope,
+  type RingAuthor,
+  type RingOperation,
+} from './messages/ring';
+export {
+  ACCESS_ENTRY_KINDS,
+  EXTRACT_MAX_BYTES,
+  MAX_AUTHORIZATIONS,
+  PROFILE_MAX_BYTES,
+  contributionEntryId,
+  warrantEntryId,
+  type AccessEntry,
+  type AccessEntryKind,
+  type AccessListReadBody,
+  type AccessListReadResult,
+  type ContributeBody,
+  type ContributeResult,
+  type DoctorAuthorization,
+  type InstitutionAuthorization,
+  type ListPatientsResult,
+  type PatientItem,
+  type PatientRecordItem,
+  type PatientRecordsResult,
+  type ProfileGetResult,
+  type ProfileUpdateBody,
+  type ProfileUpdateResult,
+  type RecordAuthorizationsResult,
+  type StudyListResult,
+  type StudyPublishResult,
+  type StudyResult,
+  type UnwarrantBody,
+  type UnwarrantResult,
+  type WarrantBody,
+  type WarrantResult,
+  type WithdrawResult,
+} from './messages/research';
 export {
   chainPayload,
   parseAppEnvelope,
@@ -159,6 +209,7 @@ export {
   type SignedSessionAnswer,
   type SignedSessionRequest,
 } from './messages/session';
+export { STUDY_ACTIONS } from './messages/results';
 export {
   AUDIT_ACTIONS,
   AUDIT_EVENT_NAME,
@@ -219,9 +270,7 @@ export {
   type StudyField,
 } from './research/study';
 export {
-  EXTRACT_MAX_BYTES,
   EXTRACT_SOURCES,
-  PROFILE_MAX_BYTES,
   extractAad,
   parseExtractContent,
   parseProfileContent,

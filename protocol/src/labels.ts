@@ -67,6 +67,12 @@ export const PROFILE_LABEL = `${PREFIX}profile\n`;
 /** `"medshare/v1/ring-scope\n"`: the scope of an anonymous request is label ‖ studyId (§18, §19). */
 export const RING_SCOPE_LABEL = `${PREFIX}ring-scope\n`;
 
+/**
+ * `"medshare/v1/access-entry\n"`: an access-list entry's id (§19), SM3(label ‖ recordId ‖ "\n" ‖ studyId)
+ * for a warrant, SM3(label ‖ keyImage ‖ "\n" ‖ studyId) for an anonymous contribution.
+ */
+export const ACCESS_ENTRY_LABEL = `${PREFIX}access-entry\n`;
+
 /** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
 

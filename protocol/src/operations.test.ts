@@ -23,6 +23,20 @@ describe('the operations table', () => {
       'file-get',
       'file-list',
       'file-list-shared',
+      'profile-update',
+      'profile-get',
+      'patient-records',
+      'list-patients',
+      'warrant',
+      'unwarrant',
+      'record-authorizations',
+      'study-publish',
+      'study-get',
+      'study-list',
+      'access-list-read',
+      'contribute',
+      'contribution-withdraw',
+      'contribution-replace',
     ]);
     expect(OPERATIONS.filter(isSubmitted)).toEqual([
       'register',
@@ -34,6 +48,14 @@ describe('the operations table', () => {
       'file-share',
       'file-revoke',
       'file-view',
+      'profile-update',
+      'warrant',
+      'unwarrant',
+      'study-publish',
+      'access-list-read',
+      'contribute',
+      'contribution-withdraw',
+      'contribution-replace',
     ]);
     expect(qualifiedName(OPERATION_TABLE.upload)).toBe('records:Upload');
     expect(isOperation('subscribe')).toBe(false);

@@ -40,9 +40,33 @@ import {
   parseSharedFileListResult,
 } from './messages/file-results';
 import { parseFileId, parseFileRevoke, parseFileShare, parseFileUpload, parseFileView } from './messages/files';
+import {
+  parseAccessListReadBody,
+  parseAccessListReadResult,
+  parseContributeBody,
+  parseContributeResult,
+  parseEmptyBody,
+  parseListPatientsResult,
+  parsePatientRecordsResult,
+  parseProfileGetResult,
+  parseProfileUpdateBody,
+  parseProfileUpdateResult,
+  parseRecordAuthorizationsResult,
+  parseRecordIdBody,
+  parseStudyIdBody,
+  parseStudyListResult,
+  parseStudyPublishBody,
+  parseStudyPublishResult,
+  parseStudyResult,
+  parseUnwarrantBody,
+  parseUnwarrantResult,
+  parseWarrantBody,
+  parseWarrantResult,
+  parseWithdrawResult,
+} from './messages/research';
 
 /** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
-export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files';
+export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'access-lists';
 
 /** A Fabric transaction of the chaincode, and how it is called. */
 export interface TransactionRef {
@@ -182,6 +206,105 @@ export const OPERATION_TABLE = {
     call: 'evaluate',
     parseBody: parsePageBody,
     parseResult: parseSharedFileListResult,
+  },
+  // Research (docs/protocol.md §19).
+  'profile-update': {
+    contract: 'registry',
+    transaction: 'UpdateProfile',
+    call: 'submit',
+    parseBody: parseProfileUpdateBody,
+    parseResult: parseProfileUpdateResult,
+  },
+  'profile-get': {
+    contract: 'registry',
+    transaction: 'GetProfile',
+    call: 'evaluate',
+    parseBody: parseEmptyBody,
+    parseResult: parseProfileGetResult,
+  },
+  'patient-records': {
+    contract: 'registry',
+    transaction: 'ListPatientRecords',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parsePatientRecordsResult,
+  },
+  'list-patients': {
+    contract: 'registry',
+    transaction: 'ListPatients',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseListPatientsResult,
+  },
+  'warrant': {
+    contract: 'records',
+    transaction: 'Warrant',
+    call: 'submit',
+    parseBody: parseWarrantBody,
+    parseResult: parseWarrantResult,
+  },
+  'unwarrant': {
+    contract: 'records',
+    transaction: 'Unwarrant',
+    call: 'submit',
+    parseBody: parseUnwarrantBody,
+    parseResult: parseUnwarrantResult,
+  },
+  'record-authorizations': {
+    contract: 'records',
+    transaction: 'ListAuthorizations',
+    call: 'evaluate',
+    parseBody: parseRecordIdBody,
+    parseResult: parseRecordAuthorizationsResult,
+  },
+  'study-publish': {
+    contract: 'access-lists',
+    transaction: 'PublishStudy',
+    call: 'submit',
+    parseBody: parseStudyPublishBody,
+    parseResult: parseStudyPublishResult,
+  },
+  'study-get': {
+    contract: 'access-lists',
+    transaction: 'GetStudy',
+    call: 'evaluate',
+    parseBody: parseStudyIdBody,
+    parseResult: parseStudyResult,
+  },
+  'study-list': {
+    contract: 'access-lists',
+    transaction: 'ListStudies',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseStudyListResult,
+  },
+  'access-list-read': {
+    contract: 'access-lists',
+    transaction: 'GetData',
+    call: 'submit',
+    parseBody: parseAccessListReadBody,
+    parseResult: parseAccessListReadResult,
+  },
+  'contribute': {
+    contract: 'access-lists',
+    transaction: 'Contribute',
+    call: 'submit',
+    parseBody: parseContributeBody,
+    parseResult: parseContributeResult,
+  },
+  'contribution-withdraw': {
+    contract: 'access-lists',
+    transaction: 'WithdrawContribution',
+    call: 'submit',
+    parseBody: parseStudyIdBody,
+    parseResult: parseWithdrawResult,
+  },
+  'contribution-replace': {
+    contract: 'access-lists',
+    transaction: 'ReplaceContribution',
+    call: 'submit',
+    parseBody: parseContributeBody,
+    parseResult: parseContributeResult,
   },
 } as const satisfies Record<string, OperationRow<unknown, unknown>>;
 

@@ -16,7 +16,7 @@ import {
   type AnyRequest,
   type BodyOf,
   type ContractEnvelope,
-  type Operation,
+  type KeyOperation,
 } from '@medshare/protocol';
 import { EmbeddedBackend } from '../../gateway/src/ledger/embedded';
 
@@ -70,7 +70,7 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function envelope<O extends Operation>(op: O, author: typeof patient, body: BodyOf<O>): ContractEnvelope {
+  function envelope<O extends KeyOperation>(op: O, author: typeof patient, body: BodyOf<O>): ContractEnvelope {
     now += 1000;
     const request: AnyRequest = newRequest({ op, body, appId: fixture.appId, keyId: author.keyId, now }) as AnyRequest;
     const sig1 = signFor('sig1', author, request);
@@ -78,7 +78,7 @@ describe('a ledger written before the refactor (ledger-v1)', () => {
     return { request, sig1, sig3, k3Id: k3.keyId };
   }
 
-  async function call<O extends Operation>(
+  async function call<O extends KeyOperation>(
     kind: 'submit' | 'evaluate',
     op: O,
     author: typeof patient,

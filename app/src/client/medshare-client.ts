@@ -31,9 +31,28 @@ import {
   SESSION_HEADER,
   PROTOCOL_VERSION,
   PSEUDONYM_LABEL,
+  newRingRequest,
+  ringScope,
+  signedBytes,
+  type AccessListReadResult,
+  type AnyRequest,
   type AuditBody,
   type AuditEntry,
   type BodyOf,
+  type ContributeResult,
+  type KeyOperation,
+  type ListPatientsResult,
+  type PatientRecordsResult,
+  type ProfileUpdateResult,
+  type RecordAuthorizationsResult,
+  type RingOperation,
+  type StudyDefinition,
+  type StudyListResult,
+  type StudyPublishResult,
+  type StudyResult,
+  type UnwarrantResult,
+  type WarrantResult,
+  type WithdrawResult,
   type GrantListItem,
   type GrantResult,
   type Operation,
@@ -79,6 +98,8 @@ import {
   type ProxyEntry,
 } from '../files/file-keys';
 import { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from '../records/record-crypto';
+import { openProfile, sealExtract, sealProfile, signingRing } from '../research/research-crypto';
+import { ringSign } from '@medshare/crypto/ring';
 import { parseSse } from './sse';
 import {
   DEFAULT_TIMEOUT_MS,
@@ -362,6 +383,143 @@ export class MedshareClient {
 
   audit(owner: UserKey, recordId: string, page: Partial<Omit<AuditBody, 'recordId'>> = {}): Promise<Page<AuditEntry>> {
     return this.#call('audit', owner, { recordId, pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' });
+  }
+
+  // ---- research (docs/protocol.md §19) ----------------------------------------------------------
+  // Final: every method of this section (names, arguments and results).
+
+  /** Seals `profile` (the patient's own words, at most 8143 bytes) for the patient alone and stores it (registry:UpdateProfile). */
+  updateProfile(patient: UserKey, profile: Uint8Array): Promise<ProfileUpdateResult> {
+    return this.#call('profile-update', patient, sealProfile(profile, patient.publicKey));
+  }
+
+  /** The patient's own profile, opened (PROFILE_NOT_FOUND if none was stored). */
+  async getProfile(patient: UserKey): Promise<{ profile: Uint8Array; updatedAt: number }> {
+    const stored = await this.#call('profile-get', patient, {});
+    return { profile: openProfile(stored, patient), updatedAt: stored.updatedAt };
+  }
+
+  /** The patient's append-only list of uploaded records, oldest first. */
+  listPatientRecords(patient: UserKey, page: Partial<PageBody> = {}): Promise<PatientRecordsResult> {
+    return this.#call('patient-records', patient, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
+  }
+
+  /** Registered, active patients' keys (to choose a ring from); any active registered user may list them. */
+  listPatients(user: UserKey, page: Partial<PageBody> = {}): Promise<ListPatientsResult> {
+    return this.#call('list-patients', user, { pageSize: page.pageSize ?? 100, bookmark: page.bookmark ?? '' });
+  }
+
+  /**
+   * Warrants the owner's record to an institution's study: `extract` (the JCS plaintext the app
+   * derived from the record by the study's rules) is sealed for the institution, whose key comes
+   * from the K3-signed directory and must be an approved institution's.
+   */
+  async warrant(
+    owner: UserKey,
+    warrant: { recordId: string; studyId: string; institutionKeyId: string; extract: Uint8Array },
+  ): Promise<WarrantResult> {
+    const { recordId, studyId, institutionKeyId } = warrant;
+    const institution = await this.#institution(institutionKeyId);
+    return this.#call('warrant', owner, {
+      recordId,
+      studyId,
+      institutionKeyId,
+      ...sealExtract(warrant.extract, studyId, institution),
+    });
+  }
+
+  /** Removes a warrant: the institution's next access-list read no longer has the entry. */
+  unwarrant(
+    owner: UserKey,
+    warrant: { recordId: string; studyId: string; institutionKeyId: string },
+  ): Promise<UnwarrantResult> {
+    const { recordId, studyId, institutionKeyId } = warrant;
+    return this.#call('unwarrant', owner, { recordId, studyId, institutionKeyId });
+  }
+
+  /** The record's authorization list (doctors granted, institutions warranted); the owner only. */
+  recordAuthorizations(owner: UserKey, recordId: string): Promise<RecordAuthorizationsResult> {
+    return this.#call('record-authorizations', owner, { recordId });
+  }
+
+  /** An approved institution publishes a study (refused with STUDY_RELEASES_IDENTIFIER if it names an identifier). */
+  publishStudy(institution: UserKey, study: StudyDefinition): Promise<StudyPublishResult> {
+    return this.#call('study-publish', institution, { study });
+  }
+
+  getStudy(user: UserKey, studyId: string): Promise<StudyResult> {
+    return this.#call('study-get', user, { studyId });
+  }
+
+  listStudies(user: UserKey, page: Partial<PageBody> = {}): Promise<StudyListResult> {
+    return this.#call('study-list', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
+  }
+
+  /**
+   * One page of the study's access list, for its institution only (ACCESS_LIST_FORBIDDEN for
+   * anyone else): sealed entries, opened with `openExtract`. Submitted: the read is audited.
+   */
+  readAccessList(
+    institution: UserKey,
+    studyId: string,
+    page: Partial<PageBody> = {},
+  ): Promise<AccessListReadResult> {
+    return this.#call('access-list-read', institution, {
+      studyId,
+      pageSize: page.pageSize ?? 50,
+      bookmark: page.bookmark ?? '',
+    });
+  }
+
+  /**
+   * Contributes `extract` anonymously to a study: sealed for the study's institution and signed
+   * by `author` as one of `ring` (the members' public keys, the author's among them, 4…64, chosen
+   * by the caller). LINK_TAG_REUSED if this author already has a live contribution there.
+   */
+  async contribute(
+    author: UserKey,
+    contribution: { study: { studyId: string; institutionKeyId: string }; ring: readonly string[]; extract: Uint8Array },
+  ): Promise<ContributeResult> {
+    return this.#callRing('contribute', author, contribution.ring, await this.#contributionBody(contribution));
+  }
+
+  /** Withdraws the author's contribution to the study, proven by the same link tag from any ring of eligible members. */
+  withdrawContribution(
+    author: UserKey,
+    withdrawal: { studyId: string; ring: readonly string[] },
+  ): Promise<WithdrawResult> {
+    return this.#callRing('contribution-withdraw', author, withdrawal.ring, { studyId: withdrawal.studyId });
+  }
+
+  /** Replaces the author's contribution to the study with a new extract (CONTRIBUTION_NOT_FOUND if there is none). */
+  async replaceContribution(
+    author: UserKey,
+    contribution: { study: { studyId: string; institutionKeyId: string }; ring: readonly string[]; extract: Uint8Array },
+  ): Promise<ContributeResult> {
+    return this.#callRing(
+      'contribution-replace',
+      author,
+      contribution.ring,
+      await this.#contributionBody(contribution),
+    );
+  }
+
+  /** The sealed body of a contribution; the institution's key is read from the (unauthenticated) directory. */
+  async #contributionBody(contribution: {
+    study: { studyId: string; institutionKeyId: string };
+    extract: Uint8Array;
+  }): Promise<BodyOf<'contribute'>> {
+    const { studyId, institutionKeyId } = contribution.study;
+    const institution = await this.#institution(institutionKeyId);
+    return { studyId, ...sealExtract(contribution.extract, studyId, institution) };
+  }
+
+  /** An approved institution's directory entry (K3-signed). */
+  async #institution(keyId: string): Promise<{ keyId: string; publicKey: string }> {
+    const entry = await this.directory(keyId);
+    if (entry.role !== 'institution' || entry.status !== 'active')
+      throw fail('NOT_APPROVED', `${keyId} is not an approved institution`);
+    return entry;
   }
 
   // ---- large files (docs/protocol.md §15–§17) ------------------------------------------------
@@ -734,12 +892,12 @@ export class MedshareClient {
   }
 
   /** One signature-chain request; resolves with its result, checked by the operations table's parser. */
-  async #call<O extends Operation>(op: O, user: UserKey, body: BodyOf<O>): Promise<ResultOf<O>> {
+  async #call<O extends KeyOperation>(op: O, user: UserKey, body: BodyOf<O>): Promise<ResultOf<O>> {
     return (await this.#callFull(op, user, body)).result;
   }
 
   /** #call, with the gateway's unsigned attachment beside the signed result (docs/protocol.md §17). */
-  async #callFull<O extends Operation>(
+  #callFull<O extends KeyOperation>(
     op: O,
     user: UserKey,
     body: BodyOf<O>,
@@ -751,11 +909,42 @@ export class MedshareClient {
       keyId: keyIdOf(user.publicKey),
       now: this.#clock(),
     });
-    const sig1 = signFor('sig1', user, request);
+    return this.#send(op, request as AnyRequest, signFor('sig1', user, request));
+  }
+
+  /**
+   * An anonymous request (docs/protocol.md §6): sig1 is the author's ring signature over the
+   * request's sig1 bytes, in the study's scope, among the members the caller chose.
+   */
+  async #callRing<O extends RingOperation>(
+    op: O,
+    author: UserKey,
+    memberPublicKeys: readonly string[],
+    body: BodyOf<O>,
+  ): Promise<ResultOf<O>> {
+    const { studyId } = body as { studyId: string };
+    const ring = signingRing(author, memberPublicKeys, studyId);
+    const request = newRingRequest({ op, body, appId: this.#options.appId, ring: ring.author, now: this.#clock() });
+    const sig1 = ringSign({
+      message: signedBytes('sig1', request),
+      scope: ringScope(studyId),
+      ring: ring.keys,
+      signer: ring.signer,
+      privateKey: author.privateKey,
+    });
+    return (await this.#send(op, request as AnyRequest, toHex(sig1))).result;
+  }
+
+  /** Signs sig2, seals, sends and accepts the answer of a request already signed by its author. */
+  async #send<O extends Operation>(
+    op: O,
+    request: AnyRequest,
+    sig1: string,
+  ): Promise<{ result: ResultOf<O>; attachment: unknown }> {
     const envelope = {
       request,
       sig1,
-      sig2: signFor('sig2', this.#options.appKey, chainPayload(request as never, sig1)),
+      sig2: signFor('sig2', this.#options.appKey, chainPayload(request, sig1)),
       k2Id: this.#k2Id,
     };
     const plaintext = utf8(canonicalize(envelope));

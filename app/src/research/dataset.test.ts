@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-import { toBase64, utf8 } from '@medshare/crypto/bytes';
+import { utf8 } from '@medshare/crypto/bytes';
 import { generateKeyPair } from '@medshare/crypto/sm2';
-import { extractAad, keyIdOf, parseStudyDefinition, type ExtractContent } from '@medshare/protocol';
-import { sealToKey } from '../records/record-crypto';
+import { keyIdOf, parseStudyDefinition, type ExtractContent } from '@medshare/protocol';
 import { FHIR_BUNDLE, JSON_RECORD, STUDY_DEFINITION } from '../testing/research-fixtures';
 import { buildDataset, type SealedEntry } from './dataset';
 import { RESEARCH_FIELD_SYSTEM, toCsv, toNdjson } from './dataset-formats';
-import { deriveExtract, sealExtract } from './extract';
+import { deriveExtract, encodeExtract } from './extract';
+import { sealExtract } from './research-crypto';
 import { readRecordSource } from './record-source';
 
 const STUDY_ID = 'e'.repeat(64);
 const study = parseStudyDefinition({ ...STUDY_DEFINITION, k: 3 });
 const institution = generateKeyPair();
 
+const seal = (plaintext: Uint8Array, publicKey = institution.publicKey): { extract: string; extractKeyWrap: string } =>
+  sealExtract(plaintext, STUDY_ID, { keyId: keyIdOf(publicKey), publicKey });
+
 let n = 0;
 function entryOf(content: ExtractContent): SealedEntry {
   n += 1;
-  return { entryId: n.toString(16).padStart(64, '0'), ...sealExtract(content, institution.publicKey) };
+  return { entryId: n.toString(16).padStart(64, '0'), ...seal(encodeExtract(content)) };
 }
 const extractOf = (record: unknown): ExtractContent =>
   deriveExtract(study, STUDY_ID, readRecordSource(utf8(JSON.stringify(record))));
@@ -61,14 +64,11 @@ describe('dataset export', () => {
     const good = entries(3, 0);
     const raw = extractOf(JSON_RECORD);
     const leaky = entryOf({ ...raw, values: { ...raw.values, age: 37 } });
-    const aad = extractAad(STUDY_ID, keyIdOf(institution.publicKey));
-    const junk = sealToKey(utf8('not json'), aad, institution.publicKey);
-    const unreadable: SealedEntry = {
-      entryId: 'f'.repeat(64),
-      extract: toBase64(junk.sealed),
-      extractKeyWrap: junk.keyWrap,
+    const unreadable: SealedEntry = { entryId: 'f'.repeat(64), ...seal(utf8('not json')) };
+    const forOther = {
+      ...entryOf(raw),
+      extractKeyWrap: seal(encodeExtract(raw), generateKeyPair().publicKey).extractKeyWrap,
     };
-    const forOther = { ...entryOf(raw), extractKeyWrap: sealExtract(raw, generateKeyPair().publicKey).extractKeyWrap };
     const dataset = buildDataset(study, STUDY_ID, [...good, leaky, unreadable, forOther], institution, 'ndjson');
     expect(dataset.report).toMatchObject({ rowsIn: 6, rowsRejected: 3, rowsReleased: 3, kReached: 3 });
     expect(dataset.rejections).toEqual([

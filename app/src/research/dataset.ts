@@ -12,7 +12,7 @@ import {
   type StudyDefinition,
 } from '@medshare/protocol';
 import { FORMATTERS, type DatasetFormat } from './dataset-formats';
-import { openExtract, type SealedExtract } from './extract';
+import { readExtract, type SealedExtract } from './extract';
 import { kAnonymize, type DatasetRow, type KAnonymityReport } from './k-anonymity';
 
 /** An access-list entry as the institution reads it (the fields the export uses). */
@@ -69,7 +69,7 @@ export function buildDataset(
     seen.add(entry.entryId);
     let row: DatasetRow;
     try {
-      row = openExtract(entry, institution, study, studyId);
+      row = readExtract(entry, institution, study, studyId);
     } catch (error) {
       if (!(error instanceof MedshareError) || !REJECTED.has(error.code)) throw error;
       rejections.push({ entryId: entry.entryId, code: error.code, message: error.detail });

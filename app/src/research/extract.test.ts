@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { fromBase64, toBase64, utf8 } from '@medshare/crypto/bytes';
 import { generateKeyPair } from '@medshare/crypto/sm2';
-import { extractAad, keyIdOf, parseStudyDefinition, type ExtractContent } from '@medshare/protocol';
-import { openFromKeyWrap, sealToKey } from '../records/record-crypto';
-import { ageAt, deriveExtract, openExtract, sealExtract } from './extract';
+import { keyIdOf, parseStudyDefinition, type ExtractContent } from '@medshare/protocol';
+import { ageAt, deriveExtract, encodeExtract, readExtract } from './extract';
 import { readRecordSource } from './record-source';
+import { openExtract, sealExtract as sealBytes } from './research-crypto';
 import { FHIR_BUNDLE, IDENTIFIERS, JSON_RECORD, STUDY_DEFINITION } from '../testing/research-fixtures';
 
 const STUDY_ID = 'c'.repeat(64);
@@ -16,11 +16,14 @@ const otherInstitution = generateKeyPair();
 const content = (record: unknown): Uint8Array => utf8(JSON.stringify(record));
 const derive = (record: unknown): ExtractContent => deriveExtract(study, STUDY_ID, readRecordSource(content(record)));
 
+const forInstitution = { keyId: keyIdOf(institution.publicKey), publicKey: institution.publicKey };
+/** Seals (JSON of) `content` for the institution under STUDY_ID, whatever the content says. */
+const sealExtract = (content: unknown): { extract: string; extractKeyWrap: string } =>
+  sealBytes(encodeExtract(content as ExtractContent), STUDY_ID, forInstitution);
+
 /** The plaintext the institution would see, opened without any check. */
 function sealedPlaintext(sealed: { extract: string; extractKeyWrap: string }): string {
-  const box = fromBase64(sealed.extract);
-  const aad = extractAad(STUDY_ID, keyIdOf(institution.publicKey));
-  return Buffer.from(openFromKeyWrap(box, sealed.extractKeyWrap, institution.privateKey, aad, 'x')).toString('utf8');
+  return Buffer.from(openExtract(sealed, STUDY_ID, institution)).toString('utf8');
 }
 
 describe('research extracts from a medshare JSON record', () => {
@@ -43,7 +46,7 @@ describe('research extracts from a medshare JSON record', () => {
   });
 
   it('seals no direct identifier, no free text, and no exact quasi-identifier', () => {
-    const sealed = sealExtract(derive(JSON_RECORD), institution.publicKey);
+    const sealed = sealExtract(derive(JSON_RECORD));
     const text = sealedPlaintext(sealed);
     for (const identifier of IDENTIFIERS) expect(text).not.toContain(identifier);
     expect(text).toBe(
@@ -110,7 +113,7 @@ describe('research extracts from FHIR R4', () => {
   });
 
   it('seals none of the identifiers, names, telecoms, address lines, narratives or notes the Bundle holds', () => {
-    const text = sealedPlaintext(sealExtract(derive(FHIR_BUNDLE), institution.publicKey));
+    const text = sealedPlaintext(sealExtract(derive(FHIR_BUNDLE)));
     for (const identifier of [...IDENTIFIERS, 'Wang', 'MRN-77', 'Jianguo', '1966-03-02', '200031', 'narrative']) {
       expect(text).not.toContain(identifier);
     }
@@ -155,47 +158,47 @@ describe('sealing and opening an extract', () => {
   const extract = derive(JSON_RECORD);
 
   it('opens for the institution and the study it was sealed for, and checks it', () => {
-    const sealed = sealExtract(extract, institution.publicKey);
+    const sealed = sealExtract(extract);
     expect(fromBase64(sealed.extract).length).toBeLessThan(1024);
-    expect(openExtract(sealed, institution, study, STUDY_ID)).toEqual(extract);
+    expect(readExtract(sealed, institution, study, STUDY_ID)).toEqual(extract);
   });
 
   it('refuses with CIPHERTEXT_INVALID an extract presented for another institution or study, or altered', () => {
-    const sealed = sealExtract(extract, institution.publicKey);
-    expect(() => openExtract(sealed, otherInstitution, study, STUDY_ID)).toThrow(
+    const sealed = sealExtract(extract);
+    expect(() => readExtract(sealed, otherInstitution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }),
     );
-    expect(() => openExtract(sealed, institution, study, OTHER_STUDY)).toThrow(
+    expect(() => readExtract(sealed, institution, study, OTHER_STUDY)).toThrow(
       expect.objectContaining({
         code: 'CIPHERTEXT_INVALID',
-        message: expect.stringMatching(/another institution or study/),
+        message: expect.stringMatching(/sealed for another place/),
       }),
     );
     const box = fromBase64(sealed.extract);
     for (const at of [0, 1, 20, box.length - 1]) {
       const altered = Uint8Array.from(box);
       altered[at] = (altered[at] as number) ^ 1;
-      expect(() => openExtract({ ...sealed, extract: toBase64(altered) }, institution, study, STUDY_ID)).toThrow(
+      expect(() => readExtract({ ...sealed, extract: toBase64(altered) }, institution, study, STUDY_ID)).toThrow(
         expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }),
       );
     }
     const wrap = sealed.extractKeyWrap;
     const badWrap = `${wrap.slice(0, 100)}${wrap[100] === '0' ? '1' : '0'}${wrap.slice(101)}`;
-    expect(() => openExtract({ ...sealed, extractKeyWrap: badWrap }, institution, study, STUDY_ID)).toThrow(
+    expect(() => readExtract({ ...sealed, extractKeyWrap: badWrap }, institution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }),
     );
-    expect(() => openExtract({ ...sealed, extract: '***' }, institution, study, STUDY_ID)).toThrow(
+    expect(() => readExtract({ ...sealed, extract: '***' }, institution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'CIPHERTEXT_INVALID' }),
     );
   });
 
   it('refuses an extract that releases an un-generalized value (EXTRACT_NOT_GENERALIZED, naming the field)', () => {
     const raw = { ...extract, values: { ...extract.values, age: 37 } };
-    expect(() => openExtract(sealExtract(raw, institution.publicKey), institution, study, STUDY_ID)).toThrow(
+    expect(() => readExtract(sealExtract(raw), institution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'EXTRACT_NOT_GENERALIZED', message: expect.stringMatching(/values\.age/) }),
     );
     const day = { ...extract, values: { ...extract.values, encounterDate: '2026-11-30' } };
-    expect(() => openExtract(sealExtract(day, institution.publicKey), institution, study, STUDY_ID)).toThrow(
+    expect(() => readExtract(sealExtract(day), institution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'EXTRACT_NOT_GENERALIZED' }),
     );
   });
@@ -211,10 +214,8 @@ describe('sealing and opening an extract', () => {
     ];
     for (const variant of variants) {
       // Sealed under this study's AAD, whatever the plaintext claims.
-      const aad = extractAad(STUDY_ID, keyIdOf(institution.publicKey));
-      const { sealed: box, keyWrap } = sealToKey(utf8(JSON.stringify(variant)), aad, institution.publicKey);
-      const sealed = { extract: toBase64(box), extractKeyWrap: keyWrap };
-      expect(() => openExtract(sealed, institution, study, STUDY_ID)).toThrow(
+      const sealed = sealExtract(variant);
+      expect(() => readExtract(sealed, institution, study, STUDY_ID)).toThrow(
         expect.objectContaining({ code: 'INVALID_INPUT' }),
       );
     }
@@ -222,11 +223,9 @@ describe('sealing and opening an extract', () => {
 
   it('bounds the sealed extract at EXTRACT_MAX_BYTES on both sides', () => {
     const huge = { ...extract, values: { ...extract.values, diagnosis: 'x'.repeat(9000) } };
-    expect(() => sealExtract(huge, institution.publicKey)).toThrow(
-      expect.objectContaining({ code: 'EXTRACT_TOO_LARGE' }),
-    );
-    const sealed = sealExtract(extract, institution.publicKey);
-    expect(() => openExtract({ ...sealed, extract: 'A'.repeat(11_000) }, institution, study, STUDY_ID)).toThrow(
+    expect(() => sealExtract(huge)).toThrow(expect.objectContaining({ code: 'EXTRACT_TOO_LARGE' }));
+    const sealed = sealExtract(extract);
+    expect(() => readExtract({ ...sealed, extract: 'A'.repeat(11_000) }, institution, study, STUDY_ID)).toThrow(
       expect.objectContaining({ code: 'EXTRACT_TOO_LARGE' }),
     );
   });

@@ -2,17 +2,15 @@
 /**
  * Research extracts (docs/protocol.md §19.2): the patient's app derives one from a record it can
  * open (the dictionary's source values, each generalized by the study's rule) and seals it for
- * the institution; the institution's SDK opens it and checks every value before it is exported.
+ * the institution (`sealExtract`, research-crypto.ts); the institution's SDK opens it and checks
+ * every value before it is exported.
  */
-import { fromBase64, toBase64, utf8 } from '@medshare/crypto/bytes';
+import { utf8 } from '@medshare/crypto/bytes';
 import {
   EXTRACT_MAX_BYTES,
   canonicalizeData,
-  extractAad,
   fail,
   generalize,
-  keyIdOf,
-  openCiphertext,
   parseExtractContent,
   parseJsonText,
   type ExtractContent,
@@ -21,8 +19,8 @@ import {
   type StudyDefinition,
   type StudyField,
 } from '@medshare/protocol';
-import { openFromKeyWrap, sealToKey } from '../records/record-crypto';
 import type { RecordSource } from './record-source';
+import { openExtract } from './research-crypto';
 
 /** A sealed extract as a warrant or contribution body carries it. */
 export interface SealedExtract {
@@ -84,14 +82,9 @@ export function deriveExtract(study: StudyDefinition, studyId: string, record: R
   return { v: 1, studyId, source: record.source, values };
 }
 
-/** Seals an extract for the institution (sealed box, AAD of §19.2, key wrapped to its K1). EXTRACT_TOO_LARGE past the bound. */
-export function sealExtract(content: ExtractContent, institutionPublicKey: string): SealedExtract {
-  const aad = extractAad(content.studyId, keyIdOf(institutionPublicKey));
-  const { sealed, keyWrap, dataKey } = sealToKey(utf8(canonicalizeData(content)), aad, institutionPublicKey);
-  dataKey.fill(0);
-  if (sealed.length > EXTRACT_MAX_BYTES)
-    throw fail('EXTRACT_TOO_LARGE', `the sealed extract is ${sealed.length} bytes; at most ${EXTRACT_MAX_BYTES}`);
-  return { extract: toBase64(sealed), extractKeyWrap: keyWrap };
+/** The extract's plaintext: its RFC 8785 JSON with finite numbers (§19.2), what `sealExtract` seals. */
+export function encodeExtract(content: ExtractContent): Uint8Array {
+  return utf8(canonicalizeData(content));
 }
 
 /**
@@ -100,7 +93,7 @@ export function sealExtract(content: ExtractContent, institutionPublicKey: strin
  * INVALID_INPUT (malformed, another study's) or EXTRACT_NOT_GENERALIZED (a value the study's
  * rules do not produce).
  */
-export function openExtract(
+export function readExtract(
   entry: SealedExtract,
   institution: SigningKey,
   study: StudyDefinition,
@@ -108,15 +101,6 @@ export function openExtract(
 ): ExtractContent {
   if (entry.extract.length > Math.ceil(EXTRACT_MAX_BYTES / 3) * 4)
     throw fail('EXTRACT_TOO_LARGE', `the sealed extract is larger than ${EXTRACT_MAX_BYTES} bytes`);
-  const sealed = openCiphertext('the extract is not base64', () => fromBase64(entry.extract, 'extract'));
-  const aad = extractAad(studyId, keyIdOf(institution.publicKey));
-  const plaintext = openFromKeyWrap(
-    sealed,
-    entry.extractKeyWrap,
-    institution.privateKey,
-    aad,
-    'the extract does not open: sealed for another institution or study, or altered',
-  );
-  const text = Buffer.from(plaintext).toString('utf8');
+  const text = Buffer.from(openExtract(entry, studyId, institution)).toString('utf8');
   return parseExtractContent(parseJsonText(text, 'extract', EXTRACT_MAX_BYTES), study, studyId);
 }

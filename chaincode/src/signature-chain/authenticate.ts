@@ -3,10 +3,10 @@ import {
   actorKey,
   assertFresh,
   chainPayload,
+  claimedActor,
   fail,
   parseContractEnvelope,
   requestHash,
-  keyActor,
   verifyFor,
   type Actor,
   type AnyRequest,
@@ -18,11 +18,16 @@ import type { Context } from 'fabric-contract-api';
 import { accessKeys } from '../contracts/layer-keys/tables';
 import type { LedgerState } from '../state/state';
 import { nonces } from './nonces';
+import { assertRingSig1 } from './ring-sig1';
 
 export interface Authenticated<O extends Operation> {
   readonly envelope: ContractEnvelope & { readonly request: Request<O> };
   readonly request: Request<O>;
-  /** Who signed sig1: today always the registered key the request names. */
+  /**
+   * Who signed sig1. A key actor is the key the request names, checked by each transaction's own
+   * sig1 check (assertSig1); a ring actor (the ring operations) is already verified here: every
+   * member an active patient and the ring signature valid in the study's scope (ring-sig1.ts).
+   */
   readonly actor: Actor;
   /** The transaction timestamp in Unix ms: the contract's only clock. */
   readonly now: number;
@@ -44,9 +49,10 @@ export function txTimeMs(ctx: Context): number {
 
 /**
  * The contract's checks of docs/protocol.md §7.5, before any operation-specific check:
- * parse (size, shape, unknown fields), match the transaction's operation, verify sig3 against a
- * K3 registered for the submitting client's org and valid now, check expiry against the
- * transaction timestamp, and (for submitted operations) consume the nonce.
+ * parse (size, shape, unknown fields, a ring's structure), match the transaction's operation,
+ * verify sig3 against a K3 registered for the submitting client's org and valid now, check expiry
+ * against the transaction timestamp, (for submitted operations) consume the nonce of the author
+ * (a key, or a ring's link tag in the study's scope), and for a ring request verify sig1.
  */
 export async function authenticate<O extends Operation>(
   ctx: Context,
@@ -73,7 +79,7 @@ export async function authenticate<O extends Operation>(
 
   assertFresh(request, now);
 
-  const actor = keyActor(request.keyId);
+  const actor = claimedActor(request);
   let writeNonce = (): Promise<void> => Promise.resolve();
   if (options.consumeNonce) {
     const key = { actor: actorKey(actor), nonce: request.nonce };
@@ -84,6 +90,7 @@ export async function authenticate<O extends Operation>(
     if (options.writeNonceLater) writeNonce = write;
     else await write();
   }
+  if ('ring' in request) await assertRingSig1(state, request, envelope.sig1);
   return {
     envelope: envelope as Authenticated<O>['envelope'],
     request: request as Request<O>,

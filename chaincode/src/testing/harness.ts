@@ -11,8 +11,9 @@ import {
   qualifiedName,
   signFor,
   type BodyOf,
+  type KeyOperation,
+  type KeyRequest,
   type Operation,
-  type Request,
   type Role,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
@@ -103,7 +104,7 @@ export class Harness {
   }
 
   /** Each request moves the clock 1 ms, so audit entries have distinct times as in real use. */
-  request<O extends Operation>(op: O, author: Party, body: BodyOf<O>, lifetimeMs?: number): Request<O> {
+  request<O extends KeyOperation>(op: O, author: Party, body: BodyOf<O>, lifetimeMs?: number): KeyRequest<O> {
     this.now += 1;
     return newRequest({
       op,
@@ -116,7 +117,7 @@ export class Harness {
   }
 
   /** {request, sig1, sig3, k3Id} as the gateway sends it; `signer` overrides who makes sig1. */
-  envelope(request: Request, signer: Sm2KeyPair, org = ORG1, k3: AccessLayer | undefined = this.k3[org]): string {
+  envelope(request: KeyRequest, signer: Sm2KeyPair, org = ORG1, k3: AccessLayer | undefined = this.k3[org]): string {
     if (!k3) throw new Error(`no K3 for ${org}`);
     const sig1 = signFor('sig1', signer, request);
     const sig3 = signFor('sig3', k3, chainPayload(request as never, sig1));
@@ -139,7 +140,7 @@ export class Harness {
   }
 
   /** Signs with `author` and calls: the common path. */
-  async act<O extends Operation>(op: O, author: Party, body: BodyOf<O>, org = ORG1): Promise<Record<string, unknown>> {
+  async act<O extends KeyOperation>(op: O, author: Party, body: BodyOf<O>, org = ORG1): Promise<Record<string, unknown>> {
     return (await this.call(this.envelope(this.request(op, author, body), author, org), org)).response.result;
   }
 

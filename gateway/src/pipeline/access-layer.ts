@@ -4,7 +4,7 @@ import { open, seal } from '@medshare/crypto/sealed-box';
 import { assertPublicKey, encrypt } from '@medshare/crypto/sm2';
 import {
   MedshareError,
-  keyActor,
+  claimedActor,
   keyIdOf,
   parseSubscribeEnvelope,
   subscribeRequestHash,
@@ -30,6 +30,8 @@ import {
   PROTOCOL_VERSION,
   type AnyRequest,
   type ContractEnvelope,
+  type KeyRequest,
+  type RingAuthor,
   type JsonValue,
   type GatewayOutput,
   type Operation,
@@ -66,10 +68,13 @@ const DIRECTORY_CACHE_SIZE = 10_000;
 /** Default of config.limits.unauthenticatedCpuMsPerSecond: a quarter of the gateway's one JS thread. */
 const DEFAULT_UNAUTHENTICATED_CPU_MS_PER_SECOND = 250;
 
-/** The request a hook sees: already authenticated by the access layer (session, sig2, freshness, replay). */
+/**
+ * The request a hook sees: already authenticated by the access layer (session, sig2, freshness,
+ * replay). Hooks serve key requests only: the ring operations (anonymous contributions) have none.
+ */
 export interface HookContext {
   readonly appId: string;
-  readonly request: AnyRequest;
+  readonly request: KeyRequest;
 }
 
 /**
@@ -231,8 +236,8 @@ export class AccessLayer {
     const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseAppEnvelope);
     const { request, sig1 } = envelope;
 
-    const hook = this.#hooks[request.op];
-    const context: HookContext = { appId: session.appId, request };
+    const hook = 'ring' in request ? undefined : this.#hooks[request.op];
+    const context = { appId: session.appId, request } as HookContext;
     let reply: GatewayOutput;
     try {
       await hook?.before?.(context);
@@ -283,7 +288,15 @@ export class AccessLayer {
    */
   async openLocalRequest<
     E extends {
-      request: { op: string; appId: string; keyId: string; nonce: string; issuedAt: number; expiresAt: number };
+      request: {
+        op: string;
+        appId: string;
+        keyId: string;
+        nonce: string;
+        issuedAt: number;
+        expiresAt: number;
+        body: unknown;
+      };
       sig1: string;
       sig2: string;
       k2Id: string;
@@ -364,7 +377,10 @@ export class AccessLayer {
   /** Session → source check → decrypt and authenticate → parse → app id → sig2 → freshness → replay. */
   #openEnvelope<
     E extends {
-      request: { op: string; appId: string; keyId: string; nonce: string; issuedAt: number; expiresAt: number };
+      request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
+        | { keyId: string }
+        | { ring: RingAuthor }
+      );
       sig1: string;
       sig2: string;
       k2Id: string;
@@ -398,7 +414,10 @@ export class AccessLayer {
         `request.issuedAt ${request.issuedAt} is before this gateway started (${this.#startedAt}): evaluated requests from before a restart are refused`,
       );
     }
-    this.#replay.claimFor(session.appId, keyActor(request.keyId), request.nonce, request.expiresAt, now);
+    // Keyed by the author the request names: its key, or for a ring request its link tag in the
+    // study's scope (the ring's structure was checked by the parser, before any cryptography; its
+    // signature is the contract's to verify, docs/protocol.md §7.5).
+    this.#replay.claimFor(session.appId, claimedActor(request), request.nonce, request.expiresAt, now);
     return { session, envelope };
   }
 

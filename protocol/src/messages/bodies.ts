@@ -24,7 +24,7 @@ export const KIND = /^[a-z0-9][a-z0-9-]{0,39}$/;
  * A key wrap whose C1 is a point on the curve (GB/T 32918.4 §7.1 B1: C1 = [k]G): a wrap that
  * could never decrypt is refused on the way in, not discovered by its recipient later.
  */
-function keyWrap(value: unknown, name: string): string {
+export function parseKeyWrap(value: unknown, name: string): string {
   const wrap = expectString(value, name, { pattern: KEY_WRAP });
   try {
     assertPublicKey(wrap.slice(0, 130));
@@ -120,7 +120,7 @@ export function parseUploadBody(value: unknown, name: string): UploadBody {
     patientId: hex64(o.patientId, `${name}.patientId`),
     ciphertext,
     contentHash: hex64(o.contentHash, `${name}.contentHash`),
-    ownerKeyWrap: keyWrap(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
+    ownerKeyWrap: parseKeyWrap(o.ownerKeyWrap, `${name}.ownerKeyWrap`),
     metadata: {
       kind: expectString(metadata.kind, `${name}.metadata.kind`, { pattern: KIND }),
       createdAt: expectInteger(metadata.createdAt, `${name}.metadata.createdAt`),
@@ -134,7 +134,7 @@ export function parseGrantBody(value: unknown, name: string): GrantBody {
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
     granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`),
-    keyWrap: keyWrap(o.keyWrap, `${name}.keyWrap`),
+    keyWrap: parseKeyWrap(o.keyWrap, `${name}.keyWrap`),
   };
 }
 

@@ -17,7 +17,7 @@ import {
   expectString,
 } from '../validation/assert';
 import { MAX_REQUEST_LIFETIME_MS } from './request';
-import { AUDIT_ACTIONS, type AuditEventAction } from './results';
+import { AUDIT_ACTIONS, STUDY_ACTIONS, type AuditEventAction } from './results';
 
 /**
  * Access notifications (docs/protocol.md §14). The contract emits one chaincode event named
@@ -29,7 +29,14 @@ export const AUDIT_EVENT_NAME = 'medshare.audit';
 export { AUDIT_ACTIONS, type AuditEventAction };
 
 /** The actions about someone else (the grantee or receiver): their events carry `subjectKeyId`. */
-const SUBJECT_ACTIONS: ReadonlySet<AuditEventAction> = new Set(['grant', 'revoke', 'file-share', 'file-revoke']);
+const SUBJECT_ACTIONS: ReadonlySet<AuditEventAction> = new Set([
+  'grant',
+  'revoke',
+  'file-share',
+  'file-revoke',
+  'warrant',
+  'unwarrant',
+]);
 
 export interface AuditEvent {
   readonly v: typeof PROTOCOL_VERSION;
@@ -39,8 +46,10 @@ export interface AuditEvent {
   /** Key id of the record's owner: the only user the event is delivered to. */
   readonly owner: string;
   readonly actorKeyId: string;
-  /** The grantee, for grant and revoke. */
+  /** The grantee, for grant and revoke; the institution, for warrant and unwarrant. */
   readonly subjectKeyId?: string;
+  /** The study, for warrant and unwarrant. */
+  readonly studyId?: string;
   /** MSP id of the access layer that submitted the transaction. */
   readonly org: string;
   readonly txId: string;
@@ -63,6 +72,7 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
     'owner',
     'actorKeyId',
     'subjectKeyId',
+    'studyId',
     'org',
     'txId',
     'at',
@@ -71,7 +81,9 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
   const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
   const hasSubject = SUBJECT_ACTIONS.has(action);
   if (hasSubject !== (o.subjectKeyId !== undefined))
-    throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grants, shares and their revocations`);
+    throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grants, shares, warrants and their revocations`);
+  if (STUDY_ACTIONS.has(action) !== (o.studyId !== undefined))
+    throw fail('INVALID_INPUT', `${name}.studyId is present exactly for warrants and their revocations`);
   return {
     v: PROTOCOL_VERSION,
     action,
@@ -79,6 +91,7 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
     owner: expectString(o.owner, `${name}.owner`, { pattern: HEX64 }),
     actorKeyId: expectString(o.actorKeyId, `${name}.actorKeyId`, { pattern: HEX64 }),
     ...(hasSubject ? { subjectKeyId: expectString(o.subjectKeyId, `${name}.subjectKeyId`, { pattern: HEX64 }) } : {}),
+    ...(o.studyId === undefined ? {} : { studyId: expectString(o.studyId, `${name}.studyId`, { pattern: HEX64 }) }),
     org: expectString(o.org, `${name}.org`, { pattern: MSP_ID }),
     txId: expectString(o.txId, `${name}.txId`, { pattern: TX_ID }),
     at: expectInteger(o.at, `${name}.at`),
@@ -94,6 +107,7 @@ export function parseDeliveredEvent(value: unknown, name = 'event'): DeliveredEv
     'owner',
     'actorKeyId',
     'subjectKeyId',
+    'studyId',
     'org',
     'txId',
     'at',

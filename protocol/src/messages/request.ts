@@ -4,6 +4,7 @@ import { fail } from '../errors/medshare-error';
 import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, NONCE } from '../validation/assert';
 import { PROTOCOL_VERSION } from '../version';
+import { isRingOperation, parseRingAuthor, RING_OPERATIONS, type RingAuthor, type RingOperation } from './ring';
 
 /** Largest JSON text any entry point parses: one record plus its envelope. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -11,24 +12,43 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_REQUEST_LIFETIME_MS = 5 * 60 * 1000;
 export const MAX_CLOCK_SKEW_MS = 60 * 1000;
 
-export interface Request<O extends Operation = Operation> {
+interface RequestFields<O extends Operation> {
   readonly v: typeof PROTOCOL_VERSION;
   readonly op: O;
   readonly body: BodyOf<O>;
-  /** 16 random bytes, hex; one use per author key. */
+  /** 16 random bytes, hex; one use per author (a key, or a ring's link tag in its scope). */
   readonly nonce: string;
   /** Unix milliseconds. */
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly appId: string;
+}
+
+/** The operations signed by one registered key (all but the ring operations). */
+export type KeyOperation = Exclude<Operation, RingOperation>;
+
+/** A request signed by one registered key: sig1 is that key's SM2 signature. */
+export interface KeyRequest<O extends KeyOperation = KeyOperation> extends RequestFields<O> {
   /** Key id of the author's K1, whose signature is sig1. */
   readonly keyId: string;
 }
-export type AnyRequest = { [O in Operation]: Request<O> }[Operation];
+
+/** An anonymous request (docs/protocol.md §6): sig1 is a linkable ring signature by one of `ring.members`. */
+export interface RingRequest<O extends RingOperation = RingOperation> extends RequestFields<O> {
+  readonly ring: RingAuthor;
+}
+
+/** A request of operation `O`: `keyId` for the key operations, `ring` for the ring operations, never both. */
+export type Request<O extends Operation = Operation> = O extends RingOperation
+  ? RingRequest<O>
+  : O extends KeyOperation
+    ? KeyRequest<O>
+    : never;
+export type AnyRequest = Request<Operation>;
 
 /** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
-  const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
+  const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId', 'ring']);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   const op = expectOneOf(o.op, `${name}.op`, OPERATIONS);
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
@@ -44,8 +64,18 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
     issuedAt,
     expiresAt,
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
-    keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }),
+    ...author(op, o, name),
   } as AnyRequest;
+}
+
+/** `keyId` XOR `ring`, as the operation requires (ring: structural checks only, ring.ts). */
+function author(op: Operation, o: Record<string, unknown>, name: string): { keyId: string } | { ring: RingAuthor } {
+  if (isRingOperation(op)) {
+    if (o.keyId !== undefined) throw fail('INVALID_INPUT', `${name}.keyId is not allowed: ${op} is signed by a ring`);
+    return { ring: parseRingAuthor(o.ring, `${name}.ring`) };
+  }
+  if (o.ring !== undefined) throw fail('INVALID_INPUT', `${name}.ring is allowed only for ${RING_OPERATIONS.join(', ')}`);
+  return { keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }) };
 }
 
 /**
@@ -58,7 +88,7 @@ export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, no
     throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
 }
 
-export interface NewRequestFields<O extends Operation> {
+export interface NewRequestFields<O extends KeyOperation> {
   readonly op: O;
   readonly body: BodyOf<O>;
   readonly appId: string;
@@ -68,8 +98,29 @@ export interface NewRequestFields<O extends Operation> {
   readonly lifetimeMs?: number;
 }
 
-/** Builds a request with a fresh random nonce (16 bytes) and a validity window. */
-export function newRequest<O extends Operation>(fields: NewRequestFields<O>): Request<O> {
+/** Builds a key request with a fresh random nonce (16 bytes) and a validity window. */
+export function newRequest<O extends KeyOperation>(fields: NewRequestFields<O>): KeyRequest<O> {
+  return { ...requestFields(fields), keyId: fields.keyId };
+}
+
+export interface NewRingRequestFields<O extends RingOperation> extends Omit<NewRequestFields<never>, 'op' | 'body' | 'keyId'> {
+  readonly op: O;
+  readonly body: BodyOf<O>;
+  readonly ring: RingAuthor;
+}
+
+/** Builds a ring request (its `ring` as given: members ascending, the key image the signature will have). */
+export function newRingRequest<O extends RingOperation>(fields: NewRingRequestFields<O>): RingRequest<O> {
+  return { ...requestFields(fields), ring: { members: [...fields.ring.members], keyImage: fields.ring.keyImage } };
+}
+
+function requestFields<O extends Operation>(fields: {
+  op: O;
+  body: BodyOf<O>;
+  appId: string;
+  now: number;
+  lifetimeMs?: number;
+}): RequestFields<O> {
   const lifetime = fields.lifetimeMs ?? 2 * 60 * 1000;
   return {
     v: PROTOCOL_VERSION,
@@ -79,6 +130,5 @@ export function newRequest<O extends Operation>(fields: NewRequestFields<O>): Re
     issuedAt: fields.now,
     expiresAt: fields.now + lifetime,
     appId: fields.appId,
-    keyId: fields.keyId,
   };
 }

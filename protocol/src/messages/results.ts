@@ -30,8 +30,16 @@ export const AUDIT_ACTIONS = [
   'file-share',
   'file-revoke',
   'file-view',
+  // Research (§19): a warrant of the record to an institution's study, its removal, and the
+  // institution's read of the record's extract (access-list-read).
+  'warrant',
+  'unwarrant',
+  'extract-read',
 ] as const;
 export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The actions about a study: their audit entries and events carry `studyId`. */
+export const STUDY_ACTIONS: ReadonlySet<AuditEventAction> = new Set(['warrant', 'unwarrant', 'extract-read']);
 
 export const USER_STATUSES = ['active', 'pending'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
@@ -78,8 +86,10 @@ export type AuditEntry = {
   readonly recordId: string;
   readonly action: AuditEventAction;
   readonly actorKeyId: string;
-  /** For grant and revoke: whom it concerned. */
+  /** For grant and revoke: whom it concerned (and the institution, for warrant and unwarrant). */
   readonly subjectKeyId?: string;
+  /** For warrant, unwarrant and extract-read: the study. */
+  readonly studyId?: string;
   readonly at: number;
   readonly txId: string;
   readonly appId: string;
@@ -209,17 +219,22 @@ export function parseAuditEntry(value: unknown, name: string): AuditEntry {
     'action',
     'actorKeyId',
     'subjectKeyId',
+    'studyId',
     'at',
     'txId',
     'appId',
     'org',
     'requestHash',
   ]);
+  const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
+  if (STUDY_ACTIONS.has(action) !== (o.studyId !== undefined))
+    throw fail('INVALID_INPUT', `${name}.studyId is present exactly for warrant, unwarrant and extract-read`);
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
-    action: expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS),
+    action,
     actorKeyId: hex64(o.actorKeyId, `${name}.actorKeyId`),
     ...(o.subjectKeyId === undefined ? {} : { subjectKeyId: hex64(o.subjectKeyId, `${name}.subjectKeyId`) }),
+    ...(o.studyId === undefined ? {} : { studyId: hex64(o.studyId, `${name}.studyId`) }),
     at: expectInteger(o.at, `${name}.at`),
     txId: expectString(o.txId, `${name}.txId`, { pattern: TX_ID }),
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),

@@ -9,6 +9,7 @@ import { expectObject, expectOneOf, expectString, HEX64, HEX_SIGNATURE, parseJso
 import { PROTOCOL_VERSION } from '../version';
 import { OPERATIONS, type Operation } from '../operations';
 import { MAX_MESSAGE_BYTES, parseRequest, type AnyRequest, type Request } from './request';
+import { expectSig1 } from './ring';
 
 export type { Purpose };
 
@@ -68,9 +69,10 @@ export function chainPayload(request: AnyRequest, sig1: string): { request: AnyR
 
 export function parseAppEnvelope(value: unknown): AppEnvelope {
   const o = expectObject(value, 'envelope', ['request', 'sig1', 'sig2', 'k2Id']);
+  const request = parseRequest(o.request, 'envelope.request');
   return {
-    request: parseRequest(o.request, 'envelope.request'),
-    sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
+    request,
+    sig1: expectSig1(o.sig1, request, 'envelope.sig1'),
     sig2: expectString(o.sig2, 'envelope.sig2', { pattern: HEX_SIGNATURE }),
     k2Id: expectString(o.k2Id, 'envelope.k2Id', { pattern: HEX64 }),
   };
@@ -83,9 +85,10 @@ export function parseContractEnvelope(text: unknown): ContractEnvelope {
     'sig3',
     'k3Id',
   ]);
+  const request = parseRequest(o.request, 'envelope.request');
   return {
-    request: parseRequest(o.request, 'envelope.request'),
-    sig1: expectString(o.sig1, 'envelope.sig1', { pattern: HEX_SIGNATURE }),
+    request,
+    sig1: expectSig1(o.sig1, request, 'envelope.sig1'),
     sig3: expectString(o.sig3, 'envelope.sig3', { pattern: HEX_SIGNATURE }),
     k3Id: expectString(o.k3Id, 'envelope.k3Id', { pattern: HEX64 }),
   };

@@ -9,13 +9,9 @@ import { isGeneralized, type StudyDefinition } from './study';
 /**
  * The research extract and the sealed profile (docs/protocol.md §19.2): the plaintexts the
  * patient's app seals, and the checks the institution's SDK makes after opening an extract. The
- * chaincode never opens either; it bounds their sealed size.
+ * chaincode never opens either; it bounds their sealed size (EXTRACT_MAX_BYTES, PROFILE_MAX_BYTES
+ * in messages/research.ts).
  */
-
-/** The largest sealed extract (the sealed box, decoded) a warrant or contribution may carry. */
-export const EXTRACT_MAX_BYTES = 8192;
-/** The largest sealed profile (the sealed box, decoded) a profile-update may carry. */
-export const PROFILE_MAX_BYTES = 8192;
 
 /**
  * What kind of record an extract was derived from: `medshare-json` (the app's JSON record) or

@@ -23,7 +23,7 @@ export type GeneralizationRule =
 
 export type StudyField = { readonly field: string } & GeneralizationRule;
 
-export interface StudyDefinition {
+export type StudyDefinition = {
   /** Public, the institution's words (never a patient's): 1…200 characters. */
   readonly title: string;
   /** The fields released, each with its rule: 1…32, no field twice. */
@@ -32,7 +32,7 @@ export interface StudyDefinition {
   readonly k: number;
   /** After this time (ms since the epoch) the study takes no new warrants or contributions. */
   readonly closesAt?: number;
-}
+};
 
 export const STUDY_DEFAULT_K = 5;
 export const STUDY_MAX_FIELDS = 32;

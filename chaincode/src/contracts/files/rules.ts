@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { fromHex, toHex } from '@medshare/crypto/bytes';
 import { assertPublicKey } from '@medshare/crypto/sm2';
-import { compressedPublicKey, decodeInput, fail, fileReEncryptContext, type Operation } from '@medshare/protocol';
+import { compressedPublicKey, decodeInput, fail, fileReEncryptContext, type KeyOperation } from '@medshare/protocol';
 import {
   decodeCapsule,
   decodeCapsuleFragment,
@@ -29,7 +29,7 @@ export async function requireFile(state: LedgerState, fileId: string): Promise<F
 /** Share and revoke: the request must name the file's owner and carry the owner's sig1. */
 export async function fileOwnerOnly(
   state: LedgerState,
-  auth: Authenticated<Operation>,
+  auth: Authenticated<KeyOperation>,
   fileId: string,
 ): Promise<FileState> {
   const file = await requireFile(state, fileId);
@@ -72,7 +72,7 @@ export async function requireActiveProxy(
  */
 export async function activeShare(
   state: LedgerState,
-  auth: Authenticated<Operation>,
+  auth: Authenticated<KeyOperation>,
   file: FileState,
 ): Promise<{ share: FileShareState; author: UserState }> {
   const keyId = auth.request.keyId;
@@ -87,7 +87,7 @@ export async function activeShare(
 /** The owner of the file with their sig1, or undefined when the request names someone else. */
 export async function asOwner(
   state: LedgerState,
-  auth: Authenticated<Operation>,
+  auth: Authenticated<KeyOperation>,
   file: FileState,
 ): Promise<UserState | undefined> {
   if (auth.request.keyId !== file.owner) return undefined;

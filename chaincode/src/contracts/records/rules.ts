@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { fail, type Operation } from '@medshare/protocol';
+import { fail, type KeyOperation } from '@medshare/protocol';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { RecordState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
@@ -18,7 +18,7 @@ export async function requireRecord(state: LedgerState, recordId: string): Promi
 /** Grant, revoke, audit: the request must name the owner and carry the owner's sig1. */
 export async function ownerOnly(
   state: LedgerState,
-  auth: Authenticated<Operation>,
+  auth: Authenticated<KeyOperation>,
   recordId: string,
 ): Promise<RecordState> {
   const record = await requireRecord(state, recordId);
@@ -35,7 +35,7 @@ export async function ownerOnly(
  */
 export async function ownerOrGrantee(
   state: LedgerState,
-  auth: Authenticated<Operation>,
+  auth: Authenticated<KeyOperation>,
   recordId: string,
 ): Promise<{ record: RecordState; keyWrap: string }> {
   const record = await requireRecord(state, recordId);
