@@ -73,6 +73,13 @@ export const RING_SCOPE_LABEL = `${PREFIX}ring-scope\n`;
  */
 export const ACCESS_ENTRY_LABEL = `${PREFIX}access-entry\n`;
 
+/**
+ * `"medshare/v1/ring-choice\n"`: the app's ring choice for a study ranks the active patients by
+ * HMAC-SM3(HMAC-SM3(author's private key, label ‖ studyId), key id) (§19.4), so a withdrawal or
+ * replacement draws the same ring again.
+ */
+export const RING_CHOICE_LABEL = `${PREFIX}ring-choice\n`;
+
 /** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
 

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The app's choice of a ring for an anonymous request (docs/protocol.md §19.4): the author and
- * n−1 others drawn uniformly at random, without replacement, from the active patients the
- * registry lists. The ring is sorted by key id (the order hides the author's position). A
- * withdrawal or replacement draws a fresh ring: any ring that holds the author yields the same
- * key image in the study's scope, so nothing about the first ring has to be kept.
+ * The app's choice of a ring for an anonymous request in a study (docs/protocol.md §19.4): the
+ * author and n−1 others drawn uniformly, without replacement, from the active patients the
+ * registry lists, sorted by key id (the order hides the author's position).
+ *
+ * The draw is keyed by the author's secret and the study: every listed patient gets the rank
+ * HMAC-SM3(seed, keyId) with seed = HMAC-SM3(private key, RING_CHOICE_LABEL ‖ studyId), and the
+ * n−1 lowest ranks are the others ("bottom-k" sampling; uniform as long as HMAC-SM3 is a PRF).
+ * So a withdrawal or a replacement, which any ring holding the author could sign (the key image
+ * links), draws the same ring again: two different rings linked by one key image would give away
+ * the author as a member of both (their intersection). Patients who join or leave change it by
+ * as many members at most. Another study has another seed: rings of different studies are
+ * independent draws.
  */
-import { randomInt } from 'node:crypto';
+import { fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
+import { hmacSm3 } from '@medshare/crypto/sm3';
 import {
+  RING_CHOICE_LABEL,
   RING_DEFAULT,
   RING_MAX,
   RING_MIN,
@@ -15,6 +24,7 @@ import {
   keyIdOf,
   type ListPatientsResult,
   type PageBody,
+  type SigningKey,
 } from '@medshare/protocol';
 
 /** One page of the active patients (MedshareClient.listPatients, bound to a user). */
@@ -25,8 +35,6 @@ export interface RingChoiceOptions {
   readonly size?: number;
   /** Pages of 100 read at most (default 100: the first 10 000 active patients). */
   readonly maxPages?: number;
-  /** A uniform integer in [0, n): node:crypto's randomInt unless a test replaces it. */
-  readonly randomBelow?: (n: number) => number;
 }
 
 export interface RingChoice {
@@ -41,32 +49,31 @@ export interface RingChoice {
 const PAGE_SIZE = 100;
 const DEFAULT_MAX_PAGES = 100;
 
-/** Algorithm R: after N offers, each offered item is held with probability capacity/N. */
-class Reservoir {
-  readonly items: string[] = [];
+/** The `capacity` offered items of lowest rank (insertion into a short sorted list: capacity ≤ 63). */
+class BottomK {
+  readonly items: { rank: string; publicKey: string }[] = [];
   offered = 0;
 
-  constructor(
-    private readonly capacity: number,
-    private readonly randomBelow: (n: number) => number,
-  ) {}
+  constructor(private readonly capacity: number) {}
 
-  offer(item: string): void {
+  offer(rank: string, publicKey: string): void {
     this.offered += 1;
-    if (this.items.length < this.capacity) {
-      this.items.push(item);
+    const at = this.items.findIndex((i) => rank < i.rank);
+    if (at === -1) {
+      if (this.items.length < this.capacity) this.items.push({ rank, publicKey });
       return;
     }
-    const j = this.randomBelow(this.offered);
-    if (j < this.capacity) this.items[j] = item;
+    this.items.splice(at, 0, { rank, publicKey });
+    if (this.items.length > this.capacity) this.items.pop();
   }
 }
 
-/** Reads the listing (at most `maxPages` pages) into the reservoir; whether the author was listed, and whether it ended. */
+/** Reads the listing (at most `maxPages` pages) into the sample; whether the author was listed, and whether it ended. */
 async function drawFromListing(
   author: string,
+  seed: Uint8Array,
   listPatients: PatientLister,
-  reservoir: Reservoir,
+  sample: BottomK,
   maxPages: number,
 ): Promise<{ authorListed: boolean; complete: boolean }> {
   const seen = new Set<string>();
@@ -77,7 +84,7 @@ async function drawFromListing(
       // A listing is the gateway's word: an entry not named by its own key, or listed twice, is skipped.
       if (keyIdOf(patient.publicKey) !== patient.keyId || seen.has(patient.keyId)) continue;
       seen.add(patient.keyId);
-      if (patient.keyId !== author) reservoir.offer(patient.publicKey);
+      if (patient.keyId !== author) sample.offer(toHex(hmacSm3(seed, fromHex(patient.keyId))), patient.publicKey);
     }
     bookmark = page.bookmark;
     if (bookmark === '') return { authorListed: seen.has(author), complete: true };
@@ -91,27 +98,32 @@ const byKeyId = (a: string, b: string): number => {
 };
 
 /**
- * Chooses the ring: a uniform sample without replacement of size−1 of the listed active patients
- * other than the author (reservoir sampling over the pages), plus the author. When fewer patients
- * than `size` are active, the ring is all of them; fewer than RING_MIN is RING_SIZE_INVALID. An
- * author not among the active patients of a complete listing is RING_MEMBER_NOT_ELIGIBLE (the
- * chaincode would refuse the ring).
+ * Chooses the author's ring for `studyId` (see the module comment). When fewer patients than
+ * `size` are active, the ring is all of them; fewer than RING_MIN is RING_SIZE_INVALID. An author
+ * not among the active patients of a complete listing is RING_MEMBER_NOT_ELIGIBLE (the chaincode
+ * would refuse the ring).
  */
 export async function chooseRing(
-  authorPublicKey: string,
+  author: SigningKey,
+  studyId: string,
   listPatients: PatientLister,
   options: RingChoiceOptions = {},
 ): Promise<RingChoice> {
   const size = options.size ?? RING_DEFAULT;
   if (!Number.isSafeInteger(size) || size < RING_MIN || size > RING_MAX)
     throw fail('RING_SIZE_INVALID', `a ring has ${RING_MIN}…${RING_MAX} members, not ${size}`);
-  const reservoir = new Reservoir(size - 1, options.randomBelow ?? ((n: number) => randomInt(n)));
+  const secret = fromHex(author.privateKey, 'privateKey');
+  const seed = hmacSm3(secret, utf8(`${RING_CHOICE_LABEL}${studyId}`));
+  secret.fill(0);
+  const sample = new BottomK(size - 1);
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  const { authorListed, complete } = await drawFromListing(keyIdOf(authorPublicKey), listPatients, reservoir, maxPages);
-  if (complete && !authorListed)
+  const listed = await drawFromListing(keyIdOf(author.publicKey), seed, listPatients, sample, maxPages);
+  seed.fill(0);
+  if (listed.complete && !listed.authorListed)
     throw fail('RING_MEMBER_NOT_ELIGIBLE', 'the author is not an active registered patient');
-  const eligible = reservoir.offered + 1;
+  const eligible = sample.offered + 1;
   if (eligible < RING_MIN)
     throw fail('RING_SIZE_INVALID', `${eligible} active patients: a ring needs at least ${RING_MIN}`);
-  return { members: [...reservoir.items, authorPublicKey].sort(byKeyId), eligible, complete };
+  const members = [...sample.items.map((i) => i.publicKey), author.publicKey].sort(byKeyId);
+  return { members, eligible, complete: listed.complete };
 }
