@@ -367,4 +367,5 @@ export const DIRECT_TRANSACTIONS = {
   retireProxy: { contract: 'files', transaction: 'RetireProxy', call: 'submit' },
   listProxies: { contract: 'files', transaction: 'ListProxies', call: 'evaluate' },
   getShareForProxy: { contract: 'files', transaction: 'GetShareForProxy', call: 'evaluate' },
+  adminStudyTrail: { contract: 'access-lists', transaction: 'AdminStudyTrail', call: 'evaluate' },
 } as const satisfies Record<string, TransactionRef>;

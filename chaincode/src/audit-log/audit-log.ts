@@ -12,7 +12,7 @@ import { Table } from '../state/table';
 export const auditEntries = new Table({ type: KEY.audit, key: ['recordId', 'at', 'txId'], parse: parseAudit });
 
 /**
- * Writes the audit entry of an audited transaction (upload, grant, revoke, view) and sets the
+ * Writes the audit entry of an audited transaction (upload, grant, revoke, view, warrant, …) and sets the
  * transaction's one chaincode event, the access notification for the record's owner: the
  * entry's ids, action, org and time. No data, no appId or request hash: nothing the owner's
  * audit trail does not already show.
@@ -26,7 +26,10 @@ export async function recordAccess(
     readonly owner: string;
     readonly action: AuditAction;
     readonly subjectKeyId?: string;
+    /** warrant, unwarrant, extract-read: the study. */
+    readonly studyId?: string;
   },
+  options: { readonly event?: boolean } = {},
 ): Promise<AuditState> {
   // Audit entries name their actor by key id (actorKeyId); anonymous actors need their own field.
   if (auth.actor.kind !== 'key') throw fail('INTERNAL', 'audit entries of ring actors are not defined yet');
@@ -36,6 +39,7 @@ export async function recordAccess(
     action: access.action,
     actorKeyId: auth.actor.keyId,
     ...(access.subjectKeyId === undefined ? {} : { subjectKeyId: access.subjectKeyId }),
+    ...(access.studyId === undefined ? {} : { studyId: access.studyId }),
     at: auth.now,
     txId,
     appId: auth.request.appId,
@@ -43,6 +47,9 @@ export async function recordAccess(
     requestHash: auth.requestHash,
   };
   await auditEntries.put(state, { recordId: access.recordId, at: sortableTime(auth.now), txId }, entry);
+  // Fabric keeps one event per transaction: one that audits several records (an access-list
+  // read) writes their entries without notifications.
+  if (options.event === false) return entry;
   const event: AuditEvent = {
     v: PROTOCOL_VERSION,
     action: entry.action,
@@ -50,6 +57,7 @@ export async function recordAccess(
     owner: access.owner,
     actorKeyId: entry.actorKeyId,
     ...(entry.subjectKeyId === undefined ? {} : { subjectKeyId: entry.subjectKeyId }),
+    ...(entry.studyId === undefined ? {} : { studyId: entry.studyId }),
     org: entry.org,
     txId: entry.txId,
     at: entry.at,

@@ -8,7 +8,7 @@ import type { MedshareContext } from './context';
 import { requireUser } from './registry/tables';
 
 /** The evaluations that page through an index kept under the author's own key. */
-export type OwnPageOperation = 'list-records' | 'list-grants' | 'file-list' | 'file-list-shared';
+export type OwnPageOperation = 'list-records' | 'list-grants' | 'file-list' | 'file-list-shared' | 'patient-records';
 
 /**
  * One page of the author's own index (records owned, grants received, files owned, files shared):

@@ -22,6 +22,13 @@ export const KEY = {
   fileShare: 'medshare.file-share', // [fileId, receiverKeyId] → threshold and sealed key fragments
   fileShareReceiver: 'medshare.receiver-file', // [receiverKeyId, fileId]
   fileAccess: 'medshare.file-access', // [fileId, actor, txId] → {at, txId, proxies}
+  // Research (docs/protocol.md §19).
+  profile: 'medshare.profile', // [patientKeyId] → the patient's sealed profile
+  patientRecord: 'medshare.patient-record', // [patientKeyId, uploadedAt (16 digits), recordId]: append-only
+  warrant: 'medshare.warrant', // [recordId, institutionKeyId, studyId]: a record's institution authorizations
+  study: 'medshare.study', // [studyId] → a published study
+  accessEntry: 'medshare.access-entry', // [studyId, entryId] → a warrant's or a contribution's sealed extract
+  studyAudit: 'medshare.study-audit', // [studyId, at (16 digits), txId] → who published, read or contributed
 } as const;
 
 /** Zero-padded so audit entries sort by time within a record. */

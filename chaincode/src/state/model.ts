@@ -212,3 +212,55 @@ export function parseGranteeIndex(value: unknown): { recordId: string; grantedAt
     grantedAt: time(o.grantedAt, 'granteeIndex.grantedAt'),
   };
 }
+
+// ---- research (docs/protocol.md §19) ----------------------------------------------------------
+
+/** A patient's profile, sealed for the patient (the ledger never holds it in the clear). */
+export type ProfileState = {
+  readonly keyId: string;
+  readonly sealedProfile: string;
+  readonly profileKeyWrap: string;
+  readonly updatedAt: number;
+};
+
+export function parseProfile(value: unknown): ProfileState {
+  const o = expectObject(value, 'profile', ['keyId', 'sealedProfile', 'profileKeyWrap', 'updatedAt']);
+  return {
+    keyId: hex64(o.keyId, 'profile.keyId'),
+    sealedProfile: expectString(o.sealedProfile, 'profile.sealedProfile', { maxLength: 16 * 1024 }),
+    profileKeyWrap: expectString(o.profileKeyWrap, 'profile.profileKeyWrap', { pattern: KEY_WRAP }),
+    updatedAt: time(o.updatedAt, 'profile.updatedAt'),
+  };
+}
+
+/** One row of a patient's append-only record list (written by Upload, never changed). */
+export type PatientRecordState = { readonly recordId: string; readonly kind: string; readonly uploadedAt: number };
+
+export function parsePatientRecord(value: unknown): PatientRecordState {
+  const o = expectObject(value, 'patientRecord', ['recordId', 'kind', 'uploadedAt']);
+  return {
+    recordId: hex64(o.recordId, 'patientRecord.recordId'),
+    kind: expectString(o.kind, 'patientRecord.kind', { maxLength: 40 }),
+    uploadedAt: time(o.uploadedAt, 'patientRecord.uploadedAt'),
+  };
+}
+
+/** A record warranted to an institution's study: the record's institution authorization. */
+export type WarrantState = {
+  readonly recordId: string;
+  readonly institutionKeyId: string;
+  readonly studyId: string;
+  readonly entryId: string;
+  readonly warrantedAt: number;
+};
+
+export function parseWarrant(value: unknown): WarrantState {
+  const o = expectObject(value, 'warrant', ['recordId', 'institutionKeyId', 'studyId', 'entryId', 'warrantedAt']);
+  return {
+    recordId: hex64(o.recordId, 'warrant.recordId'),
+    institutionKeyId: hex64(o.institutionKeyId, 'warrant.institutionKeyId'),
+    studyId: hex64(o.studyId, 'warrant.studyId'),
+    entryId: hex64(o.entryId, 'warrant.entryId'),
+    warrantedAt: time(o.warrantedAt, 'warrant.warrantedAt'),
+  };
+}

@@ -62,6 +62,42 @@ export class LedgerState {
     return { items, bookmark: Buffer.from(metadata?.bookmark ?? '', 'utf8').toString('base64url') };
   }
 
+  /**
+   * One page of a partial composite key in a transaction that writes: Fabric refuses paginated
+   * queries there, so this reads the range with a plain query from its start, skips the keys
+   * before `bookmark` (the same encoding as {@link page}'s) and stops after `pageSize` rows and
+   * one more key (the next page's bookmark). A page deep in a range reads every key before it.
+   */
+  async scanPage<T>(
+    type: ObjectType,
+    attributes: readonly string[],
+    pageSize: number,
+    bookmark: string,
+    parse: (value: unknown) => T,
+  ): Promise<{ items: T[]; bookmark: string }> {
+    const prefix = this.key(type, attributes);
+    const mark = Buffer.from(bookmark, 'base64url').toString('utf8');
+    // Keys compare as the ledger orders them: by their UTF-8 bytes.
+    const start = Buffer.from(mark.startsWith(prefix) ? mark : prefix, 'utf8');
+    const iterator = await this.ctx.stub.getStateByPartialCompositeKey(type, [...attributes]);
+    const items: T[] = [];
+    let next = '';
+    try {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+        if (Buffer.compare(Buffer.from(step.value.key, 'utf8'), start) < 0) continue;
+        if (items.length === pageSize) {
+          next = step.value.key;
+          break;
+        }
+        const item = fromBytes(step.value.value, parse, type);
+        if (item !== undefined) items.push(item);
+      }
+    } finally {
+      await iterator.close();
+    }
+    return { items, bookmark: Buffer.from(next, 'utf8').toString('base64url') };
+  }
+
   async all<T>(type: ObjectType, attributes: readonly string[], parse: (value: unknown) => T): Promise<T[]> {
     const iterator = await this.ctx.stub.getStateByPartialCompositeKey(type, [...attributes]);
     const items: T[] = [];

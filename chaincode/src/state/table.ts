@@ -101,6 +101,16 @@ export class Table<T, A extends string> {
     return state.page(this.spec.type, this.#prefix(partial), pageSize, bookmark, this.spec.parse);
   }
 
+  /** One page of the rows under a partial key, in a transaction that writes (LedgerState.scanPage). */
+  scanPage(
+    state: LedgerState,
+    partial: Partial<RowKey<A>>,
+    pageSize: number,
+    bookmark: string,
+  ): Promise<{ items: T[]; bookmark: string }> {
+    return state.scanPage(this.spec.type, this.#prefix(partial), pageSize, bookmark, this.spec.parse);
+  }
+
   all(state: LedgerState, partial: Partial<RowKey<A>>): Promise<T[]> {
     return state.all(this.spec.type, this.#prefix(partial), this.spec.parse);
   }

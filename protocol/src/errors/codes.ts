@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   ALREADY_WARRANTED: { status: 409, summary: 'the record is already warranted to that institution for that study' },
   NOT_WARRANTED: { status: 404, summary: 'the record is not warranted to that institution for that study' },
   EXTRACT_TOO_LARGE: { status: 413, summary: 'the sealed research extract is larger than allowed' },
+  NOT_INSTITUTION: { status: 403, summary: 'the key is registered, but not as an institution' },
   ACCESS_LIST_FORBIDDEN: { status: 403, summary: 'only the institution an access list is bound to may read it' },
   PROFILE_NOT_FOUND: { status: 404, summary: 'the patient has no profile' },
   RING_SIZE_INVALID: { status: 400, summary: 'the ring has fewer or more members than allowed' },

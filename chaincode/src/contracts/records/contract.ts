@@ -2,7 +2,15 @@
 import { fromBase64, toHex, utf8 } from '@medshare/crypto/bytes';
 import { SEALED_OVERHEAD } from '@medshare/crypto/sealed-box';
 import { sm3 } from '@medshare/crypto/sm3';
-import { actorKey, decodeInput, fail, MAX_RECORD_BYTES, RECORD_LABEL } from '@medshare/protocol';
+import {
+  actorKey,
+  decodeInput,
+  fail,
+  MAX_AUTHORIZATIONS,
+  MAX_RECORD_BYTES,
+  RECORD_LABEL,
+  warrantEntryId,
+} from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
@@ -12,13 +20,18 @@ import { MedshareBaseContract, type MedshareContractOptions } from '../base-cont
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
 import { ownPage } from '../own-page';
-import { pseudonyms, requireUser, users } from '../registry/tables';
+import { accessEntries } from '../access-lists/tables';
+import { assertStudyOpen, requireStudy } from '../access-lists/rules';
+import { requireInstitution } from '../registry/rules';
+import { patientRecords, pseudonyms, requireUser, users } from '../registry/tables';
+import { sortableTime } from '../../state/keys';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
-import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys } from './tables';
+import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys, warrants } from './tables';
 
 @Info({
   title: 'records',
-  description: 'medshare records: sealed uploads, per-record authorization lists, audit-first access',
+  description:
+    'medshare records: sealed uploads, per-record authorization lists of doctors and institutions, audit-first access',
 })
 export class RecordsContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
@@ -69,6 +82,11 @@ export class RecordsContract extends MedshareBaseContract {
     };
     await records.put(state, { recordId }, record);
     await recordData.put(state, { recordId }, { ciphertext: body.ciphertext });
+    await patientRecords.put(
+      state,
+      { patientKeyId: owner.keyId, uploadedAt: sortableTime(auth.now), recordId },
+      { recordId, kind: body.metadata.kind, uploadedAt: auth.now },
+    );
     if (body.idempotencyKey !== undefined)
       await uploadKeys.put(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey }, { recordId });
     await recordAccess(ctx, state, auth, { recordId, owner: owner.keyId, action: 'upload' });
@@ -202,5 +220,89 @@ export class RecordsContract extends MedshareBaseContract {
     return ownPage(ctx, this.contractKey, envelope, 'list-grants', (state, keyId, size, bookmark) =>
       granteeIndex.page(state, { granteeKeyId: keyId }, size, bookmark),
     );
+  }
+
+  /**
+   * The owner warrants the record to an approved institution's open study, with the extract sealed
+   * for it: the record's authorization row and the study's access-list entry, in one transaction.
+   * Checks in order (docs/protocol.md §19.2): the record, its owner and sig1, the institution, the
+   * study, that it is the institution's and open, and no warrant yet.
+   */
+  @Transaction()
+  @Returns('string')
+  async Warrant(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'warrant', { consumeNonce: true });
+    const { recordId, studyId, institutionKeyId, extract, extractKeyWrap } = auth.request.body;
+    const record = await ownerOnly(state, auth, recordId);
+    await requireInstitution(state, institutionKeyId, 'request.body.institutionKeyId');
+    const study = await requireStudy(state, studyId);
+    if (study.institutionKeyId !== institutionKeyId)
+      throw fail('INVALID_INPUT', 'request.body.institutionKeyId is not the institution of request.body.studyId');
+    assertStudyOpen(study, auth.now);
+    const key = { recordId, institutionKeyId, studyId };
+    if (await warrants.exists(state, key))
+      throw fail('ALREADY_WARRANTED', 'the record is already warranted to that institution for that study');
+    const entryId = warrantEntryId(recordId, studyId);
+    await warrants.put(state, key, { recordId, institutionKeyId, studyId, entryId, warrantedAt: auth.now });
+    await accessEntries.put(
+      state,
+      { studyId, entryId },
+      { entryId, kind: 'warrant', extract, extractKeyWrap, addedAt: auth.now, recordId },
+    );
+    await recordAccess(ctx, state, auth, {
+      recordId,
+      owner: record.owner,
+      action: 'warrant',
+      subjectKeyId: institutionKeyId,
+      studyId,
+    });
+    return respond(ctx, this.contractKey, auth, { recordId, studyId, institutionKeyId, entryId, warrantedAt: auth.now });
+  }
+
+  /** The owner removes a warrant: the row and the access-list entry go in the same transaction. */
+  @Transaction()
+  @Returns('string')
+  async Unwarrant(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'unwarrant', { consumeNonce: true });
+    const { recordId, studyId, institutionKeyId } = auth.request.body;
+    const record = await ownerOnly(state, auth, recordId);
+    const key = { recordId, institutionKeyId, studyId };
+    const warrant = await warrants.get(state, key);
+    if (!warrant) throw fail('NOT_WARRANTED', 'the record is not warranted to that institution for that study');
+    await warrants.delete(state, key, warrant);
+    const entry = await accessEntries.get(state, { studyId, entryId: warrant.entryId });
+    if (entry) await accessEntries.delete(state, { studyId, entryId: warrant.entryId }, entry);
+    await recordAccess(ctx, state, auth, {
+      recordId,
+      owner: record.owner,
+      action: 'unwarrant',
+      subjectKeyId: institutionKeyId,
+      studyId,
+    });
+    return respond(ctx, this.contractKey, auth, { recordId, studyId, institutionKeyId, unwarrantedAt: auth.now });
+  }
+
+  /** The record's authorization list: the doctors (and institutions) granted it, the institutions' warrants. Owner only. */
+  @Transaction(false)
+  @Returns('string')
+  async ListAuthorizations(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'record-authorizations', { consumeNonce: false });
+    const { recordId } = auth.request.body;
+    await ownerOnly(state, auth, recordId);
+    const granted = await grants.all(state, { recordId });
+    const warranted = await warrants.all(state, { recordId });
+    if (granted.length > MAX_AUTHORIZATIONS || warranted.length > MAX_AUTHORIZATIONS)
+      throw fail('PAYLOAD_TOO_LARGE', `the record has more than ${MAX_AUTHORIZATIONS} authorizations of one kind`);
+    return respond(ctx, this.contractKey, auth, {
+      doctors: granted.map((g) => ({ granteeKeyId: g.granteeKeyId, grantedAt: g.grantedAt })),
+      institutions: warranted.map((w) => ({
+        institutionKeyId: w.institutionKeyId,
+        studyId: w.studyId,
+        warrantedAt: w.warrantedAt,
+      })),
+    });
   }
 }

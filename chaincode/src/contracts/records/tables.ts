@@ -8,6 +8,7 @@ import {
   parseRecord,
   parseRecordData,
   parseUploadKey,
+  parseWarrant,
   type GrantState,
   type RecordState,
 } from '../../state/model';
@@ -69,4 +70,14 @@ export const accessTickets = new Table({
   type: KEY.access,
   key: ['recordId', 'actor', 'txId'],
   parse: parseAccessTicket,
+});
+
+/**
+ * A record's institution authorizations: `medshare.warrant [recordId, institutionKeyId, studyId]`,
+ * written and deleted with the study's access-list entry in the same transaction.
+ */
+export const warrants = new Table({
+  type: KEY.warrant,
+  key: ['recordId', 'institutionKeyId', 'studyId'],
+  parse: parseWarrant,
 });

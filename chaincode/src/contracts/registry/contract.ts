@@ -10,11 +10,14 @@ import { changeEvent } from '../change-event';
 // A value import: the decorators read the context's class from the parameter types.
 import { MedshareContext } from '../context';
 import { expectPublicKey } from '../public-key';
-import { pseudonyms, users } from './tables';
+import { ownPage } from '../own-page';
+import { activeAuthor, patientAuthor } from './rules';
+import { patientRecords, profiles, pseudonyms, users } from './tables';
 
 @Info({
   title: 'registry',
-  description: 'medshare users: patients, doctors and institutions bound to their K1, approved by org admins',
+  description:
+    "medshare users: patients, doctors and institutions bound to their K1, approved by org admins; patients' sealed profiles and append-only record lists",
 })
 export class RegistryContract extends MedshareBaseContract {
   constructor(options: MedshareContractOptions = {}) {
@@ -84,5 +87,62 @@ export class RegistryContract extends MedshareBaseContract {
       status: user.status,
       org: user.org,
     });
+  }
+
+  /** A patient stores (or replaces) their profile, sealed for themselves; nobody else may read or write it. */
+  @Transaction()
+  @Returns('string')
+  async UpdateProfile(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'profile-update', { consumeNonce: true });
+    const patient = await patientAuthor(state, auth);
+    const { sealedProfile, profileKeyWrap } = auth.request.body;
+    await profiles.put(
+      state,
+      { keyId: patient.keyId },
+      { keyId: patient.keyId, sealedProfile, profileKeyWrap, updatedAt: auth.now },
+    );
+    return respond(ctx, this.contractKey, auth, { keyId: patient.keyId, updatedAt: auth.now });
+  }
+
+  /** The patient's own sealed profile (the request names the patient; no other key can ask for it). */
+  @Transaction(false)
+  @Returns('string')
+  async GetProfile(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'profile-get', { consumeNonce: false });
+    const patient = await patientAuthor(state, auth);
+    const profile = await profiles.get(state, { keyId: patient.keyId });
+    if (!profile) throw fail('PROFILE_NOT_FOUND', 'the patient has stored no profile');
+    const { sealedProfile, profileKeyWrap, updatedAt } = profile;
+    return respond(ctx, this.contractKey, auth, { sealedProfile, profileKeyWrap, updatedAt });
+  }
+
+  /** The patient's append-only list of uploaded records, oldest first. */
+  @Transaction(false)
+  @Returns('string')
+  ListPatientRecords(ctx: MedshareContext, envelope: string): Promise<string> {
+    return ownPage(ctx, this.contractKey, envelope, 'patient-records', async (state, keyId, size, bookmark) => {
+      const page = await patientRecords.page(state, { patientKeyId: keyId }, size, bookmark);
+      return { records: page.items, bookmark: page.bookmark };
+    });
+  }
+
+  /** Registered patients' keys, for an app to choose a ring from: any active registered user may list them. */
+  @Transaction(false)
+  @Returns('string')
+  async ListPatients(ctx: MedshareContext, envelope: string): Promise<string> {
+    const { state } = ctx;
+    const auth = await authenticate(ctx, state, envelope, 'list-patients', { consumeNonce: false });
+    await activeAuthor(state, auth);
+    const { pageSize, bookmark } = auth.request.body;
+    // The pseudonym index holds every user under its role: the patients are one range of it.
+    const page = await pseudonyms.page(state, { role: 'patient' }, pageSize, bookmark);
+    const patients: Array<{ keyId: string; publicKey: string }> = [];
+    for (const { keyId } of page.items) {
+      const user = await users.get(state, { keyId });
+      if (user?.role === 'patient' && user.status === 'active') patients.push({ keyId, publicKey: user.publicKey });
+    }
+    return respond(ctx, this.contractKey, auth, { patients, bookmark: page.bookmark });
   }
 }
