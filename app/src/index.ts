@@ -54,3 +54,10 @@ export {
   type DatasetFormat,
 } from './research/dataset-formats';
 export { buildDataset, type Dataset, type Rejection, type SealedEntry } from './research/dataset';
+export { chooseRing, type PatientLister, type RingChoice, type RingChoiceOptions } from './research/ring-members';
+export {
+  MedshareResearch,
+  type AnonymousOutcome,
+  type RecordRef,
+  type ResearchOptions,
+} from './research/research-client';
