@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { utf8 } from '@medshare/crypto/bytes';
 import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
-import type { MedshareClient } from '../client/medshare-client';
+// The package's own classes, as the fixture's client is (one MedshareClient class on both sides).
+import { MedshareResearch, type MedshareClient } from '@medshare/app';
 import { FHIR_BUNDLE, JSON_RECORD, STUDY_DEFINITION } from '../testing/research-fixtures';
-import { MedshareResearch } from './research-client';
 
 type Party = ReturnType<typeof party>;
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Records full of identifiers, and the study they are tested against (app/src/research tests). */
+import type { StudyDefinition } from '@medshare/protocol';
 
-export const STUDY_DEFINITION = {
+export const STUDY_DEFINITION: StudyDefinition = {
   title: 'Hypertension outcomes 2026',
   fields: [
     { field: 'age', rule: 'band', width: 5 },
