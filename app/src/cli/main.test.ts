@@ -3,6 +3,7 @@ import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encryptKeyFile } from '@medshare/protocol';
 import { main } from './main';
 
 // The usage text as users and the README know it; generated from the commands' declarations.
@@ -11,22 +12,32 @@ const USAGE = `medshare — patient-controlled medical record sharing (SM2/SM3/S
 usage: medshare <command> [options]          (global: --config FILE, --gateway URL, --json)
 
 user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a prompt):
-  keygen   --out FILE [--qr]                           new SM2 key in a passphrase-protected file
-  register --key FILE --role patient|doctor|institution [--pseudonym HEX]
-  upload   --key FILE (--file PATH | --data JSON) [--kind KIND]
-  grant    --key FILE --record ID --to KEYID
-  revoke   --key FILE --record ID --from KEYID
-  view     --key FILE --record ID [--out FILE]
-  records  --key FILE [--page-size N] [--bookmark B]
-  grants   --key FILE [--page-size N] [--bookmark B]
-  audit    --key FILE --record ID [--page-size N] [--bookmark B]
-  events   --key FILE [--after ID] [--follow]          access notifications of your records, one line each
-  file     upload --key FILE --file PATH [--media-type T] [--chunk-bytes N]
-  file     share FILE_ID --key FILE --to KEYID [--threshold T]
-  file     revoke FILE_ID --key FILE --to KEYID
-  file     download FILE_ID --key FILE --out PATH      verified chunk by chunk
-  file     list --key FILE [--shared]
-  whois    KEYID
+  keygen     --out FILE [--qr]                           new SM2 key in a passphrase-protected file
+  register   --key FILE --role patient|doctor|institution [--pseudonym HEX]
+  upload     --key FILE (--file PATH | --data JSON) [--kind KIND]
+  grant      --key FILE --record ID --to KEYID
+  revoke     --key FILE --record ID --from KEYID
+  view       --key FILE --record ID [--out FILE]
+  records    --key FILE [--page-size N] [--bookmark B]
+  grants     --key FILE [--page-size N] [--bookmark B]
+  audit      --key FILE --record ID [--page-size N] [--bookmark B]
+  events     --key FILE [--after ID] [--follow]          access notifications of your records, one line each
+  file       upload --key FILE --file PATH [--media-type T] [--chunk-bytes N]
+  file       share FILE_ID --key FILE --to KEYID [--threshold T]
+  file       revoke FILE_ID --key FILE --to KEYID
+  file       download FILE_ID --key FILE --out PATH      verified chunk by chunk
+  file       list --key FILE [--shared]
+  profile    set --key FILE (--data JSON | --file PATH)  sealed for you alone: name, sex, birthDate, …
+  profile    show --key FILE
+  study      publish --key FILE (--data JSON | --file PATH)
+  study      show STUDY_ID --key FILE
+  study      list --key FILE [--page-size N] [--bookmark B]
+  warrant    --key FILE --record ID --study ID           a generalized extract for the study
+  unwarrant  --key FILE --record ID --study ID
+  contribute --key FILE --study ID (--record ID | --file PATH | --data JSON) [--ring N] [--replace]
+  withdraw   --key FILE --study ID [--ring N]
+  dataset    export --key FILE --study ID --format csv|ndjson|fhir --out FILE [--report FILE]
+  whois      KEYID
 
 admin commands (embedded runtime; the admin token comes from the app config's adminTokenFile):
   admin approve KEYID
@@ -53,7 +64,7 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
   let dir: string;
   let config: string;
   let adminConfig: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'medshare-cli-unit-'));
     const k2 = generateKeyPair();
     writeFileSync(join(dir, 'k2.pem'), privateKeyToPem(k2.privateKey));
@@ -69,6 +80,7 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
     writeFileSync(config, JSON.stringify(file));
     writeFileSync(adminConfig, JSON.stringify({ ...file, adminTokenFile: 'token' }));
     writeFileSync(join(dir, 'bad.key'), '{');
+    writeFileSync(join(dir, 'user.key'), JSON.stringify(await encryptKeyFile(generateKeyPair().privateKey, 'p')));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -119,5 +131,26 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
       code: 2,
       err: expect.stringContaining('--not-before is required'),
     });
+  });
+
+  it.each([
+    [['profile', 'bogus'], 'profile needs set or show'],
+    [['profile', 'set'], 'profile set needs --data JSON or --file PATH'],
+    [['profile', 'set', '--data', '[1]'], 'profile set takes a JSON object'],
+    [['study', 'publish', '--data', '{'], '--data must be valid JSON'],
+    [['study', 'show'], 'study show needs a STUDY_ID'],
+    [['study'], 'study needs publish, show or list'],
+    [['warrant', '--record', 'r'], '--study is required'],
+    [['unwarrant', '--study', 's'], '--record is required'],
+    [['contribute', '--study', 's'], 'contribute needs one of --record ID, --file PATH or --data JSON'],
+    [['contribute', '--study', 's', '--record', 'r', '--data', '{}'], 'contribute needs one of'],
+    [['contribute', '--study', 's', '--record', 'r', '--ring', 'many'], '--ring must be a non-negative integer'],
+    [['withdraw'], '--study is required'],
+    [['dataset', 'import'], 'dataset needs export'],
+    [['dataset', 'export', '--study', 's', '--format', 'xlsx', '--out', 'f'], '--format must be csv, ndjson or fhir'],
+    [['dataset', 'export', '--study', 's', '--format', 'csv'], '--out is required'],
+  ])('research command %j is a usage error (exit 2) once the config and key file are read', async (args, message) => {
+    const r = await cli(['--config', config, ...args, '--key', join(dir, 'user.key')]);
+    expect(r).toMatchObject({ code: 2, err: expect.stringContaining(`usage error: ${message}`) });
   });
 });

@@ -5,6 +5,7 @@ import { decryptKeyFile, fail } from '@medshare/protocol';
 import { MedshareClient, type UserKey } from '../client/medshare-client';
 import { httpsTransport } from '../client/transport';
 import { loadAppConfig, type AppConfig } from '../config/app-config';
+import { MedshareResearch } from '../research/research-client';
 import type { Io, Need } from './command';
 import { need, type Values } from './options';
 import { readPassphrase } from './passphrase';
@@ -56,6 +57,24 @@ export const userKey: Need<{ readonly client: MedshareClient; readonly user: Use
       c.close();
       throw error;
     }
+  },
+};
+
+/**
+ * The research calls (MedshareResearch) for the user of --key; each anonymous request goes through
+ * a fresh client (its own session and connection), made from the same app config.
+ */
+export const researchUser: Need<{
+  readonly research: MedshareResearch;
+  readonly client: MedshareClient;
+  readonly user: UserKey;
+}> = {
+  kind: 'user key',
+  async acquire(values, io) {
+    const held = await userKey.acquire(values, io);
+    const config = appConfig(values, io).client;
+    const research = new MedshareResearch(held.value.client, { anonymousClient: () => new MedshareClient(config) });
+    return { value: { ...held.value, research }, close: () => held.close() };
   },
 };
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
@@ -33,6 +34,11 @@ const OPTIONS = {
   'chunk-bytes': { type: 'string' },
   threshold: { type: 'string' },
   shared: { type: 'boolean', default: false },
+  study: { type: 'string' },
+  format: { type: 'string' },
+  report: { type: 'string' },
+  ring: { type: 'string' },
+  replace: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -69,4 +75,21 @@ export function int(text: string | undefined, name: string, fallback?: number): 
   }
   if (!/^[0-9]{1,16}$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer`);
   return Number(text);
+}
+
+/** `text` if it is JSON, else a usage error naming the flag. */
+export function checkedJson(text: string, flag = 'data'): string {
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${flag} must be valid JSON`);
+  }
+  return text;
+}
+
+/** The JSON value of --data, or of the file --file names (read when the command runs its parse). */
+export function jsonArgument(values: Values, command: string): unknown {
+  if (values.data !== undefined) return JSON.parse(checkedJson(values.data)) as unknown;
+  if (values.file !== undefined) return JSON.parse(checkedJson(readFileSync(values.file, 'utf8'), 'file')) as unknown;
+  throw new UsageError(`${command} needs --data JSON or --file PATH`);
 }

@@ -2,15 +2,20 @@
 import type { Command } from '../command';
 import { admin } from './admin';
 import { audit } from './audit';
+import { contribute, withdraw } from './contribute';
+import { dataset } from './dataset';
 import { events } from './events';
 import { file } from './file';
 import { grant } from './grant';
 import { keygen } from './keygen';
+import { profile } from './profile';
 import { grants, records } from './lists';
 import { register } from './register';
 import { revoke } from './revoke';
+import { study } from './study';
 import { upload } from './upload';
 import { view } from './view';
+import { unwarrant, warrant } from './warrant';
 import { whois } from './whois';
 
 /** Every command, in the order of the usage text. */
@@ -26,6 +31,13 @@ export const COMMANDS: readonly Command[] = [
   audit,
   events,
   file,
+  profile,
+  study,
+  warrant,
+  unwarrant,
+  contribute,
+  withdraw,
+  dataset,
   whois,
   admin,
 ];

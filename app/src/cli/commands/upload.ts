@@ -3,7 +3,7 @@ import { utf8 } from '@medshare/crypto/bytes';
 import { readFileSync } from 'node:fs';
 import { defineCommand } from '../command';
 import { userKey } from '../needs';
-import { UsageError } from '../options';
+import { checkedJson, UsageError } from '../options';
 
 export const upload = defineCommand({
   name: 'upload',
@@ -28,12 +28,3 @@ export const upload = defineCommand({
     text: `uploaded record ${r.recordId}\n  content hash (SM3 of the ciphertext) ${r.contentHash}`,
   }),
 });
-
-function checkedJson(text: string): string {
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new UsageError('--data must be valid JSON');
-  }
-  return text;
-}
