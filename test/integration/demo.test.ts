@@ -8,6 +8,19 @@ import { ROOT, gatewayForSuite, removeData } from './support/gateway-process';
 
 const run = promisify(execFile);
 
+/** The values the embedded ledger's log wrote, decoded (each line's write set is base64). */
+function ledgerWrites(ledgerLog: string): string {
+  return ledgerLog
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) =>
+      (JSON.parse(line) as { w: Array<[string, string | null]> }).w.map(([, v]) =>
+        v ? Buffer.from(v, 'base64').toString('utf8') : '',
+      ),
+    )
+    .join('\n');
+}
+
 describe('npm start + the demo scenario through the medshare CLI (real processes, HTTPS)', () => {
   const gateway = gatewayForSuite();
 
@@ -34,15 +47,7 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
       expect(text).not.toContain('J45.909');
       expect(text).not.toContain('corticosteroid');
     }
-    const decoded = ledgerLog
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((line) =>
-        (JSON.parse(line) as { w: Array<[string, string | null]> }).w.map(([, v]) =>
-          v ? Buffer.from(v, 'base64').toString('utf8') : '',
-        ),
-      )
-      .join('\n');
+    const decoded = ledgerWrites(ledgerLog);
     expect(decoded).toMatch(/"ciphertext":"A[Q-Za-f]/); // the record is there, sealed (format byte 0x01)
     expect(decoded).not.toContain('asthma');
   }, 150_000);
@@ -59,6 +64,26 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     expect(stdout).toContain('SHARE_NOT_FOUND');
     expect(stdout.trimEnd().split('\n').pop()).toBe('files demo complete');
   }, 150_000);
+
+  it('runs the research demo (npm run demo:research): warrants, an anonymous contribution, LINK_TAG_REUSED, the k-anonymity reports', async () => {
+    const gw = gateway();
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo-research.mjs')], {
+      env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig },
+      timeout: 180_000,
+    });
+    expect(stdout).toContain('STUDY_RELEASES_IDENTIFIER');
+    expect(stdout).toContain('LINK_TAG_REUSED');
+    expect(stdout).toContain('k 5: rows in 7, released 6, suppressed 1, rejected 0, groups 1, k reached 6');
+    expect(stdout).toContain('k 5: rows in 6, released 5, suppressed 1, rejected 0, groups 1, k reached 5');
+    expect(stdout).toContain('k 5: rows in 5, released 0, suppressed 5');
+    expect(stdout).toContain('ACCESS_LIST_FORBIDDEN');
+    expect(stdout.trimEnd().split('\n').pop()).toBe('research demo complete');
+    // the patients' names and numbers never reached the ledger file or the gateway's output
+    const ledgerLog = readFileSync(join(gw.dataDir, 'ledger', 'ledger.log'), 'utf8');
+    for (const text of [ledgerLog, ledgerWrites(ledgerLog), gw.output()]) {
+      for (const secret of ['Zhang Wei', 'BJ-2026-', '100081', 'headaches']) expect(text).not.toContain(secret);
+    }
+  }, 200_000);
 
   it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
     const gw = gateway();
