@@ -187,7 +187,7 @@ describe('research through the gateway (embedded runtime)', () => {
       signer: ring.signer,
       privateKey: signer.privateKey,
     });
-    return { request: request as RingRequest<'contribution-withdraw'>, sig1: toHex(sig1) };
+    return { request: request, sig1: toHex(sig1) };
   }
 
   it('the gateway refuses a malformed ring before the ledger, and a replayed ring request by its link tag', async () => {
