@@ -168,16 +168,19 @@ function encodePair(l: Point, r: Point): Commitment | undefined {
   return [encodeCompressed(l), encodeCompressed(r)];
 }
 
-class SigningGroup implements BlsagSigningGroup {
+/** One signature's ring, scope point H and key image I, as points (signer) or multipliers (verifier). */
+abstract class RingGroup<T> {
   readonly order = SM2_N;
 
   constructor(
-    private readonly members: readonly Point[],
-    private readonly h: Point,
-    private readonly image: Point,
+    protected readonly members: readonly T[],
+    protected readonly h: T,
+    protected readonly image: T,
     readonly challenge: (commitment: Commitment) => bigint,
   ) {}
+}
 
+class SigningGroup extends RingGroup<Point> implements BlsagSigningGroup {
   commitNonce(alpha: bigint): Commitment {
     const commitment = encodePair(Point.BASE.multiply(alpha), this.h.multiply(alpha));
     if (!commitment) throw new RangeError('the nonce commitment is the identity');
@@ -246,16 +249,7 @@ function compress({ x, y }: Affine): Uint8Array {
 }
 
 /** Public data only: variable-time arithmetic, no randomness. */
-class VerifyingGroup implements BlsagGroup {
-  readonly order = SM2_N;
-
-  constructor(
-    private readonly members: readonly Multiplier[],
-    private readonly h: Multiplier,
-    private readonly image: Multiplier,
-    readonly challenge: (commitment: Commitment) => bigint,
-  ) {}
-
+class VerifyingGroup extends RingGroup<Multiplier> implements BlsagGroup {
   commit(index: number, s: bigint, c: bigint): Commitment | undefined {
     const member = this.members[index] as Multiplier;
     const l = member(c, sm2Arithmetic.multiplyFixed(baseTable(), s));
