@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createHash, randomBytes } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve';
-import type { CHash } from '@noble/curves/utils';
 import { bytesToBigInt, concatBytes, utf8 } from '../bytes';
-import { sm3 } from '../sm3';
+import { nobleHash } from '../testing/noble-hash';
 import { SM2_N } from './curve';
 import {
   expandMessageXmd,
@@ -16,18 +15,8 @@ import {
 } from './hash-to-field';
 
 const XMD_SHA256: XmdHash = { name: 'sha256', outputBytes: 32, blockBytes: 64 };
-/** A hash in the shape noble's expand_message_xmd takes. */
-function chash(digest: (m: Uint8Array) => Uint8Array): CHash {
-  return Object.assign(digest, {
-    outputLen: 32,
-    blockLen: 64,
-    create: (): never => {
-      throw new Error('not used');
-    },
-  });
-}
-const sm3Chash = chash(sm3);
-const sha256Chash = chash((m) => new Uint8Array(createHash('sha256').update(m).digest()));
+const sm3Chash = nobleHash('sm3');
+const sha256Chash = nobleHash('sha256');
 
 /** RFC 9380 §5.3.1 step by step, written out here as a third reading of the text. */
 function xmdFromTheRfc(hashName: string, msg: Uint8Array, dst: Uint8Array, length: number): Uint8Array {
