@@ -236,14 +236,14 @@ export const OPERATION_TABLE = {
     parseBody: parsePageBody,
     parseResult: parseListPatientsResult,
   },
-  'warrant': {
+  warrant: {
     contract: 'records',
     transaction: 'Warrant',
     call: 'submit',
     parseBody: parseWarrantBody,
     parseResult: parseWarrantResult,
   },
-  'unwarrant': {
+  unwarrant: {
     contract: 'records',
     transaction: 'Unwarrant',
     call: 'submit',
@@ -285,7 +285,7 @@ export const OPERATION_TABLE = {
     parseBody: parseAccessListReadBody,
     parseResult: parseAccessListReadResult,
   },
-  'contribute': {
+  contribute: {
     contract: 'access-lists',
     transaction: 'Contribute',
     call: 'submit',

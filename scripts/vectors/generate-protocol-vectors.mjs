@@ -344,6 +344,43 @@ check(
   'idempotencyKey sorts between contentHash and metadata',
 );
 
+// An anonymous request (docs/protocol.md §6, §19): `ring` instead of `keyId`, members ascending.
+// The key image here is only a well-formed compressed encoding: ring signatures and key images
+// have their own vectors (test/vectors/ring.json, §18); these pin the request's encoding, its
+// scope and the access-list entry ids.
+const studyId = hex(sm3(utf8('medshare/v1/study-id\n'), utf8('0'.repeat(64))));
+const ringMembers = [0, 1, 2, 3]
+  .map((i) => hex(sm3(Buffer.from(keyPair(`medshare/test-vectors/v1/ring-member-${i}`).publicKey, 'hex'))))
+  .sort();
+const ringKeyImage = `02${hex(sm3(utf8('medshare/test-vectors/v1/key-image')))}`;
+const ringRequest = {
+  v: 1,
+  op: 'contribute',
+  body: { studyId, extract: box.sealed.toString('base64'), extractKeyWrap: wrap },
+  nonce: hex(sm3(utf8('medshare/test-vectors/v1/nonce-ring'))).slice(0, 32),
+  issuedAt,
+  expiresAt: issuedAt + 120000,
+  appId: 'hospital-a.app',
+  ring: { keyImage: ringKeyImage, members: ringMembers },
+};
+const ringCanonical = canonicalize(ringRequest);
+const ringScope = `medshare/v1/ring-scope\n${studyId}`;
+const recordIdForEntry = hex(sm3(utf8('medshare/test-vectors/v1/record-id')));
+const ringVectors = {
+  value: ringRequest,
+  canonical: ringCanonical,
+  sm3: hex(sm3(utf8(ringCanonical))),
+  sig1SignedBytes: hex(Buffer.concat([utf8('medshare/v1/sig1\n'), utf8(ringCanonical)])),
+  sig1HexLength: 2 * (33 + 32 * (1 + ringMembers.length)),
+  scopeUtf8: ringScope,
+  actorKey: `ring:${studyId}:${ringKeyImage}`,
+  warrantEntry: {
+    recordId: recordIdForEntry,
+    entryId: hex(sm3(utf8(`medshare/v1/access-entry\n${recordIdForEntry}\n${studyId}`))),
+  },
+  contributionEntryId: hex(sm3(utf8(`medshare/v1/access-entry\n${ringKeyImage}\n${studyId}`))),
+};
+
 // A second canonicalization case: the corners of RFC 8785 the protocol allows.
 // Kept as JSON text, since -0 and the escapes would not survive a round trip through JSON.stringify.
 const cornersJson =
@@ -452,6 +489,7 @@ const vectors = {
     request: { value: request, canonical, sm3: canonicalSm3 },
     keyedUpload: { value: keyedRequest, canonical: keyedCanonical, sm3: keyedSm3 },
     corners: { json: cornersJson, canonical: cornersCanonical },
+    ringRequest: ringVectors,
   },
   sealedBox: {
     key: hex(recordKey),

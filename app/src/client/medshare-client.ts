@@ -459,11 +459,7 @@ export class MedshareClient {
    * One page of the study's access list, for its institution only (ACCESS_LIST_FORBIDDEN for
    * anyone else): sealed entries, opened with `openExtract`. Submitted: the read is audited.
    */
-  readAccessList(
-    institution: UserKey,
-    studyId: string,
-    page: Partial<PageBody> = {},
-  ): Promise<AccessListReadResult> {
+  readAccessList(institution: UserKey, studyId: string, page: Partial<PageBody> = {}): Promise<AccessListReadResult> {
     return this.#call('access-list-read', institution, {
       studyId,
       pageSize: page.pageSize ?? 50,
@@ -478,7 +474,11 @@ export class MedshareClient {
    */
   async contribute(
     author: UserKey,
-    contribution: { study: { studyId: string; institutionKeyId: string }; ring: readonly string[]; extract: Uint8Array },
+    contribution: {
+      study: { studyId: string; institutionKeyId: string };
+      ring: readonly string[];
+      extract: Uint8Array;
+    },
   ): Promise<ContributeResult> {
     return this.#callRing('contribute', author, contribution.ring, await this.#contributionBody(contribution));
   }
@@ -494,7 +494,11 @@ export class MedshareClient {
   /** Replaces the author's contribution to the study with a new extract (CONTRIBUTION_NOT_FOUND if there is none). */
   async replaceContribution(
     author: UserKey,
-    contribution: { study: { studyId: string; institutionKeyId: string }; ring: readonly string[]; extract: Uint8Array },
+    contribution: {
+      study: { studyId: string; institutionKeyId: string };
+      ring: readonly string[];
+      extract: Uint8Array;
+    },
   ): Promise<ContributeResult> {
     return this.#callRing(
       'contribution-replace',

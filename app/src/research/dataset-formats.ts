@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The export formats of a research dataset (docs/protocol.md §19.3): CSV (RFC 4180), NDJSON, and
+ * The export formats of a research dataset (docs/protocol.md §19.5): CSV (RFC 4180), NDJSON, and
  * a FHIR R4 Bundle of type collection. Rows carry only the released values: no entry id, no key,
  * no source record's identifier, so a file cannot be joined back to the access list.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The institution's export of a study's dataset (docs/protocol.md §19.3): open every access-list
+ * The institution's export of a study's dataset (docs/protocol.md §19.5): open every access-list
  * entry, drop (and count) those that fail the study's checks, keep the rows the format takes,
  * enforce k-anonymity, write the format. The report goes beside the file, never into it.
  */

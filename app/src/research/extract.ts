@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Research extracts (docs/protocol.md §19.2): the patient's app derives one from a record it can
+ * Research extracts (docs/protocol.md §19.4): the patient's app derives one from a record it can
  * open (the dictionary's source values, each generalized by the study's rule) and seals it for
  * the institution (`sealExtract`, research-crypto.ts); the institution's SDK opens it and checks
  * every value before it is exported.
@@ -82,7 +82,7 @@ export function deriveExtract(study: StudyDefinition, studyId: string, record: R
   return { v: 1, studyId, source: record.source, values };
 }
 
-/** The extract's plaintext: its RFC 8785 JSON with finite numbers (§19.2), what `sealExtract` seals. */
+/** The extract's plaintext: its RFC 8785 JSON with finite numbers (§19.4), what `sealExtract` seals. */
 export function encodeExtract(content: ExtractContent): Uint8Array {
   return utf8(canonicalizeData(content));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * FHIR R4 → the research dictionary's source values (docs/protocol.md §19.2, the FHIR mapping
+ * FHIR R4 → the research dictionary's source values (docs/protocol.md §19.4, the FHIR mapping
  * table). Reads Patient.gender, Patient.birthDate and the home (else first) address's postalCode
  * only; Encounter.period.start; the code of Condition, Procedure and MedicationStatement; LOINC
  * Observations' and their components' valueQuantity. Identifiers, names, telecoms, address

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * k-anonymity over a study's quasi-identifiers (docs/protocol.md §19.3): rows whose
+ * k-anonymity over a study's quasi-identifiers (docs/protocol.md §19.5): rows whose
  * quasi-identifier tuple is shared by fewer than k rows are suppressed, whole; every released row
  * is then indistinguishable, on those columns, from at least k−1 others. No generalization is
  * done here (the patients' apps did it by the study's rules), and nothing beyond k-anonymity

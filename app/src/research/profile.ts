@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The patient's profile (docs/protocol.md §19.2): its plaintext, checked, as `sealProfile`
+ * The patient's profile (docs/protocol.md §19.4): its plaintext, checked, as `sealProfile`
  * (research-crypto.ts) seals it for the patient alone and `openProfile` opens it.
  */
 import { utf8 } from '@medshare/crypto/bytes';
@@ -12,7 +12,7 @@ import {
   type ProfileContent,
 } from '@medshare/protocol';
 
-/** Checks a profile and returns its plaintext (RFC 8785 JSON, §19.2). INVALID_INPUT naming what is wrong. */
+/** Checks a profile and returns its plaintext (RFC 8785 JSON, §19.4). INVALID_INPUT naming what is wrong. */
 export function encodeProfile(profile: ProfileContent): Uint8Array {
   return utf8(canonicalizeData(parseProfileContent(profile)));
 }

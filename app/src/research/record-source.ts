@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Reads a record's plaintext into the research field dictionary's source values (docs/protocol.md
- * §19.2): a medshare JSON record, or a FHIR R4 resource or Bundle. Only quasi-identifiers and
+ * §19.4): a medshare JSON record, or a FHIR R4 resource or Bundle. Only quasi-identifiers and
  * clinical fields are read, each from a fixed path; direct identifiers (name, numbers, contact
  * data, the address but for its postal code) and free text are never read, so they cannot reach
  * an extract whatever the study asks.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The app's choice of a ring for an anonymous request in a study (docs/protocol.md §19.4): the
+ * The app's choice of a ring for an anonymous request in a study (docs/protocol.md §19.6): the
  * author and n−1 others drawn uniformly, without replacement, from the active patients the
  * registry lists, sorted by key id (the order hides the author's position).
  *

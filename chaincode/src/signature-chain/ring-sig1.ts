@@ -27,11 +27,19 @@ export async function assertRingSig1(state: LedgerState, request: RingRequest, s
     throw fail('RING_SIGNATURE_INVALID', "sig1's key image is not request.ring.keyImage");
   let valid: boolean;
   try {
-    valid = ringVerify({ message: signedBytes('sig1', request), scope: ringScope(request.body.studyId), ring, signature });
+    valid = ringVerify({
+      message: signedBytes('sig1', request),
+      scope: ringScope(request.body.studyId),
+      ring,
+      signature,
+    });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw fail('RING_SIGNATURE_INVALID', `sig1 is not a well-formed ring signature: ${error.message}`);
   }
   if (!valid)
-    throw fail('RING_SIGNATURE_INVALID', "sig1 does not verify as a ring signature of the ring's members in this study");
+    throw fail(
+      'RING_SIGNATURE_INVALID',
+      "sig1 does not verify as a ring signature of the ring's members in this study",
+    );
 }

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-import { toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { fromHex, toBase64, toHex, utf8 } from '@medshare/crypto/bytes';
+import { ringKeyImage, ringSign } from '@medshare/crypto/ring';
 import { randomKey, seal } from '@medshare/crypto/sealed-box';
 import { encrypt, generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@medshare/crypto/sm2';
 import { sm3 } from '@medshare/crypto/sm3';
 import {
+  EXTRACT_LABEL,
   chainPayload,
   keyIdOf,
   newRequest,
+  newRingRequest,
+  ringScope,
+  signedBytes,
+  type RingOperation,
+  type RingRequest,
   OPERATION_TABLE,
   qualifiedName,
   signFor,
@@ -139,8 +146,77 @@ export class Harness {
     return { ...(JSON.parse(result) as { response: { result: Record<string, unknown> }; sig4: string }), raw: result };
   }
 
+  /**
+   * A ring request by `signer` among `members` (the signer's own key among them), as the SDK
+   * builds it: members sorted by key id, the key image in the body's study, sig1 by ringSign.
+   */
+  ringRequest<O extends RingOperation>(
+    op: O,
+    members: readonly Party[],
+    signer: Party,
+    body: BodyOf<O>,
+  ): { request: RingRequest<O>; sig1: string } {
+    this.now += 1;
+    const { studyId } = body as { studyId: string };
+    const sorted = [...members].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
+    const keyImage = toHex(ringKeyImage(signer.privateKey, ringScope(studyId)));
+    const request = newRingRequest({
+      op,
+      body,
+      appId: APP_ID,
+      ring: { members: sorted.map((m) => m.keyId), keyImage },
+      now: this.now,
+    });
+    const sig1 = ringSign({
+      message: signedBytes('sig1', request),
+      scope: ringScope(studyId),
+      ring: sorted.map((m) => fromHex(m.publicKey)),
+      signer: sorted.findIndex((m) => m.keyId === signer.keyId),
+      privateKey: signer.privateKey,
+    });
+    return { request, sig1: toHex(sig1) };
+  }
+
+  /** {request, sig1, sig3, k3Id} of a ring request, with whatever sig1 (and request) the test gives. */
+  ringEnvelope(request: unknown, sig1: string, org = ORG1): string {
+    const k3 = this.k3[org];
+    if (!k3) throw new Error(`no K3 for ${org}`);
+    const sig3 = signFor('sig3', k3, chainPayload(request as never, sig1));
+    return JSON.stringify({ request, sig1, sig3, k3Id: k3.keyId });
+  }
+
+  /** A ring request signed and called: the common anonymous path. */
+  async actRing<O extends RingOperation>(
+    op: O,
+    members: readonly Party[],
+    signer: Party,
+    body: BodyOf<O>,
+    org = ORG1,
+  ): Promise<Record<string, unknown>> {
+    const { request, sig1 } = this.ringRequest(op, members, signer, body);
+    return (await this.call(this.ringEnvelope(request, sig1, org), org)).response.result;
+  }
+
+  /** A sealed extract for `institution` in `studyId`, as a patient's app makes it, and its key wrap. */
+  sealedExtract(
+    institution: Party,
+    studyId: string,
+    plaintext = '{"studyId":"…","v":1,"values":{"age":"35-39"}}',
+  ): { extract: string; extractKeyWrap: string } {
+    const dataKey = randomKey();
+    return {
+      extract: toBase64(seal(dataKey, utf8(plaintext), utf8(`${EXTRACT_LABEL}${studyId}\n${institution.keyId}`))),
+      extractKeyWrap: toHex(encrypt(institution.publicKey, dataKey)),
+    };
+  }
+
   /** Signs with `author` and calls: the common path. */
-  async act<O extends KeyOperation>(op: O, author: Party, body: BodyOf<O>, org = ORG1): Promise<Record<string, unknown>> {
+  async act<O extends KeyOperation>(
+    op: O,
+    author: Party,
+    body: BodyOf<O>,
+    org = ORG1,
+  ): Promise<Record<string, unknown>> {
     return (await this.call(this.envelope(this.request(op, author, body), author, org), org)).response.result;
   }
 

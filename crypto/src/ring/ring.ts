@@ -29,6 +29,7 @@ import {
 } from '../sm2/curve';
 import { hashToCurveSm2 } from '../sm2/hash-to-curve';
 import { hashToScalar, prefixedHashToScalar } from '../sm2/hash-to-field';
+import { sm3 } from '../sm3';
 import type { Affine, FixedTable, Jac } from '../sm2/jacobian';
 import { privateScalar } from '../sm2/keys';
 import { rfc6979Nonces } from '../sm2/sign';
@@ -82,13 +83,34 @@ function assertScope(scope: Uint8Array): void {
   if (scope.length === 0) throw new RangeError('scope must not be empty');
 }
 
-/** H = Hp(scope): RFC 9380 hash_to_curve onto sm2p256v1 under RING_HASH_TO_CURVE_DST. */
-export function ringScopePoint(scope: Uint8Array): Point {
+/**
+ * Scope points recently hashed, keyed by SM3(scope): Hp costs two square roots (~0.5 ms), and the
+ * chaincode verifies many signatures in one study. An LRU of 256 entries (~80 KiB); each entry
+ * keeps the affine point and its uncompressed hex (the verification key cache's key for H).
+ */
+const SCOPE_POINTS_MAX = 256;
+const scopePoints = new Map<string, { readonly affine: Affine; readonly hex: string }>();
+
+function scopePoint(scope: Uint8Array): { readonly affine: Affine; readonly hex: string } {
   assertScope(scope);
-  const h = hashToCurveSm2(scope, H2C_DST);
-  // Probability about 2^-256; a scope whose point is the identity cannot carry key images.
-  if (h.is0()) throw new RangeError('scope hashes to the identity');
-  return h;
+  const id = toHex(sm3(scope));
+  let entry = scopePoints.get(id);
+  if (entry) {
+    scopePoints.delete(id);
+  } else {
+    const h = hashToCurveSm2(scope, H2C_DST);
+    // Probability about 2^-256; a scope whose point is the identity cannot carry key images.
+    if (h.is0()) throw new RangeError('scope hashes to the identity');
+    entry = { affine: h.toAffine(), hex: toHex(encodePoint(h)) };
+    if (scopePoints.size >= SCOPE_POINTS_MAX) scopePoints.delete(scopePoints.keys().next().value as string);
+  }
+  scopePoints.set(id, entry);
+  return entry;
+}
+
+/** H = Hp(scope): RFC 9380 hash_to_curve onto sm2p256v1 under RING_HASH_TO_CURVE_DST (a new Point each call). */
+export function ringScopePoint(scope: Uint8Array): Point {
+  return Point.fromAffine(scopePoint(scope).affine);
 }
 
 function assertRingArray(ring: readonly Uint8Array[]): void {
@@ -146,16 +168,19 @@ function encodePair(l: Point, r: Point): Commitment | undefined {
   return [encodeCompressed(l), encodeCompressed(r)];
 }
 
-class SigningGroup implements BlsagSigningGroup {
+/** One signature's ring, scope point H and key image I, as points (signer) or multipliers (verifier). */
+abstract class RingGroup<T> {
   readonly order = SM2_N;
 
   constructor(
-    private readonly members: readonly Point[],
-    private readonly h: Point,
-    private readonly image: Point,
+    protected readonly members: readonly T[],
+    protected readonly h: T,
+    protected readonly image: T,
     readonly challenge: (commitment: Commitment) => bigint,
   ) {}
+}
 
+class SigningGroup extends RingGroup<Point> implements BlsagSigningGroup {
   commitNonce(alpha: bigint): Commitment {
     const commitment = encodePair(Point.BASE.multiply(alpha), this.h.multiply(alpha));
     if (!commitment) throw new RangeError('the nonce commitment is the identity');
@@ -224,16 +249,7 @@ function compress({ x, y }: Affine): Uint8Array {
 }
 
 /** Public data only: variable-time arithmetic, no randomness. */
-class VerifyingGroup implements BlsagGroup {
-  readonly order = SM2_N;
-
-  constructor(
-    private readonly members: readonly Multiplier[],
-    private readonly h: Multiplier,
-    private readonly image: Multiplier,
-    readonly challenge: (commitment: Commitment) => bigint,
-  ) {}
-
+class VerifyingGroup extends RingGroup<Multiplier> implements BlsagGroup {
   commit(index: number, s: bigint, c: bigint): Commitment | undefined {
     const member = this.members[index] as Multiplier;
     const l = member(c, sm2Arithmetic.multiplyFixed(baseTable(), s));
@@ -293,8 +309,7 @@ export function ringVerify(args: RingVerifyArgs): boolean {
   const members = verifyingMembers(ring);
   const parsed = parseSignature(signature, ring.length);
   const size = ring.length;
-  const hPoint = ringScopePoint(scope).toAffine();
-  const hKey = verifyKey(toHex(encodePoint(Point.fromAffine(hPoint))));
+  const hKey = verifyKey(scopePoint(scope).hex);
   const group = new VerifyingGroup(
     members,
     pointMultiplier(hKey.point, hKey.table, size),
@@ -311,4 +326,9 @@ export function ringSignatureKeyImage(signature: Uint8Array, ringSize: number): 
   if (signature.length !== expected)
     throw new RangeError(`signature must be ${expected} bytes for a ring of ${ringSize}, got ${signature.length}`);
   return signature.slice(0, RING_KEY_IMAGE_BYTES);
+}
+
+/** Empties the scope-point memo (tests and benchmarks that need a first verification's cost). */
+export function clearScopePoints(): void {
+  scopePoints.clear();
 }

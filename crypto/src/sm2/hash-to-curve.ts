@@ -80,5 +80,5 @@ export const sm2Sswu = sswuHasher({
 /** hash_to_curve onto sm2p256v1 under `dst` (a string is taken as its UTF-8 bytes). */
 export function hashToCurveSm2(msg: Uint8Array, dst: Uint8Array | string): Point {
   const tag = typeof dst === 'string' ? utf8(dst) : dst;
-  return sm2Sswu.hashToCurve(msg, tag) as Point;
+  return sm2Sswu.hashToCurve(msg, tag);
 }

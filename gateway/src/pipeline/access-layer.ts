@@ -378,8 +378,7 @@ export class AccessLayer {
   #openEnvelope<
     E extends {
       request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
-        | { keyId: string }
-        | { ring: RingAuthor }
+        { keyId: string } | { ring: RingAuthor }
       );
       sig1: string;
       sig2: string;

@@ -81,7 +81,10 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
   const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
   const hasSubject = SUBJECT_ACTIONS.has(action);
   if (hasSubject !== (o.subjectKeyId !== undefined))
-    throw fail('INVALID_INPUT', `${name}.subjectKeyId is present exactly for grants, shares, warrants and their revocations`);
+    throw fail(
+      'INVALID_INPUT',
+      `${name}.subjectKeyId is present exactly for grants, shares, warrants and their revocations`,
+    );
   if (STUDY_ACTIONS.has(action) !== (o.studyId !== undefined))
     throw fail('INVALID_INPUT', `${name}.studyId is present exactly for warrants and their revocations`);
   return {

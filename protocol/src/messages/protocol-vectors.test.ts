@@ -37,6 +37,11 @@ import {
   type AnyRequest,
   type ContractResponse,
   type UploadBody,
+  actorKey,
+  claimedActor,
+  contributionEntryId,
+  ringScope,
+  warrantEntryId,
 } from '../index';
 
 const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile, sealedEvent } = vectors;
@@ -94,6 +99,26 @@ describe('protocol vectors: canonical encoding', () => {
 
   it('canonicalizes the RFC 8785 corner cases (ordering by UTF-16 units, escapes, -0, safe integers)', () => {
     expect(canonicalize(JSON.parse(canonical.corners.json))).toBe(canonical.corners.canonical);
+  });
+});
+
+describe('protocol vectors: an anonymous (ring) request (§6, §19)', () => {
+  const ring = canonical.ringRequest;
+  const parsed = parseRequest(ring.value);
+
+  it('parses, canonicalizes and hashes as the vector says; sig1 covers the same bytes as a key request', () => {
+    expect(canonicalize(parsed)).toBe(ring.canonical);
+    expect(requestHash(parsed)).toBe(ring.sm3);
+    expect(toHex(signedBytes('sig1', parsed))).toBe(ring.sig1SignedBytes);
+    expect(ring.sig1HexLength).toBe(2 * (33 + 32 * (1 + ring.value.ring.members.length)));
+  });
+
+  it('derives the scope, the actor and the entry ids', () => {
+    const { studyId } = ring.value.body;
+    expect(Buffer.from(ringScope(studyId)).toString('utf8')).toBe(ring.scopeUtf8);
+    expect(actorKey(claimedActor(parsed))).toBe(ring.actorKey);
+    expect(warrantEntryId(ring.warrantEntry.recordId, studyId)).toBe(ring.warrantEntry.entryId);
+    expect(contributionEntryId(ring.value.ring.keyImage, studyId)).toBe(ring.contributionEntryId);
   });
 });
 

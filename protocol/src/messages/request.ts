@@ -44,7 +44,7 @@ export type Request<O extends Operation = Operation> = O extends RingOperation
   : O extends KeyOperation
     ? KeyRequest<O>
     : never;
-export type AnyRequest = Request<Operation>;
+export type AnyRequest = Request;
 
 /** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
@@ -74,7 +74,8 @@ function author(op: Operation, o: Record<string, unknown>, name: string): { keyI
     if (o.keyId !== undefined) throw fail('INVALID_INPUT', `${name}.keyId is not allowed: ${op} is signed by a ring`);
     return { ring: parseRingAuthor(o.ring, `${name}.ring`) };
   }
-  if (o.ring !== undefined) throw fail('INVALID_INPUT', `${name}.ring is allowed only for ${RING_OPERATIONS.join(', ')}`);
+  if (o.ring !== undefined)
+    throw fail('INVALID_INPUT', `${name}.ring is allowed only for ${RING_OPERATIONS.join(', ')}`);
   return { keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }) };
 }
 
@@ -103,7 +104,10 @@ export function newRequest<O extends KeyOperation>(fields: NewRequestFields<O>):
   return { ...requestFields(fields), keyId: fields.keyId };
 }
 
-export interface NewRingRequestFields<O extends RingOperation> extends Omit<NewRequestFields<never>, 'op' | 'body' | 'keyId'> {
+export interface NewRingRequestFields<O extends RingOperation> extends Omit<
+  NewRequestFields<never>,
+  'op' | 'body' | 'keyId'
+> {
   readonly op: O;
   readonly body: BodyOf<O>;
   readonly ring: RingAuthor;

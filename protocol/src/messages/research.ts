@@ -13,7 +13,17 @@ import type { ErrorCode } from '../errors/codes';
 import { ACCESS_ENTRY_LABEL } from '../labels';
 import { parseStudyDefinition, type StudyDefinition } from '../research/study';
 import { expectInteger, expectObject, expectOneOf, expectString, HEX_PUBLIC_KEY } from '../validation/assert';
-import { BASE64, bookmark, hex64, KEY_WRAP, KIND, MAX_PAGE_SIZE, parseKeyWrap, parsePageBody, type PageBody } from './bodies';
+import {
+  BASE64,
+  bookmark,
+  hex64,
+  KEY_WRAP,
+  KIND,
+  MAX_PAGE_SIZE,
+  parseKeyWrap,
+  parsePageBody,
+  type PageBody,
+} from './bodies';
 import { KEY_IMAGE } from './ring';
 
 /** Largest sealed research extract (decoded bytes), and largest sealed profile. */
@@ -39,7 +49,8 @@ function sealedBase64(value: unknown, name: string, max: number, tooLarge: Error
   const maxText = Math.ceil(max / 3) * 4;
   if (text.length > maxText || (text.length % 4 === 0 && BASE64.test(text) && base64Bytes(text) > max))
     throw fail(tooLarge, `${name} must be at most ${max} bytes (sealed), base64`);
-  if (text.length % 4 !== 0 || !BASE64.test(text)) throw fail('INVALID_INPUT', `${name} must be padded standard base64`);
+  if (text.length % 4 !== 0 || !BASE64.test(text))
+    throw fail('INVALID_INPUT', `${name} must be padded standard base64`);
   if (base64Bytes(text) < SEALED_OVERHEAD) throw fail('INVALID_INPUT', `${name} is shorter than a sealed box`);
   return text;
 }
@@ -189,7 +200,11 @@ export type RecordAuthorizationsResult = {
   readonly doctors: DoctorAuthorization[];
   readonly institutions: InstitutionAuthorization[];
 };
-export type StudyPublishResult = { readonly studyId: string; readonly institutionKeyId: string; readonly publishedAt: number };
+export type StudyPublishResult = {
+  readonly studyId: string;
+  readonly institutionKeyId: string;
+  readonly publishedAt: number;
+};
 export type StudyResult = {
   readonly studyId: string;
   readonly institutionKeyId: string;
@@ -301,7 +316,10 @@ export function parseUnwarrantResult(value: unknown, name: string): UnwarrantRes
 
 function doctorAuthorization(value: unknown, name: string): DoctorAuthorization {
   const o = expectObject(value, name, ['granteeKeyId', 'grantedAt']);
-  return { granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`), grantedAt: time(o.grantedAt, `${name}.grantedAt`) };
+  return {
+    granteeKeyId: hex64(o.granteeKeyId, `${name}.granteeKeyId`),
+    grantedAt: time(o.grantedAt, `${name}.grantedAt`),
+  };
 }
 
 function institutionAuthorization(value: unknown, name: string): InstitutionAuthorization {
@@ -379,4 +397,3 @@ export function parseWithdrawResult(value: unknown, name: string): WithdrawResul
     withdrawnAt: time(o.withdrawnAt, `${name}.withdrawnAt`),
   };
 }
-

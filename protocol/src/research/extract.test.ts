@@ -2,7 +2,7 @@
 import { extractAad, parseExtractContent, profileAad } from './extract';
 import { parseStudyDefinition } from './study';
 
-describe('extract and profile formats (§19.2)', () => {
+describe('extract and profile formats (§19.4)', () => {
   const studyId = 'a'.repeat(64);
   const keyId = 'b'.repeat(64);
 

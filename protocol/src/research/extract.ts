@@ -7,7 +7,7 @@ import { SEX_VALUES } from './fields';
 import { isGeneralized, type StudyDefinition } from './study';
 
 /**
- * The research extract and the sealed profile (docs/protocol.md §19.2): the plaintexts the
+ * The research extract and the sealed profile (docs/protocol.md §19.4): the plaintexts the
  * patient's app seals, and the checks the institution's SDK makes after opening an extract. The
  * chaincode never opens either; it bounds their sealed size (EXTRACT_MAX_BYTES, PROFILE_MAX_BYTES
  * in messages/research.ts).

@@ -178,7 +178,11 @@ export class AccessListsContract extends MedshareBaseContract {
     if (!entry) throw fail('CONTRIBUTION_NOT_FOUND', 'this link tag has no contribution in the study');
     await accessEntries.delete(state, key, entry);
     await studyAccess(ctx, state, auth, { studyId, action: 'contribution-withdraw' });
-    return respond(ctx, this.contractKey, auth, { studyId, keyImage: auth.request.ring.keyImage, withdrawnAt: auth.now });
+    return respond(ctx, this.contractKey, auth, {
+      studyId,
+      keyImage: auth.request.ring.keyImage,
+      withdrawnAt: auth.now,
+    });
   }
 
   /** Replaces the link tag's contribution with a new extract, in an open study. */

@@ -12,4 +12,3 @@ export const studies = new Table({ type: KEY.study, key: ['studyId'], parse: par
  * contribution's entry id is its link tag's in the study, so one key image has one entry.
  */
 export const accessEntries = new Table({ type: KEY.accessEntry, key: ['studyId', 'entryId'], parse: parseAccessEntry });
-

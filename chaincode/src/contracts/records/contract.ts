@@ -257,7 +257,13 @@ export class RecordsContract extends MedshareBaseContract {
       subjectKeyId: institutionKeyId,
       studyId,
     });
-    return respond(ctx, this.contractKey, auth, { recordId, studyId, institutionKeyId, entryId, warrantedAt: auth.now });
+    return respond(ctx, this.contractKey, auth, {
+      recordId,
+      studyId,
+      institutionKeyId,
+      entryId,
+      warrantedAt: auth.now,
+    });
   }
 
   /** The owner removes a warrant: the row and the access-list entry go in the same transaction. */

@@ -41,4 +41,3 @@ export const patientRecords = new Table({
   key: ['patientKeyId', 'uploadedAt', 'recordId'],
   parse: parsePatientRecord,
 });
-
