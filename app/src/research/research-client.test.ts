@@ -68,18 +68,25 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
     const c = await research.contributeAnonymously(author, { content: recordOf(6) }, studyId, { size: 6 });
     expect(c.ring).toEqual({ size: 6, eligible: 8, complete: true });
     expect(fresh).toBe(before + 1);
+    const ledger = f.snapshot();
     await expect(
       research.contributeAnonymously(author, { content: recordOf(6) }, studyId, { size: 6 }),
     ).rejects.toMatchObject({ code: 'LINK_TAG_REUSED' });
+    expect(f.snapshot()).toBe(ledger);
     const list = await research.exportDataset(institution, studyId, 'csv');
     expect(list.report).toMatchObject({ rowsIn: 5, rowsReleased: 3, kReached: 3 }); // 0, 2 and the contribution
-    // Withdrawn in the ring the app draws again (the same one): the next export lacks it.
-    const w = await research.withdraw(author, studyId, { size: 6 });
+    // Any ring holding the author links by the key image: a withdrawal in another ring finds the contribution.
+    const other = [author, ...patients.filter((p) => p !== author).slice(0, 3)].map((p) => p.publicKey);
+    const w = await client.withdrawContribution(author, { studyId, ring: other });
     expect(w.keyImage).toBe(c.keyImage);
     expect((await research.exportDataset(institution, studyId, 'csv')).report).toMatchObject({ rowsIn: 4 });
     await expect(research.withdraw(author, studyId, { size: 6 })).rejects.toMatchObject({
       code: 'CONTRIBUTION_NOT_FOUND',
     });
+    // Contributed again, withdrawn by the SDK in the ring it draws again (the same one).
+    const again = await research.contributeAnonymously(author, { content: recordOf(6) }, studyId, { size: 6 });
+    expect(again.keyImage).toBe(c.keyImage);
+    expect((await research.withdraw(author, studyId, { size: 6 })).keyImage).toBe(c.keyImage);
   });
 
   it('FHIR output takes only rows from FHIR records', async () => {
