@@ -18,7 +18,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { freePort } from './load.mjs';
 import { median } from './ring.mjs';
+import { sealedSession, startGateway, stopProcess, uploadBody as sdkUploadBody } from './sealed-requests.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,8 +62,9 @@ async function open() {
     { type: 'embedded', dir: join(dir, 'ledger'), k4KeyFile: join(dir, 'k4.pem') },
     ORG,
   );
+  // Real time, each transaction at least 1 ms after the last (envelopes are signed ahead).
   let clock = Date.now();
-  backend.ledger.clock = () => (clock += 1);
+  backend.ledger.clock = () => (clock = Math.max(clock + 1, Date.now()));
   const k3 = party();
   await backend
     .orgAdmin()
@@ -102,7 +106,7 @@ function extractFor(institution, studyId) {
 }
 
 /** A ring request of `size` members (the signer's among them, the rest the next patients in the pool). */
-function contribution(env, patients, signerIndex, size, institution, studyId) {
+function contribution(env, patients, signerIndex, size, institution, studyId, appId = APP) {
   const members = Array.from({ length: size }, (_, j) => patients[(signerIndex + j) % patients.length]);
   const sorted = [...members].sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
   const signer = patients[signerIndex];
@@ -110,7 +114,7 @@ function contribution(env, patients, signerIndex, size, institution, studyId) {
   const request = protocol.newRingRequest({
     op: 'contribute',
     body: { studyId, ...extractFor(institution, studyId) },
-    appId: APP,
+    appId,
     ring: { members: sorted.map((m) => m.keyId), keyImage: toHex(ring.ringKeyImage(signer.privateKey, scope)) },
     now: Date.now(),
   });
@@ -139,9 +143,13 @@ function warmTables(patients, size) {
       signature: ring.ringSign({ message, scope, ring: keys, signer: 0, privateKey: members[0].privateKey }),
     });
   }
-  for (let round = 0; round < 8; round++) {
-    for (const args of rings) ring.ringVerify(args);
-    testing.buildQueuedTables();
+  // The cache queues at most a few tables at a time (built between requests): verify and build
+  // until every patient of the pool has one.
+  for (let round = 0; round < 64 && testing.verifyKeyStats().tables < patients.length; round++) {
+    for (const args of rings) {
+      ring.ringVerify(args);
+      testing.buildQueuedTables();
+    }
   }
 }
 
@@ -235,6 +243,100 @@ export async function runContributeBench({ sizes = SIZES, samples = SAMPLES, log
   }
 }
 
+/** The gateway process's CPU time so far (ms): utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms. */
+function processCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * The same comparison through a gateway process (\`npm start\`'s entry point, embedded runtime):
+ * pre-signed, pre-sealed requests sent one at a time; per request the gateway process's CPU time
+ * (session open, sig2, sig3, the transaction, sig4, sig5) and the round trip.
+ */
+export async function runThroughGateway({ sizes = SIZES, samples = SAMPLES, log = console.log } = {}) {
+  const { MedshareClient, loadAppConfig, httpsTransport } = require(resolve(root, 'app/dist/index.js'));
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'medshare-bench-research-gw-'));
+  const port = await freePort();
+  const gateway = await startGateway({ MEDSHARE_DATA_DIR: dataDir, MEDSHARE_PORT: String(port), MEDSHARE_CONFIG: '' });
+  const config = loadAppConfig(join(dataDir, 'app/app.json'));
+  const client = new MedshareClient(config.client);
+  const raw = await sealedSession(config.client, port);
+  try {
+    const pool = Math.max(...sizes);
+    const institution = party();
+    await client.register(institution, 'institution');
+    const adminApi = httpsTransport({
+      baseUrl: config.client.gatewayUrl,
+      ...(config.client.ca ? { ca: config.client.ca } : {}),
+      headers: { authorization: `Bearer ${readFileSync(config.adminTokenFile, 'utf8').trim()}` },
+    });
+    await adminApi.post(`/v1/admin/users/${institution.keyId}/approve`, {});
+    adminApi.close();
+    const patients = [];
+    for (let i = 0; i < pool; i++) {
+      const p = party();
+      await client.register(p, 'patient');
+      patients.push(p);
+    }
+    const study = { title: 'bench', fields: [{ field: 'age', rule: 'band', width: 5 }], k: 5 };
+    const newStudy = async () => (await client.publishStudy(institution, study)).studyId;
+    const send = async (bodies) => {
+      const wall = [];
+      const c = processCpuMs(gateway.pid);
+      for (const body of bodies) {
+        const w = nowMs();
+        raw.result(await raw.post('/v1/requests', body));
+        wall.push(nowMs() - w);
+      }
+      return { cpu: (processCpuMs(gateway.pid) - c) / bodies.length, wall: median(wall) };
+    };
+    const content = new Uint8Array(EXTRACT_BYTES).fill(7);
+    const uploads = (n) =>
+      Array.from({ length: n }, (_, i) =>
+        raw.sealedFor('upload', patients[i % pool], sdkUploadBody(patients[i % pool], content)),
+      );
+    await send(uploads(5));
+    const upload = await send(uploads(samples));
+    log(`through the gateway: plain upload ${fmt(upload.cpu)} ms gateway CPU, ${fmt(upload.wall)} ms round trip`);
+    const env = { envelope: (request, sig1) => ({ request, sig1 }) };
+    const contributions = async (size, n) => {
+      const out = [];
+      let studyId = await newStudy();
+      for (let i = 0; i < n; i++) {
+        if (i > 0 && i % pool === 0) studyId = await newStudy();
+        const { request, sig1 } = contribution(
+          env,
+          patients,
+          i % pool,
+          size,
+          institution,
+          studyId,
+          config.client.appId,
+        );
+        out.push(raw.sealedSigned(request, sig1));
+      }
+      return out;
+    };
+    const rows = [];
+    for (const size of sizes) {
+      // Enough verifications for every member's key to earn its table in the gateway's cache.
+      await send(await contributions(size, Math.ceil((6 * pool) / size) + 8));
+      const cached = await send(await contributions(size, samples));
+      rows.push({ size, cached });
+      log(
+        `through the gateway: ring ${String(size).padStart(2)} contribute ${fmt(cached.cpu)} ms gateway CPU (${fmt(cached.wall)} ms round trip) = ${(cached.cpu / upload.cpu).toFixed(2)}× an upload`,
+      );
+    }
+    return { upload, rows };
+  } finally {
+    raw.close();
+    client.close();
+    await stopProcess(gateway);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const load = os
     .loadavg()
@@ -242,5 +344,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .join(' ');
   console.log(`medshare anonymous contributions (§19.3) through the embedded runtime — ${new Date().toISOString()}`);
   console.log(`machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load ${load}`);
-  await runContributeBench();
+  await runContributeBench()
+    .then(() => runThroughGateway())
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
 }

@@ -42,7 +42,8 @@ export async function stopProcess(child) {
 /**
  * Opens a session on the gateway at 127.0.0.1:port as the app of `client` (an app config's
  * `client` part: appId, appKey, ca). Returns post(path, body), sealedFor(op, user, body) (a
- * signed, sealed /v1/requests body, valid for 4 minutes), result(answer) and close().
+ * signed, sealed /v1/requests body, valid for 4 minutes), sealedSigned(request, sig1) (the same
+ * for a request signed by its author already), result(answer) and close().
  */
 export async function sealedSession(client, port) {
   // timeout: idle sockets are closed after 4 s, before the gateway's keepAliveTimeout (5 s)
@@ -91,6 +92,13 @@ export async function sealedSession(client, port) {
   const answer = await post('/v1/sessions', { ...sreq, sig2: p.signFor('session-request', client.appKey, sreq) });
   const key = p.decrypt(eph.privateKey, p.fromHex(answer.encryptedKey));
   const sessionId = answer.sessionId;
+  const seal = (envelope) => ({
+    sessionId,
+    ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))),
+  });
+  // A request its author already signed (an anonymous one, sig1 a ring signature): sig2, sealed.
+  const sealedSigned = (request, sig1) =>
+    seal({ request, sig1, sig2: p.signFor('sig2', client.appKey, p.chainPayload(request, sig1)), k2Id });
   const sealedFor = (op, user, body) => {
     const request = p.newRequest({
       op,
@@ -101,17 +109,13 @@ export async function sealedSession(client, port) {
       lifetimeMs: 240000,
     });
     const sig1 = p.signFor('sig1', user, request);
-    const envelope = { request, sig1, sig2: p.signFor('sig2', client.appKey, p.chainPayload(request, sig1)), k2Id };
-    return {
-      sessionId,
-      ciphertext: p.toBase64(p.seal(key, p.utf8(p.canonicalize(envelope)), p.sessionAad('request', sessionId))),
-    };
+    return sealedSigned(request, sig1);
   };
   const result = (answer) =>
     JSON.parse(
       Buffer.from(p.open(key, p.fromBase64(answer.ciphertext), p.sessionAad('response', sessionId))).toString(),
     ).response.result;
-  return { post, sealedFor, result, close: () => agent.destroy() };
+  return { post, sealedFor, sealedSigned, result, close: () => agent.destroy() };
 }
 
 /** An upload body for `patient` as the SDK builds it: the content sealed under a fresh data key, wrapped for the owner. */
