@@ -3,6 +3,7 @@ export {
   MedshareClient,
   defaultPseudonym,
   type ClientOptions,
+  type Contribution,
   type FileProgress,
   type ProxyListEntry,
   type UploadFileOptions,

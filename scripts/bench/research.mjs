@@ -282,6 +282,9 @@ export async function runThroughGateway({ sizes = SIZES, samples = SAMPLES, log 
     const study = { title: 'bench', fields: [{ field: 'age', rule: 'band', width: 5 }], k: 5 };
     const newStudy = async () => (await client.publishStudy(institution, study)).studyId;
     const send = async (bodies) => {
+      // Signing ahead blocks the event loop for seconds: let the agent see sockets the gateway
+      // closed meanwhile (its keep-alive timeout) before sending on one.
+      await new Promise((done) => setTimeout(done, 200));
       const wall = [];
       const c = processCpuMs(gateway.pid);
       for (const body of bodies) {

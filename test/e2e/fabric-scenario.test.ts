@@ -10,20 +10,10 @@ import { generateKeyPair } from '@medshare/crypto/sm2';
  * up, ready, before this runs: `npm run test:e2e`.
  */
 import type { UserKey } from '@medshare/app';
-import { MedshareError, keyIdOf, type DeliveredEvent } from '@medshare/protocol';
-import { admin, assertNetworkReady, startHospital, stopHospital, type Hospital } from './support/hospital';
+import { keyIdOf, type DeliveredEvent } from '@medshare/protocol';
+import { admin, assertNetworkReady, refusal, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MedshareError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -12,20 +12,10 @@
 import { utf8 } from '@medshare/crypto/bytes';
 import { generateKeyPair } from '@medshare/crypto/sm2';
 import { openExtract, type UserKey } from '@medshare/app';
-import { MedshareError, canonicalize, keyIdOf, type StudyDefinition } from '@medshare/protocol';
-import { admin, assertNetworkReady, startHospital, stopHospital, type Hospital } from './support/hospital';
+import { canonicalize, keyIdOf, type StudyDefinition } from '@medshare/protocol';
+import { admin, assertNetworkReady, refusal, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MedshareError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const STUDY: StudyDefinition = {
   title: 'Asthma in adults (e2e)',

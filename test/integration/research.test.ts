@@ -16,7 +16,7 @@ import {
   type StudyDefinition,
 } from '@medshare/protocol';
 import type { LedgerBackend } from '../../gateway/src/ledger/backend';
-import { APP, GatewayFixture } from '../../gateway/src/testing/fixture';
+import { APP, GatewayFixture, withRun } from '../../gateway/src/testing/fixture';
 import { rawSession, sealFor } from '../../gateway/src/testing/raw-session';
 
 /**
@@ -45,21 +45,11 @@ describe('research through the gateway (embedded runtime)', () => {
   let studyId: string;
 
   beforeAll(async () => {
-    const counting = (inner: LedgerBackend): LedgerBackend => ({
-      kind: inner.kind,
-      orgAdmin: () => inner.orgAdmin(),
-      ready: () => inner.ready(),
-      close: () => inner.close(),
-      getUser: (k) => inner.getUser(k),
-      listAccessKeys: (m) => inner.listAccessKeys(m),
-      listProxies: () => inner.listProxies(),
-      getShareForProxy: (fileId, r, p) => inner.getShareForProxy(fileId, r, p),
-      chaincodeEvents: (o) => inner.chaincodeEvents(o),
-      run: (envelope) => {
+    const counting = (inner: LedgerBackend): LedgerBackend =>
+      withRun(inner, (envelope) => {
         runs += 1;
         return inner.run(envelope);
-      },
-    });
+      });
     f = await GatewayFixture.create({ ledger: counting });
     client = f.client();
     for (const p of patients) await client.register(p, 'patient');

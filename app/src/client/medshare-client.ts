@@ -183,6 +183,17 @@ async function readAll(stream: Readable, max: number): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/**
+ * An anonymous contribution (or its replacement): the study and its institution, the ring's
+ * members as their public keys (4…64, the author's among them, chosen by the caller), and the
+ * extract's plaintext, which the SDK seals for the institution.
+ */
+export interface Contribution {
+  readonly study: { readonly studyId: string; readonly institutionKeyId: string };
+  readonly ring: readonly string[];
+  readonly extract: Uint8Array;
+}
+
 /** A user's K1 key pair, supplied per call and never kept by the client. */
 export type UserKey = SigningKey;
 
@@ -472,14 +483,7 @@ export class MedshareClient {
    * by `author` as one of `ring` (the members' public keys, the author's among them, 4…64, chosen
    * by the caller). LINK_TAG_REUSED if this author already has a live contribution there.
    */
-  async contribute(
-    author: UserKey,
-    contribution: {
-      study: { studyId: string; institutionKeyId: string };
-      ring: readonly string[];
-      extract: Uint8Array;
-    },
-  ): Promise<ContributeResult> {
+  async contribute(author: UserKey, contribution: Contribution): Promise<ContributeResult> {
     return this.#callRing('contribute', author, contribution.ring, await this.#contributionBody(contribution));
   }
 
@@ -492,14 +496,7 @@ export class MedshareClient {
   }
 
   /** Replaces the author's contribution to the study with a new extract (CONTRIBUTION_NOT_FOUND if there is none). */
-  async replaceContribution(
-    author: UserKey,
-    contribution: {
-      study: { studyId: string; institutionKeyId: string };
-      ring: readonly string[];
-      extract: Uint8Array;
-    },
-  ): Promise<ContributeResult> {
+  async replaceContribution(author: UserKey, contribution: Contribution): Promise<ContributeResult> {
     return this.#callRing(
       'contribution-replace',
       author,
@@ -509,10 +506,7 @@ export class MedshareClient {
   }
 
   /** The sealed body of a contribution; the institution's key is read from the (unauthenticated) directory. */
-  async #contributionBody(contribution: {
-    study: { studyId: string; institutionKeyId: string };
-    extract: Uint8Array;
-  }): Promise<BodyOf<'contribute'>> {
+  async #contributionBody(contribution: Contribution): Promise<BodyOf<'contribute'>> {
     const { studyId, institutionKeyId } = contribution.study;
     const institution = await this.#institution(institutionKeyId);
     return { studyId, ...sealExtract(contribution.extract, studyId, institution) };

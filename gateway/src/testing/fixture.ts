@@ -275,6 +275,22 @@ export class GatewayFixture {
   }
 }
 
+/** `inner` with its `run` replaced (tests that count, delay, fail or tamper with ledger calls). */
+export function withRun(inner: LedgerBackend, run: LedgerBackend['run']): LedgerBackend {
+  return {
+    kind: inner.kind,
+    orgAdmin: () => inner.orgAdmin(),
+    ready: () => inner.ready(),
+    close: () => inner.close(),
+    getUser: (k) => inner.getUser(k),
+    listAccessKeys: (m) => inner.listAccessKeys(m),
+    listProxies: () => inner.listProxies(),
+    getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
+    chaincodeEvents: (o) => inner.chaincodeEvents(o),
+    run,
+  };
+}
+
 export function party(): Sm2KeyPair & { keyId: string } {
   const k = generateKeyPair();
   return { ...k, keyId: keyIdOf(k.publicKey) };

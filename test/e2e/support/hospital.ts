@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MedshareClient, loadAppConfig, type Transport } from '@medshare/app';
+import { MedshareError } from '@medshare/protocol';
 import { freePort } from '../../integration/support/gateway-process';
 
 export const run = promisify(execFile);
@@ -71,6 +72,17 @@ function notReady(): string | undefined {
 export function assertNetworkReady(): void {
   const reason = notReady();
   if (reason) throw new Error(`the Fabric network is not ready: ${reason}`);
+}
+
+/** The code a call is refused with (it must be refused with a coded error). */
+export async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MedshareError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal');
 }
 
 /** Runs a scripts/admin script; resolves with its exit code and output (never rejects on exit 1). */
