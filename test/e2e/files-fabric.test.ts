@@ -22,7 +22,6 @@ import fs, {
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromHex, toHex } from '@medshare/crypto/bytes';
 import { generateKeyPair, privateKeyFromPem, publicKeyFromPrivate } from '@medshare/crypto/sm2';
 import { sm3 } from '@medshare/crypto/sm3';
@@ -37,22 +36,13 @@ import {
   type DeliveredEvent,
   type ProxyReEncryptRequest,
 } from '@medshare/protocol';
-import { ROOT, admin, assertNetworkReady, startAlliance, stopHospital, type Hospital } from './support/hospital';
+import { admin, assertNetworkReady, startAlliance, stopHospital, type Hospital } from './support/hospital';
+import { S3_ENV_FILE, rawBucket } from './support/local-s3';
 
 assertNetworkReady();
 
 const MiB = 1024 * 1024;
-const S3_ENV = join(process.env.STORAGE_HOME ?? join(ROOT, '.storage'), 's3.env');
 const digest = (bytes: Uint8Array): string => toHex(sm3(bytes));
-
-function s3Env(): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(S3_ENV, 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z0-9_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
 
 /** A gateway's K3 from its layout's folder (the signing key a peer request is made with). */
 function k3Of(h: Hospital): { privateKey: string; publicKey: string; keyId: string } {
@@ -62,14 +52,7 @@ function k3Of(h: Hospital): { privateKey: string; publicKey: string; keyId: stri
 }
 
 describe("large files on the Fabric network: each org's gateway a proxy, one S3 bucket", () => {
-  const env = s3Env();
-  const raw = new S3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID!, secretAccessKey: env.S3_SECRET_ACCESS_KEY! },
-  });
-  const bucket = env.S3_BUCKET!;
+  const bucket = rawBucket();
   const patient: UserKey = generateKeyPair();
   const doctor: UserKey = generateKeyPair();
   const doctorId = keyIdOf(doctor.publicKey);
@@ -85,16 +68,7 @@ describe("large files on the Fabric network: each org's gateway a proxy, one S3 
 
   const one = (): Hospital => h1 as Hospital;
   const two = (): Hospital => h2 as Hospital;
-  const keys = async (prefix: string): Promise<string[]> =>
-    ((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? [])
-      .map((o) => o.Key ?? '')
-      .sort();
-  const object = async (key: string): Promise<Buffer> =>
-    Buffer.from(
-      await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray(),
-    );
-  const put = (key: string, body: Uint8Array): Promise<unknown> =>
-    raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const { keys, get: object, put } = bucket;
 
   /** What the ledger and the bucket hold of this file: a refusal must leave all of it as it was. */
   const snapshot = async (): Promise<unknown> => ({
@@ -132,7 +106,7 @@ describe("large files on the Fabric network: each org's gateway a proxy, one S3 
   };
 
   beforeAll(async () => {
-    ({ h1, h2 } = await startAlliance({ s3EnvFile: S3_ENV }));
+    ({ h1, h2 } = await startAlliance({ s3EnvFile: S3_ENV_FILE }));
     dir = mkdtempSync(join(tmpdir(), 'medshare-files-fabric-'));
     await one().client.register(patient, 'patient');
     expect(await two().client.register(doctor, 'doctor')).toMatchObject({ status: 'pending', org: 'Org2MSP' });
@@ -141,7 +115,7 @@ describe("large files on the Fabric network: each org's gateway a proxy, one S3 
 
   afterAll(async () => {
     for (const t of transports) t.close();
-    raw.destroy();
+    bucket.close();
     // Each hospital's proxies are retired on the ledger as it stops (retire-proxy.sh).
     await Promise.all([stopHospital(h1), stopHospital(h2)]);
     if (dir) rmSync(dir, { recursive: true, force: true });
