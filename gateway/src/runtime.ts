@@ -19,6 +19,7 @@ import { buildGateway } from './app';
 import { FileService } from './files/file-service';
 import { ProxyKey } from './proxy/proxy';
 import { ProxyPool } from './proxy/proxy-pool';
+import { checkHostedProxies } from './proxy/proxy-status';
 import type { BlobStore } from './storage/blob-store';
 import { openBlobStore } from './storage/storage-config';
 
@@ -141,10 +142,15 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     logger: app.log,
   });
   follower.start();
-  // A gateway that is its own org admin (embedded) registers the proxies it hosts, as it does its K3s.
-  if (orgAdmin) {
-    for (const key of proxies.hosted) await orgAdmin.registerProxy(key.publicKey);
-  }
+  // Like its K3s: a gateway that is its own org admin (embedded) registers the proxies it hosts;
+  // on Fabric an org admin does (scripts/admin/register-proxy.sh) and the gateway reports.
+  await checkHostedProxies({
+    hosted: proxies.hosted,
+    ledger,
+    org: config.org,
+    log: app.log,
+    ...(orgAdmin ? { register: (key) => orgAdmin.registerProxy(key.publicKey) } : {}),
+  });
   return {
     app,
     accessLayer,
