@@ -266,6 +266,40 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
   });
 });
 
+describe('files: audit trails', () => {
+  it("the owner and the upload org's admins read a file's audit trail; nobody else does", async () => {
+    const f = await Files.create();
+    const { h } = f;
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor(ORG2);
+    const upload = await f.upload(patient);
+    await f.share(patient, upload, doctor);
+    const trail = await h.act('audit', patient, { recordId: upload.fileId, pageSize: 10, bookmark: '' });
+    expect((trail.items as Array<{ action: string }>).map((e) => e.action)).toEqual(['file-upload', 'file-share']);
+    const admin = JSON.parse(
+      (await h.evaluate('audit:AdminAuditTrail', [upload.fileId, '10', ''], fabricIdentity(ORG1, { admin: true })))
+        .result,
+    ) as { items: Array<{ action: string; subjectKeyId?: string }> };
+    expect(admin.items).toEqual([
+      expect.objectContaining({ action: 'file-upload' }),
+      expect.objectContaining({ action: 'file-share', subjectKeyId: doctor.keyId }),
+    ]);
+    const body = { recordId: upload.fileId, pageSize: 10, bookmark: '' };
+    await rejects(h, () => h.act('audit', doctor, body, ORG2), 'NOT_OWNER', /owner of the file/);
+    await rejects(
+      h,
+      () => h.act('audit', patient, { ...body, recordId: hex32() }),
+      'RECORD_NOT_FOUND',
+      /no record or file/,
+    );
+    await rejects(
+      h,
+      () => h.evaluate('audit:AdminAuditTrail', [upload.fileId, '10', ''], fabricIdentity(ORG2, { admin: true })),
+      'NOT_ORG_ADMIN',
+    );
+  });
+});
+
 describe('files: every refusal is coded and writes nothing', () => {
   it('upload: not a patient, bad capsule, bad delegating key, bad key wrap, signature of another', async () => {
     const f = await Files.create();
