@@ -34,6 +34,7 @@ function faulty(
     listAccessKeys: (m) => inner.listAccessKeys(m),
     listProxies: () => inner.listProxies(),
     getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
+    getAppPolicy: (m) => inner.getAppPolicy(m),
     chaincodeEvents: (o) => inner.chaincodeEvents(o),
     async run(envelope) {
       if (envelope.request.op !== op) return inner.run(envelope);

@@ -14,6 +14,7 @@ describe('access layer: response signatures', () => {
       listAccessKeys: (m) => inner.listAccessKeys(m),
       listProxies: () => inner.listProxies(),
       getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
+      getAppPolicy: (m) => inner.getAppPolicy(m),
       chaincodeEvents: (o) => inner.chaincodeEvents(o),
       run: async (envelope) => {
         const raw = await inner.run(envelope);
