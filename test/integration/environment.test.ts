@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MedshareClient, httpsTransport, loadAppConfig, type Transport } from '@medshare/app';
+import { MedshareClient, loadAppConfig } from '@medshare/app';
 import { encryptKeyFile, keyIdOf, verifyLoginAssertion } from '@medshare/protocol';
-import { ROOT, removeData, startGateway, type GatewayProcess } from './support/gateway-process';
+import { adminTransport } from './support/admin';
+import { ROOT, gatewayForSuite, removeData } from './support/gateway-process';
 
 const run = promisify(execFile);
 const CLI = join(ROOT, 'app', 'bin', 'medshare.js');
@@ -30,17 +31,12 @@ function objects(blobs: string): string[] {
  * were and writing no output file; then `medshare login` with a key file.
  */
 describe('environment checks and login on the embedded runtime', () => {
-  let gw: GatewayProcess;
-  let dir: string;
-  afterAll(async () => {
-    await gw.stop();
-    removeData(gw.dataDir);
-    removeData(dir);
-  });
+  const gateway = gatewayForSuite();
+  const dir = mkdtempSync(join(tmpdir(), 'medshare-env-it-'));
+  afterAll(() => removeData(dir));
 
   it('refuses with the check’s code and changes nothing; allowed again once the environment is right', async () => {
-    gw = await startGateway();
-    dir = mkdtempSync(join(tmpdir(), 'medshare-env-it-'));
+    const gw = gateway();
     const blobs = join(gw.dataDir, 'blobs');
     const config = loadAppConfig(gw.appConfig);
     let offset = 0;
@@ -54,11 +50,7 @@ describe('environment checks and login on the embedded runtime', () => {
     await client.register(patient, 'patient');
     await client.register(doctor, 'doctor');
     await client.register(pending, 'institution');
-    const admin: Transport = httpsTransport({
-      baseUrl: config.client.gatewayUrl,
-      ...(config.client.ca ? { ca: config.client.ca } : {}),
-      headers: { authorization: `Bearer ${readFileSync(config.adminTokenFile as string, 'utf8').trim()}` },
-    });
+    const admin = adminTransport(config);
     await admin.post(`/v1/admin/users/${keyIdOf(doctor.publicKey)}/approve`, {});
     const [doctorId, pendingId] = [keyIdOf(doctor.publicKey), keyIdOf(pending.publicKey)];
 

@@ -62,7 +62,7 @@ const OPS: readonly EnvironmentOperation[] = [
   'file-fragments',
   'file-view',
 ];
-const SHARES = OPS.filter((op) => op === 'grant' || op === 'file-share');
+const SHARES: readonly EnvironmentOperation[] = ['grant', 'file-share'];
 const DOWNLOADS = OPS.filter((op) => !SHARES.includes(op));
 
 interface Options {
@@ -77,6 +77,7 @@ interface Options {
 function sealed(w: World, op: EnvironmentOperation, o: Options = {}): { sessionId: string; ciphertext: string } {
   const author = o.author ?? w.patient;
   const k2 = o.k2 ?? w.f.keys.k2[0];
+  if (!k2) throw new Error('the fixture has no K2');
   const issuedAt = w.f.now + (o.skewMs ?? 0);
   const appVersion = o.appVersion === undefined ? '1.5.0' : o.appVersion;
   const request = {

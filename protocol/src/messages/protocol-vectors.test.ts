@@ -113,7 +113,7 @@ describe('protocol vectors: canonical encoding', () => {
 
 describe('protocol vectors: login (§7.7)', () => {
   const challenge = parseLoginChallenge(login.challenge);
-  const signed = login.signed as unknown;
+  const { signed } = login;
   const check = {
     trustedAccessKeys: [keys.accessLayer.publicKey],
     now: login.assertion.issuedAt,
