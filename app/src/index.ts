@@ -24,3 +24,4 @@ export { parseSse, type SseMessage } from './client/sse';
 export { newFileKey, type FileKeys, type NewFileKey } from './files/file-keys';
 export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';
+export { APP_VERSION } from './version';

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { AppPolicyContract } from './contracts/app-policy/contract';
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
 import { FilesContract } from './contracts/files/contract';
@@ -7,6 +8,7 @@ import { RecordsContract } from './contracts/records/contract';
 import { RegistryContract } from './contracts/registry/contract';
 
 export {
+  AppPolicyContract,
   AuditContract,
   FilesContract,
   LayerKeysContract,
@@ -17,7 +19,14 @@ export {
 export { contractKeyFromPem, type ContractKey } from './config/contract-key';
 
 /** The chaincode's contracts, as Fabric addresses them: `registry:Register`, `records:Upload`, … */
-const CONTRACTS = [RegistryContract, LayerKeysContract, RecordsContract, AuditContract, FilesContract] as const;
+const CONTRACTS = [
+  RegistryContract,
+  LayerKeysContract,
+  RecordsContract,
+  AuditContract,
+  FilesContract,
+  AppPolicyContract,
+] as const;
 
 /** fabric-chaincode-node looks for this export (K4 from the process configuration). */
 export const contracts: Array<new () => MedshareBaseContract> = [...CONTRACTS];

@@ -44,8 +44,9 @@ describe('the operations table against the chaincode metadata (org.hyperledger.f
     );
   }
 
-  it('has the five contracts and the system contract', () => {
+  it('has the six contracts and the system contract', () => {
     expect(Object.keys(metadata.contracts).sort()).toEqual([
+      'app-policy',
       'audit',
       'files',
       'layer-keys',

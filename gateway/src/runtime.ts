@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config';
+import { GatewayEnvironment } from './access/environment';
+import { LoginService } from './access/login';
 import { K3Reconciler } from './keys/k3-reconciler';
 import { DurableCheckpointer } from './events/checkpointer';
 import { EventLog } from './events/event-log';
@@ -74,6 +76,13 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     log: { warn: (o, m) => app.log.warn(o, m) },
   });
   accessLayer.useHooks(files.hooks());
+  accessLayer.useEnvironment(new GatewayEnvironment({ ledger, org: config.org }));
+  const login = new LoginService({
+    accessLayer,
+    ledger,
+    org: config.org,
+    log: { info: (o, m) => app.log.info(o, m) },
+  });
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, {
     streamsPerApp: config.events.streamsPerApp,
@@ -114,6 +123,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       events,
       metrics: new GatewayMetrics(),
       files: { service: files, proxies },
+      login,
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
       sessionOpensPerMinutePerAddress: config.limits.sessionOpensPerMinutePerAddress,
       onAccessKeysChanged: async () => {

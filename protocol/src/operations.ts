@@ -42,7 +42,7 @@ import {
 import { parseFileId, parseFileRevoke, parseFileShare, parseFileUpload, parseFileView } from './messages/files';
 
 /** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
-export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files';
+export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'app-policy';
 
 /** A Fabric transaction of the chaincode, and how it is called. */
 export interface TransactionRef {
@@ -244,4 +244,7 @@ export const DIRECT_TRANSACTIONS = {
   retireProxy: { contract: 'files', transaction: 'RetireProxy', call: 'submit' },
   listProxies: { contract: 'files', transaction: 'ListProxies', call: 'evaluate' },
   getShareForProxy: { contract: 'files', transaction: 'GetShareForProxy', call: 'evaluate' },
+  // An org's app-version policy (docs/protocol.md §7.6): set by its admin, read by anyone.
+  setAppPolicy: { contract: 'app-policy', transaction: 'SetAppPolicy', call: 'submit' },
+  getAppPolicy: { contract: 'app-policy', transaction: 'GetAppPolicy', call: 'evaluate' },
 } as const satisfies Record<string, TransactionRef>;

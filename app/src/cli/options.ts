@@ -33,6 +33,8 @@ const OPTIONS = {
   'chunk-bytes': { type: 'string' },
   threshold: { type: 'string' },
   shared: { type: 'boolean', default: false },
+  min: { type: 'string' },
+  deny: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };

@@ -22,6 +22,7 @@ export const KEY = {
   fileShare: 'medshare.file-share', // [fileId, receiverKeyId] → threshold and sealed key fragments
   fileShareReceiver: 'medshare.receiver-file', // [receiverKeyId, fileId]
   fileAccess: 'medshare.file-access', // [fileId, actor, txId] → {at, txId, proxies}
+  appPolicy: 'medshare.app-policy', // [mspId] → the org's app-version policy (docs/protocol.md §7.6)
 } as const;
 
 /** Zero-padded so audit entries sort by time within a record. */

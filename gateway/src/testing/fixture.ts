@@ -17,6 +17,8 @@ import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
 import { GatewayMetrics } from '../metrics/metrics';
+import { GatewayEnvironment } from '../access/environment';
+import { LoginService } from '../access/login';
 import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
 
@@ -42,6 +44,7 @@ export class GatewayFixture {
   eventLog!: EventLog;
   events!: EventStreams;
   follower!: EventFollower;
+  login!: LoginService;
   readonly adminToken = 'test-admin-token-0123456789';
 
   private constructor(options: { allow?: string[] } = {}) {
@@ -73,6 +76,8 @@ export class GatewayFixture {
       ...(options.budget ? { unauthenticatedBudget: options.budget } : {}),
       clock: () => this.now,
     });
+    this.accessLayer.useEnvironment(new GatewayEnvironment({ ledger: backend, org: ORG }));
+    this.login = new LoginService({ accessLayer: this.accessLayer, ledger: backend, org: ORG, clock: () => this.now });
   }
 
   static async create(
@@ -113,6 +118,7 @@ export class GatewayFixture {
         ledger: f.ledger,
         events: f.events,
         metrics: f.metrics,
+        login: f.login,
         adminToken: f.adminToken,
         onAccessKeysChanged: async () => {
           await f.reconcile();

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
+import { expectAppVersion } from '../environment/app-version';
+import { environmentError } from '../environment/checks';
 import { fail } from '../errors/medshare-error';
 import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, NONCE } from '../validation/assert';
@@ -23,12 +25,28 @@ export interface Request<O extends Operation = Operation> {
   readonly appId: string;
   /** Key id of the author's K1, whose signature is sig1. */
   readonly keyId: string;
+  /**
+   * Optional: the version of the app that built the request (SemVer 2.0.0), checked against the
+   * org's app-version policy before shares and downloads (docs/protocol.md §7.6). Absent in
+   * requests of apps older than the member; an org with a policy refuses those.
+   */
+  readonly appVersion?: string;
 }
 export type AnyRequest = { [O in Operation]: Request<O> }[Operation];
 
 /** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
-  const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId']);
+  const o = expectObject(value, name, [
+    'v',
+    'op',
+    'body',
+    'nonce',
+    'issuedAt',
+    'expiresAt',
+    'appId',
+    'keyId',
+    'appVersion',
+  ]);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   const op = expectOneOf(o.op, `${name}.op`, OPERATIONS);
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
@@ -45,17 +63,39 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
     expiresAt,
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
     keyId: expectString(o.keyId, `${name}.keyId`, { pattern: HEX64 }),
+    ...(o.appVersion === undefined ? {} : { appVersion: expectAppVersion(o.appVersion, `${name}.appVersion`) }),
   } as AnyRequest;
 }
 
 /**
- * Checks a request's validity window against a ledger or server clock (ms):
- * `issuedAt − skew ≤ now ≤ expiresAt`.
+ * The clock-skew check (docs/protocol.md §7.6): how far `issuedAt` may be from a verifier's clock.
+ * The access layer sees a request moments after the app signed it and bounds both directions
+ * (`|now − issuedAt| ≤ 60 s`); the contract's clock is the transaction timestamp, which a
+ * re-endorsement after an MVCC conflict moves later, so it bounds only an issue time ahead of
+ * it (`issuedAt − now ≤ 60 s`) and leaves the past to `expiresAt`.
+ */
+export function checkClockSkew(issuedAt: number, now: number, bound: 'both' | 'ahead'): void {
+  if (issuedAt - now > MAX_CLOCK_SKEW_MS)
+    throw environmentError(
+      'clock-skew',
+      'CLOCK_SKEW',
+      `request issued at ${issuedAt}, ${issuedAt - now} ms ahead of this clock (${now}); at most ${MAX_CLOCK_SKEW_MS} ms`,
+    );
+  if (bound === 'both' && now - issuedAt > MAX_CLOCK_SKEW_MS)
+    throw environmentError(
+      'clock-skew',
+      'CLOCK_SKEW',
+      `request issued at ${issuedAt}, ${now - issuedAt} ms behind this clock (${now}); at most ${MAX_CLOCK_SKEW_MS} ms`,
+    );
+}
+
+/**
+ * Checks a request against a ledger or server clock (ms): the clock skew ahead
+ * (`issuedAt − 60 s ≤ now`, CLOCK_SKEW), then the expiry (`now ≤ expiresAt`, REQUEST_EXPIRED).
  */
 export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, now: number): void {
+  checkClockSkew(request.issuedAt, now, 'ahead');
   if (now > request.expiresAt) throw fail('REQUEST_EXPIRED', `request expired at ${request.expiresAt}, now ${now}`);
-  if (now < request.issuedAt - MAX_CLOCK_SKEW_MS)
-    throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
 }
 
 export interface NewRequestFields<O extends Operation> {
@@ -66,6 +106,8 @@ export interface NewRequestFields<O extends Operation> {
   /** Unix ms; the request is valid from now until now + lifetimeMs. */
   readonly now: number;
   readonly lifetimeMs?: number;
+  /** The app's version, stated in the request (docs/protocol.md §6, §7.6). */
+  readonly appVersion?: string;
 }
 
 /** Builds a request with a fresh random nonce (16 bytes) and a validity window. */
@@ -80,5 +122,6 @@ export function newRequest<O extends Operation>(fields: NewRequestFields<O>): Re
     expiresAt: fields.now + lifetime,
     appId: fields.appId,
     keyId: fields.keyId,
+    ...(fields.appVersion === undefined ? {} : { appVersion: fields.appVersion }),
   };
 }

@@ -6,6 +6,7 @@ import { events } from './events';
 import { file } from './file';
 import { grant } from './grant';
 import { keygen } from './keygen';
+import { login } from './login';
 import { grants, records } from './lists';
 import { register } from './register';
 import { revoke } from './revoke';
@@ -17,6 +18,7 @@ import { whois } from './whois';
 export const COMMANDS: readonly Command[] = [
   keygen,
   register,
+  login,
   upload,
   grant,
   revoke,
