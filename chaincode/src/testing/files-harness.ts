@@ -28,7 +28,7 @@ export function pointOf(party: Party): ReturnType<typeof decodePoint> {
   return decodePoint(compressedPublicKey(party.publicKey), 'receiver');
 }
 
-const hex32 = (): string => toHex(crypto.getRandomValues(new Uint8Array(32)));
+export const hex32 = (): string => toHex(crypto.getRandomValues(new Uint8Array(32)));
 
 /** The chaincode over fabric-sim with three proxies registered (two by Org1, one by Org2). */
 export class Files {

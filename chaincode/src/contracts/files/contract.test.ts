@@ -14,7 +14,7 @@ import {
 } from '@medshare/crypto/tpre';
 import { fabricIdentity } from '@medshare/fabric-sim';
 import { ProxyKey, reEncryptFor } from '../../../../gateway/src/proxy/proxy';
-import { Files, pointOf } from '../../testing/files-harness';
+import { Files, hex32, pointOf } from '../../testing/files-harness';
 import { ORG1, ORG2, flip, newParty, rejects, type Party } from '../../testing/harness';
 
 describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
