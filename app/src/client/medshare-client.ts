@@ -53,7 +53,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import {
   accessLayerRequestHash,
   parseFileFragmentsAttachment,
@@ -447,6 +447,9 @@ export class MedshareClient {
         authorization: `Bearer ${grant.uploadToken}`,
       }),
     );
+    // The gateway can answer once it has the last bytes, before this side's worker has hashed the
+    // last leaves: the digest exists only when the encryptor has ended.
+    await finished(encryptor);
     if (staged.root !== toHex(encryptor.digest.root) || staged.size !== options.size)
       throw fail('INTEGRITY_FAILED', 'the gateway stored other bytes than were sent');
     return staged;
