@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { weierstrassN } from '@noble/curves/abstract/weierstrass';
-import { bigIntToBytes, bytesToBigInt, concatBytes } from '../bytes';
+import { assertBytes, bigIntToBytes, bytesToBigInt, concatBytes } from '../bytes';
 
 /** GB/T 32918.5-2017 §2: the recommended 256-bit curve (sm2p256v1). */
 export const SM2_P = 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn;
@@ -62,4 +62,38 @@ export function decodePoint(bytes: Uint8Array, name = 'point'): Point {
     throw new RangeError(`${name} is not on the SM2 curve`, { cause });
   }
   return point;
+}
+
+export const COMPRESSED_POINT_BYTES = 33;
+
+/** Compressed SEC1 encoding `02/03 ‖ x` (the parity of y), 33 bytes; the identity has none. */
+export function encodeCompressed(point: Point): Uint8Array {
+  return point.toBytes(true);
+}
+
+/**
+ * Decodes a compressed SEC1 point (02/03 ‖ x): refuses any other length or first byte, x ≥ p,
+ * and an x with no point. The identity has no encoding, so it never comes out of here.
+ */
+export function decodeCompressed(bytes: Uint8Array, name: string): Point {
+  assertBytes(bytes, name, COMPRESSED_POINT_BYTES);
+  if (bytes[0] !== 0x02 && bytes[0] !== 0x03) throw new RangeError(`${name} must be a compressed point (02 or 03 ‖ x)`);
+  if (bytesToBigInt(bytes.subarray(1)) >= SM2_P) throw new RangeError(`${name} must have x < p`);
+  let point: Point;
+  try {
+    point = Point.fromBytes(bytes);
+    point.assertValidity();
+  } catch (cause) {
+    throw new RangeError(`${name} is not a point on the SM2 curve`, { cause });
+  }
+  return point;
+}
+
+/** A 32-byte big-endian scalar below n (one encoding per value), and not zero unless allowed. */
+export function decodeScalar(bytes: Uint8Array, name: string, allowZero = false): bigint {
+  assertBytes(bytes, name, FIELD_BYTES);
+  const value = bytesToBigInt(bytes);
+  if (value >= SM2_N || (!allowZero && value === 0n))
+    throw new RangeError(`${name} must be a scalar in [${allowZero ? 0 : 1}, n-1]`);
+  return value;
 }

@@ -24,7 +24,8 @@ export interface Affine {
   readonly y: bigint;
 }
 
-type Jac = [x: bigint, y: bigint, z: bigint];
+/** A Jacobian point (X, Y, Z); Z = 0 is infinity. */
+export type Jac = [x: bigint, y: bigint, z: bigint];
 
 /**
  * A fixed-window table of affine points: window j holds [d·2^(w·j)]Q for d = 1 … 2^(w−1), so a
@@ -186,6 +187,30 @@ export class Arithmetic {
       base = affine[half] as Affine;
     }
     return { window, xs, ys };
+  }
+
+  /**
+   * The same table with one inversion in all: the rows are built in Jacobian coordinates and
+   * normalized together (Montgomery's trick). Its additions cost more than {@link fixedTable}'s
+   * mixed ones, so it pays for narrow windows and tables used a few times (a ring signature's
+   * key image, used once per member), where the per-row inversions would dominate.
+   */
+  fixedTableBatch(q: Affine, window: number): FixedTable {
+    const windows = Math.ceil(this.curve.bits / window) + 1;
+    const half = 2 ** (window - 1);
+    const points: Jac[] = [];
+    let base: Jac = [q.x, q.y, 1n];
+    for (let w = 0; w < windows; w++) {
+      let last = base;
+      points.push(base);
+      for (let d = 2; d <= half; d++) {
+        last = d === 2 ? this.double(base) : this.addJacobian(last, base);
+        points.push(last);
+      }
+      base = this.double(last);
+    }
+    const affine = this.normalize(points);
+    return { window, xs: affine.map((p) => p.x), ys: affine.map((p) => p.y) };
   }
 
   /** [k]Q from Q's fixed table, 0 ≤ k < n: one mixed addition per non-zero signed digit. */

@@ -53,7 +53,8 @@ function digestOf(publicKeyHex: string, message: Uint8Array, userId?: Uint8Array
 /** A signature is the 64-byte `r ‖ s`; {@link signatureToDer} converts for OpenSSL. */
 export const SIGNATURE_BYTES = 64;
 
-type NonceSource = () => bigint;
+/** Yields nonce candidates in [1, n−1], one per call. */
+export type NonceSource = () => bigint;
 
 /** GB/T 32918.2-2016 §6.1 A3–A7, drawing k from `nextK` until r and s are acceptable. */
 function signWith(d: bigint, e: bigint, nextK: NonceSource): Uint8Array {
@@ -121,8 +122,12 @@ export function signDeterministic(
   return signWith(d, e, rfc6979Nonces(d, e));
 }
 
-/** RFC 6979 §3.2 steps b–h with HMAC-SM3; each call of the returned function yields the next candidate k. */
-function rfc6979Nonces(d: bigint, e: bigint): NonceSource {
+/**
+ * RFC 6979 §3.2 steps b–h with HMAC-SM3, seeded with int2octets(d) ‖ int2octets(e mod n); each
+ * call of the returned function yields the next k in [1, n−1] (the ring signer draws several:
+ * docs/protocol.md §18).
+ */
+export function rfc6979Nonces(d: bigint, e: bigint): NonceSource {
   const x = scalarToBytes(d);
   // bits2octets(h1): qlen = hlen, so bits2int is the identity, then reduce mod q.
   const h1 = scalarToBytes(modN(e));

@@ -11,11 +11,10 @@
  * deterministic, so the chaincode can run them.
  */
 import { randomBytes } from 'node:crypto';
-import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve';
-import type { CHash } from '@noble/curves/utils';
 import { assertBytes, bytesToBigInt, concatBytes, utf8 } from '../bytes';
-import { Point, SM2_N, SM2_P, scalarToBytes } from '../sm2/curve';
+import { decodeCompressed, decodeScalar, encodeCompressed, Point, SM2_N, scalarToBytes } from '../sm2/curve';
 import { kdf } from '../sm2/encrypt';
+import { hashToScalar as hashToScalarWide } from '../sm2/hash-to-field';
 import { sm3 } from '../sm3';
 
 export const TPRE_DST_PREFIX = 'medshare/v1/tpre/';
@@ -30,36 +29,12 @@ export const CAPSULE_FRAGMENT_BYTES =
 export const KEM_KEY_BYTES = 32;
 export const MAX_FRAGMENTS = 255;
 
-/** SM3 in the shape noble's expand_message_xmd takes. */
-const SM3_XMD: CHash = Object.assign(
-  (message: Uint8Array | string) => sm3(typeof message === 'string' ? utf8(message) : message),
-  {
-    outputLen: 32,
-    blockLen: 64,
-    create: (): never => {
-      throw new TypeError('incremental SM3 is not used by expand_message_xmd');
-    },
-  },
-);
-
-/** Length-prefixed parts: every hash input parses one way. */
-function framed(parts: readonly Uint8Array[]): Uint8Array {
-  const out: Uint8Array[] = [];
-  for (const part of parts) {
-    const length = new Uint8Array(4);
-    new DataView(length.buffer).setUint32(0, part.length);
-    out.push(length, part);
-  }
-  return concatBytes(...out);
-}
-
 /**
  * H_tag(parts) = OS2IP(expand_message_xmd_SM3(framed(parts), "medshare/v1/tpre/" ‖ tag, 48)) mod n:
  * 384 bits reduced mod a 256-bit n, so the bias is below 2^-128.
  */
 function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
-  const wide = expand_message_xmd(framed(parts), utf8(TPRE_DST_PREFIX + tag), 48, SM3_XMD);
-  return bytesToBigInt(wide) % SM2_N;
+  return hashToScalarWide(utf8(TPRE_DST_PREFIX + tag), parts);
 }
 
 /** A uniformly random scalar in [1, n-1]: 48 random bytes reduced mod n-1, plus one (no rejection loop). */
@@ -92,32 +67,10 @@ function invertSecret(x: bigint): bigint {
   return result;
 }
 
-export function encodePoint(point: Point): Uint8Array {
-  return point.toBytes(true);
-}
+export const encodePoint = encodeCompressed;
 
 /** A compressed SEC1 point (02/03 ‖ x) on the curve and not the identity. */
-export function decodePoint(bytes: Uint8Array, name: string): Point {
-  assertBytes(bytes, name, POINT_BYTES);
-  if (bytes[0] !== 0x02 && bytes[0] !== 0x03) throw new RangeError(`${name} must be a compressed point (02 or 03 ‖ x)`);
-  if (bytesToBigInt(bytes.subarray(1)) >= SM2_P) throw new RangeError(`${name} must have x < p`);
-  let point: Point;
-  try {
-    point = Point.fromBytes(bytes);
-    point.assertValidity();
-  } catch (cause) {
-    throw new RangeError(`${name} is not a point on the SM2 curve`, { cause });
-  }
-  return point;
-}
-
-function decodeScalar(bytes: Uint8Array, name: string, allowZero = false): bigint {
-  assertBytes(bytes, name, SCALAR_BYTES);
-  const value = bytesToBigInt(bytes);
-  if (value >= SM2_N || (!allowZero && value === 0n))
-    throw new RangeError(`${name} must be a scalar in [${allowZero ? 0 : 1}, n-1]`);
-  return value;
-}
+export const decodePoint = decodeCompressed;
 
 /**
  * U, the second generator: the first x = OS2IP(SM3("medshare/v1/tpre/U" ‖ I2OSP(ctr, 4))), ctr = 0, 1, …,
