@@ -38,7 +38,7 @@ export function variants(bytes: Uint8Array, field: Field): { label: string; byte
   const end = field.offset + field.length - 1;
   const flipped = bytes.slice();
   flipped[end] = (flipped[end] as number) ^ 0x01;
-  const out = [{ label: `${field.name}: low bit flipped`, bytes: flipped }];
+  const out: { label: string; bytes: Uint8Array }[] = [{ label: `${field.name}: low bit flipped`, bytes: flipped }];
   if (field.kind === 'point') {
     const negated = bytes.slice();
     negated[field.offset] = (negated[field.offset] as number) ^ 0x01;

@@ -64,7 +64,12 @@ function combination(bases: readonly IpaBase[], scalars: readonly bigint[], q: I
 }
 
 /** The new bases x_lo·lo_i + x_hi·hi_i, normalized together. */
-function fold(lo: readonly IpaBase[], hi: readonly IpaBase[], xLo: readonly bigint[], xHi: readonly bigint[]): IpaBase[] {
+function fold(
+  lo: readonly IpaBase[],
+  hi: readonly IpaBase[],
+  xLo: readonly bigint[],
+  xHi: readonly bigint[],
+): IpaBase[] {
   const jac = lo.map((base, i) =>
     msm([
       { table: base.odd, scalar: xLo[i] as bigint },
@@ -120,8 +125,18 @@ export function proveInnerProduct(input: IpaProverInput, t: Transcript): IpaProo
     a = aLo.map((x, i) => (x * u + (aHi[i] as bigint) * uInv) % SM2_N);
     b = bLo.map((x, i) => (x * uInv + (bHi[i] as bigint) * u) % SM2_N);
     if (n > 1) {
-      g = fold(gLo, gHi, gfLo.map((f) => f * uInv), gfHi.map((f) => f * u));
-      h = fold(hLo, hHi, hfLo.map((f) => f * u), hfHi.map((f) => f * uInv));
+      g = fold(
+        gLo,
+        gHi,
+        gfLo.map((f) => f * uInv),
+        gfHi.map((f) => f * u),
+      );
+      h = fold(
+        hLo,
+        hHi,
+        hfLo.map((f) => f * u),
+        hfHi.map((f) => f * uInv),
+      );
       gFactors = g.map(() => 1n);
       hFactors = h.map(() => 1n);
     }

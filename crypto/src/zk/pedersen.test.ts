@@ -78,12 +78,14 @@ describe('the proof of opening to a public value', () => {
       ['A', 'point'],
       ['z', 'scalar'],
     ]);
-    expect(acceptedTamperings(proof, fields, (p) => verifyOpening({ commitment, value: 130n, context, proof: p }))).toEqual(
-      [],
-    );
+    expect(
+      acceptedTamperings(proof, fields, (p) => verifyOpening({ commitment, value: 130n, context, proof: p })),
+    ).toEqual([]);
     const commitmentField = layout([['C', 'point']]);
     expect(
-      acceptedTamperings(commitment, commitmentField, (c) => verifyOpening({ commitment: c, value: 130n, context, proof })),
+      acceptedTamperings(commitment, commitmentField, (c) =>
+        verifyOpening({ commitment: c, value: 130n, context, proof }),
+      ),
     ).toEqual([]);
   });
 

@@ -63,18 +63,18 @@ function assertBits(bits: number): void {
 }
 
 function assertRange(range: ValueRange, i: number, bits: number): void {
-  const { lo, hi } = range ?? {};
+  const { lo, hi } = range as Partial<ValueRange>;
   if (typeof lo !== 'bigint' || typeof hi !== 'bigint') throw new TypeError(`ranges[${i}].lo and .hi must be bigints`);
   if (lo < 0n || hi < lo || hi > PLAINTEXT_MAX) throw new RangeError(`ranges[${i}] must have 0 ≤ lo ≤ hi < 2^64`);
-  if (hi - lo >= 1n << BigInt(bits)) throw new RangeError(`ranges[${i}] is wider than 2^${bits}: hi − lo must be < 2^${bits}`);
+  if (hi - lo >= 1n << BigInt(bits))
+    throw new RangeError(`ranges[${i}] is wider than 2^${bits}: hi − lo must be < 2^${bits}`);
 }
 
 /** The values a statement proves, in order: per ciphertext V, then V' unless hi − lo + 1 = 2^n. */
 function shapeOf(ranges: readonly ValueRange[], count: number, bits: number): Shape {
   assertBits(bits);
   assertArray(ranges, 'ranges');
-  if (ranges.length !== count)
-    throw new RangeError(`ranges must give one range per ciphertext (${count})`);
+  if (ranges.length !== count) throw new RangeError(`ranges must give one range per ciphertext (${count})`);
   const full = 1n << BigInt(bits);
   const slots: Slot[] = [];
   ranges.forEach((range, i) => {
@@ -236,8 +236,7 @@ export function proveRangeWith(args: ProveRangeArgs, source: ScalarSource): Uint
     t2 += (sL[i] as bigint) * (r1[i] as bigint);
   }
   const [tau1, tau2] = [source(), source()];
-  const commitT = (v: bigint, tau: bigint): Point =>
-    mulFixedSecret(Point.BASE, modN(v)).add(hBase.point.multiply(tau));
+  const commitT = (v: bigint, tau: bigint): Point => mulFixedSecret(Point.BASE, modN(v)).add(hBase.point.multiply(tau));
   const T1 = commitT(t1, tau1);
   const T2 = commitT(t2, tau2);
   t.append('T1', encodeCompressed(T1));
@@ -360,15 +359,7 @@ function verificationSum(
   gScalar += c * (delta - p.tHat);
   const uInv = u.map(invN);
   const points = [p.a, p.s, p.t1, p.t2, ...p.ipa.l, ...p.ipa.r, ...cts.map((ct) => ct.y)];
-  const scalars = [
-    1n,
-    x,
-    c * x,
-    c * x * x,
-    ...u.map((v) => v * v),
-    ...uInv.map((v) => v * v),
-    ...yScalars,
-  ];
+  const scalars = [1n, x, c * x, c * x * x, ...u.map((v) => v * v), ...uInv.map((v) => v * v), ...yScalars];
   oddMultiples(points.map(affineOf)).forEach((table, i) => terms.push({ table, scalar: scalars[i] as bigint }));
   return msm(terms, [
     { table: baseTable(), scalar: gScalar },
@@ -393,4 +384,3 @@ function sumRange(zPow: readonly bigint[], from: number, count: number): bigint 
   for (let j = 0; j < count; j++) sum += zPow[from + j] as bigint;
   return sum;
 }
-

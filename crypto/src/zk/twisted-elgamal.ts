@@ -11,17 +11,13 @@
  * The validity proof that a ciphertext is well formed is validity.ts.
  */
 import { assertBytes, concatBytes } from '../bytes';
-import { decodeScalar, encodeCompressed, modN, Point, scalarToBytes, SM2_N } from '../sm2/curve';
+import { decodeScalar, encodeCompressed, Point, scalarToBytes } from '../sm2/curve';
 import { invertSecret } from '../sm2/scalar';
-import { baseTable } from '../sm2/verify-keys';
-import { affineOf, assertArray, encodeFields, pointArg, POINT_BYTES, Reader, SCALAR_BYTES } from './encoding';
 import { boundedLog, DLOG_DEFAULT_BITS } from './discrete-log';
+import { assertArray, encodeFields, pointArg, POINT_BYTES, Reader, SCALAR_BYTES } from './encoding';
 import { pedersenH } from './generators';
-import { publicPoint } from './public-key';
-import { isIdentity, msm, oddMultiples, type MsmTerm } from './msm';
 import { assertScalar } from './pedersen';
 import { ctMsm, mulFixedSecret, systemScalars, type ScalarSource } from './secret';
-import { Transcript } from './transcript';
 
 export const ELGAMAL_SECRET_KEY_BYTES = SCALAR_BYTES;
 export const ELGAMAL_PUBLIC_KEY_BYTES = POINT_BYTES;
@@ -36,7 +32,8 @@ export interface Ciphertext {
 
 /** X ‖ Y, compressed; a ciphertext from Enc never has the identity in it. */
 export function encodeCiphertext(ct: Ciphertext): Uint8Array {
-  if (ct.x.is0() || ct.y.is0()) throw new RangeError('a ciphertext with the identity has no encoding (use an aggregate)');
+  if (ct.x.is0() || ct.y.is0())
+    throw new RangeError('a ciphertext with the identity has no encoding (use an aggregate)');
   return encodeFields([ct.x, ct.y]);
 }
 
@@ -65,7 +62,10 @@ export function encodeAggregate(ct: Ciphertext): Uint8Array {
 
 export function decodeAggregate(bytes: Uint8Array, name = 'aggregate'): Ciphertext {
   assertBytes(bytes, name, CIPHERTEXT_BYTES);
-  return { x: decodeHalf(bytes.subarray(0, POINT_BYTES), `${name}.X`), y: decodeHalf(bytes.subarray(POINT_BYTES), `${name}.Y`) };
+  return {
+    x: decodeHalf(bytes.subarray(0, POINT_BYTES), `${name}.X`),
+    y: decodeHalf(bytes.subarray(POINT_BYTES), `${name}.Y`),
+  };
 }
 
 /** The aggregate of no ciphertexts: (O, O), 66 zero bytes. */
@@ -164,8 +164,7 @@ export function decodeCiphertexts(ciphertexts: readonly Uint8Array[], max: numbe
 /** Refuses unless every ciphertext is Enc(pk, value; randomness) of its opening. */
 export function assertOpenings(pk: Point, cts: readonly Ciphertext[], openings: readonly Opening[]): void {
   assertArray(openings, 'openings');
-  if (openings.length !== cts.length)
-    throw new RangeError('openings must give one (value, randomness) per ciphertext');
+  if (openings.length !== cts.length) throw new RangeError('openings must give one (value, randomness) per ciphertext');
   openings.forEach((o, i) => {
     assertPlaintext(o.value, `openings[${i}].value`);
     assertScalar(o.randomness, `openings[${i}].randomness`, 1n);
