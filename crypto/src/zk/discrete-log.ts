@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The bounded discrete logarithm of twisted ElGamal decryption (docs/protocol.md §20.6): v with
+ * The bounded discrete logarithm of twisted ElGamal decryption (docs/protocol.md §20.5): v with
  * v·G = D for v ∈ [0, 2^b), by baby-step giant-step with M = 2^⌈b/2⌉: a table of the affine x of
  * j·G, 1 ≤ j < M (built once per M and kept: M = 2^16 for the default b = 32, ~6 MiB), then giant
  * steps D − i·M·G, normalized 512 at a time with one inversion. At most 2^⌊b/2⌋ giant steps.

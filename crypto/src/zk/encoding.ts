@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Fixed layouts of docs/protocol.md §20.3: points compressed (33 bytes, §15: no identity, x < p,
+ * Fixed layouts of docs/protocol.md §20.1: points compressed (33 bytes, §15: no identity, x < p,
  * on the curve), scalars 32 bytes big-endian below n. A decoder names the field it refuses.
  */
 import { assertBytes, concatBytes } from '../bytes';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Set membership by a one-of-m OR proof (Cramer, Damgård and Schoenmakers, CRYPTO 1994) over
- * Schnorr proofs (docs/protocol.md §20.5): the commitment C = k·G + r·H opens to one of the
+ * Schnorr proofs (docs/protocol.md §20.4): the commitment C = k·G + r·H opens to one of the
  * public keyword scalars k_1 … k_m, without saying which. With P_i = C − k_i·G, the prover knows
  * r = log_H P_j for its own j and simulates the others:
  *

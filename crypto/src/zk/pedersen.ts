@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Pedersen commitments C = v·G + r·H (docs/protocol.md §20.4) and the Schnorr proof that C opens
+ * Pedersen commitments C = v·G + r·H (docs/protocol.md §20.3) and the Schnorr proof that C opens
  * to a public value v: knowledge of r with C − v·G = r·H, made non-interactive by the §20.2
  * transcript.
  *

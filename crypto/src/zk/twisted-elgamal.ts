@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Twisted ElGamal (Chen, Ma, Tang and Au, "Twisted ElGamal: simple, efficient and provably secure
- * encryption for confidential transactions", 2020) on sm2p256v1, docs/protocol.md §20.6:
+ * encryption for confidential transactions", 2020) on sm2p256v1, docs/protocol.md §20.5:
  *
  *   keys   sk ∈ [1, n−1], pk = sk·H
- *   Enc    (X, Y) = (r·pk, v·G + r·H)       Y is a Pedersen commitment to v (§20.4)
+ *   Enc    (X, Y) = (r·pk, v·G + r·H)       Y is a Pedersen commitment to v (§20.3)
  *   Add    (X₁ + X₂, Y₁ + Y₂) encrypts v₁ + v₂ under r₁ + r₂
  *   Dec    Y − sk⁻¹·X = v·G, then the bounded discrete log (discrete-log.ts)
  *
