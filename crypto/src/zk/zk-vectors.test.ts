@@ -130,9 +130,11 @@ describe('test/vectors/zk.json (docs/protocol.md §20)', () => {
         bits: p.bits,
         context: bytes(p.context),
       };
-      expect(hex(proveRangeWith({ ...args, openings: p.ciphertexts.map(opening) }, labelScalars(`range ${i}`)))).toBe(
-        p.proof,
-      );
+      // The 64-bit case is only verified here: re-proving it would cost a second of the unit suite.
+      if (p.bits < 64) {
+        const proof = proveRangeWith({ ...args, openings: p.ciphertexts.map(opening) }, labelScalars(`range ${i}`));
+        expect(hex(proof)).toBe(p.proof);
+      }
       expect(verifyRange({ ...args, proof: bytes(p.proof) })).toBe(true);
     });
   });
