@@ -24,7 +24,13 @@ export const ZK_GENERATORS_DST = `${ZK_DST_PREFIX}SM2_XMD:SM3_SSWU_RO_`;
 export const ZK_MAX_VECTOR = 1024;
 
 const DST = utf8(ZK_GENERATORS_DST);
-/** Width of the cached wNAF tables of G_i, H_i (64 odd multiples, ~7 KiB a generator, 14 MiB for all). */
+/**
+ * Widths of the cached wNAF tables of G_i, H_i: 10 for i < 256 (256 odd multiples, ~28 KiB a
+ * generator: a day's proof of 16 8-bit values uses 128 of each, 7 MiB, ~23 additions a term),
+ * 8 beyond (64 multiples, ~7 KiB, ~28 additions). All 2 × 1024: ~25 MiB, built as first used.
+ */
+const WIDE_WINDOW = 10;
+const WIDE_COUNT = 256;
 const VECTOR_WINDOW = 8;
 /** Width of the fixed-window tables of H and U (~470 KiB each), as for G (sm2/verify-keys.ts). */
 const FIXED_WINDOW = 8;
@@ -89,7 +95,11 @@ function extend(list: VectorGenerator[], prefix: string, count: number): void {
     const { x, y } = p.toAffine();
     return { x, y };
   });
-  const tables = oddMultiples(affine, VECTOR_WINDOW);
+  const wide = Math.max(0, Math.min(count, WIDE_COUNT) - start);
+  const tables = [
+    ...oddMultiples(affine.slice(0, wide), WIDE_WINDOW),
+    ...oddMultiples(affine.slice(wide), VECTOR_WINDOW),
+  ];
   points.forEach((point, k) => list.push({ point, affine: affine[k] as Affine, odd: tables[k] as OddMultiples }));
 }
 
