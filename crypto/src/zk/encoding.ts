@@ -71,7 +71,6 @@ export function pointArg(bytes: Uint8Array, name: string): Point {
   return decodeCompressed(bytes, name);
 }
 
-export { encodeCompressed as encodePoint, scalarToBytes };
 
 /** TypeError unless `value` is an array (no narrowing: the caller's element type stays). */
 export function assertArray(value: unknown, name: string): void {
