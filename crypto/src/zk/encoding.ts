@@ -71,7 +71,6 @@ export function pointArg(bytes: Uint8Array, name: string): Point {
   return decodeCompressed(bytes, name);
 }
 
-
 /** TypeError unless `value` is an array (no narrowing: the caller's element type stays). */
 export function assertArray(value: unknown, name: string): void {
   if (!Array.isArray(value)) throw new TypeError(`${name} must be an array`);
