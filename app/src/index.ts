@@ -62,3 +62,4 @@ export {
   type RecordRef,
   type ResearchOptions,
 } from './research/research-client';
+export { APP_VERSION } from './version';

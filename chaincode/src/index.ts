@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { AccessListsContract } from './contracts/access-lists/contract';
+import { AppPolicyContract } from './contracts/app-policy/contract';
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
 import { FilesContract } from './contracts/files/contract';
@@ -9,6 +10,7 @@ import { RegistryContract } from './contracts/registry/contract';
 
 export {
   AccessListsContract,
+  AppPolicyContract,
   AuditContract,
   FilesContract,
   LayerKeysContract,
@@ -26,6 +28,7 @@ const CONTRACTS = [
   AuditContract,
   FilesContract,
   AccessListsContract,
+  AppPolicyContract,
 ] as const;
 
 /** fabric-chaincode-node looks for this export (K4 from the process configuration). */

@@ -44,9 +44,10 @@ describe('the operations table against the chaincode metadata (org.hyperledger.f
     );
   }
 
-  it('has the six contracts and the system contract', () => {
+  it('has the seven contracts and the system contract', () => {
     expect(Object.keys(metadata.contracts).sort()).toEqual([
       'access-lists',
+      'app-policy',
       'audit',
       'files',
       'layer-keys',

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { LoginService } from './access/login';
 import type { EventStreams } from './events/event-streams';
 import type { FileService } from './files/file-service';
 import type { ProxyPool } from './proxy/proxy-pool';
@@ -20,6 +21,7 @@ import { fileRoutes } from './routes/files/files-routes';
 import { proxyRoutes } from './routes/proxies/proxy-routes';
 import { healthRoutes } from './routes/health/health-routes';
 import { keyRoutes } from './routes/keys/key-routes';
+import { loginRoutes } from './routes/login/login-routes';
 import { metricsRoutes } from './routes/metrics/metrics-routes';
 import { requestRoutes } from './routes/requests/request-routes';
 import { sessionRoutes } from './routes/sessions/session-routes';
@@ -35,6 +37,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** Large files (routes/files) and the proxies (routes/proxies): absent, the gateway serves no files. */
   readonly files?: { readonly service: FileService; readonly proxies: ProxyPool };
+  /** Challenge-signed login (routes/login); absent, the gateway serves no login. */
+  readonly login?: LoginService;
   /** Enables /v1/admin on a ledger whose org admin this gateway is (embedded runtime only). */
   readonly adminToken?: string;
   /** Called after an admin call changed this org's K3 entries (re-reads them from the ledger). */
@@ -65,6 +69,7 @@ const gatewayPlugin = fp<GatewayDeps>(
     await app.register(sessionRoutes, { accessLayer });
     await app.register(requestRoutes, { accessLayer });
     await app.register(eventRoutes, { accessLayer, streams: events });
+    if (deps.login) await app.register(loginRoutes, { login: deps.login });
     if (deps.files) {
       await app.register(fileRoutes, { files: deps.files.service });
       await app.register(proxyRoutes, { proxies: deps.files.proxies, ledger });

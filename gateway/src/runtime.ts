@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config';
+import { GatewayEnvironment } from './access/environment';
+import { LoginService } from './access/login';
 import { K3Reconciler } from './keys/k3-reconciler';
 import { DurableCheckpointer } from './events/checkpointer';
 import { EventLog } from './events/event-log';
@@ -19,6 +21,7 @@ import { buildGateway } from './app';
 import { FileService } from './files/file-service';
 import { ProxyKey } from './proxy/proxy';
 import { ProxyPool } from './proxy/proxy-pool';
+import { checkHostedProxies } from './proxy/proxy-status';
 import type { BlobStore } from './storage/blob-store';
 import { openBlobStore } from './storage/storage-config';
 
@@ -73,6 +76,13 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     log: { warn: (o, m) => app.log.warn(o, m) },
   });
   accessLayer.useHooks(files.hooks());
+  accessLayer.useEnvironment(new GatewayEnvironment({ ledger, org: config.org }));
+  const login = new LoginService({
+    accessLayer,
+    ledger,
+    org: config.org,
+    log: { info: (o, m) => app.log.info(o, m) },
+  });
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, {
     streamsPerApp: config.events.streamsPerApp,
@@ -113,6 +123,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
       events,
       metrics: new GatewayMetrics(),
       files: { service: files, proxies },
+      login,
       requestsPerMinutePerApp: config.limits.requestsPerMinutePerApp,
       sessionOpensPerMinutePerAddress: config.limits.sessionOpensPerMinutePerAddress,
       onAccessKeysChanged: async () => {
@@ -141,10 +152,15 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     logger: app.log,
   });
   follower.start();
-  // A gateway that is its own org admin (embedded) registers the proxies it hosts, as it does its K3s.
-  if (orgAdmin) {
-    for (const key of proxies.hosted) await orgAdmin.registerProxy(key.publicKey);
-  }
+  // Like its K3s: a gateway that is its own org admin (embedded) registers the proxies it hosts;
+  // on Fabric an org admin does (scripts/admin/register-proxy.sh) and the gateway reports.
+  await checkHostedProxies({
+    hosted: proxies.hosted,
+    ledger,
+    org: config.org,
+    log: app.log,
+    ...(orgAdmin ? { register: (key) => orgAdmin.registerProxy(key.publicKey) } : {}),
+  });
   return {
     app,
     accessLayer,

@@ -18,7 +18,8 @@ describe('logs', () => {
       await client.register(patient, 'patient');
       const { recordId } = await client.upload(patient, { content: RECORD, kind: 'clinical-note' });
       await client.view(patient, recordId);
-      await expect(client.view(party(), recordId)).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+      // An unregistered key: refused by the access layer's environment check (keys-valid), before the ledger.
+      await expect(client.view(party(), recordId)).rejects.toMatchObject({ code: 'NOT_REGISTERED' });
       f.app.log.info({ privateKey: patient.privateKey, nested: { key: 'secret-session-key' } }, 'redaction check');
       const text = lines.join('');
       expect(text).toContain('redaction check');

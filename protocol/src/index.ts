@@ -123,6 +123,7 @@ export {
   MAX_CLOCK_SKEW_MS,
   MAX_MESSAGE_BYTES,
   assertFresh,
+  checkClockSkew,
   newRequest,
   newRingRequest,
   parseRequest,
@@ -234,6 +235,45 @@ export {
   type SubscribeRequest,
 } from './messages/events';
 export { actorKey, keyActor, type Actor } from './messages/actor';
+export {
+  APP_VERSION,
+  appVersionRefusal,
+  compareVersions,
+  constrains,
+  expectAppVersion,
+  openPolicy,
+  parseAppVersionPolicy,
+  policyFromArguments,
+  type AppVersionPolicy,
+} from './environment/app-version';
+export {
+  ENVIRONMENT_CHECKS,
+  ENVIRONMENT_OPERATIONS,
+  checkEnvironment,
+  environmentError,
+  isEnvironmentOperation,
+  namedReceiver,
+  type EnvironmentCheckName,
+  type EnvironmentFacts,
+  type EnvironmentOperation,
+  type PartyFact,
+} from './environment/checks';
+export {
+  LOGIN_ASSERTION_TTL_MS,
+  LOGIN_CHALLENGE_TTL_MS,
+  parseLoginAssertion,
+  parseLoginChallenge,
+  parseLoginChallengeRequest,
+  parseLoginResponse,
+  parseSignedLoginAssertion,
+  verifyLoginAssertion,
+  type AssertionCheck,
+  type LoginAssertion,
+  type LoginChallenge,
+  type LoginChallengeRequest,
+  type LoginResponse,
+  type SignedLoginAssertion,
+} from './messages/login';
 export {
   compressedPublicKey,
   fileReEncryptContext,

@@ -10,9 +10,21 @@ describe('labels', () => {
       ...Object.values(LABELS.SEALED_BOX_LABELS),
       LABELS.sessionLabel('request'),
       LABELS.sessionLabel('response'),
-      ...(['sig1', 'sig2', 'sig3', 'sig4', 'sig5', 'session-request', 'session', 'directory'] as const).map(
-        LABELS.signatureLabel,
-      ),
+      ...(
+        [
+          'sig1',
+          'sig2',
+          'sig3',
+          'sig4',
+          'sig5',
+          'session-request',
+          'session',
+          'directory',
+          'proxy-request',
+          'login',
+          'login-assertion',
+        ] as const
+      ).map(LABELS.signatureLabel),
     ];
     for (const label of labels) expect(label).toMatch(/^medshare\/v1\//);
     expect(new Set(labels).size).toBe(labels.length);

@@ -25,7 +25,11 @@ export type Purpose =
   | 'session'
   | 'directory'
   // A gateway asks a peer gateway's proxy to re-encrypt (docs/protocol.md §17), signed with its K3.
-  | 'proxy-request';
+  | 'proxy-request'
+  // A user's login (docs/protocol.md §7.7): their K1 over the gateway's challenge, and the
+  // gateway's K3 over the assertion it answers.
+  | 'login'
+  | 'login-assertion';
 
 /** `"medshare/v1/<purpose>\n"`: the prefix of the bytes a signature covers (signed.ts). */
 export function signatureLabel(purpose: Purpose): string {

@@ -66,7 +66,7 @@ import {
 } from './messages/research';
 
 /** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
-export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'access-lists';
+export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'access-lists' | 'app-policy';
 
 /** A Fabric transaction of the chaincode, and how it is called. */
 export interface TransactionRef {
@@ -368,4 +368,7 @@ export const DIRECT_TRANSACTIONS = {
   listProxies: { contract: 'files', transaction: 'ListProxies', call: 'evaluate' },
   getShareForProxy: { contract: 'files', transaction: 'GetShareForProxy', call: 'evaluate' },
   adminStudyTrail: { contract: 'access-lists', transaction: 'AdminStudyTrail', call: 'evaluate' },
+  // An org's app-version policy (docs/protocol.md §7.6): set by its admin, read by anyone.
+  setAppPolicy: { contract: 'app-policy', transaction: 'SetAppPolicy', call: 'submit' },
+  getAppPolicy: { contract: 'app-policy', transaction: 'GetAppPolicy', call: 'evaluate' },
 } as const satisfies Record<string, TransactionRef>;

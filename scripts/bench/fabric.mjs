@@ -136,7 +136,8 @@ const cpuOf = (groups) =>
 async function startHospital(org, index) {
   const dir = mkdtempSync(join(os.tmpdir(), `medshare-bench-fabric-${org}-`));
   const port = await freePort();
-  const layout = fabricLayout(org, dir, port, { networkHome: NETWORK_HOME });
+  // No re-encryption proxy: the benchmark moves records, not files (and registers no proxy keys).
+  const layout = fabricLayout(org, dir, port, { networkHome: NETWORK_HOME, proxies: 0 });
   await run(
     join(root, 'scripts/admin/register-access-key.sh'),
     [org, layout.k3PublicKey, String(layout.notBefore), String(layout.notAfter)],

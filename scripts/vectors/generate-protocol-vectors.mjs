@@ -380,6 +380,27 @@ const ringVectors = {
   },
   contributionEntryId: hex(sm3(utf8(`medshare/v1/access-entry\n${ringKeyImage}\n${studyId}`))),
 };
+// A download request stating the app's version (the optional member appVersion, docs/protocol.md
+// §6, §7.6): it sorts between appId and body, and sig1 covers it like every other member.
+const versionedRequest = {
+  v: 1,
+  op: 'file-view',
+  keyId: userKeyId,
+  nonce: hex(sm3(utf8('medshare/test-vectors/v1/nonce-3'))).slice(0, 32),
+  issuedAt: issuedAt + 60000,
+  expiresAt: issuedAt + 180000,
+  appVersion: '1.4.2-rc.1+build.7',
+  appId: 'hospital-a.app',
+  body: { fileId: hex(sm3(utf8('medshare/test-vectors/v1/file-id'))), capsuleFragments: [] },
+};
+const versionedCanonical = canonicalize(versionedRequest);
+const versionedSm3 = hex(sm3(utf8(versionedCanonical)));
+check(versionedSm3 === smCryptoSm3(versionedCanonical), 'versioned request hash: node:crypto SM3 = sm-crypto SM3');
+check(
+  versionedCanonical.startsWith('{"appId":"hospital-a.app","appVersion":"1.4.2-rc.1+build.7","body":'),
+  'appVersion sorts between appId and body',
+);
+const versionedSig1Bytes = Buffer.concat([utf8('medshare/v1/sig1\n'), utf8(versionedCanonical)]);
 
 // A second canonicalization case: the corners of RFC 8785 the protocol allows.
 // Kept as JSON text, since -0 and the escapes would not survive a round trip through JSON.stringify.
@@ -417,6 +438,40 @@ const sig4 = smCryptoSign(contract, sig4Bytes, sig4K);
 opensslVerify(contract.publicKey, sig4Bytes, sig4);
 const contractOutput = canonicalize({ response, sig4 });
 const sig5Bytes = Buffer.concat([utf8('medshare/v1/sig5\n'), utf8(contractOutput)]);
+
+// A login (docs/protocol.md §7.7): the access layer's challenge, the user's K1 signature over it
+// (purpose login), and the assertion signed by the access layer's K3 (purpose login-assertion).
+const accessLayer = keyPair('medshare/test-vectors/v1/k3');
+const accessLayerKeyId = hex(sm3(Buffer.from(accessLayer.publicKey, 'hex')));
+const loginChallenge = {
+  v: 1,
+  nonce: hex(sm3(utf8('medshare/test-vectors/v1/login-nonce'))),
+  sessionId: '0123456789abcdef0123456789abcdef',
+  appId: 'hospital-a.app',
+  keyId: userKeyId,
+  org: 'Org1MSP',
+  issuedAt: 1767225600000,
+  expiresAt: 1767225660000,
+};
+const loginBytes = Buffer.concat([utf8('medshare/v1/login\n'), utf8(canonicalize(loginChallenge))]);
+const loginK = scalarFromLabel('medshare/test-vectors/v1/login-k');
+const loginSignature = smCryptoSign(user, loginBytes, loginK);
+opensslVerify(user.publicKey, loginBytes, loginSignature);
+const loginAssertion = {
+  v: 1,
+  keyId: userKeyId,
+  role: 'patient',
+  userOrg: 'Org1MSP',
+  appId: 'hospital-a.app',
+  gatewayOrg: 'Org1MSP',
+  nonce: loginChallenge.nonce,
+  issuedAt: 1767225601000,
+  expiresAt: 1767225601000 + 8 * 3600000,
+};
+const assertionBytes = Buffer.concat([utf8('medshare/v1/login-assertion\n'), utf8(canonicalize(loginAssertion))]);
+const assertionK = scalarFromLabel('medshare/test-vectors/v1/login-assertion-k');
+const assertionSignature = smCryptoSign(accessLayer, assertionBytes, assertionK);
+opensslVerify(accessLayer.publicKey, assertionBytes, assertionSignature);
 
 // A key file for K1 (scrypt N = 2^14, the minimum accepted), passphrase given in NFD form.
 const passphraseNfd = 'correct horse battery sta\u0308ple 电池';
@@ -477,6 +532,13 @@ const vectors = {
       spkiPem: userSpki,
       pkcs8Pem: userPkcs8,
     },
+    accessLayer: {
+      label: 'medshare/test-vectors/v1/k3',
+      derivation: 'privateKey = SM3(utf8(label))',
+      privateKey: accessLayer.privateKey,
+      publicKey: accessLayer.publicKey,
+      keyId: accessLayerKeyId,
+    },
     contract: {
       label: 'medshare/test-vectors/v1/k4',
       derivation: 'privateKey = SM3(utf8(label))',
@@ -488,6 +550,12 @@ const vectors = {
   canonical: {
     request: { value: request, canonical, sm3: canonicalSm3 },
     keyedUpload: { value: keyedRequest, canonical: keyedCanonical, sm3: keyedSm3 },
+    versionedRequest: {
+      value: versionedRequest,
+      canonical: versionedCanonical,
+      sm3: versionedSm3,
+      sig1SignedBytes: hex(versionedSig1Bytes),
+    },
     corners: { json: cornersJson, canonical: cornersCanonical },
     ringRequest: ringVectors,
   },
@@ -533,6 +601,16 @@ const vectors = {
     sig5SignedBytes: hex(sig5Bytes),
   },
   recordId: { txId, recordId },
+  login: {
+    challenge: loginChallenge,
+    signedBytes: hex(loginBytes),
+    k: scalar32(loginK).toString('hex'),
+    signature: loginSignature,
+    assertion: loginAssertion,
+    assertionSignedBytes: hex(assertionBytes),
+    assertionK: scalar32(assertionK).toString('hex'),
+    signed: { assertion: loginAssertion, k3Id: accessLayerKeyId, sig3: assertionSignature },
+  },
   sealedEvent: {
     sessionKey: hex(eventSessionKey),
     sessionId: eventSessionId,

@@ -13,47 +13,27 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MedshareClient, httpsTransport, loadAppConfig } from '@medshare/app';
 import { keyIdOf } from '@medshare/protocol';
 import { removeData, startGateway, type GatewayProcess } from '../integration/support/gateway-process';
+import { localS3, rawBucket } from './support/local-s3';
 
-const STORAGE_HOME = process.env.STORAGE_HOME ?? join(__dirname, '..', '..', '.storage');
 const MiB = 1024 * 1024;
-
-function s3Env(): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(join(STORAGE_HOME, 's3.env'), 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z0-9_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
 
 const digest = (path: string): string => toHex(sm3(new Uint8Array(readFileSync(path))));
 
 describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusals', () => {
-  const env = s3Env();
-  const raw = new S3Client({
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID!, secretAccessKey: env.S3_SECRET_ACCESS_KEY! },
-  });
-  const bucket = env.S3_BUCKET!;
+  const s3 = localS3();
+  const bucket = rawBucket(s3);
+  const { keys } = bucket;
   let gw: GatewayProcess | undefined;
   let dir = '';
   afterAll(async () => {
     await gw?.stop();
     if (gw) removeData(gw.dataDir);
     if (dir) removeData(dir);
-    raw.destroy();
+    bucket.close();
   });
-
-  const keys = async (prefix: string): Promise<string[]> =>
-    ((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map(
-      (o) => o.Key ?? '',
-    );
 
   it('stores only ciphertext in the bucket, serves the doctor through two proxies and refuses tampering and revocation', async () => {
     // First start writes the development layout; the second runs it with the S3 store.
@@ -62,15 +42,15 @@ describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusal
     const dataDir = first.dataDir;
     dir = mkdtempSync(join(tmpdir(), 'medshare-files-s3-'));
     const secretFile = join(dataDir, 'gateway', 's3-secret');
-    writeFileSync(secretFile, env.S3_SECRET_ACCESS_KEY!, { mode: 0o600 });
+    writeFileSync(secretFile, s3.secretAccessKey, { mode: 0o600 });
     const configPath = join(dataDir, 'gateway', 'config.json');
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
     config.storage = {
       kind: 's3',
-      endpoint: env.S3_ENDPOINT,
-      region: env.S3_REGION,
-      bucket,
-      accessKeyId: env.S3_ACCESS_KEY_ID,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket: s3.bucket,
+      accessKeyId: s3.accessKeyId,
       secretAccessKeyFile: secretFile,
     };
     writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -99,11 +79,7 @@ describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusal
     expect((await keys(`files/${up.root}`)).sort()).toEqual([`files/${up.root}`, `files/${up.root}.leaves`]);
     expect(await keys('staging/')).toEqual([]);
     // The bucket holds ciphertext: no 64-byte window of the plaintext appears in the object.
-    const stored = Buffer.from(
-      await (
-        await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `files/${up.root}` }))
-      ).Body!.transformToByteArray(),
-    );
+    const stored = await bucket.get(`files/${up.root}`);
     expect(stored.length).toBe(plaintext.length);
     expect(stored.includes(plaintext.subarray(MiB, MiB + 64))).toBe(false);
 
@@ -116,11 +92,11 @@ describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusal
     // A tampered object (the raw client bypasses the gateway's write-once store): refused, no output.
     const tamperedBytes = Buffer.from(stored);
     tamperedBytes[2 * MiB + 5] = (tamperedBytes[2 * MiB + 5] ?? 0) ^ 0x01;
-    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `files/${up.root}`, Body: tamperedBytes }));
+    await bucket.put(`files/${up.root}`, tamperedBytes);
     const tampered = join(dir, 'tampered.bin');
     await expect(client.downloadFile(doctor, up.fileId, tampered)).rejects.toMatchObject({ code: 'INTEGRITY_FAILED' });
     expect(existsSync(tampered)).toBe(false);
-    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `files/${up.root}`, Body: stored }));
+    await bucket.put(`files/${up.root}`, stored);
 
     await client.revokeFile(patient, up.fileId, doctorId);
     const revoked = join(dir, 'revoked.bin');

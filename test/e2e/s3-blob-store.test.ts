@@ -7,12 +7,11 @@
  *   MEDSHARE_E2E_STORAGE_ONLY=1 npm run jest -- test/e2e/s3-blob-store.test.ts --selectProjects e2e
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../gateway/src/storage/s3-blob-store';
+import { localS3, rawS3Client } from './support/local-s3';
 import {
   describeBlobStoreContract,
   patternBody,
@@ -20,44 +19,17 @@ import {
   readAll,
 } from '../../gateway/src/testing/blob-store-contract';
 
-const STORAGE_HOME = process.env.STORAGE_HOME ?? join(__dirname, '..', '..', '.storage');
-
-function s3Env(): S3BlobStoreOptions {
-  const env = Object.fromEntries(
-    readFileSync(join(STORAGE_HOME, 's3.env'), 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z0-9_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  ) as Record<string, string>;
-  return {
-    endpoint: env.S3_ENDPOINT!,
-    region: env.S3_REGION!,
-    bucket: env.S3_BUCKET!,
-    accessKeyId: env.S3_ACCESS_KEY_ID!,
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
-  };
-}
-
-const options = s3Env();
+const options: S3BlobStoreOptions = localS3();
 const MiB = 1024 * 1024;
 /** S3's smallest part: puts above it are multipart uploads, kept small so the tests stay quick. */
 const PART = 5 * MiB;
-
-function rawClient(): S3Client {
-  return new S3Client({
-    endpoint: options.endpoint,
-    region: options.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-  });
-}
 
 async function unfinishedUploads(client: S3Client, prefix: string): Promise<string[]> {
   const answer = await client.send(new ListMultipartUploadsCommand({ Bucket: options.bucket, Prefix: prefix }));
   return (answer.Uploads ?? []).map((u) => `multipart upload of ${u.Key ?? '?'}`);
 }
 
-const raw = rawClient();
+const raw = rawS3Client(options);
 afterAll(() => raw.destroy());
 
 describeBlobStoreContract(

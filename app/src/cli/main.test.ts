@@ -14,6 +14,7 @@ usage: medshare <command> [options]          (global: --config FILE, --gateway U
 user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a prompt):
   keygen     --out FILE [--qr]                           new SM2 key in a passphrase-protected file
   register   --key FILE --role patient|doctor|institution [--pseudonym HEX]
+  login      --key FILE                                  sign a login challenge; prints the K3-signed assertion
   upload     --key FILE (--file PATH | --data JSON) [--kind KIND]
   grant      --key FILE --record ID --to KEYID
   revoke     --key FILE --record ID --from KEYID
@@ -44,6 +45,7 @@ admin commands (embedded runtime; the admin token comes from the app config's ad
   admin register-k3 --public-key HEX --not-before MS --not-after MS
   admin retire-k3 KEYID [--at MS]
   admin audit --record ID
+  admin app-policy [--min VERSION] [--deny V1,V2]      this org's app versions (none: any)
 
 the app config defaults to $MEDSHARE_APP_CONFIG or .data/app/app.json (created by npm start).
 exit codes: 0 ok, 1 refused (the error code is printed), 2 usage error.

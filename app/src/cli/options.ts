@@ -39,6 +39,8 @@ const OPTIONS = {
   report: { type: 'string' },
   ring: { type: 'string' },
   replace: { type: 'boolean', default: false },
+  min: { type: 'string' },
+  deny: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };

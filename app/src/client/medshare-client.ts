@@ -19,6 +19,9 @@ import {
   isSubmitted,
   parseResult,
   verifyFor,
+  verifyLoginAssertion,
+  parseLoginChallenge,
+  type SignedLoginAssertion,
   MedshareError,
   AUDIT_EVENT_NAME,
   eventAad,
@@ -69,7 +72,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import {
   accessLayerRequestHash,
   parseFileFragmentsAttachment,
@@ -86,6 +89,7 @@ import {
   type UploadGrant,
 } from '@medshare/protocol';
 import { ChunkDecryptor, checkedLeaves, encryptFileStream } from '../files/file-streams';
+import { APP_VERSION } from '../version';
 import {
   assertKeyCheck,
   keyCheckHex,
@@ -119,6 +123,12 @@ export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   /** Optional K4 public keys: when set, sig4 is checked too. */
   readonly trustedContractKeys?: readonly string[];
   readonly clock?: () => number;
+  /**
+   * The app version stated in every signed request (docs/protocol.md §6, §7.6): the SDK's own by
+   * default. A hospital system built on the SDK may state its own release instead, if that is
+   * what its org's app-version policy names.
+   */
+  readonly appVersion?: string;
   /**
    * Uploads whose outcome is unknown (OUTCOME_UNKNOWN) or that found the ledger unavailable
    * (LEDGER_UNAVAILABLE) are sent again with the same idempotency key, which returns the first
@@ -593,6 +603,9 @@ export class MedshareClient {
         authorization: `Bearer ${grant.uploadToken}`,
       }),
     );
+    // The gateway can answer once it has the last bytes, before this side's worker has hashed the
+    // last leaves: the digest exists only when the encryptor has ended.
+    await finished(encryptor);
     if (staged.root !== toHex(encryptor.digest.root) || staged.size !== options.size)
       throw fail('INTEGRITY_FAILED', 'the gateway stored other bytes than were sent');
     return staged;
@@ -717,11 +730,49 @@ export class MedshareClient {
   }
 
   /**
+   * Logs `user` in (docs/protocol.md §7.7): asks the gateway for a one-time challenge in this
+   * session, signs it with the user's K1 (purpose `login`) and returns the gateway's K3-signed
+   * assertion, verified here (trusted K3, this app, its window) and checked to answer this
+   * challenge. No password is involved; the key never leaves the process. A hospital system
+   * keeps the assertion and checks it offline with `verifyLoginAssertion`.
+   */
+  async login(user: UserKey): Promise<SignedLoginAssertion> {
+    const keyId = keyIdOf(user.publicKey);
+    const { answer, session } = await this.#sealedPost('/v1/login/challenges', { v: PROTOCOL_VERSION, keyId }, 4096, {
+      [SESSION_HEADER]: true,
+    });
+    const challenge = parseLoginChallenge(answer);
+    if (
+      challenge.keyId !== keyId ||
+      challenge.appId !== this.#options.appId ||
+      challenge.sessionId !== session.sessionId
+    )
+      throw fail('LOGIN_CHALLENGE_INVALID', 'the gateway answered a challenge for another key, app or session');
+    const signature = signFor('login', user, challenge);
+    // The challenge is bound to its session: a new session cannot answer it, so no retry on another.
+    const { answer: signed } = await this.#sealedPost(
+      '/v1/login',
+      { v: PROTOCOL_VERSION, challenge, signature },
+      4096,
+      { [SESSION_HEADER]: true },
+      session,
+    );
+    const assertion = verifyLoginAssertion(signed, {
+      trustedAccessKeys: this.#options.trustedAccessKeys,
+      now: this.#clock(),
+      appId: this.#options.appId,
+    });
+    if (assertion.nonce !== challenge.nonce || assertion.keyId !== keyId)
+      throw fail('LOGIN_ASSERTION_INVALID', 'the assertion answers another login');
+    return signed as SignedLoginAssertion;
+  }
+
+  /**
    * A request the gateway answers itself (file-upload-begin, subscribe): signed and sealed like any
    * request; resolves with the sealed answer's plaintext and the session it came on. Nothing is
    * written on the ledger, so an unknown outcome is reported as LEDGER_UNAVAILABLE.
    */
-  async #localRequest(
+  #localRequest(
     path: string,
     user: UserKey,
     request: FileUploadBeginRequest | SubscribeRequest,
@@ -733,23 +784,43 @@ export class MedshareClient {
       sig2: signFor('sig2', this.#options.appKey, { request, sig1 }),
       k2Id: this.#k2Id,
     };
-    const plaintext = utf8(canonicalize(envelope));
+    return this.#sealedPost(path, envelope, 4096);
+  }
+
+  /**
+   * Seals `value` in the current session (a new one once, if the gateway no longer knows it; or
+   * exactly `fixed`), posts it to `path` and opens the sealed answer (at most `maxBytes` of JSON).
+   * `headers` asks for the session header. Writes nothing on the ledger: an unknown outcome is
+   * LEDGER_UNAVAILABLE.
+   */
+  async #sealedPost(
+    path: string,
+    value: unknown,
+    maxBytes: number,
+    headers: { [SESSION_HEADER]?: true } = {},
+    fixed?: SessionState,
+  ): Promise<{ answer: unknown; session: SessionState }> {
+    const plaintext = utf8(canonicalize(value));
     for (let attempt = 0; ; attempt++) {
-      const session = await this.#currentSession();
+      const session = fixed ?? (await this.#currentSession());
       try {
         const answer = parseSealedMessage(
-          await this.#transport.post(path, {
-            sessionId: session.sessionId,
-            ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
-          }),
+          await this.#transport.post(
+            path,
+            {
+              sessionId: session.sessionId,
+              ciphertext: toBase64(seal(session.key, plaintext, sessionAad('request', session.sessionId))),
+            },
+            headers[SESSION_HEADER] ? { [SESSION_HEADER]: session.sessionId } : undefined,
+          ),
         );
         if (answer.sessionId !== session.sessionId) throw fail('SIG5_INVALID', 'answer is for another session');
         const opened = openCiphertext('answer ciphertext failed authentication', () =>
           open(session.key, fromBase64(answer.ciphertext), sessionAad('response', session.sessionId)),
         );
-        return { answer: parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', 4096), session };
+        return { answer: parseJsonText(Buffer.from(opened).toString('utf8'), 'answer', maxBytes), session };
       } catch (error) {
-        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0) {
+        if (error instanceof MedshareError && error.code === 'SESSION_UNKNOWN' && attempt === 0 && !fixed) {
           this.#session = undefined;
           continue;
         }
@@ -906,6 +977,7 @@ export class MedshareClient {
       appId: this.#options.appId,
       keyId: keyIdOf(user.publicKey),
       now: this.#clock(),
+      appVersion: this.#options.appVersion ?? APP_VERSION,
     });
     return this.#send(op, request as AnyRequest, signFor('sig1', user, request));
   }

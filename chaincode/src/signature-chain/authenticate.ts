@@ -4,6 +4,7 @@ import {
   assertFresh,
   chainPayload,
   claimedActor,
+  environmentError,
   fail,
   parseContractEnvelope,
   requestHash,
@@ -67,16 +68,23 @@ export async function authenticate<O extends Operation>(
   const org = ctx.clientIdentity.getMSPID();
   const now = txTimeMs(ctx);
 
+  // The keys-valid check of docs/protocol.md §7.6, for the K3 that made sig3.
   const k3 = await accessKeys.get(state, { mspId: org, keyId: envelope.k3Id });
-  if (!k3) throw fail('UNKNOWN_ACCESS_KEY', `no K3 ${envelope.k3Id} is registered for ${org}`);
+  if (!k3)
+    throw environmentError('keys-valid', 'UNKNOWN_ACCESS_KEY', `no K3 ${envelope.k3Id} is registered for ${org}`);
   if (k3.retiredAt !== undefined && k3.retiredAt <= now)
-    throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
+    throw environmentError('keys-valid', 'ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} was retired at ${k3.retiredAt}`);
   if (now < k3.notBefore || now > k3.notAfter)
-    throw fail('ACCESS_KEY_NOT_VALID', `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`);
+    throw environmentError(
+      'keys-valid',
+      'ACCESS_KEY_NOT_VALID',
+      `K3 ${envelope.k3Id} is valid only in [${k3.notBefore}, ${k3.notAfter}]`,
+    );
   if (!verifyFor('sig3', k3.publicKey, chainPayload(request, envelope.sig1), envelope.sig3)) {
     throw fail('SIG3_INVALID', `sig3 does not verify against K3 ${envelope.k3Id} of ${org}`);
   }
 
+  // The clock-skew check (ahead of the transaction timestamp), then the expiry.
   assertFresh(request, now);
 
   const actor = claimedActor(request);

@@ -29,6 +29,7 @@ export const KEY = {
   study: 'medshare.study', // [studyId] → a published study
   accessEntry: 'medshare.access-entry', // [studyId, entryId] → a warrant's or a contribution's sealed extract
   studyAudit: 'medshare.study-audit', // [studyId, at (16 digits), txId] → who published, read or contributed
+  appPolicy: 'medshare.app-policy', // [mspId] → the org's app-version policy (docs/protocol.md §7.6)
 } as const;
 
 /** Zero-padded so audit entries sort by time within a record. */

@@ -262,7 +262,7 @@ export class Arithmetic {
 }
 
 /** Width-w NAF of k ≥ 0, least significant digit first; digits odd in (−2^(w−1), 2^(w−1)) or 0. */
-function wnafDigits(k: bigint, width: number): number[] {
+export function wnafDigits(k: bigint, width: number): number[] {
   const full = 2 ** width;
   const mask = BigInt(full - 1);
   const digits: number[] = [];

@@ -17,3 +17,15 @@ export {
   type EncapsulateNonces,
   type KeyFragmentNonces,
 } from '../tpre/tpre';
+export {
+  Transcript,
+  labelScalar,
+  labelScalars,
+  proveMembershipWith,
+  proveOpeningWith,
+  proveRangeWith,
+  proveValidWith,
+  twistedKeyGenWith,
+  type ScalarSource,
+  type ZkProtocol,
+} from './zk';

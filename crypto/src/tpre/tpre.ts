@@ -15,6 +15,7 @@ import { assertBytes, bytesToBigInt, concatBytes, utf8 } from '../bytes';
 import { decodeCompressed, decodeScalar, encodeCompressed, Point, SM2_N, scalarToBytes } from '../sm2/curve';
 import { kdf } from '../sm2/encrypt';
 import { hashToScalar as hashToScalarWide } from '../sm2/hash-to-field';
+import { invertSecret, randomScalar } from '../sm2/scalar';
 import { sm3 } from '../sm3';
 
 export const TPRE_DST_PREFIX = 'medshare/v1/tpre/';
@@ -37,11 +38,6 @@ function hashToScalar(tag: string, parts: readonly Uint8Array[]): bigint {
   return hashToScalarWide(utf8(TPRE_DST_PREFIX + tag), parts);
 }
 
-/** A uniformly random scalar in [1, n-1]: 48 random bytes reduced mod n-1, plus one (no rejection loop). */
-function randomScalar(): bigint {
-  return (bytesToBigInt(new Uint8Array(randomBytes(48))) % (SM2_N - 1n)) + 1n;
-}
-
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new RangeError(`missing ${name}`);
   return value;
@@ -50,21 +46,6 @@ function required<T>(value: T | undefined, name: string): T {
 function mod(value: bigint): bigint {
   const r = value % SM2_N;
   return r < 0n ? r + SM2_N : r;
-}
-
-/** x^(n-2) mod n by square-and-multiply over the public exponent's bits: no branch on x. */
-function invertSecret(x: bigint): bigint {
-  let result = 1n;
-  let base = mod(x);
-  let e = SM2_N - 2n;
-  while (e > 0n) {
-    // The exponent is public; both products are computed whatever its bit is.
-    const product = (result * base) % SM2_N;
-    result = (e & 1n) === 1n ? product : result;
-    base = (base * base) % SM2_N;
-    e >>= 1n;
-  }
-  return result;
 }
 
 export const encodePoint = encodeCompressed;

@@ -9,6 +9,7 @@ import {
   expectInteger,
   expectObject,
   expectString,
+  environmentError,
   fail,
   keyIdOf,
   type SigningKey,
@@ -113,7 +114,8 @@ export class KeyRing {
   signingK3(now: number): PrivateKeyEntry {
     const key = this.usableK3(now).sort((a, b) => b.notBefore - a.notBefore)[0];
     if (!key)
-      throw fail(
+      throw environmentError(
+        'keys-valid',
         'ACCESS_KEY_NOT_VALID',
         'this access layer has no usable K3 now: every key in its keys file is retired, mismatched on the ledger or outside its window',
       );
@@ -125,7 +127,11 @@ export class KeyRing {
     if (!app) throw fail('UNKNOWN_APP', `app ${appId} is not registered with this access layer`);
     const key = app.keys.get(k2Id);
     if (!key || !within(key, now))
-      throw fail('APP_KEY_NOT_VALID', `K2 ${k2Id} of ${appId} is unknown, retired or outside its window`);
+      throw environmentError(
+        'keys-valid',
+        'APP_KEY_NOT_VALID',
+        `K2 ${k2Id} of ${appId} is unknown, retired or outside its window`,
+      );
     return key;
   }
 

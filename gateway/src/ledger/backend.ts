@@ -50,6 +50,8 @@ export interface OrgAdminLedger {
   registerProxy(publicKey: string): Promise<string>;
   /** `files:ListProxies`, as the admin. */
   listProxies(): Promise<string>;
+  /** `app-policy:SetAppPolicy` for the admin's org: `minVersion` or `""`, `denied` comma-separated or `""`. */
+  setAppPolicy(minVersion: string, denied: string): Promise<string>;
 }
 
 /**
@@ -71,6 +73,8 @@ export interface LedgerBackend {
   listAccessKeys(mspId: string): Promise<string>;
   /** `files:ListProxies` (evaluated): every registered proxy, as the contract's JCS text. */
   listProxies(): Promise<string>;
+  /** `app-policy:GetAppPolicy` (evaluated): an org's app-version policy, as the contract's JCS text. */
+  getAppPolicy(mspId: string): Promise<string>;
   /**
    * `files:GetShareForProxy` (evaluated, plain arguments): the share's public parts and that
    * proxy's sealed fragment, for a proxy this gateway hosts (docs/protocol.md §17).

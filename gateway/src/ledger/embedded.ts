@@ -55,6 +55,10 @@ export class EmbeddedBackend implements LedgerBackend {
     return this.#call(this.#client, directCalls.getShareForProxy(fileId, receiverKeyId, proxyId));
   }
 
+  getAppPolicy(mspId: string): Promise<string> {
+    return this.#call(this.#client, directCalls.getAppPolicy(mspId));
+  }
+
   /** The org admin's transactions, as the org's admin identity (reachable only through the admin API). */
   orgAdmin(): OrgAdminLedger {
     const admin = (c: LedgerCall): Promise<string> => this.#call(this.#admin, c);
@@ -66,6 +70,7 @@ export class EmbeddedBackend implements LedgerBackend {
         admin(directCalls.adminAuditTrail(recordId, pageSize, bookmark)),
       registerProxy: (publicKey: string) => admin(directCalls.registerProxy(publicKey)),
       listProxies: () => admin(directCalls.listProxies()),
+      setAppPolicy: (minVersion: string, denied: string) => admin(directCalls.setAppPolicy(minVersion, denied)),
     };
   }
 

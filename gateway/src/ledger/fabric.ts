@@ -169,6 +169,10 @@ export class FabricBackend implements LedgerBackend {
     return this.#call(directCalls.getShareForProxy(fileId, receiverKeyId, proxyId));
   }
 
+  getAppPolicy(mspId: string): Promise<string> {
+    return this.#call(directCalls.getAppPolicy(mspId));
+  }
+
   #call(c: LedgerCall): Promise<string> {
     return c.call === 'submit' ? this.#submit(c.transaction, c.args) : this.#evaluate(c.transaction, c.args);
   }

@@ -44,4 +44,7 @@ export const directCalls = {
   listProxies: (): LedgerCall => direct(DIRECT_TRANSACTIONS.listProxies, []),
   getShareForProxy: (fileId: string, receiverKeyId: string, proxyId: string): LedgerCall =>
     direct(DIRECT_TRANSACTIONS.getShareForProxy, [fileId, receiverKeyId, proxyId]),
+  getAppPolicy: (mspId: string): LedgerCall => direct(DIRECT_TRANSACTIONS.getAppPolicy, [mspId]),
+  setAppPolicy: (minVersion: string, denied: string): LedgerCall =>
+    direct(DIRECT_TRANSACTIONS.setAppPolicy, [minVersion, denied]),
 } as const;

@@ -13,6 +13,7 @@ import { AccessLayer } from '../pipeline/access-layer';
 import { FileService } from '../files/file-service';
 import { ProxyPool } from '../proxy/proxy-pool';
 import { EmbeddedBlobStore } from '../storage/embedded-blob-store';
+import { LoginService } from '../access/login';
 
 /** The OpenAPI document the gateway serves at /openapi.json, built from its route schemas. */
 export async function openApiDocument(): Promise<unknown> {
@@ -28,6 +29,7 @@ export async function openApiDocument(): Promise<unknown> {
       listAccessKeys: () => Promise.reject(new Error('not used')),
       listProxies: () => Promise.reject(new Error('not used')),
       getShareForProxy: () => Promise.reject(new Error('not used')),
+      getAppPolicy: () => Promise.reject(new Error('not used')),
       chaincodeEvents: () => Promise.reject(new Error('not used')),
       ready: () => Promise.resolve(),
       close: () => Promise.resolve(),
@@ -44,6 +46,7 @@ export async function openApiDocument(): Promise<unknown> {
           proxies,
         },
         org: 'Org1MSP',
+        login: new LoginService({ accessLayer, ledger, org: 'Org1MSP' }),
         events: new EventStreams(log, { streamsPerApp: 1, heartbeatMs: 15_000 }),
         accessLayer,
         ledger,

@@ -14,6 +14,9 @@ import {
   parseResult,
   assertFresh,
   canonicalize,
+  checkClockSkew,
+  environmentError,
+  isEnvironmentOperation,
   chainPayload,
   fail,
   openCiphertext,
@@ -38,6 +41,7 @@ import {
   type SealedMessage,
   type SignedSessionAnswer,
 } from '@medshare/protocol';
+import type { GatewayEnvironment } from '../access/environment';
 import { SourceAllowlist } from '../access/source-allowlist';
 import { WorkBudget } from '../access/work-budget';
 import type { KeyRing } from '../keys/key-ring';
@@ -128,6 +132,7 @@ export class AccessLayer {
   readonly #budget: WorkBudget;
   readonly #directorySignatures = new Map<string, { sig3: string; until: number }>();
   #hooks: OperationHooks = {};
+  #environment: GatewayEnvironment | undefined;
 
   constructor(
     keys: KeyRing,
@@ -153,6 +158,19 @@ export class AccessLayer {
     this.#hooks = { ...hooks };
   }
 
+  /**
+   * Installs the environment check of shares and downloads (access/environment.ts,
+   * docs/protocol.md §7.6); without one only the pipeline's checks run here (the contract runs
+   * them all again).
+   */
+  useEnvironment(environment: GatewayEnvironment): void {
+    this.#environment = environment;
+  }
+
+  get environment(): GatewayEnvironment | undefined {
+    return this.#environment;
+  }
+
   get keys(): KeyRing {
     return this.#keys;
   }
@@ -176,8 +194,10 @@ export class AccessLayer {
   /** Claim 9: refuse a source address not allowed for the app, before any cryptography. */
   assertSource(appId: string, address: string): void {
     const allowlist = this.#allowlists.get(appId);
-    if (!allowlist) throw fail('UNKNOWN_APP', `app ${appId} is not registered with this access layer`);
-    if (!allowlist.allows(address)) throw fail('SOURCE_NOT_ALLOWED', `source address is not allowed for app ${appId}`);
+    if (!allowlist)
+      throw environmentError('source-network', 'UNKNOWN_APP', `app ${appId} is not registered with this access layer`);
+    if (!allowlist.allows(address))
+      throw environmentError('source-network', 'SOURCE_NOT_ALLOWED', `source address is not allowed for app ${appId}`);
   }
 
   /** Step 1: a session key for the app's ephemeral key, signed with K3. */
@@ -192,8 +212,7 @@ export class AccessLayer {
     const now = this.#clock();
     const k2 = this.#keys.appKey(request.appId, request.k2Id, now);
     // Cheap refusals before any SM2: the clock, then the budget the SM2 below is charged to.
-    if (Math.abs(now - request.issuedAt) > MAX_CLOCK_SKEW_MS)
-      throw fail('REQUEST_EXPIRED', 'session request issuedAt is too far from the gateway clock');
+    checkClockSkew(request.issuedAt, now, 'both');
     return this.#budget.run('session open', () => {
       const { sig2, ...signed } = request;
       if (!verifyFor('session-request', k2.publicKey, signed, sig2))
@@ -240,6 +259,11 @@ export class AccessLayer {
     const context = { appId: session.appId, request } as HookContext;
     let reply: GatewayOutput;
     try {
+      if (this.#environment && isEnvironmentOperation(request.op)) {
+        // keys-valid: a K3 to sign with, before any registry read; then the rest of the list.
+        this.#keys.signingK3(now);
+        await this.#environment.check(request, now);
+      }
       await hook?.before?.(context);
       reply = await this.#toLedger(request, sig1);
     } catch (error) {
@@ -374,7 +398,20 @@ export class AccessLayer {
     return { session, keyId: grant.keyId };
   }
 
-  /** Session → source check → decrypt and authenticate → parse → app id → sig2 → freshness → replay. */
+  /**
+   * A sealed message of a live session from an address its app allows, opened (AAD
+   * "medshare/v1/request\n" ‖ sessionId) and parsed as JSON: what every sealed request starts with.
+   */
+  openSealed(body: SealedMessage, sourceAddress: string): { session: Session; value: unknown } {
+    const session = this.sessions.get(body.sessionId, this.#clock());
+    this.assertSource(session.appId, sourceAddress);
+    const plaintext = openCiphertext('request ciphertext failed authentication', () =>
+      open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId)),
+    );
+    return { session, value: parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES) };
+  }
+
+  /** Session → source check → decrypt and authenticate → parse → app id → clock skew → sig2 → freshness → replay. */
   #openEnvelope<
     E extends {
       request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
@@ -390,15 +427,13 @@ export class AccessLayer {
     now: number,
     parse: (value: unknown) => E,
   ): { session: Session; envelope: E } {
-    const session = this.sessions.get(body.sessionId, now);
-    this.assertSource(session.appId, sourceAddress);
-
-    const plaintext = openCiphertext('request ciphertext failed authentication', () =>
-      open(session.key, fromBase64(body.ciphertext, 'body.ciphertext'), sessionAad('request', session.sessionId)),
-    );
-    const envelope = parse(parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES));
+    const opened = this.openSealed(body, sourceAddress);
+    const { session } = opened;
+    const envelope = parse(opened.value);
     const { request, sig1 } = envelope;
     if (request.appId !== session.appId) throw fail('INVALID_INPUT', "request.appId is not the session's app");
+    // The clock-skew check (docs/protocol.md §7.6), both ways, before any signature is verified.
+    checkClockSkew(request.issuedAt, now, 'both');
 
     const k2 = this.#keys.appKey(session.appId, envelope.k2Id, now);
     if (!verifyFor('sig2', k2.publicKey, { request, sig1 }, envelope.sig2))

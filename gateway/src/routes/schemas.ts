@@ -131,6 +131,20 @@ export const accessKeyBody = {
   },
 } as const;
 
+/** An org's app-version policy (docs/protocol.md §7.6): the contract checks the versions; no comma inside one. */
+export const appPolicyBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    minVersion: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z.+-]+$' },
+    denied: {
+      type: 'array',
+      maxItems: 64,
+      items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z.+-]+$' },
+    },
+  },
+} as const;
+
 export const retireBody = {
   type: 'object',
   additionalProperties: false,

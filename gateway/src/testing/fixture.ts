@@ -17,6 +17,8 @@ import { KeyRing } from '../keys/key-ring';
 import type { LedgerBackend } from '../ledger/backend';
 import { EmbeddedBackend } from '../ledger/embedded';
 import { GatewayMetrics } from '../metrics/metrics';
+import { GatewayEnvironment } from '../access/environment';
+import { LoginService } from '../access/login';
 import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
 
@@ -42,6 +44,7 @@ export class GatewayFixture {
   eventLog!: EventLog;
   events!: EventStreams;
   follower!: EventFollower;
+  login!: LoginService;
   readonly adminToken = 'test-admin-token-0123456789';
 
   private constructor(options: { allow?: string[] } = {}) {
@@ -73,6 +76,8 @@ export class GatewayFixture {
       ...(options.budget ? { unauthenticatedBudget: options.budget } : {}),
       clock: () => this.now,
     });
+    this.accessLayer.useEnvironment(new GatewayEnvironment({ ledger: backend, org: ORG }));
+    this.login = new LoginService({ accessLayer: this.accessLayer, ledger: backend, org: ORG, clock: () => this.now });
   }
 
   static async create(
@@ -113,6 +118,7 @@ export class GatewayFixture {
         ledger: f.ledger,
         events: f.events,
         metrics: f.metrics,
+        login: f.login,
         adminToken: f.adminToken,
         onAccessKeysChanged: async () => {
           await f.reconcile();
@@ -275,21 +281,8 @@ export class GatewayFixture {
   }
 }
 
-/** `inner` with its `run` replaced (tests that count, delay, fail or tamper with ledger calls). */
-export function withRun(inner: LedgerBackend, run: LedgerBackend['run']): LedgerBackend {
-  return {
-    kind: inner.kind,
-    orgAdmin: () => inner.orgAdmin(),
-    ready: () => inner.ready(),
-    close: () => inner.close(),
-    getUser: (k) => inner.getUser(k),
-    listAccessKeys: (m) => inner.listAccessKeys(m),
-    listProxies: () => inner.listProxies(),
-    getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
-    chaincodeEvents: (o) => inner.chaincodeEvents(o),
-    run,
-  };
-}
+/** One wrapper of a backend for tests, in ledger-wrapper.ts; re-exported so a test needs one import. */
+export { withRun } from './ledger-wrapper';
 
 export function party(): Sm2KeyPair & { keyId: string } {
   const k = generateKeyPair();

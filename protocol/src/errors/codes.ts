@@ -112,6 +112,20 @@ export const ERROR_CODES = {
     status: 422,
     summary: "an opened research extract holds a value its study's rules do not produce",
   },
+  // The sharing environment (docs/protocol.md §7.6) and the login (§7.7).
+  CLOCK_SKEW: {
+    status: 401,
+    summary: "the request's issue time is further from the verifier's clock than the allowed skew (60 s)",
+  },
+  APP_VERSION_REFUSED: { status: 403, summary: "the app's stated version is not allowed by its organization's policy" },
+  LOGIN_CHALLENGE_INVALID: {
+    status: 401,
+    summary: 'the login challenge is unknown, expired, already used, or for another session, app or key',
+  },
+  LOGIN_ASSERTION_INVALID: {
+    status: 401,
+    summary: 'the login assertion is not signed by a trusted access-layer key, is expired, or is for another app',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

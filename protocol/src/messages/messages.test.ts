@@ -3,7 +3,7 @@ import { toHex } from '@medshare/crypto/bytes';
 import { encrypt, generateKeyPair } from '@medshare/crypto/sm2';
 import { keyIdOf } from '../keys/key-id';
 import { parseCodedMessage } from '../errors/medshare-error';
-import { assertFresh, parseRequest } from './request';
+import { assertFresh, checkClockSkew, parseRequest } from './request';
 import { signFor, verifyFor } from './signed';
 
 const keys = generateKeyPair();
@@ -66,12 +66,36 @@ describe('request validation', () => {
     }
   });
 
-  it('checks freshness against a clock', () => {
+  it('checks freshness against a clock: the skew ahead (the clock-skew check), then the expiry', () => {
     expect(() => assertFresh(base, base.expiresAt + 1)).toThrow(expect.objectContaining({ code: 'REQUEST_EXPIRED' }));
-    expect(() => assertFresh(base, base.issuedAt - 61_000)).toThrow(
-      expect.objectContaining({ code: 'REQUEST_EXPIRED' }),
+    expect(() => assertFresh(base, base.issuedAt - 60_001)).toThrow(
+      expect.objectContaining({ code: 'CLOCK_SKEW', message: expect.stringMatching(/check clock-skew: .*ahead/) }),
     );
+    expect(() => assertFresh(base, base.issuedAt - 60_000)).not.toThrow();
     expect(() => assertFresh(base, base.issuedAt)).not.toThrow();
+    // The ledger's clock bounds only the skew ahead; the past is the expiry's.
+    expect(() => assertFresh({ ...base, expiresAt: base.issuedAt + 300_000 }, base.issuedAt + 61_000)).not.toThrow();
+  });
+
+  it('the gateway bounds the skew in both directions', () => {
+    expect(() => checkClockSkew(base.issuedAt, base.issuedAt + 60_000, 'both')).not.toThrow();
+    expect(() => checkClockSkew(base.issuedAt, base.issuedAt + 60_001, 'both')).toThrow(
+      expect.objectContaining({ code: 'CLOCK_SKEW', message: expect.stringMatching(/behind/) }),
+    );
+    expect(() => checkClockSkew(base.issuedAt, base.issuedAt - 60_001, 'both')).toThrow(
+      expect.objectContaining({ code: 'CLOCK_SKEW', message: expect.stringMatching(/ahead/) }),
+    );
+  });
+
+  it('takes an optional appVersion (strict SemVer), refuses a malformed one', () => {
+    const versioned = { ...base, appVersion: '1.4.0-rc.1+build.7' };
+    expect(parseRequest(versioned)).toEqual(versioned);
+    expect(parseRequest(base)).not.toHaveProperty('appVersion');
+    for (const bad of ['v1.4.0', '1.4', '01.4.0', '1.4.0-', '1.4.0-01', '', 'x'.repeat(65), 140, null]) {
+      expect(() => parseRequest({ ...base, appVersion: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/request\.appVersion/) }),
+      );
+    }
   });
 });
 

@@ -34,6 +34,8 @@ import {
   signDeterministicFor,
   signedBytes,
   verifyFor,
+  parseLoginChallenge,
+  verifyLoginAssertion,
   type AnyRequest,
   type ContractResponse,
   type UploadBody,
@@ -44,7 +46,7 @@ import {
   warrantEntryId,
 } from '../index';
 
-const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile, sealedEvent } = vectors;
+const { keys, canonical, sealedBox, keyWrap, sig1, chain, sig4, recordId, keyFile, sealedEvent, login } = vectors;
 const request = canonical.request.value as unknown as AnyRequest;
 const response = sig4.response as unknown as ContractResponse;
 
@@ -89,6 +91,18 @@ describe('protocol vectors: canonical encoding', () => {
     expect(rest).toEqual(request.body);
   });
 
+  it('a request stating its app version: the optional member sorts between appId and body, parses, and sig1 covers it', () => {
+    const versioned = canonical.versionedRequest;
+    expect(canonicalize(versioned.value)).toBe(versioned.canonical);
+    const parsed = parseRequest(versioned.value);
+    expect(canonicalize(parsed)).toBe(versioned.canonical);
+    expect(parsed.appVersion).toBe('1.4.2-rc.1+build.7');
+    expect(requestHash(parsed)).toBe(versioned.sm3);
+    expect(toHex(signedBytes('sig1', parsed))).toBe(versioned.sig1SignedBytes);
+    const { appVersion: _version, ...unversioned } = parsed;
+    expect(requestHash(unversioned as AnyRequest)).not.toBe(versioned.sm3);
+  });
+
   it('the sample request is a valid upload request', () => {
     expect(canonicalize(parseRequest(canonical.request.value))).toBe(canonical.request.canonical);
     const body = request.body as UploadBody;
@@ -119,6 +133,60 @@ describe('protocol vectors: an anonymous (ring) request (§6, §19)', () => {
     expect(actorKey(claimedActor(parsed))).toBe(ring.actorKey);
     expect(warrantEntryId(ring.warrantEntry.recordId, studyId)).toBe(ring.warrantEntry.entryId);
     expect(contributionEntryId(ring.value.ring.keyImage, studyId)).toBe(ring.contributionEntryId);
+  });
+});
+
+describe('protocol vectors: login (§7.7)', () => {
+  const challenge = parseLoginChallenge(login.challenge);
+  const { signed } = login;
+  const check = {
+    trustedAccessKeys: [keys.accessLayer.publicKey],
+    now: login.assertion.issuedAt,
+    appId: 'hospital-a.app',
+  };
+
+  it('builds the login signed bytes, verifies the sm-crypto signature and reproduces it with the vector k', () => {
+    expect(toHex(signedBytes('login', challenge))).toBe(login.signedBytes);
+    expect(verifyFor('login', keys.user.publicKey, challenge, login.signature)).toBe(true);
+    expect(
+      toHex(signWithK(keys.user.privateKey, keys.user.publicKey, fromHex(login.signedBytes), BigInt(`0x${login.k}`))),
+    ).toBe(login.signature);
+  });
+
+  it.each(Object.keys(login.challenge))(
+    'a login signature does not verify for a challenge with another %s',
+    (field) => {
+      const value = (login.challenge as Record<string, unknown>)[field];
+      const changed =
+        typeof value === 'number'
+          ? value + 1
+          : `${String(value).slice(0, -1)}${String(value).endsWith('0') ? '1' : '0'}`;
+      expect(verifyFor('login', keys.user.publicKey, { ...challenge, [field]: changed }, login.signature)).toBe(false);
+    },
+  );
+
+  it('a login signature is not a sig1, and the assertion signature is not a directory signature', () => {
+    expect(verifyFor('sig1', keys.user.publicKey, challenge, login.signature)).toBe(false);
+    expect(verifyFor('directory', keys.accessLayer.publicKey, login.assertion, login.signed.sig3)).toBe(false);
+  });
+
+  it('the assertion: its signed bytes, the K3 signature reproduced with the vector k, verified offline', () => {
+    expect(toHex(signedBytes('login-assertion', login.assertion))).toBe(login.assertionSignedBytes);
+    expect(
+      toHex(
+        signWithK(
+          keys.accessLayer.privateKey,
+          keys.accessLayer.publicKey,
+          fromHex(login.assertionSignedBytes),
+          BigInt(`0x${login.assertionK}`),
+        ),
+      ),
+    ).toBe(login.signed.sig3);
+    expect(keyIdOf(keys.accessLayer.publicKey)).toBe(login.signed.k3Id);
+    expect(verifyLoginAssertion(signed, check)).toEqual(login.assertion);
+    expect(() => verifyLoginAssertion({ ...signed, sig3: flipHexByte(login.signed.sig3, 10) }, check)).toThrow(
+      expect.objectContaining({ code: 'LOGIN_ASSERTION_INVALID' }),
+    );
   });
 });
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
+import { expectAppVersion } from '../environment/app-version';
+import { environmentError } from '../environment/checks';
 import { fail } from '../errors/medshare-error';
 import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, NONCE } from '../validation/assert';
@@ -22,6 +24,12 @@ interface RequestFields<O extends Operation> {
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly appId: string;
+  /**
+   * Optional: the version of the app that built the request (SemVer 2.0.0), checked against the
+   * org's app-version policy before shares and downloads (docs/protocol.md §7.6). Absent in
+   * requests of apps older than the member; an org with a policy refuses those.
+   */
+  readonly appVersion?: string;
 }
 
 /** The operations signed by one registered key (all but the ring operations). */
@@ -48,7 +56,18 @@ export type AnyRequest = Request;
 
 /** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
-  const o = expectObject(value, name, ['v', 'op', 'body', 'nonce', 'issuedAt', 'expiresAt', 'appId', 'keyId', 'ring']);
+  const o = expectObject(value, name, [
+    'v',
+    'op',
+    'body',
+    'nonce',
+    'issuedAt',
+    'expiresAt',
+    'appId',
+    'keyId',
+    'ring',
+    'appVersion',
+  ]);
   if (o.v !== PROTOCOL_VERSION) throw fail('UNSUPPORTED_VERSION', `${name}.v must be ${PROTOCOL_VERSION}`);
   const op = expectOneOf(o.op, `${name}.op`, OPERATIONS);
   const issuedAt = expectInteger(o.issuedAt, `${name}.issuedAt`);
@@ -65,6 +84,7 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
     expiresAt,
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
     ...author(op, o, name),
+    ...(o.appVersion === undefined ? {} : { appVersion: expectAppVersion(o.appVersion, `${name}.appVersion`) }),
   } as AnyRequest;
 }
 
@@ -80,13 +100,34 @@ function author(op: Operation, o: Record<string, unknown>, name: string): { keyI
 }
 
 /**
- * Checks a request's validity window against a ledger or server clock (ms):
- * `issuedAt − skew ≤ now ≤ expiresAt`.
+ * The clock-skew check (docs/protocol.md §7.6): how far `issuedAt` may be from a verifier's clock.
+ * The access layer sees a request moments after the app signed it and bounds both directions
+ * (`|now − issuedAt| ≤ 60 s`); the contract's clock is the transaction timestamp, which a
+ * re-endorsement after an MVCC conflict moves later, so it bounds only an issue time ahead of
+ * it (`issuedAt − now ≤ 60 s`) and leaves the past to `expiresAt`.
+ */
+export function checkClockSkew(issuedAt: number, now: number, bound: 'both' | 'ahead'): void {
+  if (issuedAt - now > MAX_CLOCK_SKEW_MS)
+    throw environmentError(
+      'clock-skew',
+      'CLOCK_SKEW',
+      `request issued at ${issuedAt}, ${issuedAt - now} ms ahead of this clock (${now}); at most ${MAX_CLOCK_SKEW_MS} ms`,
+    );
+  if (bound === 'both' && now - issuedAt > MAX_CLOCK_SKEW_MS)
+    throw environmentError(
+      'clock-skew',
+      'CLOCK_SKEW',
+      `request issued at ${issuedAt}, ${now - issuedAt} ms behind this clock (${now}); at most ${MAX_CLOCK_SKEW_MS} ms`,
+    );
+}
+
+/**
+ * Checks a request against a ledger or server clock (ms): the clock skew ahead
+ * (`issuedAt − 60 s ≤ now`, CLOCK_SKEW), then the expiry (`now ≤ expiresAt`, REQUEST_EXPIRED).
  */
 export function assertFresh(request: Pick<Request, 'issuedAt' | 'expiresAt'>, now: number): void {
+  checkClockSkew(request.issuedAt, now, 'ahead');
   if (now > request.expiresAt) throw fail('REQUEST_EXPIRED', `request expired at ${request.expiresAt}, now ${now}`);
-  if (now < request.issuedAt - MAX_CLOCK_SKEW_MS)
-    throw fail('REQUEST_EXPIRED', `request issued at ${request.issuedAt} is in the future (now ${now})`);
 }
 
 export interface NewRequestFields<O extends KeyOperation> {
@@ -97,6 +138,8 @@ export interface NewRequestFields<O extends KeyOperation> {
   /** Unix ms; the request is valid from now until now + lifetimeMs. */
   readonly now: number;
   readonly lifetimeMs?: number;
+  /** The app's version, stated in the request (docs/protocol.md §6, §7.6). */
+  readonly appVersion?: string;
 }
 
 /** Builds a key request with a fresh random nonce (16 bytes) and a validity window. */
@@ -124,6 +167,7 @@ function requestFields<O extends Operation>(fields: {
   appId: string;
   now: number;
   lifetimeMs?: number;
+  appVersion?: string;
 }): RequestFields<O> {
   const lifetime = fields.lifetimeMs ?? 2 * 60 * 1000;
   return {
@@ -134,5 +178,6 @@ function requestFields<O extends Operation>(fields: {
     issuedAt: fields.now,
     expiresAt: fields.now + lifetime,
     appId: fields.appId,
+    ...(fields.appVersion === undefined ? {} : { appVersion: fields.appVersion }),
   };
 }

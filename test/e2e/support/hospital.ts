@@ -2,11 +2,14 @@
 /**
  * A hospital on the native Fabric network, for the e2e suites: its gateway (Fabric backend over
  * both peers of its org, peer0 preferred; the org's User1 client identity) started as a child
- * process from the layout of test/e2e/fabric-layout.mjs, its K3 registered on the ledger by the
- * org's admin (scripts/admin/register-access-key.sh), and an SDK client that also checks sig4
- * against the chaincode server's K4. The e2e project's globalSetup (test/e2e/network-setup.js) has made the
- * network ready before any suite runs; `assertNetworkReady()` turns anything missing into a
- * failure, never a skip.
+ * process from the layout of test/e2e/fabric-layout.mjs, its K3 and its re-encryption proxies
+ * (one by default: each org's gateway is a proxy) registered on the ledger by the org's admin
+ * (scripts/admin/register-access-key.sh, register-proxy.sh; stopHospital retires the proxies
+ * with retire-proxy.sh), and an SDK client that also checks sig4 against the chaincode server's
+ * K4. `startAlliance` starts both orgs' gateways as one alliance: each names the other's proxies
+ * as peers and both keep their files in one S3 bucket. The e2e project's globalSetup
+ * (test/e2e/network-setup.js) has made the network ready before any suite runs;
+ * `assertNetworkReady()` turns anything missing into a failure, never a skip.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -109,6 +112,11 @@ export interface Hospital {
   readonly layout: {
     gatewayConfig: string;
     appConfig: string;
+    /** The gateway's https origin and its TLS certificate (what a peer gateway trusts). */
+    gatewayUrl: string;
+    tlsCertFile: string;
+    /** The re-encryption proxies the gateway hosts, registered for its org. */
+    proxies: { proxyId: string; publicKey: string }[];
     k3PublicKey: string;
     k4PublicKey: string;
     /** The org's peers the gateway knows (ledger.peers), preferred first: peer0, then peer1. */
@@ -129,6 +137,13 @@ export interface HospitalOptions {
   readonly uploadRetry?: { readonly attempts?: number; readonly deadlineMs?: number };
   /** A transport of the test's own for the SDK (to record or replay what it sends); the SDK's HTTPS transport when absent. */
   readonly transport?: (client: ReturnType<typeof loadAppConfig>['client']) => Transport;
+}
+
+export interface LayoutOptions {
+  /** Re-encryption proxies the gateway hosts (default 1). */
+  readonly proxies?: number;
+  /** scripts/storage/up.sh's s3.env: the gateway keeps its files in that bucket (else its embedded store). */
+  readonly s3EnvFile?: string;
 }
 
 /** One peer's view of the channel (`peer channel getinfo`). */
@@ -156,14 +171,22 @@ export async function chainInfo(org: 'org1' | 'org2', index: 0 | 1): Promise<Cha
   return JSON.parse(line.slice('Blockchain info: '.length)) as ChainInfo;
 }
 
-export async function startHospital(org: 'org1' | 'org2', options: HospitalOptions = {}): Promise<Hospital> {
+const LAYOUT_SCRIPT = join(ROOT, 'test', 'e2e', 'fabric-layout.mjs');
+
+/** A hospital's layout (test/e2e/fabric-layout.mjs), its K3 and its proxies registered by its org's admin. */
+async function prepareHospital(
+  org: 'org1' | 'org2',
+  options: LayoutOptions,
+): Promise<{ dir: string; layout: Hospital['layout'] }> {
   const dir = mkdtempSync(join(tmpdir(), `medshare-fabric-${org}-`));
   const port = await freePort();
-  const { stdout } = await run(
-    process.execPath,
-    [join(ROOT, 'test', 'e2e', 'fabric-layout.mjs'), org, dir, String(port)],
-    { env: scriptEnv },
-  );
+  const flags = [
+    ...(options.proxies === undefined ? [] : ['--proxies', String(options.proxies)]),
+    ...(options.s3EnvFile === undefined ? [] : ['--s3-env', options.s3EnvFile]),
+  ];
+  const { stdout } = await run(process.execPath, [LAYOUT_SCRIPT, org, dir, String(port), ...flags], {
+    env: scriptEnv,
+  });
   const layout = JSON.parse(stdout) as Hospital['layout'];
   const reg = await admin(
     'register-access-key.sh',
@@ -173,7 +196,50 @@ export async function startHospital(org: 'org1' | 'org2', options: HospitalOptio
     String(layout.notAfter),
   );
   if (reg.code !== 0) throw new Error(`register-access-key.sh ${org} failed: ${reg.stderr}`);
+  for (const proxy of layout.proxies) {
+    const p = await admin('register-proxy.sh', org, proxy.publicKey);
+    if (p.code !== 0) throw new Error(`register-proxy.sh ${org} failed: ${p.stderr}`);
+  }
+  return { dir, layout };
+}
+
+export async function startHospital(
+  org: 'org1' | 'org2',
+  options: HospitalOptions & LayoutOptions = {},
+): Promise<Hospital> {
+  const { dir, layout } = await prepareHospital(org, options);
   return spawnGateway(org, dir, layout, options);
+}
+
+export interface Alliance {
+  readonly h1: Hospital;
+  readonly h2: Hospital;
+}
+
+/**
+ * Both orgs' gateways as one alliance: org1's hosts `org1Proxies` re-encryption proxies (default
+ * 2: its own and one more by configuration), org2's one, all registered by their org's admin;
+ * each gateway names the other's proxies in `proxies.peers` (its https origin and TLS
+ * certificate), and with `s3EnvFile` both keep their files in that one bucket.
+ */
+export async function startAlliance(
+  options: HospitalOptions & { readonly s3EnvFile?: string; readonly org1Proxies?: number } = {},
+): Promise<Alliance> {
+  const { org1Proxies = 2, s3EnvFile, ...hospital } = options;
+  const storage = s3EnvFile === undefined ? {} : { s3EnvFile };
+  const [one, two] = await Promise.all([
+    prepareHospital('org1', { proxies: org1Proxies, ...storage }),
+    prepareHospital('org2', { proxies: 1, ...storage }),
+  ]);
+  const peersOf = (l: Hospital['layout']): { proxyId: string; url: string; caFile: string }[] =>
+    l.proxies.map((p) => ({ proxyId: p.proxyId, url: l.gatewayUrl, caFile: l.tlsCertFile }));
+  await run(process.execPath, [LAYOUT_SCRIPT, 'peers', one.layout.gatewayConfig, JSON.stringify(peersOf(two.layout))]);
+  await run(process.execPath, [LAYOUT_SCRIPT, 'peers', two.layout.gatewayConfig, JSON.stringify(peersOf(one.layout))]);
+  const [h1, h2] = await Promise.all([
+    spawnGateway('org1', one.dir, one.layout, hospital),
+    spawnGateway('org2', two.dir, two.layout, hospital),
+  ]);
+  return { h1, h2 };
 }
 
 /** Stops the hospital's gateway (SIGTERM, or SIGKILL) and starts it again on the same layout, data and port. */
@@ -231,6 +297,7 @@ async function spawnGateway(
   return { org, dir, layout, child, client, output: () => out };
 }
 
+/** Stops the gateway, retires its proxies on the ledger (their keys go with its folder), removes its folder. */
 export async function stopHospital(h: Hospital | undefined): Promise<void> {
   if (!h) return;
   h.client.close();
@@ -239,5 +306,12 @@ export async function stopHospital(h: Hospital | undefined): Promise<void> {
     h.child.kill('SIGTERM');
     await exited;
   }
-  rmSync(h.dir, { recursive: true, force: true });
+  try {
+    for (const proxy of h.layout.proxies) {
+      const retired = await admin('retire-proxy.sh', h.org, proxy.proxyId);
+      if (retired.code !== 0) throw new Error(`retire-proxy.sh ${h.org} failed: ${retired.stderr}`);
+    }
+  } finally {
+    rmSync(h.dir, { recursive: true, force: true });
+  }
 }

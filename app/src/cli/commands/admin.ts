@@ -35,6 +35,25 @@ function retireK3(keyId: string | undefined, values: Values): Verb {
   };
 }
 
+/** The org's app-version policy: `--min V` and `--deny V,V` (either may be absent; neither opens it). */
+function appPolicy(values: Values): Verb {
+  const body = {
+    ...(values.min ? { minVersion: values.min } : {}),
+    denied: values.deny ? values.deny.split(',') : [],
+  };
+  return async (call) => {
+    const r = (await call('post', '/v1/admin/app-policy', body)) as {
+      org: string;
+      minVersion?: string;
+      denied: string[];
+    };
+    return {
+      data: r,
+      text: `app-version policy of ${r.org}: minimum ${r.minVersion ?? 'none'}, denied ${r.denied.length > 0 ? r.denied.join(', ') : 'none'}`,
+    };
+  };
+}
+
 function recordAudit(values: Values): Verb {
   const record = need(values, 'record');
   return async (call) => {
@@ -56,6 +75,7 @@ export const admin = defineCommand({
     { synopsis: 'register-k3 --public-key HEX --not-before MS --not-after MS' },
     { synopsis: 'retire-k3 KEYID [--at MS]' },
     { synopsis: 'audit --record ID' },
+    { synopsis: 'app-policy [--min VERSION] [--deny V1,V2]', summary: "this org's app versions (none: any)" },
   ],
   needs: adminToken,
   parse({ positionals: [verb, arg], values }): Verb {
@@ -68,8 +88,10 @@ export const admin = defineCommand({
         return retireK3(arg, values);
       case 'audit':
         return recordAudit(values);
+      case 'app-policy':
+        return appPolicy(values);
       default:
-        throw new UsageError('admin needs approve, register-k3, retire-k3 or audit');
+        throw new UsageError('admin needs approve, register-k3, retire-k3, audit or app-policy');
     }
   },
   run: (verb, call) => verb(call),

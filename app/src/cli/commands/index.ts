@@ -9,6 +9,7 @@ import { file } from './file';
 import { grant } from './grant';
 import { keygen } from './keygen';
 import { profile } from './profile';
+import { login } from './login';
 import { grants, records } from './lists';
 import { register } from './register';
 import { revoke } from './revoke';
@@ -22,6 +23,7 @@ import { whois } from './whois';
 export const COMMANDS: readonly Command[] = [
   keygen,
   register,
+  login,
   upload,
   grant,
   revoke,

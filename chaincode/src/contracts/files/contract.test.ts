@@ -1,148 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-import {
-  AUDIT_EVENT_NAME,
-  compressedPublicKey,
-  fileReEncryptContext,
-  parseAuditEvent,
-  type FileShareBody,
-  type FileUploadBody,
-} from '@medshare/protocol';
+import { AUDIT_EVENT_NAME, fileReEncryptContext, parseAuditEvent, type FileShareBody } from '@medshare/protocol';
 import { fromHex, toHex } from '@medshare/crypto/bytes';
-import { decrypt, encrypt, generateKeyPair as sm2KeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
+import { decrypt, generateKeyPair as sm2KeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
 import {
   decapsulate,
   decapsulateFragments,
   decodeCapsule,
   decodeCapsuleFragment,
-  decodePoint,
-  encapsulate,
-  encodeCapsule,
   encodeCapsuleFragment,
-  encodeKeyFragment,
-  encodePoint,
-  generateKeyFragments,
-  generateKeyPair,
   reEncrypt,
   type KeyFragment,
   type KeyPair,
 } from '@medshare/crypto/tpre';
 import { fabricIdentity } from '@medshare/fabric-sim';
-import { ProxyKey, parseProxyShare, reEncryptFor, type ProxyShare } from '../../../../gateway/src/proxy/proxy';
-import { Harness, ORG1, ORG2, flip, newParty, rejects, type Party } from '../../testing/harness';
-
-interface Upload {
-  readonly fileId: string;
-  readonly delegating: KeyPair;
-  readonly key: Uint8Array;
-  readonly body: FileUploadBody;
-}
-
-/** The receiver's B: its K1 as the compressed point §15 takes. */
-function pointOf(party: Party): ReturnType<typeof decodePoint> {
-  return decodePoint(compressedPublicKey(party.publicKey), 'receiver');
-}
-
-const hex32 = (): string => toHex(crypto.getRandomValues(new Uint8Array(32)));
-
-/** The chaincode over fabric-sim with three proxies registered (two by Org1, one by Org2). */
-class Files {
-  readonly proxies: ProxyKey[] = [];
-
-  private constructor(readonly h: Harness) {}
-
-  static async create(): Promise<Files> {
-    const f = new Files(await Harness.create());
-    for (const org of [ORG1, ORG1, ORG2]) {
-      const key = ProxyKey.fromPem(privateKeyToPem(sm2KeyPair().privateKey));
-      await f.h.admin(org, 'files:RegisterProxy', key.publicKey);
-      f.proxies.push(key);
-    }
-    return f;
-  }
-
-  /** A descriptor as the app makes it: a per-file delegating pair, a capsule, `a` sealed to the owner. */
-  descriptor(owner: Party): Omit<Upload, 'fileId'> {
-    const delegating = generateKeyPair();
-    const { capsule, key } = encapsulate(delegating.publicKey);
-    const secret = fromHex(delegating.secret.toString(16).padStart(64, '0'));
-    const body: FileUploadBody = {
-      uploadId: hex32(),
-      root: hex32(),
-      size: 200 * 1024 * 1024,
-      chunkBytes: 1 << 20,
-      mediaType: 'application/dicom',
-      capsule: toHex(encodeCapsule(capsule)),
-      delegatingKey: toHex(encodePoint(delegating.publicKey)),
-      ownerKeyWrap: toHex(encrypt(owner.publicKey, secret)),
-      keyCheck: toHex(new Uint8Array(16).fill(3)),
-    };
-    return { delegating, key, body };
-  }
-
-  async upload(owner: Party): Promise<Upload> {
-    const d = this.descriptor(owner);
-    const result = await this.h.act('file-upload', owner, d.body);
-    return { ...d, fileId: result.fileId as string };
-  }
-
-  /** t-of-n key fragments for `receiver`, each sealed to one of `to` (default: all three proxies). */
-  shareBody(
-    upload: Upload,
-    receiver: Party,
-    threshold = 2,
-    to: readonly ProxyKey[] = this.proxies,
-  ): { body: FileShareBody; fragments: KeyFragment[] } {
-    const fragments = generateKeyFragments(upload.delegating, pointOf(receiver), threshold, to.length);
-    return {
-      fragments,
-      body: {
-        fileId: upload.fileId,
-        receiverKeyId: receiver.keyId,
-        threshold,
-        fragments: to.map((proxy, i) => {
-          const fragment = fragments[i] as KeyFragment;
-          return {
-            proxyId: proxy.proxyId,
-            fragmentId: toHex(fragment.id),
-            sealedFragment: toHex(encrypt(proxy.publicKey, encodeKeyFragment(fragment))),
-          };
-        }),
-      },
-    };
-  }
-
-  async share(
-    owner: Party,
-    upload: Upload,
-    receiver: Party,
-    threshold = 2,
-  ): Promise<{ shareId: string; fragments: KeyFragment[] }> {
-    const { body, fragments } = this.shareBody(upload, receiver, threshold);
-    const result = await this.h.act('file-share', owner, body);
-    return { shareId: result.shareId as string, fragments };
-  }
-
-  /** What the receiver's gateway does for file-fragments: GetShare, then each proxy re-encrypts. */
-  async capsuleFragments(fileId: string, receiver: Party, org = ORG2): Promise<string[]> {
-    const share = await this.h.act('file-fragments', receiver, { fileId }, org);
-    const { proxies, ...common } = share as { proxies: Array<Record<string, unknown>> } & Record<string, unknown>;
-    return proxies.map((p) => {
-      const key = this.proxies.find((k) => k.proxyId === p.proxyId) as ProxyKey;
-      const own = { proxyId: p.proxyId, fragmentId: p.fragmentId, sealedFragment: p.sealedFragment };
-      return reEncryptFor(parseProxyShare({ ...common, ...own }), key).capsuleFragment;
-    });
-  }
-
-  /** What a peer proxy's gateway does: files:GetShareForProxy with plain args. */
-  async forProxy(fileId: string, receiver: Party, proxy: ProxyKey, org = ORG2): Promise<ProxyShare> {
-    const { result } = await this.h.evaluate(
-      'files:GetShareForProxy',
-      [fileId, receiver.keyId, proxy.proxyId],
-      this.h.client(org),
-    );
-    return parseProxyShare(JSON.parse(result));
-  }
-}
+import { ProxyKey, reEncryptFor } from '../../../../gateway/src/proxy/proxy';
+import { Files, hex32, pointOf } from '../../testing/files-harness';
+import { ORG1, ORG2, flip, newParty, rejects, type Party } from '../../testing/harness';
 
 describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
   it('the whole flow: the receiver opens the same key as the owner; revoke leaves nothing', async () => {
@@ -263,6 +136,40 @@ describe('files: upload, share 2-of-3, re-encrypt, view, revoke', () => {
     expect(
       (await h.act('file-view', doctor, { fileId: upload.fileId, capsuleFragments: fresh }, ORG2)).proxies,
     ).toHaveLength(3);
+  });
+});
+
+describe('files: audit trails', () => {
+  it("the owner and the upload org's admins read a file's audit trail; nobody else does", async () => {
+    const f = await Files.create();
+    const { h } = f;
+    const patient = await h.registerPatient();
+    const doctor = await h.registerDoctor(ORG2);
+    const upload = await f.upload(patient);
+    await f.share(patient, upload, doctor);
+    const trail = await h.act('audit', patient, { recordId: upload.fileId, pageSize: 10, bookmark: '' });
+    expect((trail.items as Array<{ action: string }>).map((e) => e.action)).toEqual(['file-upload', 'file-share']);
+    const admin = JSON.parse(
+      (await h.evaluate('audit:AdminAuditTrail', [upload.fileId, '10', ''], fabricIdentity(ORG1, { admin: true })))
+        .result,
+    ) as { items: Array<{ action: string; subjectKeyId?: string }> };
+    expect(admin.items).toEqual([
+      expect.objectContaining({ action: 'file-upload' }),
+      expect.objectContaining({ action: 'file-share', subjectKeyId: doctor.keyId }),
+    ]);
+    const body = { recordId: upload.fileId, pageSize: 10, bookmark: '' };
+    await rejects(h, () => h.act('audit', doctor, body, ORG2), 'NOT_OWNER', /owner of the file/);
+    await rejects(
+      h,
+      () => h.act('audit', patient, { ...body, recordId: hex32() }),
+      'RECORD_NOT_FOUND',
+      /no record or file/,
+    );
+    await rejects(
+      h,
+      () => h.evaluate('audit:AdminAuditTrail', [upload.fileId, '10', ''], fabricIdentity(ORG2, { admin: true })),
+      'NOT_ORG_ADMIN',
+    );
   });
 });
 

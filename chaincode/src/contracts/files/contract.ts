@@ -38,7 +38,7 @@ import {
   fileOwnerOnly,
   requireActiveProxy,
   requireFile,
-  requireReceiver,
+  shareParties,
   verifiedProxies,
 } from './rules';
 import { fileAccesses, fileOwnerIndex, fileShareReceiverIndex, fileShares, files, proxies } from './tables';
@@ -110,7 +110,7 @@ export class FilesContract extends MedshareBaseContract {
     const auth = await authenticate(ctx, state, envelope, 'file-share', { consumeNonce: true });
     const { fileId, receiverKeyId, threshold, fragments } = auth.request.body;
     const file = await fileOwnerOnly(state, auth, fileId);
-    await requireReceiver(state, file, receiverKeyId);
+    await shareParties(state, auth, file, receiverKeyId);
     for (const [i, fragment] of fragments.entries()) {
       const name = `request.body.fragments[${i}]`;
       await requireActiveProxy(state, fragment.proxyId, auth.now, name);

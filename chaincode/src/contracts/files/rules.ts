@@ -10,10 +10,11 @@ import {
   type Capsule,
   type CapsuleFragment,
 } from '@medshare/crypto/tpre';
+import { assertEnvironment } from '../../environment/environment';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { UserState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
-import { requireUser, users } from '../registry/tables';
+import { requireUser } from '../registry/tables';
 import type { FileShareState, FileState, ProxyState } from './model';
 import { files, fileShares, proxies } from './tables';
 
@@ -39,15 +40,19 @@ export async function fileOwnerOnly(
   return file;
 }
 
-/** A receiver of a share: registered, approved, not a patient and not the file's owner. */
-export async function requireReceiver(state: LedgerState, file: FileState, receiverKeyId: string): Promise<UserState> {
-  const receiver = receiverKeyId === file.owner ? undefined : await users.get(state, { keyId: receiverKeyId });
-  if (!receiver || receiver.role === 'patient' || receiver.status !== 'active') {
-    throw fail(
-      'NOT_REGISTERED_DOCTOR',
-      'request.body.receiverKeyId is not a registered, approved doctor or institution other than the owner',
-    );
-  }
+/**
+ * A share's parties pass the environment check (docs/protocol.md §7.6): the owner (the holder)
+ * active, the receiver a registered, approved doctor or institution (so never the owner, a
+ * patient). Resolves with the receiver.
+ */
+export async function shareParties(
+  state: LedgerState,
+  auth: Authenticated<KeyOperation>,
+  file: FileState,
+  receiverKeyId: string,
+): Promise<UserState> {
+  const { receiver } = await assertEnvironment(state, auth, { holder: file.owner, receiver: receiverKeyId });
+  if (!receiver) throw fail('INTERNAL', 'the receiver check passed without a registry entry');
   return receiver;
 }
 
@@ -66,9 +71,9 @@ export async function requireActiveProxy(
 }
 
 /**
- * The author of a file-fragments, file-view or file-get request, when not the owner: an active
- * receiver of a current share, with its sig1. Revoked and never-shared look the same:
- * SHARE_NOT_FOUND.
+ * The author of a file-fragments, file-view or file-get request, when not the owner: the
+ * receiver of a current share, with its sig1, then the environment check (the owner the holder,
+ * the author the receiver). Revoked and never-shared look the same: SHARE_NOT_FOUND.
  */
 export async function activeShare(
   state: LedgerState,
@@ -79,12 +84,15 @@ export async function activeShare(
   const author = await requireUser(state, keyId);
   const share = await fileShares.get(state, { fileId: file.fileId, receiverKeyId: keyId });
   if (!share) throw fail('SHARE_NOT_FOUND', 'request.keyId has no current share of the file');
-  if (author.status !== 'active') throw fail('NOT_APPROVED', 'the author is not approved');
   assertSig1(author.publicKey, auth.envelope, 'the receiver');
+  await assertEnvironment(state, auth, { holder: file.owner, receiver: keyId });
   return { share, author };
 }
 
-/** The owner of the file with their sig1, or undefined when the request names someone else. */
+/**
+ * The owner of the file with their sig1 and the environment check (the owner the holder, no
+ * receiver), or undefined when the request names someone else.
+ */
 export async function asOwner(
   state: LedgerState,
   auth: Authenticated<KeyOperation>,
@@ -93,6 +101,7 @@ export async function asOwner(
   if (auth.request.keyId !== file.owner) return undefined;
   const owner = await requireUser(state, file.owner);
   assertSig1(owner.publicKey, auth.envelope, 'the file owner');
+  await assertEnvironment(state, auth, { holder: file.owner });
   return owner;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
+import { assertEnvironment } from '../../environment/environment';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
 import type { RecordState } from '../../state/model';
@@ -23,7 +24,7 @@ import { ownPage } from '../own-page';
 import { accessEntries } from '../access-lists/tables';
 import { assertStudyOpen, requireStudy } from '../access-lists/rules';
 import { requireInstitution } from '../registry/rules';
-import { patientRecords, pseudonyms, requireUser, users } from '../registry/tables';
+import { patientRecords, pseudonyms, requireUser } from '../registry/tables';
 import { sortableTime } from '../../state/keys';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
 import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys, warrants } from './tables';
@@ -122,13 +123,8 @@ export class RecordsContract extends MedshareBaseContract {
     const { recordId, granteeKeyId, keyWrap } = auth.request.body;
     const record = await ownerOnly(state, auth, recordId);
     if (granteeKeyId === record.owner) throw fail('INVALID_INPUT', 'the owner cannot be a grantee of their own record');
-    const grantee = await users.get(state, { keyId: granteeKeyId });
-    if (!grantee || grantee.role === 'patient' || grantee.status !== 'active') {
-      throw fail(
-        'NOT_REGISTERED_DOCTOR',
-        'request.body.granteeKeyId is not a registered, approved doctor or institution',
-      );
-    }
+    // The grantee must be a registered, approved doctor or institution: the receiver check.
+    await assertEnvironment(state, auth, { holder: record.owner, receiver: granteeKeyId });
     await grants.put(state, { recordId, granteeKeyId }, { recordId, granteeKeyId, keyWrap, grantedAt: auth.now });
     await recordAccess(ctx, state, auth, {
       recordId,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { fail, type KeyOperation } from '@medshare/protocol';
+import { assertEnvironment } from '../../environment/environment';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { RecordState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
@@ -31,7 +32,8 @@ export async function ownerOnly(
 /**
  * View and read: the request names its author's key id, so finding the target key is one
  * lookup (owner, or the grant under that key id) and one SM2 verification, whatever the
- * number of grantees.
+ * number of grantees. Then the environment check (docs/protocol.md §7.6): the owner is the
+ * holder, a grantee the receiver.
  */
 export async function ownerOrGrantee(
   state: LedgerState,
@@ -47,8 +49,11 @@ export async function ownerOrGrantee(
     keyWrap = grant.keyWrap;
   }
   const author = await requireUser(state, keyId);
-  if (author.status !== 'active') throw fail('NOT_APPROVED', 'the author is not approved');
   assertSig1(author.publicKey, auth.envelope, keyId === record.owner ? 'the record owner' : 'the grantee');
+  await assertEnvironment(state, auth, {
+    holder: record.owner,
+    ...(keyId === record.owner ? {} : { receiver: keyId }),
+  });
   return { record, keyWrap };
 }
 

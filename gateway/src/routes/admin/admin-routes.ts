@@ -5,7 +5,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OrgAdminLedger } from '../../ledger/backend';
 import type { AccessLayer } from '../../pipeline/access-layer';
 import { ERRORS, SMALL_BODY_BYTES } from '../route-limits';
-import { accessKeyBody, anyObject, keyIdParams, pageQuery, recordIdParams, retireBody } from '../schemas';
+import {
+  accessKeyBody,
+  anyObject,
+  appPolicyBody,
+  keyIdParams,
+  pageQuery,
+  recordIdParams,
+  retireBody,
+} from '../schemas';
 import type { RoutePlugin } from '../type-provider';
 
 export interface AdminRouteOptions {
@@ -93,6 +101,22 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (app, options) 
       }
       const result = json(await orgAdmin.retireAccessKey(keyId, at));
       await options.onAccessKeysChanged?.();
+      return result;
+    },
+  });
+  app.post('/v1/admin/app-policy', {
+    schema: {
+      summary: "Set this org's app-version policy: a minimum version and denied versions (SemVer)",
+      body: appPolicyBody,
+      response: { 200: anyObject, ...ERRORS },
+    },
+    bodyLimit: SMALL_BODY_BYTES,
+    onRequest: authenticate,
+    handler: async (request) => {
+      const { minVersion, denied } = request.body;
+      const result = json(await orgAdmin.setAppPolicy(minVersion ?? '', (denied ?? []).join(',')));
+      // This gateway checks the new policy from its next request on (others within their cache's 30 s).
+      accessLayer.environment?.forgetPolicy();
       return result;
     },
   });

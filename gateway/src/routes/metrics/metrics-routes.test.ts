@@ -11,7 +11,8 @@ describe('operations endpoints', () => {
     const patient = party();
     await client.register(patient, 'patient');
     const { recordId } = await client.upload(patient, { content: utf8('{"note":"metrics"}'), kind: 'clinical-note' });
-    await expect(client.view(party(), recordId)).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+    // An unregistered key: refused by the access layer's environment check (keys-valid), before the ledger.
+    await expect(client.view(party(), recordId)).rejects.toMatchObject({ code: 'NOT_REGISTERED' });
   });
   afterAll(() => f.close());
 
@@ -21,7 +22,7 @@ describe('operations endpoints', () => {
     const metrics = (await f.app.inject('/metrics')).body;
     expect(metrics).toMatch(/medshare_requests_total\{route="\/v1\/requests",op="upload",outcome="ok",code=""\} 1/);
     expect(metrics).toMatch(
-      /medshare_requests_total\{route="\/v1\/requests",op="",outcome="rejected",code="NOT_AUTHORIZED"\} 1/,
+      /medshare_requests_total\{route="\/v1\/requests",op="",outcome="rejected",code="NOT_REGISTERED"\} 1/,
     );
     expect(metrics).toContain('medshare_request_duration_seconds_bucket');
     const spec = (await f.app.inject('/openapi.json')).json<{ openapi: string; paths: Record<string, unknown> }>();
