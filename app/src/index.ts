@@ -22,5 +22,6 @@ export {
 } from './client/transport';
 export { parseSse, type SseMessage } from './client/sse';
 export { newFileKey, type FileKeys, type NewFileKey } from './files/file-keys';
+export type { ResumeEvent } from './files/resumable-upload';
 export { openRecord, sealRecord, unwrapDataKey, wrapDataKey } from './records/record-crypto';
 export { loadAppConfig, type AppConfig } from './config/app-config';

@@ -70,9 +70,11 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     accessLayer,
     proxies,
     maxFileBytes: config.limits.fileBytes,
-    log: { warn: (o, m) => app.log.warn(o, m) },
+    stagingMaxAgeMs: config.limits.stagingMaxAgeMs,
+    log: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) },
   });
   accessLayer.useHooks(files.hooks());
+  files.startSweeps();
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, {
     streamsPerApp: config.events.streamsPerApp,
@@ -159,6 +161,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     reconcileKeys,
     async close() {
       await app.close();
+      await files.close();
       await follower.stop();
       await log.close();
       await ledger.close();

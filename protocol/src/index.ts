@@ -96,6 +96,7 @@ export {
   parseProxyReEncryptRequest,
   parseServedCapsuleFragment,
   parseStagedUpload,
+  parseUploadState,
   parseUploadGrant,
   type FileFragmentsAttachment,
   type FileUploadBeginEnvelope,
@@ -105,6 +106,7 @@ export {
   type ProxyReEncryptRequest,
   type ServedCapsuleFragment,
   type StagedUpload,
+  type UploadState,
   type UploadGrant,
 } from './messages/file-gateway';
 export {
@@ -186,4 +188,4 @@ export {
   type FileViewBody,
 } from './messages/files';
 // The §16 leaf hashing on a worker thread, shared by the SDK's and the gateway's chunk streams.
-export { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';
+export { ChunkSlots, LeafHasher, LeafQueue, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';

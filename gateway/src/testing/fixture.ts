@@ -192,7 +192,7 @@ export class GatewayFixture {
     };
     return {
       post: (p, b, h) => call('POST', p, b, h),
-      get: (p) => call('GET', p),
+      get: (p, h) => call('GET', p, undefined, h),
       stream: (p, h) => this.stream(p, h),
       close() {},
     };
