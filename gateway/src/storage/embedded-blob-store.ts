@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, constants as fsConstants, type Dirent } from 'node:fs';
+import { createWriteStream, constants as fsConstants, type Dirent, type WriteStream } from 'node:fs';
 import { access, copyFile, link, mkdir, open, readdir, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -86,28 +86,7 @@ export class EmbeddedBlobStore implements BlobStore {
     const temp = await this.#tempFile(key);
     const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
     try {
-      let size = 0;
-      // pipeline() destroys every stream with the first error, so the first stream to report
-      // one is where it came from.
-      let origin: 'body' | 'file' | undefined;
-      body.once('error', () => (origin ??= 'body'));
-      out.once('error', () => (origin ??= 'file'));
-      try {
-        await pipeline(
-          body,
-          async function* count(source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              size += chunk.length;
-              yield chunk;
-            }
-          },
-          out,
-        );
-      } catch (error) {
-        // The body's own error (a client abort, a refusal by the stream that fed it) is the
-        // caller's and passes unchanged; only the file's side is mapped.
-        throw origin === 'file' ? fileStoreFailure(error, key) : error;
-      }
+      const size = await writeBody(body, out, key);
       await this.#publish(temp, path, key);
       return { size };
     } finally {
@@ -334,6 +313,34 @@ export class EmbeddedBlobStore implements BlobStore {
 }
 
 /**
+ * Pipes `body` into the file stream `out` and counts its bytes. pipeline() destroys every stream
+ * with the first error, so the first stream to report one is where it came from: the body's own
+ * error (a client abort, a refusal by the stream that fed it) is the caller's and passes
+ * unchanged; only the file's side is mapped.
+ */
+async function writeBody(body: Readable, out: WriteStream, key: string): Promise<number> {
+  let size = 0;
+  let origin: 'body' | 'file' | undefined;
+  body.once('error', () => (origin ??= 'body'));
+  out.once('error', () => (origin ??= 'file'));
+  try {
+    await pipeline(
+      body,
+      async function* count(source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      out,
+    );
+  } catch (error) {
+    throw origin === 'file' ? fileStoreFailure(error, key) : error;
+  }
+  return size;
+}
+
+/**
  * A resumable write on disk: one part file, each part written at its offset with its own stream
  * and fsync'd before it counts (`flush`), published by the store's atomic link once complete.
  */
@@ -349,29 +356,17 @@ class EmbeddedResumableWrite implements ResumableWrite {
   async writePart(part: BlobPart, body: Readable): Promise<void> {
     if (this.#done) throw fail('INTERNAL', `the write of ${this.key} is over`);
     const out = createWriteStream(this.path, { flags: 'r+', start: part.offset, flush: true });
-    let origin: 'body' | 'file' | undefined;
-    body.once('error', () => (origin ??= 'body'));
-    out.once('error', () => (origin ??= 'file'));
     // Durable means fsync'd and closed (`flush` syncs before the close, which comes after 'finish').
     const closed = new Promise<void>((resolve, reject) => {
       out.once('close', () => resolve());
       out.once('error', reject);
     });
-    let size = 0;
+    let size: number;
     try {
-      await pipeline(
-        body,
-        async function* count(source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            size += chunk.length;
-            yield chunk;
-          }
-        },
-        out,
-      );
+      size = await writeBody(body, out, this.key);
     } catch (error) {
       await closed.catch(() => undefined);
-      throw origin === 'file' ? fileStoreFailure(error, this.key) : error;
+      throw error;
     }
     try {
       await closed;
