@@ -58,6 +58,10 @@ export interface FileServiceOptions {
   readonly maxFileBytes: number;
   /** Staged objects and unfinished parts older than this, unclaimed, are swept (config.limits.stagingMaxAgeMs). */
   readonly stagingMaxAgeMs?: number;
+  /** Store entries one sweep looks at, of each kind (default SWEEP_BATCH); the next sweep goes on after them. */
+  readonly sweepBatch?: number;
+  /** The staging part size to aim at (default 8 MiB; see stagingPartBytes): smaller in tests. */
+  readonly targetPartBytes?: number;
   readonly clock?: () => number;
   readonly log?: FileServiceLog;
 }
@@ -91,10 +95,11 @@ export class FileService {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
     this.stagingMaxAgeMs = options.stagingMaxAgeMs ?? STAGING_MAX_AGE_MS;
-    this.#uploads = new UploadSessions(options.store);
+    this.#uploads = new UploadSessions(options.store, options.targetPartBytes);
     this.#staged = new StagedUploads(options.store, {
       maxAgeMs: this.stagingMaxAgeMs,
       ...(options.log ? { log: options.log } : {}),
+      ...(options.sweepBatch ? { sweepBatch: options.sweepBatch } : {}),
     });
   }
 
@@ -154,15 +159,7 @@ export class FileService {
       body.resume();
       throw error;
     }
-    if (put.contentLength !== undefined && put.contentLength !== session.size - put.offset) {
-      body.resume();
-      await this.#uploads.end(uploadId);
-      throw fail(
-        'INTEGRITY_FAILED',
-        `the body is ${put.contentLength} bytes from offset ${put.offset}; the upload was begun for ${session.size}`,
-      );
-    }
-    const digest = await this.#uploads.append(session, body, put.offset);
+    const digest = await this.#uploads.append(session, body, put);
     this.#staged.add(uploadId, session.keyId, digest, now);
     return { size: digest.size, root: toHex(digest.root), chunks: digest.chunks };
   }

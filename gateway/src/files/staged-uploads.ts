@@ -25,7 +25,7 @@ export const leavesKey = (root: string): string => `files/${root}.leaves`;
 export const claimKey = (uploadId: string): string => `staging/${uploadId}.leaves`;
 
 const CLAIM_SUFFIX = '.leaves';
-/** Store entries one sweep looks at (staged objects and unfinished writes each); the next goes on after them. */
+/** Store entries one sweep looks at by default (staged objects and unfinished writes each); the next goes on after them. */
 export const SWEEP_BATCH = 1000;
 /** Roots known to be stored, so that a file-get costs no store call after the first. */
 const KNOWN_ROOTS = 10_000;
@@ -77,10 +77,13 @@ export class StagedUploads {
   /** Where the next sweep of the staged objects goes on (after this key); undefined: from the start. */
   #cursor: string | undefined;
 
-  constructor(store: BlobStore, options: { maxAgeMs: number; log?: StagedUploadsLog }) {
+  readonly #batch: number;
+
+  constructor(store: BlobStore, options: { maxAgeMs: number; log?: StagedUploadsLog; sweepBatch?: number }) {
     this.#store = store;
     this.#maxAgeMs = options.maxAgeMs;
     this.#log = options.log;
+    this.#batch = options.sweepBatch ?? SWEEP_BATCH;
   }
 
   /** A completed PUT: the object is staged for `keyId`, awaiting its file-upload. */
@@ -267,7 +270,7 @@ export class StagedUploads {
     let aborted = 0;
     let seen = 0;
     for await (const pending of this.#store.listResumable('staging/')) {
-      if (++seen > SWEEP_BATCH) break;
+      if (++seen > this.#batch) break;
       if (inProgress(pending.key) || now - pending.touchedAt <= this.#maxAgeMs) continue;
       await pending.abort();
       aborted++;
@@ -282,7 +285,7 @@ export class StagedUploads {
     let finished = true;
     const listing = this.#store.list('staging/', this.#cursor === undefined ? {} : { startAfter: this.#cursor });
     for await (const entry of listing) {
-      if (++seen > SWEEP_BATCH) {
+      if (++seen > this.#batch) {
         finished = false;
         break;
       }

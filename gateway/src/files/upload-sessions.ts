@@ -41,14 +41,21 @@ export class UploadSessions {
   readonly #tokens = new FileTokens<UploadSession>();
   /** By uploadId, with the token that opens it. */
   readonly #sessions = new Map<string, { readonly session: UploadSession; readonly token: string }>();
+  /** PUTs running (or starting) per upload. */
+  readonly #busy = new Map<string, number>();
 
-  constructor(store: BlobStore) {
+  readonly #targetPartBytes: number | undefined;
+
+  constructor(store: BlobStore, targetPartBytes?: number) {
     this.#store = store;
+    this.#targetPartBytes = targetPartBytes;
   }
 
   /** A new upload and its token. */
   open(grant: UploadGrantState, now: number): string {
-    const session = { ...grant, staging: new ResumableStaging(this.#store, stagingKey(grant.uploadId), grant) };
+    const options = this.#targetPartBytes === undefined ? {} : { targetPartBytes: this.#targetPartBytes };
+    const staging = new ResumableStaging(this.#store, stagingKey(grant.uploadId), grant, options);
+    const session = { ...grant, staging };
     const token = this.#tokens.issue(session, now);
     this.#sessions.set(grant.uploadId, { session, token });
     return token;
@@ -69,10 +76,31 @@ export class UploadSessions {
    * running has given way. A refusal that ends the upload (INTEGRITY_FAILED: other bytes than
    * begun) removes its parts and its token; any other failure keeps what was stored.
    */
-  async append(session: UploadSession, body: Readable, offset: number): Promise<ChunkedDigest> {
-    await session.staging.interrupt();
+  async append(
+    session: UploadSession,
+    body: Readable,
+    put: { readonly offset: number; readonly contentLength: number | undefined },
+  ): Promise<ChunkedDigest> {
+    // Busy from the first moment, so that a sweep in between never ends an upload a PUT is starting.
+    this.#busy.set(session.uploadId, (this.#busy.get(session.uploadId) ?? 0) + 1);
+    const { staging } = session;
     try {
-      return await session.staging.append(body, offset);
+      await staging.interrupt();
+      // A length is judged from where the stored bytes end; at another offset, append() refuses first.
+      const rest = session.size - put.offset;
+      if (
+        put.offset === staging.committed &&
+        !staging.digest &&
+        put.contentLength !== undefined &&
+        put.contentLength !== rest
+      ) {
+        body.resume();
+        throw fail(
+          'INTEGRITY_FAILED',
+          `the body is ${put.contentLength} bytes from offset ${put.offset}; the upload was begun for ${session.size}`,
+        );
+      }
+      return await staging.append(body, put.offset);
     } catch (error) {
       if (endsUpload(error)) await this.end(session.uploadId);
       // The body's own failure (a connection reset or aborted): what was stored stays, to resume.
@@ -83,6 +111,10 @@ export class UploadSessions {
           error,
         );
       throw error;
+    } finally {
+      const left = (this.#busy.get(session.uploadId) ?? 1) - 1;
+      if (left > 0) this.#busy.set(session.uploadId, left);
+      else this.#busy.delete(session.uploadId);
     }
   }
 
@@ -125,7 +157,7 @@ export class UploadSessions {
   async sweep(now: number): Promise<number> {
     let ended = 0;
     for (const { session } of [...this.#sessions.values()]) {
-      if (session.expiresAt > now || session.staging.active) continue;
+      if (session.expiresAt > now || session.staging.active || this.#busy.has(session.uploadId)) continue;
       if (session.staging.digest) this.forget(session.uploadId);
       else {
         await this.end(session.uploadId);

@@ -226,11 +226,13 @@ export class ResumableStaging {
   append(body: Readable, offset: number): Promise<ChunkedDigest> {
     if (this.#aborted || this.#digest || this.#active || offset !== this.#committed) {
       body.resume();
-      const why = this.#digest
-        ? 'the upload is complete'
-        : this.#active
-          ? 'another PUT of this upload is running'
-          : `the gateway has ${this.#committed} bytes of it, not ${offset}`;
+      const why = this.#aborted
+        ? 'the upload has ended'
+        : this.#digest
+          ? 'the upload is complete'
+          : this.#active
+            ? 'another PUT of this upload is running'
+            : `the gateway has ${this.#committed} bytes of it, not ${offset}`;
       return Promise.reject(fail('UPLOAD_OFFSET_MISMATCH', `cannot continue the upload at ${offset}: ${why}`));
     }
     const run = this.#run(body, offset);

@@ -139,7 +139,7 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
       if (reply.statusCode >= 400) void reply.header('connection', 'close');
       done(null, payload);
     },
-    handler: (request) => {
+    handler: (request, reply) => {
       const header = request.headers['content-length'];
       const length = header === undefined ? undefined : Number(header);
       const { idleTimeoutMs, capMs } = app.transferLimits;
@@ -147,6 +147,8 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
         idleTimeoutMs,
         capMs: capMs(length ?? files.maxFileBytes),
       });
+      // Answered (or the client gone): what is left of the body is nobody's, and its watch ends.
+      reply.raw.once('close', () => body.destroy());
       const offset = Number(request.headers['upload-offset'] ?? 0);
       return files.stage(request.params.uploadId, bearer(request), request.ip, body, { contentLength: length, offset });
     },
