@@ -415,7 +415,17 @@ class S3ResumableWrite implements ResumableWrite {
   async writePart(part: BlobPart, body: Readable): Promise<void> {
     if (this.#done) throw fail('INTERNAL', `the write of ${this.key} is over`);
     let bodyError: Error | undefined;
-    body.once('error', (error) => (bodyError ??= error));
+    // A body that fails midway leaves the request short of its declared length: abort it rather
+    // than wait for the server (the SDK does not retry a streamed body, so nothing is sent twice).
+    const abort = new AbortController();
+    body.once('error', (error) => {
+      bodyError ??= error;
+      abort.abort(error);
+    });
+    // Destroyed without an error (a PUT cut by a newer one) is short of its length too.
+    body.once('close', () => {
+      if (!body.readableEnded) abort.abort(new Error('the part body closed before its end'));
+    });
     try {
       const answer = await this.client.send(
         new UploadPartCommand({
@@ -426,6 +436,7 @@ class S3ResumableWrite implements ResumableWrite {
           ContentLength: part.length,
           Body: body,
         }),
+        { abortSignal: abort.signal },
       );
       if (answer.ETag === undefined) throw fail('STORAGE_UNAVAILABLE', `object storage kept no part of ${this.key}`);
       this.#etags.set(part.number, answer.ETag);

@@ -279,7 +279,7 @@ export class ResumableStaging {
       return this.#digest;
     } catch (error) {
       // The part being filled is cut; the parts already sent whole may still finish and count.
-      for (const part of parts) if (!part.stream.writableEnded) part.stream.destroy();
+      for (const part of parts) if (!part.stream.writableEnded) part.stream.destroy(toError(error));
       await this.#settle(parts, queue).catch(() => undefined);
       throw error;
     } finally {
