@@ -78,7 +78,8 @@ export const ERROR_CODES = {
   },
   UPLOAD_OFFSET_MISMATCH: {
     status: 409,
-    summary: 'the upload does not continue at that offset: ask the gateway for the offset it has stored, and resume there',
+    summary:
+      'the upload does not continue at that offset: ask the gateway for the offset it has stored, and resume there',
   },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
   EVENT_ID_EXPIRED: {

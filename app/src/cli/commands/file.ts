@@ -29,7 +29,10 @@ function progress(values: Values, io: Io): ((p: FileProgress) => void) | undefin
 function resumed(values: Values, io: Io): (r: ResumeEvent) => void {
   return (r) => {
     if (values.json) io.err(`${JSON.stringify({ event: 'resume', ...r })}\n`);
-    else io.err(`${process.stderr.isTTY ? '\n' : ''}resumed at ${(r.offset / 2 ** 20).toFixed(1)} MiB (attempt ${r.attempt})\n`);
+    else
+      io.err(
+        `${process.stderr.isTTY ? '\n' : ''}resumed at ${(r.offset / 2 ** 20).toFixed(1)} MiB (attempt ${r.attempt})\n`,
+      );
   };
 }
 

@@ -57,7 +57,10 @@ const uploadStateSchema = {
     uploadId: hex64,
     size: { type: 'integer' },
     chunkBytes: { type: 'integer' },
-    offset: { type: 'integer', description: 'bytes stored durably: resume the PUT here (a part boundary, or size once staged)' },
+    offset: {
+      type: 'integer',
+      description: 'bytes stored durably: resume the PUT here (a part boundary, or size once staged)',
+    },
     expiresAt: { type: 'integer' },
     staged: stagedSchema,
   },
