@@ -7,7 +7,7 @@
  * and the sweep on a fake clock.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -16,7 +16,7 @@ import { fail, type UploadGrant } from '@medshare/protocol';
 import { ProxyPool } from '../proxy/proxy-pool';
 import type { BlobStore } from '../storage/blob-store';
 import { EmbeddedBlobStore } from '../storage/embedded-blob-store';
-import { readAll } from '../testing/blob-store-contract';
+import { embeddedStoreFiles, readAll } from '../testing/blob-store-contract';
 import { GatewayFixture, ORG, party } from '../testing/fixture';
 import { FileService, UPLOAD_TOKEN_TTL_MS, type FileServiceOptions } from './file-service';
 import type { LedgerBackend } from '../ledger/backend';
@@ -139,20 +139,7 @@ beforeEach(() => {
   logged.length = 0;
 });
 
-/** Every object (`<key>~` files) and part file in the store's folder, relative to it. */
-function stored(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, prefix: string): void => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === '.tmp') continue;
-      if (e.isDirectory()) walk(join(dir, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(blobs, '');
-  return out.sort();
-}
+const stored = (): string[] => embeddedStoreFiles(blobs);
 
 const begin = (size: number, who = patient): Promise<UploadGrant> => client.beginFileUpload(who, size, C);
 const stage = (

@@ -7,6 +7,8 @@
  * left behind (a temporary file, an unfinished multipart upload).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { BlobListing, BlobStore } from '../storage/blob-store';
 
@@ -18,6 +20,24 @@ export interface BlobStoreHarness {
   leftovers(): Promise<string[]>;
   /** A body size that takes several parts/writes on this backend. */
   readonly largeBytes: number;
+}
+
+/**
+ * Every file of an embedded store's folder but its temporary ones, relative to it and sorted:
+ * objects (`<key>~`) and part files (`.parts/<key with ~ for />`), to compare before and after a refusal.
+ */
+export function embeddedStoreFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (folder: string, prefix: string): void => {
+    if (!existsSync(folder)) return;
+    for (const e of readdirSync(folder, { withFileTypes: true })) {
+      if (e.name === '.tmp') continue;
+      if (e.isDirectory()) walk(join(folder, e.name), `${prefix}${e.name}/`);
+      else out.push(`${prefix}${e.name}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {

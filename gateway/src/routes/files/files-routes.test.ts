@@ -5,7 +5,7 @@
  * a PUT whose connection drops over a real socket keeping its whole parts for the next PUT.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { UploadGrant } from '@medshare/protocol';
 import { FileService } from '../../files/file-service';
 import { ProxyPool } from '../../proxy/proxy-pool';
 import { EmbeddedBlobStore } from '../../storage/embedded-blob-store';
+import { embeddedStoreFiles } from '../../testing/blob-store-contract';
 import { GatewayFixture, ORG, party } from '../../testing/fixture';
 
 const C = 64 * 1024;
@@ -44,20 +45,7 @@ afterAll(async () => {
   rmSync(blobs, { recursive: true, force: true });
 });
 
-/** Every file in the store's folder but the temporary ones: objects (`<key>~`) and part files. */
-function stored(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, prefix: string): void => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === '.tmp') continue;
-      if (e.isDirectory()) walk(join(dir, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  walk(blobs, '');
-  return out.sort();
-}
+const stored = (): string[] => embeddedStoreFiles(blobs);
 
 interface Answer {
   readonly statusCode: number;
