@@ -41,6 +41,7 @@ export {
   signingRing,
   type SigningRing,
 } from './research/research-crypto';
+export type { ResumeEvent } from './files/resumable-upload';
 export { loadAppConfig, type AppConfig } from './config/app-config';
 export { readRecordSource, type RecordSource } from './research/record-source';
 export { ageAt, deriveExtract, encodeExtract, readExtract, type SealedExtract } from './research/extract';

@@ -73,7 +73,8 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     accessLayer,
     proxies,
     maxFileBytes: config.limits.fileBytes,
-    log: { warn: (o, m) => app.log.warn(o, m) },
+    stagingMaxAgeMs: config.limits.stagingMaxAgeMs,
+    log: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) },
   });
   accessLayer.useHooks(files.hooks());
   accessLayer.useEnvironment(new GatewayEnvironment({ ledger, org: config.org }));
@@ -83,6 +84,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     org: config.org,
     log: { info: (o, m) => app.log.info(o, m) },
   });
+  files.startSweeps();
   const log = await EventLog.open(config.events.dir, { retain: config.events.retain });
   const events = new EventStreams(log, {
     streamsPerApp: config.events.streamsPerApp,
@@ -175,6 +177,7 @@ export async function createGateway(config: GatewayConfig, given?: LedgerBackend
     reconcileKeys,
     async close() {
       await app.close();
+      await files.close();
       await follower.stop();
       await log.close();
       await ledger.close();

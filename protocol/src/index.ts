@@ -108,6 +108,7 @@ export {
   parseProxyReEncryptRequest,
   parseServedCapsuleFragment,
   parseStagedUpload,
+  parseUploadState,
   parseUploadGrant,
   type FileFragmentsAttachment,
   type FileUploadBeginEnvelope,
@@ -117,6 +118,7 @@ export {
   type ProxyReEncryptRequest,
   type ServedCapsuleFragment,
   type StagedUpload,
+  type UploadState,
   type UploadGrant,
 } from './messages/file-gateway';
 export {
@@ -288,7 +290,7 @@ export {
   type FileViewBody,
 } from './messages/files';
 // The §16 leaf hashing on a worker thread, shared by the SDK's and the gateway's chunk streams.
-export { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';
+export { ChunkSlots, LeafHasher, LeafQueue, MAX_IN_FLIGHT, liveLeafWorkers, toError } from './files/leaf-hasher';
 export {
   OBSERVATION_FIELD,
   RESEARCH_FIELDS,

@@ -4,7 +4,10 @@
 // staging writer (which computes the §16 leaves) on the embedded store, and the download through
 // the leaf-checking decryptor; peak RSS of the process while each runs; and the 2-of-3
 // re-encryption round trip (key fragments made, three proxies re-encrypt, the receiver verifies
-// and opens the key).
+// and opens the key); and what a resume costs: an upload cut off halfway and resumed from the
+// gateway's committed offset (the SDK re-encrypts from there, the gateway keeps the leaves of the
+// parts it stored), against the same upload uninterrupted, and what re-hashing the stored prefix
+// would cost instead of keeping those leaves.
 //
 // Each size is measured in BENCH_ROUNDS rounds (each round runs every case once, the baseline
 // first); each case's best round is reported, as bench:crypto does, so that a shared machine's
@@ -17,7 +20,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { machineLine } from './load.mjs';
@@ -26,7 +29,7 @@ const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { ChunkDecryptor, checkedLeaves, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
 const { EmbeddedBlobStore } = require(join(root, 'gateway/dist/storage/embedded-blob-store.js'));
-const { leavesBytes, stageUpload } = require(join(root, 'gateway/dist/storage/staging-writer.js'));
+const { ResumableStaging, digestOfStored, leavesBytes } = require(join(root, 'gateway/dist/storage/staging-writer.js'));
 const tpre = require(join(root, 'crypto/dist/tpre/index.js'));
 
 const SIZES = (process.env.BENCH_FILE_SIZES ?? '16,256,1024').split(',').map(Number);
@@ -61,6 +64,53 @@ const sink = () =>
       done();
     },
   });
+
+/** The gateway's staging of an upload body (docs/protocol.md §17): resumable parts, leaves computed on the way. */
+function stage(store, key, body, size) {
+  return new ResumableStaging(store, key, { size, chunkBytes: CHUNK }).append(body, 0);
+}
+
+/** A stream that fails after `bytes` bytes, as a dropped connection does. */
+function cutAfter(bytes) {
+  let seen = 0;
+  return new Transform({
+    transform(chunk, _enc, done) {
+      seen += chunk.length;
+      if (seen > bytes) done(new Error('connection reset'));
+      else done(null, chunk);
+    },
+  });
+}
+
+/** One upload cut at half its size and resumed from the committed offset; the same uninterrupted; a re-hash of the stored prefix. */
+async function measureResume(store, plain, mib) {
+  const key = randomBytes(16);
+  const size = statSync(plain).size;
+  const whole = await withPeakRss(async () => {
+    const { stream } = encryptFileStream(plain, { key, chunkBytes: CHUNK });
+    return stage(store, `staging/whole-${mib}`, stream, size);
+  });
+  await store.delete(`staging/whole-${mib}`);
+  const staging = new ResumableStaging(store, `staging/resumed-${mib}`, { size, chunkBytes: CHUNK });
+  // Cut inside a part (3 MiB past half), as a real drop is: what the gateway had not stored whole is sent again.
+  const cut = size / 2 + 3 * MiB;
+  let committed = 0;
+  const resumed = await withPeakRss(async () => {
+    const leaves = [];
+    const first = encryptFileStream(plain, { key, chunkBytes: CHUNK, leaves });
+    await staging.append(first.stream.pipe(cutAfter(cut)), 0).catch(() => undefined);
+    first.stream.destroy();
+    committed = staging.committed;
+    const again = encryptFileStream(plain, { key, chunkBytes: CHUNK, firstChunk: committed / CHUNK, leaves });
+    return staging.append(again.stream, committed);
+  });
+  if (Buffer.compare(Buffer.from(resumed.result.root), Buffer.from(whole.result.root)) !== 0)
+    throw new Error('the resumed upload has another root');
+  // The alternative to keeping the leaves: hash the committed prefix again on resume.
+  const rehash = await withPeakRss(() => digestOfStored(store, `staging/resumed-${mib}`, CHUNK));
+  await store.delete(`staging/resumed-${mib}`);
+  return { whole, resumed, rehash, committed, size, cut };
+}
 
 async function plainSm4(path) {
   const cipher = createCipheriv('sm4-ctr', randomBytes(16), randomBytes(16));
@@ -109,21 +159,19 @@ async function measure(store, dir, plain, mib) {
     const { stream } = encryptFileStream(plain, { key, chunkBytes: CHUNK });
     await pipeline(stream, createWriteStream(cipherFile));
   });
+  const size = statSync(plain).size;
   const gateway = await withPeakRss(() =>
-    stageUpload(store, `staging/gw-${mib}`, createReadStream(cipherFile, { highWaterMark: CHUNK }), {
-      chunkBytes: CHUNK,
-    }),
+    stage(store, `staging/gw-${mib}`, createReadStream(cipherFile, { highWaterMark: CHUNK }), size),
   );
   await store.delete(`staging/gw-${mib}`);
   rmSync(cipherFile, { force: true });
   const upload = await withPeakRss(async () => {
     const { stream } = encryptFileStream(plain, { key, chunkBytes: CHUNK });
-    const result = await stageUpload(store, `staging/bench-${mib}`, stream, { chunkBytes: CHUNK });
+    const result = await stage(store, `staging/bench-${mib}`, stream, size);
     await store.put(`files/bench-${mib}.leaves`, Readable.from([leavesBytes(result.leaves)]));
     return result;
   });
   const staged = upload.result;
-  const size = statSync(plain).size;
   const download = await withPeakRss(async () => {
     const leaves = checkedLeaves(leavesBytes(staged.leaves), { root: staged.root, size, chunkBytes: CHUNK });
     await pipeline(
@@ -145,12 +193,14 @@ async function main() {
   const store = new EmbeddedBlobStore({ dir: join(dir, 'blobs') });
   await store.ready();
   const rows = [];
+  const resumes = [];
   try {
     for (const mib of SIZES) {
       const plain = join(dir, `plain-${mib}.bin`);
       await writeRandomFile(plain, mib);
       const rounds = [];
       for (let round = 0; round < ROUNDS; round++) rounds.push(await measure(store, dir, plain, mib));
+      resumes.push({ mib, ...(await measureResume(store, plain, mib)) });
       // The best round of each case (the shortest time), and its peak RSS the largest of any round.
       const best = (name) => {
         const runs = rounds.map((r) => r[name]);
@@ -189,6 +239,14 @@ async function main() {
       .map(({ mib, medians }) => `${mib} MiB SDK ${medians.sdk.toFixed(2)}×, download ${medians.download.toFixed(2)}×`)
       .join('; ')}`,
   );
+  for (const { mib, whole, resumed, rehash, committed, size, cut } of resumes) {
+    const resent = (cut - committed) / MiB;
+    console.log(
+      `resume, ${mib} MiB cut at ${(cut / MiB).toFixed(0)} MiB: the gateway had ${(committed / MiB).toFixed(0)} MiB (whole 8 MiB parts), ${resent.toFixed(1)} MiB sent again; ` +
+        `cut + resumed ${resumed.seconds.toFixed(2)} s vs uninterrupted ${whole.seconds.toFixed(2)} s (${(resumed.seconds / whole.seconds).toFixed(2)}×); ` +
+        `kept leaves ${((Math.ceil(size / CHUNK) * 32) / 1024).toFixed(0)} KiB, where re-hashing the stored object would take ${rehash.seconds.toFixed(2)} s (${(mib / rehash.seconds).toFixed(0)} MiB/s)`,
+    );
+  }
   const t = tpreRoundTrip();
   console.log(
     `\n2-of-3 re-encryption (median of ${TPRE_RUNS}): make 3 key fragments ${t.share.toFixed(1)} ms; one proxy's re-encryption ${t.perProxy.toFixed(1)} ms; verify 2 capsule fragments and open ${t.open.toFixed(1)} ms; round trip (proxies in parallel + open) ${t.roundTrip.toFixed(1)} ms`,

@@ -3,7 +3,9 @@
  * Large files on the S3 backend against the real SeaweedFS that globalSetup started: a gateway
  * process (embedded ledger) configured with `storage: {kind: 's3'}`, a patient's upload in chunks,
  * a 2-of-3 share, the doctor's download compared by SM3, a tampered stored object refused
- * (INTEGRITY_FAILED, no output), a revoked doctor refused, and nothing left in staging. Alone:
+ * (INTEGRITY_FAILED, no output), a revoked doctor refused, and nothing left in staging; then an
+ * upload whose connection drops resumed from the multipart parts S3 holds, and a refused one's
+ * parts aborted. Alone:
  *   MEDSHARE_E2E_STORAGE_ONLY=1 npm run jest -- test/e2e/files-s3.test.ts --selectProjects e2e
  */
 import { toHex } from '@medshare/crypto/bytes';
@@ -13,8 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MedshareClient, httpsTransport, loadAppConfig } from '@medshare/app';
+import { PassThrough, Readable } from 'node:stream';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { MedshareClient, httpsTransport, loadAppConfig, type ResumeEvent } from '@medshare/app';
 import { keyIdOf } from '@medshare/protocol';
+import { flakyRelay } from '../integration/support/flaky-relay';
 import { removeData, startGateway, type GatewayProcess } from '../integration/support/gateway-process';
 import { localS3, rawBucket } from './support/local-s3';
 
@@ -104,5 +109,76 @@ describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusal
     expect(existsSync(revoked)).toBe(false);
     expect(await keys('staging/')).toEqual([]);
     client.close();
+  }, 180_000);
+
+  const unfinished = async (prefix: string): Promise<string[]> =>
+    (
+      (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: prefix }))).Uploads ?? []
+    ).map((u) => u.Key ?? '');
+
+  it('resumes an upload whose connection drops from the parts S3 holds; a refused upload leaves no part', async () => {
+    if (!gw) throw new Error('the gateway of the first case is not running');
+    const app = loadAppConfig(gw.appConfig);
+    // The SDK reaches the gateway through a relay that drops the first connection past 11 MiB.
+    const relay = await flakyRelay(gw.port, 11 * MiB);
+    const resumes: ResumeEvent[] = [];
+    const client = new MedshareClient({
+      ...app.client,
+      gatewayUrl: `https://127.0.0.1:${relay.port}`,
+      fileUploadRetry: { delayMs: 100 },
+    });
+    try {
+      const patient = generateKeyPair();
+      await client.register(patient, 'patient');
+      const source = join(dir, 'resumed.bin');
+      writeFileSync(source, randomBytes(20 * MiB + 999));
+      const up = await client.uploadFile(patient, source, { chunkBytes: MiB, onResume: (r) => resumes.push(r) });
+      expect(relay.cuts()).toBe(1);
+      // S3 kept the first whole 8 MiB part (an UploadPart of the multipart upload).
+      expect(resumes).toEqual([{ offset: 8 * MiB, attempt: 2 }]);
+      expect((await keys(`files/${up.root}`)).sort()).toEqual([`files/${up.root}`, `files/${up.root}.leaves`]);
+      expect(await keys('staging/')).toEqual([]);
+      // No multipart upload of this one is left (the bucket may hold other runs' leftovers, which the sweep ages out).
+      const { uploadId } = await client.getFile(patient, up.fileId);
+      expect(await unfinished(`staging/${uploadId}`)).toEqual([]);
+      const got = join(dir, 'resumed.out');
+      await client.downloadFile(patient, up.fileId, got);
+      expect(digest(got)).toBe(digest(source));
+
+      // An upload cut after a part, then refused (a body longer than begun): its parts are aborted.
+      const plain = httpsTransport({ baseUrl: app.client.gatewayUrl, ...(app.client.ca ? { ca: app.client.ca } : {}) });
+      const size = 12 * MiB;
+      const grant = await client.beginFileUpload(patient, size, MiB);
+      const auth = { authorization: `Bearer ${grant.uploadToken}` };
+      const bytes = randomBytes(size + 1);
+      const cut = new PassThrough();
+      const first = plain.upload!(`/v1/files/uploads/${grant.uploadId}`, cut, size, auth);
+      cut.write(bytes.subarray(0, 9 * MiB), () => setTimeout(() => cut.destroy(new Error('dropped')), 500));
+      await expect(first).rejects.toBeDefined();
+      let state = await client.fileUploadState(grant);
+      for (let i = 0; i < 50 && state.offset === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await client.fileUploadState(grant);
+      }
+      expect(state.offset).toBe(8 * MiB);
+      expect(await unfinished(`staging/${grant.uploadId}`)).toEqual([`staging/${grant.uploadId}`]);
+      await expect(
+        plain.upload!(
+          `/v1/files/uploads/${grant.uploadId}`,
+          Readable.from([bytes.subarray(8 * MiB)]),
+          size + 1 - 8 * MiB,
+          {
+            ...auth,
+            'upload-offset': String(8 * MiB),
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'INTEGRITY_FAILED' });
+      expect(await unfinished(`staging/${grant.uploadId}`)).toEqual([]);
+      expect(await keys(`staging/${grant.uploadId}`)).toEqual([]);
+      plain.close();
+    } finally {
+      client.close();
+      await relay.close();
+    }
   }, 180_000);
 });

@@ -14,7 +14,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, encryptFileStream } from '../../app/src/files/file-streams';
 import { EmbeddedBlobStore } from '../../gateway/src/storage/embedded-blob-store';
-import { leavesBytes, stageUpload } from '../../gateway/src/storage/staging-writer';
+import { ResumableStaging, leavesBytes } from '../../gateway/src/storage/staging-writer';
 import { patternBody, readAll } from '../../gateway/src/testing/blob-store-contract';
 
 const dir = mkdtempSync(join(tmpdir(), 'medshare-file-streams-'));
@@ -30,7 +30,10 @@ it('uploads, promotes and downloads a file: the staged digest is the one the SDK
   const key = randomBytes(16);
 
   const { stream, encryptor } = encryptFileStream(join(dir, 'scan.dcm'), { key, chunkBytes });
-  const staged = await stageUpload(store, 'staging/u1', stream, { chunkBytes });
+  const staged = await new ResumableStaging(store, 'staging/u1', { size: plaintext.length, chunkBytes }).append(
+    stream,
+    0,
+  );
   expect(hex(staged.root)).toBe(hex(encryptor.digest.root));
   expect(staged.leaves.map(hex)).toEqual(encryptor.digest.leaves.map(hex));
 
@@ -61,6 +64,47 @@ it('uploads, promotes and downloads a file: the staged digest is the one the SDK
   expect(tail.equals(plaintext.subarray(3 * chunkBytes))).toBe(true);
 });
 
+it('resumes an upload cut off mid-part: the SDK re-encrypts from the stored offset, one root over both halves', async () => {
+  const chunkBytes = 64 * 1024;
+  const plaintext = randomBytes(11 * chunkBytes + 99);
+  const path = join(dir, 'resumed.dcm');
+  writeFileSync(path, plaintext);
+  const key = randomBytes(16);
+  const staging = new ResumableStaging(
+    store,
+    'staging/u2',
+    { size: plaintext.length, chunkBytes },
+    { targetPartBytes: 4 * chunkBytes },
+  );
+  // The first attempt's connection drops after 6.5 chunks: the gateway keeps its first part (4 chunks).
+  const leaves: Uint8Array[] = [];
+  const first = encryptFileStream(path, { key, chunkBytes, leaves });
+  let sent = 0;
+  const cut = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      sent += chunk.length;
+      if (sent > 6.5 * chunkBytes) cb(new Error('connection reset'));
+      else cb(null, chunk);
+    },
+  });
+  await expect(staging.append(first.stream.pipe(cut), 0)).rejects.toThrow('connection reset');
+  first.stream.destroy();
+  expect(staging.committed).toBe(4 * chunkBytes);
+  // The second attempt encrypts from chunk 4 (its IVs and leaves are chunk 4's on).
+  const second = encryptFileStream(path, { key, chunkBytes, firstChunk: 4, leaves });
+  const staged = await staging.append(second.stream, staging.committed);
+  expect(hex(staged.root)).toBe(hex(second.encryptor.digest.root));
+  const whole = new ChunkEncryptor({ key, chunkBytes });
+  await pipeline(Readable.from([plaintext]), whole, new Writable({ write: (_c, _e, cb) => cb() }));
+  expect(hex(staged.root)).toBe(hex(whole.digest.root));
+  await pipeline(
+    await store.get('staging/u2'),
+    new ChunkDecryptor({ key, size: plaintext.length, chunkBytes, leaves: staged.leaves }),
+    createWriteStream(join(dir, 'resumed.out')),
+  );
+  expect(readFileSync(join(dir, 'resumed.out')).equals(plaintext)).toBe(true);
+});
+
 it('streams 256 MiB through encrypt → stage → store → verify-decrypt with a flat resident set', async () => {
   const size = 256 * 1024 * 1024;
   const chunkBytes = 1024 * 1024;
@@ -81,13 +125,11 @@ it('streams 256 MiB through encrypt → stage → store → verify-decrypt with 
   try {
     const t0 = Date.now();
     const encryptor = new ChunkEncryptor({ key, chunkBytes });
-    const staged = await stageUpload(
-      store,
-      'staging/big',
+    const staged = await new ResumableStaging(store, 'staging/big', { size, chunkBytes }).append(
       patternBody(size, { piece: 256 * 1024 })
         .pipe(hashing(sourceHash))
         .pipe(encryptor),
-      { chunkBytes },
+      0,
     );
     const t1 = Date.now();
     expect(hex(staged.root)).toBe(hex(encryptor.digest.root));

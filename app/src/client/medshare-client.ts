@@ -72,13 +72,12 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import {
   accessLayerRequestHash,
   parseFileFragmentsAttachment,
   parseFileViewAttachment,
   parseGatewayAnswer,
-  parseStagedUpload,
   parseUploadGrant,
   type FileDescriptor,
   type FileListItem,
@@ -87,8 +86,10 @@ import {
   type SharedFileListItem,
   type StagedUpload,
   type UploadGrant,
+  type UploadState,
 } from '@medshare/protocol';
-import { ChunkDecryptor, checkedLeaves, encryptFileStream } from '../files/file-streams';
+import { ChunkDecryptor, checkedLeaves } from '../files/file-streams';
+import { uploadResumably, uploadState, type ResumeEvent } from '../files/resumable-upload';
 import { APP_VERSION } from '../version';
 import {
   assertKeyCheck,
@@ -136,6 +137,12 @@ export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
    * attempt started unless it can finish (one transport timeout) within 120 s of the first.
    */
   readonly uploadRetry?: { readonly attempts?: number; readonly delayMs?: number; readonly deadlineMs?: number };
+  /**
+   * A large file's upload (uploadFile) whose connection drops, stalls or finds the store or the
+   * gateway busy asks the gateway how much it stored and continues from there. Defaults: 5
+   * attempts in all, 1000 ms × attempt between them.
+   */
+  readonly fileUploadRetry?: { readonly attempts?: number; readonly delayMs?: number };
   /** Waits between upload attempts; tests replace it. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -161,6 +168,8 @@ export interface UploadFileOptions {
   readonly mediaType?: string;
   readonly chunkBytes?: number;
   readonly onProgress?: (progress: FileProgress) => void;
+  /** Told when a dropped upload continues: from `offset` bytes the gateway had stored, on attempt `attempt`. */
+  readonly onResume?: (resume: ResumeEvent) => void;
 }
 
 /** A registered proxy as the gateway lists it (files:ListProxies). */
@@ -546,7 +555,12 @@ export class MedshareClient {
     const chunkBytes = options.chunkBytes ?? 1024 * 1024;
     const grant = await this.beginFileUpload(user, size, chunkBytes);
     const key = newFileKey(user.publicKey);
-    const staged = await this.stageFile(grant, path, key, { chunkBytes, size, onProgress: options.onProgress });
+    const staged = await this.stageFile(grant, path, key, {
+      chunkBytes,
+      size,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onResume ? { onResume: options.onResume } : {}),
+    });
     const result = await this.commitFileUpload(user, {
       uploadId: grant.uploadId,
       root: staged.root,
@@ -586,29 +600,40 @@ export class MedshareClient {
     return grant;
   }
 
-  /** Streams the encrypted file to the upload; the gateway's root must be the one computed here. */
+  /**
+   * Streams the encrypted file to the upload, resuming after a dropped connection where the
+   * gateway's stored bytes end (bounded by `fileUploadRetry`); the gateway's root must be the one
+   * computed here.
+   */
   async stageFile(
     grant: UploadGrant,
     path: string,
     keys: FileKeys,
-    options: { chunkBytes: number; size: number; onProgress?: (p: FileProgress) => void },
+    options: {
+      chunkBytes: number;
+      size: number;
+      onProgress?: (p: FileProgress) => void;
+      onResume?: (resume: ResumeEvent) => void;
+    },
   ): Promise<StagedUpload> {
-    const transport = this.#transport;
-    if (!transport.upload) throw fail('INTERNAL', 'this transport cannot upload files');
-    const { stream, encryptor } = encryptFileStream(path, { key: keys.encryption, chunkBytes: options.chunkBytes });
-    const counted = stream.pipe(counter('upload', options.size, options.onProgress));
-    stream.on('error', (error) => counted.destroy(error));
-    const staged = parseStagedUpload(
-      await transport.upload(`/v1/files/uploads/${grant.uploadId}`, counted, options.size, {
-        authorization: `Bearer ${grant.uploadToken}`,
-      }),
-    );
-    // The gateway can answer once it has the last bytes, before this side's worker has hashed the
-    // last leaves: the digest exists only when the encryptor has ended.
-    await finished(encryptor);
-    if (staged.root !== toHex(encryptor.digest.root) || staged.size !== options.size)
-      throw fail('INTEGRITY_FAILED', 'the gateway stored other bytes than were sent');
-    return staged;
+    const retry = this.#options.fileUploadRetry ?? {};
+    const { onProgress } = options;
+    return uploadResumably(this.#transport, grant, path, keys.encryption, {
+      chunkBytes: options.chunkBytes,
+      size: options.size,
+      sleep: this.#sleep,
+      ...(onProgress
+        ? { onProgress: (bytes: number) => onProgress({ phase: 'upload', bytes, total: options.size }) }
+        : {}),
+      ...(options.onResume ? { onResume: options.onResume } : {}),
+      ...(retry.attempts === undefined ? {} : { attempts: retry.attempts }),
+      ...(retry.delayMs === undefined ? {} : { delayMs: retry.delayMs }),
+    });
+  }
+
+  /** Where a begun upload stands on the gateway: the offset it stored durably, and its digest once staged. */
+  fileUploadState(grant: UploadGrant): Promise<UploadState> {
+    return uploadState(this.#transport, grant);
   }
 
   /** The descriptor the ledger holds (file-get): the owner's with its key wrap, a receiver's with the share. */

@@ -26,7 +26,8 @@ export interface TextStream extends AsyncIterable<string> {
 export interface Transport {
   /** `headers` are sent with this request only (the session header of a sealed request). */
   post(path: string, body: unknown, headers?: Readonly<Record<string, string>>): Promise<unknown>;
-  get(path: string): Promise<unknown>;
+  /** `headers` are sent with this request only (a bearer token). */
+  get(path: string, headers?: Readonly<Record<string, string>>): Promise<unknown>;
   /** GET of a text/event-stream: resolves once the answer's status is known; a non-2xx is the MedshareError it carries. */
   stream(path: string, headers: Readonly<Record<string, string>>): Promise<TextStream>;
   /** PUT of a binary body of `size` bytes (a large file's ciphertext), answered with JSON. */
@@ -315,7 +316,7 @@ export function httpsTransport(options: TransportOptions): Transport {
     upload,
     download,
     post: (path, body, headers) => send('POST', path, body, headers),
-    get: (path) => send('GET', path),
+    get: (path, headers) => send('GET', path, undefined, headers),
     stream,
     close: () => agent.destroy(),
   };

@@ -84,6 +84,29 @@ describe('ChunkEncryptor', () => {
       expect.objectContaining({ code: 'INVALID_INPUT' }),
     );
     expect(() => new ChunkEncryptor({ key: randomBytes(32), chunkBytes: C })).toThrow(RangeError);
+    expect(() => new ChunkEncryptor({ key, chunkBytes: C, firstChunk: -1 })).toThrow(RangeError);
+  });
+
+  it.each([1, 3])(
+    "resumes at chunk %i: the ciphertext from there is the whole file's, the root (earlier leaves given) too",
+    async (first) => {
+      const plaintext = randomBytes(4 * C + 17);
+      const whole = await encrypt(plaintext);
+      const leaves = whole.digest.leaves.slice(0, first);
+      const resumed = new ChunkEncryptor({ key, chunkBytes: C, firstChunk: first, leaves });
+      const { out, error } = await run(resumed, pieces(plaintext.subarray(first * C), 777));
+      expect(error).toBeUndefined();
+      expect(out.equals(whole.ciphertext.subarray(first * C))).toBe(true);
+      expect(resumed.digest).toMatchObject({ size: plaintext.length, chunks: 5 });
+      expect(Buffer.from(resumed.digest.root).equals(Buffer.from(whole.digest.root))).toBe(true);
+    },
+  );
+
+  it('a resumed stream without the earlier leaves ends with an error (no root can be made), not a wrong root', async () => {
+    const plaintext = randomBytes(3 * C);
+    const resumed = new ChunkEncryptor({ key, chunkBytes: C, firstChunk: 2 });
+    const { error } = await run(resumed, [plaintext.subarray(2 * C)]);
+    expect(error).toMatchObject({ message: expect.stringContaining('no leaf for chunk 0') });
   });
 });
 

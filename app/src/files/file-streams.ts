@@ -18,7 +18,7 @@ import {
   type FileLayout,
 } from '@medshare/crypto/chunked-file';
 import { fail } from '@medshare/protocol';
-import { ChunkSlots, LeafHasher, MAX_IN_FLIGHT, toError } from '@medshare/protocol';
+import { ChunkSlots, LeafHasher, LeafQueue, MAX_IN_FLIGHT, toError } from '@medshare/protocol';
 
 /** SM4 of a checked chunk runs in slices of this size, the event loop turning between them. */
 const DECRYPT_SLICE_BYTES = 64 * 1024;
@@ -45,11 +45,23 @@ function checkKey(key: Uint8Array): void {
     throw new RangeError(`key must be the ${FILE_KEY_BYTES}-byte file encryption key`);
 }
 
+export interface ChunkEncryptorOptions {
+  readonly key: Uint8Array;
+  readonly chunkBytes?: number;
+  /**
+   * The index of the stream's first chunk (a resumed upload encrypts the file from that chunk
+   * on): its IV and leaf are chunk `firstChunk`'s. Default 0.
+   */
+  readonly firstChunk?: number;
+  /** Where the leaves go, by chunk index: a resumed upload passes the array holding the earlier chunks' leaves. */
+  readonly leaves?: Uint8Array[];
+}
+
 /**
  * Plaintext in, ciphertext out: each chunk SM4-CTR encrypted under the file key (§16 chunk i),
  * pushed piece by piece as its plaintext arrives. A leaf needs its chunk's `final` flag, known
- * only when more bytes or the end arrive: when chunk i starts, chunk i−1's ciphertext goes to a
- * worker thread (leaf-hasher) that computes its leaf while this thread encrypts chunk i; the
+ * only when more bytes or the end arrive: when chunk i starts, chunk i−1's ciphertext goes to the
+ * leaf queue's worker thread, which computes its leaf while this thread encrypts chunk i; the
  * last leaf is computed at the end, and `digest` is set when the stream ends. A file of one
  * chunk starts no worker. Memory: the chunk being encrypted and at most MAX_IN_FLIGHT
  * ciphertexts waiting for their leaves (a write waits while that many are).
@@ -57,31 +69,39 @@ function checkKey(key: Uint8Array): void {
 export class ChunkEncryptor extends Transform {
   readonly #key: Uint8Array;
   readonly #chunkBytes: number;
-  readonly #hasher = new LeafHasher();
-  readonly #slots: ChunkSlots;
+  readonly #firstChunk: number;
+  readonly #queue: LeafQueue;
   #cipher: Cipheriv | undefined;
   #slot: Uint8Array | undefined;
   #filled = 0;
   #size = 0;
-  #chunks = 0;
+  #chunks: number;
   #pending: Uint8Array | undefined;
-  readonly #leaves: Uint8Array[] = [];
-  #hashing = 0;
-  #failure: Error | undefined;
-  #waiting: (() => void) | undefined;
   #digest: FileDigest | undefined;
 
-  constructor(options: { readonly key: Uint8Array; readonly chunkBytes?: number }) {
+  constructor(options: ChunkEncryptorOptions) {
     super();
     checkKey(options.key);
     this.#key = options.key;
     this.#chunkBytes = layoutOf(0, options.chunkBytes ?? DEFAULT_CHUNK_BYTES).chunkBytes;
-    this.#slots = new ChunkSlots(this.#chunkBytes);
+    this.#firstChunk = options.firstChunk ?? 0;
+    if (!Number.isSafeInteger(this.#firstChunk) || this.#firstChunk < 0)
+      throw new RangeError('firstChunk must be a chunk index');
+    this.#chunks = this.#firstChunk;
+    this.#queue = new LeafQueue(this.#chunkBytes, {
+      ...(options.leaves ? { leaves: options.leaves } : {}),
+      onFailure: (error) => this.destroy(error),
+    });
   }
 
   get digest(): FileDigest {
     if (!this.#digest) throw new Error('ChunkEncryptor: the stream has not ended');
     return this.#digest;
+  }
+
+  /** The leaves computed so far, by chunk index (a stream cut short leaves holes after the last one hashed). */
+  get leaves(): readonly Uint8Array[] {
+    return this.#queue.leaves;
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -98,7 +118,7 @@ export class ChunkEncryptor extends Transform {
         this.#chunks = 1;
       }
       this.#settle(true);
-      layoutOf(this.#size, this.#chunkBytes);
+      layoutOf(this.#firstChunk * this.#chunkBytes + this.#size, this.#chunkBytes);
     } catch (error) {
       callback(toError(error));
       return;
@@ -107,25 +127,25 @@ export class ChunkEncryptor extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#hasher.close();
+    this.#queue.close();
     callback(error);
   }
 
   #consume(data: Buffer, offset: number, callback: TransformCallback): void {
     try {
-      if (this.#failure) throw this.#failure;
+      if (this.#queue.failure) throw this.#queue.failure;
       while (offset < data.length) {
         if (this.#cipher === undefined) {
           // A new chunk follows the pending one: that one was not the last.
           if (this.#pending !== undefined) {
-            if (this.#hashing >= MAX_IN_FLIGHT) {
-              this.#waiting = () => this.#consume(data, offset, callback);
+            if (this.#queue.full) {
+              this.#queue.whenRoom(() => this.#consume(data, offset, callback));
               return;
             }
             this.#settle(false);
           }
           this.#cipher = createCipheriv('sm4-ctr', this.#key, chunkIv(this.#chunks));
-          this.#slot = this.#slots.take(this.#chunkBytes);
+          this.#slot = this.#queue.slot();
           this.#filled = 0;
         }
         const take = Math.min(this.#chunkBytes - this.#filled, data.length - offset);
@@ -155,66 +175,46 @@ export class ChunkEncryptor extends Transform {
     const bytes = this.#pending;
     if (bytes === undefined) return;
     this.#pending = undefined;
-    const index = this.#chunks - 1;
-    if (final && !this.#hasher.started) {
-      this.#leaves[index] = leafHash(index, final, bytes);
-      return;
-    }
-    this.#hashing++;
-    this.#hasher.hash(index, final, bytes).then(
-      (leaf) => {
-        this.#leaves[index] = leaf;
-        this.#slots.give(bytes);
-        this.#hashed();
-      },
-      (error: unknown) => {
-        this.#failure ??= toError(error);
-        this.#hashed();
-      },
-    );
-  }
-
-  #hashed(): void {
-    this.#hashing--;
-    if (this.destroyed) return;
-    const resume = this.#waiting;
-    this.#waiting = undefined;
-    if (resume) resume();
-    else if (this.#failure) this.destroy(this.#failure);
+    this.#queue.submit(this.#chunks - 1, final, bytes);
   }
 
   #finish(callback: TransformCallback): void {
-    if (this.#failure) {
-      callback(this.#failure);
-      return;
-    }
-    if (this.#hashing > 0) {
-      this.#waiting = () => this.#finish(callback);
-      return;
-    }
-    try {
-      this.#hasher.close();
-      this.#digest = Object.freeze({
-        size: this.#size,
-        chunkBytes: this.#chunkBytes,
-        chunks: this.#leaves.length,
-        leaves: Object.freeze(this.#leaves),
-        root: treeRoot(this.#leaves),
-      });
-      callback();
-    } catch (error) {
-      callback(toError(error));
-    }
+    this.#queue.whenDrained(() => {
+      try {
+        if (this.#queue.failure) throw this.#queue.failure;
+        this.#queue.close();
+        const leaves = this.#queue.leaves;
+        const size = this.#firstChunk * this.#chunkBytes + this.#size;
+        const chunks = this.#chunks;
+        for (let i = 0; i < chunks; i++)
+          if (!leaves[i])
+            throw new Error(`ChunkEncryptor: no leaf for chunk ${i} (a resumed stream needs the earlier leaves)`);
+        this.#digest = Object.freeze({
+          size,
+          chunkBytes: this.#chunkBytes,
+          chunks,
+          leaves: Object.freeze(leaves.slice(0, chunks)),
+          root: treeRoot(leaves.slice(0, chunks)),
+        });
+        callback();
+      } catch (error) {
+        callback(toError(error));
+      }
+    });
   }
 }
 
 /** A file's plaintext read chunk by chunk and encrypted: `stream` is the ciphertext, `encryptor.digest` its commitment once it ends. */
 export function encryptFileStream(
   path: string,
-  options: { readonly key: Uint8Array; readonly chunkBytes?: number },
+  options: ChunkEncryptorOptions,
 ): { stream: Readable; encryptor: ChunkEncryptor } {
   const encryptor = new ChunkEncryptor(options);
-  const source = createReadStream(path, { highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES });
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const source = createReadStream(path, {
+    highWaterMark: chunkBytes,
+    start: (options.firstChunk ?? 0) * chunkBytes,
+  });
   return { stream: pipeline(source, encryptor, () => undefined), encryptor };
 }
 

@@ -50,6 +50,11 @@ export interface GatewayConfig {
      * requestTimeoutMs + n / fileMinBytesPerSecond.
      */
     readonly fileMinBytesPerSecond: number;
+    /**
+     * Staged uploads no file-upload claimed, and unfinished upload parts, are deleted by a
+     * periodic sweep once older than this (never an upload in progress, nor one a claim marks).
+     */
+    readonly stagingMaxAgeMs: number;
   };
   /** Followed chaincode events (docs/protocol.md §14): where the event log and checkpoint live, and stream bounds. */
   readonly events: {
@@ -113,6 +118,7 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   fileBytes: 2 * 1024 ** 3,
   fileIdleTimeoutMs: 30_000,
   fileMinBytesPerSecond: 256 * 1024,
+  stagingMaxAgeMs: 60 * 60 * 1000,
 };
 
 /**
@@ -301,6 +307,7 @@ const LIMIT_BOUNDS = {
   fileBytes: [0, 2 ** 40],
   fileIdleTimeoutMs: [1000, 600_000],
   fileMinBytesPerSecond: [1024, 2 ** 30],
+  stagingMaxAgeMs: [60_000, 7 * 86_400_000],
   bodyBytes: [1024, 16 * 1024 * 1024],
   sessionsPerApp: [1, 1_000_000],
   sessionTtlMs: [1000, 86_400_000],

@@ -6,10 +6,9 @@
  * download token a committed file-view earns. Only this module writes to the object store.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { toHex } from '@medshare/crypto/bytes';
 import {
-  MedshareError,
   PROTOCOL_VERSION,
   accessLayerRequestHash,
   fail,
@@ -20,38 +19,21 @@ import {
   type SealedMessage,
   type StagedUpload,
   type UploadGrant,
+  type UploadState,
 } from '@medshare/protocol';
 import type { AccessLayer, HookContext, OperationHooks } from '../pipeline/access-layer';
 import type { ProxyPool } from '../proxy/proxy-pool';
 import type { BlobRange, BlobStore } from '../storage/blob-store';
-import { leavesBytes, stageUpload } from '../storage/staging-writer';
 import { FileTokens } from './file-tokens';
+import { StagedUploads, fileKey, leavesKey, type SweepReport } from './staged-uploads';
+import { UploadSessions, type UploadStatus } from './upload-sessions';
 
-/** An upload token lives 15 minutes and opens one PUT. */
+/** An upload token lives 15 minutes and opens that upload's PUTs and GETs until it is staged. */
 export const UPLOAD_TOKEN_TTL_MS = 15 * 60_000;
 /** A download token lives 10 minutes (the ledger's access ticket lifetime) and may be used again (resume). */
 export const DOWNLOAD_TOKEN_TTL_MS = 10 * 60_000;
-/** Staged objects no file-upload claimed are deleted after an hour. */
-export const STAGING_TTL_MS = 60 * 60_000;
-
-interface UploadState {
-  readonly uploadId: string;
-  readonly keyId: string;
-  readonly appId: string;
-  readonly size: number;
-  readonly chunkBytes: number;
-  readonly expiresAt: number;
-}
-
-interface StagedState {
-  readonly keyId: string;
-  readonly root: string;
-  readonly size: number;
-  readonly chunkBytes: number;
-  readonly leaves: Buffer;
-  readonly stagedAt: number;
-  claimed: boolean;
-}
+/** Default of config.limits.stagingMaxAgeMs: staged objects and unfinished parts nobody claimed are deleted after an hour. */
+export const STAGING_MAX_AGE_MS = 60 * 60_000;
 
 interface DownloadState {
   readonly keyId: string;
@@ -64,6 +46,7 @@ interface DownloadState {
 }
 
 export interface FileServiceLog {
+  info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
 }
 
@@ -73,6 +56,12 @@ export interface FileServiceOptions {
   readonly proxies: ProxyPool;
   /** Largest upload body (config.limits.fileBytes). */
   readonly maxFileBytes: number;
+  /** Staged objects and unfinished parts older than this, unclaimed, are swept (config.limits.stagingMaxAgeMs). */
+  readonly stagingMaxAgeMs?: number;
+  /** Store entries one sweep looks at, of each kind (default SWEEP_BATCH); the next sweep goes on after them. */
+  readonly sweepBatch?: number;
+  /** The staging part size to aim at (default 8 MiB; see stagingPartBytes): smaller in tests. */
+  readonly targetPartBytes?: number;
   readonly clock?: () => number;
   readonly log?: FileServiceLog;
 }
@@ -87,24 +76,31 @@ export interface Download {
   readonly end: number;
 }
 
-const stagingKey = (uploadId: string): string => `staging/${uploadId}`;
-const fileKey = (root: string): string => `files/${root}`;
-const leavesKey = (root: string): string => `files/${root}.leaves`;
-
-function integrity(message: string): MedshareError {
-  return fail('INTEGRITY_FAILED', message);
+function stateOf(status: UploadStatus): UploadState {
+  const { staged, ...rest } = status;
+  return staged ? { ...rest, staged: { size: staged.size, root: toHex(staged.root), chunks: staged.chunks } } : rest;
 }
 
 export class FileService {
   readonly #options: FileServiceOptions;
   readonly #clock: () => number;
-  readonly #uploads = new FileTokens<UploadState>();
+  readonly #uploads: UploadSessions;
+  readonly #staged: StagedUploads;
   readonly #downloads = new FileTokens<DownloadState>();
-  readonly #staged = new Map<string, StagedState>();
+  readonly stagingMaxAgeMs: number;
+  #sweeping: Promise<SweepReport> | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: FileServiceOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    this.stagingMaxAgeMs = options.stagingMaxAgeMs ?? STAGING_MAX_AGE_MS;
+    this.#uploads = new UploadSessions(options.store, options.targetPartBytes);
+    this.#staged = new StagedUploads(options.store, {
+      maxAgeMs: this.stagingMaxAgeMs,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.sweepBatch ? { sweepBatch: options.sweepBatch } : {}),
+    });
   }
 
   get maxFileBytes(): number {
@@ -124,10 +120,9 @@ export class FileService {
     if (request.body.size > this.#options.maxFileBytes)
       throw fail('PAYLOAD_TOO_LARGE', `this gateway takes files of at most ${this.#options.maxFileBytes} bytes`);
     const now = this.#clock();
-    await this.sweep(now);
     const uploadId = randomBytes(32).toString('hex');
     const expiresAt = now + UPLOAD_TOKEN_TTL_MS;
-    const uploadToken = this.#uploads.issue(
+    const uploadToken = this.#uploads.open(
       { uploadId, keyId: request.keyId, appId: session.appId, ...request.body, expiresAt },
       now,
     );
@@ -142,66 +137,59 @@ export class FileService {
   }
 
   /**
-   * The PUT: streams `body` into `staging/<uploadId>` computing its §16 leaves (one chunk in
-   * memory). The token is spent whatever happens. A body of another size than the one begun is
-   * INTEGRITY_FAILED; every refusal leaves nothing staged.
+   * A PUT: streams `body`, bytes `offset`.. of the upload, into `staging/<uploadId>` computing
+   * its §16 leaves (a chunk at a time). Resolves with the digest once the last byte is stored. A
+   * body cut off keeps the parts stored durably (the upload resumes from GET's offset); a body of
+   * other bytes than begun (longer, shorter, another Content-Length) is INTEGRITY_FAILED and ends
+   * the upload, its parts removed; an offset other than the stored one is UPLOAD_OFFSET_MISMATCH.
    */
   async stage(
     uploadId: string,
     token: string | undefined,
     sourceAddress: string,
     body: Readable,
-    contentLength: number | undefined,
+    put: { readonly contentLength: number | undefined; readonly offset: number },
   ): Promise<StagedUpload> {
     const now = this.#clock();
-    let state: UploadState;
+    let session;
     try {
-      state = this.#uploads.take(token, now);
-      if (state.uploadId !== uploadId) throw fail('FILE_TOKEN_INVALID', 'the upload token is for another upload');
-      this.#options.accessLayer.assertSource(state.appId, sourceAddress);
-      if (contentLength !== undefined && contentLength !== state.size)
-        throw integrity(`the body is ${contentLength} bytes; the upload was begun for ${state.size}`);
+      session = this.#uploads.resolve(uploadId, token, now);
+      this.#options.accessLayer.assertSource(session.appId, sourceAddress);
     } catch (error) {
       body.resume();
       throw error;
     }
-    const key = stagingKey(uploadId);
-    let digest;
-    try {
-      digest = await stageUpload(this.#options.store, key, body, {
-        chunkBytes: state.chunkBytes,
-        maxBytes: state.size,
-      });
-    } catch (error) {
-      if (error instanceof MedshareError && error.code === 'PAYLOAD_TOO_LARGE')
-        throw integrity(`the body is longer than the ${state.size} bytes the upload was begun for`);
-      throw error;
-    }
-    if (digest.size !== state.size) {
-      await this.#options.store.delete(key);
-      throw integrity(`the body is ${digest.size} bytes; the upload was begun for ${state.size}`);
-    }
-    const root = toHex(digest.root);
-    this.#staged.set(uploadId, {
-      keyId: state.keyId,
-      root,
-      size: digest.size,
-      chunkBytes: digest.chunkBytes,
-      leaves: leavesBytes(digest.leaves),
-      stagedAt: now,
-      claimed: false,
-    });
-    return { size: digest.size, root, chunks: digest.chunks };
+    const digest = await this.#uploads.append(session, body, put);
+    this.#staged.add(uploadId, session.keyId, digest, now);
+    return { size: digest.size, root: toHex(digest.root), chunks: digest.chunks };
+  }
+
+  /** GET of an upload: the offset the gateway has stored durably (where to resume), and the digest once staged. */
+  async uploadState(uploadId: string, token: string | undefined, sourceAddress: string): Promise<UploadState> {
+    const session = this.#uploads.resolve(uploadId, token, this.#clock());
+    this.#options.accessLayer.assertSource(session.appId, sourceAddress);
+    return stateOf(await this.#uploads.status(session));
   }
 
   /** The access layer's hooks for the file operations. */
   hooks(): OperationHooks {
     return {
       'file-upload': {
-        before: (c) => this.#checkStaged(c),
-        refused: (c) => this.#dropStaged(c),
-        after: async (c) => {
-          await this.#promote(c);
+        before: async ({ request }) => {
+          const body = request.body as FileUploadBody;
+          await this.#staged.claim(body.uploadId, request.keyId, body);
+          this.#uploads.forget(body.uploadId);
+        },
+        refused: ({ request }: HookContext, error) =>
+          this.#staged.refused((request.body as FileUploadBody).uploadId, request.keyId, error),
+        after: async ({ request }) => {
+          await this.#staged.promote((request.body as FileUploadBody).uploadId);
+          return undefined;
+        },
+      },
+      'file-get': {
+        after: async (_c, result) => {
+          await this.#staged.ensurePromoted(parseResult('file-get', result));
           return undefined;
         },
       },
@@ -237,53 +225,49 @@ export class FileService {
     return { stream: await this.#options.store.get(key, blobRange), total: head.size, start, end };
   }
 
-  /** Deletes staged objects no file-upload claimed within STAGING_TTL_MS (memory and store). */
-  async sweep(now = this.#clock()): Promise<void> {
-    for (const [uploadId, staged] of this.#staged) {
-      if (staged.claimed || now - staged.stagedAt < STAGING_TTL_MS) continue;
-      this.#staged.delete(uploadId);
-      await this.#options.store.delete(stagingKey(uploadId));
-    }
+  /**
+   * One bounded sweep (docs/protocol.md §17, "Sweep"): expired uploads no PUT is running for are
+   * ended (parts removed); staged objects and unfinished parts older than stagingMaxAgeMs are
+   * deleted, except an upload in progress here and a staged object a claim marks (its descriptor
+   * may be committed and awaits promotion). One sweep at a time; a second call shares it.
+   */
+  sweep(now = this.#clock()): Promise<SweepReport> {
+    this.#sweeping ??= this.#sweepOnce(now).finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
   }
 
-  #checkStaged({ request }: HookContext): Promise<void> {
-    const body = request.body as FileUploadBody;
-    const staged = this.#staged.get(body.uploadId);
-    if (!staged || staged.keyId !== request.keyId || staged.claimed)
-      return Promise.reject(integrity(`no upload ${body.uploadId} of this author is staged`));
-    if (staged.root !== body.root || staged.size !== body.size || staged.chunkBytes !== body.chunkBytes) {
-      this.#staged.delete(body.uploadId);
-      return this.#options.store.delete(stagingKey(body.uploadId)).then(() => {
-        throw integrity("the staged object's root, size or chunk size is not the request's");
-      });
-    }
-    staged.claimed = true;
-    return Promise.resolve();
+  async #sweepOnce(now: number): Promise<SweepReport> {
+    const ended = await this.#uploads.sweep(now);
+    const report = await this.#staged.sweep(now, (key) => this.#uploads.inProgress(key));
+    const { log } = this.#options;
+    if (ended + report.deleted + report.aborted > 0)
+      log?.info({ ended, ...report }, 'swept expired uploads and stale staged objects');
+    if (report.staleClaims > 0)
+      log?.warn(
+        { staleClaims: report.staleClaims },
+        'staged uploads claimed by a file-upload of unknown outcome are kept until their descriptor is read',
+      );
+    return { ...report, aborted: report.aborted + ended };
   }
 
-  async #dropStaged({ request }: HookContext): Promise<void> {
-    const { uploadId } = request.body as FileUploadBody;
-    const staged = this.#staged.get(uploadId);
-    if (!staged || staged.keyId !== request.keyId) return;
-    this.#staged.delete(uploadId);
-    await this.#options.store.delete(stagingKey(uploadId));
+  /** Sweeps now, then every quarter of stagingMaxAgeMs (at least every 10 minutes) until close(). */
+  startSweeps(): void {
+    if (this.#timer) return;
+    const every = Math.min(Math.max(Math.floor(this.stagingMaxAgeMs / 4), 1000), 10 * 60_000);
+    const run = (): void => {
+      this.sweep().catch((error: unknown) => this.#options.log?.warn({ err: error }, 'the staging sweep failed'));
+    };
+    // Once at start too: what a crashed process left is older than its uptime.
+    run();
+    this.#timer = setInterval(run, every);
+    this.#timer.unref();
   }
 
-  /** Committed: staging → files/<root> and its leaves (write-once: an object already there with this root is this one). */
-  async #promote({ request }: HookContext): Promise<void> {
-    const { uploadId } = request.body as FileUploadBody;
-    const staged = this.#staged.get(uploadId);
-    if (!staged) return;
-    const { store } = this.#options;
-    try {
-      await ignoreExisting(store.copy(stagingKey(uploadId), fileKey(staged.root)));
-      await ignoreExisting(store.put(leavesKey(staged.root), Readable.from([staged.leaves])));
-      this.#staged.delete(uploadId);
-      await store.delete(stagingKey(uploadId));
-    } catch (error) {
-      // The descriptor is committed; the staged object stays (it names the uploadId) for a later promotion.
-      this.#options.log?.warn({ err: error, uploadId, root: staged.root }, 'cannot promote a committed upload yet');
-    }
+  /** Stops the sweeps and waits for one running. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sweeping?.catch(() => undefined);
   }
 
   #issueDownload({ appId, request }: HookContext, result: unknown): JsonValue {
@@ -303,14 +287,5 @@ export class FileService {
       now,
     );
     return { downloadToken, expiresAt };
-  }
-}
-
-async function ignoreExisting(write: Promise<unknown>): Promise<void> {
-  try {
-    await write;
-  } catch (error) {
-    // Content-addressed: an object already stored under this root holds these very bytes.
-    if (!(error instanceof MedshareError && error.code === 'BLOB_EXISTS')) throw error;
   }
 }

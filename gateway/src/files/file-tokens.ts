@@ -38,6 +38,11 @@ export class FileTokens<S extends { readonly expiresAt: number }> {
     return state;
   }
 
+  /** Forgets the token (its upload was claimed, or ended). */
+  revoke(token: string): void {
+    this.#tokens.delete(token);
+  }
+
   sweep(now: number): void {
     for (const [token, state] of this.#tokens) if (state.expiresAt <= now) this.#tokens.delete(token);
   }

@@ -115,6 +115,9 @@ export function watchUpload(body: Readable, limits: { idleTimeoutMs: number; cap
   };
   watched.once('close', stop);
   watched.once('end', stop);
+  // A body refused before it was read has no reader left to hear a cut: the cut must not be an
+  // unhandled 'error' (the process would exit). A reader still attached hears it as before.
+  watched.on('error', () => undefined);
   body.once('error', (error) => watched.destroy(error));
   body.pipe(watched);
   return watched;

@@ -15,6 +15,48 @@ export interface BlobListing {
   readonly modifiedAt: number;
 }
 
+/** Where a listing starts: after this key (bytewise), for a sweep that goes on where the last one stopped. */
+export interface ListOptions {
+  readonly startAfter?: string;
+}
+
+/** One part of a resumable write: `length` bytes at `offset` of the object; parts are numbered from 1. */
+export interface BlobPart {
+  readonly number: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * A resumable write of a new object (docs/protocol.md §17, "Stream"): parts stored one by one,
+ * each durable once its writePart resolves, then published under the key in one step. S3: a
+ * multipart upload (every part but the last at least `minPartBytes`); embedded: a part file in the
+ * store's folder, each part written at its offset and fsync'd. Nothing is visible under the key,
+ * in list() or get(), until complete(). The handle lives in memory: a gateway that restarts
+ * cannot resume it, and listResumable() finds it for the sweep.
+ */
+export interface ResumableWrite {
+  readonly key: string;
+  /**
+   * Stores exactly `part.length` bytes of `body` as `part`: all of them, durably, or the promise
+   * rejects (the body's own error passes unchanged) and the part does not count. A part written
+   * again replaces the earlier bytes of that number.
+   */
+  writePart(part: BlobPart, body: Readable): Promise<void>;
+  /** Publishes parts 1..`parts` (written, contiguous) as the object of `size` bytes: BLOB_EXISTS if the key exists meanwhile. */
+  complete(parts: number, size: number): Promise<void>;
+  /** Removes every stored part; idempotent, and a completed write is left alone. */
+  abort(): Promise<void>;
+}
+
+/** A resumable write left unfinished (an abandoned upload, a crashed gateway's), as the sweep finds it. */
+export interface PendingWrite {
+  readonly key: string;
+  /** When it began (S3) or was last written to (embedded), ms since the epoch. */
+  readonly touchedAt: number;
+  abort(): Promise<void>;
+}
+
 /**
  * The gateway's object storage for large files (issue #13; docs/architecture.md, docs/protocol.md §16-17):
  * `files/<root>` and `files/<root>.leaves` (write-once, content-addressed by the §16 root) and
@@ -35,8 +77,14 @@ export interface BlobStore {
   copy(from: string, to: string): Promise<void>;
   /** Idempotent: deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
-  /** The objects whose key starts with `prefix`, in key order (bytewise, as S3 lists). */
-  list(prefix: string): AsyncIterable<BlobListing>;
+  /** The objects whose key starts with `prefix`, in key order (bytewise, as S3 lists), after `startAfter` if given. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<BlobListing>;
+  /** The smallest part a resumable write may have, but its last (S3: 5 MiB; embedded: 1). */
+  readonly minPartBytes: number;
+  /** Begins a resumable write of the new object `key`: BLOB_EXISTS if it exists or another write of it is in progress. */
+  startResumable(key: string): Promise<ResumableWrite>;
+  /** The unfinished resumable writes of keys under `prefix` (for the sweep: what to abort). */
+  listResumable(prefix: string): AsyncIterable<PendingWrite>;
   /** Resolves when the store takes calls; STORAGE_UNAVAILABLE otherwise. */
   ready(): Promise<void>;
   close(): Promise<void>;

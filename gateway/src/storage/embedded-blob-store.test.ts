@@ -26,7 +26,12 @@ describeBlobStoreContract(
       store: new EmbeddedBlobStore({ dir }),
       ns: 'test/run/',
       largeBytes: 3 * 1024 * 1024,
-      leftovers: () => Promise.resolve(existsSync(join(dir, '.tmp')) ? readdirSync(join(dir, '.tmp')) : []),
+      leftovers: () =>
+        Promise.resolve(
+          ['.tmp', '.parts'].flatMap((d) =>
+            existsSync(join(dir, d)) ? readdirSync(join(dir, d)).map((f) => `${d}/${f}`) : [],
+          ),
+        ),
     });
   },
   (h) => h.store.close(),

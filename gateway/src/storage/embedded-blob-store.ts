@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, constants as fsConstants, type Dirent } from 'node:fs';
-import { access, copyFile, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { createWriteStream, constants as fsConstants, type Dirent, type WriteStream } from 'node:fs';
+import { access, copyFile, link, mkdir, open, readdir, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,8 +11,12 @@ import {
   assertBlobPrefix,
   assertBlobRange,
   type BlobListing,
+  type BlobPart,
   type BlobRange,
   type BlobStore,
+  type ListOptions,
+  type PendingWrite,
+  type ResumableWrite,
 } from './blob-store';
 import { errnoOf, fileStoreFailure } from './storage-errors';
 
@@ -24,6 +28,14 @@ import { errnoOf, fileStoreFailure } from './storage-errors';
 const OBJECT_SUFFIX = '~';
 /** Temporary files of puts and copies in progress; keys never start a segment with a dot. */
 const TEMP_DIR = '.tmp';
+/**
+ * Resumable writes in progress, one part file each, named by the key with `~` for `/` (outside
+ * the key alphabet, so the name gives the key back); the file sweep (files/file-service.ts)
+ * aborts the abandoned ones, not ready().
+ */
+const PARTS_DIR = '.parts';
+/** A part file's name must stay a file name: keys of resumable writes are at most this long. */
+const MAX_RESUMABLE_KEY = 200;
 /** A temporary file older than this is a crashed put's: ready() deletes it. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -42,12 +54,15 @@ const READ_BYTES = 1024 * 1024;
 
 export class EmbeddedBlobStore implements BlobStore {
   readonly kind = 'embedded' as const;
+  readonly minPartBytes = 1;
   readonly #dir: string;
   readonly #tempDir: string;
+  readonly #partsDir: string;
 
   constructor(options: EmbeddedBlobStoreOptions) {
     this.#dir = options.dir;
     this.#tempDir = join(options.dir, TEMP_DIR);
+    this.#partsDir = join(options.dir, PARTS_DIR);
   }
 
   #path(key: string): string {
@@ -71,28 +86,7 @@ export class EmbeddedBlobStore implements BlobStore {
     const temp = await this.#tempFile(key);
     const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
     try {
-      let size = 0;
-      // pipeline() destroys every stream with the first error, so the first stream to report
-      // one is where it came from.
-      let origin: 'body' | 'file' | undefined;
-      body.once('error', () => (origin ??= 'body'));
-      out.once('error', () => (origin ??= 'file'));
-      try {
-        await pipeline(
-          body,
-          async function* count(source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              size += chunk.length;
-              yield chunk;
-            }
-          },
-          out,
-        );
-      } catch (error) {
-        // The body's own error (a client abort, a refusal by the stream that fed it) is the
-        // caller's and passes unchanged; only the file's side is mapped.
-        throw origin === 'file' ? fileStoreFailure(error, key) : error;
-      }
+      const size = await writeBody(body, out, key);
       await this.#publish(temp, path, key);
       return { size };
     } finally {
@@ -174,12 +168,50 @@ export class EmbeddedBlobStore implements BlobStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<BlobListing> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<BlobListing> {
     assertBlobPrefix(prefix);
     const cut = prefix.lastIndexOf('/');
     const folder = prefix.slice(0, cut + 1);
     const start = join(this.#dir, ...folder.split('/').filter((s) => s.length > 0));
-    yield* this.#walk(start, folder, prefix.slice(cut + 1));
+    const after = options.startAfter;
+    for await (const entry of this.#walk(start, folder, prefix.slice(cut + 1)))
+      if (after === undefined || entry.key > after) yield entry;
+  }
+
+  async startResumable(key: string): Promise<ResumableWrite> {
+    assertBlobKey(key);
+    if (key.length > MAX_RESUMABLE_KEY)
+      throw fail('INVALID_INPUT', `a resumable write's key is at most ${MAX_RESUMABLE_KEY} characters`);
+    const path = this.#path(key);
+    if (await this.#exists(path, key)) throw fail('BLOB_EXISTS', `object ${key} already exists`);
+    const parts = join(this.#partsDir, key.replaceAll('/', '~'));
+    try {
+      await mkdir(this.#partsDir, { recursive: true, mode: 0o700 });
+      await (await open(parts, 'wx', 0o600)).close();
+    } catch (error) {
+      if (errnoOf(error) === 'EEXIST') throw fail('BLOB_EXISTS', `a write of ${key} is already in progress`, error);
+      throw fileStoreFailure(error, key);
+    }
+    return new EmbeddedResumableWrite(key, parts, (temp) => this.#publish(temp, path, key));
+  }
+
+  async *listResumable(prefix: string): AsyncIterable<PendingWrite> {
+    assertBlobPrefix(prefix);
+    let names: string[];
+    try {
+      names = await readdir(this.#partsDir);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return;
+      throw fileStoreFailure(error, prefix);
+    }
+    for (const name of names.sort()) {
+      const key = name.replaceAll('~', '/');
+      if (!key.startsWith(prefix)) continue;
+      const path = join(this.#partsDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) continue;
+      yield { key, touchedAt: Math.floor(info.mtimeMs), abort: () => rm(path, { force: true }) };
+    }
   }
 
   /**
@@ -277,5 +309,95 @@ export class EmbeddedBlobStore implements BlobStore {
     } catch (error) {
       throw fileStoreFailure(error, key);
     }
+  }
+}
+
+/**
+ * Pipes `body` into the file stream `out` and counts its bytes. pipeline() destroys every stream
+ * with the first error, so the first stream to report one is where it came from: the body's own
+ * error (a client abort, a refusal by the stream that fed it) is the caller's and passes
+ * unchanged; only the file's side is mapped.
+ */
+async function writeBody(body: Readable, out: WriteStream, key: string): Promise<number> {
+  let size = 0;
+  let origin: 'body' | 'file' | undefined;
+  body.once('error', () => (origin ??= 'body'));
+  out.once('error', () => (origin ??= 'file'));
+  try {
+    await pipeline(
+      body,
+      async function* count(source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      out,
+    );
+  } catch (error) {
+    throw origin === 'file' ? fileStoreFailure(error, key) : error;
+  }
+  return size;
+}
+
+/**
+ * A resumable write on disk: one part file, each part written at its offset with its own stream
+ * and fsync'd before it counts (`flush`), published by the store's atomic link once complete.
+ */
+class EmbeddedResumableWrite implements ResumableWrite {
+  #done = false;
+
+  constructor(
+    readonly key: string,
+    private readonly path: string,
+    private readonly publish: (temp: string) => Promise<void>,
+  ) {}
+
+  async writePart(part: BlobPart, body: Readable): Promise<void> {
+    if (this.#done) throw fail('INTERNAL', `the write of ${this.key} is over`);
+    const out = createWriteStream(this.path, { flags: 'r+', start: part.offset, flush: true });
+    // Durable means fsync'd and closed (`flush` syncs before the close, which comes after 'finish').
+    const closed = new Promise<void>((resolve, reject) => {
+      out.once('close', () => resolve());
+      out.once('error', reject);
+    });
+    let size: number;
+    try {
+      size = await writeBody(body, out, this.key);
+    } catch (error) {
+      await closed.catch(() => undefined);
+      throw error;
+    }
+    try {
+      await closed;
+    } catch (error) {
+      throw fileStoreFailure(error, this.key);
+    }
+    if (size !== part.length)
+      throw fail('INTERNAL', `part ${part.number} of ${this.key} got ${size} bytes, not ${part.length}`);
+  }
+
+  async complete(_parts: number, size: number): Promise<void> {
+    try {
+      // A part written after the last one that counted may have left bytes past the end.
+      await truncate(this.path, size);
+      const handle = await open(this.path, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw fileStoreFailure(error, this.key);
+    }
+    await this.publish(this.path);
+    this.#done = true;
+    await rm(this.path, { force: true });
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await rm(this.path, { force: true });
   }
 }

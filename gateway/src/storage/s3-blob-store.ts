@@ -9,8 +9,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
@@ -21,8 +24,12 @@ import {
   assertBlobPrefix,
   assertBlobRange,
   type BlobListing,
+  type BlobPart,
   type BlobRange,
   type BlobStore,
+  type ListOptions,
+  type PendingWrite,
+  type ResumableWrite,
 } from './blob-store';
 
 export interface S3BlobStoreOptions {
@@ -42,6 +49,8 @@ export interface S3BlobStoreOptions {
 }
 
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+/** S3's smallest part of a multipart upload, but its last. */
+export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
 const DEFAULT_COPY_PART_BYTES = 1024 * 1024 * 1024;
 
 interface S3ErrorShape {
@@ -83,6 +92,7 @@ function s3Failure(error: unknown, key: string): MedshareError {
  */
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
+  readonly minPartBytes = S3_MIN_PART_BYTES;
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #partBytes: number;
@@ -273,14 +283,19 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<BlobListing> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<BlobListing> {
     assertBlobPrefix(prefix);
     let token: string | undefined;
     do {
       let page;
       try {
         page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            ...(token === undefined && options.startAfter !== undefined ? { StartAfter: options.startAfter } : {}),
+          }),
         );
       } catch (error) {
         throw s3Failure(error, prefix);
@@ -292,6 +307,56 @@ export class S3BlobStore implements BlobStore {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
+  }
+
+  async startResumable(key: string): Promise<ResumableWrite> {
+    assertBlobKey(key);
+    if (await this.head(key)) throw fail('BLOB_EXISTS', `object ${key} already exists`);
+    let uploadId: string | undefined;
+    try {
+      const created = await this.#client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: key, ContentType: 'application/octet-stream' }),
+      );
+      uploadId = created.UploadId;
+    } catch (error) {
+      throw s3Failure(error, key);
+    }
+    if (uploadId === undefined)
+      throw fail('STORAGE_UNAVAILABLE', `object storage started no multipart upload of ${key}`);
+    return new S3ResumableWrite(this.#client, this.#bucket, key, uploadId);
+  }
+
+  async *listResumable(prefix: string): AsyncIterable<PendingWrite> {
+    assertBlobPrefix(prefix);
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+      } catch (error) {
+        throw s3Failure(error, prefix);
+      }
+      for (const upload of page.Uploads ?? []) {
+        const { Key: key, UploadId: uploadId } = upload;
+        if (key === undefined || uploadId === undefined || !isBlobKey(key)) continue;
+        yield {
+          key,
+          touchedAt: upload.Initiated?.getTime() ?? 0,
+          abort: () => abortMultipart(this.#client, this.#bucket, key, uploadId),
+        };
+      }
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
   }
 
   async ready(): Promise<void> {
@@ -319,5 +384,102 @@ function isBlobKey(key: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function abortMultipart(client: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+  } catch (error) {
+    // Aborted already (or completed): nothing of it is left to remove.
+    if (s3Failure(error, key).code !== 'BLOB_NOT_FOUND') throw s3Failure(error, key);
+  }
+}
+
+/**
+ * A resumable write on S3: one multipart upload, each part one UploadPart streamed from the body
+ * with its length declared (a body cut short fails that part, which then does not count), published
+ * by CompleteMultipartUpload with If-None-Match: * (write-once, as put).
+ */
+class S3ResumableWrite implements ResumableWrite {
+  readonly #etags = new Map<number, string>();
+  #done = false;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    readonly key: string,
+    private readonly uploadId: string,
+  ) {}
+
+  async writePart(part: BlobPart, body: Readable): Promise<void> {
+    if (this.#done) throw fail('INTERNAL', `the write of ${this.key} is over`);
+    let bodyError: Error | undefined;
+    // A body that fails midway leaves the request short of its declared length: abort it rather
+    // than wait for the server (the SDK does not retry a streamed body, so nothing is sent twice).
+    const abort = new AbortController();
+    body.once('error', (error) => {
+      bodyError ??= error;
+      abort.abort(error);
+    });
+    // Destroyed without an error (a PUT cut by a newer one) is short of its length too.
+    body.once('close', () => {
+      if (!body.readableEnded) abort.abort(new Error('the part body closed before its end'));
+    });
+    try {
+      const answer = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          PartNumber: part.number,
+          ContentLength: part.length,
+          Body: body,
+        }),
+        { abortSignal: abort.signal },
+      );
+      if (answer.ETag === undefined) throw fail('STORAGE_UNAVAILABLE', `object storage kept no part of ${this.key}`);
+      this.#etags.set(part.number, answer.ETag);
+    } catch (error) {
+      body.destroy();
+      throw bodyError ?? s3Failure(error, this.key);
+    }
+  }
+
+  async complete(parts: number): Promise<void> {
+    try {
+      if (parts === 0) {
+        // No part at all (an empty object): S3 completes no multipart upload without one.
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: Buffer.alloc(0), IfNoneMatch: '*' }),
+        );
+        await this.abort();
+        return;
+      }
+      const list: CompletedPart[] = [];
+      for (let n = 1; n <= parts; n++) {
+        const etag = this.#etags.get(n);
+        if (etag === undefined) throw fail('INTERNAL', `part ${n} of ${this.key} was never stored`);
+        list.push({ PartNumber: n, ETag: etag });
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          IfNoneMatch: '*',
+          MultipartUpload: { Parts: list },
+        }),
+      );
+      this.#done = true;
+    } catch (error) {
+      throw s3Failure(error, this.key);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await abortMultipart(this.client, this.bucket, this.key, this.uploadId);
   }
 }

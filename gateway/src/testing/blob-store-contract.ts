@@ -7,6 +7,8 @@
  * left behind (a temporary file, an unfinished multipart upload).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { BlobListing, BlobStore } from '../storage/blob-store';
 
@@ -18,6 +20,24 @@ export interface BlobStoreHarness {
   leftovers(): Promise<string[]>;
   /** A body size that takes several parts/writes on this backend. */
   readonly largeBytes: number;
+}
+
+/**
+ * Every file of an embedded store's folder but its temporary ones, relative to it and sorted:
+ * objects (`<key>~`) and part files (`.parts/<key with ~ for />`), to compare before and after a refusal.
+ */
+export function embeddedStoreFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (folder: string, prefix: string): void => {
+    if (!existsSync(folder)) return;
+    for (const e of readdirSync(folder, { withFileTypes: true })) {
+      if (e.name === '.tmp') continue;
+      if (e.isDirectory()) walk(join(folder, e.name), `${prefix}${e.name}/`);
+      else out.push(`${prefix}${e.name}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {
@@ -260,6 +280,116 @@ export function describeBlobStoreContract(
       await expect(store.get(key)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
       await store.put(key, Readable.from([Buffer.from('two')]));
       expect((await readAll(await store.get(key))).toString()).toBe('two');
+    });
+
+    it('lists after a key (startAfter), for a sweep that goes on where it stopped', async () => {
+      const base = `${ns}after/`;
+      for (const k of ['a', 'b', 'b.leaves', 'c']) await store.put(base + k, Readable.from([Buffer.from(k)]));
+      const keys = async (startAfter?: string): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const e of store.list(base, startAfter === undefined ? {} : { startAfter }))
+          out.push(e.key.slice(base.length));
+        return out;
+      };
+      expect(await keys()).toEqual(['a', 'b', 'b.leaves', 'c']);
+      expect(await keys(`${base}a`)).toEqual(['b', 'b.leaves', 'c']);
+      expect(await keys(`${base}b`)).toEqual(['b.leaves', 'c']);
+      expect(await keys(`${base}c`)).toEqual([]);
+    });
+
+    describe('resumable writes', () => {
+      /** A part as small as the store allows (S3: 5 MiB), so that three make an object. */
+      const partOf = (): number => Math.max(store.minPartBytes, 64 * 1024);
+      const pending = async (prefix: string): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const p of store.listResumable(prefix)) out.push(p.key);
+        return out;
+      };
+
+      it('stores parts, shows nothing under the key until complete, then the whole object; nothing is left behind', async () => {
+        const key = `${ns}resumable/one`;
+        const P = partOf();
+        const data = patternBytes(2 * P + 1234);
+        const write = await store.startResumable(key);
+        expect(await pending(`${ns}resumable/`)).toEqual([key]);
+        await write.writePart({ number: 1, offset: 0, length: P }, Readable.from([data.subarray(0, P)]));
+        const second = data.subarray(P, 2 * P);
+        const pieces = Array.from({ length: Math.ceil(P / 100_000) }, (_, i) =>
+          second.subarray(i * 100_000, (i + 1) * 100_000),
+        );
+        await write.writePart({ number: 2, offset: P, length: P }, Readable.from(pieces));
+        expect(await store.head(key)).toBeUndefined();
+        expect((await listAll(store, `${ns}resumable/`)).map((e) => e.key)).toEqual([]);
+        await write.writePart({ number: 3, offset: 2 * P, length: 1234 }, Readable.from([data.subarray(2 * P)]));
+        await write.complete(3, data.length);
+        expect(await store.head(key)).toEqual({ size: data.length });
+        expect(sha(await readAll(await store.get(key)))).toBe(sha(data));
+        expect(await pending(`${ns}resumable/`)).toEqual([]);
+        expect(await h.leftovers()).toEqual([]);
+      }, 120_000);
+
+      it("a part whose body fails does not count (the body's error passes); written again, the object is whole", async () => {
+        const key = `${ns}resumable/retried`;
+        const P = partOf();
+        const data = patternBytes(P + 10);
+        const write = await store.startResumable(key);
+        await expect(
+          write.writePart({ number: 1, offset: 0, length: P }, patternBody(P, { failAfter: P / 2 })),
+        ).rejects.toThrow('body failed on purpose');
+        await write.writePart({ number: 1, offset: 0, length: P }, Readable.from([data.subarray(0, P)]));
+        await write.writePart({ number: 2, offset: P, length: 10 }, Readable.from([data.subarray(P)]));
+        await write.complete(2, data.length);
+        expect(sha(await readAll(await store.get(key)))).toBe(sha(data));
+        expect(await h.leftovers()).toEqual([]);
+      }, 120_000);
+
+      it('abort() removes every part: no object, no pending write, nothing left behind', async () => {
+        const key = `${ns}resumable/aborted`;
+        const before = await snapshot();
+        const write = await store.startResumable(key);
+        await write.writePart({ number: 1, offset: 0, length: 1000 }, Readable.from([patternBytes(1000)]));
+        await write.abort();
+        await write.abort();
+        expect(await store.head(key)).toBeUndefined();
+        expect(await pending(`${ns}resumable/`)).toEqual([]);
+        expect(await snapshot()).toEqual(before);
+      });
+
+      it('listResumable() finds an unfinished write to abort (what a crashed process left)', async () => {
+        const key = `${ns}resumable/left`;
+        const t0 = Date.now();
+        await store.startResumable(key);
+        const found = [];
+        for await (const p of store.listResumable(`${ns}resumable/`)) found.push(p);
+        expect(found.map((p) => p.key)).toEqual([key]);
+        expect(found[0]!.touchedAt).toBeGreaterThan(t0 - 120_000);
+        await found[0]!.abort();
+        expect(await pending(`${ns}resumable/`)).toEqual([]);
+        expect(await h.leftovers()).toEqual([]);
+      });
+
+      it('an empty object completes with no part', async () => {
+        const key = `${ns}resumable/empty`;
+        const write = await store.startResumable(key);
+        await write.complete(0, 0);
+        expect(await store.head(key)).toEqual({ size: 0 });
+        expect(await h.leftovers()).toEqual([]);
+      });
+
+      it('is write-once: refuses to start on an existing key, and to complete over a key created meanwhile (BLOB_EXISTS)', async () => {
+        const key = `${ns}resumable/taken`;
+        await store.put(key, Readable.from([Buffer.from('first')]));
+        await expectRefused(() => store.startResumable(key), 'BLOB_EXISTS');
+        const raced = `${ns}resumable/raced`;
+        const write = await store.startResumable(raced);
+        await write.writePart({ number: 1, offset: 0, length: 5 }, Readable.from([Buffer.from('later')]));
+        await store.put(raced, Readable.from([Buffer.from('sooner')]));
+        await expect(write.complete(1, 5)).rejects.toMatchObject({ code: 'BLOB_EXISTS' });
+        await write.abort();
+        expect((await readAll(await store.get(raced))).toString()).toBe('sooner');
+        expect((await readAll(await store.get(key))).toString()).toBe('first');
+        expect(await h.leftovers()).toEqual([]);
+      });
     });
 
     it('lists by prefix in bytewise key order with sizes and times, nested keys included', async () => {

@@ -7,7 +7,7 @@ import { keyIdOf } from '@medshare/protocol';
 import type { FastifyInstance } from 'fastify';
 import { request as httpRequest } from 'node:http';
 import { MedshareClient, errorFromBody, textStream, type TextStream, type Transport } from '@medshare/app';
-import { buildGateway } from '../app';
+import { buildGateway, type GatewayDeps } from '../app';
 import { DurableCheckpointer } from '../events/checkpointer';
 import { EventLog } from '../events/event-log';
 import { EventStreams } from '../events/event-streams';
@@ -93,6 +93,8 @@ export class GatewayFixture {
       trustedProxies?: string[];
       streamsPerApp?: number;
       retainEvents?: number;
+      /** Large files: the service (and its proxies) to build on the fixture's access layer and ledger. */
+      files?: (accessLayer: AccessLayer, ledger: LedgerBackend) => NonNullable<GatewayDeps['files']>;
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
@@ -123,6 +125,7 @@ export class GatewayFixture {
         onAccessKeysChanged: async () => {
           await f.reconcile();
         },
+        ...(options.files ? { files: options.files(f.accessLayer, f.ledger) } : {}),
         requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
         sessionOpensPerMinutePerAddress: options.sessionOpensPerMinute ?? 100_000,
       },
@@ -198,7 +201,7 @@ export class GatewayFixture {
     };
     return {
       post: (p, b, h) => call('POST', p, b, h),
-      get: (p) => call('GET', p),
+      get: (p, h) => call('GET', p, undefined, h),
       stream: (p, h) => this.stream(p, h),
       close() {},
     };

@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     status: 401,
     summary: 'the upload or download token is unknown, expired, spent, or for another file, user or app',
   },
+  UPLOAD_OFFSET_MISMATCH: {
+    status: 409,
+    summary:
+      'the upload does not continue at that offset: ask the gateway for the offset it has stored, and resume there',
+  },
   STREAM_LIMIT: { status: 429, summary: 'too many open event streams for this app' },
   EVENT_ID_EXPIRED: {
     status: 410,

@@ -6,7 +6,7 @@
  * the worker), the 32-byte leaves come back in order.
  */
 import { Worker } from 'node:worker_threads';
-import { FILE_LABEL } from '@medshare/crypto/chunked-file';
+import { FILE_LABEL, leafHash } from '@medshare/crypto/chunked-file';
 import { fail } from '../errors/medshare-error';
 
 /** At most this many chunks are hashed or waiting to be, per stream (the memory bound). */
@@ -114,6 +114,114 @@ export class ChunkSlots {
   give(slot: Uint8Array): void {
     if (slot.buffer instanceof SharedArrayBuffer && slot.buffer.byteLength === this.#bytes)
       this.#free.push(slot.buffer);
+  }
+}
+
+/**
+ * The in-order leaves of one stream's chunks, hashed on a LeafHasher's worker: the one queue the
+ * SDK's encryptor and the gateway's staging writer share. A stream gathers a chunk into `slot()`,
+ * waits `whenRoom` while MAX_IN_FLIGHT chunks are being hashed (the memory bound), `submit`s it
+ * once its `final` flag is known, and `whenDrained` before it ends; each leaf lands at its index
+ * in `leaves` (which a resumed stream may pass in, holding the leaves of the chunks before it).
+ * A stream's only chunk (final, no worker started yet) is hashed inline: no worker for it.
+ */
+export class LeafQueue {
+  readonly leaves: Uint8Array[];
+  readonly #hasher = new LeafHasher();
+  readonly #slots: ChunkSlots;
+  readonly #chunkBytes: number;
+  readonly #onFailure: ((error: Error) => void) | undefined;
+  #hashing = 0;
+  #failure: Error | undefined;
+  #waiting: { readonly ready: () => boolean; readonly next: () => void } | undefined;
+  #closed = false;
+
+  constructor(
+    chunkBytes: number,
+    options: {
+      readonly leaves?: Uint8Array[];
+      /** A hash that failed while nobody waits: the stream fails itself with it. */
+      readonly onFailure?: (error: Error) => void;
+    } = {},
+  ) {
+    this.#chunkBytes = chunkBytes;
+    this.#slots = new ChunkSlots(chunkBytes);
+    this.leaves = options.leaves ?? [];
+    this.#onFailure = options.onFailure;
+  }
+
+  /** The first failure of a hash (or of the worker), if any: every later step should stop with it. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Whether MAX_IN_FLIGHT chunks are being hashed (a stream then waits with whenRoom). */
+  get full(): boolean {
+    return this.#hashing >= MAX_IN_FLIGHT;
+  }
+
+  /** A shared slot to gather a chunk of `length` bytes in (given back once the chunk is hashed). */
+  slot(length = this.#chunkBytes): Uint8Array {
+    return this.#slots.take(length);
+  }
+
+  /** Hashes chunk `index` (§16 leaf_i = SM3(0x00 ‖ "medshare/v1/file/chunk" ‖ I2OSP(i, 8) ‖ final ‖ ciphertext_i)). */
+  submit(index: number, final: boolean, bytes: Uint8Array): void {
+    if (final && !this.#hasher.started) {
+      this.leaves[index] = leafHash(index, final, bytes);
+      return;
+    }
+    this.#hashing++;
+    this.#hasher.hash(index, final, bytes).then(
+      (leaf) => {
+        this.leaves[index] = leaf;
+        this.#slots.give(bytes);
+        this.#settled();
+      },
+      (error: unknown) => {
+        this.#failure ??= toError(error);
+        this.#settled();
+      },
+    );
+  }
+
+  /** Calls `next` once fewer than MAX_IN_FLIGHT chunks are being hashed, or a hash failed (at once if so). */
+  whenRoom(next: () => void): void {
+    this.#when(() => !this.full, next);
+  }
+
+  /** Calls `next` once every chunk submitted is hashed, or a hash failed (at once if so). */
+  whenDrained(next: () => void): void {
+    this.#when(() => this.#hashing === 0, next);
+  }
+
+  /** whenDrained as a promise that rejects with the failure. */
+  drained(): Promise<readonly Uint8Array[]> {
+    return new Promise((resolve, reject) =>
+      this.whenDrained(() => (this.#failure ? reject(this.#failure) : resolve(this.leaves))),
+    );
+  }
+
+  /** Stops the worker (jobs not yet answered are dropped, nobody is called back). Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#waiting = undefined;
+    this.#hasher.close();
+  }
+
+  #when(ready: () => boolean, next: () => void): void {
+    if (this.#failure || ready()) next();
+    else this.#waiting = { ready, next };
+  }
+
+  #settled(): void {
+    this.#hashing--;
+    if (this.#closed) return;
+    const waiting = this.#waiting;
+    if (waiting && (this.#failure || waiting.ready())) {
+      this.#waiting = undefined;
+      waiting.next();
+    } else if (!waiting && this.#failure) this.#onFailure?.(this.#failure);
   }
 }
 

@@ -90,6 +90,37 @@ export function parseStagedUpload(value: unknown): StagedUpload {
   };
 }
 
+/**
+ * The answer to GET /v1/files/uploads/<uploadId> (§17): how much of the upload the gateway has
+ * stored durably. `offset` is where the next PUT starts (a part boundary, hence a chunk boundary,
+ * or `size` once staged); `staged` is the PUT's answer once the last byte is stored.
+ */
+export interface UploadState {
+  readonly uploadId: string;
+  readonly size: number;
+  readonly chunkBytes: number;
+  readonly offset: number;
+  readonly expiresAt: number;
+  readonly staged?: StagedUpload;
+}
+
+export function parseUploadState(value: unknown): UploadState {
+  const o = expectObject(value, 'upload', ['uploadId', 'size', 'chunkBytes', 'offset', 'expiresAt', 'staged']);
+  const size = expectInteger(o.size, 'upload.size');
+  const chunkBytes = expectInteger(o.chunkBytes, 'upload.chunkBytes', 1);
+  const offset = expectInteger(o.offset, 'upload.offset', 0, size);
+  if (offset !== size && offset % chunkBytes !== 0)
+    throw fail('INVALID_INPUT', 'upload.offset must be a multiple of upload.chunkBytes, or upload.size');
+  return {
+    uploadId: expectString(o.uploadId, 'upload.uploadId', { pattern: HEX64 }),
+    size,
+    chunkBytes,
+    offset,
+    expiresAt: expectInteger(o.expiresAt, 'upload.expiresAt'),
+    ...(o.staged === undefined ? {} : { staged: parseStagedUpload(o.staged) }),
+  };
+}
+
 /** One proxy's capsule fragment (§15), as its gateway returned it. Self-verifying: the app checks it. */
 export interface ServedCapsuleFragment {
   readonly proxyId: string;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { FileProgress, MedshareClient, UserKey } from '../../index';
+import type { FileProgress, MedshareClient, ResumeEvent, UserKey } from '../../index';
 import { defineCommand, type Io, type Printed } from '../command';
 import { userKey } from '../needs';
 import { int, need, UsageError, type Values } from '../options';
@@ -25,6 +25,17 @@ function progress(values: Values, io: Io): ((p: FileProgress) => void) | undefin
   };
 }
 
+/** A resumed upload is always said on stderr: `resumed at N MiB`, or a JSON event with --json. */
+function resumed(values: Values, io: Io): (r: ResumeEvent) => void {
+  return (r) => {
+    if (values.json) io.err(`${JSON.stringify({ event: 'resume', ...r })}\n`);
+    else
+      io.err(
+        `${process.stderr.isTTY ? '\n' : ''}resumed at ${(r.offset / 2 ** 20).toFixed(1)} MiB (attempt ${r.attempt})\n`,
+      );
+  };
+}
+
 function fileId(positionals: readonly string[], verb: string): string {
   const id = positionals[1];
   if (!id || !/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`file ${verb} needs a FILE_ID (64 hex)`);
@@ -39,6 +50,7 @@ function upload(values: Values): Run {
       ...(values['media-type'] ? { mediaType: values['media-type'] } : {}),
       ...(chunkBytes === undefined ? {} : { chunkBytes }),
       ...(progress(values, io) ? { onProgress: progress(values, io) } : {}),
+      onResume: resumed(values, io),
     });
     return { data: r, text: `uploaded file ${r.fileId}\n  ${r.size} bytes in ${r.chunks} chunks, root ${r.root}` };
   };

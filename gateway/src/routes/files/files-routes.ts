@@ -23,11 +23,47 @@ const bearerHeaders = {
   },
 } as const;
 
+const uploadHeaders = {
+  type: 'object',
+  properties: {
+    authorization: { type: 'string', description: 'Bearer <upload token>' },
+    'upload-offset': {
+      type: 'string',
+      pattern: '^(0|[1-9][0-9]{0,14})$',
+      description: "where this body starts in the upload: the offset GET answered (default 0, a new upload's start)",
+    },
+  },
+} as const;
+
+const uploadParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['uploadId'],
+  properties: { uploadId: hex64 },
+} as const;
+
 const stagedSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['size', 'root', 'chunks'],
   properties: { size: { type: 'integer' }, root: hex64, chunks: { type: 'integer' } },
+} as const;
+
+const uploadStateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['uploadId', 'size', 'chunkBytes', 'offset', 'expiresAt'],
+  properties: {
+    uploadId: hex64,
+    size: { type: 'integer' },
+    chunkBytes: { type: 'integer' },
+    offset: {
+      type: 'integer',
+      description: 'bytes stored durably: resume the PUT here (a part boundary, or size once staged)',
+    },
+    expiresAt: { type: 'integer' },
+    staged: stagedSchema,
+  },
 } as const;
 
 const binaryResponse = (description: string): object => ({
@@ -74,16 +110,28 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
     handler: (request) => files.begin(parseSealedMessage(request.body), request.ip),
   });
 
+  app.get('/v1/files/uploads/:uploadId', {
+    schema: {
+      summary: 'Where an upload stands: the offset stored durably (resume the PUT there), and its digest once staged',
+      params: uploadParams,
+      headers: bearerHeaders,
+      response: { 200: uploadStateSchema, ...FILE_ERRORS },
+    },
+    config: { rateLimit: app.rateLimits.perAddress },
+    handler: async (request, reply) => {
+      const state = await files.uploadState(request.params.uploadId, bearer(request), request.ip);
+      void reply.header('upload-offset', String(state.offset));
+      void reply.header('cache-control', 'no-store');
+      return state;
+    },
+  });
+
   app.put('/v1/files/uploads/:uploadId', {
     schema: {
-      summary: "Stream an upload's ciphertext (application/octet-stream) with its upload token",
-      params: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['uploadId'],
-        properties: { uploadId: hex64 },
-      },
-      headers: bearerHeaders,
+      summary:
+        "Stream an upload's ciphertext (application/octet-stream) with its upload token, from Upload-Offset on (resume)",
+      params: uploadParams,
+      headers: uploadHeaders,
       response: { 200: stagedSchema, ...FILE_ERRORS },
     },
     bodyLimit: Math.max(files.maxFileBytes, 1),
@@ -94,7 +142,7 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
       if (reply.statusCode >= 400) void reply.header('connection', 'close');
       done(null, payload);
     },
-    handler: (request) => {
+    handler: (request, reply) => {
       const header = request.headers['content-length'];
       const length = header === undefined ? undefined : Number(header);
       const { idleTimeoutMs, capMs } = app.transferLimits;
@@ -102,7 +150,10 @@ export const fileRoutes: RoutePlugin<FileRouteOptions> = async (app, { files }) 
         idleTimeoutMs,
         capMs: capMs(length ?? files.maxFileBytes),
       });
-      return files.stage(request.params.uploadId, bearer(request), request.ip, body, length);
+      // Answered (or the client gone): what is left of the body is nobody's, and its watch ends.
+      reply.raw.once('close', () => body.destroy());
+      const offset = Number(request.headers['upload-offset'] ?? 0);
+      return files.stage(request.params.uploadId, bearer(request), request.ip, body, { contentLength: length, offset });
     },
   });
 
