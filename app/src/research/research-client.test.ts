@@ -116,6 +116,13 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
     expect((await client.audit(patients[5] as Party, records[5] as string)).items).toEqual(audit.items);
   });
 
+  it('publishes a study without k (absent: 5, docs/protocol.md §19.1): the body is signed and checked as sent', async () => {
+    const { k: _k, ...withoutK } = STUDY_DEFINITION;
+    const published = await client.publishStudy(institution, { ...withoutK, title: 'no k given' });
+    const study = await client.getStudy(institution, published.studyId);
+    expect(study.study).toMatchObject({ title: 'no k given', k: 5 });
+  });
+
   it('keeps the patient’s profile sealed for the patient', async () => {
     const p = patients[7] as Party;
     await research.setProfile(p, { v: 1, name: 'Li Lei', sex: 'female' });
