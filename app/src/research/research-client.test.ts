@@ -116,6 +116,16 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
     expect((await client.audit(patients[5] as Party, records[5] as string)).items).toEqual(audit.items);
   });
 
+  it('refuses a second warrant or a non-owner’s before the record is opened (no audited view is written)', async () => {
+    const [owner, other] = [patients[0] as Party, patients[1] as Party];
+    const before = await client.audit(owner, records[0] as string);
+    await expect(research.warrant(owner, records[0] as string, studyId)).rejects.toMatchObject({
+      code: 'ALREADY_WARRANTED',
+    });
+    await expect(research.warrant(other, records[0] as string, studyId)).rejects.toMatchObject({ code: 'NOT_OWNER' });
+    expect((await client.audit(owner, records[0] as string)).items).toEqual(before.items);
+  });
+
   it('publishes a study without k (absent: 5, docs/protocol.md §19.1): the body is signed and checked as sent', async () => {
     const { k: _k, ...withoutK } = STUDY_DEFINITION;
     const published = await client.publishStudy(institution, { ...withoutK, title: 'no k given' });
