@@ -39,7 +39,8 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
     for (const [i, p] of patients.entries())
       records.push((await client.upload(p, { content: recordOf(i), kind: 'clinical-note' })).recordId);
     studyId = (await client.publishStudy(institution, { ...STUDY_DEFINITION, k: 3 })).studyId;
-  });
+    // Nine registrations and eight uploads: over jest's 5 s under the full suite's load on 2 cores.
+  }, 30_000);
   afterAll(() => f.close());
 
   it('a warrant releases the generalized extract only, and the export keeps groups of k', async () => {
