@@ -304,12 +304,15 @@ export {
   STUDY_DEFAULT_K,
   STUDY_MAX_FIELDS,
   STUDY_TITLE_MAX,
+  completeStudy,
   generalize,
   isGeneralized,
   parseStudyDefinition,
+  parseStudyInput,
   quasiIdentifiers,
   type GeneralizationRule,
   type StudyDefinition,
+  type StudyDefinitionInput,
   type StudyField,
 } from './research/study';
 export {

@@ -49,7 +49,7 @@ import {
   type ProfileUpdateResult,
   type RecordAuthorizationsResult,
   type RingOperation,
-  type StudyDefinition,
+  type StudyDefinitionInput,
   type StudyListResult,
   type StudyPublishResult,
   type StudyResult,
@@ -473,7 +473,7 @@ export class MedshareClient {
   }
 
   /** An approved institution publishes a study (refused with STUDY_RELEASES_IDENTIFIER if it names an identifier). */
-  publishStudy(institution: UserKey, study: StudyDefinition): Promise<StudyPublishResult> {
+  publishStudy(institution: UserKey, study: StudyDefinitionInput): Promise<StudyPublishResult> {
     return this.#call('study-publish', institution, { study });
   }
 

@@ -39,7 +39,8 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
     for (const [i, p] of patients.entries())
       records.push((await client.upload(p, { content: recordOf(i), kind: 'clinical-note' })).recordId);
     studyId = (await client.publishStudy(institution, { ...STUDY_DEFINITION, k: 3 })).studyId;
-  });
+    // Nine registrations and eight uploads: over jest's 5 s under the full suite's load on 2 cores.
+  }, 30_000);
   afterAll(() => f.close());
 
   it('a warrant releases the generalized extract only, and the export keeps groups of k', async () => {
@@ -114,6 +115,23 @@ describe('research through an in-process gateway: warrant, contribute, withdraw,
       code: 'STUDY_CLOSED',
     });
     expect((await client.audit(patients[5] as Party, records[5] as string)).items).toEqual(audit.items);
+  });
+
+  it('refuses a second warrant or a non-owner’s before the record is opened (no audited view is written)', async () => {
+    const [owner, other] = [patients[0] as Party, patients[1] as Party];
+    const before = await client.audit(owner, records[0] as string);
+    await expect(research.warrant(owner, records[0] as string, studyId)).rejects.toMatchObject({
+      code: 'ALREADY_WARRANTED',
+    });
+    await expect(research.warrant(other, records[0] as string, studyId)).rejects.toMatchObject({ code: 'NOT_OWNER' });
+    expect((await client.audit(owner, records[0] as string)).items).toEqual(before.items);
+  });
+
+  it('publishes a study without k (absent: 5, docs/protocol.md §19.1): the body is signed and checked as sent', async () => {
+    const { k: _k, ...withoutK } = STUDY_DEFINITION;
+    const published = await client.publishStudy(institution, { ...withoutK, title: 'no k given' });
+    const study = await client.getStudy(institution, published.studyId);
+    expect(study.study).toMatchObject({ title: 'no k given', k: 5 });
   });
 
   it('keeps the patient’s profile sealed for the patient', async () => {

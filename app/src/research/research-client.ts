@@ -81,6 +81,8 @@ export class MedshareResearch {
   /**
    * Warrants the owner's record to a study: opens it (an audited view), derives the study's
    * extract, seals it for the study's institution and sends it. Returns what was released.
+   * A non-owner (NOT_OWNER) and a second warrant (ALREADY_WARRANTED) are refused before the
+   * record is opened, so a refused warrant leaves no view in the record's audit trail.
    */
   async warrant(
     owner: UserKey,
@@ -88,6 +90,7 @@ export class MedshareResearch {
     studyId: string,
   ): Promise<WarrantResult & { released: Readonly<Record<string, ReleasedValue>> }> {
     const study = await this.#openStudy(owner, studyId);
+    await this.#assertNotWarranted(owner, recordId, study);
     const extract = await this.extractOf(owner, { recordId }, study);
     const result = await this.#client.warrant(owner, {
       recordId,
@@ -96,6 +99,18 @@ export class MedshareResearch {
       extract: encodeExtract(extract),
     });
     return { ...result, released: extract.values };
+  }
+
+  /** The owner's authorization list (NOT_OWNER, RECORD_NOT_FOUND) without this study's warrant; a list too long to answer is left to the contract. */
+  async #assertNotWarranted(owner: UserKey, recordId: string, study: StudyResult): Promise<void> {
+    const listed = await this.#client.recordAuthorizations(owner, recordId).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'PAYLOAD_TOO_LARGE') return undefined;
+      throw error;
+    });
+    const same = (w: { studyId: string; institutionKeyId: string }): boolean =>
+      w.studyId === study.studyId && w.institutionKeyId === study.institutionKeyId;
+    if (listed?.institutions.some(same))
+      throw fail('ALREADY_WARRANTED', 'the record is already warranted to that institution for that study');
   }
 
   async unwarrant(owner: UserKey, recordId: string, studyId: string): Promise<UnwarrantResult> {

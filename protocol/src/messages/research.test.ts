@@ -114,3 +114,21 @@ describe('research bodies and results', () => {
     );
   });
 });
+
+describe('study-publish bodies', () => {
+  const keyRequest = (study: object): object => ({
+    ...ring,
+    op: 'study-publish',
+    body: { study },
+    ring: undefined,
+    keyId: 'b'.repeat(64),
+  });
+  const study = { title: 'no k', fields: [{ field: 'age', rule: 'band', width: 5 }], closesAt: 9 };
+
+  it('parse as sent, k absent when it was (the signatures are checked over the parse)', () => {
+    const request = JSON.parse(JSON.stringify(keyRequest(study))) as object;
+    expect(parseRequest(request)).toEqual(request);
+    const withK = JSON.parse(JSON.stringify(keyRequest({ ...study, k: 7 }))) as object;
+    expect(parseRequest(withK)).toEqual(withK);
+  });
+});

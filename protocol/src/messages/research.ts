@@ -11,7 +11,12 @@ import { sm3 } from '@medshare/crypto/sm3';
 import { fail } from '../errors/medshare-error';
 import type { ErrorCode } from '../errors/codes';
 import { ACCESS_ENTRY_LABEL } from '../labels';
-import { parseStudyDefinition, type StudyDefinition } from '../research/study';
+import {
+  parseStudyDefinition,
+  parseStudyInput,
+  type StudyDefinition,
+  type StudyDefinitionInput,
+} from '../research/study';
 import { expectInteger, expectObject, expectOneOf, expectString, HEX_PUBLIC_KEY } from '../validation/assert';
 import {
   BASE64,
@@ -91,7 +96,8 @@ export type WarrantBody = {
 };
 export type UnwarrantBody = { readonly recordId: string; readonly studyId: string; readonly institutionKeyId: string };
 export type RecordIdBody = { readonly recordId: string };
-export type StudyPublishBody = { readonly study: StudyDefinition };
+/** The definition as the institution signed it (`k` may be absent; the contract stores it completed). */
+export type StudyPublishBody = { readonly study: StudyDefinitionInput };
 export type StudyIdBody = { readonly studyId: string };
 export type AccessListReadBody = PageBody & { readonly studyId: string };
 export type ContributeBody = { readonly studyId: string; readonly extract: string; readonly extractKeyWrap: string };
@@ -136,7 +142,7 @@ export function parseRecordIdBody(value: unknown, name: string): RecordIdBody {
 
 export function parseStudyPublishBody(value: unknown, name: string): StudyPublishBody {
   const o = expectObject(value, name, ['study']);
-  return { study: parseStudyDefinition(o.study, `${name}.study`) };
+  return { study: parseStudyInput(o.study, `${name}.study`) };
 }
 
 export function parseStudyIdBody(value: unknown, name: string): StudyIdBody {

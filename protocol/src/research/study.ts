@@ -34,6 +34,9 @@ export type StudyDefinition = {
   readonly closesAt?: number;
 };
 
+/** A study definition as an institution sends it (the `study-publish` body): `k` may be absent (then 5). */
+export type StudyDefinitionInput = Omit<StudyDefinition, 'k'> & { readonly k?: number };
+
 export const STUDY_DEFAULT_K = 5;
 export const STUDY_MAX_FIELDS = 32;
 export const STUDY_TITLE_MAX = 200;
@@ -102,11 +105,13 @@ function parseField(value: unknown, name: string): StudyField {
 }
 
 /**
- * Parses an untrusted study definition. Refuses with `STUDY_RELEASES_IDENTIFIER` a field that is a
- * direct identifier or free text, and with `INVALID_INPUT` anything else malformed (an unknown
- * field, a rule the field's kind does not allow, a quasi-identifier not generalized enough).
+ * Parses an untrusted study definition as it was sent, `k` absent when it was: a request body is
+ * verified against its signatures as parsed, so the parse fills in nothing. Refuses with
+ * `STUDY_RELEASES_IDENTIFIER` a field that is a direct identifier or free text, and with
+ * `INVALID_INPUT` anything else malformed (an unknown field, a rule the field's kind does not
+ * allow, a quasi-identifier not generalized enough).
  */
-export function parseStudyDefinition(value: unknown, name = 'study'): StudyDefinition {
+export function parseStudyInput(value: unknown, name = 'study'): StudyDefinitionInput {
   const o = expectObject(value, name, ['title', 'fields', 'k', 'closesAt']);
   const title = expectString(o.title, `${name}.title`, { maxLength: STUDY_TITLE_MAX });
   if (!Array.isArray(o.fields) || o.fields.length < 1 || o.fields.length > STUDY_MAX_FIELDS)
@@ -117,9 +122,22 @@ export function parseStudyDefinition(value: unknown, name = 'study'): StudyDefin
     if (seen.has(f.field)) throw fail('INVALID_INPUT', `${name}.fields[${i}].field "${f.field}" is named twice`);
     seen.add(f.field);
   }
-  const k = o.k === undefined ? STUDY_DEFAULT_K : expectInteger(o.k, `${name}.k`, 2, 100);
-  const study: StudyDefinition = { title, fields, k };
-  return o.closesAt === undefined ? study : { ...study, closesAt: expectInteger(o.closesAt, `${name}.closesAt`) };
+  return {
+    title,
+    fields,
+    ...(o.k === undefined ? {} : { k: expectInteger(o.k, `${name}.k`, 2, 100) }),
+    ...(o.closesAt === undefined ? {} : { closesAt: expectInteger(o.closesAt, `${name}.closesAt`) }),
+  };
+}
+
+/** The definition with its defaults: `k` 5 when the institution gave none (what the ledger stores). */
+export function completeStudy(input: StudyDefinitionInput): StudyDefinition {
+  return { ...input, k: input.k ?? STUDY_DEFAULT_K };
+}
+
+/** Parses an untrusted study definition (parseStudyInput) and fills in its defaults. */
+export function parseStudyDefinition(value: unknown, name = 'study'): StudyDefinition {
+  return completeStudy(parseStudyInput(value, name));
 }
 
 /** The study's quasi-identifier fields, in the study's order: the columns k-anonymity groups by. */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { StudyDefinition, StudyResult } from '@medshare/protocol';
+import type { StudyDefinitionInput, StudyResult } from '@medshare/protocol';
 import { defineCommand, type Printed } from '../command';
 import { userKey } from '../needs';
 import { int, jsonArgument, UsageError, type Values } from '../options';
 
 type Verb =
-  | { verb: 'publish'; study: StudyDefinition }
+  | { verb: 'publish'; study: StudyDefinitionInput }
   | { verb: 'show'; studyId: string }
   | { verb: 'list'; page: { pageSize: number; bookmark: string } };
 
@@ -24,8 +24,8 @@ function describeStudy(s: StudyResult): string {
 function parseVerb(verb: string | undefined, studyId: string | undefined, values: Values): Verb {
   switch (verb) {
     case 'publish':
-      // The chaincode parses it (parseStudyDefinition); the CLI only needs JSON.
-      return { verb, study: jsonArgument(values, 'study publish') as StudyDefinition };
+      // The chaincode parses it (parseStudyInput); the CLI only needs JSON.
+      return { verb, study: jsonArgument(values, 'study publish') as StudyDefinitionInput };
     case 'show':
       if (!studyId) throw new UsageError('study show needs a STUDY_ID');
       return { verb, studyId };

@@ -3,6 +3,7 @@ import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { sm3 } from '@medshare/crypto/sm3';
 import {
   canonicalize,
+  completeStudy,
   contributionEntryId,
   expectInteger,
   expectString,
@@ -68,7 +69,7 @@ export class AccessListsContract extends MedshareBaseContract {
     const study: StudyState = {
       studyId,
       institutionKeyId: auth.request.keyId,
-      study: auth.request.body.study,
+      study: completeStudy(auth.request.body.study),
       publishedAt: auth.now,
     };
     await studies.put(state, { studyId }, study);
