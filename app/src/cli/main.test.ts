@@ -47,7 +47,7 @@ admin commands (embedded runtime; the admin token comes from the app config's ad
   admin audit --record ID
   admin app-policy [--min VERSION] [--deny V1,V2]      this org's app versions (none: any)
 
-the app config defaults to $MEDSHARE_APP_CONFIG or .data/app/app.json (created by npm start).
+the app config defaults to $MEDSHARE_APP_CONFIG or $MEDSHARE_DATA_DIR/app/app.json (.data, created by npm start).
 exit codes: 0 ok, 1 refused (the error code is printed), 2 usage error.
 `;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { decryptKeyFile, fail } from '@medshare/protocol';
 import { MedshareClient, type UserKey } from '../client/medshare-client';
 import { httpsTransport } from '../client/transport';
@@ -14,7 +14,9 @@ import { readPassphrase } from './passphrase';
 export type AdminCall = (method: 'post' | 'get', path: string, body?: unknown) => Promise<unknown>;
 
 function appConfig(values: Values, io: Io): AppConfig {
-  const path = resolve(values.config ?? io.env.MEDSHARE_APP_CONFIG ?? '.data/app/app.json');
+  const path = resolve(
+    values.config ?? io.env.MEDSHARE_APP_CONFIG ?? join(io.env.MEDSHARE_DATA_DIR ?? '.data', 'app', 'app.json'),
+  );
   return loadAppConfig(path, values.gateway ? { gatewayUrl: values.gateway } : {});
 }
 

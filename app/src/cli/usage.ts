@@ -16,7 +16,7 @@ const SECTIONS = [
   },
 ];
 
-const FOOTER = `the app config defaults to $MEDSHARE_APP_CONFIG or .data/app/app.json (created by npm start).
+const FOOTER = `the app config defaults to $MEDSHARE_APP_CONFIG or $MEDSHARE_DATA_DIR/app/app.json (.data, created by npm start).
 exit codes: 0 ok, 1 refused (the error code is printed), 2 usage error.`;
 
 /** Summaries start in this column, or two spaces after the longest synopsis that has one. */

@@ -46,6 +46,9 @@ export function environmentError<N extends EnvironmentCheckName>(
 export const ENVIRONMENT_OPERATIONS = {
   grant: 'share',
   'file-share': 'share',
+  // A warrant releases an extract to an institution: a share. Its receiver (the institution) is
+  // checked by the warrant's own rules (docs/protocol.md §19.3: NOT_INSTITUTION, NOT_APPROVED).
+  warrant: 'share',
   view: 'download',
   read: 'download',
   'file-get': 'download',
@@ -59,7 +62,7 @@ export function isEnvironmentOperation(op: string): op is EnvironmentOperation {
   return Object.hasOwn(ENVIRONMENT_OPERATIONS, op);
 }
 
-/** The receiver a share's body names (grant: the grantee; file-share: the receiver). */
+/** The receiver a share's body names (grant: the grantee; file-share: the receiver; a warrant's institution is §19.3's). */
 export function namedReceiver(request: { op: string; body: unknown }): string | undefined {
   const body = request.body as { granteeKeyId?: unknown; receiverKeyId?: unknown };
   const named =

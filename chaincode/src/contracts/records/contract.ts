@@ -231,6 +231,8 @@ export class RecordsContract extends MedshareBaseContract {
     const auth = await authenticate(ctx, state, envelope, 'warrant', { consumeNonce: true });
     const { recordId, studyId, institutionKeyId, extract, extractKeyWrap } = auth.request.body;
     const record = await ownerOnly(state, auth, recordId);
+    // The environment of a share (§7.6: app version, holder); the institution is checked next.
+    await assertEnvironment(state, auth, { holder: record.owner });
     await requireInstitution(state, institutionKeyId, 'request.body.institutionKeyId');
     const study = await requireStudy(state, studyId);
     if (study.institutionKeyId !== institutionKeyId)

@@ -17,6 +17,7 @@ export async function activeAuthor(state: LedgerState, auth: Authenticated<KeyOp
 export async function patientAuthor(state: LedgerState, auth: Authenticated<KeyOperation>): Promise<UserState> {
   const user = await requireUser(state, auth.request.keyId);
   if (user.role !== 'patient') throw fail('NOT_REGISTERED_PATIENT', 'the author must be a registered patient');
+  if (user.status !== 'active') throw fail('NOT_APPROVED', `the patient ${user.keyId} is not active`);
   assertSig1(user.publicKey, auth.envelope, 'the patient');
   return user;
 }
