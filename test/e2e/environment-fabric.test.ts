@@ -130,6 +130,12 @@ describe("the sharing environment on the Fabric network: Org1's app-version poli
     const set = await setOrg1Policy(minimum, '');
     expect(set).toMatchObject({ org: 'Org1MSP', minVersion: minimum, denied: [] });
     expect(await showOrg1Policy()).toEqual(set);
+    // A malformed version is refused by the script (usage, exit 2), a leading zero by the contract (exit 1): nothing written.
+    expect((await admin('set-app-policy.sh', 'org1', '1.0', '')).code).toBe(2);
+    const zero = await admin('set-app-policy.sh', 'org1', '01.0.0', '');
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain('INVALID_INPUT');
+    expect(await showOrg1Policy()).toEqual(set);
     // The script acts on the policy of the admin's own org: org2's is Org2MSP's.
     const org2 = await admin('set-app-policy.sh', 'org2', '--show');
     expect(org2.code).toBe(0);
