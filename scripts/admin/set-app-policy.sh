@@ -20,7 +20,7 @@ contract accept (docs/protocol.md §7.6).
 The whole policy is replaced; "" "" opens it again (every version, and requests that state
 none, allowed). While a policy constrains anything, requests that state no appVersion (apps
 older than the member) are refused. Access layers pick a change up within 30 s.
-Prints the policy (JSON). Exit codes: 0 set, 1 refused (INVALID_INPUT for a malformed
+Prints the policy (JSON) on stdout, progress on stderr. Exit codes: 0 set, 1 refused (INVALID_INPUT for a malformed
 version, NOT_ORG_ADMIN) or failed, 2 usage. Endorsed by both hospitals' peers and waited
 for until committed.
 EOF_USAGE
@@ -50,7 +50,8 @@ if [[ -n "$DENIED" ]]; then
 fi
 
 admin_env "$ORG"
-log "setting the app-version policy of $ORG_MSP: minimum ${MIN:-none}, denied ${DENIED:-none}"
+# Progress goes to stderr: stdout is the policy alone (JSON), for the caller to parse.
+log "setting the app-version policy of $ORG_MSP: minimum ${MIN:-none}, denied ${DENIED:-none}" >&2
 policy="$(cc_invoke app-policy:SetAppPolicy "$MIN" "$DENIED")"
 printf '%s\n' "$policy"
-ok "app-version policy of $ORG_MSP set (committed); access layers apply it within 30 s"
+ok "app-version policy of $ORG_MSP set (committed); access layers apply it within 30 s" >&2
