@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // npm run bench:files — the large-file data path (issue #13) against plain SM4-CTR of the same
 // bytes, measured in the same run: the SDK's chunked encryption streamed into the gateway's
-// staging writer (which computes the §16 leaves) on the embedded store, and the download through
-// the leaf-checking decryptor; peak RSS of the process while each runs; and the 2-of-3
-// re-encryption round trip (key fragments made, three proxies re-encrypt, the receiver verifies
-// and opens the key).
+// staging writer (which computes the §16 leaves) on the embedded store, and the download from the
+// store through the leaf-checking decryptor into a file (the SDK's decryptToFile); peak RSS of the
+// process while each runs; and the 2-of-3 re-encryption round trip (key fragments made, three
+// proxies re-encrypt, the receiver verifies and opens the key).
 //
 // Each size is measured in BENCH_ROUNDS rounds (each round runs every case once, the baseline
 // first); each case's best round is reported, as bench:crypto does, so that a shared machine's
@@ -24,7 +24,7 @@ import { machineLine } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { ChunkDecryptor, checkedLeaves, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
+const { checkedLeaves, decryptToFile, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
 const { EmbeddedBlobStore } = require(join(root, 'gateway/dist/storage/embedded-blob-store.js'));
 const { leavesBytes, stageUpload } = require(join(root, 'gateway/dist/storage/staging-writer.js'));
 const tpre = require(join(root, 'crypto/dist/tpre/index.js'));
@@ -126,11 +126,12 @@ async function measure(store, dir, plain, mib) {
   const size = statSync(plain).size;
   const download = await withPeakRss(async () => {
     const leaves = checkedLeaves(leavesBytes(staged.leaves), { root: staged.root, size, chunkBytes: CHUNK });
-    await pipeline(
-      await store.get(`staging/bench-${mib}`),
-      new ChunkDecryptor({ key, size, chunkBytes: CHUNK, leaves }),
-      createWriteStream(join(dir, `out-${mib}.bin`)),
-    );
+    await decryptToFile(await store.get(`staging/bench-${mib}`), join(dir, `out-${mib}.bin`), {
+      key,
+      size,
+      chunkBytes: CHUNK,
+      leaves,
+    });
   });
   await store.delete(`staging/bench-${mib}`);
   await store.delete(`files/bench-${mib}.leaves`);

@@ -3,9 +3,11 @@
  * The SDK's side of the chunked file format (docs/protocol.md §16), as streams that hold one
  * chunk at a time: encrypting a file for upload, and verifying then decrypting it on download.
  */
-import { createCipheriv, type Cipheriv } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createCipheriv, randomBytes, type Cipheriv } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
   DEFAULT_CHUNK_BYTES,
   FILE_KEY_BYTES,
@@ -286,14 +288,19 @@ export class ChunkDecryptor extends Transform {
   /** The last chunk's plaintext, pushed at the end. */
   #held: Buffer[] = [];
   #decrypting = false;
+  /** The decryption's next step, deferred while the consumer has a chunk of plaintext unread. */
+  #paused: (() => void) | undefined;
   #failure: Error | undefined;
   #waiting: (() => void) | undefined;
 
   constructor(options: ChunkDecryptorOptions) {
-    super();
+    const layout = layoutOf(options.size, options.chunkBytes);
+    // Up to a chunk of plaintext may wait for the consumer: SM4 goes on while a file write is in
+    // the thread pool, instead of stopping at every 64 KiB (Node's default).
+    super({ readableHighWaterMark: layout.chunkBytes });
     checkKey(options.key);
     this.#key = options.key;
-    this.#layout = layoutOf(options.size, options.chunkBytes);
+    this.#layout = layout;
     if (options.leaves.length !== this.#layout.chunks)
       throw fail(
         'INTEGRITY_FAILED',
@@ -320,9 +327,17 @@ export class ChunkDecryptor extends Transform {
     this.#finish(callback);
   }
 
+  override _read(size: number): void {
+    const paused = this.#paused;
+    this.#paused = undefined;
+    if (paused) setImmediate(paused);
+    super._read(size);
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#hasher.close();
     this.#held = [];
+    this.#paused = undefined;
     callback(error);
   }
 
@@ -390,7 +405,7 @@ export class ChunkDecryptor extends Transform {
    * the worker, during this one's SM4. The slices of a checked chunk are pushed as they come.
    */
   #advance(): void {
-    if (this.destroyed || this.#decrypting) return;
+    if (this.destroyed || this.#decrypting || this.#paused) return;
     const job = this.#queue[0];
     if (!this.#failure && job && (job.leaf || job.error)) {
       try {
@@ -407,14 +422,21 @@ export class ChunkDecryptor extends Transform {
     this.#wake();
   }
 
+  /**
+   * One slice of a checked chunk, pushed (the last chunk's held). While the consumer has a chunk
+   * of plaintext unread (push() says so), the next step waits for its _read().
+   */
   #decryptSlice(job: Verification, cipher: Cipheriv, offset: number): void {
     if (this.destroyed) return;
     const end = Math.min(offset + DECRYPT_SLICE_BYTES, job.bytes.length);
     const plaintext = cipher.update(job.bytes.subarray(offset, end));
+    let room = true;
     if (job.index === this.#layout.chunks - 1) this.#held.push(plaintext);
-    else this.push(plaintext);
+    else room = this.push(plaintext);
     if (end < job.bytes.length) {
-      setImmediate(() => this.#decryptSlice(job, cipher, end));
+      const next = (): void => this.#decryptSlice(job, cipher, end);
+      if (room) setImmediate(next);
+      else this.#paused = next;
       return;
     }
     // SM4-CTR is a stream mode: final() has nothing left.
@@ -422,7 +444,13 @@ export class ChunkDecryptor extends Transform {
     this.#queue.shift();
     this.#slots.give(job.bytes);
     this.#decrypting = false;
-    this.#advance();
+    // The queue has room again: a write waiting for it goes on now, so that its chunk is gathered
+    // and hashed during the next chunk's SM4 rather than after it.
+    const resume = this.#waiting;
+    this.#waiting = undefined;
+    resume?.();
+    if (room) this.#advance();
+    else this.#paused = () => this.#advance();
   }
 
   /** Resumes a write or the end that waits for room in the queue; else reports a failure. */
@@ -449,5 +477,33 @@ export class ChunkDecryptor extends Transform {
     }
     for (const piece of this.#held.splice(0)) this.push(piece);
     callback();
+  }
+}
+
+/**
+ * A download's ciphertext `source` checked and decrypted (ChunkDecryptor) into the file `outPath`:
+ * written to a temporary file beside it (mode 0600), renamed once the whole file passed; on any
+ * failure the temporary file is deleted and nothing is left at `outPath`. The file is written in
+ * pieces of up to a chunk (Node's default 16 KiB would pause the decryption at every write).
+ */
+export async function decryptToFile(source: Readable, outPath: string, options: ChunkDecryptorOptions): Promise<void> {
+  let decryptor: ChunkDecryptor;
+  try {
+    decryptor = new ChunkDecryptor(options);
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
+  const temp = `${outPath}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await pipelineAsync(
+      source,
+      decryptor,
+      createWriteStream(temp, { mode: 0o600, highWaterMark: decryptor.readableHighWaterMark }),
+    );
+    await rename(temp, outPath);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
