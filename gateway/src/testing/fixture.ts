@@ -19,6 +19,12 @@ import { EmbeddedBackend } from '../ledger/embedded';
 import { GatewayMetrics } from '../metrics/metrics';
 import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
+import { FileService } from '../files/file-service';
+import { ProxyPool } from '../proxy/proxy-pool';
+import type { ProxyKey } from '../proxy/proxy';
+import type { PeerProxyConfig } from '../proxy/proxy-config';
+import { EmbeddedBlobStore } from '../storage/embedded-blob-store';
+import type { Readable } from 'node:stream';
 
 export const APP = 'hospital-1.app';
 export const ORG = 'Org1MSP';
@@ -42,6 +48,10 @@ export class GatewayFixture {
   eventLog!: EventLog;
   events!: EventStreams;
   follower!: EventFollower;
+  /** The ledger as the gateway sees it (the `ledger` option's wrapper, if any). */
+  backend!: LedgerBackend;
+  /** With the `files` option: the object store under `<dir>/blobs`, the files service and the proxies. */
+  files: { store: EmbeddedBlobStore; service: FileService; proxies: ProxyPool } | undefined;
   readonly adminToken = 'test-admin-token-0123456789';
 
   private constructor(options: { allow?: string[] } = {}) {
@@ -66,6 +76,7 @@ export class GatewayFixture {
     let ticks = 0;
     this.ledger.ledger.clock = () => this.now + (ticks += 1);
     const backend = options.ledger ? options.ledger(this.ledger) : this.ledger;
+    this.backend = backend;
     this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, {
       sessionTtlMs: 600_000,
       sessionsPerApp: 40,
@@ -88,6 +99,8 @@ export class GatewayFixture {
       trustedProxies?: string[];
       streamsPerApp?: number;
       retainEvents?: number;
+      /** Large files: the proxies this gateway hosts (registered on the ledger) and its peers. */
+      files?: { readonly proxies: readonly ProxyKey[]; readonly peers?: readonly PeerProxyConfig[] };
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
@@ -106,6 +119,7 @@ export class GatewayFixture {
     });
     f.follower.start();
     for (const k3 of f.keys.k3) await f.ledger.orgAdmin().registerAccessKey(k3);
+    if (options.files) await f.#openFiles(options.files);
     f.app = await buildGateway(
       {
         org: ORG,
@@ -114,6 +128,7 @@ export class GatewayFixture {
         events: f.events,
         metrics: f.metrics,
         adminToken: f.adminToken,
+        ...(f.files ? { files: { service: f.files.service, proxies: f.files.proxies } } : {}),
         onAccessKeysChanged: async () => {
           await f.reconcile();
         },
@@ -128,6 +143,32 @@ export class GatewayFixture {
       },
     );
     return f;
+  }
+
+  async #openFiles(options: {
+    readonly proxies: readonly ProxyKey[];
+    readonly peers?: readonly PeerProxyConfig[];
+  }): Promise<void> {
+    const store = new EmbeddedBlobStore({ dir: join(this.dir, 'blobs') });
+    await store.ready();
+    const proxies = new ProxyPool({
+      hosted: options.proxies,
+      peers: options.peers ?? [],
+      ledger: this.backend,
+      org: ORG,
+      signer: () => this.accessLayer.signingK3(),
+      clock: () => this.now,
+    });
+    const service = new FileService({
+      store,
+      accessLayer: this.accessLayer,
+      proxies,
+      maxFileBytes: 64 * 1024 * 1024,
+      clock: () => this.now,
+    });
+    this.accessLayer.useHooks(service.hooks());
+    for (const key of options.proxies) await this.ledger.orgAdmin().registerProxy(key.publicKey);
+    this.files = { store, service, proxies };
   }
 
   /** Rewrites keys.json from `this.keys` (K3 private keys as PEM files) and returns its path. */
@@ -194,6 +235,7 @@ export class GatewayFixture {
       post: (p, b, h) => call('POST', p, b, h),
       get: (p) => call('GET', p),
       stream: (p, h) => this.stream(p, h),
+      upload: (p, body, size, h) => this.upload(p, body, size, h),
       close() {},
     };
   }
@@ -204,6 +246,39 @@ export class GatewayFixture {
   listening(): Promise<string> {
     this.#listening ??= this.app.listen({ host: '127.0.0.1', port: 0 });
     return this.#listening;
+  }
+
+  /** A PUT of a binary body over a real socket from 127.0.0.1 (a file upload: transfers need a socket's timeouts). */
+  async upload(
+    path: string,
+    body: Readable,
+    size: number,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<unknown> {
+    const base = await this.listening();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        new URL(path, base),
+        {
+          method: 'PUT',
+          headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const answer = text ? (JSON.parse(text) as unknown) : undefined;
+            if ((res.statusCode ?? 500) >= 400) reject(errorFromBody(res.statusCode ?? 500, answer));
+            else resolve(answer);
+          });
+        },
+      );
+      req.on('error', reject);
+      body.on('error', (error) => req.destroy(error));
+      body.pipe(req);
+    });
   }
 
   /** A GET of an event stream over a real socket from 127.0.0.1, as the SDK's transport does it. */
