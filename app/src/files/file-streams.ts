@@ -270,7 +270,8 @@ interface Verification {
  * chunk's plaintext is held until the end of the stream, so that an extra byte after it is
  * refused before it is released. The leaves are computed on a worker thread (leaf-hasher): the
  * worker hashes chunk i+1 while this thread decrypts chunk i, whose leaf has been checked; a
- * stream of one chunk starts no worker. Memory: the chunk being gathered and at most
+ * stream of one chunk starts no worker, and the chunks that come before the worker has started
+ * are hashed on this thread. Memory: the chunk being gathered and at most
  * MAX_IN_FLIGHT chunks being verified or decrypted (a write waits while that many are).
  */
 export class ChunkDecryptor extends Transform {
@@ -279,7 +280,8 @@ export class ChunkDecryptor extends Transform {
   readonly #leaves: readonly Uint8Array[];
   readonly #hasher = new LeafHasher();
   readonly #slots: ChunkSlots;
-  readonly #threaded: boolean;
+  /** Whether the leaf worker has answered: until then (it takes 30–50 ms to start) chunks are hashed here. */
+  #warm = false;
   #index: number;
   #slot: Uint8Array | undefined;
   #filled = 0;
@@ -311,7 +313,14 @@ export class ChunkDecryptor extends Transform {
     if (!Number.isSafeInteger(this.#index) || this.#index < 0 || this.#index >= this.#layout.chunks)
       throw new RangeError('firstChunk must be a chunk index of the file');
     this.#slots = new ChunkSlots(this.#layout.chunkBytes);
-    this.#threaded = this.#layout.chunks - this.#index > 1;
+    // A stream of one chunk starts no worker. Otherwise the worker starts now, with an empty job,
+    // rather than on the first chunk: a worker's start costs several chunks' SM4, and the chunks
+    // that arrive before it answers are hashed on this thread instead of waiting for it.
+    if (this.#layout.chunks - this.#index > 1)
+      this.#hasher.hash(0, false, new Uint8Array(0)).then(
+        () => (this.#warm = true),
+        () => undefined,
+      );
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -383,7 +392,7 @@ export class ChunkDecryptor extends Transform {
     this.#index++;
     const final = job.index === this.#layout.chunks - 1;
     // §16: the leaf names the index and the final flag, so a chunk moved, swapped or cut short fails.
-    const leaf = this.#threaded
+    const leaf = this.#warm
       ? this.#hasher.hash(job.index, final, job.bytes)
       : Promise.resolve().then(() => leafHash(job.index, final, job.bytes));
     leaf.then(
