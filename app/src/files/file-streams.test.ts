@@ -204,6 +204,18 @@ describe('leaf workers', () => {
     expect(encryptor.digest.chunks).toBe(1);
   });
 
+  it('start with a decryptor of several chunks, before its first byte, and end when it is destroyed unused', async () => {
+    const { digest } = await encrypt(randomBytes(3 * C));
+    await workersGone();
+    const unused = decryptor(digest);
+    expect(liveLeafWorkers()).toBe(1);
+    unused.destroy();
+    await workersGone();
+    const one = await encrypt(randomBytes(C));
+    decryptor(one.digest).destroy();
+    expect(liveLeafWorkers()).toBe(0);
+  });
+
   it('end with the encryptor destroyed mid-stream', async () => {
     const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
     encryptor.resume();
