@@ -35,15 +35,21 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CHUNK = 1024 * 1024;
 const MiB = 1024 * 1024;
 
-/** Peak resident set (MiB) while `work` runs, sampled every 20 ms. */
+/**
+ * Peak resident set (MiB) while `work` runs, sampled every 20 ms, and the CPU time of all the
+ * process's threads (main, leaf workers, the thread pool's reads and writes) it took.
+ */
 async function withPeakRss(work) {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   try {
     const result = await work();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { result, seconds, peakMiB: Math.max(peak, process.memoryUsage().rss) / MiB };
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { result, seconds, cpuSeconds, peakMiB: Math.max(peak, process.memoryUsage().rss) / MiB };
   } finally {
     clearInterval(timer);
   }
@@ -161,6 +167,10 @@ async function main() {
       const [baseline, sdk, gateway, upload, download] = ['baseline', 'sdk', 'gateway', 'upload', 'download'].map(best);
       const medianRatio = (name) => median(rounds.map((r) => r.baseline.seconds / r[name].seconds));
       const medians = { sdk: medianRatio('sdk'), download: medianRatio('download') };
+      // CPU seconds per GiB (median round): what each case costs whatever the scheduling. With no
+      // second core free, a case's ratio cannot exceed the baseline's CPU over its own.
+      const cpuPerGiB = (name) => median(rounds.map((r) => (r[name].cpuSeconds * 1024) / mib));
+      medians.cpu = { baseline: cpuPerGiB('baseline'), sdk: cpuPerGiB('sdk'), download: cpuPerGiB('download') };
       rows.push({ mib, baseline, sdk, gateway, upload, download, medians });
       rmSync(plain, { force: true });
     }
@@ -189,6 +199,17 @@ async function main() {
     `\nbest of ${ROUNDS} round(s) per case; the median round's ratio: ${rows
       .map(({ mib, medians }) => `${mib} MiB SDK ${medians.sdk.toFixed(2)}×, download ${medians.download.toFixed(2)}×`)
       .join('; ')}`,
+  );
+  console.log(
+    `CPU s/GiB, all threads (median round): ${rows
+      .map(
+        ({ mib, medians: { cpu } }) =>
+          `${mib} MiB plain ${cpu.baseline.toFixed(1)}, SDK ${cpu.sdk.toFixed(1)}, download ${cpu.download.toFixed(1)} (one-core ceilings ${(cpu.baseline / cpu.sdk).toFixed(2)}× / ${(cpu.baseline / cpu.download).toFixed(2)}×)`,
+      )
+      .join('; ')}; load now ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   const t = tpreRoundTrip();
   console.log(
