@@ -14,6 +14,7 @@ import {
   type ErrorCode,
   type ProxyReEncryptRequest,
 } from '@medshare/protocol';
+import type { LightMyRequestResponse } from 'fastify';
 import type { LedgerBackend } from '../../ledger/backend';
 import { ProxyKey } from '../../proxy/proxy';
 import { GatewayFixture, ORG, party } from '../../testing/fixture';
@@ -87,7 +88,7 @@ describe('POST /v1/proxy/reencrypt (a peer gateway asks a proxy hosted here)', (
     };
     return { ...signed, sig: signFor('proxy-request', signer, signed) };
   };
-  const post = (payload: unknown): ReturnType<GatewayFixture['app']['inject']> =>
+  const post = (payload: unknown): Promise<LightMyRequestResponse> =>
     f.app.inject({
       method: 'POST',
       url: '/v1/proxy/reencrypt',
