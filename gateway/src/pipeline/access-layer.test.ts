@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 import { isSubmitted } from '@medshare/protocol';
 import type { LedgerBackend } from '../ledger/backend';
-import { GatewayFixture, party } from '../testing/fixture';
+import { GatewayFixture, ledgerWith, party } from '../testing/fixture';
 
 describe('access layer: response signatures', () => {
   it('the gateway refuses a tampered sig4 from the ledger', async () => {
-    const tampering = (inner: LedgerBackend): LedgerBackend => ({
-      kind: inner.kind,
-      orgAdmin: () => inner.orgAdmin(),
-      ready: () => inner.ready(),
-      close: () => inner.close(),
-      getUser: (k) => inner.getUser(k),
-      listAccessKeys: (m) => inner.listAccessKeys(m),
-      listProxies: () => inner.listProxies(),
-      getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
-      chaincodeEvents: (o) => inner.chaincodeEvents(o),
-      run: async (envelope) => {
-        const raw = await inner.run(envelope);
-        if (isSubmitted(envelope.request.op)) return raw;
-        const out = JSON.parse(raw) as { sig4: string };
-        return JSON.stringify({ ...out, sig4: out.sig4.replace(/^./, (c) => (c === '0' ? '1' : '0')) });
-      },
-    });
+    const tampering = (inner: LedgerBackend): LedgerBackend =>
+      ledgerWith(inner, {
+        run: async (envelope) => {
+          const raw = await inner.run(envelope);
+          if (isSubmitted(envelope.request.op)) return raw;
+          const out = JSON.parse(raw) as { sig4: string };
+          return JSON.stringify({ ...out, sig4: out.sig4.replace(/^./, (c) => (c === '0' ? '1' : '0')) });
+        },
+      });
     const f = await GatewayFixture.create({ ledger: tampering });
     try {
       const client = f.client();

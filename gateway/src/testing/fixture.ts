@@ -350,6 +350,23 @@ export class GatewayFixture {
   }
 }
 
+/** A ledger that forwards every call to `inner` except those `overrides` replace (a test's faulty or tampering ledger). */
+export function ledgerWith(inner: LedgerBackend, overrides: Partial<LedgerBackend>): LedgerBackend {
+  return {
+    kind: inner.kind,
+    orgAdmin: () => inner.orgAdmin(),
+    ready: () => inner.ready(),
+    close: () => inner.close(),
+    getUser: (k) => inner.getUser(k),
+    listAccessKeys: (m) => inner.listAccessKeys(m),
+    listProxies: () => inner.listProxies(),
+    getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
+    chaincodeEvents: (o) => inner.chaincodeEvents(o),
+    run: (envelope) => inner.run(envelope),
+    ...overrides,
+  };
+}
+
 export function party(): Sm2KeyPair & { keyId: string } {
   const k = generateKeyPair();
   return { ...k, keyId: keyIdOf(k.publicKey) };

@@ -17,25 +17,19 @@ import {
 import type { LightMyRequestResponse } from 'fastify';
 import type { LedgerBackend } from '../../ledger/backend';
 import { ProxyKey } from '../../proxy/proxy';
-import { GatewayFixture, ORG, party } from '../../testing/fixture';
+import { GatewayFixture, ORG, ledgerWith, party } from '../../testing/fixture';
 
 /** A ledger whose GetShareForProxy answers can be altered (a corrupted or hostile ledger's). */
-function alterable(alter: { share?: (share: Record<string, unknown>) => Record<string, unknown> }) {
-  return (inner: LedgerBackend): LedgerBackend => ({
-    kind: inner.kind,
-    orgAdmin: () => inner.orgAdmin(),
-    ready: () => inner.ready(),
-    close: () => inner.close(),
-    getUser: (k) => inner.getUser(k),
-    listAccessKeys: (m) => inner.listAccessKeys(m),
-    listProxies: () => inner.listProxies(),
-    getShareForProxy: async (f, r, p) => {
-      const raw = await inner.getShareForProxy(f, r, p);
-      return alter.share ? JSON.stringify(alter.share(JSON.parse(raw) as Record<string, unknown>)) : raw;
-    },
-    chaincodeEvents: (o) => inner.chaincodeEvents(o),
-    run: (envelope) => inner.run(envelope),
-  });
+function alterable(alter: {
+  share?: (share: Record<string, unknown>) => Record<string, unknown>;
+}): (inner: LedgerBackend) => LedgerBackend {
+  return (inner) =>
+    ledgerWith(inner, {
+      getShareForProxy: async (f, r, p) => {
+        const raw = await inner.getShareForProxy(f, r, p);
+        return alter.share ? JSON.stringify(alter.share(JSON.parse(raw) as Record<string, unknown>)) : raw;
+      },
+    });
 }
 
 type Unsigned = Omit<ProxyReEncryptRequest, 'sig'>;
