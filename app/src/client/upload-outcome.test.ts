@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { MedshareError, fail, type Operation } from '@medshare/protocol';
 import type { Transport } from './transport';
 import type { LedgerBackend } from '@medshare/gateway/src/ledger/backend';
-import { GatewayFixture, party } from '@medshare/gateway/src/testing/fixture';
+import { GatewayFixture, ledgerWith, party } from '@medshare/gateway/src/testing/fixture';
 
 const TX = '5e'.repeat(32);
 const unknown = (): MedshareError =>
@@ -25,30 +25,22 @@ function faulty(
   afterCommit: () => void = () => undefined,
 ): { wrap: (inner: LedgerBackend) => LedgerBackend; state: { submits: number; failed: number } } {
   const state = { submits: 0, failed: 0 };
-  const wrap = (inner: LedgerBackend): LedgerBackend => ({
-    kind: inner.kind,
-    orgAdmin: () => inner.orgAdmin(),
-    ready: () => inner.ready(),
-    close: () => inner.close(),
-    getUser: (k) => inner.getUser(k),
-    listAccessKeys: (m) => inner.listAccessKeys(m),
-    listProxies: () => inner.listProxies(),
-    getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
-    chaincodeEvents: (o) => inner.chaincodeEvents(o),
-    async run(envelope) {
-      if (envelope.request.op !== op) return inner.run(envelope);
-      state.submits += 1;
-      if (state.failed >= failures) return inner.run(envelope);
-      state.failed += 1;
-      if (how === 'commit-then-unknown') {
-        await inner.run(envelope);
-        afterCommit();
-      }
-      throw how === 'unavailable'
-        ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable')
-        : unknown();
-    },
-  });
+  const wrap = (inner: LedgerBackend): LedgerBackend =>
+    ledgerWith(inner, {
+      async run(envelope) {
+        if (envelope.request.op !== op) return inner.run(envelope);
+        state.submits += 1;
+        if (state.failed >= failures) return inner.run(envelope);
+        state.failed += 1;
+        if (how === 'commit-then-unknown') {
+          await inner.run(envelope);
+          afterCommit();
+        }
+        throw how === 'unavailable'
+          ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable')
+          : unknown();
+      },
+    });
   return { wrap, state };
 }
 
