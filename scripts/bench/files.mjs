@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // npm run bench:files — the large-file data path (issue #13) against plain SM4-CTR of the same
 // bytes, measured in the same run: the SDK's chunked encryption streamed into the gateway's
-// staging writer (which computes the §16 leaves) on the embedded store, and the download through
-// the leaf-checking decryptor; peak RSS of the process while each runs; and the 2-of-3
-// re-encryption round trip (key fragments made, three proxies re-encrypt, the receiver verifies
-// and opens the key); and what a resume costs: an upload cut off halfway and resumed from the
-// gateway's committed offset (the SDK re-encrypts from there, the gateway keeps the leaves of the
-// parts it stored), against the same upload uninterrupted, and what re-hashing the stored prefix
-// would cost instead of keeping those leaves.
+// staging writer (which computes the §16 leaves) on the embedded store, and the download from the
+// store through the leaf-checking decryptor into a file (the SDK's decryptToFile); peak RSS of the
+// process while each runs; and the 2-of-3 re-encryption round trip (key fragments made, three
+// proxies re-encrypt, the receiver verifies and opens the key); and what a resume costs: an upload
+// cut off halfway and resumed from the gateway's committed offset (the SDK re-encrypts from there,
+// the gateway keeps the leaves of the parts it stored), against the same upload uninterrupted, and
+// what re-hashing the stored prefix would cost instead of keeping those leaves.
 //
 // Each size is measured in BENCH_ROUNDS rounds (each round runs every case once, the baseline
 // first); each case's best round is reported, as bench:crypto does, so that a shared machine's
@@ -27,7 +27,7 @@ import { machineLine } from './load.mjs';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { ChunkDecryptor, checkedLeaves, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
+const { checkedLeaves, decryptToFile, encryptFileStream } = require(join(root, 'app/dist/files/file-streams.js'));
 const { EmbeddedBlobStore } = require(join(root, 'gateway/dist/storage/embedded-blob-store.js'));
 const { ResumableStaging, digestOfStored, leavesBytes } = require(join(root, 'gateway/dist/storage/staging-writer.js'));
 const tpre = require(join(root, 'crypto/dist/tpre/index.js'));
@@ -38,15 +38,21 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CHUNK = 1024 * 1024;
 const MiB = 1024 * 1024;
 
-/** Peak resident set (MiB) while `work` runs, sampled every 20 ms. */
+/**
+ * Peak resident set (MiB) while `work` runs, sampled every 20 ms, and the CPU time of all the
+ * process's threads (main, leaf workers, the thread pool's reads and writes) it took.
+ */
 async function withPeakRss(work) {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   try {
     const result = await work();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { result, seconds, peakMiB: Math.max(peak, process.memoryUsage().rss) / MiB };
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { result, seconds, cpuSeconds, peakMiB: Math.max(peak, process.memoryUsage().rss) / MiB };
   } finally {
     clearInterval(timer);
   }
@@ -174,11 +180,12 @@ async function measure(store, dir, plain, mib) {
   const staged = upload.result;
   const download = await withPeakRss(async () => {
     const leaves = checkedLeaves(leavesBytes(staged.leaves), { root: staged.root, size, chunkBytes: CHUNK });
-    await pipeline(
-      await store.get(`staging/bench-${mib}`),
-      new ChunkDecryptor({ key, size, chunkBytes: CHUNK, leaves }),
-      createWriteStream(join(dir, `out-${mib}.bin`)),
-    );
+    await decryptToFile(await store.get(`staging/bench-${mib}`), join(dir, `out-${mib}.bin`), {
+      key,
+      size,
+      chunkBytes: CHUNK,
+      leaves,
+    });
   });
   await store.delete(`staging/bench-${mib}`);
   await store.delete(`files/bench-${mib}.leaves`);
@@ -210,6 +217,10 @@ async function main() {
       const [baseline, sdk, gateway, upload, download] = ['baseline', 'sdk', 'gateway', 'upload', 'download'].map(best);
       const medianRatio = (name) => median(rounds.map((r) => r.baseline.seconds / r[name].seconds));
       const medians = { sdk: medianRatio('sdk'), download: medianRatio('download') };
+      // CPU seconds per GiB (median round): what each case costs whatever the scheduling. With no
+      // second core free, a case's ratio cannot exceed the baseline's CPU over its own.
+      const cpuPerGiB = (name) => median(rounds.map((r) => (r[name].cpuSeconds * 1024) / mib));
+      medians.cpu = { baseline: cpuPerGiB('baseline'), sdk: cpuPerGiB('sdk'), download: cpuPerGiB('download') };
       rows.push({ mib, baseline, sdk, gateway, upload, download, medians });
       rmSync(plain, { force: true });
     }
@@ -247,6 +258,17 @@ async function main() {
         `kept leaves ${((Math.ceil(size / CHUNK) * 32) / 1024).toFixed(0)} KiB, where re-hashing the stored object would take ${rehash.seconds.toFixed(2)} s (${(mib / rehash.seconds).toFixed(0)} MiB/s)`,
     );
   }
+  console.log(
+    `CPU s/GiB, all threads (median round): ${rows
+      .map(
+        ({ mib, medians: { cpu } }) =>
+          `${mib} MiB plain ${cpu.baseline.toFixed(1)}, SDK ${cpu.sdk.toFixed(1)}, download ${cpu.download.toFixed(1)} (one-core ceilings ${(cpu.baseline / cpu.sdk).toFixed(2)}× / ${(cpu.baseline / cpu.download).toFixed(2)}×)`,
+      )
+      .join('; ')}; load now ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const t = tpreRoundTrip();
   console.log(
     `\n2-of-3 re-encryption (median of ${TPRE_RUNS}): make 3 key fragments ${t.share.toFixed(1)} ms; one proxy's re-encryption ${t.perProxy.toFixed(1)} ms; verify 2 capsule fragments and open ${t.open.toFixed(1)} ms; round trip (proxies in parallel + open) ${t.roundTrip.toFixed(1)} ms`,

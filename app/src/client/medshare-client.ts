@@ -69,10 +69,8 @@ import {
   type SigningKey,
 } from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { stat } from 'node:fs/promises';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import {
   accessLayerRequestHash,
   parseFileFragmentsAttachment,
@@ -88,7 +86,7 @@ import {
   type UploadGrant,
   type UploadState,
 } from '@medshare/protocol';
-import { ChunkDecryptor, checkedLeaves } from '../files/file-streams';
+import { checkedLeaves, decryptToFile } from '../files/file-streams';
 import { uploadResumably, uploadState, type ResumeEvent } from '../files/resumable-upload';
 import { APP_VERSION } from '../version';
 import {
@@ -738,19 +736,18 @@ export class MedshareClient {
       size: descriptor.size,
       chunkBytes: descriptor.chunkBytes,
     });
-    const temp = `${outPath}.${randomBytes(6).toString('hex')}.partial`;
-    try {
-      await pipeline(
-        await download(`/v1/files/${fileId}/content`, auth),
-        counter('download', descriptor.size, options.onProgress),
-        new ChunkDecryptor({ key: keys.encryption, size: descriptor.size, chunkBytes: descriptor.chunkBytes, leaves }),
-        createWriteStream(temp, { mode: 0o600 }),
-      );
-      await rename(temp, outPath);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    // The counter's end of the pipeline carries any failure of the download on to decryptToFile.
+    const content = pipeline(
+      await download(`/v1/files/${fileId}/content`, auth),
+      counter('download', descriptor.size, options.onProgress),
+      () => undefined,
+    );
+    await decryptToFile(content, outPath, {
+      key: keys.encryption,
+      size: descriptor.size,
+      chunkBytes: descriptor.chunkBytes,
+      leaves,
+    });
     return { fileId, accessId: view.accessId, size: descriptor.size, root: descriptor.root, proxies: view.proxies };
   }
 

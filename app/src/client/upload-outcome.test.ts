@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { MedshareError, fail, type Operation } from '@medshare/protocol';
 import type { Transport } from './transport';
 import type { LedgerBackend } from '@medshare/gateway/src/ledger/backend';
-import { GatewayFixture, party, withRun } from '@medshare/gateway/src/testing/fixture';
+import { GatewayFixture, ledgerWith, party } from '@medshare/gateway/src/testing/fixture';
 
 const TX = '5e'.repeat(32);
 const unknown = (): MedshareError =>
@@ -26,18 +26,20 @@ function faulty(
 ): { wrap: (inner: LedgerBackend) => LedgerBackend; state: { submits: number; failed: number } } {
   const state = { submits: 0, failed: 0 };
   const wrap = (inner: LedgerBackend): LedgerBackend =>
-    withRun(inner, async (envelope) => {
-      if (envelope.request.op !== op) return inner.run(envelope);
-      state.submits += 1;
-      if (state.failed >= failures) return inner.run(envelope);
-      state.failed += 1;
-      if (how === 'commit-then-unknown') {
-        await inner.run(envelope);
-        afterCommit();
-      }
-      throw how === 'unavailable'
-        ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable')
-        : unknown();
+    ledgerWith(inner, {
+      async run(envelope) {
+        if (envelope.request.op !== op) return inner.run(envelope);
+        state.submits += 1;
+        if (state.failed >= failures) return inner.run(envelope);
+        state.failed += 1;
+        if (how === 'commit-then-unknown') {
+          await inner.run(envelope);
+          afterCommit();
+        }
+        throw how === 'unavailable'
+          ? fail('LEDGER_UNAVAILABLE', 'the endorsing peers needed by the endorsement policy are not reachable')
+          : unknown();
+      },
     });
   return { wrap, state };
 }

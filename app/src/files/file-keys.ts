@@ -142,8 +142,9 @@ export function shareFragments(
 }
 
 /**
- * The receiver's side: the capsule fragments that verify (§15, under the share's context) and
- * the file key opened from the first `threshold` of them. FRAGMENTS_INVALID below the threshold.
+ * The receiver's side: the capsule fragments that verify (§15, under the share's context), in the
+ * order given, each bad, undecodable or repeated one skipped for the next, and the file key
+ * opened from the first `threshold` of them. FRAGMENTS_INVALID below the threshold.
  */
 export function receiverFileKeys(
   share: FileFragmentsResult,
@@ -158,13 +159,19 @@ export function receiverFileKeys(
   };
   const context = fromHex(share.context);
   const verified: { hex: string; fragment: CapsuleFragment }[] = [];
-  // Only `threshold` fragments are needed: stop verifying once that many hold.
+  const ids = new Set<string>();
+  // Only `threshold` fragments are needed: stop verifying once that many hold. A fragment of a key
+  // fragment already used (the same proxy's answer twice) adds nothing: skipped like a bad one.
   for (const hex of capsuleFragments) {
     if (verified.length === share.threshold) break;
     try {
       const fragment = decodeCapsuleFragment(fromHex(hex));
-      if (verifyCapsuleFragment(fragment, capsule, delegating, receiver.publicKey, context))
+      const id = toHex(fragment.id);
+      if (ids.has(id)) continue;
+      if (verifyCapsuleFragment(fragment, capsule, delegating, receiver.publicKey, context)) {
         verified.push({ hex, fragment });
+        ids.add(id);
+      }
     } catch (error) {
       // A fragment that does not decode is as useless as one that does not verify; anything else is a bug.
       if (!(error instanceof RangeError)) throw error;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MIN_CHUNK_BYTES, cryptChunk, leafHash, treeRoot } from '@medshare/crypto/chunked-file';
-import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, type FileDigest } from './file-streams';
+import { ChunkDecryptor, ChunkEncryptor, checkedLeaves, decryptToFile, type FileDigest } from './file-streams';
 import { liveLeafWorkers } from '@medshare/protocol';
 
 const C = MIN_CHUNK_BYTES;
@@ -224,6 +227,18 @@ describe('leaf workers', () => {
     expect(encryptor.digest.chunks).toBe(1);
   });
 
+  it('start with a decryptor of several chunks, before its first byte, and end when it is destroyed unused', async () => {
+    const { digest } = await encrypt(randomBytes(3 * C));
+    await workersGone();
+    const unused = decryptor(digest);
+    expect(liveLeafWorkers()).toBe(1);
+    unused.destroy();
+    await workersGone();
+    const one = await encrypt(randomBytes(C));
+    decryptor(one.digest).destroy();
+    expect(liveLeafWorkers()).toBe(0);
+  });
+
   it('end with the encryptor destroyed mid-stream', async () => {
     const encryptor = new ChunkEncryptor({ key, chunkBytes: C });
     encryptor.resume();
@@ -283,6 +298,107 @@ describe('leaf workers', () => {
     expect(accepted).toBeLessThanOrEqual(4);
     expect(dec.writableLength + dec.readableLength).toBeLessThanOrEqual(4 * big);
     dec.destroy();
+  });
+});
+
+describe('ChunkDecryptor pipelining and backpressure', () => {
+  const big = 64 * C; // 256 KiB chunks: four 64 KiB slices each
+  let plaintext: Buffer;
+  let ciphertext: Buffer;
+  let digest: FileDigest;
+  beforeAll(async () => {
+    plaintext = randomBytes(6 * big + 7);
+    const encryptor = new ChunkEncryptor({ key, chunkBytes: big });
+    ({ out: ciphertext } = await run(encryptor, pieces(plaintext, big)));
+    digest = encryptor.digest;
+  });
+  const dec = (): ChunkDecryptor =>
+    new ChunkDecryptor({ key, size: digest.size, chunkBytes: big, leaves: digest.leaves });
+
+  it('takes a waiting chunk as soon as the one ahead of it is decrypted, not when the queue is empty', async () => {
+    const d = dec();
+    let emitted = 0;
+    d.on('data', (piece: Buffer) => (emitted += piece.length));
+    const taken: number[] = [];
+    const done = new Promise((resolve) => d.once('end', resolve));
+    // Chunks 0 and 1 fill the queue; chunk 2's write waits for room. It must be taken when chunk 0
+    // is decrypted (so that it is gathered and hashed during chunk 1's SM4), before any of chunk 1.
+    for (const piece of pieces(ciphertext, big)) d.write(piece, () => taken.push(emitted));
+    d.end();
+    await done;
+    expect(taken[2]).toBeLessThanOrEqual(big);
+    expect(emitted).toBe(plaintext.length);
+  });
+
+  it('stops decrypting while a chunk of plaintext is unread, and goes on when the consumer reads', async () => {
+    const d = dec();
+    for (const piece of pieces(ciphertext, big)) if (!d.write(piece)) break;
+    await new Promise((r) => setTimeout(r, 300));
+    // Nothing read: at most the readable side's chunk plus one slice of plaintext waits.
+    expect(d.readableLength).toBeGreaterThan(0);
+    expect(d.readableLength).toBeLessThanOrEqual(big + 64 * 1024);
+    d.destroy();
+
+    // A slow consumer (a write every few milliseconds) gets the whole file, in order.
+    const out: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(piece: Buffer, _encoding, callback) {
+        out.push(piece);
+        setTimeout(callback, 2);
+      },
+    });
+    await pipeline(Readable.from(pieces(ciphertext, 50_000)), dec(), slow);
+    expect(Buffer.concat(out).equals(plaintext)).toBe(true);
+  });
+});
+
+describe('decryptToFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(os.tmpdir(), 'medshare-decrypt-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the checked plaintext to the file (mode 0600) and leaves no temporary file', async () => {
+    const plaintext = randomBytes(5 * C + 9);
+    const { ciphertext, digest } = await encrypt(plaintext);
+    const out = join(dir, 'out.bin');
+    await decryptToFile(Readable.from(pieces(ciphertext, 3000)), out, {
+      key,
+      size: digest.size,
+      chunkBytes: C,
+      leaves: digest.leaves,
+    });
+    expect(readFileSync(out).equals(plaintext)).toBe(true);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['out.bin']);
+  });
+
+  it('leaves nothing behind when a chunk is altered (INTEGRITY_FAILED), the source fails, or the leaves are wrong', async () => {
+    const plaintext = randomBytes(5 * C + 9);
+    const { ciphertext, digest } = await encrypt(plaintext);
+    const options = { key, size: digest.size, chunkBytes: C, leaves: digest.leaves };
+    const out = join(dir, 'out.bin');
+    const bad = Buffer.from(ciphertext);
+    bad[3 * C + 1]! ^= 1;
+    await expect(decryptToFile(Readable.from(pieces(bad, 3000)), out, options)).rejects.toMatchObject({
+      code: 'INTEGRITY_FAILED',
+    });
+    expect(readdirSync(dir)).toEqual([]);
+
+    const broken = new Readable({ read() {} });
+    broken.push(ciphertext.subarray(0, 2 * C));
+    setTimeout(() => broken.destroy(new Error('connection reset')), 20);
+    await expect(decryptToFile(broken, out, options)).rejects.toThrow('connection reset');
+    expect(readdirSync(dir)).toEqual([]);
+
+    const source = Readable.from(pieces(ciphertext, 3000));
+    await expect(decryptToFile(source, out, { ...options, leaves: digest.leaves.slice(1) })).rejects.toMatchObject({
+      code: 'INTEGRITY_FAILED',
+    });
+    expect(source.destroyed).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

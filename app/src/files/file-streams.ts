@@ -3,9 +3,11 @@
  * The SDK's side of the chunked file format (docs/protocol.md §16), as streams that hold one
  * chunk at a time: encrypting a file for upload, and verifying then decrypting it on download.
  */
-import { createCipheriv, type Cipheriv } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createCipheriv, randomBytes, type Cipheriv } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
   DEFAULT_CHUNK_BYTES,
   FILE_KEY_BYTES,
@@ -268,7 +270,8 @@ interface Verification {
  * chunk's plaintext is held until the end of the stream, so that an extra byte after it is
  * refused before it is released. The leaves are computed on a worker thread (leaf-hasher): the
  * worker hashes chunk i+1 while this thread decrypts chunk i, whose leaf has been checked; a
- * stream of one chunk starts no worker. Memory: the chunk being gathered and at most
+ * stream of one chunk starts no worker, and the chunks that come before the worker has started
+ * are hashed on this thread. Memory: the chunk being gathered and at most
  * MAX_IN_FLIGHT chunks being verified or decrypted (a write waits while that many are).
  */
 export class ChunkDecryptor extends Transform {
@@ -277,7 +280,8 @@ export class ChunkDecryptor extends Transform {
   readonly #leaves: readonly Uint8Array[];
   readonly #hasher = new LeafHasher();
   readonly #slots: ChunkSlots;
-  readonly #threaded: boolean;
+  /** Whether the leaf worker has answered: until then (it takes 30–50 ms to start) chunks are hashed here. */
+  #warm = false;
   #index: number;
   #slot: Uint8Array | undefined;
   #filled = 0;
@@ -286,14 +290,19 @@ export class ChunkDecryptor extends Transform {
   /** The last chunk's plaintext, pushed at the end. */
   #held: Buffer[] = [];
   #decrypting = false;
+  /** The decryption's next step, deferred while the consumer has a chunk of plaintext unread. */
+  #paused: (() => void) | undefined;
   #failure: Error | undefined;
   #waiting: (() => void) | undefined;
 
   constructor(options: ChunkDecryptorOptions) {
-    super();
+    const layout = layoutOf(options.size, options.chunkBytes);
+    // Up to a chunk of plaintext may wait for the consumer: SM4 goes on while a file write is in
+    // the thread pool, instead of stopping at every 64 KiB (Node's default).
+    super({ readableHighWaterMark: layout.chunkBytes });
     checkKey(options.key);
     this.#key = options.key;
-    this.#layout = layoutOf(options.size, options.chunkBytes);
+    this.#layout = layout;
     if (options.leaves.length !== this.#layout.chunks)
       throw fail(
         'INTEGRITY_FAILED',
@@ -304,7 +313,14 @@ export class ChunkDecryptor extends Transform {
     if (!Number.isSafeInteger(this.#index) || this.#index < 0 || this.#index >= this.#layout.chunks)
       throw new RangeError('firstChunk must be a chunk index of the file');
     this.#slots = new ChunkSlots(this.#layout.chunkBytes);
-    this.#threaded = this.#layout.chunks - this.#index > 1;
+    // A stream of one chunk starts no worker. Otherwise the worker starts now, with an empty job,
+    // rather than on the first chunk: a worker's start costs several chunks' SM4, and the chunks
+    // that arrive before it answers are hashed on this thread instead of waiting for it.
+    if (this.#layout.chunks - this.#index > 1)
+      this.#hasher.hash(0, false, new Uint8Array(0)).then(
+        () => (this.#warm = true),
+        () => undefined,
+      );
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -320,9 +336,17 @@ export class ChunkDecryptor extends Transform {
     this.#finish(callback);
   }
 
+  override _read(size: number): void {
+    const paused = this.#paused;
+    this.#paused = undefined;
+    if (paused) setImmediate(paused);
+    super._read(size);
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#hasher.close();
     this.#held = [];
+    this.#paused = undefined;
     callback(error);
   }
 
@@ -368,7 +392,7 @@ export class ChunkDecryptor extends Transform {
     this.#index++;
     const final = job.index === this.#layout.chunks - 1;
     // §16: the leaf names the index and the final flag, so a chunk moved, swapped or cut short fails.
-    const leaf = this.#threaded
+    const leaf = this.#warm
       ? this.#hasher.hash(job.index, final, job.bytes)
       : Promise.resolve().then(() => leafHash(job.index, final, job.bytes));
     leaf.then(
@@ -390,7 +414,7 @@ export class ChunkDecryptor extends Transform {
    * the worker, during this one's SM4. The slices of a checked chunk are pushed as they come.
    */
   #advance(): void {
-    if (this.destroyed || this.#decrypting) return;
+    if (this.destroyed || this.#decrypting || this.#paused) return;
     const job = this.#queue[0];
     if (!this.#failure && job && (job.leaf || job.error)) {
       try {
@@ -407,14 +431,21 @@ export class ChunkDecryptor extends Transform {
     this.#wake();
   }
 
+  /**
+   * One slice of a checked chunk, pushed (the last chunk's held). While the consumer has a chunk
+   * of plaintext unread (push() says so), the next step waits for its _read().
+   */
   #decryptSlice(job: Verification, cipher: Cipheriv, offset: number): void {
     if (this.destroyed) return;
     const end = Math.min(offset + DECRYPT_SLICE_BYTES, job.bytes.length);
     const plaintext = cipher.update(job.bytes.subarray(offset, end));
+    let room = true;
     if (job.index === this.#layout.chunks - 1) this.#held.push(plaintext);
-    else this.push(plaintext);
+    else room = this.push(plaintext);
     if (end < job.bytes.length) {
-      setImmediate(() => this.#decryptSlice(job, cipher, end));
+      const next = (): void => this.#decryptSlice(job, cipher, end);
+      if (room) setImmediate(next);
+      else this.#paused = next;
       return;
     }
     // SM4-CTR is a stream mode: final() has nothing left.
@@ -422,7 +453,13 @@ export class ChunkDecryptor extends Transform {
     this.#queue.shift();
     this.#slots.give(job.bytes);
     this.#decrypting = false;
-    this.#advance();
+    // The queue has room again: a write waiting for it goes on now, so that its chunk is gathered
+    // and hashed during the next chunk's SM4 rather than after it.
+    const resume = this.#waiting;
+    this.#waiting = undefined;
+    resume?.();
+    if (room) this.#advance();
+    else this.#paused = () => this.#advance();
   }
 
   /** Resumes a write or the end that waits for room in the queue; else reports a failure. */
@@ -449,5 +486,33 @@ export class ChunkDecryptor extends Transform {
     }
     for (const piece of this.#held.splice(0)) this.push(piece);
     callback();
+  }
+}
+
+/**
+ * A download's ciphertext `source` checked and decrypted (ChunkDecryptor) into the file `outPath`:
+ * written to a temporary file beside it (mode 0600), renamed once the whole file passed; on any
+ * failure the temporary file is deleted and nothing is left at `outPath`. The file is written in
+ * pieces of up to a chunk (Node's default 16 KiB would pause the decryption at every write).
+ */
+export async function decryptToFile(source: Readable, outPath: string, options: ChunkDecryptorOptions): Promise<void> {
+  let decryptor: ChunkDecryptor;
+  try {
+    decryptor = new ChunkDecryptor(options);
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
+  const temp = `${outPath}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await pipelineAsync(
+      source,
+      decryptor,
+      createWriteStream(temp, { mode: 0o600, highWaterMark: decryptor.readableHighWaterMark }),
+    );
+    await rename(temp, outPath);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }

@@ -29,7 +29,7 @@ function secret(path: string, content: string): void {
  * A self-signed TLS certificate for 127.0.0.1 and localhost (P-256, standard TLS; SM crypto
  * runs above it), written as `cert.pem` and `key.pem` in `dir`.
  */
-function selfSignedCertificate(dir: string): void {
+export function selfSignedCertificate(dir: string): void {
   execFileSync(
     'openssl',
     [

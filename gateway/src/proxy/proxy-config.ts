@@ -44,8 +44,9 @@ function origin(value: unknown, name: string): string {
   } catch {
     throw fail('INVALID_INPUT', `${name} must be an https URL`);
   }
-  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search)
-    throw fail('INVALID_INPUT', `${name} must be an https origin, no credentials, path or query`);
+  const extra = url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search || url.hash;
+  if (url.protocol !== 'https:' || extra)
+    throw fail('INVALID_INPUT', `${name} must be an https origin, no credentials, path, query or fragment`);
   return url.origin;
 }
 

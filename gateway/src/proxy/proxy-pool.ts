@@ -27,12 +27,15 @@ import {
   type SigningKey,
 } from '@medshare/protocol';
 import type { LedgerBackend } from '../ledger/backend';
+import { ReplayCache } from '../session/replay-cache';
 import type { PeerProxyConfig } from './proxy-config';
 import { ProxyKey, parseProxyShare, reEncryptFor } from './proxy';
 
 /** A peer gateway must answer within this (one SM2 decryption and one re-encryption). */
 const PEER_TIMEOUT_MS = 10_000;
 const MAX_ANSWER_BYTES = 16 * 1024;
+/** Peer requests remembered per asking org (their signatures, until their freshness ends). */
+const REPLAY_ENTRIES_PER_ORG = 10_000;
 
 export interface ProxyPoolOptions {
   readonly hosted: readonly ProxyKey[];
@@ -45,6 +48,14 @@ export interface ProxyPoolOptions {
   readonly clock?: () => number;
 }
 
+function readCa(peer: PeerProxyConfig): Buffer {
+  try {
+    return readFileSync(peer.caFile as string);
+  } catch (cause) {
+    throw fail('INVALID_INPUT', `cannot read the TLS CA file of peer proxy ${peer.proxyId}: ${peer.caFile}`, cause);
+  }
+}
+
 function failure(proxyId: string, error: unknown): ProxyFailure {
   const coded = error instanceof MedshareError ? error : fail('INTERNAL', 'the proxy failed', error);
   return { proxyId, code: coded.code, message: coded.detail };
@@ -55,13 +66,12 @@ export class ProxyPool {
   readonly #peers: Map<string, PeerProxyConfig & { ca?: Buffer }>;
   readonly #options: ProxyPoolOptions;
   readonly #clock: () => number;
+  readonly #replays = new ReplayCache(REPLAY_ENTRIES_PER_ORG);
 
   constructor(options: ProxyPoolOptions) {
     this.#options = options;
     this.#hosted = new Map(options.hosted.map((k) => [k.proxyId, k]));
-    this.#peers = new Map(
-      options.peers.map((p) => [p.proxyId, { ...p, ...(p.caFile ? { ca: readFileSync(p.caFile) } : {}) }]),
-    );
+    this.#peers = new Map(options.peers.map((p) => [p.proxyId, { ...p, ...(p.caFile ? { ca: readCa(p) } : {}) }]));
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -106,9 +116,10 @@ export class ProxyPool {
   /**
    * `POST /v1/proxy/reencrypt` from a peer gateway: its K3 must be registered on the ledger for
    * the org it names and valid now (UNKNOWN_ACCESS_KEY, ACCESS_KEY_NOT_VALID), the request fresh
-   * (±60 s, REQUEST_EXPIRED) and signed by that K3 (SIG3_INVALID: the same key, another label).
-   * The share is read from the ledger here (GetShareForProxy: SHARE_NOT_FOUND after a revoke),
-   * never taken from the caller.
+   * (±60 s, REQUEST_EXPIRED), signed by that K3 (SIG3_INVALID: the same key, another label) and
+   * not seen before (NONCE_REPLAYED: the same signed request again within its freshness; the
+   * signature, randomized, is its nonce). The share is read from the ledger here
+   * (GetShareForProxy: SHARE_NOT_FOUND after a revoke), never taken from the caller.
    */
   async serveRequest(body: unknown): Promise<ServedCapsuleFragment> {
     const request = parseProxyReEncryptRequest(body);
@@ -121,6 +132,7 @@ export class ProxyPool {
     const { sig, ...signed } = request;
     if (!verifyFor('proxy-request', publicKey, signed, sig))
       throw fail('SIG3_INVALID', `the proxy request does not verify against K3 ${request.k3Id}`);
+    this.#replays.claim(request.org, request.k3Id, sig, request.issuedAt + MAX_CLOCK_SKEW_MS, now);
     const share = parseProxyShare(
       parseJsonText(
         await this.#options.ledger.getShareForProxy(request.fileId, request.receiverKeyId, request.proxyId),

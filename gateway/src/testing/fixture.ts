@@ -21,6 +21,12 @@ import { GatewayEnvironment } from '../access/environment';
 import { LoginService } from '../access/login';
 import type { WorkBudget } from '../access/work-budget';
 import { AccessLayer } from '../pipeline/access-layer';
+import { FileService } from '../files/file-service';
+import { ProxyPool } from '../proxy/proxy-pool';
+import type { ProxyKey } from '../proxy/proxy';
+import type { PeerProxyConfig } from '../proxy/proxy-config';
+import { EmbeddedBlobStore } from '../storage/embedded-blob-store';
+import type { Readable } from 'node:stream';
 
 export const APP = 'hospital-1.app';
 export const ORG = 'Org1MSP';
@@ -45,6 +51,10 @@ export class GatewayFixture {
   events!: EventStreams;
   follower!: EventFollower;
   login!: LoginService;
+  /** The ledger as the gateway sees it (the `ledger` option's wrapper, if any). */
+  backend!: LedgerBackend;
+  /** With the `files` option: the object store under `<dir>/blobs`, the files service and the proxies. */
+  files: { store: EmbeddedBlobStore; service: FileService; proxies: ProxyPool } | undefined;
   readonly adminToken = 'test-admin-token-0123456789';
 
   private constructor(options: { allow?: string[] } = {}) {
@@ -69,6 +79,7 @@ export class GatewayFixture {
     let ticks = 0;
     this.ledger.ledger.clock = () => this.now + (ticks += 1);
     const backend = options.ledger ? options.ledger(this.ledger) : this.ledger;
+    this.backend = backend;
     this.accessLayer = new AccessLayer(KeyRing.load(join(this.dir, 'keys.json')), backend, {
       sessionTtlMs: 600_000,
       sessionsPerApp: 40,
@@ -93,8 +104,10 @@ export class GatewayFixture {
       trustedProxies?: string[];
       streamsPerApp?: number;
       retainEvents?: number;
-      /** Large files: the service (and its proxies) to build on the fixture's access layer and ledger. */
-      files?: (accessLayer: AccessLayer, ledger: LedgerBackend) => NonNullable<GatewayDeps['files']>;
+      /** Large files, a service built by the test on the fixture's access layer and ledger. */
+      fileService?: (accessLayer: AccessLayer, ledger: LedgerBackend) => NonNullable<GatewayDeps['files']>;
+      /** Large files: the proxies this gateway hosts (registered on the ledger) and its peers. */
+      files?: { readonly proxies: readonly ProxyKey[]; readonly peers?: readonly PeerProxyConfig[] };
     } = {},
   ): Promise<GatewayFixture> {
     const f = new GatewayFixture(options);
@@ -113,6 +126,7 @@ export class GatewayFixture {
     });
     f.follower.start();
     for (const k3 of f.keys.k3) await f.ledger.orgAdmin().registerAccessKey(k3);
+    if (options.files) await f.#openFiles(options.files);
     f.app = await buildGateway(
       {
         org: ORG,
@@ -122,10 +136,11 @@ export class GatewayFixture {
         metrics: f.metrics,
         login: f.login,
         adminToken: f.adminToken,
+        ...(f.files ? { files: { service: f.files.service, proxies: f.files.proxies } } : {}),
         onAccessKeysChanged: async () => {
           await f.reconcile();
         },
-        ...(options.files ? { files: options.files(f.accessLayer, f.ledger) } : {}),
+        ...(options.fileService ? { files: options.fileService(f.accessLayer, f.ledger) } : {}),
         requestsPerMinutePerApp: options.requestsPerMinute ?? 100_000,
         sessionOpensPerMinutePerAddress: options.sessionOpensPerMinute ?? 100_000,
       },
@@ -137,6 +152,32 @@ export class GatewayFixture {
       },
     );
     return f;
+  }
+
+  async #openFiles(options: {
+    readonly proxies: readonly ProxyKey[];
+    readonly peers?: readonly PeerProxyConfig[];
+  }): Promise<void> {
+    const store = new EmbeddedBlobStore({ dir: join(this.dir, 'blobs') });
+    await store.ready();
+    const proxies = new ProxyPool({
+      hosted: options.proxies,
+      peers: options.peers ?? [],
+      ledger: this.backend,
+      org: ORG,
+      signer: () => this.accessLayer.signingK3(),
+      clock: () => this.now,
+    });
+    const service = new FileService({
+      store,
+      accessLayer: this.accessLayer,
+      proxies,
+      maxFileBytes: 64 * 1024 * 1024,
+      clock: () => this.now,
+    });
+    this.accessLayer.useHooks(service.hooks());
+    for (const key of options.proxies) await this.ledger.orgAdmin().registerProxy(key.publicKey);
+    this.files = { store, service, proxies };
   }
 
   /** Rewrites keys.json from `this.keys` (K3 private keys as PEM files) and returns its path. */
@@ -203,6 +244,7 @@ export class GatewayFixture {
       post: (p, b, h) => call('POST', p, b, h),
       get: (p, h) => call('GET', p, undefined, h),
       stream: (p, h) => this.stream(p, h),
+      upload: (p, body, size, h) => this.upload(p, body, size, h),
       close() {},
     };
   }
@@ -213,6 +255,39 @@ export class GatewayFixture {
   listening(): Promise<string> {
     this.#listening ??= this.app.listen({ host: '127.0.0.1', port: 0 });
     return this.#listening;
+  }
+
+  /** A PUT of a binary body over a real socket from 127.0.0.1 (a file upload: transfers need a socket's timeouts). */
+  async upload(
+    path: string,
+    body: Readable,
+    size: number,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<unknown> {
+    const base = await this.listening();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        new URL(path, base),
+        {
+          method: 'PUT',
+          headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const answer = text ? (JSON.parse(text) as unknown) : undefined;
+            if ((res.statusCode ?? 500) >= 400) reject(errorFromBody(res.statusCode ?? 500, answer));
+            else resolve(answer);
+          });
+        },
+      );
+      req.on('error', reject);
+      body.on('error', (error) => req.destroy(error));
+      body.pipe(req);
+    });
   }
 
   /** A GET of an event stream over a real socket from 127.0.0.1, as the SDK's transport does it. */
@@ -284,8 +359,8 @@ export class GatewayFixture {
   }
 }
 
-/** One wrapper of a backend for tests, in ledger-wrapper.ts; re-exported so a test needs one import. */
-export { withRun } from './ledger-wrapper';
+/** The test wrappers of a backend (ledger-wrapper.ts), re-exported so a test needs one import. */
+export { ledgerWith, withRun } from './ledger-wrapper';
 
 export function party(): Sm2KeyPair & { keyId: string } {
   const k = generateKeyPair();

@@ -2,8 +2,8 @@
 import type { ContractEnvelope } from '@medshare/protocol';
 import type { LedgerBackend } from '../ledger/backend';
 
-/** `inner` with its `run` replaced (tests: count, fail or tamper with signature-chain calls); the rest passes through. */
-export function withRun(inner: LedgerBackend, run: (envelope: ContractEnvelope) => Promise<string>): LedgerBackend {
+/** A ledger that forwards every call to `inner` except those `overrides` replace (a test's faulty or tampering ledger). */
+export function ledgerWith(inner: LedgerBackend, overrides: Partial<LedgerBackend>): LedgerBackend {
   return {
     kind: inner.kind,
     orgAdmin: () => inner.orgAdmin(),
@@ -15,6 +15,12 @@ export function withRun(inner: LedgerBackend, run: (envelope: ContractEnvelope) 
     listProxies: () => inner.listProxies(),
     getShareForProxy: (f, r, p) => inner.getShareForProxy(f, r, p),
     chaincodeEvents: (o) => inner.chaincodeEvents(o),
-    run,
+    run: (envelope) => inner.run(envelope),
+    ...overrides,
   };
+}
+
+/** `inner` with its `run` replaced (tests: count, fail or tamper with signature-chain calls). */
+export function withRun(inner: LedgerBackend, run: (envelope: ContractEnvelope) => Promise<string>): LedgerBackend {
+  return ledgerWith(inner, { run });
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
   blobs = mkdtempSync(join(tmpdir(), 'medshare-file-routes-'));
   const store = new EmbeddedBlobStore({ dir: blobs });
   f = await GatewayFixture.create({
-    files: (accessLayer, ledger) => {
+    fileService: (accessLayer, ledger) => {
       const proxies = new ProxyPool({ hosted: [], peers: [], ledger, org: ORG, signer: () => accessLayer.signingK3() });
       const service = new FileService({ store, accessLayer, proxies, maxFileBytes: 1024 * 1024, targetPartBytes: P });
       accessLayer.useHooks(service.hooks());
