@@ -296,8 +296,9 @@ export class RecordsContract extends MedshareBaseContract {
     const auth = await authenticate(ctx, state, envelope, 'record-authorizations', { consumeNonce: false });
     const { recordId } = auth.request.body;
     await ownerOnly(state, auth, recordId);
-    const granted = await grants.all(state, { recordId });
-    const warranted = await warrants.all(state, { recordId });
+    // An evaluation: paginated reads of at most one row past the bound, never the whole list.
+    const granted = (await grants.page(state, { recordId }, MAX_AUTHORIZATIONS + 1, '')).items;
+    const warranted = (await warrants.page(state, { recordId }, MAX_AUTHORIZATIONS + 1, '')).items;
     if (granted.length > MAX_AUTHORIZATIONS || warranted.length > MAX_AUTHORIZATIONS)
       throw fail('PAYLOAD_TOO_LARGE', `the record has more than ${MAX_AUTHORIZATIONS} authorizations of one kind`);
     return respond(ctx, this.contractKey, auth, {
