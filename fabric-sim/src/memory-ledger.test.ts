@@ -104,6 +104,26 @@ describe('the in-memory Fabric ledger', () => {
     ).rejects.toThrow(/read-only/);
   });
 
+  it('runs plain range queries of simple keys in transactions that write, from any start, end exclusive', async () => {
+    const ledger = new MemoryLedger();
+    await ledger.submit(id, async (ctx) => {
+      for (const k of ['l/a/1', 'l/a/2', 'l/a/3', 'l/a0', 'l/b/1']) await ctx.stub.putState(k, bytes(k));
+      await ctx.stub.putState(createCompositeKey('l', ['a', '9']), bytes('composite'));
+    });
+    const { result } = await ledger.submit(id, async (ctx) => {
+      const seen: string[] = [];
+      const iterator = await ctx.stub.getStateByRange('l/a/2', 'l/a0');
+      for (let s = await iterator.next(); !s.done; s = await iterator.next()) seen.push(s.value.key);
+      await iterator.close();
+      await ctx.stub.putState('written', bytes('1'));
+      return seen;
+    });
+    expect(result).toEqual(['l/a/2', 'l/a/3']);
+    await expect(
+      ledger.evaluate(id, (ctx) => ctx.stub.getStateByRange(createCompositeKey('l', ['a']), '')),
+    ).rejects.toThrow(/simple keys/);
+  });
+
   it('deletes, tx ids and timestamps, and one event per transaction', async () => {
     const ledger = new MemoryLedger();
     ledger.clock = () => 1_700_000_000_123;

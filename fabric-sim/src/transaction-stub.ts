@@ -165,6 +165,41 @@ export class TransactionStub {
     return Promise.resolve();
   }
 
+  /**
+   * A range of simple keys, `startKey ≤ key < endKey`, read lazily: only the keys the caller
+   * reaches become reads of the transaction (as a peer's range query records what it returned).
+   * As fabric-shim, composite keys (a leading U+0000) are refused; "" means the start or the end.
+   */
+  getStateByRange(startKey: string, endKey: string): Promise<StateIterator> {
+    if (startKey.startsWith('\u0000') || endKey.startsWith('\u0000'))
+      return Promise.reject(new Error('getStateByRange takes simple keys, not composite keys'));
+    const source = this.#store
+      .range(startKey, endKey === '' ? `${MAX_UNICODE_RUNE}${MAX_UNICODE_RUNE}` : endKey)
+      [Symbol.iterator]();
+    let closed = false;
+    const iterator: StateIterator = {
+      next: () => {
+        const step = closed ? undefined : source.next();
+        if (!step || step.done) return Promise.resolve({ value: undefined, done: true as const });
+        const [key, entry] = step.value;
+        this.#reads.set(key, entry.version);
+        return Promise.resolve({ value: { key, value: entry.value.slice() }, done: false as const });
+      },
+      close: () => {
+        closed = true;
+        return Promise.resolve();
+      },
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const step = await iterator.next();
+          if (step.done) return;
+          yield step.value;
+        }
+      },
+    };
+    return Promise.resolve(iterator);
+  }
+
   getStateByPartialCompositeKey(objectType: string, attributes: string[]): Promise<StateIterator> {
     const start = createCompositeKey(objectType, attributes);
     return Promise.resolve(iteratorOver(this.#scan(start, start + MAX_UNICODE_RUNE, Infinity).entries));

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { fail } from '@medshare/protocol';
 import type { Context } from 'fabric-contract-api';
 import { fromBytes, marshal } from './codec';
 import type { ObjectType } from './table';
@@ -85,6 +86,69 @@ export class LedgerState {
     try {
       for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
         if (Buffer.compare(Buffer.from(step.value.key, 'utf8'), start) < 0) continue;
+        if (items.length === pageSize) {
+          next = step.value.key;
+          break;
+        }
+        const item = fromBytes(step.value.value, parse, type);
+        if (item !== undefined) items.push(item);
+      }
+    } finally {
+      await iterator.close();
+    }
+    return { items, bookmark: Buffer.from(next, 'utf8').toString('base64url') };
+  }
+
+  /**
+   * A simple (not composite) key, `type/attr/…`: the kind of key Fabric's plain range query takes,
+   * which a transaction that writes may run from any start. Attributes must not contain `/`.
+   */
+  simpleKey(type: ObjectType, attributes: readonly string[]): string {
+    for (const attribute of attributes) {
+      if (attribute.length === 0 || attribute.includes('/'))
+        throw fail('INTERNAL', `a simple-key attribute of ${type} is empty or contains "/"`);
+    }
+    return [type, ...attributes].join('/');
+  }
+
+  async readKey<T>(key: string, parse: (value: unknown) => T, type: ObjectType): Promise<T | undefined> {
+    return fromBytes(await this.ctx.stub.getState(key), parse, type);
+  }
+
+  async existsKey(key: string): Promise<boolean> {
+    return (await this.ctx.stub.getState(key)).length > 0;
+  }
+
+  async writeKey(key: string, value: unknown): Promise<void> {
+    await this.ctx.stub.putState(key, marshal(value));
+  }
+
+  async removeKey(key: string): Promise<void> {
+    await this.ctx.stub.deleteState(key);
+  }
+
+  /**
+   * One page of the simple keys under `prefix/` in any transaction, the ones that write included:
+   * a plain range query from the bookmark (the next page's first key, base64url) to the prefix's
+   * end, stopped after `pageSize` rows and one more key. A page costs its own rows, wherever it is.
+   */
+  async rangePage<T>(
+    prefix: string,
+    pageSize: number,
+    bookmark: string,
+    parse: (value: unknown) => T,
+    type: ObjectType,
+  ): Promise<{ items: T[]; bookmark: string }> {
+    const from = `${prefix}/`;
+    // '0' is the character after '/': every key under `prefix/` sorts before `prefix0`.
+    const end = `${prefix}0`;
+    const mark = Buffer.from(bookmark, 'base64url').toString('utf8');
+    const start = mark.startsWith(from) ? mark : from;
+    const iterator = await this.ctx.stub.getStateByRange(start, end);
+    const items: T[] = [];
+    let next = '';
+    try {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
         if (items.length === pageSize) {
           next = step.value.key;
           break;

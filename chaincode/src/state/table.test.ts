@@ -5,7 +5,7 @@ import { expectObject, expectString } from '@medshare/protocol';
 import { marshal } from './codec';
 import { KEY } from './keys';
 import { LedgerState } from './state';
-import { index, Table } from './table';
+import { index, SimpleKeyTable, Table } from './table';
 
 // A table of test rows with two indexes: one keyed by a field (`owner`: moving it moves the index
 // row), one whose key stays but whose value carries a field (`note`: changing it rewrites the row).
@@ -139,5 +139,45 @@ describe('Table.replace', () => {
       [ck(KEY.ownerIndex, 'carol', 'x')]: text({ id: 'x' }),
       [ck(KEY.granteeIndex, 'retired', 'x')]: text({ id: 'x', note: 'n3' }),
     });
+  });
+});
+
+describe('SimpleKeyTable.scanPage', () => {
+  const list = new SimpleKeyTable({ type: KEY.accessEntry, key: ['study', 'id'], parse: parseRef });
+
+  it('pages a list in transactions that write, each page reading from its bookmark, not from the start', async () => {
+    const ledger = new MemoryLedger();
+    const ids = Array.from({ length: 7 }, (_, i) => `e${i}`);
+    await ledger.submit(id, async (ctx) => {
+      const state = new LedgerState(ctx as unknown as Context);
+      for (const e of ids) await list.put(state, { study: 's1', id: e }, { id: e });
+      await list.put(state, { study: 's2', id: 'other' }, { id: 'other' });
+    });
+    expect(Object.keys(committed(ledger))).toContain(`${KEY.accessEntry}/s1/e0`);
+    const seen: string[] = [];
+    const readsPerPage: number[] = [];
+    let bookmark = '';
+    do {
+      const ctx = ledger.simulate(id);
+      const state = new LedgerState(ctx as unknown as Context);
+      const page = await list.scanPage(state, { study: 's1' }, 3, bookmark);
+      await ctx.stub.putState('a-write', new Uint8Array([1]));
+      readsPerPage.push(ctx.stub.readWriteSet().reads.size);
+      await ledger.commit(ctx.stub.readWriteSet());
+      seen.push(...page.items.map((r) => r.id));
+      bookmark = page.bookmark;
+    } while (bookmark !== '');
+    expect(seen).toEqual(ids);
+    // Each page reads its rows and the next page's first key, never the rows before its bookmark.
+    expect(readsPerPage).toEqual([4, 4, 1]);
+  });
+
+  it('refuses an attribute that would change the key structure', async () => {
+    const ledger = new MemoryLedger();
+    await expect(
+      ledger.submit(id, (ctx) =>
+        list.put(new LedgerState(ctx as unknown as Context), { study: 'a/b', id: 'x' }, { id: 'x' }),
+      ),
+    ).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });

@@ -127,3 +127,53 @@ export function index<T, A extends string, V, B extends string>(
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
+
+/**
+ * A table under simple keys `type/attr/…` (LedgerState.simpleKey) instead of composite ones, with
+ * no indexes: what it gains is {@link SimpleKeyTable.scanPage}, a page that starts at its
+ * bookmark in a transaction that writes (Fabric's plain range query may run there; its paginated
+ * composite-key query may not). For a list read page by page by a submitted transaction.
+ */
+export class SimpleKeyTable<T, A extends string> {
+  constructor(readonly spec: Omit<TableSpec<T, A>, 'indexes'>) {}
+
+  #key(state: LedgerState, key: Partial<RowKey<A>>): string {
+    const attributes: string[] = [];
+    for (const name of this.spec.key) {
+      const value = key[name];
+      if (value === undefined) break;
+      attributes.push(value);
+    }
+    return state.simpleKey(this.spec.type, attributes);
+  }
+
+  get(state: LedgerState, key: RowKey<A>): Promise<T | undefined> {
+    return state.readKey(this.#key(state, key), this.spec.parse, this.spec.type);
+  }
+
+  exists(state: LedgerState, key: RowKey<A>): Promise<boolean> {
+    return state.existsKey(this.#key(state, key));
+  }
+
+  put(state: LedgerState, key: RowKey<A>, row: T): Promise<void> {
+    return state.writeKey(this.#key(state, key), row);
+  }
+
+  replace(state: LedgerState, key: RowKey<A>, _previous: T, row: T): Promise<void> {
+    return state.writeKey(this.#key(state, key), row);
+  }
+
+  delete(state: LedgerState, key: RowKey<A>, _row?: T): Promise<void> {
+    return state.removeKey(this.#key(state, key));
+  }
+
+  /** One page of the rows under a partial key, from its bookmark, in any transaction. */
+  scanPage(
+    state: LedgerState,
+    partial: Partial<RowKey<A>>,
+    pageSize: number,
+    bookmark: string,
+  ): Promise<{ items: T[]; bookmark: string }> {
+    return state.rangePage(this.#key(state, partial), pageSize, bookmark, this.spec.parse, this.spec.type);
+  }
+}
