@@ -173,9 +173,8 @@ export class TransactionStub {
   getStateByRange(startKey: string, endKey: string): Promise<StateIterator> {
     if (startKey.startsWith('\u0000') || endKey.startsWith('\u0000'))
       return Promise.reject(new Error('getStateByRange takes simple keys, not composite keys'));
-    const source = this.#store
-      .range(startKey, endKey === '' ? `${MAX_UNICODE_RUNE}${MAX_UNICODE_RUNE}` : endKey)
-      [Symbol.iterator]();
+    const last = endKey === '' ? `${MAX_UNICODE_RUNE}${MAX_UNICODE_RUNE}` : endKey;
+    const source = this.#store.range(startKey, last)[Symbol.iterator]();
     let closed = false;
     const iterator: StateIterator = {
       next: () => {
