@@ -89,7 +89,7 @@ describe('linkable ring signatures on SM2 (docs/protocol.md §18)', () => {
     const sc = utf8('medshare/v1/study/scope-table');
     const signature = signAt(ring4, 2, 2, message, sc);
     const tampered = Uint8Array.from(signature);
-    tampered[40] ^= 1;
+    tampered[40] = tampered[40]! ^ 1;
     const verdicts = (): boolean[] => [
       ringVerify({ message, scope: sc, ring: ring4, signature }),
       ringVerify({ message, scope: sc, ring: ring4, signature: tampered }),
