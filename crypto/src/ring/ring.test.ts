@@ -15,7 +15,7 @@ import {
   ringVerify,
   type RingVerifyArgs,
 } from './index';
-import { ringScopePoint } from './ring';
+import { buildQueuedScopeTables, clearScopePoints, ringScopePoint } from './ring';
 
 // sm-crypto's point arithmetic (jsbn), unrelated to noble's, for the key image cross-check.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -82,6 +82,28 @@ describe('linkable ring signatures on SM2 (docs/protocol.md §18)', () => {
       expect(ringVerify({ message, scope, ring, signature })).toBe(true);
       expect(ringSignatureKeyImage(signature, size)).toEqual(ringKeyImage(keys[signer]!.privateKey, scope));
     }
+  });
+
+  it('gives a scope its own table on its fourth verification, with the same verdicts before and after', () => {
+    clearScopePoints();
+    const sc = utf8('medshare/v1/study/scope-table');
+    const signature = signAt(ring4, 2, 2, message, sc);
+    const tampered = Uint8Array.from(signature);
+    tampered[40] = tampered[40]! ^ 1;
+    const verdicts = (): boolean[] => [
+      ringVerify({ message, scope: sc, ring: ring4, signature }),
+      ringVerify({ message, scope: sc, ring: ring4, signature: tampered }),
+      ringVerify({ message: utf8('other'), scope: sc, ring: ring4, signature }),
+    ];
+    expect(verdicts()).toEqual([true, false, false]);
+    expect(buildQueuedScopeTables()).toBe(0); // three uses
+    expect(ringVerify({ message, scope: sc, ring: ring4, signature })).toBe(true);
+    expect(buildQueuedScopeTables()).toBe(1);
+    expect(buildQueuedScopeTables()).toBe(0);
+    for (let i = 0; i < 3; i++) expect(verdicts()).toEqual([true, false, false]);
+    expect(buildQueuedScopeTables()).toBe(0);
+    clearScopePoints();
+    expect(verdicts()).toEqual([true, false, false]);
   });
 
   it('is deterministic: the same inputs give the same bytes, another message other responses and the same I', () => {

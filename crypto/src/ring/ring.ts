@@ -54,13 +54,13 @@ const NONCE_DST = utf8(RING_NONCE_DST);
 
 /**
  * The window of the table the key image (and a scope point without a cached table) gets for one
- * verification, by ring size: a product costs ~0.75 ms by wNAF; a batch-built table of width 2
- * costs ~1.0 ms once and ~0.24 ms a product, width 4 ~2.5 ms and ~0.14 ms, width 5 ~4.1 ms and
- * ~0.12 ms (this machine). 0 = no table.
+ * verification, by ring size: a product costs ~0.75 ms by wNAF; a table (jacobian.ts fixedTable)
+ * of width 3 costs ~1.7 ms once and ~0.19 ms a product, width 4 ~2.3 ms and ~0.16 ms, width 5
+ * ~3.1 ms and ~0.14 ms (this machine, shared load). 0 = no table.
  */
 function transientWindow(uses: number): number {
   if (uses <= 2) return 0;
-  if (uses <= 12) return 2;
+  if (uses <= 12) return 3;
   return uses <= 64 ? 4 : 5;
 }
 
@@ -87,11 +87,31 @@ function assertScope(scope: Uint8Array): void {
  * Scope points recently hashed, keyed by SM3(scope): Hp costs two square roots (~0.5 ms), and the
  * chaincode verifies many signatures in one study. An LRU of 256 entries (~80 KiB); each entry
  * keeps the affine point and its uncompressed hex (the verification key cache's key for H).
+ *
+ * A scope on its {@link SCOPE_TABLE_AFTER_USES}th verification in the memo earns a width-10 table
+ * of H (as wide as G's: 13,824 points, ~1.5 MiB, ~60 ms; [s]H in 26 additions instead of a key
+ * table's 43), built between requests (setImmediate), once per memo residency; at most
+ * {@link SCOPE_TABLES_MAX} scopes hold one (LRU, ~6 MiB): every ring of a study shares it. A
+ * scope without one multiplies H by the verification key cache's width-6 table or a transient one.
  */
 const SCOPE_POINTS_MAX = 256;
-const scopePoints = new Map<string, { readonly affine: Affine; readonly hex: string }>();
+const SCOPE_TABLE_WINDOW = 10;
+const SCOPE_TABLE_AFTER_USES = 4;
+const SCOPE_TABLES_MAX = 4;
 
-function scopePoint(scope: Uint8Array): { readonly affine: Affine; readonly hex: string } {
+interface ScopeEntry {
+  readonly id: string;
+  readonly affine: Affine;
+  readonly hex: string;
+  uses: number;
+  table: FixedTable | undefined;
+}
+
+const scopePoints = new Map<string, ScopeEntry>();
+const scopeTables = new Map<string, ScopeEntry>(); // LRU order: first = least recently used
+const scopeQueue: ScopeEntry[] = [];
+
+function scopePoint(scope: Uint8Array): ScopeEntry {
   assertScope(scope);
   const id = toHex(sm3(scope));
   let entry = scopePoints.get(id);
@@ -101,11 +121,45 @@ function scopePoint(scope: Uint8Array): { readonly affine: Affine; readonly hex:
     const h = hashToCurveSm2(scope, H2C_DST);
     // Probability about 2^-256; a scope whose point is the identity cannot carry key images.
     if (h.is0()) throw new RangeError('scope hashes to the identity');
-    entry = { affine: h.toAffine(), hex: toHex(encodePoint(h)) };
-    if (scopePoints.size >= SCOPE_POINTS_MAX) scopePoints.delete(scopePoints.keys().next().value as string);
+    entry = { id, affine: h.toAffine(), hex: toHex(encodePoint(h)), uses: 0, table: undefined };
+    if (scopePoints.size >= SCOPE_POINTS_MAX) forgetScope(scopePoints.keys().next().value as string);
   }
   scopePoints.set(id, entry);
   return entry;
+}
+
+function forgetScope(id: string): void {
+  const entry = scopePoints.get(id);
+  if (entry) entry.table = undefined;
+  scopePoints.delete(id);
+  scopeTables.delete(id);
+}
+
+/** Counts a verification in the scope; queues its table build on the threshold use. */
+function countScopeUse(entry: ScopeEntry): void {
+  if (entry.table) {
+    scopeTables.delete(entry.id);
+    scopeTables.set(entry.id, entry);
+  }
+  if (++entry.uses !== SCOPE_TABLE_AFTER_USES) return;
+  if (scopeQueue.push(entry) === 1) setImmediate(buildQueuedScopeTables).unref();
+}
+
+/** Builds the queued scope tables now (setImmediate does it between requests; tests, benchmarks). */
+export function buildQueuedScopeTables(): number {
+  let n = 0;
+  for (let entry = scopeQueue.shift(); entry; entry = scopeQueue.shift()) {
+    if (entry.table || scopePoints.get(entry.id) !== entry) continue;
+    entry.table = sm2Arithmetic.fixedTable(entry.affine, SCOPE_TABLE_WINDOW);
+    scopeTables.set(entry.id, entry);
+    if (scopeTables.size > SCOPE_TABLES_MAX) {
+      const [oldId, old] = scopeTables.entries().next().value as [string, ScopeEntry];
+      old.table = undefined;
+      scopeTables.delete(oldId);
+    }
+    n++;
+  }
+  return n;
 }
 
 /** H = Hp(scope): RFC 9380 hash_to_curve onto sm2p256v1 under RING_HASH_TO_CURVE_DST (a new Point each call). */
@@ -238,7 +292,7 @@ function tableMultiplier(table: FixedTable): Multiplier {
 function pointMultiplier(point: Affine, cached: FixedTable | undefined, uses: number): Multiplier {
   if (cached) return tableMultiplier(cached);
   const window = transientWindow(uses);
-  if (window > 0) return tableMultiplier(sm2Arithmetic.fixedTableBatch(point, window));
+  if (window > 0) return tableMultiplier(sm2Arithmetic.fixedTable(point, window));
   return (k, acc) => sm2Arithmetic.addJacobian(acc, sm2Arithmetic.multiplyWnaf(point, k));
 }
 
@@ -275,6 +329,15 @@ function verifyingMembers(ring: readonly Uint8Array[]): Multiplier[] {
   });
 }
 
+/** [k]H: the scope's own table, else through the verification key cache (a use). */
+function scopeMultiplier(scope: Uint8Array, uses: number): Multiplier {
+  const entry = scopePoint(scope);
+  countScopeUse(entry);
+  if (entry.table) return tableMultiplier(entry.table);
+  const key = verifyKey(entry.hex);
+  return pointMultiplier(key.point, key.table, uses);
+}
+
 interface ParsedSignature {
   readonly image: Point;
   readonly imageBytes: Uint8Array;
@@ -309,10 +372,9 @@ export function ringVerify(args: RingVerifyArgs): boolean {
   const members = verifyingMembers(ring);
   const parsed = parseSignature(signature, ring.length);
   const size = ring.length;
-  const hKey = verifyKey(scopePoint(scope).hex);
   const group = new VerifyingGroup(
     members,
-    pointMultiplier(hKey.point, hKey.table, size),
+    scopeMultiplier(scope, size),
     pointMultiplier(parsed.image.toAffine(), undefined, size),
     challenger(ring, scope, parsed.imageBytes, message),
   );
@@ -331,4 +393,6 @@ export function ringSignatureKeyImage(signature: Uint8Array, ringSize: number): 
 /** Empties the scope-point memo (tests and benchmarks that need a first verification's cost). */
 export function clearScopePoints(): void {
   scopePoints.clear();
+  scopeTables.clear();
+  scopeQueue.length = 0;
 }

@@ -166,51 +166,66 @@ export class Arithmetic {
     return out;
   }
 
-  /** Builds the fixed-window table of `q` (see {@link FixedTable}). */
+  /**
+   * Builds the fixed-window table of `q` (see {@link FixedTable}) with the inversions shared
+   * across windows: the window bases Q, 2^w·Q, 2^(2w)·Q, … come from
+   * Jacobian doublings and one inversion; then row d = 2 … 2^(w−1) of every window at once in
+   * affine coordinates (d·B = B + (d−1)·B, a doubling for d = 2), the rows' denominators
+   * inverted together: about 7 multiplications a point and 2^(w−1) inversions, where a row at a
+   * time (a mixed addition and a normalization a point, an inversion a row) took ~16 and a
+   * Jacobian batch ~22 (width 6: 11 → 5.5 ms; width 10: 64 → 40 ms; width 4: 2.9 → 2.2 ms).
+   */
   fixedTable(q: Affine, window: number): FixedTable {
     const windows = Math.ceil(this.curve.bits / window) + 1;
     const half = 2 ** (window - 1);
-    const xs: bigint[] = [];
-    const ys: bigint[] = [];
-    let base = q;
-    for (let w = 0; w < windows; w++) {
-      const row: Jac[] = [[base.x, base.y, 1n]];
-      for (let d = 1; d < half; d++) row.push(this.addAffine(row[d - 1] as Jac, base.x, base.y));
-      // The next window's base, 2^w times this one's: twice the row's last point, d = 2^(w−1).
-      row.push(this.double(row[half - 1] as Jac));
-      const affine = this.normalize(row);
-      for (let d = 0; d < half; d++) {
-        const point = affine[d] as Affine;
-        xs.push(point.x);
-        ys.push(point.y);
-      }
-      base = affine[half] as Affine;
+    const jacobian: Jac[] = [[q.x, q.y, 1n]];
+    for (let w = 1; w < windows; w++) {
+      let b = jacobian[w - 1] as Jac;
+      for (let i = 0; i < window; i++) b = this.double(b);
+      jacobian.push(b);
+    }
+    const bases = this.normalize(jacobian);
+    const xs = new Array<bigint>(windows * half);
+    const ys = new Array<bigint>(windows * half);
+    let row = bases;
+    for (let w = 0; w < windows; w++) [xs[w * half], ys[w * half]] = [(bases[w] as Affine).x, (bases[w] as Affine).y];
+    for (let d = 2; d <= half; d++) {
+      row = this.affineStep(row, bases, d === 2);
+      for (let w = 0; w < windows; w++)
+        [xs[w * half + d - 1], ys[w * half + d - 1]] = [(row[w] as Affine).x, (row[w] as Affine).y];
     }
     return { window, xs, ys };
   }
 
-  /**
-   * The same table with one inversion in all: the rows are built in Jacobian coordinates and
-   * normalized together (Montgomery's trick). Its additions cost more than {@link fixedTable}'s
-   * mixed ones, so it pays for narrow windows and tables used a few times (a ring signature's
-   * key image, used once per member), where the per-row inversions would dominate.
-   */
-  fixedTableBatch(q: Affine, window: number): FixedTable {
-    const windows = Math.ceil(this.curve.bits / window) + 1;
-    const half = 2 ** (window - 1);
-    const points: Jac[] = [];
-    let base: Jac = [q.x, q.y, 1n];
-    for (let w = 0; w < windows; w++) {
-      let last = base;
-      points.push(base);
-      for (let d = 2; d <= half; d++) {
-        last = d === 2 ? this.double(base) : this.addJacobian(last, base);
-        points.push(last);
-      }
-      base = this.double(last);
+  /** a_j + b_j for every j (a_j = b_j doubles), affine, the denominators inverted together. */
+  private affineStep(as: readonly Affine[], bs: readonly Affine[], double: boolean): Affine[] {
+    const dens = as.map((a, j) => (double ? this.add(a.y, a.y) : this.sub((bs[j] as Affine).x, a.x)));
+    const invs = this.invertAll(dens);
+    return as.map((a, j) => {
+      const b = bs[j] as Affine;
+      const x2 = this.mul(a.x, a.x);
+      const num = double ? this.sub(this.add(this.add(x2, x2), x2), 3n) : this.sub(b.y, a.y);
+      const lambda = this.mul(num, invs[j] as bigint);
+      const x = this.sub(this.sub(this.mul(lambda, lambda), a.x), b.x);
+      return { x, y: this.sub(this.mul(lambda, this.sub(a.x, x)), a.y) };
+    });
+  }
+
+  /** Every value's inverse mod p with one inversion (Montgomery's trick); none may be 0. */
+  invertAll(values: readonly bigint[]): bigint[] {
+    const prefix: bigint[] = new Array<bigint>(values.length);
+    let acc = 1n;
+    for (let i = 0; i < values.length; i++) {
+      prefix[i] = acc;
+      acc = this.mul(acc, values[i] as bigint);
     }
-    const affine = this.normalize(points);
-    return { window, xs: affine.map((p) => p.x), ys: affine.map((p) => p.y) };
+    let inv = this.invert(acc);
+    const out: bigint[] = new Array<bigint>(values.length);
+    for (let i = values.length - 1; i >= 0; i--) {
+      out[i] = this.mul(inv, prefix[i] as bigint);
+      inv = this.mul(inv, values[i] as bigint);
+    }
+    return out;
   }
 
   /** [k]Q from Q's fixed table, 0 ≤ k < n: one mixed addition per non-zero signed digit. */

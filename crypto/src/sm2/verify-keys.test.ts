@@ -35,6 +35,22 @@ describe('verification arithmetic (jacobian.ts) against @noble/curves', () => {
     fc.assert(fc.property(scalar, check), { numRuns: 25 });
   });
 
+  it('a fixed table holds d·2^(w·j)·Q (both coordinates) for every d and window j, widths 2 … 6 and 10', () => {
+    for (const w of [2, 3, 4, 5, 6, 10]) {
+      const t = sm2Arithmetic.fixedTable(q, w);
+      const half = 2 ** (w - 1);
+      expect(t.xs).toHaveLength(tablePoints(sm2Arithmetic.curve, w));
+      const windows = t.xs.length / half;
+      for (const j of [0, 1, windows >> 1, windows - 1])
+        for (const d of w <= 6 ? Array.from({ length: half }, (_, i) => i + 1) : [1, 2, 3, half]) {
+          const want = Point.fromAffine(q)
+            .multiply((BigInt(d) * 2n ** BigInt(w * j)) % SM2_N)
+            .toAffine();
+          expect([t.xs[j * half + d - 1], t.ys[j * half + d - 1]]).toEqual([want.x, want.y]);
+        }
+    }
+  });
+
   it('handles the exceptional additions: P + P doubles, P + (−P) is infinity', () => {
     const p = sm2Arithmetic.multiplyWnaf(q, 5n);
     const x5 = sm2Arithmetic.affineX(p) as bigint;

@@ -7,7 +7,7 @@
 export { sealWithIv } from '../sealed-box';
 export { encryptWithK } from '../sm2/encrypt';
 export { clearPointCache } from '../sm2/point-cache';
-export { clearScopePoints } from '../ring/ring';
+export { buildQueuedScopeTables, clearScopePoints } from '../ring/ring';
 export { signWithK } from '../sm2/sign';
 export { buildQueuedTables, setVerifyKeyLimits, verifyKeyStats, type VerifyKeyStats } from '../sm2/verify-keys';
 export {
