@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import { canonicalize, type BodyOf, type EnvironmentOperation, type KeyRequest } from '@medshare/protocol';
+import { type BodyOf, type EnvironmentOperation, type KeyRequest } from '@medshare/protocol';
 import { fabricIdentity } from '@medshare/fabric-sim';
 import { Files, type Upload } from '../testing/files-harness';
 import { ORG1, ORG2, newParty, rejects, wrapFor, type Harness, type Party } from '../testing/harness';
-import type { UserState } from '../state/model';
 
 /**
  * The contract's side of the environment check (docs/protocol.md §7.6), for every share and
@@ -82,20 +81,6 @@ function envelope(w: World, c: Case, options: { appVersion?: string; skewMs?: nu
   return w.h.envelope(request, author, ORG1, options.k3 ? { ...options.k3, org: ORG1 } : undefined);
 }
 
-/** Writes a user's registry entry with another status, as a state no transaction makes today (a suspension). */
-async function setStatus(h: Harness, user: Party, status: string): Promise<() => Promise<void>> {
-  const key = `\u0000medshare.user\u0000${user.keyId}\u0000`;
-  const before = h.ledger.get(key)?.value;
-  if (!before) throw new Error('no such user');
-  const write = (bytes: Uint8Array): Promise<unknown> =>
-    h.ledger.submit(fabricIdentity(ORG1), (ctx) => ctx.stub.putState(key, bytes));
-  const entry = JSON.parse(Buffer.from(before).toString('utf8')) as UserState;
-  await write(Buffer.from(canonicalize({ ...entry, status })));
-  return async () => {
-    await write(before);
-  };
-}
-
 describe('environment checks at the contract: every share and download', () => {
   let w: World;
   beforeAll(async () => {
@@ -159,7 +144,7 @@ describe('environment checks at the contract: every share and download', () => {
   describe('holder: the owner must be active', () => {
     let restore: () => Promise<void>;
     beforeAll(async () => {
-      restore = await setStatus(w.h, w.patient, 'pending');
+      restore = await w.h.setUserStatus(w.patient, 'pending');
     });
     afterAll(() => restore());
 
@@ -208,7 +193,7 @@ describe('environment checks at the contract: every share and download', () => {
     describe('a download by a receiver who is no longer active', () => {
       let restore: () => Promise<void>;
       beforeAll(async () => {
-        restore = await setStatus(w.h, w.doctor, 'pending');
+        restore = await w.h.setUserStatus(w.doctor, 'pending');
       });
       afterAll(() => restore());
 

@@ -178,6 +178,8 @@ describe('SimpleKeyTable.scanPage', () => {
       ledger.submit(id, (ctx) =>
         list.put(new LedgerState(ctx as unknown as Context), { study: 'a/b', id: 'x' }, { id: 'x' }),
       ),
-    ).rejects.toMatchObject({ code: 'INTERNAL' });
+    ).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('contains "/"') });
+    expect(ledger.height).toBe(0);
+    expect(ledger.entries()).toEqual([]);
   });
 });

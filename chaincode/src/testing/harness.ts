@@ -6,6 +6,7 @@ import { encrypt, generateKeyPair, privateKeyToPem, type Sm2KeyPair } from '@med
 import { sm3 } from '@medshare/crypto/sm3';
 import {
   EXTRACT_LABEL,
+  canonicalize,
   chainPayload,
   keyIdOf,
   newRequest,
@@ -27,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import {
   ChaincodeHost,
   MemoryLedger,
+  createCompositeKey,
   fabricIdentity,
   type SimulatedIdentity,
   type TransactionResult,
@@ -256,6 +258,23 @@ export class Harness {
     const { body, dataKey } = this.sealedRecord(owner);
     const result = await this.act('upload', owner, body);
     return { recordId: result.recordId as string, dataKey };
+  }
+
+  /**
+   * Writes a user's registry entry with another status, a state no transaction makes today (a
+   * suspension); resolves with the function that writes the entry back.
+   */
+  async setUserStatus(user: Party, status: string): Promise<() => Promise<void>> {
+    const key = createCompositeKey('medshare.user', [user.keyId]);
+    const before = this.ledger.get(key)?.value;
+    if (!before) throw new Error('no such user');
+    const write = (bytes: Uint8Array): Promise<unknown> =>
+      this.ledger.submit(fabricIdentity(ORG1), (ctx) => ctx.stub.putState(key, bytes));
+    const entry = JSON.parse(Buffer.from(before).toString('utf8')) as Record<string, unknown>;
+    await write(Buffer.from(canonicalize({ ...entry, status })));
+    return async () => {
+      await write(before);
+    };
   }
 
   snapshot(): string {

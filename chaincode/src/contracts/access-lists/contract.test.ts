@@ -198,6 +198,10 @@ describe('access-lists: warrants and GetData', () => {
     await rejects(h, () => h.act('warrant', patient, { ...body, studyId: closing.studyId as string }), 'STUDY_CLOSED');
     const tooLarge = Buffer.alloc(8193).toString('base64');
     await rejects(h, () => h.act('warrant', patient, { ...body, extract: tooLarge }), 'EXTRACT_TOO_LARGE');
+    // A warrant is a share: the environment check (§7.6) applies the org's app-version policy.
+    await h.admin(ORG1, 'app-policy:SetAppPolicy', '9.0.0', '');
+    await rejects(h, () => h.act('warrant', patient, body), 'APP_VERSION_REFUSED', /check app-version/);
+    await h.admin(ORG1, 'app-policy:SetAppPolicy', '', '');
     await h.act('warrant', patient, body);
     await rejects(h, () => h.act('warrant', patient, body), 'ALREADY_WARRANTED');
     await rejects(
@@ -457,6 +461,11 @@ describe('registry: profiles, the append-only record list, the patients', () => 
       () => h.act('profile-update', patient, { sealedProfile: tooLarge, profileKeyWrap }),
       'PAYLOAD_TOO_LARGE',
     );
+    // a patient who is not active (a suspension: no transaction makes one today) reaches nothing
+    const restore = await h.setUserStatus(patient, 'pending');
+    await rejects(h, () => h.act('profile-get', patient, {}), 'NOT_APPROVED', /not active/);
+    await rejects(h, () => h.act('profile-update', patient, { sealedProfile, profileKeyWrap }), 'NOT_APPROVED');
+    await restore();
   });
 
   it('each upload appends to the patient list, oldest first, in pages', async () => {
