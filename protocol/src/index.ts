@@ -16,6 +16,10 @@ export {
   FILE_REENCRYPT_LABEL,
   PROFILE_LABEL,
   PSEUDONYM_LABEL,
+  INDICATOR_JOIN_LABEL,
+  INDICATOR_PSEUDONYM_LABEL,
+  INDICATOR_STUDY_ID_LABEL,
+  INDICATOR_SUBMIT_LABEL,
   RECORD_LABEL,
   RING_CHOICE_LABEL,
   RING_SCOPE_LABEL,
@@ -326,3 +330,8 @@ export {
   type ProfileContent,
   type ReleasedValue,
 } from './research/extract';
+// Daily indicators (docs/protocol.md §21).
+export * from './indicators/study';
+export * from './indicators/context';
+export * from './messages/indicators';
+export * from './messages/keyword-attestation';

@@ -29,7 +29,9 @@ export type Purpose =
   // A user's login (docs/protocol.md §7.7): their K1 over the gateway's challenge, and the
   // gateway's K3 over the assertion it answers.
   | 'login'
-  | 'login-assertion';
+  | 'login-assertion'
+  // A doctor attests a keyword commitment for a patient's record (docs/protocol.md §21.2), with their K1.
+  | 'keyword-attestation';
 
 /** `"medshare/v1/<purpose>\n"`: the prefix of the bytes a signature covers (signed.ts). */
 export function signatureLabel(purpose: Purpose): string {
@@ -86,6 +88,25 @@ export const RING_CHOICE_LABEL = `${PREFIX}ring-choice\n`;
 
 /** `"medshare/v1/pseudonym\n"`: a key's default pseudonym is SM3(label ‖ keyId bytes) (the app). */
 export const PSEUDONYM_LABEL = `${PREFIX}pseudonym\n`;
+
+/** `"medshare/v1/indicator-study-id\n"`: an indicator study's id = SM3(label ‖ txId) of its publication (§21). */
+export const INDICATOR_STUDY_ID_LABEL = `${PREFIX}indicator-study-id\n`;
+
+/**
+ * `"medshare/v1/indicator-pseudonym\n"`: a participant's per-study pseudonym is the first 16 bytes of
+ * SM3(label ‖ studyId ‖ "\n" ‖ txId of the join) (§21.3): fixed by the contract, unlinkable to the
+ * patient's key and to any other study for whoever sees only the institution's output.
+ */
+export const INDICATOR_PSEUDONYM_LABEL = `${PREFIX}indicator-pseudonym\n`;
+
+/** `"medshare/v1/indicator-join\n"`: a join's membership proof context is label ‖ studyId ‖ "\n" ‖ recordId (§21.3). */
+export const INDICATOR_JOIN_LABEL = `${PREFIX}indicator-join\n`;
+
+/**
+ * `"medshare/v1/indicator-submit\n"`: a submission's validity and range proofs' context is
+ * label ‖ studyId ‖ "\n" ‖ pseudonym ‖ "\n" ‖ the days in decimal joined by "," (§21.4).
+ */
+export const INDICATOR_SUBMIT_LABEL = `${PREFIX}indicator-submit\n`;
 
 /**
  * The labels @medshare/crypto defines, listed here so that this file names every label. They

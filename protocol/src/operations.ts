@@ -65,8 +65,24 @@ import {
   parseWithdrawResult,
 } from './messages/research';
 
+import {
+  parseIndicatorAggregatesResult,
+  parseIndicatorJoinBody,
+  parseIndicatorJoinResult,
+  parseIndicatorLeaveResult,
+  parseIndicatorSeriesBody,
+  parseIndicatorSeriesResult,
+  parseIndicatorStudyListResult,
+  parseIndicatorStudyPublishBody,
+  parseIndicatorStudyPublishResult,
+  parseIndicatorStudyResult,
+  parseIndicatorSubmitBody,
+  parseIndicatorSubmitResult,
+} from './messages/indicators';
+
 /** The chaincode's contracts, as fabric-contract-api names them (`super('records')`). */
-export type ContractName = 'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'access-lists' | 'app-policy';
+export type ContractName =
+  'registry' | 'layer-keys' | 'records' | 'audit' | 'files' | 'access-lists' | 'app-policy' | 'indicators';
 
 /** A Fabric transaction of the chaincode, and how it is called. */
 export interface TransactionRef {
@@ -306,6 +322,63 @@ export const OPERATION_TABLE = {
     parseBody: parseContributeBody,
     parseResult: parseContributeResult,
   },
+  // Daily indicators (docs/protocol.md §21).
+  'indicator-study-publish': {
+    contract: 'indicators',
+    transaction: 'PublishStudy',
+    call: 'submit',
+    parseBody: parseIndicatorStudyPublishBody,
+    parseResult: parseIndicatorStudyPublishResult,
+  },
+  'indicator-study-get': {
+    contract: 'indicators',
+    transaction: 'GetStudy',
+    call: 'evaluate',
+    parseBody: parseStudyIdBody,
+    parseResult: parseIndicatorStudyResult,
+  },
+  'indicator-study-list': {
+    contract: 'indicators',
+    transaction: 'ListStudies',
+    call: 'evaluate',
+    parseBody: parsePageBody,
+    parseResult: parseIndicatorStudyListResult,
+  },
+  'indicator-join': {
+    contract: 'indicators',
+    transaction: 'Join',
+    call: 'submit',
+    parseBody: parseIndicatorJoinBody,
+    parseResult: parseIndicatorJoinResult,
+  },
+  'indicator-submit': {
+    contract: 'indicators',
+    transaction: 'Submit',
+    call: 'submit',
+    parseBody: parseIndicatorSubmitBody,
+    parseResult: parseIndicatorSubmitResult,
+  },
+  'indicator-leave': {
+    contract: 'indicators',
+    transaction: 'Leave',
+    call: 'submit',
+    parseBody: parseStudyIdBody,
+    parseResult: parseIndicatorLeaveResult,
+  },
+  'indicator-aggregates': {
+    contract: 'indicators',
+    transaction: 'GetAggregates',
+    call: 'submit',
+    parseBody: parseStudyIdBody,
+    parseResult: parseIndicatorAggregatesResult,
+  },
+  'indicator-series': {
+    contract: 'indicators',
+    transaction: 'GetSeries',
+    call: 'submit',
+    parseBody: parseIndicatorSeriesBody,
+    parseResult: parseIndicatorSeriesResult,
+  },
 } as const satisfies Record<string, OperationRow<unknown, unknown>>;
 
 export type Operation = keyof typeof OPERATION_TABLE;
@@ -371,4 +444,6 @@ export const DIRECT_TRANSACTIONS = {
   // An org's app-version policy (docs/protocol.md §7.6): set by its admin, read by anyone.
   setAppPolicy: { contract: 'app-policy', transaction: 'SetAppPolicy', call: 'submit' },
   getAppPolicy: { contract: 'app-policy', transaction: 'GetAppPolicy', call: 'evaluate' },
+  // An org admin of an indicator study's institution reads its audit trail (docs/protocol.md §21.6).
+  adminIndicatorStudyTrail: { contract: 'indicators', transaction: 'AdminStudyTrail', call: 'evaluate' },
 } as const satisfies Record<string, TransactionRef>;

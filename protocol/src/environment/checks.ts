@@ -49,6 +49,10 @@ export const ENVIRONMENT_OPERATIONS = {
   // A warrant releases an extract to an institution: a share. Its receiver (the institution) is
   // checked by the warrant's own rules (docs/protocol.md §19.3: NOT_INSTITUTION, NOT_APPROVED).
   warrant: 'share',
+  // Joining an indicator study and submitting readings release data to its institution: shares,
+  // whose receiver (the study's institution) the indicators contract checks (§21.3).
+  'indicator-join': 'share',
+  'indicator-submit': 'share',
   view: 'download',
   read: 'download',
   'file-get': 'download',

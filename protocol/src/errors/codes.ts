@@ -131,6 +131,45 @@ export const ERROR_CODES = {
     status: 401,
     summary: 'the login assertion is not signed by a trusted access-layer key, is expired, or is for another app',
   },
+  // Daily indicators (docs/protocol.md §21).
+  KEYWORD_ATTESTATION_INVALID: {
+    status: 400,
+    summary: "the keyword attestation's commitment is not a point or its doctor's signature did not verify (§21.2)",
+  },
+  KEYWORD_NOT_ATTESTED: {
+    status: 409,
+    summary: 'the record carries no keyword attestation, so it cannot join an indicator study (§21.3)',
+  },
+  KEYWORD_NOT_MATCHED: {
+    status: 403,
+    summary:
+      "the zero-knowledge proof that the record's committed keyword is in the study's set did not verify (§21.3)",
+  },
+  STUDY_KEY_INVALID: { status: 400, summary: "the indicator study's public key is not a point of the curve (§21.1)" },
+  INDICATOR_RANGE_INVALID: {
+    status: 400,
+    summary: "an indicator's range is inverted, beyond 2^32 - 1, or its sums overflow the decryption bound (§21.1)",
+  },
+  INDICATOR_OUT_OF_RANGE: {
+    status: 422,
+    summary: "the range proof did not verify: a reading (or a sum, for a mean) is outside the study's range (§21.4)",
+  },
+  INDICATOR_PROOF_INVALID: {
+    status: 422,
+    summary: "the validity proof of the submission's ciphertexts did not verify (§21.4)",
+  },
+  INDICATOR_DAY_OUTSIDE_WINDOW: {
+    status: 409,
+    summary: "a submitted day is outside the study's window or after today (§21.4)",
+  },
+  INDICATOR_DAY_SUBMITTED: { status: 409, summary: 'the participant already submitted readings for that day (§21.4)' },
+  ALREADY_JOINED: { status: 409, summary: 'the patient has joined (or left) this indicator study already (§21.3)' },
+  NOT_PARTICIPANT: { status: 403, summary: 'the author is not a participant of this indicator study (§21.4)' },
+  STUDY_FULL: { status: 409, summary: 'the indicator study has reached its maxParticipants (§21.3)' },
+  INDICATOR_K_NOT_REACHED: {
+    status: 403,
+    summary: 'fewer than k participants have joined: no per-participant output (§21.5)',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

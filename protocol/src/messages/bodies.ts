@@ -6,6 +6,7 @@
 import { fail } from '../errors/medshare-error';
 import { assertPublicKey } from '@medshare/crypto/sm2';
 import { expectInteger, expectObject, expectOneOf, expectString, HEX64, HEX_PUBLIC_KEY } from '../validation/assert';
+import { parseKeywordAttestation, type KeywordAttestation } from './keyword-attestation';
 
 /** Largest sealed record (before base64) stored on the ledger; bigger files go off-chain. */
 export const MAX_RECORD_BYTES = 512 * 1024;
@@ -61,6 +62,11 @@ export interface UploadBody {
    * by the same owner with the same key returns the first one's record instead of a new one.
    */
   readonly idempotencyKey?: string;
+  /**
+   * Optional: the doctor's attestation of a keyword commitment for this record (docs/protocol.md
+   * §21.2), the hospital-issued binding an indicator study's zero-knowledge keyword match opens.
+   */
+  readonly keywordAttestation?: KeywordAttestation;
 }
 export interface GrantBody {
   readonly recordId: string;
@@ -111,6 +117,7 @@ export function parseUploadBody(value: unknown, name: string): UploadBody {
     'ownerKeyWrap',
     'metadata',
     'idempotencyKey',
+    'keywordAttestation',
   ]);
   const metadata = expectObject(o.metadata, `${name}.metadata`, ['kind', 'createdAt']);
   const ciphertext = expectString(o.ciphertext, `${name}.ciphertext`, { maxLength: MAX_RECORD_BASE64 });
@@ -126,6 +133,9 @@ export function parseUploadBody(value: unknown, name: string): UploadBody {
       createdAt: expectInteger(metadata.createdAt, `${name}.metadata.createdAt`),
     },
     ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: hex64(o.idempotencyKey, `${name}.idempotencyKey`) }),
+    ...(o.keywordAttestation === undefined
+      ? {}
+      : { keywordAttestation: parseKeywordAttestation(o.keywordAttestation, `${name}.keywordAttestation`) }),
   };
 }
 

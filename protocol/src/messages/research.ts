@@ -251,7 +251,7 @@ function listOf<T>(
   return value.map((v: unknown, i) => item(v, `${name}.${member}[${i}]`));
 }
 
-function page<K extends string, T>(
+export function page<K extends string, T>(
   value: unknown,
   name: string,
   member: K,
