@@ -14,10 +14,12 @@ import {
   type TwistedKeyPair,
 } from '@medshare/crypto/zk';
 import {
+  AUDIT_EVENT_NAME,
   DAY_MS,
   dayOf,
   joinContext,
   keywordAttestationStatement,
+  parseAuditEvent,
   rangeBits,
   signFor,
   submissionRanges,
@@ -343,6 +345,8 @@ describe('indicators: the whole path', () => {
   it('publish → attested upload → join → submit → aggregates and series that decrypt → leave removes the data', async () => {
     const w = await world();
     const { h } = w;
+    const events: Array<{ eventName: string; payload: string }> = [];
+    h.ledger.onEvent((e) => events.push({ eventName: e.eventName, payload: Buffer.from(e.payload).toString() }));
     const joined = [];
     for (let i = 0; i < 4; i++) joined.push(await join(w));
     type Joined = (typeof joined)[number];
@@ -437,6 +441,18 @@ describe('indicators: the whole path', () => {
       ['indicator-join', w.institution.keyId, w.studyId],
       ['indicator-leave', w.institution.keyId, w.studyId],
     ]);
+    // the owner's notifications: the join and the leave, naming the institution and the study
+    const notices = events
+      .filter((e) => e.eventName === AUDIT_EVENT_NAME)
+      .map((e) => parseAuditEvent(JSON.parse(e.payload)))
+      .filter((e) => e.owner === a.patient.keyId);
+    expect(notices.map((e) => [e.action, e.recordId, e.subjectKeyId, e.studyId])).toEqual([
+      ['upload', a.recordId, undefined, undefined],
+      ['indicator-join', a.recordId, w.institution.keyId, w.studyId],
+      ['indicator-leave', a.recordId, w.institution.keyId, w.studyId],
+    ]);
+    // submissions and the institution's reads notify no one
+    expect(events.filter((e) => e.eventName === AUDIT_EVENT_NAME)).toHaveLength(4 * 2 + 2);
     // the study's trail names pseudonyms, never a patient's key
     const trail = JSON.parse(await h.admin(ORG2, 'indicators:AdminStudyTrail', w.studyId, '100', '')) as {
       items: Array<{ action: string; actorKeyId?: string; pseudonym?: string; days?: number[] }>;

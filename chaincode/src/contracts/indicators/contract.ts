@@ -172,11 +172,11 @@ function periodsOf(study: IndicatorStudyState, days: readonly IndicatorDayState[
 
 /** Per indicator, the sum of the current participants' totals; null below k participants with readings. */
 function aggregates(study: IndicatorStudyState, totals: readonly IndicatorTotalState[]): IndicatorAggregate[] {
-  const withReadings = totals.filter((t) => t.readings > 0);
+  const withReadings = totals.filter((t) => t.days > 0);
   return study.study.indicators.map((spec, i) => ({
     name: spec.name,
     participants: withReadings.length,
-    readings: withReadings.reduce((n, t) => n + t.readings, 0),
+    readings: withReadings.reduce((n, t) => n + t.days, 0),
     sum: withReadings.length < study.study.output.k ? null : sumHex(withReadings.map((t) => t.sums[i] as string)),
   }));
 }
@@ -288,7 +288,7 @@ export class IndicatorsContract extends MedshareBaseContract {
     const pseudonym = participantPseudonym(studyId, ctx.stub.getTxID());
     await participants.put(state, key, { pseudonym, recordId, joinedAt: auth.now });
     const empty = study.study.indicators.map(() => toHex(EMPTY_AGGREGATE));
-    await runningTotals.put(state, { studyId, pseudonym }, { pseudonym, sums: empty, readings: 0, days: 0 });
+    await runningTotals.put(state, { studyId, pseudonym }, { pseudonym, sums: empty, days: 0 });
     await participantCounts.put(state, { studyId }, { participants: count + 1 });
     await studyAccess(ctx, state, auth, { studyId, action: 'indicator-join', pseudonym });
     await recordAccess(ctx, state, auth, {
@@ -333,7 +333,6 @@ export class IndicatorsContract extends MedshareBaseContract {
     await runningTotals.replace(state, { studyId, pseudonym }, total, {
       pseudonym,
       sums: total.sums.map((sum, i) => sumHex([sum, added[i] as string])),
-      readings: total.readings + body.days.length,
       days: total.days + body.days.length,
     });
     const days = body.days.map((d) => d.day);

@@ -83,24 +83,23 @@ export function parseIndicatorParticipant(value: unknown): IndicatorParticipantS
 
 /**
  * A current participant's running total, by pseudonym: per indicator the homomorphic sum of its
- * accepted readings (aggregate encoding, §20.5), the number of readings per indicator and of days.
- * Present exactly while the participant is current: the study's participant list in pseudonym order.
+ * accepted readings (aggregate encoding, §20.5), and the days they came in (every day carries one
+ * reading of each indicator, so this is also each indicator's reading count). Present exactly
+ * while the participant is current: the study's participant list, in pseudonym order.
  */
 export type IndicatorTotalState = {
   readonly pseudonym: string;
   readonly sums: readonly string[];
-  readonly readings: number;
   readonly days: number;
 };
 
 export function parseIndicatorTotal(value: unknown): IndicatorTotalState {
-  const o = expectObject(value, 'indicatorTotal', ['pseudonym', 'sums', 'readings', 'days']);
+  const o = expectObject(value, 'indicatorTotal', ['pseudonym', 'sums', 'days']);
   return {
     pseudonym: pseudonym(o.pseudonym, 'indicatorTotal.pseudonym'),
     sums: list(o.sums, 'indicatorTotal.sums', 1, INDICATOR_MAX_INDICATORS, (v, n) =>
       expectString(v, n, { pattern: AGGREGATE_HEX }),
     ),
-    readings: expectInteger(o.readings, 'indicatorTotal.readings', 0, INDICATOR_MAX_DAYS),
     days: expectInteger(o.days, 'indicatorTotal.days', 0, INDICATOR_MAX_DAYS),
   };
 }
