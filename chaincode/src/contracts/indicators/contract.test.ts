@@ -504,6 +504,25 @@ describe('indicators: the whole path', () => {
   });
 });
 
+describe('indicators: weekly series', () => {
+  it('groups a participant’s days by week of the window, summing each week', async () => {
+    const w = await world({ output: { granularity: 'week', k: 2 } });
+    const a = await join(w);
+    await join(w);
+    await submit(w, a.patient, a.pseudonym, TODAY - 3, [100, 60]);
+    await submit(w, a.patient, a.pseudonym, TODAY, [110, 70]);
+    w.h.now += 4 * DAY_MS;
+    await submit(w, a.patient, a.pseudonym, TODAY + 4, [120, 80]);
+    const got = await series(w);
+    const mine = got.participants.find((p) => p.pseudonym === a.pseudonym);
+    expect(mine?.periods.map((p) => [p.period, p.days, ...p.sums.map((x) => decrypt(w, x))])).toEqual([
+      [0, 2, 210, 130],
+      [1, 1, 120, 80],
+    ]);
+    expect(got.participants.find((p) => p.pseudonym !== a.pseudonym)?.periods).toEqual([]);
+  });
+});
+
 describe('indicators: joining refusals (each with the ledger unchanged)', () => {
   it('refuses a missing or closed study, another record, a missing attestation, a non-matching keyword and misbound proofs', async () => {
     const w = await world();
