@@ -3,7 +3,9 @@
 // Benchmark of the daily-indicator cryptography (docs/protocol.md §20): the verifiers the
 // chaincode runs — keyword membership, the validity proof, range proofs single and aggregated —
 // their proof sizes, and one day's submission of 8 readings against the goal (≤ 50 ms verify).
-// The baseline, measured in the same run, is one SM2 signature verification (hot key).
+// The baseline, measured in the same run, is one SM2 signature verification (hot key). The same
+// verifiers inside their transactions (indicators:Submit, Join, GetAggregates against an upload)
+// are the script's second part, scripts/bench/indicators-ledger.mjs.
 //
 //   npm run bench:indicators            (builds first)
 //   node scripts/bench/indicators.mjs --markdown
