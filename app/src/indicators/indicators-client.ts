@@ -178,7 +178,7 @@ export class MedshareIndicators {
    * Publishes a study under the study key's public half (the study's `publicKey`, filled in from
    * the key when absent; a different one is refused here: the institution could not decrypt).
    */
-  publish(
+  async publish(
     institution: UserKey,
     study: Omit<IndicatorStudyInput, 'publicKey'> & { publicKey?: string },
     key: Pick<StudyKey, 'publicKey'>,
