@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { decryptKeyFile, fail } from '@medshare/protocol';
 import { MedshareClient, type UserKey } from '../client/medshare-client';
 import { httpsTransport } from '../client/transport';
 import { loadAppConfig, type AppConfig } from '../config/app-config';
+import { MedshareIndicators } from '../indicators/indicators-client';
 import { MedshareResearch } from '../research/research-client';
 import type { Io, Need } from './command';
 import { need, type Values } from './options';
@@ -77,6 +78,24 @@ export const researchUser: Need<{
     const config = appConfig(values, io).client;
     const research = new MedshareResearch(held.value.client, { anonymousClient: () => new MedshareClient(config) });
     return { value: { ...held.value, research }, close: () => held.close() };
+  },
+};
+
+/**
+ * The daily-indicator calls (MedshareIndicators) for the user of --key, with the patients' sealed
+ * stores in --store, by default the folder `indicators` beside the app config (the app's data dir).
+ */
+export const indicatorsUser: Need<{
+  readonly indicators: MedshareIndicators;
+  readonly client: MedshareClient;
+  readonly user: UserKey;
+}> = {
+  kind: 'user key',
+  async acquire(values, io) {
+    const held = await userKey.acquire(values, io);
+    const storeDir = resolve(values.store ?? join(dirname(appConfig(values, io).path), 'indicators'));
+    const indicators = new MedshareIndicators(held.value.client, { storeDir });
+    return { value: { ...held.value, indicators }, close: () => held.close() };
   },
 };
 
