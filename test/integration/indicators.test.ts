@@ -79,7 +79,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     };
     ({ studyId } = await indicators.publish(institution, input, key));
     ({ study } = await indicators.getStudy(patients[0] as Sm2KeyPair, studyId));
-  });
+  }, 120_000);
 
   afterAll(async () => {
     client.close();
@@ -104,7 +104,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
       expect(text).not.toContain(opening?.blinding);
     }
     expect(text).not.toContain('E11');
-  });
+  }, 120_000);
 
   it('a patient without a matching diagnosis is refused locally; a forged proof is refused by the contract', async () => {
     const e11 = patients[5] as Sm2KeyPair;
@@ -125,7 +125,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     ).rejects.toMatchObject({ code: 'KEYWORD_NOT_MATCHED' });
     expect(f.snapshot()).toBe(before);
     expect((await indicators.getStudy(e11, studyId)).participants).toBe(0);
-  });
+  }, 120_000);
 
   it('below k the series is refused; five join with their attested records, each under a pseudonym', async () => {
     for (const p of patients.slice(0, 4)) await indicators.join(p, studyId);
@@ -139,7 +139,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     const pseudonyms = patients.slice(0, 5).map((p) => indicators.store(p).participation(studyId)?.pseudonym);
     expect(new Set(pseudonyms).size).toBe(5);
     expect((await indicators.getStudy(institution, studyId)).participants).toBe(5);
-  });
+  }, 120_000);
 
   it('an out-of-range reading is refused locally; a range proof made for another value by the contract', async () => {
     const p = patients[0] as Sm2KeyPair;
@@ -178,7 +178,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     };
     await expect(client.submitIndicators(p, tampered)).rejects.toMatchObject({ code: 'INDICATOR_OUT_OF_RANGE' });
     expect(f.snapshot()).toBe(before);
-  });
+  }, 120_000);
 
   it('submissions add into the aggregates; the export keeps week 1 (5 participants) and suppresses week 0 (4)', async () => {
     const systolic = [120, 130, 140, 150, 160];
@@ -224,7 +224,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     expect(ndjson.content.trimEnd().split('\n')).toHaveLength(5);
     // no key, record id or absolute day in the output
     for (const id of [...recordIds, keyIdOf(first.publicKey), String(today)]) expect(csv.content).not.toContain(id);
-  });
+  }, 120_000);
 
   it('only the institution reads the output; leaving removes the data and drops the study below k', async () => {
     const before = f.snapshot();
@@ -241,5 +241,5 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     const a = await indicators.aggregates(institution, studyId, key);
     expect(a.participants).toBe(4);
     expect(a.indicators.every((i) => i.sum === null && i.mean === null)).toBe(true);
-  });
+  }, 120_000);
 });
