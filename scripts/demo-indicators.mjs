@@ -14,12 +14,12 @@
 //
 // The gateway and the app config are found as the other demos find them: MEDSHARE_APP_CONFIG,
 // else $MEDSHARE_DATA_DIR/app/app.json (default .data); MEDSHARE_PORT, when set, is the gateway's port.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoCli, expect, narrator } from './lib/demo-cli.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -43,50 +43,8 @@ const env = {
   MEDSHARE_PASSPHRASE: passphrase,
 };
 
-/** One CLI call: its exit code, stdout and stderr. */
-function run(args) {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, ...gatewayArgs],
-      { env, cwd: work, encoding: 'utf8' },
-      (error, stdout, stderr) => done({ code: error ? error.code : 0, stdout, stderr }),
-    );
-  });
-}
-
-/**
- * Resolves with stdout, or with stderr of an expected refusal (exit 1). A RATE_LIMITED refusal
- * wrote nothing: the call waits and is made again (at most 5 times, 15 s apart), as in the
- * research demo.
- */
-async function medshare(args, { expectFailure = false } = {}) {
-  const what = `medshare ${args.slice(0, 2).join(' ')}`;
-  for (let attempt = 0; ; attempt++) {
-    const r = await run(args);
-    if (r.code === 1 && r.stderr.includes('RATE_LIMITED') && attempt < 5) {
-      process.stdout.write(`   (the gateway's rate limit: ${what} again in 15 s)\n`);
-      await new Promise((wake) => setTimeout(wake, 15_000));
-      continue;
-    }
-    if (r.code === 0 && !expectFailure) return r.stdout;
-    if (r.code === 1 && expectFailure) return r.stderr;
-    throw Object.assign(new Error(r.code === 0 ? `${what} should have been refused` : `${what} exited ${r.code}`), {
-      stderr: r.stderr,
-    });
-  }
-}
-const json = async (args) => JSON.parse(await medshare([...args, '--json']));
-const refusal = async (args) => JSON.parse((await medshare([...args, '--json'], { expectFailure: true })).trim());
-
-let step = 0;
-function say(text, detail = '') {
-  step += 1;
-  process.stdout.write(`\n${step}. ${text}\n${detail ? `${detail.trimEnd().replace(/^/gm, '   ')}\n` : ''}`);
-}
-function expect(condition, what) {
-  if (!condition) throw new Error(what);
-}
+const { medshare, json, refusal } = demoCli({ cli, env, cwd: work, extraArgs: gatewayArgs });
+const say = narrator();
 
 const today = protocol.dayOf(Date.now());
 const date = (day) => new Date(day * protocol.DAY_MS).toISOString().slice(0, 10);
@@ -182,6 +140,19 @@ async function tamperedSubmit(keyFile, study, studyId, day, sent, proved) {
   }
 }
 
+/** A patient's indicator command (the store in the demo's folder), and the institution's with its study key. */
+const patient = (p, verb, ...rest) => ['indicators', verb, ...rest, '--key', `${p}.key`, '--store', stores];
+const institution = (verb, studyId, ...rest) => [
+  'indicators',
+  verb,
+  studyId,
+  '--key',
+  'inst.key',
+  '--study-key',
+  'study.key',
+  ...rest,
+];
+
 const values = ([systolic, diastolic, heartRate], delta = 0) =>
   JSON.stringify({ systolic: systolic + delta, diastolic, heartRate });
 
@@ -250,11 +221,10 @@ try {
   );
 
   let joined = '';
-  for (const i of [0, 1, 2, 3, 4])
-    joined += await medshare(['indicators', 'join', studyId, '--key', `p${i + 1}.key`, '--store', stores]);
+  for (const i of [0, 1, 2, 3, 4]) joined += await medshare(patient(`p${i + 1}`, 'join', studyId));
   say("P1–P5 join: each app proves in zero knowledge that the record's committed code is one of I10, I11, I15", joined);
 
-  const local = await refusal(['indicators', 'join', studyId, '--key', 'p6.key', '--store', stores]);
+  const local = await refusal(patient('p6', 'join', studyId));
   expect(local.code === 'KEYWORD_NOT_MATCHED', `unexpected refusal ${JSON.stringify(local)}`);
   const forged = await forgedJoin('p6.key', studyId, records[5]);
   expect(forged?.code === 'KEYWORD_NOT_MATCHED', `the forged join was not refused: ${forged?.message ?? 'accepted'}`);
@@ -271,19 +241,8 @@ try {
     const p = `p${i + 1}`;
     for (const [j, day] of days.entries()) {
       if (j === 0 && i === 4) continue;
-      await medshare([
-        'indicators',
-        'record',
-        '--key',
-        `${p}.key`,
-        '--store',
-        stores,
-        '--day',
-        date(day),
-        '--data',
-        values(reading, 2 * j - 2),
-      ]);
-      await medshare(['indicators', 'submit', studyId, '--key', `${p}.key`, '--store', stores, '--day', date(day)]);
+      await medshare(patient(p, 'record', '--day', date(day), '--data', values(reading, 2 * j - 2)));
+      await medshare(patient(p, 'submit', studyId, '--day', date(day)));
     }
   }
   say(
@@ -292,29 +251,8 @@ try {
   );
 
   const day = today - 2;
-  await medshare([
-    'indicators',
-    'record',
-    '--key',
-    'p5.key',
-    '--store',
-    stores,
-    '--day',
-    date(day),
-    '--data',
-    values([250, 96, 88]),
-  ]);
-  const high = await refusal([
-    'indicators',
-    'submit',
-    studyId,
-    '--key',
-    'p5.key',
-    '--store',
-    stores,
-    '--day',
-    date(day),
-  ]);
+  await medshare(patient('p5', 'record', '--day', date(day), '--data', values([250, 96, 88])));
+  const high = await refusal(patient('p5', 'submit', studyId, '--day', date(day)));
   expect(high.code === 'INDICATOR_OUT_OF_RANGE', `unexpected refusal ${JSON.stringify(high)}`);
   const tampered = await tamperedSubmit('p5.key', study, studyId, day, [250, 96, 88], [150, 96, 88]);
   expect(
@@ -326,29 +264,17 @@ try {
     `app:      ${high.code}: ${high.message}\ncontract: ${tampered.code}: ${tampered.detail ?? tampered.message}`,
   );
 
-  const aggregates = await json(['indicators', 'aggregates', studyId, '--key', 'inst.key', '--study-key', 'study.key']);
+  const aggregates = await json(institution('aggregates', studyId));
   const systolic = aggregates.indicators[0];
   expect(systolic.participants === 5 && systolic.readings === 14, `unexpected aggregate ${JSON.stringify(systolic)}`);
   const expected = PATIENTS.slice(0, 5).reduce((t, [, [s]], i) => t + (i < 4 ? s - 2 : 0) + s + s + 2, 0);
   expect(systolic.sum === expected, `the systolic sum is ${systolic.sum}, not ${expected}`);
   say(
     'the institution reads the aggregates (homomorphic sums) and decrypts them with the study key',
-    await medshare(['indicators', 'aggregates', studyId, '--key', 'inst.key', '--study-key', 'study.key']),
+    await medshare(institution('aggregates', studyId)),
   );
 
-  const exported = await json([
-    'indicators',
-    'export',
-    studyId,
-    '--key',
-    'inst.key',
-    '--study-key',
-    'study.key',
-    '--format',
-    'csv',
-    '--out',
-    'series.csv',
-  ]);
+  const exported = await json(institution('export', studyId, '--format', 'csv', '--out', 'series.csv'));
   const r = exported.report;
   expect(r.rowsKept === 5 && r.rowsSuppressed === 4, `unexpected report ${JSON.stringify(r)}`);
   const csv = readFileSync(join(work, 'series.csv'), 'utf8');
@@ -361,18 +287,8 @@ try {
     `k ${r.k}: participants ${r.participants}, rows kept ${r.rowsKept}, rows suppressed ${r.rowsSuppressed}, weeks kept [${r.periodsKept.join(', ')}], suppressed [${r.periodsSuppressed.join(', ')}]\n${csv.replace(/\r\n/g, '\n')}`,
   );
 
-  const left = await medshare(['indicators', 'leave', studyId, '--key', 'p5.key', '--store', stores]);
-  const below = await refusal([
-    'indicators',
-    'export',
-    studyId,
-    '--key',
-    'inst.key',
-    '--study-key',
-    'study.key',
-    '--format',
-    'csv',
-  ]);
+  const left = await medshare(patient('p5', 'leave', studyId));
+  const below = await refusal(institution('export', studyId, '--format', 'csv'));
   expect(below.code === 'INDICATOR_K_NOT_REACHED', `unexpected refusal ${JSON.stringify(below)}`);
   say(
     'P5 leaves: her readings are deleted, four participants remain and the series is refused below k',

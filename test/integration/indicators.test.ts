@@ -18,12 +18,12 @@ import {
   submissionRanges,
   submitContext,
   type IndicatorStudyDefinition,
-  type IndicatorStudyInput,
   type IndicatorSubmitBody,
 } from '@medshare/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hypertensionInput } from '../../app/src/testing/indicator-fixtures';
 import { GatewayFixture } from '../../gateway/src/testing/fixture';
 
 /**
@@ -65,18 +65,7 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     }
     createStudyKeyFile(join(dir, 'study.key'), institution);
     key = readStudyKeyFile(join(dir, 'study.key'), institution);
-    const input: Omit<IndicatorStudyInput, 'publicKey'> = {
-      title: 'Home blood pressure in hypertension',
-      keywords: ['I10', 'I11', 'I15'],
-      indicators: [
-        { name: 'systolic', unit: 'mmHg', scale: 1, lo: 90, hi: 180 },
-        { name: 'diastolic', unit: 'mmHg', scale: 1, lo: 50, hi: 120 },
-        { name: 'heartRate', unit: 'bpm', scale: 1, lo: 40, hi: 180 },
-      ],
-      window: { startDay: today - 10, days: 14 },
-      check: 'value',
-      output: { granularity: 'week', k: 5 },
-    };
+    const input = hypertensionInput(today - 10);
     ({ studyId } = await indicators.publish(institution, input, key));
     ({ study } = await indicators.getStudy(patients[0] as Sm2KeyPair, studyId));
   }, 120_000);

@@ -63,41 +63,45 @@ export const userKey: Need<{ readonly client: MedshareClient; readonly user: Use
   },
 };
 
+type UserHeld = { readonly client: MedshareClient; readonly user: UserKey };
+
+/** A client and the user's key, with more made from them (and the app config) for a family of commands. */
+function userKeyWith<E extends object>(
+  extend: (held: UserHeld, config: AppConfig, values: Values) => E,
+): Need<UserHeld & E> {
+  return {
+    kind: 'user key',
+    async acquire(values, io) {
+      const held = await userKey.acquire(values, io);
+      return {
+        value: { ...held.value, ...extend(held.value, appConfig(values, io), values) },
+        close: () => held.close(),
+      };
+    },
+  };
+}
+
 /**
  * The research calls (MedshareResearch) for the user of --key; each anonymous request goes through
  * a fresh client (its own session and connection), made from the same app config.
  */
-export const researchUser: Need<{
-  readonly research: MedshareResearch;
-  readonly client: MedshareClient;
-  readonly user: UserKey;
-}> = {
-  kind: 'user key',
-  async acquire(values, io) {
-    const held = await userKey.acquire(values, io);
-    const config = appConfig(values, io).client;
-    const research = new MedshareResearch(held.value.client, { anonymousClient: () => new MedshareClient(config) });
-    return { value: { ...held.value, research }, close: () => held.close() };
-  },
-};
+export const researchUser: Need<UserHeld & { readonly research: MedshareResearch }> = userKeyWith(
+  ({ client: c }, config) => ({
+    research: new MedshareResearch(c, { anonymousClient: () => new MedshareClient(config.client) }),
+  }),
+);
 
 /**
  * The daily-indicator calls (MedshareIndicators) for the user of --key, with the patients' sealed
  * stores in --store, by default the folder `indicators` beside the app config (the app's data dir).
  */
-export const indicatorsUser: Need<{
-  readonly indicators: MedshareIndicators;
-  readonly client: MedshareClient;
-  readonly user: UserKey;
-}> = {
-  kind: 'user key',
-  async acquire(values, io) {
-    const held = await userKey.acquire(values, io);
-    const storeDir = resolve(values.store ?? join(dirname(appConfig(values, io).path), 'indicators'));
-    const indicators = new MedshareIndicators(held.value.client, { storeDir });
-    return { value: { ...held.value, indicators }, close: () => held.close() };
-  },
-};
+export const indicatorsUser: Need<UserHeld & { readonly indicators: MedshareIndicators }> = userKeyWith(
+  ({ client: c }, config, values) => ({
+    indicators: new MedshareIndicators(c, {
+      storeDir: resolve(values.store ?? join(dirname(config.path), 'indicators')),
+    }),
+  }),
+);
 
 /** The admin API with the token from the app config's adminTokenFile (embedded runtime only). */
 export const adminToken: Need<AdminCall> = {
