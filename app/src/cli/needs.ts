@@ -73,10 +73,15 @@ function userKeyWith<E extends object>(
     kind: 'user key',
     async acquire(values, io) {
       const held = await userKey.acquire(values, io);
-      return {
-        value: { ...held.value, ...extend(held.value, appConfig(values, io), values) },
-        close: () => held.close(),
-      };
+      try {
+        return {
+          value: { ...held.value, ...extend(held.value, appConfig(values, io), values) },
+          close: () => held.close(),
+        };
+      } catch (error) {
+        held.close();
+        throw error;
+      }
     },
   };
 }
