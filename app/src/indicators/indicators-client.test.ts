@@ -128,7 +128,7 @@ describe('MedshareIndicators: what is refused locally sends nothing and changes 
   it('refuses to publish under a public key that is not the study key', async () => {
     const other = hypertensionStudy().study.publicKey;
     await expect(indicators.publish(generateKeyPair(), study, { publicKey: other })).rejects.toMatchObject({
-      code: 'STUDY_KEY_INVALID',
+      code: 'INVALID_INPUT',
     });
   });
 });

@@ -184,7 +184,7 @@ export class MedshareIndicators {
     key: Pick<StudyKey, 'publicKey'>,
   ): Promise<IndicatorStudyPublishResult> {
     if (study.publicKey !== undefined && study.publicKey !== key.publicKey)
-      throw fail('STUDY_KEY_INVALID', "the study's publicKey is not the study key's public half");
+      throw fail('INVALID_INPUT', "the study's publicKey is not the study key's public half");
     const input = parseIndicatorStudyInput({ ...study, publicKey: key.publicKey });
     return this.#client.publishIndicatorStudy(institution, input);
   }
@@ -203,7 +203,7 @@ export class MedshareIndicators {
   async #studyFor(institution: UserKey, studyId: string, key: StudyKey): Promise<IndicatorStudyResult> {
     const study = await this.#client.getIndicatorStudy(institution, studyId);
     if (study.study.publicKey !== key.publicKey)
-      throw fail('STUDY_KEY_INVALID', `the study key is not the one study ${studyId} was published with`);
+      throw fail('INVALID_INPUT', `the study key is not the one study ${studyId} was published with`);
     return study;
   }
 

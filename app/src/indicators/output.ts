@@ -19,12 +19,12 @@ import {
 export const INDICATOR_EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type IndicatorExportFormat = (typeof INDICATOR_EXPORT_FORMATS)[number];
 
-/** Decrypts a sum (aggregate hex) to its scaled integer; a sum that does not decrypt is the ledger's fault (INTEGRITY_FAILED). */
+/** Decrypts a sum (aggregate hex) to its scaled integer; a sum that does not decrypt is an answer the SDK cannot use (INTERNAL, as parseResult says of a malformed result). */
 export function decryptSum(secretKey: Uint8Array, aggregate: string, what: string): bigint {
   try {
     return twistedDecrypt(secretKey, fromHex(aggregate), INDICATOR_SUM_BITS);
   } catch (cause) {
-    throw fail('INTEGRITY_FAILED', `${what} does not decrypt under the study key below 2^${INDICATOR_SUM_BITS}`, cause);
+    throw fail('INTERNAL', `${what} does not decrypt under the study key below 2^${INDICATOR_SUM_BITS}`, cause);
   }
 }
 
@@ -62,7 +62,7 @@ export function decryptAggregates(
   const indicators = study.indicators.map((spec, i) => {
     const a = result.indicators[i];
     if (!a || a.name !== spec.name)
-      throw fail('INTEGRITY_FAILED', `the aggregates do not list the study's indicator ${spec.name} in place ${i}`);
+      throw fail('INTERNAL', `the aggregates do not list the study's indicator ${spec.name} in place ${i}`);
     const sum = a.sum === null ? null : decryptSum(secretKey, a.sum, `the sum of ${spec.name}`);
     return {
       name: spec.name,
@@ -92,7 +92,7 @@ export function decryptSeries(
   return items.flatMap((item) =>
     item.periods.map((p) => {
       if (p.sums.length !== study.indicators.length)
-        throw fail('INTEGRITY_FAILED', `a period of ${item.pseudonym} has ${p.sums.length} sums`);
+        throw fail('INTERNAL', `a period of ${item.pseudonym} has ${p.sums.length} sums`);
       const means = Object.fromEntries(
         study.indicators.map((spec, i) => [
           spec.name,

@@ -44,8 +44,8 @@ export function readStudyKeyFile(path: string, institution: UserKey): StudyKey {
   try {
     derived = toHex(twistedPublicKey(secretKey));
   } catch (cause) {
-    throw fail('STUDY_KEY_INVALID', `${path} holds no valid study secret`, cause);
+    throw fail('INVALID_INPUT', `${path} holds no valid study secret`, cause);
   }
-  if (derived !== publicKey) throw fail('STUDY_KEY_INVALID', `${path}: the secret does not give its public key`);
+  if (derived !== publicKey) throw fail('INVALID_INPUT', `${path}: the secret does not give its public key`);
   return { secretKey, publicKey };
 }
