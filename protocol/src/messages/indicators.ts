@@ -7,7 +7,6 @@
  */
 import { fail } from '../errors/medshare-error';
 import {
-  COMPRESSED_POINT,
   INDICATOR_MAX_DAYS,
   parseIndicatorStudyDefinition,
   parseIndicatorStudyInput,
