@@ -231,4 +231,39 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     expect(a.participants).toBe(4);
     expect(a.indicators.every((i) => i.sum === null && i.mean === null)).toBe(true);
   }, 120_000);
+
+  it('a study that checks the mean: a run of days in one submission, its sums range-proven, released per window', async () => {
+    createStudyKeyFile(join(dir, 'mean.key'), institution);
+    const meanKey = readStudyKeyFile(join(dir, 'mean.key'), institution);
+    const base = hypertensionInput(today - 10);
+    const { studyId: meanId } = await indicators.publish(
+      institution,
+      { ...base, title: 'Weekly mean blood pressure', check: 'mean', output: { granularity: 'window', k: 2 } },
+      meanKey,
+    );
+    const [a, b] = patients as [Sm2KeyPair, Sm2KeyPair];
+    for (const p of [a, b]) await indicators.join(p, meanId);
+    const days = [today - 3, today - 2, today - 1];
+    // one day above 180 is fine when the 3-day sum stays within [270, 540]
+    for (const [j, d] of days.entries()) {
+      indicators.record(a, { systolic: [185, 150, 140][j] as number, diastolic: 80, heartRate: 70 }, d);
+      indicators.record(b, { systolic: 190, diastolic: 85, heartRate: 75 }, d);
+    }
+    await indicators.submit(a, meanId, days);
+    const before = f.snapshot();
+    await expect(indicators.submit(b, meanId, days)).rejects.toMatchObject({ code: 'INDICATOR_OUT_OF_RANGE' });
+    expect(f.snapshot()).toBe(before);
+    for (const d of days) indicators.record(b, { systolic: 130 }, d);
+    await indicators.submit(b, meanId, days);
+    const ndjson = await indicators.exportSeries(institution, meanId, meanKey, 'ndjson');
+    const rows = ndjson.content
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { period: number; days: number; means: Record<string, number> });
+    expect(rows.map((r) => [r.period, r.days, r.means.systolic]).sort()).toEqual([
+      [0, 3, 130],
+      [0, 3, 158.3],
+    ]);
+    expect(ndjson.report).toMatchObject({ k: 2, rowsKept: 2, rowsSuppressed: 0 });
+  }, 120_000);
 });
