@@ -65,8 +65,7 @@ export function scaled(spec: IndicatorSpec, value: number, where: string): bigin
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     throw fail('INVALID_INPUT', `${where} must be a non-negative number`);
   const v = Math.round(value * spec.scale);
-  if (v > INDICATOR_VALUE_MAX)
-    throw fail('INDICATOR_OUT_OF_RANGE', `${where} = ${value} ${spec.unit} is beyond any range of the study`);
+  if (v > INDICATOR_VALUE_MAX) throw fail('INDICATOR_OUT_OF_RANGE', `${where} is beyond any range of the study`);
   return BigInt(v);
 }
 
@@ -109,7 +108,8 @@ function checkRanges(study: IndicatorStudyDefinition, values: readonly bigint[][
       const what = study.check === 'mean' ? `the ${values.length}-day sum of ${spec.name}` : spec.name;
       throw fail(
         'INDICATOR_OUT_OF_RANGE',
-        `${what} ${unscaled(spec, v)} is outside the study's range [${unscaled(spec, lo)}, ${unscaled(spec, hi)}]`,
+        // The value itself stays out of the message: an SDK caller may log errors.
+        `${what} is outside the study's range [${unscaled(spec, lo)}, ${unscaled(spec, hi)}]`,
       );
     }
   });
