@@ -4,6 +4,7 @@ import { AppPolicyContract } from './contracts/app-policy/contract';
 import { AuditContract } from './contracts/audit/contract';
 import type { MedshareBaseContract, MedshareContractOptions } from './contracts/base-contract';
 import { FilesContract } from './contracts/files/contract';
+import { IndicatorsContract } from './contracts/indicators/contract';
 import { LayerKeysContract } from './contracts/layer-keys/contract';
 import { RecordsContract } from './contracts/records/contract';
 import { RegistryContract } from './contracts/registry/contract';
@@ -13,6 +14,7 @@ export {
   AppPolicyContract,
   AuditContract,
   FilesContract,
+  IndicatorsContract,
   LayerKeysContract,
   RecordsContract,
   RegistryContract,
@@ -29,6 +31,7 @@ const CONTRACTS = [
   FilesContract,
   AccessListsContract,
   AppPolicyContract,
+  IndicatorsContract,
 ] as const;
 
 /** fabric-chaincode-node looks for this export (K4 from the process configuration). */

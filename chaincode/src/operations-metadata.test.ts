@@ -44,12 +44,13 @@ describe('the operations table against the chaincode metadata (org.hyperledger.f
     );
   }
 
-  it('has the seven contracts and the system contract', () => {
+  it('has the eight contracts and the system contract', () => {
     expect(Object.keys(metadata.contracts).sort()).toEqual([
       'access-lists',
       'app-policy',
       'audit',
       'files',
+      'indicators',
       'layer-keys',
       'org.hyperledger.fabric',
       'records',

@@ -37,6 +37,14 @@ describe('the operations table', () => {
       'contribute',
       'contribution-withdraw',
       'contribution-replace',
+      'indicator-study-publish',
+      'indicator-study-get',
+      'indicator-study-list',
+      'indicator-join',
+      'indicator-submit',
+      'indicator-leave',
+      'indicator-aggregates',
+      'indicator-series',
     ]);
     expect(OPERATIONS.filter(isSubmitted)).toEqual([
       'register',
@@ -56,6 +64,12 @@ describe('the operations table', () => {
       'contribute',
       'contribution-withdraw',
       'contribution-replace',
+      'indicator-study-publish',
+      'indicator-join',
+      'indicator-submit',
+      'indicator-leave',
+      'indicator-aggregates',
+      'indicator-series',
     ]);
     expect(qualifiedName(OPERATION_TABLE.upload)).toBe('records:Upload');
     expect(isOperation('subscribe')).toBe(false);

@@ -30,7 +30,18 @@ export const KEY = {
   accessEntry: 'medshare.access-entry', // [studyId, entryId] → a warrant's or a contribution's sealed extract
   studyAudit: 'medshare.study-audit', // [studyId, at (16 digits), txId] → who published, read or contributed
   appPolicy: 'medshare.app-policy', // [mspId] → the org's app-version policy (docs/protocol.md §7.6)
+  // Daily indicators (docs/protocol.md §21).
+  indicatorStudy: 'medshare.indicator-study', // [studyId] → a published indicator study
+  indicatorCount: 'medshare.indicator-count', // [studyId] → {participants}: the current participants
+  indicatorParticipant: 'medshare.indicator-participant', // [studyId, keyId] → pseudonym, record, joined/left
+  indicatorTotal: 'medshare.indicator-total', // simple key <studyId>/<pseudonym> → a participant's running sums
+  indicatorDay: 'medshare.indicator-day', // [studyId, pseudonym, day (8 digits)] → one day's ciphertexts
 } as const;
+
+/** Zero-padded so a participant's days sort in order (day numbers stay below 10^8). */
+export function sortableDay(day: number): string {
+  return String(day).padStart(8, '0');
+}
 
 /** Zero-padded so audit entries sort by time within a record. */
 export function sortableTime(ms: number): string {

@@ -10,8 +10,10 @@ import {
   KEY_WRAP,
   MSP_ID,
   parseAuditEntry,
+  parseKeywordAttestation,
   ROLES,
   type AuditEntry,
+  type KeywordAttestation,
   type AuditEventAction,
   type RecordMetadata,
   type Role,
@@ -55,6 +57,8 @@ export interface RecordState {
   readonly ownerKeyWrap: string;
   readonly metadata: RecordMetadata;
   readonly uploadedAt: number;
+  /** The doctor's keyword attestation the upload carried (docs/protocol.md §21.2); records before it have none. */
+  readonly keywordAttestation?: KeywordAttestation;
 }
 
 export interface GrantState {
@@ -127,6 +131,7 @@ export function parseRecord(value: unknown): RecordState {
     'ownerKeyWrap',
     'metadata',
     'uploadedAt',
+    'keywordAttestation',
   ]);
   const metadata = expectObject(o.metadata, 'record.metadata', ['kind', 'createdAt']);
   return {
@@ -141,6 +146,9 @@ export function parseRecord(value: unknown): RecordState {
       createdAt: time(metadata.createdAt, 'record.metadata.createdAt'),
     },
     uploadedAt: time(o.uploadedAt, 'record.uploadedAt'),
+    ...(o.keywordAttestation === undefined
+      ? {}
+      : { keywordAttestation: parseKeywordAttestation(o.keywordAttestation, 'record.keywordAttestation') }),
   };
 }
 

@@ -84,3 +84,5 @@ export {
   type VerifyRangeArgs,
 } from './range-proof';
 export type { IpaProof } from './inner-product';
+/** A compressed point as §20.1 decodes it (33 bytes, 02/03 ‖ x, on the curve; never the identity), named in its RangeError. */
+export { pointArg as decodePoint } from './encoding';

@@ -36,6 +36,9 @@ const SUBJECT_ACTIONS: ReadonlySet<AuditEventAction> = new Set([
   'file-revoke',
   'warrant',
   'unwarrant',
+  // The study's institution, for a join or leave of an indicator study (§21.3, §21.4).
+  'indicator-join',
+  'indicator-leave',
 ]);
 
 export interface AuditEvent {
@@ -83,10 +86,13 @@ export function parseAuditEvent(value: unknown, name = 'event'): AuditEvent {
   if (hasSubject !== (o.subjectKeyId !== undefined))
     throw fail(
       'INVALID_INPUT',
-      `${name}.subjectKeyId is present exactly for grants, shares, warrants and their revocations`,
+      `${name}.subjectKeyId is present exactly for grants, shares, warrants, indicator joins and their revocations`,
     );
   if (STUDY_ACTIONS.has(action) !== (o.studyId !== undefined))
-    throw fail('INVALID_INPUT', `${name}.studyId is present exactly for warrants and their revocations`);
+    throw fail(
+      'INVALID_INPUT',
+      `${name}.studyId is present exactly for warrants, extract reads, indicator joins and their revocations`,
+    );
   return {
     v: PROTOCOL_VERSION,
     action,

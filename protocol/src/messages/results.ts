@@ -35,11 +35,20 @@ export const AUDIT_ACTIONS = [
   'warrant',
   'unwarrant',
   'extract-read',
+  // Daily indicators (§21): the record joined an indicator study (its attested keyword matched), and left it.
+  'indicator-join',
+  'indicator-leave',
 ] as const;
 export type AuditEventAction = (typeof AUDIT_ACTIONS)[number];
 
 /** The actions about a study: their audit entries and events carry `studyId`. */
-export const STUDY_ACTIONS: ReadonlySet<AuditEventAction> = new Set(['warrant', 'unwarrant', 'extract-read']);
+export const STUDY_ACTIONS: ReadonlySet<AuditEventAction> = new Set([
+  'warrant',
+  'unwarrant',
+  'extract-read',
+  'indicator-join',
+  'indicator-leave',
+]);
 
 export const USER_STATUSES = ['active', 'pending'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
@@ -88,7 +97,7 @@ export type AuditEntry = {
   readonly actorKeyId: string;
   /** For grant and revoke: whom it concerned (and the institution, for warrant and unwarrant). */
   readonly subjectKeyId?: string;
-  /** For warrant, unwarrant and extract-read: the study. */
+  /** For warrant, unwarrant, extract-read, indicator-join and indicator-leave: the study. */
   readonly studyId?: string;
   readonly at: number;
   readonly txId: string;
@@ -228,7 +237,10 @@ export function parseAuditEntry(value: unknown, name: string): AuditEntry {
   ]);
   const action = expectOneOf(o.action, `${name}.action`, AUDIT_ACTIONS);
   if (STUDY_ACTIONS.has(action) !== (o.studyId !== undefined))
-    throw fail('INVALID_INPUT', `${name}.studyId is present exactly for warrant, unwarrant and extract-read`);
+    throw fail(
+      'INVALID_INPUT',
+      `${name}.studyId is present exactly for warrant, unwarrant, extract-read and the indicator actions`,
+    );
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
     action,

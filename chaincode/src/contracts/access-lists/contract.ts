@@ -2,13 +2,9 @@
 import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { sm3 } from '@medshare/crypto/sm3';
 import {
-  canonicalize,
   completeStudy,
   contributionEntryId,
-  expectInteger,
-  expectString,
   fail,
-  HEX64,
   STUDY_ID_LABEL,
   type AccessEntry,
   type RingOperation,
@@ -16,8 +12,7 @@ import {
 } from '@medshare/protocol';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { recordAccess } from '../../audit-log/audit-log';
-import { studyAccess, studyAudit } from '../../audit-log/study-audit';
-import { assertOrgAdmin } from '../../identity/org-admin';
+import { adminStudyTrailPage, studyAccess } from '../../audit-log/study-audit';
 import { assertSig1, authenticate, type Authenticated } from '../../signature-chain/authenticate';
 import { respond } from '../../signature-chain/respond';
 import { MedshareBaseContract, type MedshareContractOptions } from '../base-contract';
@@ -25,7 +20,6 @@ import { MedshareBaseContract, type MedshareContractOptions } from '../base-cont
 import { MedshareContext } from '../context';
 import { records } from '../records/tables';
 import { activeAuthor, requireInstitution } from '../registry/rules';
-import { requireUser } from '../registry/tables';
 import type { AccessEntryState, StudyState } from './model';
 import { assertStudyOpen, requireStudy, studyIsOpen } from './rules';
 import { accessEntries, studies } from './tables';
@@ -210,17 +204,11 @@ export class AccessListsContract extends MedshareBaseContract {
   /** An admin of the study's institution's organization reads the study's audit trail (no data). */
   @Transaction(false)
   @Returns('string')
-  async AdminStudyTrail(ctx: MedshareContext, studyId: string, pageSize: string, bookmark: string): Promise<string> {
-    expectString(studyId, 'studyId', { pattern: HEX64 });
-    const size = expectInteger(
-      Number(expectString(pageSize, 'pageSize', { pattern: /^[0-9]{1,3}$/ })),
-      'pageSize',
-      1,
-      100,
+  AdminStudyTrail(ctx: MedshareContext, studyId: string, pageSize: string, bookmark: string): Promise<string> {
+    return adminStudyTrailPage(
+      ctx,
+      { studyId, pageSize, bookmark },
+      async (state, id) => (await requireStudy(state, id)).institutionKeyId,
     );
-    const study = await requireStudy(ctx.state, studyId);
-    const institution = await requireUser(ctx.state, study.institutionKeyId);
-    assertOrgAdmin(ctx.clientIdentity, institution.org);
-    return canonicalize(await studyAudit.page(ctx.state, { studyId }, size, bookmark));
   }
 }

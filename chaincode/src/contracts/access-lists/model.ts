@@ -7,10 +7,13 @@ import {
   expectObject,
   expectOneOf,
   expectString,
+  fail,
   HEX64,
+  INDICATOR_MAX_DAYS,
   KEY_IMAGE,
   MSP_ID,
   parseStudyDefinition,
+  PSEUDONYM,
   type AccessEntryKind,
   type StudyDefinition,
 } from '@medshare/protocol';
@@ -84,20 +87,31 @@ export const STUDY_AUDIT_ACTIONS = [
   'contribute',
   'contribution-withdraw',
   'contribution-replace',
+  // Indicator studies (§21): joins, submissions and leaves by pseudonym, the institution's reads.
+  'indicator-join',
+  'indicator-submit',
+  'indicator-leave',
+  'indicator-aggregates',
+  'indicator-series',
 ] as const;
 export type StudyAuditAction = (typeof STUDY_AUDIT_ACTIONS)[number];
 
+/** Who a study audit entry names: a key id, a ring's key image, or an indicator participant's pseudonym. */
+export type StudyAuditActor =
+  { readonly actorKeyId: string } | { readonly actorKeyImage: string } | { readonly pseudonym: string };
+
 /**
  * An entry of a study's audit trail: the institution's publication and reads (by key id), the
- * anonymous contributions (by link tag: the key image, never a member of the ring).
+ * anonymous contributions (by link tag: the key image, never a member of the ring), an indicator
+ * study's participants (by pseudonym: the trail never names a patient's key).
  */
-export type StudyAuditState = {
+export type StudyAuditState = StudyAuditActor & {
   readonly studyId: string;
   readonly action: StudyAuditAction;
-  readonly actorKeyId?: string;
-  readonly actorKeyImage?: string;
-  /** For study-read: how many entries the page returned. */
+  /** For study-read and indicator-series: how many entries (participants) the page returned. */
   readonly entries?: number;
+  /** For indicator-submit: the days submitted. */
+  readonly days?: readonly number[];
   readonly at: number;
   readonly txId: string;
   readonly appId: string;
@@ -105,13 +119,31 @@ export type StudyAuditState = {
   readonly requestHash: string;
 };
 
+function parseStudyAuditActor(o: Record<string, unknown>): StudyAuditActor {
+  const named = [o.actorKeyId, o.actorKeyImage, o.pseudonym].filter((v) => v !== undefined).length;
+  if (named !== 1)
+    throw fail('INVALID_INPUT', 'studyAudit must name exactly one of actorKeyId, actorKeyImage and pseudonym');
+  if (o.actorKeyId !== undefined) return { actorKeyId: hex64(o.actorKeyId, 'studyAudit.actorKeyId') };
+  if (o.actorKeyImage !== undefined)
+    return { actorKeyImage: expectString(o.actorKeyImage, 'studyAudit.actorKeyImage', { pattern: KEY_IMAGE }) };
+  return { pseudonym: expectString(o.pseudonym, 'studyAudit.pseudonym', { pattern: PSEUDONYM }) };
+}
+
+function parseDays(value: unknown, name: string): number[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > INDICATOR_MAX_DAYS)
+    throw fail('INVALID_INPUT', `${name} must be an array of 1…${INDICATOR_MAX_DAYS} days`);
+  return value.map((v: unknown, i) => expectInteger(v, `${name}[${i}]`, 0, 100_000_000 - 1));
+}
+
 export function parseStudyAudit(value: unknown): StudyAuditState {
   const o = expectObject(value, 'studyAudit', [
     'studyId',
     'action',
     'actorKeyId',
     'actorKeyImage',
+    'pseudonym',
     'entries',
+    'days',
     'at',
     'txId',
     'appId',
@@ -121,10 +153,9 @@ export function parseStudyAudit(value: unknown): StudyAuditState {
   return {
     studyId: hex64(o.studyId, 'studyAudit.studyId'),
     action: expectOneOf(o.action, 'studyAudit.action', STUDY_AUDIT_ACTIONS),
-    ...(o.actorKeyId === undefined
-      ? { actorKeyImage: expectString(o.actorKeyImage, 'studyAudit.actorKeyImage', { pattern: KEY_IMAGE }) }
-      : { actorKeyId: hex64(o.actorKeyId, 'studyAudit.actorKeyId') }),
+    ...parseStudyAuditActor(o),
     ...(o.entries === undefined ? {} : { entries: expectInteger(o.entries, 'studyAudit.entries', 0, 100) }),
+    ...(o.days === undefined ? {} : { days: parseDays(o.days, 'studyAudit.days') }),
     at: time(o.at, 'studyAudit.at'),
     txId: hex64(o.txId, 'studyAudit.txId'),
     appId: expectString(o.appId, 'studyAudit.appId', { pattern: APP_ID }),

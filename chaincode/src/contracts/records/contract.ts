@@ -26,6 +26,7 @@ import { assertStudyOpen, requireStudy } from '../access-lists/rules';
 import { requireInstitution } from '../registry/rules';
 import { patientRecords, pseudonyms, requireUser } from '../registry/tables';
 import { sortableTime } from '../../state/keys';
+import { assertKeywordAttestation } from './keyword-attestation';
 import { ACCESS_TICKET_TTL_MS, ownerOnly, ownerOrGrantee, sameUpload } from './rules';
 import { accessTickets, granteeIndex, grants, ownerIndex, recordData, records, uploadKeys, warrants } from './tables';
 
@@ -65,6 +66,8 @@ export class RecordsContract extends MedshareBaseContract {
     }
     if (toHex(sm3(sealed)) !== body.contentHash)
       throw fail('INVALID_INPUT', 'request.body.contentHash is not SM3 of the ciphertext');
+    if (body.keywordAttestation !== undefined)
+      await assertKeywordAttestation(state, owner.keyId, body.keywordAttestation, 'request.body.keywordAttestation');
     if (body.idempotencyKey !== undefined) {
       const earlier = await uploadKeys.get(state, { ownerKeyId: owner.keyId, idempotencyKey: body.idempotencyKey });
       if (earlier) return this.#replayUpload(ctx, auth, earlier.recordId);
@@ -80,6 +83,7 @@ export class RecordsContract extends MedshareBaseContract {
       ownerKeyWrap: body.ownerKeyWrap,
       metadata: body.metadata,
       uploadedAt: auth.now,
+      ...(body.keywordAttestation === undefined ? {} : { keywordAttestation: body.keywordAttestation }),
     };
     await records.put(state, { recordId }, record);
     await recordData.put(state, { recordId }, { ciphertext: body.ciphertext });
@@ -96,7 +100,8 @@ export class RecordsContract extends MedshareBaseContract {
 
   /**
    * The answer to an upload whose idempotency key its owner already used: the earlier record,
-   * if the request is the same upload (same patient, sealed content, key wrap and metadata).
+   * if the request is the same upload (same patient, sealed content, key wrap, metadata and keyword
+   * attestation).
    * Nothing is written, not even the nonce: the transaction commits with an empty write set.
    */
   async #replayUpload(ctx: MedshareContext, auth: Authenticated<'upload'>, recordId: string): Promise<string> {

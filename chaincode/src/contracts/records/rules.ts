@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { fail, type KeyOperation } from '@medshare/protocol';
+import { fail, type KeyOperation, type KeywordAttestation } from '@medshare/protocol';
 import { assertEnvironment } from '../../environment/environment';
 import { assertSig1, type Authenticated } from '../../signature-chain/authenticate';
 import type { RecordState } from '../../state/model';
@@ -57,13 +57,19 @@ export async function ownerOrGrantee(
   return { record, keyWrap };
 }
 
-/** An upload repeating an earlier one: same patient, sealed content, key wrap and metadata. */
+/** An upload repeating an earlier one: same patient, sealed content, key wrap, metadata and keyword attestation. */
 export function sameUpload(record: RecordState, body: Authenticated<'upload'>['request']['body']): boolean {
   return (
     record.patientId === body.patientId &&
     record.contentHash === body.contentHash &&
     record.ownerKeyWrap === body.ownerKeyWrap &&
     record.metadata.kind === body.metadata.kind &&
-    record.metadata.createdAt === body.metadata.createdAt
+    record.metadata.createdAt === body.metadata.createdAt &&
+    sameAttestation(record.keywordAttestation, body.keywordAttestation)
   );
+}
+
+function sameAttestation(a: KeywordAttestation | undefined, b: KeywordAttestation | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.commitment === b.commitment && a.doctorKeyId === b.doctorKeyId && a.signature === b.signature;
 }
