@@ -12,11 +12,11 @@
 //
 // The gateway and the app config are found as the other demos find them: MEDSHARE_APP_CONFIG,
 // else $MEDSHARE_DATA_DIR/app/app.json (default .data); MEDSHARE_PORT, when set, is the gateway's port.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoCli, expect, narrator } from './lib/demo-cli.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'app', 'bin', 'medshare.js');
@@ -31,51 +31,8 @@ const env = {
   MEDSHARE_PASSPHRASE: process.env.MEDSHARE_PASSPHRASE ?? 'demo passphrase, not for real keys',
 };
 
-/** One CLI call: its exit code, stdout and stderr. */
-function run(args) {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [cli, ...args, ...gatewayArgs],
-      { env, cwd: work, encoding: 'utf8' },
-      (error, stdout, stderr) => done({ code: error ? error.code : 0, stdout, stderr }),
-    );
-  });
-}
-
-/**
- * Resolves with stdout, or with stderr of an expected refusal (exit 1). A refusal for RATE_LIMITED
- * wrote nothing (it is refused before the body is read): the demo opens a session per CLI call,
- * and right after another demo the gateway's 60 session opens a minute per address can be spent,
- * so the call waits and is made again (at most 5 times, 15 s apart).
- */
-async function medshare(args, { expectFailure = false } = {}) {
-  const what = `medshare ${args.slice(0, 2).join(' ')}`;
-  for (let attempt = 0; ; attempt++) {
-    const r = await run(args);
-    if (r.code === 1 && r.stderr.includes('RATE_LIMITED') && attempt < 5) {
-      process.stdout.write(`   (the gateway's rate limit: ${what} again in 15 s)\n`);
-      await new Promise((wake) => setTimeout(wake, 15_000));
-      continue;
-    }
-    if (r.code === 0 && !expectFailure) return r.stdout;
-    if (r.code === 1 && expectFailure) return r.stderr;
-    throw Object.assign(new Error(r.code === 0 ? `${what} should have been refused` : `${what} exited ${r.code}`), {
-      stderr: r.stderr,
-    });
-  }
-}
-const json = async (args) => JSON.parse(await medshare([...args, '--json']));
-const refusal = async (args) => JSON.parse((await medshare([...args, '--json'], { expectFailure: true })).trim());
-
-let step = 0;
-function say(text, detail = '') {
-  step += 1;
-  process.stdout.write(`\n${step}. ${text}\n${detail ? `${detail.trimEnd().replace(/^/gm, '   ')}\n` : ''}`);
-}
-function expect(condition, what) {
-  if (!condition) throw new Error(what);
-}
+const { medshare, json, refusal } = demoCli({ cli, env, cwd: work, extraArgs: gatewayArgs });
+const say = narrator();
 
 const STUDY_A = {
   title: 'Hypertension outcomes 2026',

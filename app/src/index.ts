@@ -8,6 +8,7 @@ export {
   type ProxyListEntry,
   type UploadFileOptions,
   type Page,
+  type RecordUpload,
   type UploadResult,
   type UserKey,
 } from './client/medshare-client';
@@ -64,3 +65,28 @@ export {
   type ResearchOptions,
 } from './research/research-client';
 export { APP_VERSION } from './version';
+export {
+  attestKeyword,
+  checkKeywordHandoff,
+  keywordScalarOf,
+  normalizeKeyword,
+  parseKeywordHandoff,
+  type KeywordHandoff,
+} from './indicators/keyword';
+export { createStudyKeyFile, readStudyKeyFile, type StudyKey } from './indicators/study-key';
+export { PatientStore, type DailyReadings, type KeywordOpening, type Participation } from './indicators/patient-store';
+export { buildSubmission, joinProof, matchingOpening, scaled } from './indicators/proofs';
+export {
+  INDICATOR_EXPORT_FORMATS,
+  decryptAggregates,
+  decryptSeries,
+  exportSeries,
+  suppressSeries,
+  type DecryptedAggregate,
+  type DecryptedAggregates,
+  type IndicatorExport,
+  type IndicatorExportFormat,
+  type SeriesReport,
+  type SeriesRow,
+} from './indicators/output';
+export { MedshareIndicators, type IndicatorsOptions } from './indicators/indicators-client';

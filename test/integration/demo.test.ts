@@ -85,6 +85,29 @@ describe('npm start + the demo scenario through the medshare CLI (real processes
     }
   }, 200_000);
 
+  it('runs the indicators demo (npm run demo:indicators): keyword match, refusals by app and contract, aggregates, the k-suppressed CSV', async () => {
+    const gw = gateway();
+    const { stdout } = await run(process.execPath, [join(ROOT, 'scripts', 'demo-indicators.mjs')], {
+      env: { ...process.env, MEDSHARE_APP_CONFIG: gw.appConfig },
+      timeout: 240_000,
+    });
+    expect(stdout).toContain('app:      KEYWORD_NOT_MATCHED');
+    expect(stdout).toContain('contract: KEYWORD_NOT_MATCHED');
+    expect(stdout).toContain('app:      INDICATOR_OUT_OF_RANGE');
+    expect(stdout).toContain('contract: INDICATOR_OUT_OF_RANGE');
+    expect(stdout).toMatch(/systolic: 5 participants, 14 readings, mean [0-9.]+ mmHg/);
+    expect(stdout).toContain('k 5: participants 5, rows kept 5, rows suppressed 4, weeks kept [1], suppressed [0]');
+    expect(stdout).toContain('pseudonym,period,days,systolic (mmHg),diastolic (mmHg),heartRate (bpm)');
+    expect(stdout).toContain('INDICATOR_K_NOT_REACHED');
+    expect(stdout.trimEnd().split('\n').pop()).toBe('indicators demo complete');
+    // no record, keyword opening or blinding in the ledger file or the gateway's output
+    const ledgerLog = readFileSync(join(gw.dataDir, 'ledger', 'ledger.log'), 'utf8');
+    for (const text of [ledgerLog, ledgerWrites(ledgerLog), gw.output()]) {
+      for (const secret of ['"diagnosis":"', 'blood-pressure monitoring', '"keyword"', '"blinding"'])
+        expect(text).not.toContain(secret);
+    }
+  }, 300_000);
+
   it('the CLI exits 2 on usage errors and 1 with the code on refusals, never echoing the passphrase', async () => {
     const gw = gateway();
     const cli = join(ROOT, 'app', 'bin', 'medshare.js');

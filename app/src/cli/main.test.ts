@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair, privateKeyToPem } from '@medshare/crypto/sm2';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptKeyFile } from '@medshare/protocol';
@@ -15,7 +15,7 @@ user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a pro
   keygen     --out FILE [--qr]                           new SM2 key in a passphrase-protected file
   register   --key FILE --role patient|doctor|institution [--pseudonym HEX]
   login      --key FILE                                  sign a login challenge; prints the K3-signed assertion
-  upload     --key FILE (--file PATH | --data JSON) [--kind KIND]
+  upload     --key FILE (--file PATH | --data JSON) [--kind KIND] [--attestation FILE]
   grant      --key FILE --record ID --to KEYID
   revoke     --key FILE --record ID --from KEYID
   view       --key FILE --record ID [--out FILE]
@@ -38,6 +38,17 @@ user commands (the key file's passphrase comes from MEDSHARE_PASSPHRASE or a pro
   contribute --key FILE --study ID (--record ID | --file PATH | --data JSON) [--ring N] [--replace]
   withdraw   --key FILE --study ID [--ring N]
   dataset    export --key FILE --study ID --format csv|ndjson|fhir --out FILE [--report FILE]
+  indicators keygen --key FILE --out FILE                institution: a study key, sealed for your key
+  indicators publish STUDY_JSON --key FILE --study-key FILE
+  indicators show STUDY_ID --key FILE
+  indicators list --key FILE [--page-size N] [--bookmark B]
+  indicators aggregates STUDY_ID --key FILE --study-key FILE
+  indicators export STUDY_ID --key FILE --study-key FILE --format csv|ndjson [--out FILE]
+  indicators attest --key FILE --patient KEYID --keyword CODE --out FILE
+  indicators record --key FILE --data JSON [--day DAY]
+  indicators join STUDY_ID --key FILE                    patient: a zero-knowledge keyword match
+  indicators submit STUDY_ID --key FILE (--day DAY | --from DAY --to DAY)
+  indicators leave STUDY_ID --key FILE
   whois      KEYID
 
 admin commands (embedded runtime; the admin token comes from the app config's adminTokenFile):
@@ -154,5 +165,87 @@ describe('medshare CLI: dispatch, usage and exit codes (no gateway)', () => {
   ])('research command %j is a usage error (exit 2) once the config and key file are read', async (args, message) => {
     const r = await cli(['--config', config, ...args, '--key', join(dir, 'user.key')]);
     expect(r).toMatchObject({ code: 2, err: expect.stringContaining(`usage error: ${message}`) });
+  });
+
+  it.each([
+    [
+      ['indicators'],
+      'indicators needs keygen, publish, show, list, aggregates, export, attest, record, join, submit, leave',
+    ],
+    [['indicators', 'toString'], 'indicators needs keygen'],
+    [['indicators', 'keygen'], '--out is required'],
+    [['indicators', 'publish'], 'indicators publish needs a STUDY_JSON file'],
+    [['indicators', 'show'], 'indicators show needs a STUDY_ID'],
+    [['indicators', 'aggregates', 's'], '--study-key is required'],
+    [['indicators', 'export', 's', '--study-key', 'k', '--format', 'fhir'], '--format must be csv or ndjson'],
+    [['indicators', 'attest', '--out', 'a.json', '--patient', 'p'], '--keyword is required'],
+    [['indicators', 'record'], '--data is required'],
+    [['indicators', 'record', '--data', '[1]'], 'indicators record takes --data'],
+    [['indicators', 'record', '--data', '{}', '--day', '2026-02-30'], '--day must be a date YYYY-MM-DD'],
+    [['indicators', 'submit', 's'], 'indicators submit needs --day DAY or --from DAY --to DAY'],
+    [['indicators', 'submit', 's', '--from', '2026-12-02', '--to', '2026-12-01'], '--to must be 0…365 days after'],
+    [['upload', '--data', '{}', '--attestation', '/nonexistent/a.json'], 'ENOENT'],
+  ])('indicator command %j is a usage error (exit 2) once the config and key file are read', async (args, message) => {
+    const r = await cli(['--config', config, ...args, '--key', join(dir, 'user.key')]);
+    if (message === 'ENOENT') expect(r).toMatchObject({ code: 1, err: expect.stringContaining('ENOENT') });
+    else expect(r).toMatchObject({ code: 2, err: expect.stringContaining(`usage error: ${message}`) });
+  });
+
+  it('indicators keygen, attest and record work offline: 0600 files, sealed, never overwritten', async () => {
+    const keyed = (args: string[]): Promise<{ code: number; out: string; err: string }> =>
+      cli(['--config', config, ...args, '--key', join(dir, 'user.key'), '--json']);
+    const studyKey = join(dir, 'study.key');
+    const made = await keyed(['indicators', 'keygen', '--out', studyKey]);
+    expect(made.code).toBe(0);
+    expect(JSON.parse(made.out)).toMatchObject({
+      file: studyKey,
+      publicKey: expect.stringMatching(/^0[23][0-9a-f]{64}$/),
+    });
+    expect(statSync(studyKey).mode & 0o777).toBe(0o600);
+    const before = readFileSync(studyKey, 'utf8');
+    expect(await keyed(['indicators', 'keygen', '--out', studyKey])).toMatchObject({ code: 1 });
+    expect(readFileSync(studyKey, 'utf8')).toBe(before);
+
+    const handoff = join(dir, 'attestation.json');
+    const patientKeyId = '3'.repeat(64);
+    const attest = await keyed([
+      'indicators',
+      'attest',
+      '--patient',
+      patientKeyId,
+      '--keyword',
+      'i10',
+      '--out',
+      handoff,
+    ]);
+    expect(attest.code).toBe(0);
+    expect(attest.out).not.toContain('I10');
+    expect(statSync(handoff).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(handoff, 'utf8'))).toMatchObject({ patientKeyId, keyword: 'I10' });
+    expect(
+      await keyed(['indicators', 'attest', '--patient', patientKeyId, '--keyword', 'E11', '--out', handoff]),
+    ).toMatchObject({
+      code: 1,
+    });
+    expect(JSON.parse(readFileSync(handoff, 'utf8'))).toMatchObject({ keyword: 'I10' });
+
+    const store = join(dir, 'store');
+    const recorded = await keyed([
+      'indicators',
+      'record',
+      '--store',
+      store,
+      '--data',
+      '{"systolic":128}',
+      '--day',
+      '2026-11-30',
+    ]);
+    expect(JSON.parse(recorded.out)).toEqual({ day: 20_787, date: '2026-11-30', indicators: ['systolic'] });
+    const [file] = readdirSync(store);
+    expect(statSync(join(store, file as string)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(store, file as string), 'utf8')).not.toContain('systolic');
+    const refused = await keyed(['indicators', 'submit', 's'.repeat(64), '--store', store, '--day', '2026-11-30']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.err)).toMatchObject({ code: 'NOT_PARTICIPANT' });
   });
 });

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { decryptKeyFile, fail } from '@medshare/protocol';
 import { MedshareClient, type UserKey } from '../client/medshare-client';
 import { httpsTransport } from '../client/transport';
 import { loadAppConfig, type AppConfig } from '../config/app-config';
+import { MedshareIndicators } from '../indicators/indicators-client';
 import { MedshareResearch } from '../research/research-client';
 import type { Io, Need } from './command';
 import { need, type Values } from './options';
@@ -62,23 +63,50 @@ export const userKey: Need<{ readonly client: MedshareClient; readonly user: Use
   },
 };
 
+type UserHeld = { readonly client: MedshareClient; readonly user: UserKey };
+
+/** A client and the user's key, with more made from them (and the app config) for a family of commands. */
+function userKeyWith<E extends object>(
+  extend: (held: UserHeld, config: AppConfig, values: Values) => E,
+): Need<UserHeld & E> {
+  return {
+    kind: 'user key',
+    async acquire(values, io) {
+      const held = await userKey.acquire(values, io);
+      try {
+        return {
+          value: { ...held.value, ...extend(held.value, appConfig(values, io), values) },
+          close: () => held.close(),
+        };
+      } catch (error) {
+        held.close();
+        throw error;
+      }
+    },
+  };
+}
+
 /**
  * The research calls (MedshareResearch) for the user of --key; each anonymous request goes through
  * a fresh client (its own session and connection), made from the same app config.
  */
-export const researchUser: Need<{
-  readonly research: MedshareResearch;
-  readonly client: MedshareClient;
-  readonly user: UserKey;
-}> = {
-  kind: 'user key',
-  async acquire(values, io) {
-    const held = await userKey.acquire(values, io);
-    const config = appConfig(values, io).client;
-    const research = new MedshareResearch(held.value.client, { anonymousClient: () => new MedshareClient(config) });
-    return { value: { ...held.value, research }, close: () => held.close() };
-  },
-};
+export const researchUser: Need<UserHeld & { readonly research: MedshareResearch }> = userKeyWith(
+  ({ client: c }, config) => ({
+    research: new MedshareResearch(c, { anonymousClient: () => new MedshareClient(config.client) }),
+  }),
+);
+
+/**
+ * The daily-indicator calls (MedshareIndicators) for the user of --key, with the patients' sealed
+ * stores in --store, by default the folder `indicators` beside the app config (the app's data dir).
+ */
+export const indicatorsUser: Need<UserHeld & { readonly indicators: MedshareIndicators }> = userKeyWith(
+  ({ client: c }, config, values) => ({
+    indicators: new MedshareIndicators(c, {
+      storeDir: resolve(values.store ?? join(dirname(config.path), 'indicators')),
+    }),
+  }),
+);
 
 /** The admin API with the token from the app config's adminTokenFile (embedded runtime only). */
 export const adminToken: Need<AdminCall> = {

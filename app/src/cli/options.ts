@@ -41,6 +41,12 @@ const OPTIONS = {
   replace: { type: 'boolean', default: false },
   min: { type: 'string' },
   deny: { type: 'string' },
+  'study-key': { type: 'string' },
+  attestation: { type: 'string' },
+  patient: { type: 'string' },
+  keyword: { type: 'string' },
+  day: { type: 'string' },
+  store: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };

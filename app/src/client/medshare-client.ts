@@ -50,6 +50,17 @@ import {
   type RecordAuthorizationsResult,
   type RingOperation,
   type StudyDefinitionInput,
+  type IndicatorAggregatesResult,
+  type IndicatorJoinResult,
+  type IndicatorLeaveResult,
+  type IndicatorSeriesResult,
+  type IndicatorStudyInput,
+  type IndicatorStudyListResult,
+  type IndicatorStudyPublishResult,
+  type IndicatorStudyResult,
+  type IndicatorSubmitBody,
+  type IndicatorSubmitResult,
+  type KeywordAttestation,
   type StudyListResult,
   type StudyPublishResult,
   type StudyResult,
@@ -143,6 +154,19 @@ export interface ClientOptions extends Omit<TransportOptions, 'baseUrl'> {
   readonly fileUploadRetry?: { readonly attempts?: number; readonly delayMs?: number };
   /** Waits between upload attempts; tests replace it. */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** A record to upload for the patient: its plaintext (sealed here), its kind and, optionally, a doctor's keyword attestation. */
+export interface RecordUpload {
+  readonly content: Uint8Array;
+  readonly kind: string;
+  readonly createdAt?: number;
+  readonly patientId?: string;
+  /**
+   * The doctor's attestation of a keyword commitment for this record (docs/protocol.md §21.2):
+   * the commitment and the doctor's signature only; the keyword and its blinding stay with the patient.
+   */
+  readonly keywordAttestation?: KeywordAttestation;
 }
 
 /** The result of an upload; `replayed` when it resolved to a record an earlier attempt had created. */
@@ -305,10 +329,7 @@ export class MedshareClient {
    * `uploadRetry`; then the last error is thrown (an OUTCOME_UNKNOWN names its transaction; the
    * owner's record list shows whether it committed).
    */
-  async upload(
-    user: UserKey,
-    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
-  ): Promise<UploadResult> {
+  async upload(user: UserKey, record: RecordUpload): Promise<UploadResult> {
     const body = this.#uploadBody(user, record);
     return this.#retryUpload(async () => {
       const result = await this.#call('upload', user, body);
@@ -316,10 +337,7 @@ export class MedshareClient {
     });
   }
 
-  #uploadBody(
-    user: UserKey,
-    record: { content: Uint8Array; kind: string; createdAt?: number; patientId?: string },
-  ): BodyOf<'upload'> {
+  #uploadBody(user: UserKey, record: RecordUpload): BodyOf<'upload'> {
     const patientId = record.patientId ?? defaultPseudonym(user.publicKey);
     const sealed = sealRecord(record.content, user.publicKey, patientId);
     // One key per logical upload: every attempt sends this same sealed body.
@@ -331,6 +349,7 @@ export class MedshareClient {
       ownerKeyWrap: sealed.ownerKeyWrap,
       metadata: { kind: record.kind, createdAt: record.createdAt ?? this.#clock() },
       idempotencyKey,
+      ...(record.keywordAttestation ? { keywordAttestation: record.keywordAttestation } : {}),
     };
   }
 
@@ -535,6 +554,53 @@ export class MedshareClient {
     if (entry.role !== 'institution' || entry.status !== 'active')
       throw fail('NOT_APPROVED', `${keyId} is not an approved institution`);
     return entry;
+  }
+
+  // ---- daily indicators (docs/protocol.md §21) ----------------------------------------------
+  // The wire calls; the proofs and the decryption are MedshareIndicators' (app/src/indicators/).
+
+  /** An approved institution publishes an indicator study with its twisted ElGamal public key. */
+  publishIndicatorStudy(institution: UserKey, study: IndicatorStudyInput): Promise<IndicatorStudyPublishResult> {
+    return this.#call('indicator-study-publish', institution, { study });
+  }
+
+  getIndicatorStudy(user: UserKey, studyId: string): Promise<IndicatorStudyResult> {
+    return this.#call('indicator-study-get', user, { studyId });
+  }
+
+  listIndicatorStudies(user: UserKey, page: Partial<PageBody> = {}): Promise<IndicatorStudyListResult> {
+    return this.#call('indicator-study-list', user, { pageSize: page.pageSize ?? 50, bookmark: page.bookmark ?? '' });
+  }
+
+  /** Joins a study with a membership proof (hex) for the record's attested keyword commitment. */
+  joinIndicatorStudy(
+    patient: UserKey,
+    join: { studyId: string; recordId: string; proof: string },
+  ): Promise<IndicatorJoinResult> {
+    return this.#call('indicator-join', patient, join);
+  }
+
+  /** Sends a submission already encrypted and proven (MedshareIndicators.submit builds one). */
+  submitIndicators(patient: UserKey, submission: IndicatorSubmitBody): Promise<IndicatorSubmitResult> {
+    return this.#call('indicator-submit', patient, submission);
+  }
+
+  leaveIndicatorStudy(patient: UserKey, studyId: string): Promise<IndicatorLeaveResult> {
+    return this.#call('indicator-leave', patient, { studyId });
+  }
+
+  /** The study's encrypted sums (its institution only; submitted, so audited). */
+  indicatorAggregates(institution: UserKey, studyId: string): Promise<IndicatorAggregatesResult> {
+    return this.#call('indicator-aggregates', institution, { studyId });
+  }
+
+  /** One page of the study's pseudonymous series (its institution only; INDICATOR_K_NOT_REACHED below k). */
+  indicatorSeries(institution: UserKey, studyId: string, page: Partial<PageBody> = {}): Promise<IndicatorSeriesResult> {
+    return this.#call('indicator-series', institution, {
+      studyId,
+      pageSize: page.pageSize ?? 20,
+      bookmark: page.bookmark ?? '',
+    });
   }
 
   // ---- large files (docs/protocol.md §15–§17) ------------------------------------------------

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     '  npm run demo                     # the scripted scenario, through the CLI',
     '  npm run demo:files               # a 200 MB file shared 2-of-3, through the CLI',
     '  npm run demo:research            # studies, warrants, an anonymous contribution, k-anonymity',
+    '  npm run demo:indicators          # daily indicators: zero-knowledge keyword match, encrypted readings',
     '  npx medshare keygen --out patient.key.json',
     '  npx medshare --help',
     `  curl --cacert ${layout ? `${layout.dataDir}/gateway/tls/cert.pem` : '<ca>'} ${url}/openapi.json`,

@@ -7,6 +7,7 @@ import { dataset } from './dataset';
 import { events } from './events';
 import { file } from './file';
 import { grant } from './grant';
+import { indicators } from './indicators';
 import { keygen } from './keygen';
 import { profile } from './profile';
 import { login } from './login';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   contribute,
   withdraw,
   dataset,
+  indicators,
   whois,
   admin,
 ];
