@@ -181,7 +181,7 @@ export function verify(
   const sG = sm2Arithmetic.multiplyFixed(baseTable(), s);
   const sum = key.table
     ? sm2Arithmetic.multiplyFixed(key.table, t, sG)
-    : sm2Arithmetic.addJacobian(sG, sm2Arithmetic.multiplyWnaf(key.point, t));
+    : sm2Arithmetic.multiplyWnaf(key.point, t, sG);
   const x1 = sm2Arithmetic.affineX(sum);
   if (x1 === undefined) return false;
   // B7: R = (e + x1') mod n, accept iff R = r
