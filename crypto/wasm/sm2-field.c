@@ -196,8 +196,39 @@ static void dbl(u32 *pt) {
   copy(x, x3);
 }
 
-// pt += (qx, qy) (add-1998-cmo-2 with Z₂ = 1): 8M + 3S, exceptions handled: P = ∞ gives Q,
-// P = Q doubles, P = −Q gives ∞.
+// The exceptions of the incomplete addition formulas, on P₁ = pt before it changes: h = 0 means
+// equal x, so P₁ = P₂ (r = 0: double) or P₁ = −P₂ (infinity). Returns 1 if it handled them.
+static int add_exception(u32 *pt, const u32 *h, const u32 *r) {
+  if (!is_zero(h)) return 0;
+  if (is_zero(r)) {
+    dbl(pt);
+  } else {
+    for (int i = 0; i < 8; i++) pt[16 + i] = 0;
+  }
+  return 1;
+}
+
+// The common end of both additions (add-1998-cmo-2), with h = U₂ − U₁ and r = S₂ − S₁:
+// X₃ = r² − h³ − 2·U₁h², Y₃ = r·(U₁h² − X₃) − S₁h³, Z₃ = Z·h where pt's Z already holds Z₁Z₂.
+// U₁ and S₁ may be pt's own X and Y (the mixed addition): they are read before being replaced.
+static void add_finish(u32 *pt, const u32 *u1, const u32 *s1, const u32 *h, const u32 *r) {
+  u32 hh[8], hhh[8], v[8], t[8];
+  sqr(hh, h);
+  mul(hhh, h, hh);
+  mul(v, u1, hh);
+  sqr(t, r);
+  sub(t, t, hhh);
+  sub(t, t, v);
+  sub(t, t, v);
+  mul(pt + 16, pt + 16, h);
+  sub(v, v, t);
+  mul(v, r, v);
+  mul(hhh, s1, hhh);
+  sub(pt + 8, v, hhh);
+  copy(pt, t);
+}
+
+// pt += (qx, qy) with Z₂ = 1: 8M + 3S. P = ∞ gives Q, P = Q doubles, P = −Q gives ∞.
 static void add_affine(u32 *pt, const u32 *qx, const u32 *qy) {
   u32 *x1 = pt, *y1 = pt + 8, *z1 = pt + 16;
   if (is_zero(z1)) {
@@ -206,34 +237,14 @@ static void add_affine(u32 *pt, const u32 *qx, const u32 *qy) {
     copy(z1, MONT_ONE);
     return;
   }
-  u32 z1z1[8], u2[8], s2[8], h[8], r[8], hh[8], hhh[8], v[8], t[8];
+  u32 z1z1[8], u2[8], s2[8], h[8], r[8];
   sqr(z1z1, z1);
   mul(u2, qx, z1z1);
   mul(s2, z1, z1z1);
   mul(s2, qy, s2);
   sub(h, u2, x1);
   sub(r, s2, y1);
-  if (is_zero(h)) {
-    if (is_zero(r)) {
-      dbl(pt);
-    } else {
-      for (int i = 0; i < 8; i++) z1[i] = 0;
-    }
-    return;
-  }
-  sqr(hh, h);
-  mul(hhh, h, hh);
-  mul(v, x1, hh);
-  sqr(t, r);
-  sub(t, t, hhh);
-  sub(t, t, v);
-  sub(t, t, v);  // X₃ = r² − h³ − 2v
-  mul(z1, z1, h);
-  sub(v, v, t);
-  mul(v, r, v);
-  mul(hhh, y1, hhh);
-  sub(y1, v, hhh);
-  copy(x1, t);
+  if (!add_exception(pt, h, r)) add_finish(pt, x1, y1, h, r);
 }
 
 // r = a^(p−2) = a⁻¹ (a ≠ 0; 0 gives 0), by a fixed 4-bit window: 256 squarings, 64 multiplications.
@@ -256,48 +267,27 @@ static void inv(u32 *r, const u32 *a) {
   copy(r, acc);
 }
 
-// p1 += p2, both Jacobian (add-1998-cmo-2): 12M + 4S, the same exceptions as add_affine.
+// p1 += p2, both Jacobian: 12M + 4S, the same exceptions.
 static void add_jac(u32 *p1, const u32 *p2) {
-  u32 *x1 = p1, *y1 = p1 + 8, *z1 = p1 + 16;
-  const u32 *x2 = p2, *y2 = p2 + 8, *z2 = p2 + 16;
-  if (is_zero(z2)) return;
-  if (is_zero(z1)) {
+  if (is_zero(p2 + 16)) return;
+  if (is_zero(p1 + 16)) {
     for (int i = 0; i < 24; i++) p1[i] = p2[i];
     return;
   }
-  u32 z1z1[8], z2z2[8], u1[8], u2[8], s1[8], s2[8], h[8], r[8], hh[8], hhh[8], v[8], t[8];
-  sqr(z1z1, z1);
-  sqr(z2z2, z2);
-  mul(u1, x1, z2z2);
-  mul(u2, x2, z1z1);
-  mul(s1, z2, z2z2);
-  mul(s1, y1, s1);
-  mul(s2, z1, z1z1);
-  mul(s2, y2, s2);
+  u32 z1z1[8], z2z2[8], u1[8], u2[8], s1[8], s2[8], h[8], r[8];
+  sqr(z1z1, p1 + 16);
+  sqr(z2z2, p2 + 16);
+  mul(u1, p1, z2z2);
+  mul(u2, p2, z1z1);
+  mul(s1, p2 + 16, z2z2);
+  mul(s1, p1 + 8, s1);
+  mul(s2, p1 + 16, z1z1);
+  mul(s2, p2 + 8, s2);
   sub(h, u2, u1);
   sub(r, s2, s1);
-  if (is_zero(h)) {
-    if (is_zero(r)) {
-      dbl(p1);
-    } else {
-      for (int i = 0; i < 8; i++) z1[i] = 0;
-    }
-    return;
-  }
-  sqr(hh, h);
-  mul(hhh, h, hh);
-  mul(v, u1, hh);
-  sqr(t, r);
-  sub(t, t, hhh);
-  sub(t, t, v);
-  sub(t, t, v);  // X₃ = r² − h³ − 2v
-  mul(z1, z1, z2);
-  mul(z1, z1, h);
-  sub(v, v, t);
-  mul(v, r, v);
-  mul(hhh, s1, hhh);
-  sub(y1, v, hhh);
-  copy(x1, t);
+  if (add_exception(p1, h, r)) return;
+  mul(p1 + 16, p1 + 16, p2 + 16);
+  add_finish(p1, u1, s1, h, r);
 }
 
 // ---- exports ----------------------------------------------------------------------------

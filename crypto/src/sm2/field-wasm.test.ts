@@ -36,7 +36,7 @@ function field(op: 'fe_mul' | 'fe_sqr' | 'fe_inv', a: bigint, b = 0n): bigint {
 
 /** Affine coordinates of a Jacobian point by the BigInt arithmetic, or undefined for infinity. */
 function affine(p: Jac): Affine | undefined {
-  return p[2] === 0n ? undefined : (big.normalize([p])[0] as Affine);
+  return p[2] === 0n ? undefined : big.normalize([p])[0];
 }
 
 function nobleMul(q: Affine, k: bigint): Affine | undefined {

@@ -110,7 +110,7 @@ export class WasmArithmetic extends Arithmetic {
   constructor(curve: FieldCurve) {
     super(curve);
     if (curve.p !== SM2_P) throw new RangeError("the WebAssembly field is SM2's prime only");
-    this.exports = new (wasmApi().Instance)(sm2FieldModule(), {}).exports as unknown as Exports;
+    this.exports = new (wasmApi().Instance)(sm2FieldModule(), {}).exports as Exports;
     this.exports.init();
     const base = Math.ceil(this.exports.__heap_base.value / 64) * 64;
     this.accPtr = base;

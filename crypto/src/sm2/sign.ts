@@ -179,9 +179,7 @@ export function verify(
   // B6: (x1', y1') = [s]G + [t]P_A; [s]G from G's shared table, [t]P_A from the key's table
   // when it has earned one (verify-keys.ts), else by wNAF. Public scalars: variable time.
   const sG = sm2Arithmetic.multiplyFixed(baseTable(), s);
-  const sum = key.table
-    ? sm2Arithmetic.multiplyFixed(key.table, t, sG)
-    : sm2Arithmetic.multiplyWnaf(key.point, t, sG);
+  const sum = key.table ? sm2Arithmetic.multiplyFixed(key.table, t, sG) : sm2Arithmetic.multiplyWnaf(key.point, t, sG);
   const x1 = sm2Arithmetic.affineX(sum);
   if (x1 === undefined) return false;
   // B7: R = (e + x1') mod n, accept iff R = r
