@@ -174,6 +174,35 @@ describe('WebAssembly point arithmetic (field-wasm.ts) against BigInt (jacobian.
     expect(() => wasm.normalize([[1n, 1n, 0n]])).toThrow(RangeError);
   });
 
+  it('tells whether a Jacobian point has a given affine x without inverting (SM2 verify B7), x ≥ n included', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: SM2_N - 1n }), fc.bigInt({ min: 1n, max: SM2_P - 1n }), (k, l) => {
+        const p = rescale(big.multiplyWnaf(G, k), l);
+        const x = big.affineX(p) as bigint;
+        for (const a of [big, wasm]) {
+          expect(a.hasAffineX(p, x)).toBe(true);
+          expect(a.hasAffineX(p, (x + 1n) % SM2_P)).toBe(false);
+        }
+      }),
+      { numRuns: 20 },
+    );
+    expect(big.hasAffineX([1n, 1n, 0n], 1n)).toBe(false);
+    // A curve point whose x lies in [n, p): x' = c + n with c = x − n is the second candidate.
+    let x = SM2_N + 5n;
+    let y: bigint | undefined;
+    for (; y === undefined; x++) {
+      try {
+        y = Point.fromHex('02' + x.toString(16).padStart(64, '0')).toAffine().y;
+      } catch {
+        y = undefined;
+      }
+    }
+    x--;
+    const high = rescale([x, y, 1n], 12345n);
+    expect(big.hasAffineX(high, x)).toBe(true);
+    expect(big.hasAffineX(high, x - SM2_N)).toBe(false);
+  });
+
   it('builds the same tables as BigInt (widths 1, 2, 5, 10)', () => {
     for (const w of [1, 2, 5, 10]) {
       const [bt, wt] = [big.fixedTable(G, w), wasm.fixedTable(G, w)];

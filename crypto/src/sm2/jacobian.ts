@@ -175,6 +175,14 @@ export class Arithmetic {
     return [x3, y3, this.mul(this.mul(z1, z2), h)];
   }
 
+  /**
+   * Whether the affine x of a Jacobian point is x (0 ≤ x < p): X = x·Z² (mod p), no inversion.
+   * False for infinity.
+   */
+  hasAffineX([px, , z]: Jac, x: bigint): boolean {
+    return z !== 0n && this.mul(x, this.mul(z, z)) === px;
+  }
+
   /** Affine x of a Jacobian point, or undefined for infinity. */
   affineX([x, , z]: Jac): bigint | undefined {
     if (z === 0n) return undefined;
