@@ -106,6 +106,7 @@ export class WasmArithmetic extends Arithmetic {
   private readonly region: number;
   private readonly scalar = new Uint32Array(SCALAR_WORDS);
   private readonly scalarView = new DataView(this.scalar.buffer);
+  private readonly termCache = new WeakMap<readonly bigint[], Uint32Array>();
 
   constructor(curve: FieldCurve) {
     super(curve);
@@ -259,18 +260,18 @@ export class WasmArithmetic extends Arithmetic {
   override straus(terms: readonly NafTerm[]): Jac {
     const length = terms.reduce((max, t) => Math.max(max, t.digits.length), 0);
     const points = terms.reduce((sum, t) => sum + t.xs.length, 0);
-    const region = this.reserve(points * POINT + 4 * length * (terms.length + 1));
+    const widest = terms.reduce((max, t) => Math.max(max, t.xs.length), 0);
+    const opsBytes = 4 * length * (terms.length + 1);
+    const region = this.reserve(points * POINT + opsBytes + widest * POINT);
+    const opsPtr = region + points * POINT;
+    const scratch = opsPtr + opsBytes;
     const bases: number[] = [];
     let at = 0;
-    for (const { xs, ys } of terms) {
+    for (const term of terms) {
       bases.push(at);
-      for (let i = 0; i < xs.length; i++, at++) {
-        this.put(region + at * POINT, xs[i] as bigint);
-        this.put(region + at * POINT + ELEMENT, ys[i] as bigint);
-      }
+      this.u32.set(this.termWords(term, scratch), (region + at * POINT) >> 2);
+      at += term.xs.length;
     }
-    this.exports.to_mont(region, 2 * points);
-    const opsPtr = region + points * POINT;
     const ops = opsPtr >> 2;
     let n = 0;
     for (let i = length - 1; i >= 0; i--) {
@@ -285,6 +286,25 @@ export class WasmArithmetic extends Arithmetic {
     this.putJac(this.accPtr, INFINITY);
     this.exports.run(this.accPtr, opsPtr, n, region);
     return this.getJac(this.accPtr);
+  }
+
+  /**
+   * A term's points as Montgomery words, converted (at `scratch`, reserved by the caller) once
+   * per points array, which the cache keys (with its `ys`, never changed): the ZK verifiers'
+   * cached generator tables serve every verification. A WeakMap: fresh ones go with their arrays.
+   */
+  private termWords({ xs, ys }: NafTerm, scratch: number): Uint32Array {
+    let words = this.termCache.get(xs);
+    if (words === undefined) {
+      for (let i = 0; i < xs.length; i++) {
+        this.put(scratch + i * POINT, xs[i] as bigint);
+        this.put(scratch + i * POINT + ELEMENT, ys[i] as bigint);
+      }
+      this.exports.to_mont(scratch, 2 * xs.length);
+      words = this.u32.slice(scratch >> 2, (scratch >> 2) + 16 * xs.length);
+      this.termCache.set(xs, words);
+    }
+    return words;
   }
 
   override normalize(points: readonly Jac[]): Affine[] {
