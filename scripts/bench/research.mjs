@@ -346,7 +346,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .map((l) => l.toFixed(2))
     .join(' ');
   console.log(`medshare anonymous contributions (§19.3) through the embedded runtime — ${new Date().toISOString()}`);
-  console.log(`machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load ${load}`);
+  console.log(
+    `machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load ${load}; ` +
+      `SM2 field ${require(resolve(root, 'crypto/dist/sm2/verify-keys.js')).sm2Arithmetic.kind} (MEDSHARE_SM2_FIELD)`,
+  );
   await runContributeBench()
     .then(() => runThroughGateway())
     .catch((error) => {

@@ -25,12 +25,12 @@ const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(process.env.BENCH_PROTOCOL_DIST ?? resolve(root, 'protocol/dist'));
 const p = { ...require(resolve(root, 'crypto/dist/sm2/index.js')), ...require(resolve(dist, 'index.js')) };
-// SM2 and its key caches' controls are @medshare/crypto's; an older protocol build passed as
-// BENCH_PROTOCOL_DIST (before crypto/ existed) carried them itself.
+// SM2 and its key caches' controls are @medshare/crypto's (crypto/dist); an older protocol build
+// passed as BENCH_PROTOCOL_DIST (before crypto/ existed) carried them itself.
 const sm2 = p.sign ? p : require('@medshare/crypto/sm2');
 const cryptoTesting = p.sign
-  ? { clearPointCache: p.clearPointCache, verifyKeyStats: p.pointCacheStats }
-  : require('@medshare/crypto/testing');
+  ? require(resolve(root, 'crypto/dist/testing/index.js'))
+  : { clearPointCache: p.clearPointCache, verifyKeyStats: p.pointCacheStats };
 const KEYS = (process.env.BENCH_KEYS ?? '1,32,64,96,256,1000,10000').split(',').map(Number);
 const MAX = Math.max(...KEYS);
 
@@ -44,6 +44,9 @@ const load = () =>
 
 console.log(`medshare SM2 verification with N keys in rotation — ${new Date().toISOString()}`);
 console.log(`machine: ${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, load ${load()}`);
+console.log(
+  `SM2 field: ${require(resolve(root, 'crypto/dist/sm2/verify-keys.js')).sm2Arithmetic.kind} (MEDSHARE_SM2_FIELD)`,
+);
 console.log(`protocol build: ${dist}`);
 
 const t0 = now();

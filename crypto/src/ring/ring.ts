@@ -293,7 +293,7 @@ function pointMultiplier(point: Affine, cached: FixedTable | undefined, uses: nu
   if (cached) return tableMultiplier(cached);
   const window = transientWindow(uses);
   if (window > 0) return tableMultiplier(sm2Arithmetic.fixedTable(point, window));
-  return (k, acc) => sm2Arithmetic.addJacobian(acc, sm2Arithmetic.multiplyWnaf(point, k));
+  return (k, acc) => sm2Arithmetic.multiplyWnaf(point, k, acc);
 }
 
 const INFINITY: Jac = [1n, 1n, 0n];

@@ -30,26 +30,63 @@ export type Jac = [x: bigint, y: bigint, z: bigint];
 /**
  * A fixed-window table of affine points: window j holds [d·2^(w·j)]Q for d = 1 … 2^(w−1), so a
  * multiplication with signed digits in (−2^(w−1), 2^(w−1)] is one mixed addition per non-zero
- * digit and no doubling (the layout of @noble/curves' wNAF precomputes).
+ * digit and no doubling (the layout of @noble/curves' wNAF precomputes). Point i is at index i of
+ * `xs`/`ys` (the BigInt arithmetic's tables) or at words 16i … 16i + 15 of `words` (x then y, 8
+ * little-endian 32-bit words each, Montgomery form: the WebAssembly arithmetic's, field-wasm.ts).
+ * A table is used by the arithmetic that built it.
  */
 export interface FixedTable {
   readonly window: number;
+  /** Points held: {@link tablePoints}. */
+  readonly size: number;
+  readonly xs?: readonly bigint[];
+  readonly ys?: readonly bigint[];
+  readonly words?: Uint32Array;
+}
+
+/** P, 3P, 5P, … as affine coordinates with the NAF digits of one scalar: a term of {@link Arithmetic.straus}. */
+export interface NafTerm {
   readonly xs: readonly bigint[];
   readonly ys: readonly bigint[];
+  /** Least significant first, odd digits d use point (|d| − 1)/2. */
+  readonly digits: readonly number[];
+  /** The point is taken as −P. */
+  readonly negated: boolean;
 }
 
 /** V8 keeps a 256-bit BigInt in about 48 bytes, plus an 8-byte array slot: two per point. */
 export const TABLE_BYTES_PER_POINT = 2 * (48 + 8);
 
-export function tablePoints(curve: FieldCurve, window: number): number {
+export function tablePoints(curve: Pick<FieldCurve, 'bits'>, window: number): number {
   return (Math.ceil(curve.bits / window) + 1) * 2 ** (window - 1);
 }
 
+const INFINITY: Jac = [1n, 1n, 0n];
+
+/**
+ * The BigInt arithmetic: the reference and the fallback of field-wasm.ts's WebAssembly one, which
+ * overrides the bulk operations (multiplications, tables, normalization) and keeps these
+ * single-point ones.
+ */
 export class Arithmetic {
-  private readonly p: bigint;
+  protected readonly p: bigint;
+  /** Which field implementation runs the bulk operations. */
+  readonly kind: 'bigint' | 'wasm' = 'bigint';
 
   constructor(readonly curve: FieldCurve) {
     this.p = curve.p;
+  }
+
+  /** Estimated bytes a table point takes (the table caches' budgets count in these). */
+  get tableBytesPerPoint(): number {
+    return TABLE_BYTES_PER_POINT;
+  }
+
+  /** Point i of a table this arithmetic built (tests, diagnostics). */
+  tablePoint(table: FixedTable, i: number): Affine {
+    const { xs, ys } = bigintTable(table);
+    if (i < 0 || i >= table.size) throw new RangeError(`table point ${i} out of range`);
+    return { x: xs[i] as bigint, y: ys[i] as bigint };
   }
 
   private mul(a: bigint, b: bigint): bigint {
@@ -138,6 +175,14 @@ export class Arithmetic {
     return [x3, y3, this.mul(this.mul(z1, z2), h)];
   }
 
+  /**
+   * Whether the affine x of a Jacobian point is x (0 ≤ x < p): X = x·Z² (mod p), no inversion.
+   * False for infinity.
+   */
+  hasAffineX([px, , z]: Jac, x: bigint): boolean {
+    return z !== 0n && this.mul(x, this.mul(z, z)) === px;
+  }
+
   /** Affine x of a Jacobian point, or undefined for infinity. */
   affineX([x, , z]: Jac): bigint | undefined {
     if (z === 0n) return undefined;
@@ -194,7 +239,7 @@ export class Arithmetic {
       for (let w = 0; w < windows; w++)
         [xs[w * half + d - 1], ys[w * half + d - 1]] = [(row[w] as Affine).x, (row[w] as Affine).y];
     }
-    return { window, xs, ys };
+    return { window, size: xs.length, xs, ys };
   }
 
   /** a_j + b_j for every j (a_j = b_j doubles), affine, the denominators inverted together. */
@@ -229,8 +274,9 @@ export class Arithmetic {
   }
 
   /** [k]Q from Q's fixed table, 0 ≤ k < n: one mixed addition per non-zero signed digit. */
-  multiplyFixed(table: FixedTable, k: bigint, acc: Jac = [1n, 1n, 0n]): Jac {
-    const { window, xs, ys } = table;
+  multiplyFixed(table: FixedTable, k: bigint, acc: Jac = INFINITY): Jac {
+    const { window } = table;
+    const { xs, ys } = bigintTable(table);
     const half = 2 ** (window - 1);
     const mask = BigInt(2 ** window - 1);
     const shift = BigInt(window);
@@ -252,28 +298,51 @@ export class Arithmetic {
   }
 
   /**
-   * [k]Q without a table, 0 ≤ k < n: width-5 wNAF over the odd multiples Q, 3Q, …, 15Q
+   * acc + [k]Q without a table, 0 ≤ k < n: width-5 wNAF over the odd multiples Q, 3Q, …, 15Q
    * (computed here, one inversion to make them affine), one doubling per bit and a mixed
    * addition per non-zero digit (about bits/6).
    */
-  multiplyWnaf(q: Affine, k: bigint): Jac {
+  multiplyWnaf(q: Affine, k: bigint, acc: Jac = INFINITY): Jac {
     const width = 5;
     const count = 2 ** (width - 2);
     const odd: Jac[] = [[q.x, q.y, 1n]];
     const twice = this.double([q.x, q.y, 1n]);
     for (let i = 1; i < count; i++) odd.push(this.addJacobian(odd[i - 1] as Jac, twice));
     const table = this.normalize(odd);
-    const digits = wnafDigits(k, width);
-    let acc: Jac = [1n, 1n, 0n];
-    for (let i = digits.length - 1; i >= 0; i--) {
-      acc = this.double(acc);
-      const d = digits[i] as number;
-      if (d === 0) continue;
-      const point = table[(Math.abs(d) - 1) >> 1] as Affine;
-      acc = this.addAffine(acc, point.x, d < 0 ? this.p - point.y : point.y);
+    const term: NafTerm = {
+      xs: table.map((t) => t.x),
+      ys: table.map((t) => t.y),
+      digits: wnafDigits(k, width),
+      negated: false,
+    };
+    return this.addJacobian(acc, this.straus([term]));
+  }
+
+  /**
+   * Σ ±[k_i]P_i by Straus's interleaving: one run of doublings shared by every term, a mixed
+   * addition per non-zero digit (zk/msm.ts's multi-scalar multiplication).
+   */
+  straus(terms: readonly NafTerm[]): Jac {
+    const length = terms.reduce((max, t) => Math.max(max, t.digits.length), 0);
+    let acc = INFINITY;
+    for (let i = length - 1; i >= 0; i--) {
+      if (acc[2] !== 0n) acc = this.double(acc);
+      for (const { xs, ys, digits, negated } of terms) {
+        const d = digits[i];
+        if (d === undefined || d === 0) continue;
+        const index = (Math.abs(d) - 1) >> 1;
+        const y = ys[index] as bigint;
+        acc = this.addAffine(acc, xs[index] as bigint, d < 0 !== negated ? this.p - y : y);
+      }
     }
     return acc;
   }
+}
+
+function bigintTable(table: FixedTable): { xs: readonly bigint[]; ys: readonly bigint[] } {
+  const { xs, ys } = table;
+  if (!xs || !ys) throw new TypeError('a WebAssembly table passed to the BigInt arithmetic');
+  return { xs, ys };
 }
 
 /** Width-w NAF of k ≥ 0, least significant digit first; digits odd in (−2^(w−1), 2^(w−1)) or 0. */

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { assertBytes, bytesToBigInt, concatBytes, fromHex, utf8 } from '../bytes';
 import { hmacSm3, sm3Parts } from '../sm3';
-import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N } from './curve';
+import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N, SM2_P } from './curve';
 import { privateScalar } from './keys';
 import { baseTable, sm2Arithmetic, verifyKey, type VerifyKey } from './verify-keys';
 
@@ -179,13 +179,12 @@ export function verify(
   // B6: (x1', y1') = [s]G + [t]P_A; [s]G from G's shared table, [t]P_A from the key's table
   // when it has earned one (verify-keys.ts), else by wNAF. Public scalars: variable time.
   const sG = sm2Arithmetic.multiplyFixed(baseTable(), s);
-  const sum = key.table
-    ? sm2Arithmetic.multiplyFixed(key.table, t, sG)
-    : sm2Arithmetic.addJacobian(sG, sm2Arithmetic.multiplyWnaf(key.point, t));
-  const x1 = sm2Arithmetic.affineX(sum);
-  if (x1 === undefined) return false;
-  // B7: R = (e + x1') mod n, accept iff R = r
-  return modN(e + x1) === r;
+  const sum = key.table ? sm2Arithmetic.multiplyFixed(key.table, t, sG) : sm2Arithmetic.multiplyWnaf(key.point, t, sG);
+  // B7: R = (e + x1') mod n, accept iff R = r. Without the inversion that makes x1' affine:
+  // R = r iff x1' ≡ r − e (mod n), and since 0 ≤ x1' < p < 2n, iff x1' is c = (r − e) mod n or
+  // c + n (the latter only where c + n < p); x1' = c is X = c·Z² (mod p) on the Jacobian sum.
+  const c = modN(r - e);
+  return sm2Arithmetic.hasAffineX(sum, c) || (c + SM2_N < SM2_P && sm2Arithmetic.hasAffineX(sum, c + SM2_N));
 }
 
 /** `r ‖ s` → DER `SEQUENCE { INTEGER r, INTEGER s }` (GB/T 35276 §7.2, what OpenSSL emits). */

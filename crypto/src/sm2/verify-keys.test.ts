@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { sm2 as smCrypto } from 'sm-crypto';
 import vectors from '../../../test/vectors/sm2.json';
 import { fromHex, toHex, utf8 } from '../bytes';
-import { Point, SM2_N } from './curve';
-import { TABLE_BYTES_PER_POINT, tablePoints } from './jacobian';
+import { Point, SM2_N, SM2_P } from './curve';
+import { WasmArithmetic } from './field-wasm';
+import { Arithmetic, tablePoints } from './jacobian';
 import { generateKeyPair } from './keys';
 import { clearPointCache } from './point-cache';
 import { sign, signatureFromDer, verify } from './sign';
@@ -13,23 +14,27 @@ import { openssl } from '../testing/openssl';
 import { privateKeyToPem } from './pem';
 
 const sig = vectors.signature;
-const ONE_TABLE = tablePoints(sm2Arithmetic.curve, 6) * TABLE_BYTES_PER_POINT;
+const ONE_TABLE = tablePoints(sm2Arithmetic.curve, 6) * sm2Arithmetic.tableBytesPerPoint;
+const CURVE = { p: SM2_P, n: SM2_N, bits: 256 };
 
 afterEach(() => {
   setVerifyKeyLimits();
   clearPointCache();
 });
 
-describe('verification arithmetic (jacobian.ts) against @noble/curves', () => {
+describe.each([
+  ['BigInt (jacobian.ts)', new Arithmetic(CURVE)],
+  ['WebAssembly (field-wasm.ts)', new WasmArithmetic(CURVE)],
+])('verification arithmetic, %s, against @noble/curves', (_name, arith) => {
   const q = Point.BASE.multiply(0x1234567890abcdefn).toAffine();
-  const table = sm2Arithmetic.fixedTable(q, 6);
+  const table = arith.fixedTable(q, 6);
   const scalar = fc.bigInt({ min: 0n, max: SM2_N - 1n });
 
   it('[k]Q by wNAF and by fixed table equals noble, including k = 0, 1, n − 1', () => {
     const check = (k: bigint): void => {
       const want = k === 0n ? undefined : Point.fromAffine(q).multiply(k).toAffine().x;
-      expect(sm2Arithmetic.affineX(sm2Arithmetic.multiplyWnaf(q, k))).toBe(want);
-      expect(sm2Arithmetic.affineX(sm2Arithmetic.multiplyFixed(table, k))).toBe(want);
+      expect(arith.affineX(arith.multiplyWnaf(q, k))).toBe(want);
+      expect(arith.affineX(arith.multiplyFixed(table, k))).toBe(want);
     };
     [0n, 1n, 2n, 3n, 2n ** 255n, SM2_N - 1n, SM2_N - 2n].forEach(check);
     fc.assert(fc.property(scalar, check), { numRuns: 25 });
@@ -37,29 +42,27 @@ describe('verification arithmetic (jacobian.ts) against @noble/curves', () => {
 
   it('a fixed table holds d·2^(w·j)·Q (both coordinates) for every d and window j, widths 2 … 6 and 10', () => {
     for (const w of [2, 3, 4, 5, 6, 10]) {
-      const t = sm2Arithmetic.fixedTable(q, w);
+      const t = arith.fixedTable(q, w);
       const half = 2 ** (w - 1);
-      expect(t.xs).toHaveLength(tablePoints(sm2Arithmetic.curve, w));
-      const windows = t.xs.length / half;
+      expect(t.size).toBe(tablePoints(arith.curve, w));
+      const windows = t.size / half;
       for (const j of [0, 1, windows >> 1, windows - 1])
         for (const d of w <= 6 ? Array.from({ length: half }, (_, i) => i + 1) : [1, 2, 3, half]) {
           const want = Point.fromAffine(q)
             .multiply((BigInt(d) * 2n ** BigInt(w * j)) % SM2_N)
             .toAffine();
-          expect([t.xs[j * half + d - 1], t.ys[j * half + d - 1]]).toEqual([want.x, want.y]);
+          expect(arith.tablePoint(t, j * half + d - 1)).toEqual({ x: want.x, y: want.y });
         }
     }
   });
 
   it('handles the exceptional additions: P + P doubles, P + (−P) is infinity', () => {
-    const p = sm2Arithmetic.multiplyWnaf(q, 5n);
-    const x5 = sm2Arithmetic.affineX(p) as bigint;
+    const p = arith.multiplyWnaf(q, 5n);
+    const x5 = arith.affineX(p) as bigint;
     const p5 = Point.fromAffine(q).multiply(5n).toAffine();
     expect(x5).toBe(p5.x);
-    expect(sm2Arithmetic.affineX(sm2Arithmetic.addAffine(p, p5.x, p5.y))).toBe(
-      Point.fromAffine(q).multiply(10n).toAffine().x,
-    );
-    expect(sm2Arithmetic.affineX(sm2Arithmetic.addAffine(p, p5.x, sm2Arithmetic.curve.p - p5.y))).toBeUndefined();
+    expect(arith.affineX(arith.addAffine(p, p5.x, p5.y))).toBe(Point.fromAffine(q).multiply(10n).toAffine().x);
+    expect(arith.affineX(arith.addAffine(p, p5.x, arith.curve.p - p5.y))).toBeUndefined();
   });
 });
 

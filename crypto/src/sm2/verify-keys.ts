@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { fromHex } from '../bytes';
 import { decodePoint, SM2_GX, SM2_GY, SM2_N, SM2_P } from './curve';
-import { Arithmetic, TABLE_BYTES_PER_POINT, tablePoints, type Affine, type FixedTable } from './jacobian';
+import { sm2FieldArithmetic } from './field-wasm';
+import { tablePoints, type Affine, type Arithmetic, type FixedTable } from './jacobian';
 
 /**
  * Public keys for verification, and the policy for their tables (issue 11: a cache that
@@ -14,18 +15,25 @@ import { Arithmetic, TABLE_BYTES_PER_POINT, tablePoints, type Affine, type Fixed
  * - Uses are counted in a count-min sketch (4 × 16,384 counters, halved every 8,192 uses, so
  *   counts are recent). A key that reaches {@link HOT_USES} earns a width-6 table (~1,400
  *   affine points, ~150 KiB, a few ms), built later in a `setImmediate`, i.e. between requests.
- * - Tables live in an LRU bounded in bytes (32 MiB, ~210 keys). When it is full, a key gets a
+ * - Tables live in an LRU bounded in bytes (32 MiB: ~360 keys with the WebAssembly field's
+ *   64-byte points, ~210 with BigInt's ~112). When it is full, a key gets a
  *   table only if the sketch counts it more often than the least recently used table's key
  *   (TinyLFU admission), and at most one such replacement per 256 verifications: a rotation
  *   over more keys than fit cannot turn into a build per request.
  * - Decoded points are an LRU of 4,096 keys. Stated memory: tables ≤ 32 MiB, G's table
- *   ~1.5 MiB (13,824 points), decoded keys ~1.5 MiB, sketch 64 KiB.
+ *   ~0.9 MiB (13,824 points; 1.5 MiB on BigInt), decoded keys ~1.5 MiB, sketch 64 KiB.
+ *
+ * The arithmetic is field-wasm.ts's WebAssembly one unless `MEDSHARE_SM2_FIELD=bigint` (or the
+ * runtime has no WebAssembly): the same results, BigInt being the reference and fallback.
  */
-export const sm2Arithmetic = new Arithmetic({ p: SM2_P, n: SM2_N, bits: 256 });
+export const sm2Arithmetic: Arithmetic = sm2FieldArithmetic(
+  { p: SM2_P, n: SM2_N, bits: 256 },
+  process.env.MEDSHARE_SM2_FIELD,
+);
 
 const G_WINDOW = 10;
 const KEY_WINDOW = 6;
-const KEY_TABLE_BYTES = tablePoints(sm2Arithmetic.curve, KEY_WINDOW) * TABLE_BYTES_PER_POINT;
+const KEY_TABLE_BYTES = tablePoints(sm2Arithmetic.curve, KEY_WINDOW) * sm2Arithmetic.tableBytesPerPoint;
 const MAX_KEYS = 4096;
 const SKETCH_ROWS = 4;
 const SKETCH_WIDTH = 16384;

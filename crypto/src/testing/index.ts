@@ -9,7 +9,13 @@ export { encryptWithK } from '../sm2/encrypt';
 export { clearPointCache } from '../sm2/point-cache';
 export { buildQueuedScopeTables, clearScopePoints } from '../ring/ring';
 export { signWithK } from '../sm2/sign';
-export { buildQueuedTables, setVerifyKeyLimits, verifyKeyStats, type VerifyKeyStats } from '../sm2/verify-keys';
+export {
+  buildQueuedTables,
+  setVerifyKeyLimits,
+  sm2Arithmetic,
+  verifyKeyStats,
+  type VerifyKeyStats,
+} from '../sm2/verify-keys';
 export {
   encapsulateWith,
   generateKeyFragmentsWith,

@@ -7,8 +7,8 @@
  * (G, H, U) add from their fixed-window tables without doubling. Public data only: no
  * randomness, the same result on every endorser.
  */
-import { SM2_N, SM2_P } from '../sm2/curve';
-import { wnafDigits, type Affine, type FixedTable, type Jac } from '../sm2/jacobian';
+import { SM2_N } from '../sm2/curve';
+import { wnafDigits, type Affine, type FixedTable, type Jac, type NafTerm } from '../sm2/jacobian';
 import { sm2Arithmetic as arith } from '../sm2/verify-keys';
 
 /** P, 3P, 5P, …, (2^(w−1) − 1)P as affine coordinates: the table of a width-w NAF. */
@@ -60,34 +60,15 @@ function modN(k: bigint): bigint {
   return r < 0n ? r + SM2_N : r;
 }
 
-interface Prepared {
-  readonly table: OddMultiples;
-  readonly digits: number[];
-  /** The scalar was taken as n − k (with the point negated): −w costs what w costs. */
-  readonly negated: boolean;
-}
-
-function prepare({ table, scalar }: MsmTerm): Prepared {
+function prepare({ table, scalar }: MsmTerm): NafTerm {
   const k = modN(scalar);
   const negated = k > SM2_N >> 1n;
-  return { table, digits: wnafDigits(negated ? SM2_N - k : k, table.width), negated };
+  return { xs: table.xs, ys: table.ys, digits: wnafDigits(negated ? SM2_N - k : k, table.width), negated };
 }
 
 /** Σ k_i·P_i + Σ k_j·F_j (F_j from fixed tables), as a Jacobian point (Z = 0: the identity). */
 export function msm(terms: readonly MsmTerm[], fixed: readonly FixedTerm[] = []): Jac {
-  const prepared = terms.map(prepare);
-  const length = prepared.reduce((max, t) => Math.max(max, t.digits.length), 0);
-  let acc = INFINITY;
-  for (let i = length - 1; i >= 0; i--) {
-    if (acc[2] !== 0n) acc = arith.double(acc);
-    for (const { table, digits, negated } of prepared) {
-      const d = digits[i];
-      if (d === undefined || d === 0) continue;
-      const index = (Math.abs(d) - 1) >> 1;
-      const y = table.ys[index] as bigint;
-      acc = arith.addAffine(acc, table.xs[index] as bigint, d < 0 !== negated ? SM2_P - y : y);
-    }
-  }
+  let acc = arith.straus(terms.map(prepare));
   for (const { table, scalar } of fixed) acc = arith.multiplyFixed(table, modN(scalar), acc);
   return acc;
 }
