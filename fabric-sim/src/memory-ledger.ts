@@ -48,7 +48,8 @@ export interface TransactionResult<T> {
  */
 export class MemoryLedger implements StateStore {
   readonly #state = new Map<string, VersionedValue>();
-  #sorted: string[] | undefined = [];
+  /** The keys in byte order, built by the first range query and kept in step by each commit (rebuilt after a restore). */
+  #sorted: string[] | undefined;
   #version = 0;
   #txCounter = 0;
   readonly #seed = randomBytes(8).toString('hex');
@@ -68,14 +69,7 @@ export class MemoryLedger implements StateStore {
   *range(start: string, end: string): Iterable<readonly [string, VersionedValue]> {
     this.#sorted ??= [...this.#state.keys()].sort(compareKeys);
     const keys = this.#sorted;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareKeys(keys[mid] as string, start) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < keys.length; i++) {
+    for (let i = lowerBound(keys, start); i < keys.length; i++) {
       const key = keys[i] as string;
       if (compareKeys(key, end) >= 0) return;
       const entry = this.#state.get(key);
@@ -250,25 +244,71 @@ export class MemoryLedger implements StateStore {
     return Promise.resolve();
   }
 
+  /**
+   * The sorted keys after a commit added or removed keys, if they are built (a replay at start
+   * leaves them unbuilt: one sort afterwards is cheaper than an insertion per key). A new array,
+   * as a rebuild made: a range still being read (getStateByRange is lazy) keeps the keys it
+   * started with. A few changes are placed by binary search, a new key after the keys that
+   * compare equal to it (where the rebuild's stable sort of the insertion order puts it); many
+   * leave the keys to be sorted again by the next range query.
+   */
+  #reindex(added: readonly string[], removed: readonly string[]): void {
+    if (!this.#sorted) return;
+    if (added.length + removed.length > REINDEX_IN_PLACE_MAX) {
+      this.#sorted = undefined;
+      return;
+    }
+    const keys = this.#sorted.slice();
+    for (const key of removed) {
+      let at = lowerBound(keys, key);
+      while (at < keys.length && keys[at] !== key && compareKeys(keys[at] as string, key) === 0) at++;
+      if (keys[at] === key) keys.splice(at, 1);
+    }
+    for (const key of added) {
+      let at = lowerBound(keys, key);
+      while (at < keys.length && compareKeys(keys[at] as string, key) === 0) at++;
+      keys.splice(at, 0, key);
+    }
+    this.#sorted = keys;
+  }
+
   /** Applies a validated batch (also used to replay a durable log at start). */
   protected apply(rwset: ReadWriteSet, version: number): void {
     this.#version = version;
+    const added: string[] = [];
+    const removed: string[] = [];
     for (const [key, value] of rwset.writes) {
       const existed = this.#state.has(key);
       if (value === undefined) {
         if (existed) {
           this.#state.delete(key);
-          this.#sorted = undefined;
+          removed.push(key);
         }
       } else {
         this.#state.set(key, { value, version });
-        if (!existed) this.#sorted = undefined;
+        if (!existed) added.push(key);
       }
     }
+    if (added.length + removed.length > 0) this.#reindex(added, removed);
     if (rwset.event) {
       const event: CommittedEvent = { ...rwset.event, txId: rwset.txId, blockNumber: version };
       this.#events.push(event);
       for (const listener of this.#listeners) listener(event);
     }
   }
+}
+
+/** More added and removed keys than this in one transaction: the sorted keys are rebuilt, not patched. */
+const REINDEX_IN_PLACE_MAX = 64;
+
+/** The index of the first of the sorted `keys` that does not compare below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareKeys(keys[mid] as string, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -12,7 +12,7 @@ import { EventStreams } from './events/event-streams';
 import { EventFollower } from './events/follower';
 import { KeyRing } from './keys/key-ring';
 import type { LedgerBackend } from './ledger/backend';
-import { EmbeddedBackend } from './ledger/embedded';
+import { EmbeddedWorkerBackend } from './ledger/embedded-worker';
 import { FabricBackend } from './ledger/fabric';
 import type { PeerChangeLog } from './ledger/peer-order';
 import { GatewayMetrics } from './metrics/metrics';
@@ -44,7 +44,7 @@ export interface Gateway {
 /** `log` hears the Fabric backend's changes of peer (ledger/peer-order.ts). */
 async function openLedger(config: GatewayConfig, log?: PeerChangeLog): Promise<LedgerBackend> {
   return config.ledger.type === 'embedded'
-    ? EmbeddedBackend.open(config.ledger, config.org)
+    ? EmbeddedWorkerBackend.open(config.ledger, config.org)
     : FabricBackend.connect(config.ledger, config.org, log);
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+import { isBase64Text } from '@medshare/crypto/bytes';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { DEFAULT_LIMITS } from './config/config';
 import { clientErrorHandler, frameworkErrors } from './errors/error-handler';
 import type { TransferLimits } from './plugins/request-timeouts';
+import { BASE64_PATTERN } from './routes/schemas';
 
 /** Log redaction: keys, tokens and ciphertexts never reach a log line, even by mistake. */
 const REDACT_PATHS = [
@@ -23,6 +25,18 @@ const REDACT_PATHS = [
   '*.token',
   'body',
 ];
+
+/**
+ * ajv's RegExp engine for the route schemas: the base64 pattern of the sealed bodies'
+ * ciphertext is tested by crypto's isBase64Text (the same matches; V8 takes ~4 ns a character
+ * for the pattern itself, 6 ms for a 1.5 MB body on the thread that serves every client), any
+ * other pattern as ajv would compile it.
+ */
+function schemaRegExp(pattern: string, flags: string): { test(text: string): boolean; toString(): string } {
+  if (pattern !== BASE64_PATTERN) return new RegExp(pattern, flags);
+  return { test: isBase64Text, toString: () => `/${pattern}/${flags}` };
+}
+schemaRegExp.code = 'schemaRegExp';
 
 /** How long the server keeps an idle keep-alive socket open. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -61,7 +75,9 @@ export function serverOptions(
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // Requests that become signed transactions are refused on unknown fields, never stripped.
-    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false, code: { regExp: schemaRegExp } },
+    },
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,

@@ -176,7 +176,8 @@ export interface UploadResult {
   readonly replayed: boolean;
 }
 
-const UPLOAD_RETRY_CODES: ReadonlySet<string> = new Set(['OUTCOME_UNKNOWN', 'LEDGER_UNAVAILABLE']);
+// SESSION_BUSY: refused before the gateway read anything (too many of this session's large requests waiting).
+const UPLOAD_RETRY_CODES: ReadonlySet<string> = new Set(['OUTCOME_UNKNOWN', 'LEDGER_UNAVAILABLE', 'SESSION_BUSY']);
 
 /** Bytes moved so far of a large file's upload or download. */
 export interface FileProgress {

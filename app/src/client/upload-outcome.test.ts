@@ -210,3 +210,31 @@ describe('SDK: an upload whose outcome is unknown is resolved, never duplicated'
     expect(f.snapshot()).toBe(before);
   });
 });
+
+describe('SDK: an upload refused SESSION_BUSY', () => {
+  it('is sent again (the gateway read nothing of it) and lands once', async () => {
+    const f = await GatewayFixture.create();
+    try {
+      const inner = f.injectTransport();
+      let refusedOnce = 0;
+      const transport: Transport = {
+        ...inner,
+        post: (path, body, headers) => {
+          if (path === '/v1/requests' && refusedOnce === 0) {
+            refusedOnce += 1;
+            return Promise.reject(fail('SESSION_BUSY', 'this session has 16 large requests waiting'));
+          }
+          return inner.post(path, body, headers);
+        },
+      };
+      const patient = party();
+      await f.client().register(patient, 'patient');
+      const client = f.client({ transport });
+      const { recordId } = await client.upload(patient, { content: utf8('{"note":"x"}'), kind: 'clinical-note' });
+      expect(refusedOnce).toBe(1);
+      expect(await recordIds(f, f.client(), patient)).toEqual([recordId]);
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -141,8 +141,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     else if (LEDGER_SIDE.has(body.code))
       request.log.warn({ code: body.code, txId: body.txId, err: error }, 'ledger failure');
     else request.log.info({ code: body.code }, 'request rejected');
-    // The SM2 budget refills within a second (access/work-budget.ts).
-    if (body.code === 'GATEWAY_BUSY') void reply.header('retry-after', '1');
+    // The SM2 budget refills within a second (access/work-budget.ts); a session's turn for its
+    // large requests comes as fast as one is opened (pipeline/heavy-turns.ts).
+    if (body.code === 'GATEWAY_BUSY' || body.code === 'SESSION_BUSY') void reply.header('retry-after', '1');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

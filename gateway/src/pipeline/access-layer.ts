@@ -49,6 +49,7 @@ import type { LedgerBackend } from '../ledger/backend';
 import { ReplayCache } from '../session/replay-cache';
 import { SessionStore, type Session } from '../session/session-store';
 import { StreamTokens } from '../session/stream-tokens';
+import { HEAVY_CIPHERTEXT_CHARS, HeavyTurns, giveWay } from './heavy-turns';
 
 export interface AccessLayerOptions {
   readonly sessionTtlMs: number;
@@ -58,6 +59,8 @@ export interface AccessLayerOptions {
   readonly unauthenticatedCpuMsPerSecond?: number;
   /** The budget itself (tests inject one with a fake cost measure). */
   readonly unauthenticatedBudget?: WorkBudget;
+  /** Heavy requests (pipeline/heavy-turns.ts) of one session that may wait for their turn; default HEAVY_WAITING_PER_SESSION. */
+  readonly heavyWaitingPerSession?: number;
   readonly clock?: () => number;
 }
 
@@ -130,6 +133,7 @@ export class AccessLayer {
   #keys: KeyRing;
   #allowlists = new Map<string, SourceAllowlist>();
   readonly #budget: WorkBudget;
+  readonly #heavy: HeavyTurns;
   readonly #directorySignatures = new Map<string, { sig3: string; until: number }>();
   #hooks: OperationHooks = {};
   #environment: GatewayEnvironment | undefined;
@@ -146,6 +150,7 @@ export class AccessLayer {
     this.#replay = new ReplayCache(options.replayCacheSize);
     this.#clock = options.clock ?? Date.now;
     this.#startedAt = this.#clock();
+    this.#heavy = new HeavyTurns(options.heavyWaitingPerSession);
     this.#budget =
       options.unauthenticatedBudget ??
       new WorkBudget({
@@ -252,7 +257,7 @@ export class AccessLayer {
   /** Steps 3 and 5 for one sealed request. */
   async handle(body: SealedMessage, sourceAddress: string): Promise<Outcome> {
     const now = this.#clock();
-    const { session, envelope } = this.#openEnvelope(body, sourceAddress, now, parseAppEnvelope);
+    const { session, envelope } = await this.#openEnvelope(body, sourceAddress, now, parseAppEnvelope);
     const { request, sig1 } = envelope;
 
     const hook = 'ring' in request ? undefined : this.#hooks[request.op];
@@ -265,14 +270,16 @@ export class AccessLayer {
         await this.#environment.check(request, now);
       }
       await hook?.before?.(context);
-      reply = await this.#toLedger(request, sig1);
+      reply = await this.#toLedger(request, sig1, isHeavy(body));
     } catch (error) {
       await hook?.refused?.(context, error).catch(() => undefined);
       throw error;
     }
     const attachment = await hook?.after?.(context, reply.response.result);
     const answer = attachment === undefined ? reply : { ...reply, gateway: attachment };
-    const sealed = seal(session.key, utf8(canonicalize(answer)), sessionAad('response', session.sessionId));
+    const text = canonicalize(answer);
+    if (text.length > HEAVY_CIPHERTEXT_CHARS) await giveWay();
+    const sealed = seal(session.key, utf8(text), sessionAad('response', session.sessionId));
     return {
       appId: session.appId,
       op: request.op,
@@ -280,8 +287,12 @@ export class AccessLayer {
     };
   }
 
-  /** sig3 → ledger → sig4 checks → sig5. */
-  async #toLedger(request: AnyRequest, sig1: string): Promise<GatewayOutput> {
+  /**
+   * sig3 → ledger → sig4 checks → sig5. A heavy request, or a heavy answer (a large record read),
+   * gives way to other clients between these steps (pipeline/heavy-turns.ts).
+   */
+  async #toLedger(request: AnyRequest, sig1: string, heavy: boolean): Promise<GatewayOutput> {
+    if (heavy) await giveWay();
     const k3 = this.#keys.signingK3(this.#clock());
     const toContract: ContractEnvelope = {
       request,
@@ -290,16 +301,19 @@ export class AccessLayer {
       k3Id: k3.keyId,
     };
     const raw = await this.ledger.run(toContract);
+    const pause = heavy || raw.length > HEAVY_CIPHERTEXT_CHARS ? giveWay : undefined;
 
     const output = parseContractOutput(raw);
     const { response, sig4 } = output;
     if (response.requestHash !== requestHash(request) || response.op !== request.op)
       throw fail('SIG4_INVALID', 'the contract response does not answer this request');
     const k4 = this.#keys.contractKey(response.k4Id, response.at);
+    await pause?.();
     if (!verifyFor('sig4', k4.publicKey, response, sig4))
       throw fail('SIG4_INVALID', `sig4 does not verify against K4 ${response.k4Id}`);
     // A signed result this gateway cannot read (a chaincode of another version) is not passed on.
     parseResult(request.op, response.result, 'output.response.result');
+    await pause?.();
 
     const signer = this.#keys.signingK3(this.#clock());
     return { response, sig4, sig5: signFor('sig5', signer, { response, sig4 }), k3Id: signer.keyId };
@@ -326,7 +340,7 @@ export class AccessLayer {
       k2Id: string;
     },
   >(body: SealedMessage, sourceAddress: string, parse: (value: unknown) => E): Promise<LocalRequest<E['request']>> {
-    const { session, envelope } = this.#openEnvelope(body, sourceAddress, this.#clock(), parse);
+    const { session, envelope } = await this.#openEnvelope(body, sourceAddress, this.#clock(), parse);
     const { request, sig1 } = envelope;
     let user: { keyId?: unknown; publicKey?: unknown; role?: unknown; status?: unknown };
     try {
@@ -411,8 +425,12 @@ export class AccessLayer {
     return { session, value: parseJsonText(Buffer.from(plaintext).toString('utf8'), 'envelope', MAX_MESSAGE_BYTES) };
   }
 
-  /** Session → source check → decrypt and authenticate → parse → app id → clock skew → sig2 → freshness → replay. */
-  #openEnvelope<
+  /**
+   * Session → source check → decrypt and authenticate → parse → app id → clock skew → sig2 →
+   * freshness → replay. A heavy request (pipeline/heavy-turns.ts) does this in its session's turn,
+   * giving way to other clients after decrypting; SESSION_BUSY when too many of its session's wait.
+   */
+  async #openEnvelope<
     E extends {
       request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
         { keyId: string } | { ring: RingAuthor }
@@ -426,8 +444,31 @@ export class AccessLayer {
     sourceAddress: string,
     now: number,
     parse: (value: unknown) => E,
-  ): { session: Session; envelope: E } {
+  ): Promise<{ session: Session; envelope: E }> {
+    if (!isHeavy(body)) return this.#openEnvelopeSteps(body, sourceAddress, now, parse);
+    // The session and its source first: a request of no live session takes no turn.
+    this.assertSource(this.appIdOf(body.sessionId), sourceAddress);
+    return this.#heavy.run(body.sessionId, () => this.#openEnvelopeSteps(body, sourceAddress, now, parse, giveWay));
+  }
+
+  async #openEnvelopeSteps<
+    E extends {
+      request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
+        { keyId: string } | { ring: RingAuthor }
+      );
+      sig1: string;
+      sig2: string;
+      k2Id: string;
+    },
+  >(
+    body: SealedMessage,
+    sourceAddress: string,
+    now: number,
+    parse: (value: unknown) => E,
+    pause?: () => Promise<void>,
+  ): Promise<{ session: Session; envelope: E }> {
     const opened = this.openSealed(body, sourceAddress);
+    await pause?.();
     const { session } = opened;
     const envelope = parse(opened.value);
     const { request, sig1 } = envelope;
@@ -481,4 +522,9 @@ export class AccessLayer {
   #rebuildAllowlists(): void {
     this.#allowlists = new Map([...this.#keys.apps.values()].map((app) => [app.appId, new SourceAllowlist(app.allow)]));
   }
+}
+
+/** A sealed request that costs the access layer enough to take turns (pipeline/heavy-turns.ts). */
+function isHeavy(body: SealedMessage): boolean {
+  return body.ciphertext.length > HEAVY_CIPHERTEXT_CHARS;
 }

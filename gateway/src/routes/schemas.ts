@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+/** Standard padded base64, the sealed bodies' ciphertext (ajv tests it without this RegExp: server-options.ts). */
+export const BASE64_PATTERN = '^[A-Za-z0-9+/]*={0,2}$';
 const hex = (n: number): { type: 'string'; pattern: string } => ({ type: 'string', pattern: `^[0-9a-f]{${n}}$` });
 
 export const sessionRequestSchema = {
@@ -38,7 +40,7 @@ export const sealedSchema = {
   required: ['sessionId', 'ciphertext'],
   properties: {
     sessionId: hex(32),
-    ciphertext: { type: 'string', maxLength: 2_097_152, pattern: '^[A-Za-z0-9+/]*={0,2}$' },
+    ciphertext: { type: 'string', maxLength: 2_097_152, pattern: BASE64_PATTERN },
   },
 } as const;
 

@@ -69,7 +69,11 @@ export class GatewayFixture {
     this.writeKeys();
   }
 
-  async #open(options: { ledger?: (inner: EmbeddedBackend) => LedgerBackend; budget?: WorkBudget }): Promise<void> {
+  async #open(options: {
+    ledger?: (inner: EmbeddedBackend) => LedgerBackend;
+    budget?: WorkBudget;
+    heavyWaitingPerSession?: number;
+  }): Promise<void> {
     this.ledger = await EmbeddedBackend.open(
       { type: 'embedded', dir: join(this.dir, 'ledger'), k4KeyFile: join(this.dir, 'k4.pem') },
       ORG,
@@ -85,6 +89,9 @@ export class GatewayFixture {
       sessionsPerApp: 40,
       replayCacheSize: 1000,
       ...(options.budget ? { unauthenticatedBudget: options.budget } : {}),
+      ...(options.heavyWaitingPerSession === undefined
+        ? {}
+        : { heavyWaitingPerSession: options.heavyWaitingPerSession }),
       clock: () => this.now,
     });
     this.accessLayer.useEnvironment(new GatewayEnvironment({ ledger: backend, org: ORG }));
@@ -101,6 +108,8 @@ export class GatewayFixture {
       sessionOpensPerMinute?: number;
       /** The budget for SM2 work before authentication (default: the gateway's). */
       budget?: WorkBudget;
+      /** Heavy requests of one session that may wait for their turn (default: the gateway's). */
+      heavyWaitingPerSession?: number;
       trustedProxies?: string[];
       streamsPerApp?: number;
       retainEvents?: number;

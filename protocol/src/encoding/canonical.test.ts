@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import jcs from 'canonicalize';
+import { newRequest, parseRequest } from '../messages/request';
 import { canonicalize, canonicalizeData } from './canonical';
 
 /** Random JSON with numbers from `numbers`, written by `write` as the `canonicalize` package writes it. */
@@ -63,5 +64,50 @@ describe('canonical data JSON (RFC 8785 with every finite number)', () => {
     expect(canonicalizeData({ b: 5.6, a: -0, c: 1e21, d: 1e-7 })).toBe('{"a":0,"b":5.6,"c":1e+21,"d":1e-7}');
     expect(() => canonicalizeData({ a: Number.NaN })).toThrow(/\$\.a: only finite numbers/);
     expect(() => canonicalizeData([Number.POSITIVE_INFINITY])).toThrow(RangeError);
+  });
+});
+
+describe('canonical text written once for parsed requests', () => {
+  const parsed = (): ReturnType<typeof parseRequest> =>
+    parseRequest(
+      JSON.parse(
+        JSON.stringify(
+          newRequest({
+            op: 'list-records',
+            body: { pageSize: 10, bookmark: '' },
+            appId: 'app.example',
+            keyId: 'a'.repeat(64),
+            now: 1_700_000_000_000,
+          }),
+        ),
+      ),
+    );
+
+  it('is the text canonicalize writes for an equal unfrozen copy, alone and inside {request, sig1}', () => {
+    const request = parsed();
+    const copy = JSON.parse(JSON.stringify(request)) as unknown;
+    for (let i = 0; i < 2; i++) {
+      expect(canonicalize(request)).toBe(canonicalize(copy));
+      expect(canonicalize({ request, sig1: 'ab' })).toBe(canonicalize({ request: copy, sig1: 'ab' }));
+      expect(canonicalize(request)).toBe(jcs(copy));
+    }
+  });
+
+  it('cannot go stale: a parsed request is deep-frozen, so writing to it throws and its text stays', () => {
+    const request = parsed();
+    const text = canonicalize(request);
+    expect(Object.isFrozen(request) && Object.isFrozen(request.body)).toBe(true);
+    expect(() => {
+      (request as { nonce: string }).nonce = '0'.repeat(32);
+    }).toThrow(TypeError);
+    expect(() => {
+      (request.body as { pageSize: number }).pageSize = 50;
+    }).toThrow(TypeError);
+    expect(canonicalize(request)).toBe(text);
+    // Objects that were never parsed are written afresh each time.
+    const plain = { a: 1 };
+    canonicalize(plain);
+    plain.a = 2;
+    expect(canonicalize(plain)).toBe('{"a":2}');
   });
 });

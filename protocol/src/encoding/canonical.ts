@@ -32,6 +32,27 @@ export function canonicalBytes(value: unknown): Uint8Array {
 
 const MAX_DEPTH = 32;
 
+/**
+ * Values whose canonical text is kept once written (null until then): parsed requests, which the
+ * gateway and the contract each canonicalize three times (sig2 or sig3 over {request, sig1}, sig1,
+ * the request hash; ~3 ms each for a 512 KiB record's). Deep-frozen when remembered, so the text
+ * cannot go stale: writing to one throws.
+ */
+const remembered = new WeakMap<object, string | null>();
+
+/** Freezes `value` deeply and has `canonicalize` write its text once; returns it. */
+export function rememberCanonical<T extends object>(value: T): T {
+  deepFreeze(value);
+  remembered.set(value, null);
+  return value;
+}
+
+function deepFreeze(value: object): void {
+  for (const member of Object.values(value) as unknown[])
+    if (typeof member === 'object' && member !== null) deepFreeze(member);
+  Object.freeze(value);
+}
+
 function write(value: unknown, path: string, depth: number, fractions: boolean): string {
   if (depth > MAX_DEPTH) throw new RangeError(`${path}: nested deeper than ${MAX_DEPTH}`);
   if (value === null) return 'null';
@@ -59,6 +80,8 @@ function write(value: unknown, path: string, depth: number, fractions: boolean):
 
 /** RFC 8785 §3.2.3: members sorted by name; plain objects only, and no undefined members. */
 function writeObject(value: object, path: string, depth: number, fractions: boolean): string {
+  const memo = fractions ? undefined : remembered.get(value);
+  if (typeof memo === 'string') return memo;
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: only plain objects are allowed`);
   const record = value as Record<string, unknown>;
@@ -69,7 +92,9 @@ function writeObject(value: object, path: string, depth: number, fractions: bool
     if (member === undefined) throw new TypeError(`${path}.${key}: undefined is not allowed`);
     members.push(`${JSON.stringify(key)}:${write(member, `${path}.${key}`, depth + 1, fractions)}`);
   }
-  return `{${members.join(',')}}`;
+  const text = `{${members.join(',')}}`;
+  if (memo === null) remembered.set(value, text);
+  return text;
 }
 
 function isWellFormed(text: string): boolean {

@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   SOURCE_NOT_ALLOWED: { status: 403, summary: 'the source address is not allowed for this app' },
   SESSION_UNKNOWN: { status: 401, summary: 'unknown or expired session' },
   SESSION_LIMIT: { status: 429, summary: 'too many open sessions for this app' },
+  SESSION_BUSY: {
+    status: 429,
+    summary: 'too many large requests of this session are waiting for their turn; nothing was read, send it again',
+  },
   CIPHERTEXT_INVALID: { status: 400, summary: 'the ciphertext failed authentication' },
   NONCE_REPLAYED: { status: 409, summary: 'the request nonce was already used' },
   REQUEST_EXPIRED: { status: 401, summary: 'the request is expired or not yet valid' },

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { expectAppVersion } from '../environment/app-version';
 import { environmentError } from '../environment/checks';
+import { rememberCanonical } from '../encoding/canonical';
 import { fail } from '../errors/medshare-error';
 import { OPERATIONS, parseBody, type BodyOf, type Operation } from '../operations';
 import { APP_ID, expectInteger, expectObject, expectOneOf, expectString, HEX64, NONCE } from '../validation/assert';
@@ -54,7 +55,10 @@ export type Request<O extends Operation = Operation> = O extends RingOperation
     : never;
 export type AnyRequest = Request;
 
-/** Validates an untrusted request completely (unknown fields refused) and returns a typed copy. */
+/**
+ * Validates an untrusted request completely (unknown fields refused) and returns a typed copy,
+ * deep-frozen, whose canonical text is written once (rememberCanonical).
+ */
 export function parseRequest(value: unknown, name = 'request'): AnyRequest {
   const o = expectObject(value, name, [
     'v',
@@ -75,7 +79,7 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
   if (expiresAt <= issuedAt) throw fail('INVALID_INPUT', `${name}.expiresAt must be after ${name}.issuedAt`);
   if (expiresAt - issuedAt > MAX_REQUEST_LIFETIME_MS)
     throw fail('INVALID_INPUT', `${name} lifetime must be at most ${MAX_REQUEST_LIFETIME_MS} ms`);
-  return {
+  return rememberCanonical({
     v: PROTOCOL_VERSION,
     op,
     body: parseBody(op, o.body, `${name}.body`),
@@ -85,7 +89,7 @@ export function parseRequest(value: unknown, name = 'request'): AnyRequest {
     appId: expectString(o.appId, `${name}.appId`, { pattern: APP_ID }),
     ...author(op, o, name),
     ...(o.appVersion === undefined ? {} : { appVersion: expectAppVersion(o.appVersion, `${name}.appVersion`) }),
-  } as AnyRequest;
+  } as AnyRequest);
 }
 
 /** `keyId` XOR `ring`, as the operation requires (ring: structural checks only, ring.ts). */

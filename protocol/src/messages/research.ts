@@ -19,7 +19,7 @@ import {
 } from '../research/study';
 import { expectInteger, expectObject, expectOneOf, expectString, HEX_PUBLIC_KEY } from '../validation/assert';
 import {
-  BASE64,
+  BASE64_TEXT,
   bookmark,
   hex64,
   KEY_WRAP,
@@ -52,9 +52,9 @@ function base64Bytes(text: string): number {
 function sealedBase64(value: unknown, name: string, max: number, tooLarge: ErrorCode): string {
   const text = expectString(value, name, { maxLength: 64 * 1024 * 1024 });
   const maxText = Math.ceil(max / 3) * 4;
-  if (text.length > maxText || (text.length % 4 === 0 && BASE64.test(text) && base64Bytes(text) > max))
+  if (text.length > maxText || (text.length % 4 === 0 && BASE64_TEXT.test(text) && base64Bytes(text) > max))
     throw fail(tooLarge, `${name} must be at most ${max} bytes (sealed), base64`);
-  if (text.length % 4 !== 0 || !BASE64.test(text))
+  if (text.length % 4 !== 0 || !BASE64_TEXT.test(text))
     throw fail('INVALID_INPUT', `${name} must be padded standard base64`);
   if (base64Bytes(text) < SEALED_OVERHEAD) throw fail('INVALID_INPUT', `${name} is shorter than a sealed box`);
   return text;

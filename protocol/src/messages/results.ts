@@ -8,7 +8,7 @@
 import { expectInteger, expectObject, expectOneOf, expectString, APP_ID, HEX64, MSP_ID } from '../validation/assert';
 import { fail } from '../errors/medshare-error';
 import {
-  BASE64,
+  BASE64_TEXT,
   bookmark,
   hex64,
   KEY_WRAP,
@@ -176,7 +176,10 @@ export function parseReadResult(value: unknown, name: string): ReadResult {
   return {
     recordId: hex64(o.recordId, `${name}.recordId`),
     accessId: expectString(o.accessId, `${name}.accessId`, { pattern: TX_ID }),
-    ciphertext: expectString(o.ciphertext, `${name}.ciphertext`, { pattern: BASE64, maxLength: MAX_RECORD_BASE64 }),
+    ciphertext: expectString(o.ciphertext, `${name}.ciphertext`, {
+      pattern: BASE64_TEXT,
+      maxLength: MAX_RECORD_BASE64,
+    }),
     contentHash: hex64(o.contentHash, `${name}.contentHash`),
     keyWrap: expectString(o.keyWrap, `${name}.keyWrap`, { pattern: KEY_WRAP }),
     metadata: {
