@@ -13,13 +13,14 @@
 //
 //   node --expose-gc scripts/bench/research.mjs      BENCH_RING_SIZES=4,16,64 BENCH_SAMPLES=40
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { freePort } from './load.mjs';
+import { fmt, nowMs, openEmbedded, party, timeEach } from './embedded-ledger.mjs';
 import { median } from './ring.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody as sdkUploadBody } from './sealed-requests.mjs';
 
@@ -32,9 +33,6 @@ const sm2 = require(resolve(root, 'crypto/dist/sm2/index.js'));
 const ring = require(resolve(root, 'crypto/dist/ring/index.js'));
 const testing = require(resolve(root, 'crypto/dist/testing/index.js'));
 const protocol = require(resolve(root, 'protocol/dist/index.js'));
-// The embedded runtime's default (gateway/src/logging/quiet-fabric-logs.ts): no decorator logging.
-process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
-const { EmbeddedBackend } = require(resolve(root, 'gateway/dist/ledger/embedded.js'));
 
 const ORG = 'Org1MSP';
 const APP = 'bench.app';
@@ -42,47 +40,6 @@ const SIZES = (process.env.BENCH_RING_SIZES ?? '4,16,64').split(',').map(Number)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const PATIENTS = Math.max(...SIZES) * 2;
 const EXTRACT_BYTES = 512;
-
-const party = () => {
-  const k = sm2.generateKeyPair();
-  return { ...k, keyId: protocol.keyIdOf(k.publicKey) };
-};
-const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-const fmt = (ms) => (ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-
-async function open() {
-  const dir = mkdtempSync(join(os.tmpdir(), 'medshare-bench-research-'));
-  const k4 = sm2.generateKeyPair();
-  writeFileSync(join(dir, 'k4.pem'), sm2.privateKeyToPem(k4.privateKey), { mode: 0o600 });
-  const backend = await EmbeddedBackend.open(
-    { type: 'embedded', dir: join(dir, 'ledger'), k4KeyFile: join(dir, 'k4.pem') },
-    ORG,
-  );
-  // Real time, each transaction at least 1 ms after the last (envelopes are signed ahead).
-  let clock = Date.now();
-  backend.ledger.clock = () => (clock = Math.max(clock + 1, Date.now()));
-  const k3 = party();
-  await backend
-    .orgAdmin()
-    .registerAccessKey({ publicKey: k3.publicKey, notBefore: clock - 60_000, notAfter: clock + 86_400_000 });
-  const envelope = (request, sig1) =>
-    JSON.stringify({
-      request,
-      sig1,
-      sig3: protocol.signFor('sig3', k3, protocol.chainPayload(request, sig1)),
-      k3Id: k3.keyId,
-    });
-  const keyed = (op, author, body) => {
-    const request = protocol.newRequest({ op, body, appId: APP, keyId: author.keyId, now: Date.now() });
-    return envelope(request, protocol.signFor('sig1', author, request));
-  };
-  const run = async (text) => JSON.parse(await backend.run(JSON.parse(text))).response.result;
-  return { dir, backend, envelope, keyed, run };
-}
 
 function uploadBody(owner) {
   const key = randomKey();
@@ -153,23 +110,8 @@ function warmTables(patients, size) {
   }
 }
 
-/** Median CPU and wall ms per transaction over the envelopes, each submitted once. */
-async function timeEach(env, envelopes, before = () => {}) {
-  const cpu = [];
-  const wall = [];
-  for (const e of envelopes) {
-    before();
-    const c = cpuMs();
-    const w = nowMs();
-    await env.run(e);
-    cpu.push(cpuMs() - c);
-    wall.push(nowMs() - w);
-  }
-  return { cpu: median(cpu), wall: median(wall) };
-}
-
 export async function runContributeBench({ sizes = SIZES, samples = SAMPLES, log = console.log } = {}) {
-  const env = await open();
+  const env = await openEmbedded({ label: 'bench-research', org: ORG, appId: APP });
   try {
     const institution = party();
     const register = async (p, role) =>
@@ -238,8 +180,7 @@ export async function runContributeBench({ sizes = SIZES, samples = SAMPLES, log
       );
     return { upload, rows };
   } finally {
-    await env.backend.close();
-    rmSync(env.dir, { recursive: true, force: true });
+    await env.close();
   }
 }
 
