@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { generateKeyPair } from '@medshare/crypto/sm2';
 import { toHex } from '@medshare/crypto/bytes';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PatientStore } from './patient-store';
@@ -79,6 +79,16 @@ describe('the sealed local files: the study key and the patient store', () => {
     expect(again.readingsOf(100)).toEqual({ day: 100, values: { systolic: 131, diastolic: 82, heartRate: 66 } });
     expect(again.participation('e'.repeat(64))?.pseudonym).toBe('f'.repeat(32));
     expect(() => PatientStore.open(dir, generateKeyPair()).openings).not.toThrow(); // another patient's own, empty store
+  });
+
+  it('keeps readings with decimals (glucose 6.2 mmol/L at scale 10): the store is sealed data, not a signed statement', () => {
+    const patient = generateKeyPair();
+    PatientStore.open(dir, patient).record(100, { glucose: 6.2, weight: 81.45 });
+    expect(PatientStore.open(dir, patient).readingsOf(100)).toEqual({
+      day: 100,
+      values: { glucose: 6.2, weight: 81.45 },
+    });
+    expect(readFileSync(join(dir, readdirSync(dir)[0] as string), 'utf8')).not.toContain('6.2');
   });
 
   it('a refused reading writes nothing', () => {

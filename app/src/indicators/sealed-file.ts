@@ -10,7 +10,15 @@
 import { fromBase64, fromHex, toBase64, utf8 } from '@medshare/crypto/bytes';
 import { open, seal } from '@medshare/crypto/sealed-box';
 import { hmacSm3 } from '@medshare/crypto/sm3';
-import { canonicalBytes, expectObject, expectString, fail, keyIdOf, openCiphertext } from '@medshare/protocol';
+import {
+  canonicalBytes,
+  canonicalizeData,
+  expectObject,
+  expectString,
+  fail,
+  keyIdOf,
+  openCiphertext,
+} from '@medshare/protocol';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -53,7 +61,8 @@ export function writeSealedFile(
     keyId: keyIdOf(holder.publicKey),
     meta: options.meta ?? {},
   };
-  const sealed = seal(fileKey(holder, kind), canonicalBytes(payload), aadOf(header));
+  // The payload is sealed data, never signed: every finite number (a reading of 6.2 mmol/L) is allowed.
+  const sealed = seal(fileKey(holder, kind), utf8(canonicalizeData(payload)), aadOf(header));
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(temporary, `${JSON.stringify({ ...header, sealed: toBase64(sealed) }, null, 2)}\n`, {
