@@ -134,8 +134,12 @@ describe('large files on S3 (SeaweedFS): upload, 2-of-3 share, download, refusal
       writeFileSync(source, randomBytes(20 * MiB + 999));
       const up = await client.uploadFile(patient, source, { chunkBytes: MiB, onResume: (r) => resumes.push(r) });
       expect(relay.cuts()).toBe(1);
-      // S3 kept the first whole 8 MiB part (an UploadPart of the multipart upload).
-      expect(resumes).toEqual([{ offset: 8 * MiB, attempt: 2 }]);
+      // The upload resumes once, from the parts S3 holds: whole 8 MiB parts before the cut at
+      // 11 MiB. Normally the first (an UploadPart of the multipart upload); on a loaded machine that
+      // part may still have been in flight when the connection dropped, and then it is 0.
+      expect(resumes).toHaveLength(1);
+      expect(resumes[0]).toMatchObject({ attempt: 2 });
+      expect([0, 8 * MiB]).toContain(resumes[0]?.offset);
       expect((await keys(`files/${up.root}`)).sort()).toEqual([`files/${up.root}`, `files/${up.root}.leaves`]);
       expect(await keys('staging/')).toEqual([]);
       // No multipart upload of this one is left (the bucket may hold other runs' leftovers, which the sweep ages out).

@@ -172,7 +172,7 @@ export const ERROR_CODES = {
   STUDY_FULL: { status: 409, summary: 'the indicator study has reached its maxParticipants (§21.3)' },
   INDICATOR_K_NOT_REACHED: {
     status: 403,
-    summary: 'fewer than k participants have joined: no per-participant output (§21.5)',
+    summary: 'fewer than k current participants have readings: no per-participant output (§21.5)',
   },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

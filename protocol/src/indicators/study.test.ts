@@ -86,9 +86,9 @@ describe('an indicator study definition (docs/protocol.md §21.1)', () => {
       'sums beyond the decryption bound',
       {
         ...study,
-        maxParticipants: 10_000,
+        maxParticipants: 2_000,
         window: { startDay: 0, days: 366 },
-        indicators: [{ ...study.indicators[0], hi: 20_000 }],
+        indicators: [{ ...study.indicators[0], hi: 100_000 }],
       },
       'INDICATOR_RANGE_INVALID',
     ],
@@ -99,6 +99,13 @@ describe('an indicator study definition (docs/protocol.md §21.1)', () => {
     ['a mean released per week', { ...study, check: 'mean' }, 'INVALID_INPUT'],
     ['k of 1', { ...study, output: { granularity: 'week', k: 1 } }, 'INVALID_INPUT'],
     ['maxParticipants 0', { ...study, maxParticipants: 0 }, 'INVALID_INPUT'],
+    ['maxParticipants 2,001', { ...study, maxParticipants: 2001 }, 'INVALID_INPUT'],
+    [
+      'k above maxParticipants',
+      { ...study, maxParticipants: 3, output: { granularity: 'week', k: 4 } },
+      'INVALID_INPUT',
+    ],
+    ['the default k above maxParticipants', { ...study, maxParticipants: 4 }, 'INVALID_INPUT'],
     ['an uncompressed key', { ...study, publicKey: '04' + 'ab'.repeat(32) }, 'INVALID_INPUT'],
     ['an empty title', { ...study, title: '' }, 'INVALID_INPUT'],
   ])('refuses %s', (_what, value, code) => {

@@ -65,7 +65,7 @@ export type IndicatorStudyInput = Omit<IndicatorStudyDefinition, 'output' | 'max
 
 export const INDICATOR_DEFAULT_K = 5;
 export const INDICATOR_DEFAULT_MAX_PARTICIPANTS = 1000;
-export const INDICATOR_MAX_PARTICIPANTS = 10_000;
+export const INDICATOR_MAX_PARTICIPANTS = 2_000;
 export const INDICATOR_MAX_INDICATORS = 8;
 export const INDICATOR_MAX_KEYWORDS = 64;
 export const INDICATOR_MAX_DAYS = 366;
@@ -161,6 +161,12 @@ export function parseIndicatorStudyInput(value: unknown, name = 'study'): Indica
       ? undefined
       : expectInteger(o.maxParticipants, `${name}.maxParticipants`, 1, INDICATOR_MAX_PARTICIPANTS);
   const participants = maxParticipants ?? INDICATOR_DEFAULT_MAX_PARTICIPANTS;
+  const k = out.k === undefined ? undefined : expectInteger(out.k, `${name}.output.k`, 2, 100);
+  if ((k ?? INDICATOR_DEFAULT_K) > participants)
+    throw fail(
+      'INVALID_INPUT',
+      `${name}.output.k (${k ?? INDICATOR_DEFAULT_K}) must not exceed ${name}.maxParticipants (${participants}): nothing could ever be released`,
+    );
   for (const [i, spec] of indicators.entries()) {
     if (participants * window.days * spec.hi >= 2 ** INDICATOR_SUM_BITS)
       throw fail(
@@ -176,7 +182,7 @@ export function parseIndicatorStudyInput(value: unknown, name = 'study'): Indica
     check,
     output: {
       granularity,
-      ...(out.k === undefined ? {} : { k: expectInteger(out.k, `${name}.output.k`, 2, 100) }),
+      ...(k === undefined ? {} : { k }),
     },
     ...(maxParticipants === undefined ? {} : { maxParticipants }),
     publicKey: expectString(o.publicKey, `${name}.publicKey`, { pattern: COMPRESSED_POINT }),

@@ -25,6 +25,11 @@ export const AGGREGATE_HEX = /^(?:0[23][0-9a-f]{64}|0{66})(?:0[23][0-9a-f]{64}|0
 export const PSEUDONYM = /^[0-9a-f]{32}$/;
 /** Most participants a series page returns. */
 export const SERIES_MAX_PAGE = 20;
+/**
+ * Most readings (participants × window days × indicators) one series page sums: a page of a study
+ * with long windows and many indicators serves fewer participants than asked (its bookmark goes on).
+ */
+export const SERIES_PAGE_CELLS = 4096;
 /** Most ciphertexts a submission carries (the validity proof's bound, §20.6). */
 export const SUBMISSION_MAX_CIPHERTEXTS = 64;
 

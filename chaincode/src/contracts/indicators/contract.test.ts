@@ -508,7 +508,9 @@ describe('indicators: weekly series', () => {
   it('groups a participant’s days by week of the window, summing each week', async () => {
     const w = await world({ output: { granularity: 'week', k: 2 } });
     const a = await join(w);
-    await join(w);
+    const b = await join(w);
+    // the series needs k participants with readings
+    await submit(w, b.patient, b.pseudonym, TODAY, [130, 90]);
     await submit(w, a.patient, a.pseudonym, TODAY - 3, [100, 60]);
     await submit(w, a.patient, a.pseudonym, TODAY, [110, 70]);
     w.h.now += 4 * DAY_MS;
@@ -519,7 +521,10 @@ describe('indicators: weekly series', () => {
       [0, 2, 210, 130],
       [1, 1, 120, 80],
     ]);
-    expect(got.participants.find((p) => p.pseudonym !== a.pseudonym)?.periods).toEqual([]);
+    const other = got.participants.find((p) => p.pseudonym === b.pseudonym);
+    expect(other?.periods.map((p) => [p.period, p.days, ...p.sums.map((x) => decrypt(w, x))])).toEqual([
+      [0, 1, 130, 90],
+    ]);
   });
 });
 
@@ -607,8 +612,9 @@ describe('indicators: joining refusals (each with the ledger unchanged)', () => 
   });
 
   it('refuses a full study, an inactive patient, a suspended doctor or institution, and a tampered stored attestation', async () => {
-    const w = await world({ maxParticipants: 1 });
+    const w = await world({ maxParticipants: 2, output: { granularity: 'day', k: 2 } });
     const { h, studyId } = w;
+    await join(w);
     await join(w);
     const patient = await h.registerPatient();
     const a = await attestedRecord(w, patient);
@@ -807,6 +813,54 @@ describe('indicators: submission refusals (each with the ledger unchanged)', () 
     expect(mine?.periods.map((p) => [p.period, p.days, ...p.sums.map((x) => decrypt(w, x))])).toEqual([
       [0, 3, 615, 245],
     ]);
+  });
+});
+
+describe('indicators: the series counts participants with readings (§21.5)', () => {
+  it('k joined is not enough: the series waits for k participants with readings, and a leave counts down', async () => {
+    const w = await world();
+    const { h } = w;
+    const joined = [await join(w), await join(w), await join(w)];
+    await rejects(h, () => series(w), 'INDICATOR_K_NOT_REACHED', /0 current participants have readings/);
+    await submit(w, joined[0]!.patient, joined[0]!.pseudonym, TODAY, [120, 80]);
+    await submit(w, joined[1]!.patient, joined[1]!.pseudonym, TODAY, [121, 81]);
+    // a second day of one participant does not count twice
+    await submit(w, joined[1]!.patient, joined[1]!.pseudonym, TODAY - 1, [122, 82]);
+    await rejects(h, () => series(w), 'INDICATOR_K_NOT_REACHED', /2 current participants have readings/);
+    await submit(w, joined[2]!.patient, joined[2]!.pseudonym, TODAY, [123, 83]);
+    expect((await series(w)).participants).toHaveLength(3);
+    await h.act('indicator-leave', joined[0]!.patient, { studyId: w.studyId });
+    await rejects(h, () => series(w), 'INDICATOR_K_NOT_REACHED', /2 current participants have readings/);
+    // a participant who joins without readings does not bring the series back
+    await join(w);
+    await rejects(h, () => series(w), 'INDICATOR_K_NOT_REACHED', /2 current participants have readings/);
+  });
+
+  it('a page of a long window with many indicators serves fewer participants than asked, and goes on from its bookmark', async () => {
+    const indicators = Array.from({ length: 8 }, (_, i) => ({
+      name: `v${i}`,
+      unit: 'u',
+      scale: 1 as const,
+      lo: 0,
+      hi: 255,
+    }));
+    // 366 days × 8 indicators = 2,928 readings a participant: one participant a page (SERIES_PAGE_CELLS 4,096).
+    const w = await world({
+      indicators,
+      window: { startDay: TODAY - 365, days: 366 },
+      output: { granularity: 'week', k: 2 },
+    });
+    const joined = [await join(w), await join(w)];
+    for (const j of joined) await submit(w, j.patient, j.pseudonym, TODAY, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const first = await series(w, w.institution, { pageSize: 20 });
+    expect(first.participants).toHaveLength(1);
+    expect(first.bookmark).not.toBe('');
+    const rest = await series(w, w.institution, { pageSize: 20, bookmark: first.bookmark });
+    expect(rest.participants).toHaveLength(1);
+    expect(rest.bookmark).toBe('');
+    expect([...first.participants, ...rest.participants].map((p) => p.pseudonym).sort()).toEqual(
+      joined.map((j) => j.pseudonym).sort(),
+    );
   });
 });
 

@@ -20,6 +20,7 @@ import {
   participantPseudonym,
   periodOf,
   rangeBits,
+  SERIES_PAGE_CELLS,
   submissionRanges,
   submitContext,
   type IndicatorAggregate,
@@ -61,7 +62,7 @@ async function studyResult(state: LedgerState, study: IndicatorStudyState, now: 
   return {
     ...study,
     open: indicatorStudyIsOpen(study, now),
-    participants: await participantCount(state, study.studyId),
+    participants: (await participantCount(state, study.studyId)).participants,
   };
 }
 
@@ -170,6 +171,16 @@ function periodsOf(study: IndicatorStudyState, days: readonly IndicatorDayState[
     }));
 }
 
+/**
+ * Participants a series page serves: the request's size, fewer when each participant's window
+ * holds many cells (days × indicators), so that a page sums at most SERIES_PAGE_CELLS readings
+ * (about 0.2 ms each); at least one. The bookmark continues where the page stopped.
+ */
+function seriesPageSize(study: IndicatorStudyState, requested: number): number {
+  const cells = study.study.window.days * study.study.indicators.length;
+  return Math.max(1, Math.min(requested, Math.floor(SERIES_PAGE_CELLS / cells)));
+}
+
 /** Per indicator, the sum of the current participants' totals; null below k participants with readings. */
 function aggregates(study: IndicatorStudyState, totals: readonly IndicatorTotalState[]): IndicatorAggregate[] {
   const withReadings = totals.filter((t) => t.days > 0);
@@ -214,7 +225,7 @@ export class IndicatorsContract extends MedshareBaseContract {
       publishedAt: auth.now,
     };
     await indicatorStudies.put(state, { studyId }, study);
-    await participantCounts.put(state, { studyId }, { participants: 0 });
+    await participantCounts.put(state, { studyId }, { participants: 0, reporting: 0 });
     await studyAccess(ctx, state, auth, { studyId, action: 'study-publish' });
     return respond(ctx, this.contractKey, auth, {
       studyId,
@@ -271,7 +282,7 @@ export class IndicatorsContract extends MedshareBaseContract {
     if (await participants.exists(state, key))
       throw fail('ALREADY_JOINED', 'request.keyId has joined this study already (or left it)');
     const count = await participantCount(state, studyId);
-    if (count >= study.study.maxParticipants)
+    if (count.participants >= study.study.maxParticipants)
       throw fail('STUDY_FULL', `the study has its ${study.study.maxParticipants} participants`);
     zkCheck(
       'request.body.proof',
@@ -289,7 +300,7 @@ export class IndicatorsContract extends MedshareBaseContract {
     await participants.put(state, key, { pseudonym, recordId, joinedAt: auth.now });
     const empty = study.study.indicators.map(() => toHex(EMPTY_AGGREGATE));
     await runningTotals.put(state, { studyId, pseudonym }, { pseudonym, sums: empty, days: 0 });
-    await participantCounts.put(state, { studyId }, { participants: count + 1 });
+    await participantCounts.put(state, { studyId }, { ...count, participants: count.participants + 1 });
     await studyAccess(ctx, state, auth, { studyId, action: 'indicator-join', pseudonym });
     await recordAccess(ctx, state, auth, {
       recordId,
@@ -335,6 +346,11 @@ export class IndicatorsContract extends MedshareBaseContract {
       sums: total.sums.map((sum, i) => sumHex([sum, added[i] as string])),
       days: total.days + body.days.length,
     });
+    // A participant's first readings make it count towards the series' k (once per participant).
+    if (total.days === 0) {
+      const count = await participantCount(state, studyId);
+      await participantCounts.put(state, { studyId }, { ...count, reporting: count.reporting + 1 });
+    }
     const days = body.days.map((d) => d.day);
     await studyAccess(ctx, state, auth, { studyId, action: 'indicator-submit', pseudonym, days });
     return respond(ctx, this.contractKey, auth, { studyId, pseudonym, days, submittedAt: auth.now });
@@ -354,10 +370,18 @@ export class IndicatorsContract extends MedshareBaseContract {
     const { pseudonym } = participant;
     const days = await submittedDays.all(state, { studyId, pseudonym });
     for (const day of days) await submittedDays.delete(state, { studyId, pseudonym, day: sortableDay(day.day) }, day);
+    const total = await runningTotals.get(state, { studyId, pseudonym });
     await runningTotals.delete(state, { studyId, pseudonym });
     await participants.replace(state, key, participant, { ...participant, leftAt: auth.now });
     const count = await participantCount(state, studyId);
-    await participantCounts.put(state, { studyId }, { participants: Math.max(0, count - 1) });
+    await participantCounts.put(
+      state,
+      { studyId },
+      {
+        participants: Math.max(0, count.participants - 1),
+        reporting: Math.max(0, count.reporting - ((total?.days ?? 0) > 0 ? 1 : 0)),
+      },
+    );
     await studyAccess(ctx, state, auth, { studyId, action: 'indicator-leave', pseudonym });
     await recordAccess(ctx, state, auth, {
       recordId: participant.recordId,
@@ -396,11 +420,16 @@ export class IndicatorsContract extends MedshareBaseContract {
     const auth = await authenticate(ctx, state, envelope, 'indicator-series', { consumeNonce: true });
     const study = await institutionRead(state, auth);
     const { studyId, output } = { studyId: study.studyId, output: study.study.output };
-    const count = await participantCount(state, studyId);
-    if (count < output.k)
-      throw fail('INDICATOR_K_NOT_REACHED', `${count} participants are current; the series needs k = ${output.k}`);
+    // k participants with readings, as for an aggregate: k joined of whom fewer report would
+    // release the reporting few's series that the aggregates withhold.
+    const { reporting } = await participantCount(state, studyId);
+    if (reporting < output.k)
+      throw fail(
+        'INDICATOR_K_NOT_REACHED',
+        `${reporting} current participants have readings; the series needs k = ${output.k}`,
+      );
     const { pageSize, bookmark } = auth.request.body;
-    const page = await runningTotals.scanPage(state, { studyId }, pageSize, bookmark);
+    const page = await runningTotals.scanPage(state, { studyId }, seriesPageSize(study, pageSize), bookmark);
     const series = [];
     for (const { pseudonym } of page.items) {
       const days = await submittedDays.all(state, { studyId, pseudonym });

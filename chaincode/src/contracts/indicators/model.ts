@@ -52,12 +52,16 @@ export function parseIndicatorStudyState(value: unknown): IndicatorStudyState {
   };
 }
 
-/** A study's current participants (joined and not left): written by every join and leave. */
-export type IndicatorCountState = { readonly participants: number };
+/**
+ * A study's current participants (joined and not left) and how many of them have readings
+ * (`reporting`): written by every join and leave, and by a participant's first submission.
+ */
+export type IndicatorCountState = { readonly participants: number; readonly reporting: number };
 
 export function parseIndicatorCount(value: unknown): IndicatorCountState {
-  const o = expectObject(value, 'indicatorCount', ['participants']);
-  return { participants: expectInteger(o.participants, 'indicatorCount.participants', 0, INDICATOR_MAX_PARTICIPANTS) };
+  const o = expectObject(value, 'indicatorCount', ['participants', 'reporting']);
+  const participants = expectInteger(o.participants, 'indicatorCount.participants', 0, INDICATOR_MAX_PARTICIPANTS);
+  return { participants, reporting: expectInteger(o.reporting, 'indicatorCount.reporting', 0, participants) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { assertSig1, type Authenticated } from '../../signature-chain/authentica
 import type { UserState } from '../../state/model';
 import type { LedgerState } from '../../state/state';
 import { requireUser, users } from '../registry/tables';
-import type { IndicatorParticipantState, IndicatorStudyState, IndicatorTotalState } from './model';
+import type { IndicatorCountState, IndicatorParticipantState, IndicatorStudyState, IndicatorTotalState } from './model';
 import { indicatorStudies, participantCounts, participants, runningTotals } from './tables';
 
 export async function requireIndicatorStudy(state: LedgerState, studyId: string): Promise<IndicatorStudyState> {
@@ -23,8 +23,8 @@ export function assertIndicatorStudyOpen(study: IndicatorStudyState, now: number
     throw fail('STUDY_CLOSED', `the study's window ended on day ${lastDay(study.study.window)}`);
 }
 
-export async function participantCount(state: LedgerState, studyId: string): Promise<number> {
-  return (await participantCounts.get(state, { studyId }))?.participants ?? 0;
+export async function participantCount(state: LedgerState, studyId: string): Promise<IndicatorCountState> {
+  return (await participantCounts.get(state, { studyId })) ?? { participants: 0, reporting: 0 };
 }
 
 /** The study's institution still registered, an institution and active (NOT_APPROVED): data goes to it. */
