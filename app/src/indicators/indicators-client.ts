@@ -10,6 +10,7 @@
 import {
   dayOf,
   fail,
+  INDICATOR_MAX_PARTICIPANTS,
   keyIdOf,
   parseIndicatorStudyInput,
   type IndicatorJoinResult,
@@ -31,7 +32,7 @@ import type { StudyKey } from './study-key';
 export interface IndicatorsOptions {
   /** The folder of the patients' sealed stores (one file per patient key). */
   readonly storeDir: string;
-  /** Series pages of 20 read at most by an export (default 500: 10,000 participants). */
+  /** Series pages read at most by an export (default INDICATOR_MAX_PARTICIPANTS: a page holds 1 … 20 participants). */
   readonly maxSeriesPages?: number;
   readonly clock?: () => number;
 }
@@ -226,11 +227,10 @@ export class MedshareIndicators {
   ): Promise<IndicatorExport & { studyId: string }> {
     const study = await this.#studyFor(institution, studyId, key);
     const items: IndicatorSeriesItem[] = [];
-    const maxPages = this.#options.maxSeriesPages ?? 500;
+    const maxPages = this.#options.maxSeriesPages ?? INDICATOR_MAX_PARTICIPANTS;
     let bookmark = '';
     for (let page = 0; ; page++) {
-      if (page === maxPages)
-        throw fail('PAYLOAD_TOO_LARGE', `the series has more than ${maxPages * SERIES_PAGE} participants`);
+      if (page === maxPages) throw fail('PAYLOAD_TOO_LARGE', `the series has more than ${maxPages} pages`);
       const read = await this.#client.indicatorSeries(institution, studyId, { pageSize: SERIES_PAGE, bookmark });
       items.push(...read.participants);
       bookmark = read.bookmark;
