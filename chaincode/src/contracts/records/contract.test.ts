@@ -60,7 +60,7 @@ describe('records: upload, grant, view, read, revoke (claims 2–5)', () => {
       .map(([, v]) => Buffer.from(v).toString())
       .join('\n');
     expect(all).not.toContain('asthma');
-    expect(all).not.toContain('J45');
+    expect(all).not.toContain('"J45'); // quoted: the three characters alone can occur inside base64
   });
 
   it('upload for an unregistered patient, by a non-owner, with a wrong hash', async () => {
