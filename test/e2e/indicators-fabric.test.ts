@@ -10,24 +10,21 @@
  * decrypts the aggregates and exports the pseudonymous series once k have joined; a patient
  * leaves and is gone from the next output. The e2e project's globalSetup brings the network up.
  */
-import { fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
+import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
-import { commit, keywordScalar, proveMembership, proveRange, proveValid, twistedEncrypt } from '@medshare/crypto/zk';
+import { commit, keywordScalar, proveMembership } from '@medshare/crypto/zk';
 import { attestKeyword, createStudyKeyFile, MedshareIndicators, readStudyKeyFile, type StudyKey } from '@medshare/app';
 import {
   dayOf,
   joinContext,
   keyIdOf,
-  rangeBits,
-  submissionRanges,
-  submitContext,
   type IndicatorStudyDefinition,
   type IndicatorStudyInput,
-  type IndicatorSubmitBody,
 } from '@medshare/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mismatchedRangeSubmission } from '../../app/src/testing/indicator-fixtures';
 import { admin, assertNetworkReady, refusal, startHospital, stopHospital, type Hospital } from './support/hospital';
 
 assertNetworkReady();
@@ -139,33 +136,14 @@ describe('daily indicators on the Fabric network: publish, attest, join in zero 
     // a modified app: ciphertexts of 250 mmHg, a valid validity proof over them, a range proof for 150
     const p0 = patients[0] as Sm2KeyPair;
     const pseudonym = i1.store(p0).participation(studyId)?.pseudonym as string;
-    const day = today - 2;
-    const context = submitContext(studyId, pseudonym, [day]);
-    const publicKey = fromHex(study.publicKey);
-    const sent = [250n, 70n].map((v) => ({ value: v, ...twistedEncrypt(publicKey, v) }));
-    const proved = [150n, 70n].map((v) => ({ value: v, ...twistedEncrypt(publicKey, v) }));
-    const open = (e: { value: bigint; randomness: bigint }): { value: bigint; randomness: bigint } => ({
-      value: e.value,
-      randomness: e.randomness,
-    });
-    const ranges = submissionRanges(study, 1);
-    const tampered: IndicatorSubmitBody = {
+    const tampered = mismatchedRangeSubmission({
       studyId,
-      days: [{ day, readings: sent.map((e) => toHex(e.ciphertext)) }],
-      validity: toHex(
-        proveValid({ publicKey, ciphertexts: sent.map((e) => e.ciphertext), openings: sent.map(open), context }),
-      ),
-      range: toHex(
-        proveRange({
-          publicKey,
-          ciphertexts: proved.map((e) => e.ciphertext),
-          openings: proved.map(open),
-          ranges,
-          bits: rangeBits(ranges),
-          context,
-        }),
-      ),
-    };
+      study,
+      pseudonym,
+      day: today - 2,
+      sent: [250n, 70n],
+      proved: [150n, 70n],
+    });
     const before = await i2.aggregates(institution, studyId, key);
     expect(await refusal(c1().submitIndicators(p0, tampered))).toBe('INDICATOR_OUT_OF_RANGE');
     expect(await i2.aggregates(institution, studyId, key)).toMatchObject({ indicators: before.indicators });

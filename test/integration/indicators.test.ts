@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-import { fromHex, toHex, utf8 } from '@medshare/crypto/bytes';
+import { toHex, utf8 } from '@medshare/crypto/bytes';
 import { generateKeyPair, type Sm2KeyPair } from '@medshare/crypto/sm2';
-import { commit, keywordScalar, proveMembership, proveRange, proveValid, twistedEncrypt } from '@medshare/crypto/zk';
+import { commit, keywordScalar, proveMembership } from '@medshare/crypto/zk';
 import {
   attestKeyword,
   createStudyKeyFile,
@@ -10,20 +10,11 @@ import {
   type MedshareClient,
   type StudyKey,
 } from '@medshare/app';
-import {
-  dayOf,
-  joinContext,
-  keyIdOf,
-  rangeBits,
-  submissionRanges,
-  submitContext,
-  type IndicatorStudyDefinition,
-  type IndicatorSubmitBody,
-} from '@medshare/protocol';
+import { dayOf, joinContext, keyIdOf, type IndicatorStudyDefinition } from '@medshare/protocol';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hypertensionInput } from '../../app/src/testing/indicator-fixtures';
+import { hypertensionInput, mismatchedRangeSubmission } from '../../app/src/testing/indicator-fixtures';
 import { GatewayFixture } from '../../gateway/src/testing/fixture';
 
 /**
@@ -142,32 +133,14 @@ describe('daily indicators through the gateway (embedded runtime)', () => {
     });
     expect(f.snapshot()).toBe(before);
     const pseudonym = indicators.store(p).participation(studyId)?.pseudonym as string;
-    const context = submitContext(studyId, pseudonym, [today - 1]);
-    const publicKey = fromHex(study.publicKey);
-    const sent = [250n, 90n, 72n].map((v) => ({ value: v, ...twistedEncrypt(publicKey, v) }));
-    const proved = [150n, 90n, 72n].map((v) => ({ value: v, ...twistedEncrypt(publicKey, v) }));
-    const ranges = submissionRanges(study, 1);
-    const opening = (e: { value: bigint; randomness: bigint }): { value: bigint; randomness: bigint } => ({
-      value: e.value,
-      randomness: e.randomness,
-    });
-    const tampered: IndicatorSubmitBody = {
+    const tampered = mismatchedRangeSubmission({
       studyId,
-      days: [{ day: today - 1, readings: sent.map((e) => toHex(e.ciphertext)) }],
-      validity: toHex(
-        proveValid({ publicKey, ciphertexts: sent.map((e) => e.ciphertext), openings: sent.map(opening), context }),
-      ),
-      range: toHex(
-        proveRange({
-          publicKey,
-          ciphertexts: proved.map((e) => e.ciphertext),
-          openings: proved.map(opening),
-          ranges,
-          bits: rangeBits(ranges),
-          context,
-        }),
-      ),
-    };
+      study,
+      pseudonym,
+      day: today - 1,
+      sent: [250n, 90n, 72n],
+      proved: [150n, 90n, 72n],
+    });
     await expect(client.submitIndicators(p, tampered)).rejects.toMatchObject({ code: 'INDICATOR_OUT_OF_RANGE' });
     expect(f.snapshot()).toBe(before);
   }, 120_000);

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /** A hypertension study for the indicator tests (the demo's shape), with a fresh study key. */
-import { toHex } from '@medshare/crypto/bytes';
-import { twistedKeyGen } from '@medshare/crypto/zk';
-import { completeIndicatorStudy, type IndicatorStudyDefinition, type IndicatorStudyInput } from '@medshare/protocol';
+import { fromHex, toHex } from '@medshare/crypto/bytes';
+import { proveRange, proveValid, twistedEncrypt, twistedKeyGen } from '@medshare/crypto/zk';
+import {
+  completeIndicatorStudy,
+  rangeBits,
+  submissionRanges,
+  submitContext,
+  type IndicatorStudyDefinition,
+  type IndicatorStudyInput,
+  type IndicatorSubmitBody,
+} from '@medshare/protocol';
 
 export const TODAY = 20_788;
 
@@ -29,4 +37,48 @@ export function hypertensionStudy(overrides: Partial<IndicatorStudyDefinition> =
   const key = twistedKeyGen();
   const study = completeIndicatorStudy({ ...hypertensionInput(TODAY - 10), publicKey: toHex(key.publicKey) });
   return { study: { ...study, ...overrides }, secretKey: key.secretKey };
+}
+
+/**
+ * What a modified app might send (the tests' tampered submission): ciphertexts of `sent` with a
+ * valid validity proof over them, but a range proof made for fresh ciphertexts of `proved`. The
+ * contract must refuse it with INDICATOR_OUT_OF_RANGE (the validity proof passes; the range proof
+ * is not for these ciphertexts).
+ */
+export function mismatchedRangeSubmission(input: {
+  studyId: string;
+  study: Pick<IndicatorStudyDefinition, 'publicKey' | 'indicators' | 'check'>;
+  pseudonym: string;
+  day: number;
+  sent: readonly bigint[];
+  proved: readonly bigint[];
+}): IndicatorSubmitBody {
+  const { studyId, study, pseudonym, day } = input;
+  const context = submitContext(studyId, pseudonym, [day]);
+  const publicKey = fromHex(study.publicKey);
+  const encrypt = (values: readonly bigint[]): Array<{ value: bigint; randomness: bigint; ciphertext: Uint8Array }> =>
+    values.map((value) => ({ value, ...twistedEncrypt(publicKey, value) }));
+  const opening = (e: { value: bigint; randomness: bigint }): { value: bigint; randomness: bigint } => ({
+    value: e.value,
+    randomness: e.randomness,
+  });
+  const [sent, proved] = [encrypt(input.sent), encrypt(input.proved)];
+  const ranges = submissionRanges(study, 1);
+  return {
+    studyId,
+    days: [{ day, readings: sent.map((e) => toHex(e.ciphertext)) }],
+    validity: toHex(
+      proveValid({ publicKey, ciphertexts: sent.map((e) => e.ciphertext), openings: sent.map(opening), context }),
+    ),
+    range: toHex(
+      proveRange({
+        publicKey,
+        ciphertexts: proved.map((e) => e.ciphertext),
+        openings: proved.map(opening),
+        ranges,
+        bits: rangeBits(ranges),
+        context,
+      }),
+    ),
+  };
 }

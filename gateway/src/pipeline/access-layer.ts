@@ -118,6 +118,16 @@ export interface Outcome {
   readonly body: SealedMessage;
 }
 
+/** What #openEnvelope opens: an app envelope (sig1 by a key or a ring, sig2 by the app's K2). */
+type OpenableEnvelope = {
+  request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
+    { keyId: string } | { ring: RingAuthor }
+  );
+  sig1: string;
+  sig2: string;
+  k2Id: string;
+};
+
 /**
  * The access layer (docs/protocol.md §7.1–§7.3), independent of HTTP: session setup, then per
  * request: source check → decrypt and authenticate → sig2 → freshness and replay → sig3 →
@@ -430,16 +440,7 @@ export class AccessLayer {
    * freshness → replay. A heavy request (pipeline/heavy-turns.ts) does this in its session's turn,
    * giving way to other clients after decrypting; SESSION_BUSY when too many of its session's wait.
    */
-  async #openEnvelope<
-    E extends {
-      request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
-        { keyId: string } | { ring: RingAuthor }
-      );
-      sig1: string;
-      sig2: string;
-      k2Id: string;
-    },
-  >(
+  async #openEnvelope<E extends OpenableEnvelope>(
     body: SealedMessage,
     sourceAddress: string,
     now: number,
@@ -451,16 +452,7 @@ export class AccessLayer {
     return this.#heavy.run(body.sessionId, () => this.#openEnvelopeSteps(body, sourceAddress, now, parse, giveWay));
   }
 
-  async #openEnvelopeSteps<
-    E extends {
-      request: { op: string; appId: string; nonce: string; issuedAt: number; expiresAt: number; body: unknown } & (
-        { keyId: string } | { ring: RingAuthor }
-      );
-      sig1: string;
-      sig2: string;
-      k2Id: string;
-    },
-  >(
+  async #openEnvelopeSteps<E extends OpenableEnvelope>(
     body: SealedMessage,
     sourceAddress: string,
     now: number,
