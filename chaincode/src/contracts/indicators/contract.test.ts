@@ -283,6 +283,18 @@ describe('indicators: publishing a study', () => {
       'INDICATOR_RANGE_INVALID',
       /2\^36/,
     );
+    // a k above maxParticipants (given, or the default 5) could never release anything
+    for (const changes of [
+      { maxParticipants: 2 },
+      { maxParticipants: 6, output: { granularity: 'day', k: 7 } },
+    ] as const) {
+      await rejects(
+        w.h,
+        () => w.h.act('indicator-study-publish', w.institution, { study: { ...study, ...changes } }, ORG2),
+        'INVALID_INPUT',
+        /must not exceed .*maxParticipants/,
+      );
+    }
     const patient = await w.h.registerPatient();
     await rejects(w.h, () => w.h.act('indicator-study-get', patient, { studyId: 'ab'.repeat(32) }), 'STUDY_NOT_FOUND');
   });
