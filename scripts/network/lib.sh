@@ -23,9 +23,20 @@
 #   PEER1_ORG2_PORT=10051 PEER1_ORG2_CC_PORT=10052 PEER1_ORG2_OPS_PORT=9447
 #   CCAAS_PORT=9999 (org1's chaincode-as-a-service server, and the default for a shared one)
 #   CCAAS_ORG2_PORT=9998 (org2's chaincode server: one per organization, as an alliance runs it)
+#   ORDERER_PROFILE_PORT=6060 PEER0_ORG1_PROFILE_PORT=6061 PEER0_ORG2_PROFILE_PORT=6062
+#   PEER1_ORG1_PROFILE_PORT=6063 PEER1_ORG2_PROFILE_PORT=6064 (Go pprof, only with FABRIC_PROFILE=1)
 # ORDERER_PORT and the two peer0 ports (the anchor peers) are written into the channel's
 # genesis block, so they are fixed once the network exists (reset.sh to change them); the
 # others, the peer1 ports included, may change between runs.
+#
+# FABRIC_PROFILE=1 (default 0, off): the orderer and the four peers also serve Go's pprof
+# (/debug/pprof/, net/http/pprof) on 127.0.0.1:<NODE>_PROFILE_PORT, for profiling Fabric's own
+# CPU (scripts/bench/fabric-profile.mjs). Fabric 2.5's settings: peer.profile.enabled and
+# peer.profile.listenAddress (CORE_PEER_PROFILE_*), General.Profile.Enabled and .Address
+# (ORDERER_GENERAL_PROFILE_*); off, nothing of it is written to the nodes' environment. A node's
+# environment (config/<node>.env) is written each time up.sh starts it, never for a node that is
+# already running: to switch profiling on or off for an existing network, run down.sh, then
+# up.sh (or network-up.sh) with FABRIC_PROFILE set as wanted; ledgers and channel are kept.
 
 NET_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$NET_SCRIPTS_DIR/../.." && pwd)"
@@ -77,7 +88,8 @@ FIXED_PORT_VARS=(ORDERER_PORT PEER0_ORG1_PORT PEER0_ORG2_PORT)
 FREE_PORT_VARS=(ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER0_ORG1_CC_PORT PEER0_ORG1_OPS_PORT
   PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT
   PEER1_ORG1_PORT PEER1_ORG1_CC_PORT PEER1_ORG1_OPS_PORT PEER1_ORG2_PORT PEER1_ORG2_CC_PORT PEER1_ORG2_OPS_PORT
-  CCAAS_PORT CCAAS_ORG2_PORT)
+  CCAAS_PORT CCAAS_ORG2_PORT
+  ORDERER_PROFILE_PORT PEER0_ORG1_PROFILE_PORT PEER0_ORG2_PROFILE_PORT PEER1_ORG1_PROFILE_PORT PEER1_ORG2_PROFILE_PORT)
 declare -A DEFAULT_PORTS=(
   [ORDERER_PORT]=7050 [ORDERER_ADMIN_PORT]=7053 [ORDERER_OPS_PORT]=9443
   [PEER0_ORG1_PORT]=7051 [PEER0_ORG1_CC_PORT]=7052 [PEER0_ORG1_OPS_PORT]=9444
@@ -85,6 +97,8 @@ declare -A DEFAULT_PORTS=(
   [PEER1_ORG1_PORT]=8051 [PEER1_ORG1_CC_PORT]=8052 [PEER1_ORG1_OPS_PORT]=9446
   [PEER1_ORG2_PORT]=10051 [PEER1_ORG2_CC_PORT]=10052 [PEER1_ORG2_OPS_PORT]=9447
   [CCAAS_PORT]=9999 [CCAAS_ORG2_PORT]=9998
+  [ORDERER_PROFILE_PORT]=6060 [PEER0_ORG1_PROFILE_PORT]=6061 [PEER0_ORG2_PROFILE_PORT]=6062
+  [PEER1_ORG1_PROFILE_PORT]=6063 [PEER1_ORG2_PROFILE_PORT]=6064
 )
 # Each organization runs its own chaincode server; its peers dial it at this address (which is
 # in the org's chaincode package, so each org installs and approves its own package id).
@@ -110,6 +124,17 @@ log()  { printf '%s==>%s %s\n' "$_c_b" "$_c_0" "$*"; }
 ok()   { printf '%s  ok%s %s\n' "$_c_g" "$_c_0" "$*"; }
 warn() { printf '%swarn%s %s\n' "$_c_y" "$_c_0" "$*" >&2; }
 die()  { printf '%sERROR%s %s\n' "$_c_r" "$_c_0" "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ profiling (FABRIC_PROFILE)
+# profiling: true when FABRIC_PROFILE=1 (up.sh refuses any value but 0, 1 or unset).
+profiling() { [[ "${FABRIC_PROFILE:-0}" == 1 ]]; }
+check_profile_switch() {
+  [[ "${FABRIC_PROFILE:-0}" =~ ^[01]$ ]] || die "FABRIC_PROFILE must be 0 or 1, got '$FABRIC_PROFILE'"
+}
+# The pprof port of a node if profiling, else nothing (for the port checks of up.sh).
+profile_port_if_on() { if profiling; then echo "$1"; fi; }
+# Whether the running node NAME was started with pprof on (its config/NAME.env says so).
+node_profiled() { grep -Eq '^(CORE_PEER|ORDERER_GENERAL)_PROFILE_ENABLED=true$' "$CONFIG_DIR/$1.env" 2>/dev/null; }
 
 # ------------------------------------------------------------------ ports
 # Fills the port variables: saved value (ports.env) < default, env overrides, and refuses to
@@ -190,7 +215,8 @@ network_fabric_bin() {
 
 # ------------------------------------------------------------------ orgs and nodes
 # org_vars ORG [INDEX] -> sets ORG_MSP ORG_DOMAIN PEER_INDEX PEER_NAME PEER_PORT PEER_CC_PORT
-# PEER_OPS_PORT for peer<INDEX> of ORG (default peer0), and ANCHOR_PORT (that org's peer0).
+# PEER_OPS_PORT PEER_PROFILE_PORT for peer<INDEX> of ORG (default peer0), and ANCHOR_PORT (that
+# org's peer0).
 # Returns 1 for an unknown org or index.
 org_vars() {
   local n v
@@ -204,6 +230,7 @@ org_vars() {
   v="PEER${PEER_INDEX}_ORG${n}_PORT"; PEER_PORT="${!v:-}"
   v="PEER${PEER_INDEX}_ORG${n}_CC_PORT"; PEER_CC_PORT="${!v:-}"
   v="PEER${PEER_INDEX}_ORG${n}_OPS_PORT"; PEER_OPS_PORT="${!v:-}"
+  v="PEER${PEER_INDEX}_ORG${n}_PROFILE_PORT"; PEER_PROFILE_PORT="${!v:-}"
   v="PEER0_ORG${n}_PORT"; ANCHOR_PORT="${!v:-}"
   PEER_NAME="peer$PEER_INDEX.$ORG_DOMAIN"
   ORG_DIR="$CRYPTO_DIR/peerOrganizations/$ORG_DOMAIN"
@@ -246,6 +273,10 @@ ORDERER_FILELEDGER_LOCATION=$DATA_DIR/$ORDERER_NAME/ledger
 ORDERER_CONSENSUS_WALDIR=$DATA_DIR/$ORDERER_NAME/etcdraft/wal
 ORDERER_CONSENSUS_SNAPDIR=$DATA_DIR/$ORDERER_NAME/etcdraft/snapshot
 EOF
+  if profiling; then
+    echo "ORDERER_GENERAL_PROFILE_ENABLED=true"
+    echo "ORDERER_GENERAL_PROFILE_ADDRESS=127.0.0.1:$ORDERER_PROFILE_PORT"
+  fi
 }
 
 # Environment of a peer process (one VAR=value per line). Needs org_vars first. Gossip: a peer
@@ -283,6 +314,10 @@ CORE_OPERATIONS_LISTENADDRESS=127.0.0.1:$PEER_OPS_PORT
 CORE_OPERATIONS_TLS_ENABLED=false
 CORE_METRICS_PROVIDER=prometheus
 EOF
+  if profiling; then
+    echo "CORE_PEER_PROFILE_ENABLED=true"
+    echo "CORE_PEER_PROFILE_LISTENADDRESS=127.0.0.1:$PEER_PROFILE_PORT"
+  fi
 }
 
 # Exports what the peer CLI needs to act as ORG's admin against that org's peer<INDEX>

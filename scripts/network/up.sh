@@ -16,6 +16,10 @@ binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/net
 and fabric-peer images, host networking) instead of as local processes; crypto material,
 channel block, configuration, ports and data are the same. Needs a Docker engine, and
 cryptogen, configtxgen, osnadmin and peer in .fabric/bin for the steps around the nodes.
+
+FABRIC_PROFILE=1: the nodes it starts also serve Go's pprof on 127.0.0.1 (ports
+ORDERER_PROFILE_PORT, PEER<i>_ORG<n>_PROFILE_PORT, see lib.sh); off by default. A node's
+environment is written when it starts: nodes already running keep theirs (down.sh first).
 EOF
 }
 set -euo pipefail
@@ -28,6 +32,7 @@ case "${1:-}" in
   *) die "usage: $0 [--docker]   (ports and paths come from the environment, see lib.sh)" ;;
 esac
 
+check_profile_switch
 require_binaries
 if [[ "$RUNTIME" == docker ]]; then
   docker compose version >/dev/null 2>&1 || die "--docker needs Docker with the compose plugin (docker compose version failed)"
@@ -104,6 +109,11 @@ launch_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
   local name="$1" bin="$2" envfunc="$3" ops="$4" ports="$5" p; shift 5
   if node_alive "$name" "$bin"; then
     ok "$name already running"
+    if profiling && ! node_profiled "$name"; then
+      warn "FABRIC_PROFILE=1 but $name runs without pprof (it was started without it): run scripts/network/down.sh, then this script again"
+    elif ! profiling && node_profiled "$name"; then
+      warn "$name runs with pprof on (started with FABRIC_PROFILE=1); down.sh and up.sh without it to switch it off"
+    fi
   else
     for p in $ops $ports; do
       ! port_in_use "$p" ||
@@ -125,7 +135,8 @@ start_node() { # NAME BINARY ENV_FUNC OPS_PORT "OTHER_PORTS" [args...]
   wait_healthy "$1" "$2" "$4"
 }
 
-start_node "$ORDERER_NAME" "$FABRIC_BIN/orderer" orderer_node_env "$ORDERER_OPS_PORT" "$ORDERER_PORT $ORDERER_ADMIN_PORT"
+start_node "$ORDERER_NAME" "$FABRIC_BIN/orderer" orderer_node_env "$ORDERER_OPS_PORT" \
+  "$ORDERER_PORT $ORDERER_ADMIN_PORT $(profile_port_if_on "$ORDERER_PROFILE_PORT")"
 
 # ------------------------------------------------------------------ orderer joins the channel
 # osnadmin prints "Status: NNN" and then the JSON body on stdout; it exits 0 even on a 404.
@@ -167,7 +178,8 @@ ok "orderer serves '$CHANNEL_NAME' as an active consenter and Raft leader"
 # All four are launched first and then waited for, so their start-ups overlap.
 for p in "${PEERS[@]}"; do
   peer_vars "$p"
-  launch_node "$PEER_NAME" "$FABRIC_BIN/peer" "peer_node_env_peer${PEER_INDEX}_${p%%:*}" "$PEER_OPS_PORT" "$PEER_PORT $PEER_CC_PORT" node start
+  launch_node "$PEER_NAME" "$FABRIC_BIN/peer" "peer_node_env_peer${PEER_INDEX}_${p%%:*}" "$PEER_OPS_PORT" \
+    "$PEER_PORT $PEER_CC_PORT $(profile_port_if_on "$PEER_PROFILE_PORT")" node start
 done
 for p in "${PEERS[@]}"; do
   peer_vars "$p"
@@ -214,3 +226,6 @@ ${_c_b}medshare network is up${_c_0} (channel '$CHANNEL_NAME')
   act as an org admin:  source scripts/network/env.sh org1   (or org2)
   stop: scripts/network/down.sh   stop and wipe: scripts/network/reset.sh
 EOF
+if profiling; then
+  echo "  Go pprof (FABRIC_PROFILE=1, http://127.0.0.1:PORT/debug/pprof/): orderer :$ORDERER_PROFILE_PORT  peer0.org1 :$PEER0_ORG1_PROFILE_PORT  peer0.org2 :$PEER0_ORG2_PROFILE_PORT  peer1.org1 :$PEER1_ORG1_PROFILE_PORT  peer1.org2 :$PEER1_ORG2_PROFILE_PORT"
+fi
