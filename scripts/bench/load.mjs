@@ -42,6 +42,56 @@ export async function runLoad({ concurrency, op, maxOps, seconds = Infinity }) {
   return { ...summary(latencies, elapsed, errors), firstError, latencies };
 }
 
+/**
+ * Sustained load around a measurement: runs op(i) for i = 0, 1, … < maxOps from `concurrency`
+ * workers; after `warmupSeconds` calls during() and, once it has settled, stops the workers.
+ * Returns the operations completed (and failed) while during() ran, as runLoad does, with
+ * `during` (what it returned) and `ranOut` (the maxOps operations were all started before
+ * during() settled: the window's end saw less load).
+ */
+export async function runLoadDuring({ concurrency, op, maxOps, warmupSeconds, during }) {
+  const window = { active: false, latencies: [], errors: 0, firstError: undefined };
+  let next = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop && next < maxOps) {
+      const i = next++;
+      const t0 = clock();
+      try {
+        await op(i);
+        if (window.active) window.latencies.push(clock() - t0);
+      } catch (error) {
+        if (!window.active) continue;
+        window.errors++;
+        window.firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  };
+  const workers = Promise.all(Array.from({ length: concurrency }, worker));
+  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
+  window.active = true;
+  const start = clock();
+  let result;
+  let elapsed;
+  let ranOut;
+  try {
+    result = await during();
+  } finally {
+    window.active = false;
+    elapsed = (clock() - start) / 1000;
+    ranOut = next >= maxOps;
+    stop = true;
+    await workers;
+  }
+  window.latencies.sort((a, b) => a - b);
+  return {
+    ...summary(window.latencies, elapsed, window.errors),
+    firstError: window.firstError,
+    during: result,
+    ranOut,
+  };
+}
+
 function summary(sorted, elapsed, errors) {
   return {
     perSecond: sorted.length / elapsed,
