@@ -5,8 +5,9 @@
 // same run, with the same endorsement policy (AND of both orgs), both run as chaincode
 // servers (CCaaS). Prints tx/s and p50/p99 latency at several concurrencies, the ratio
 // medshare / baseline, the orderer's batch settings, and each process's CPU per operation
-// (from /proc) to show where the time goes. Figures are printed, never asserted; exit 0
-// whatever they are.
+// (from /proc) to show where the time goes; bench:fabric-profile (fabric-profile.mjs) shows where
+// Fabric's own nodes spend theirs, with Go's profiler (the setup is shared: fabric-setup.mjs).
+// Figures are printed, never asserted; exit 0 whatever they are.
 //
 //   medshare upload (submit)            vs  baseline Put (submit: one blind write)
 //   medshare view (submit: audit entry) vs  baseline Put
@@ -55,6 +56,9 @@ function processGroups(gateways) {
     'cc org2': [pidOf('chaincode-medshare-org2')],
     'cc baseline': [pidOf(`chaincode-${BASELINE}`)],
     peers: [pidOf('peer0.org1.example.com'), pidOf('peer0.org2.example.com')],
+    // Each org's peer1 validates and commits every block too, and endorses some proposals (its
+    // org's gateway spreads them): a column of its own, so that "peers" stays the figure of earlier runs.
+    peer1s: [pidOf('peer1.org1.example.com'), pidOf('peer1.org2.example.com')],
     orderer: [pidOf('orderer.example.com')],
   };
 }
@@ -131,7 +135,7 @@ async function main() {
       `Fabric ${fabricVersion()}; orderer: etcdraft, 1 node; BatchTimeout ${batch.batchTimeout}, MaxMessageCount ${batch.maxMessageCount}, PreferredMaxBytes ${batch.preferredMaxBytes} (${batch.file})`,
     );
     console.log(
-      'network: 2 orgs, 1 peer each, endorsement AND(Org1, Org2), LevelDB, medshare: one chaincode server per org; baseline: one server for both orgs, loopback',
+      "network: 2 orgs, 2 peers each (peers = the peer0s, the gateways' peers; peer1s apart), endorsement AND(Org1, Org2), LevelDB, medshare: one chaincode server per org; baseline: one server for both orgs, loopback",
     );
     console.log(
       `load: concurrency ${CONCURRENCY.join(', ')}; max(40, ${OPS_PER_WORKER} × concurrency) operations or ${SECONDS} s per case, in ${ROUNDS} interleaved rounds; ${PATIENTS} patients / keys in rotation`,
