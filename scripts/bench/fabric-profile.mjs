@@ -40,7 +40,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
-import { clock, cpuMs, fmt, machineLine, runLoadDuring } from './load.mjs';
+import { clock, cpuMs, fmt, loadAverages, machineLine, runLoadDuring } from './load.mjs';
 import { BASELINE, FABRIC_HOME, batchSettings, fabricVersion, log, openFabricBench, pidOf } from './fabric-setup.mjs';
 import { summarizeBlocks } from './fabric-blocks.mjs';
 import {
@@ -486,12 +486,7 @@ async function main() {
   } finally {
     await bench.close();
   }
-  console.log(
-    `load after the run: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`load after the run: ${loadAverages()}`);
   const idle = results[IDLE];
   idle.analysis = analyse(idle, idle.load.elapsed);
   printIdle(idle);

@@ -34,8 +34,7 @@
 // BENCH_OPS_PER_WORKER: operations per case = max(40, concurrency × this); BENCH_SECONDS bounds
 // each case's timed windows (together). The network's ports come from the environment or .network/ports.env.
 
-import os from 'node:os';
-import { clock, cpuMs, fmt, machineLine, mergeLoads, runLoad } from './load.mjs';
+import { clock, cpuMs, fmt, loadAverages, machineLine, mergeLoads, runLoad } from './load.mjs';
 import { BASELINE, batchSettings, fabricVersion, log, openFabricBench, pidOf } from './fabric-setup.mjs';
 
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
@@ -168,12 +167,7 @@ async function main() {
     await bench.close();
   }
 
-  console.log(
-    `load after the run: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n`,
-  );
+  console.log(`load after the run: ${loadAverages()}\n`);
   printTables(rows, cpuRows);
   const top = Math.max(...CONCURRENCY);
   console.log(

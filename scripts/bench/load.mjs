@@ -125,13 +125,16 @@ export function freePort() {
   });
 }
 
-/** One line: CPU model, cores, Node version, load averages. */
-export function machineLine() {
-  const load = os
+/** The 1-, 5- and 15-minute load averages, as `uptime` prints them. */
+export const loadAverages = () =>
+  os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  return `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, load ${load}`;
+
+/** One line: CPU model, cores, Node version, load averages. */
+export function machineLine() {
+  return `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, load ${loadAverages()}`;
 }
 
 /** Peak resident set (VmHWM) of a process, MiB. */
