@@ -9,9 +9,6 @@ const common = {
     '^@medshare/(protocol|fabric-sim|chaincode|gateway|app)$': '<rootDir>/$1/src',
   },
   testEnvironment: 'node',
-  // Tests assert results, never durations; CI runs on a shared 2-core machine where a store call
-  // or a few registrations can take seconds under load, so jest's 5 s default cut real work.
-  testTimeout: 30_000,
   setupFiles: ['<rootDir>/test/jest-setup.js'],
   // Only the source folders are crawled: .network/ (the orderer's Raft snapshots are *.snap
   // files, which jest would report as obsolete snapshots), .fabric/ and .data/ never are.
@@ -27,6 +24,10 @@ const common = {
   modulePathIgnorePatterns: ['<rootDir>/\\.network/', '<rootDir>/\\.fabric/', '<rootDir>/\\.data/', '/dist/'],
 };
 module.exports = {
+  // Tests assert results, never durations; CI runs on a shared 2-core machine where a store call
+  // or a few registrations can take seconds under load, so jest's 5 s default cut real work.
+  // A global option: jest ignores testTimeout inside a project's configuration.
+  testTimeout: 30_000,
   projects: [
     {
       ...common,
