@@ -91,6 +91,8 @@ export const BUCKET_RULES = Object.freeze([
       has('crypto/(dist|src)/bytes', 'protocol/(dist|src)/.*canonical')(f) ||
       named('parse', 'stringify', 'JSONParse', 'JSONStringify')(f),
   },
+  // The gateway's signer of its Fabric client identity stands in for fabric-gateway's own.
+  { bucket: FABRIC, strong: true, test: has('gateway/(dist|src)/ledger/fabric-signer') },
   { bucket: PIPELINE, strong: true, test: has('gateway/(dist|src)/', 'protocol/(dist|src)/', 'crypto/(dist|src)/') },
   {
     bucket: HTTP,
@@ -201,9 +203,11 @@ export function summarise(profiles, { ops = 1, top = 20, cpuMs } = {}) {
       totalMs += ms;
       self[i.self] += ms;
       for (const b of i.onStack) inclusive[b] += ms;
-      const s = fnSelf.get(i.key) ?? { fn: i.key, bucket: i.self, ms: 0 };
+      // A native function (`run`, `update`) serves several buckets: one row per function and bucket.
+      const fnKey = `${i.key}\n${i.self}`;
+      const s = fnSelf.get(fnKey) ?? { fn: i.key, bucket: i.self, ms: 0 };
       s.ms += ms;
-      fnSelf.set(i.key, s);
+      fnSelf.set(fnKey, s);
       for (const k of i.keys) fnInclusive.set(k, (fnInclusive.get(k) ?? 0) + ms);
       const lib = `${i.self}\n${i.library}`;
       libraries.set(lib, (libraries.get(lib) ?? 0) + ms);

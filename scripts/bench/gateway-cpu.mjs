@@ -11,8 +11,11 @@
 //   BENCH_CONCURRENCY=32 BENCH_PATIENTS=200 BENCH_OPS=400 BENCH_ROUNDS=2 node scripts/bench/gateway-cpu.mjs
 //
 // BENCH_OPS: operations per case and round; BENCH_ROUNDS: unprofiled rounds (the /proc figures),
-// then one profiled round per case; BENCH_CASES (default put,upload,get,read; view too);
-// BENCH_PROFILE_DIR: where to write the profiles (one per case and process). The network: as
+// then one profiled round per case; BENCH_CASES (default put,put-gw,upload,get,get-gw,read; view too);
+// BENCH_PROFILE_DIR: where to write the profiles (one per case and process). BENCH_BEFORE_DIST=DIR
+// (a folder holding another build's gateway/dist, e.g. of the commit before a change) starts a
+// second pair of gateways from that build and adds its upload and read as upload-before and
+// read-before, interleaved with the others: before and after in the same run. The network: as
 // bench:fabric (network-up.sh, idempotent; stopped again if this script started it; the baseline
 // chaincode deployed and served). `npm run build` first. Ports from the environment or .network/ports.env.
 
@@ -36,6 +39,8 @@ const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const p = medshareDist(root);
 const { MedshareClient, loadAppConfig } = require(join(root, 'app/dist/index.js'));
+const { loadConfig } = require(join(root, 'gateway/dist/config/config.js'));
+const { connectFabric } = require(join(root, 'gateway/dist/ledger/fabric.js'));
 const run = promisify(execFile);
 
 const NETWORK_HOME = process.env.NETWORK_HOME ?? join(root, '.network');
@@ -44,8 +49,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 200);
 const OPS = Number(process.env.BENCH_OPS ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const CASES = (process.env.BENCH_CASES ?? 'put,upload,get,read').split(',');
+const CASES = (process.env.BENCH_CASES ?? 'put,put-gw,upload,get,get-gw,read').split(',');
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
 const BASELINE = 'medshare-baseline';
 const GOAL = 1.5; // issue 11: gateway CPU per sealed request ≤ 1.5 × the bare client's per submit / evaluate
 const ORGS = ['org1', 'org2'];
@@ -69,8 +75,11 @@ function script(args, env = {}) {
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
 }
 
-/** A gateway of `org` (Fabric backend, a fresh K3 registered for the org), its inspector open; a raw session on it. */
-async function startHospital(org) {
+/**
+ * A gateway of `org` (Fabric backend, a fresh K3 registered for the org), its inspector open; a
+ * raw session on it. `dist`: the folder of another build's gateway/dist to run instead of ours.
+ */
+async function startHospital(org, dist) {
   const dir = mkdtempSync(join(os.tmpdir(), `medshare-bench-gwcpu-${org}-`));
   const port = await freePort();
   const layout = fabricLayout(org, dir, port, { networkHome: NETWORK_HOME, proxies: 0 });
@@ -80,7 +89,9 @@ async function startHospital(org) {
     timeout: 60_000,
   });
   const h = { org, dir, layout };
-  h.child = await startGateway({ MEDSHARE_CONFIG: layout.gatewayConfig }, `gateway ${org}`, { inspect: true });
+  const env = { MEDSHARE_CONFIG: layout.gatewayConfig, ...(dist ? { NODE_PATH: join(root, 'node_modules') } : {}) };
+  const entry = dist ? join(dist, 'gateway/dist/dev/start.js') : undefined;
+  h.child = await startGateway(env, `gateway ${org}${dist ? ' (before)' : ''}`, { inspect: true, entry });
   const app = loadAppConfig(layout.appConfig).client;
   h.client = new MedshareClient({ ...app, trustedContractKeys: [layout.k4PublicKey] });
   h.session = await sealedSession(app, port);
@@ -127,8 +138,34 @@ async function window(kase, round, pids, profilers = []) {
   return { ms, n: load.n, perSecond: load.perSecond, errors: load.errors, profiles };
 }
 
-async function setup(hospitals, baseline) {
+/**
+ * The gateways' own Fabric client (gateway/src/ledger/fabric.ts connectFabric: their identity,
+ * signer and peers, from their config) pointed at the baseline chaincode, in this process: a bare
+ * Put or Get as the gateway's client makes it, with the step calls its backend makes.
+ */
+function gatewayClients(hospitals) {
+  return hospitals.map((h) => {
+    const config = loadConfig(h.layout.gatewayConfig);
+    const [connection, ...others] = connectFabric({ ...config.ledger, chaincode: BASELINE }, config.org);
+    for (const o of others) o.close();
+    return { connection, deadlines: config.ledger.deadlinesMs };
+  });
+}
+
+async function putThrough({ connection, deadlines }, key, value) {
+  const within = (ms) => ({ deadline: Date.now() + ms });
+  const transaction = await connection.newProposal('Put', [key, value]).endorse(within(deadlines.endorse));
+  const commit = await transaction.submit(within(deadlines.submit));
+  const status = await commit.getStatus(within(deadlines.commitStatus));
+  if (!status.successful) throw new Error(`Put ${key}: commit status ${status.code}`);
+}
+
+const getThrough = ({ connection, deadlines }, key) =>
+  connection.newProposal('Get', [key]).evaluate({ deadline: Date.now() + deadlines.evaluate });
+
+async function setup(hospitals, before, baseline, clients) {
   const pick = (i) => hospitals[i % hospitals.length];
+  const pickBefore = (i) => before[i % before.length];
   const content = p.utf8(JSON.stringify({ diagnosis: 'J45.909', note: 'x'.repeat(200) }));
   const patients = Array.from({ length: PATIENTS }, () => p.generateKeyPair());
   const uploads = patients.map((patient) => uploadBody(patient, content));
@@ -155,34 +192,59 @@ async function setup(hospitals, baseline) {
     op: (i) => baseline[i % baseline.length].submitTransaction('Put', `key-${i}`, value),
   });
   if (puts.errors) throw new Error(`baseline setup: ${puts.firstError}`);
-  const sealed = (op, body) => (i) => {
-    const h = pick(i);
-    return { h, body: h.session.sealedFor(op, patients[i % PATIENTS], body(i % PATIENTS)) };
-  };
+  const sealed =
+    (op, body, at = pick) =>
+    (i) => {
+      const h = at(i);
+      return { h, body: h.session.sealedFor(op, patients[i % PATIENTS], body(i % PATIENTS)) };
+    };
   const sendSealed = ({ h, body }) => h.session.post('/v1/requests', body);
   const keyed = (i) => ({ contract: baseline[i % baseline.length], key: `key-${i % PATIENTS}` });
+  const ours = (i) => ({ client: clients[i % clients.length], key: `key-${i % PATIENTS}` });
   return {
     put: { make: keyed, send: ({ contract, key }) => contract.submitTransaction('Put', key, value), bare: true },
     get: { make: keyed, send: ({ contract, key }) => contract.evaluateTransaction('Get', key), bare: true },
+    'put-gw': { make: ours, send: ({ client, key }) => putThrough(client, key, value), bare: true },
+    'get-gw': { make: ours, send: ({ client, key }) => getThrough(client, key), bare: true },
     upload: { make: sealed('upload', (k) => uploads[k]), send: sendSealed },
     view: { make: sealed('view', (k) => ({ recordId: records[k].recordId })), send: sendSealed },
     read: { make: sealed('read', (k) => records[k]), send: sendSealed },
+    'upload-before': { make: sealed('upload', (k) => uploads[k], pickBefore), send: sendSealed, before: true },
+    'read-before': { make: sealed('read', (k) => records[k], pickBefore), send: sendSealed, before: true },
   };
 }
 
-const PAIRS = { upload: 'put', view: 'put', read: 'get' };
+/** Each medshare case's bare counterparts: fabric-gateway's defaults (the goal's reference), and the gateway's own client. */
+const PAIRS = {
+  upload: ['put', 'put-gw', 'upload-before'],
+  'upload-before': ['put', 'put-gw'],
+  view: ['put', 'put-gw'],
+  read: ['get', 'get-gw', 'read-before'],
+  'read-before': ['get', 'get-gw'],
+};
+const SIDES = {
+  put: 'driver: fabric-gateway, its default signer',
+  get: 'driver: fabric-gateway, its default signer',
+  'put-gw': "driver: the gateway's Fabric client (connectFabric)",
+  'get-gw': "driver: the gateway's Fabric client (connectFabric)",
+};
 
 function report(results) {
   console.log(
     `\nCPU per completed operation, ms (/proc, user + system; ${ROUNDS} rounds of ${OPS} at concurrency ${CONCURRENCY}):`,
   );
-  console.log('| case | side measured | ops/s | CPU ms/op | vs bare client | goal ≤ 1.5× |');
-  console.log('| --- | --- | ---: | ---: | ---: | --- |');
+  console.log(
+    "| case | side measured | ops/s | CPU ms/op | vs bare (default) | goal ≤ 1.5× | vs the gateway's client, bare | after / before |",
+  );
+  console.log('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |');
+  const ratio = (r, other) => (other ? r.msPerOp / other.msPerOp : undefined);
   for (const [name, r] of Object.entries(results)) {
-    const bare = results[PAIRS[name]];
-    const ratio = bare ? r.msPerOp / bare.msPerOp : undefined;
+    const [bare, gw, before] = (PAIRS[name] ?? []).map((n) => results[n]);
+    const [vsBare, vsGw, vsBefore] = [ratio(r, bare), ratio(r, gw), ratio(r, before)];
+    const x = (v) => (v === undefined ? '—' : `${fmt(v, 2)}×`);
+    const goal = vsBare === undefined ? '' : vsBare <= GOAL ? 'PASS' : 'MISS';
     console.log(
-      `| ${name} | ${r.side} | ${fmt(r.perSecond, 1)} | ${fmt(r.msPerOp, 2)} | ${ratio ? `${fmt(ratio, 2)}×` : '—'} | ${ratio ? (ratio <= GOAL ? 'PASS' : 'MISS') : ''} |`,
+      `| ${name} | ${r.side} | ${fmt(r.perSecond, 1)} | ${fmt(r.msPerOp, 2)} | ${x(vsBare)} | ${goal} | ${x(vsGw)} | ${x(vsBefore)} |`,
     );
   }
   for (const [name, r] of Object.entries(results)) {
@@ -216,10 +278,13 @@ async function main() {
     },
   );
   const hospitals = [];
+  const before = [];
   const connections = [];
+  let clients = [];
   const self = localProfiler();
   try {
-    hospitals.push(...(await Promise.all(ORGS.map(startHospital))));
+    hospitals.push(...(await Promise.all(ORGS.map((org) => startHospital(org)))));
+    if (BEFORE_DIST) before.push(...(await Promise.all(ORGS.map((org) => startHospital(org, BEFORE_DIST)))));
     for (const org of ORGS) {
       // The medshare gateways' default deadlines (gateway/src/config/config.ts), as bench:fabric.
       const deadlines = { evaluate: 5000, endorse: 8000, submit: 4000, commitStatus: 12000 };
@@ -229,23 +294,26 @@ async function main() {
     log(
       `setup: ${PATIENTS} patients registered, each with one record uploaded and viewed; ${PATIENTS} baseline keys put`,
     );
-    const cases = await setup(hospitals, baseline);
+    clients = gatewayClients(hospitals);
+    const cases = await setup(hospitals, before, baseline, clients);
+    const names = BEFORE_DIST ? [...CASES, 'upload-before', 'read-before'] : CASES;
     console.log(
-      `load: ${CASES.join(', ')}; concurrency ${CONCURRENCY}; ${OPS} ops per case and round; ${PATIENTS} patients / keys in rotation`,
+      `load: ${names.join(', ')}; concurrency ${CONCURRENCY}; ${OPS} ops per case and round; ${PATIENTS} patients / keys in rotation`,
     );
     const results = {};
-    for (const name of CASES) {
-      const side = cases[name].bare ? 'driver (bare fabric-gateway client)' : 'gateways (2 processes)';
+    for (const name of names) {
+      const side = SIDES[name] ?? (cases[name].before ? 'gateways, before (2 processes)' : 'gateways (2 processes)');
       results[name] = { side, ms: 0, n: 0, elapsed: 0, profiles: [] };
     }
-    const gatewayPids = hospitals.map((h) => h.child.pid);
+    const pidsOf = (hs) => hs.map((h) => h.child.pid);
     for (let round = 0; round <= ROUNDS; round++) {
       const profiled = round === ROUNDS;
       log(`round ${round + 1} of ${ROUNDS + 1}${profiled ? ' (profiled)' : ''}`);
-      for (const name of CASES) {
+      for (const name of names) {
         const kase = { name, ...cases[name] };
-        const pids = kase.bare ? [process.pid] : gatewayPids;
-        const profilers = profiled ? (kase.bare ? [self] : hospitals.map((h) => h.profiler)) : [];
+        const hs = kase.before ? before : hospitals;
+        const pids = kase.bare ? [process.pid] : pidsOf(hs);
+        const profilers = profiled ? (kase.bare ? [self] : hs.map((h) => h.profiler)) : [];
         const w = await window(kase, round, pids, profilers);
         const r = results[name];
         if (profiled)
@@ -278,7 +346,8 @@ async function main() {
   } finally {
     self.close();
     for (const c of connections) c.close();
-    await Promise.all(hospitals.map(stopHospital));
+    for (const c of clients) c.connection.close();
+    await Promise.all([...hospitals, ...before].map(stopHospital));
     if (!baselineWasRunning) script(['scripts/network/chaincode-server.sh', 'stop', BASELINE]);
     if (!wasUp) script(['scripts/network/down.sh']);
   }
