@@ -43,8 +43,35 @@ export function localProfiler() {
   );
 }
 
+/**
+ * Counts the process's garbage collections (perf_hooks 'gc' entries) from now on: a global
+ * `__benchGc` of { count, ms, byKind: {minor|major|incremental|weakcb: ms} }, read by gcSoFar.
+ */
+const GC_OBSERVER = `globalThis.__benchGc ??= (() => {
+  const gc = { count: 0, ms: 0, byKind: {} };
+  const kinds = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[e.detail?.kind] ?? String(e.detail?.kind);
+      gc.count += 1;
+      gc.ms += e.duration;
+      gc.byKind[kind] = (gc.byKind[kind] ?? 0) + e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return gc;
+})(), true`;
+
 function profilerOver(post, close) {
+  const evaluate = async (expression) => {
+    const { result, exceptionDetails } = await post('Runtime.evaluate', { expression, returnByValue: true });
+    if (exceptionDetails)
+      throw new Error(`Runtime.evaluate: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+    return result.value;
+  };
   return {
+    /** Starts counting garbage collections (GC_OBSERVER); gcSoFar() then reads the counts. */
+    watchGc: () => evaluate(GC_OBSERVER),
+    gcSoFar: () => evaluate('JSON.parse(JSON.stringify(globalThis.__benchGc ?? null))'),
     async start(intervalUs = INTERVAL_US) {
       await post('Profiler.enable');
       await post('Profiler.setSamplingInterval', { interval: intervalUs });
@@ -52,6 +79,17 @@ function profilerOver(post, close) {
     },
     async stop() {
       const { profile } = await post('Profiler.stop');
+      return profile;
+    },
+    /** V8's sampling heap profiler, counting objects the GC has collected too: what the window allocated. */
+    startAllocations: () =>
+      post('HeapProfiler.startSampling', {
+        samplingInterval: 32768,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      }),
+    async stopAllocations() {
+      const { profile } = await post('HeapProfiler.stopSampling');
       return profile;
     },
     close,

@@ -52,6 +52,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CASES = (process.env.BENCH_CASES ?? 'put,put-gw,upload,get,get-gw,read').split(',');
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const BEFORE_DIST = process.env.BENCH_BEFORE_DIST;
+const GATEWAY_NODE_OPTIONS = process.env.BENCH_GATEWAY_NODE_OPTIONS;
+const ALLOCATIONS = process.env.BENCH_ALLOCATIONS === '1';
 const BASELINE = 'medshare-baseline';
 const GOAL = 1.5; // issue 11: gateway CPU per sealed request ≤ 1.5 × the bare client's per submit / evaluate
 const ORGS = ['org1', 'org2'];
@@ -89,7 +91,11 @@ async function startHospital(org, dist) {
     timeout: 60_000,
   });
   const h = { org, dir, layout };
-  const env = { MEDSHARE_CONFIG: layout.gatewayConfig, ...(dist ? { NODE_PATH: join(root, 'node_modules') } : {}) };
+  const env = {
+    MEDSHARE_CONFIG: layout.gatewayConfig,
+    ...(dist ? { NODE_PATH: join(root, 'node_modules') } : {}),
+    ...(GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: GATEWAY_NODE_OPTIONS } : {}),
+  };
   const entry = dist ? join(dist, 'gateway/dist/dev/start.js') : undefined;
   h.child = await startGateway(env, `gateway ${org}${dist ? ' (before)' : ''}`, { inspect: true, entry });
   const app = loadAppConfig(layout.appConfig).client;
@@ -127,15 +133,41 @@ async function retrying(transient, fn) {
  * Runs one case: its items made ahead of the window, then sent at CONCURRENCY; CPU of `pids`
  * from /proc around the window, and, when `profilers` are given, their profiles of the window.
  */
-async function window(kase, round, pids, profilers = []) {
+async function window(kase, round, pids, profilers = [], watchers = []) {
   const items = Array.from({ length: OPS }, (_, i) => kase.make(round * OPS + i));
+  const gcBefore = await Promise.all(watchers.map((w) => w.gcSoFar()));
   const before = pids.map(cpuMs);
-  await Promise.all(profilers.map((pr) => pr.start()));
+  const sampling = ALLOCATIONS ? profilers : [];
+  await Promise.all([...profilers.map((pr) => pr.start()), ...sampling.map((pr) => pr.startAllocations())]);
   const load = await runLoad({ concurrency: CONCURRENCY, maxOps: OPS, op: (i) => kase.send(items[i]) });
   const profiles = await Promise.all(profilers.map((pr) => pr.stop()));
+  const allocations = await Promise.all(sampling.map((pr) => pr.stopAllocations()));
   const ms = pids.reduce((s, pid, i) => s + cpuMs(pid) - before[i], 0);
+  const gcAfter = await Promise.all(watchers.map((w) => w.gcSoFar()));
   if (load.firstError) log(`  ${kase.name}: ${load.errors} errors; first: ${load.firstError}`);
-  return { ms, n: load.n, perSecond: load.perSecond, errors: load.errors, profiles };
+  const gc = gcDelta(gcBefore, gcAfter);
+  return { ms, n: load.n, perSecond: load.perSecond, errors: load.errors, profiles, allocations, gc };
+}
+
+const NO_GC = Object.freeze({ count: 0, ms: 0, byKind: Object.freeze({}) });
+
+function addGc(a = NO_GC, b = NO_GC) {
+  const byKind = { ...a.byKind };
+  for (const [kind, ms] of Object.entries(b.byKind)) byKind[kind] = (byKind[kind] ?? 0) + ms;
+  return { count: a.count + b.count, ms: a.ms + b.ms, byKind };
+}
+
+/** The garbage collections between two readings of several processes, summed. */
+function gcDelta(before, after) {
+  const out = { count: 0, ms: 0, byKind: {} };
+  after.forEach((a, i) => {
+    const b = before[i];
+    out.count += a.count - b.count;
+    out.ms += a.ms - b.ms;
+    for (const [kind, ms] of Object.entries(a.byKind))
+      out.byKind[kind] = (out.byKind[kind] ?? 0) + ms - (b.byKind[kind] ?? 0);
+  });
+  return out;
 }
 
 /**
@@ -229,14 +261,21 @@ const SIDES = {
   'get-gw': "driver: the gateway's Fabric client (connectFabric)",
 };
 
+/** GC pause time per completed operation (perf_hooks 'gc' entries of the measured processes). */
+function gcPerOp(r) {
+  const per = (ms) => fmt((ms ?? 0) / Math.max(1, r.n), 3);
+  const g = r.gc ?? NO_GC;
+  return `${per(g.ms)} (${per(g.byKind.minor)}, ${per(g.byKind.major)})`;
+}
+
 function report(results) {
   console.log(
     `\nCPU per completed operation, ms (/proc, user + system; ${ROUNDS} rounds of ${OPS} at concurrency ${CONCURRENCY}):`,
   );
   console.log(
-    "| case | side measured | ops/s | CPU ms/op | vs bare (default) | goal ≤ 1.5× | vs the gateway's client, bare | after / before |",
+    "| case | side measured | ops/s | CPU ms/op | vs bare (default) | goal ≤ 1.5× | vs the gateway's client, bare | after / before | GC ms/op (minor, major) |",
   );
-  console.log('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |');
+  console.log('| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   const ratio = (r, other) => (other ? r.msPerOp / other.msPerOp : undefined);
   for (const [name, r] of Object.entries(results)) {
     const [bare, gw, before] = (PAIRS[name] ?? []).map((n) => results[n]);
@@ -244,7 +283,7 @@ function report(results) {
     const x = (v) => (v === undefined ? '—' : `${fmt(v, 2)}×`);
     const goal = vsBare === undefined ? '' : vsBare <= GOAL ? 'PASS' : 'MISS';
     console.log(
-      `| ${name} | ${r.side} | ${fmt(r.perSecond, 1)} | ${fmt(r.msPerOp, 2)} | ${x(vsBare)} | ${goal} | ${x(vsGw)} | ${x(vsBefore)} |`,
+      `| ${name} | ${r.side} | ${fmt(r.perSecond, 1)} | ${fmt(r.msPerOp, 2)} | ${x(vsBare)} | ${goal} | ${x(vsGw)} | ${x(vsBefore)} | ${gcPerOp(r)} |`,
     );
   }
   for (const [name, r] of Object.entries(results)) {
@@ -253,6 +292,12 @@ function report(results) {
       `\n### ${name}: ${r.side}, profiled round (${r.profiledOps} ops; /proc in that round: ${fmt(r.profiledMsPerOp, 2)} ms/op)\n`,
     );
     console.log(formatSummary(summary, `${name} (${r.side})`));
+    if (r.allocations?.length) {
+      const bytes = r.allocations.reduce((sum, a) => sum + a.samples.reduce((t, x) => t + x.size, 0), 0);
+      console.log(
+        `\nallocated (sampling heap profiler, collected objects included): ${fmt(bytes / 1024 / Math.max(1, r.profiledOps), 0)} KiB/op`,
+      );
+    }
   }
 }
 
@@ -306,6 +351,7 @@ async function main() {
       results[name] = { side, ms: 0, n: 0, elapsed: 0, profiles: [] };
     }
     const pidsOf = (hs) => hs.map((h) => h.child.pid);
+    await Promise.all([self, ...[...hospitals, ...before].map((h) => h.profiler)].map((w) => w.watchGc()));
     for (let round = 0; round <= ROUNDS; round++) {
       const profiled = round === ROUNDS;
       log(`round ${round + 1} of ${ROUNDS + 1}${profiled ? ' (profiled)' : ''}`);
@@ -313,12 +359,14 @@ async function main() {
         const kase = { name, ...cases[name] };
         const hs = kase.before ? before : hospitals;
         const pids = kase.bare ? [process.pid] : pidsOf(hs);
-        const profilers = profiled ? (kase.bare ? [self] : hs.map((h) => h.profiler)) : [];
-        const w = await window(kase, round, pids, profilers);
+        const inspectors = kase.bare ? [self] : hs.map((h) => h.profiler);
+        const w = await window(kase, round, pids, profiled ? inspectors : [], inspectors);
         const r = results[name];
+        if (!profiled) r.gc = addGc(r.gc, w.gc);
         if (profiled)
           Object.assign(r, {
             profiles: w.profiles,
+            allocations: w.allocations,
             profiledOps: w.n,
             profiledMs: w.ms,
             profiledMsPerOp: w.ms / Math.max(1, w.n),
@@ -330,10 +378,12 @@ async function main() {
       Object.assign(r, { msPerOp: r.ms / Math.max(1, r.n), perSecond: r.n / r.elapsed });
     if (PROFILE_DIR) {
       mkdirSync(PROFILE_DIR, { recursive: true });
-      for (const [name, r] of Object.entries(results))
-        r.profiles.forEach((profile, i) =>
-          writeFileSync(join(PROFILE_DIR, `${name}-${i + 1}.cpuprofile`), JSON.stringify(profile)),
-        );
+      const write = (name, ext, profile, i) =>
+        writeFileSync(join(PROFILE_DIR, `${name}-${i + 1}.${ext}`), JSON.stringify(profile));
+      for (const [name, r] of Object.entries(results)) {
+        r.profiles.forEach((profile, i) => write(name, 'cpuprofile', profile, i));
+        r.allocations?.forEach((profile, i) => write(name, 'heapprofile', profile, i));
+      }
       log(`profiles written to ${PROFILE_DIR}`);
     }
     console.log(
