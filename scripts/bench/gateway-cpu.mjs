@@ -13,9 +13,15 @@
 // BENCH_OPS: operations per case and round; BENCH_ROUNDS: unprofiled rounds (the /proc figures),
 // then one profiled round per case; BENCH_CASES (default put,put-gw,upload,get,get-gw,read; view too);
 // BENCH_PROFILE_DIR: where to write the profiles (one per case and process). BENCH_BEFORE_DIST=DIR
-// (a folder holding another build's gateway/dist, e.g. of the commit before a change) starts a
-// second pair of gateways from that build and adds its upload and read as upload-before and
-// read-before, interleaved with the others: before and after in the same run. The network: as
+// (another build, e.g. of the commit before a change: DIR/gateway/dist, and DIR/<package>/ with
+// package.json and dist plus DIR/node_modules/@medshare/<package> links for the packages it should
+// not take from this tree; other dependencies come from this tree's node_modules by NODE_PATH)
+// starts a second pair of gateways from that build and adds its upload and read as upload-before and
+// read-before, interleaved with the others: before and after in the same run. GC pause time per
+// operation is always reported (perf_hooks 'gc' entries, read through the inspectors);
+// BENCH_ALLOCATIONS=1 also samples the profiled round's allocations (KiB per operation, and
+// .heapprofile files in BENCH_PROFILE_DIR); BENCH_GATEWAY_NODE_OPTIONS is the gateways' NODE_OPTIONS
+// (e.g. a V8 heap setting to try). The network: as
 // bench:fabric (network-up.sh, idempotent; stopped again if this script started it; the baseline
 // chaincode deployed and served). `npm run build` first. Ports from the environment or .network/ports.env.
 
