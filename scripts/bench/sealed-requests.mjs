@@ -19,7 +19,8 @@ const p = medshareDist(root);
  * environment; resolves once it listens. `inspect: true` opens its inspector on a free loopback
  * port (the child's `inspectorUrl`, for cpu-profiler.mjs's remoteProfiler).
  * BENCH_GATEWAY_CPU_PROF=DIR in this process's environment runs every gateway under
- * `node --cpu-prof`: one whole-life .cpuprofile per gateway in DIR, written when it exits (stopProcess).
+ * `node --cpu-prof`: one whole-life .cpuprofile per gateway thread (the embedded ledger's worker
+ * has its own) in DIR, written when it exits (stopProcess).
  */
 export async function startGateway(
   env,
