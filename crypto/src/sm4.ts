@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import { assertBytes } from './bytes';
 
 /** GB/T 32907-2016 SM4 on one 16-byte block (known-answer tests and nothing else). */
@@ -32,6 +32,7 @@ export function sm4Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8
   assertBytes(key, 'key', 16);
   assertBytes(iv, 'iv', 16);
   assertBytes(data, 'data');
-  const cipher = createCipheriv('sm4-ctr', key, iv);
+  // As a KeyObject: Node 24 takes one ~10 µs faster than raw key bytes (sm3.ts, hmacSm3).
+  const cipher = createCipheriv('sm4-ctr', createSecretKey(key), iv);
   return new Uint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
 }

@@ -13,9 +13,26 @@ import { medshareDist } from './medshare-dist.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const p = medshareDist(root);
 
-/** Starts gateway/dist/dev/start.js with `env` added to this process's environment; resolves once it listens. */
-export async function startGateway(env, label = 'gateway') {
-  const child = spawn(process.execPath, [join(root, 'gateway/dist/dev/start.js')], {
+/**
+ * Starts gateway/dist/dev/start.js (or `entry`: another build's, e.g. a commit's to compare
+ * against, with NODE_PATH in `env` for its dependencies) with `env` added to this process's
+ * environment; resolves once it listens. `inspect: true` opens its inspector on a free loopback
+ * port (the child's `inspectorUrl`, for cpu-profiler.mjs's remoteProfiler).
+ * BENCH_GATEWAY_CPU_PROF=DIR in this process's environment runs every gateway under
+ * `node --cpu-prof`: one whole-life .cpuprofile per gateway thread (the embedded ledger's worker
+ * has its own) in DIR, written when it exits (stopProcess).
+ */
+export async function startGateway(
+  env,
+  label = 'gateway',
+  { inspect = false, entry = join(root, 'gateway/dist/dev/start.js') } = {},
+) {
+  const profileDir = process.env.BENCH_GATEWAY_CPU_PROF;
+  const nodeArgs = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(inspect ? ['--inspect=127.0.0.1:0'] : []),
+  ];
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: root,
     env: { ...process.env, MEDSHARE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,6 +45,10 @@ export async function startGateway(env, label = 'gateway') {
     child.stdout.on('data', () => out.includes('listening on') && (clearTimeout(t), ok()));
     child.once('exit', (code) => (clearTimeout(t), fail(new Error(`${label} exited ${code}:\n${out}`))));
   });
+  if (inspect) {
+    child.inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(out)?.[1];
+    if (!child.inspectorUrl) throw new Error(`${label}: no inspector address in its output:\n${out}`);
+  }
   return child;
 }
 

@@ -126,8 +126,11 @@ async function setStatus(f: GatewayFixture, user: Party, status: string): Promis
   const write = (bytes: Uint8Array): Promise<unknown> =>
     f.ledger.ledger.submit(fabricIdentity(ORG), (ctx) => ctx.stub.putState(key, bytes));
   await write(Buffer.from(canonicalize({ ...(JSON.parse(Buffer.from(before).toString()) as object), status })));
+  // An active entry is kept (ACTIVE_PARTY_TTL_MS): no transaction changes one, this test does.
+  f.accessLayer.environment?.forgetParties();
   return async () => {
     await write(before);
+    f.accessLayer.environment?.forgetParties();
   };
 }
 

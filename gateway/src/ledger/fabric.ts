@@ -2,13 +2,14 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, signers, type Gateway, type Identity, type Signer } from '@hyperledger/fabric-gateway';
+import { connect, type Gateway, type Identity } from '@hyperledger/fabric-gateway';
 import { MedshareError, fail, type ContractEnvelope } from '@medshare/protocol';
 import { DEFAULT_PREFERRED_PEER_RETRY_MS, type FabricLedgerConfig, type FabricPeerConfig } from '../config/config';
 import { peerUnreachable, toMedshareError, type LedgerStep } from '../errors/ledger-error';
 import type { EventStream, EventStreamOptions, LedgerBackend } from './backend';
 import { directCalls, operationCall, type LedgerCall } from './ledger-calls';
 import { fabricChaincodeEvents } from './fabric-events';
+import { fabricSigning, type FabricSigning } from './fabric-signer';
 import { PeerOrder, type PeerChangeLog } from './peer-order';
 
 /** gRPC call options the backend sets on every step: an absolute deadline (ms since the epoch). */
@@ -49,20 +50,20 @@ export interface FabricConnection {
  */
 export function connectFabric(config: FabricLedgerConfig, mspId: string): FabricConnection[] {
   const identity = { mspId, credentials: readFileSync(config.certFile) };
-  const signer = signers.newPrivateKeySigner(createPrivateKey(readFileSync(config.keyFile)));
-  return config.peers.map((peer) => connectPeer(config, peer, identity, signer));
+  const signing = fabricSigning(createPrivateKey(readFileSync(config.keyFile)));
+  return config.peers.map((peer) => connectPeer(config, peer, identity, signing));
 }
 
 function connectPeer(
   config: FabricLedgerConfig,
   peer: FabricPeerConfig,
   identity: Identity,
-  signer: Signer,
+  signing: FabricSigning,
 ): FabricConnection {
   const client = new grpc.Client(peer.endpoint, grpc.credentials.createSsl(readFileSync(peer.tlsCaFile)), {
     'grpc.ssl_target_name_override': peer.hostAlias,
   });
-  const gateway: Gateway = connect({ client, identity, signer, hash: hash.sha256 });
+  const gateway: Gateway = connect({ client, identity, ...signing });
   const network = gateway.getNetwork(config.channel);
   const contract = network.getContract(config.chaincode);
   return {
