@@ -31,7 +31,7 @@
 // BENCH_WARMUP untimed ones per case (each pass starts new gateway and chaincode server
 // processes); BENCH_SECONDS bounds each case's windows in a pass (together). Ports: the environment or .network/ports.env.
 // Shares with bench:fabric (scripts/bench/fabric.mjs, which exports nothing) the gateway start and
-// setup shape; both use load.mjs and sealed-requests.mjs.
+// setup shape; both use load.mjs and sealed-requests.mjs, this one fabric-network.mjs too.
 
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +44,7 @@ import { networkPorts } from '../network/ports.mjs';
 import { fabricLayout } from '../../test/e2e/fabric-layout.mjs';
 import { clock, cpuMs, fmt, freePort, machineLine, mergeLoads, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
+import { pidOf as networkPid, repoScript, retrying } from './fabric-network.mjs';
 import { medshareDist } from './medshare-dist.mjs';
 
 const require = createRequire(import.meta.url);
@@ -67,16 +68,8 @@ const OPS_PORT_VAR = (peer) => `PEER${peer[4]}_ORG${peer[9]}_OPS_PORT`;
 const SERVERS = ['org1', 'org1-b', 'org2', 'org2-b'].map((s) => `chaincode-medshare-${s}`);
 const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, NO_COLOR: '1' };
 const log = (line) => process.stderr.write(`${line}\n`);
-
-function pidOf(name) {
-  try {
-    const pid = Number(readFileSync(join(NETWORK_HOME, 'pids', `${name}.pid`), 'utf8').trim());
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
+const pidOf = (name) => networkPid(NETWORK_HOME, name);
+const script = (args, env = {}) => repoScript(root, { ...scriptEnv, ...env }, args);
 
 const networkRunning = () =>
   existsSync(join(NETWORK_HOME, '.medshare-network')) &&
@@ -86,16 +79,6 @@ const networkRunning = () =>
 function currentServersPerOrg() {
   const env = join(NETWORK_HOME, 'config', `${PEERS[1]}.env`);
   return existsSync(env) && /^CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG=/m.test(readFileSync(env, 'utf8')) ? 2 : 1;
-}
-
-/** Runs a repository script; its output goes to stderr only when it fails. */
-function script(args, env = {}) {
-  const r = spawnSync('bash', args, { cwd: root, env: { ...scriptEnv, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout}${r.stderr}`);
-    throw new Error(`${args.join(' ')} failed (exit ${r.status})`);
-  }
-  return r.stdout;
 }
 
 function switchNetwork(servers) {
@@ -154,18 +137,6 @@ async function retireGateway(g) {
     log(`warning: could not retire the bench K3 of ${g.peer}'s gateway: ${error.message}`);
   }
   rmSync(g.dir, { recursive: true, force: true });
-}
-
-/** Retries fn while its error message contains one of `transient`, 100 ms apart. */
-async function retrying(transient, fn, attempts = 20) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= attempts || !transient.some((t) => String(error?.message).includes(t))) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** PATIENTS patients registered, one record each uploaded and viewed: [{patient, recordId, accessId}]. */
