@@ -80,10 +80,10 @@ function sockets(p: number): { dials: number[]; listens: number[] } {
   beforeAll(async () => {
     assertNetworkReady();
     h = await startHospital('org1', { preferredPeer: 1 });
-  });
+  }, 120_000);
   afterAll(async () => {
     await stopHospital(h);
-  });
+  }, 60_000);
 
   it("fills each peer's own server into the org's one package", () => {
     const { CCAAS_PORT, CCAAS_ORG1_B_PORT } = ports();
@@ -117,5 +117,5 @@ function sockets(p: number): { dials: number[]; listens: number[] } {
     expect(peer1.dials).not.toContain(CCAAS_PORT);
     expect(sockets(pid('chaincode-medshare-org1-b')).listens).toEqual([CCAAS_ORG1_B_PORT]);
     expect(sockets(pid('peer0.org1.example.com')).dials).not.toContain(CCAAS_ORG1_B_PORT);
-  });
+  }, 120_000);
 });
