@@ -9,7 +9,9 @@ peer0 and peer1.org2.example.com of Org2MSP; peer0 is the org's anchor peer), TL
 everywhere, LevelDB state, channel 'medshare'.
 
 Idempotent: reuses existing crypto material, genesis block and ledgers, skips nodes that
-are already running and channel joins already done. Data lives in .network/ (NETWORK_HOME);
+are already running and channel joins already done. A running peer whose chaincode builder
+configuration changes (CHAINCODE_SERVERS_PER_ORG, see lib.sh) is restarted, its cached
+chaincode builds dropped. Data lives in .network/ (NETWORK_HOME);
 binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/network/lib.sh.
 
 --docker: run the five nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
