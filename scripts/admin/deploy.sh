@@ -11,7 +11,8 @@ Deploy or upgrade the medshare chaincode on the native network and (re)start its
   SEQUENCE  definition sequence (default: the committed sequence for the same VERSION,
             committed + 1 for a new VERSION, 1 for a first deploy)
 
-Each organization runs its own chaincode server, as an alliance does. Runs
+Each organization runs its own chaincode server, as an alliance does (with
+CHAINCODE_SERVERS_PER_ORG=2, two: its peer0 dials the first, its peer1 the second). Runs
 scripts/network/deploy-chaincode.sh CC_NAME VERSION SEQUENCE ORG1_ADDRESS ORG2_ADDRESS (a
 package per org, each naming its org's server; installed on that org's peers; each org
 approves its own package id; commit), then scripts/network/chaincode-server.sh start CC_NAME
@@ -21,7 +22,7 @@ checks that the chaincode answers through each org (layer-keys:ListAccessKeys as
 
 Environment: CC_NAME (default medshare), CHAINCODE_SERVER_ADDRESS_ORG1 (default
 127.0.0.1:$CCAAS_PORT), CHAINCODE_SERVER_ADDRESS_ORG2 (default 127.0.0.1:$CCAAS_ORG2_PORT),
-MEDSHARE_K4_KEY_FILE (the servers' K4, the same for both; a development key in
+CHAINCODE_SERVERS_PER_ORG (1 or 2, default 1), MEDSHARE_K4_KEY_FILE (the servers' K4, the same for all; a development key in
 .network/chaincode/k4.pem otherwise), CC_POLICY, FABRIC_HOME.
 Needs `npm run build` (chaincode/dist). Both orgs' admin MSPs must be on this machine
 (the native development network); in a real consortium each org runs its own install and
@@ -36,7 +37,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ -d "$NETWORK_HOME" ]] || die "no network in $NETWORK_HOME: run scripts/network/up.sh first"
 [[ -f "$REPO_ROOT/chaincode/dist/index.js" ]] || die "chaincode/dist/index.js missing: run npm run build"
 load_ports
-ORG1_ADDRESS="$(cc_address org1)" ORG2_ADDRESS="$(cc_address org2)"
+# The addresses in the packages: each org's server, or with CHAINCODE_SERVERS_PER_ORG=2 a template
+# that each peer's environment fills in (its org's server a for peer0, b for peer1; lib.sh).
+ORG1_ADDRESS="$(cc_package_address org1)" ORG2_ADDRESS="$(cc_package_address org2)"
 
 committed_version='' committed_seq=0
 if cj="$(as_admin org1 peer lifecycle chaincode querycommitted -C "$CHANNEL_NAME" -n "$CC_NAME" --output json 2>/dev/null)"; then

@@ -7,6 +7,8 @@ synopsis() { # printed on usage errors
   scripts/network/chaincode-server.sh start [NAME [ORG]] [--module-path DIR]   # default NAME: medshare
   scripts/network/chaincode-server.sh stop [NAME [ORG]]
   scripts/network/chaincode-server.sh status [NAME [ORG]]
+
+  ORG: org1 or org2 (that org's servers), org1-b or org2-b (its second server alone)
 EOF
 }
 usage() {
@@ -33,6 +35,11 @@ orgs' servers: they answer with the same K4) and created (a development key, mod
 absent. Idempotent: a server already running with the
 same package id is left alone; one running with another package id (after an upgrade) is
 restarted. Refuses to start when the port is taken by another process.
+With CHAINCODE_SERVERS_PER_ORG=2 each org has a second server (b) for its peer1, started
+with the same package id at 127.0.0.1:$CCAAS_ORG1_B_PORT / $CCAAS_ORG2_B_PORT (log and pid
+chaincode-NAME-ORG-b); deploy-chaincode.sh's packages then hold a template address that each
+peer's environment fills in (scripts/network/lib.sh). With 1 (the default) start stops a b
+server left running, since no peer dials it any more; stop always stops the b servers too.
 stop: SIGTERM, then SIGKILL after 15 s. status: exit 0 when running, 3 when not.
 EOF
 }
@@ -48,7 +55,7 @@ fi
 (($# >= 1 && $# <= 3)) || { synopsis >&2; exit 2; }
 ACTION="$1" CC_NAME="${2:-medshare}" ONLY_ORG="${3:-}"
 [[ "$ACTION" =~ ^(start|stop|status)$ ]] || { synopsis >&2; exit 2; }
-[[ -z "$ONLY_ORG" || "$ONLY_ORG" =~ ^org[12]$ ]] || { synopsis >&2; exit 2; }
+[[ -z "$ONLY_ORG" || "$ONLY_ORG" =~ ^org[12](-b)?$ ]] || { synopsis >&2; exit 2; }
 [[ -z "$MODULE_PATH" || "$ACTION" == start ]] || { synopsis >&2; exit 2; }
 [[ "$CC_NAME" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ ]] || die "bad chaincode name '$CC_NAME'"
 
@@ -56,14 +63,21 @@ NODE_BIN_DIR="$REPO_ROOT/node_modules/.bin"
 [[ -x "$NODE_BIN_DIR/node" ]] || die "Node 24 missing ($NODE_BIN_DIR/node): run npm ci"
 NODE_EXE="$(readlink -f "$NODE_BIN_DIR/node")"
 CC_HOME="$NETWORK_HOME/chaincode"
-# Which servers this call is about: "ORG" entries (per-org) or one "" entry (shared).
-TARGETS=("")
+# Which servers this call is about: "ORG" and "ORG-b" entries (per-org) or one "" entry (shared).
+# SECOND: the b servers that this call starts, or else stops when they run (CHAINCODE_SERVERS_PER_ORG).
+load_ports
+SERVERS_PER_ORG="$(cc_servers_per_org)"
+TARGETS=("") SECOND=()
 if [[ -s "$CC_HOME/$CC_NAME.org1.id" || -n "$ONLY_ORG" ]]; then
-  if [[ -n "$ONLY_ORG" ]]; then TARGETS=("$ONLY_ORG"); else TARGETS=("${ORGS[@]}"); fi
+  if [[ -n "$ONLY_ORG" ]]; then TARGETS=("${ONLY_ORG%-b}"); else TARGETS=("${ORGS[@]}"); fi
+  for t in "${TARGETS[@]}"; do SECOND+=("$t-b"); done
+  [[ "$ONLY_ORG" == *-b ]] && TARGETS=()
 fi
-target() { # ORG-or-empty: sets PROC_NAME ID_FILE LOG_FILE ADDRESS for that server
+target() { # ORG, ORG-b or empty: sets PROC_NAME ID_FILE LOG_FILE ADDRESS for that server
   load_ports
-  if [[ -n "$1" ]]; then
+  if [[ "$1" == *-b ]]; then
+    PROC_NAME="chaincode-$CC_NAME-$1" ID_FILE="$CC_HOME/$CC_NAME.${1%-b}.id" ADDRESS="$(cc_address "${1%-b}" b)"
+  elif [[ -n "$1" ]]; then
     PROC_NAME="chaincode-$CC_NAME-$1" ID_FILE="$CC_HOME/$CC_NAME.$1.id" ADDRESS="$(cc_address "$1")"
   else
     PROC_NAME="chaincode-$CC_NAME" ID_FILE="$CC_HOME/$CC_NAME.id" ADDRESS="${CHAINCODE_SERVER_ADDRESS:-127.0.0.1:$CCAAS_PORT}"
@@ -169,6 +183,22 @@ for t in "${TARGETS[@]}"; do
     start) do_start ;;
     stop) do_stop ;;
     status) do_status || status=$? ;;
+  esac
+done
+for t in "${SECOND[@]}"; do
+  target "$t"
+  wanted=0
+  [[ "$SERVERS_PER_ORG" == 2 || "$ONLY_ORG" == *-b ]] && wanted=1
+  case "$ACTION" in
+    start)
+      if ((wanted)); then
+        do_start
+      elif [[ -f "$(pid_file "$PROC_NAME")" ]]; then
+        log "stopping $PROC_NAME: with CHAINCODE_SERVERS_PER_ORG=1 no peer dials it"
+        do_stop
+      fi ;;
+    stop) if [[ "$ONLY_ORG" == *-b || -f "$(pid_file "$PROC_NAME")" ]]; then do_stop; fi ;;
+    status) if ((wanted)); then do_status || status=$?; fi ;;
   esac
 done
 exit "$status"

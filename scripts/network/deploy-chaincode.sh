@@ -14,7 +14,11 @@ synopsis() { # printed on usage errors
   ORG1_ADDRESS ORG2_ADDRESS  one server per organization, as an alliance runs it: each org
             gets its own package (its connection.json names its server, so the package ids
             differ), its peers install it and it approves its own package id for the same
-            definition (Fabric allows that: the package id is not part of the definition)
+            definition (Fabric allows that: the package id is not part of the definition).
+            An address may also be a template, {{.KEY}}: each peer then dials the address
+            its own environment gives for KEY (CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG, a JSON
+            object), so the two peers of an org can dial two servers with one package
+            (scripts/admin/deploy.sh with CHAINCODE_SERVERS_PER_ORG=2; scripts/network/lib.sh)
 
 EOF
 }
@@ -60,7 +64,8 @@ CC_LABEL="${CC_NAME}_${CC_VERSION}"
 [[ "$CC_VERSION" =~ ^[a-zA-Z0-9_.+-]+$ ]] || die "bad version '$CC_VERSION'"
 [[ "$CC_SEQUENCE" =~ ^[1-9][0-9]*$ ]] || die "SEQUENCE must be a positive integer, got '$CC_SEQUENCE'"
 for org in org1 org2; do
-  [[ "${CC_ADDRESS[$org]}" =~ ^[^:]+:[0-9]+$ ]] || die "ADDRESS must be host:port, got '${CC_ADDRESS[$org]}'"
+  [[ "${CC_ADDRESS[$org]}" =~ ^[^:{}]+:[0-9]+$ || "${CC_ADDRESS[$org]}" =~ ^\{\{\.[A-Za-z_][A-Za-z0-9_]*\}\}$ ]] ||
+    die "ADDRESS must be host:port or a template {{.KEY}}, got '${CC_ADDRESS[$org]}'"
 done
 ((PER_ORG == 0)) || [[ "${CC_ADDRESS[org1]}" != "${CC_ADDRESS[org2]}" ]] || die "the two organizations' servers need different addresses"
 

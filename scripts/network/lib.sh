@@ -25,6 +25,8 @@
 #   CCAAS_ORG2_PORT=9998 (org2's chaincode server: one per organization, as an alliance runs it)
 #   ORDERER_PROFILE_PORT=6060 PEER0_ORG1_PROFILE_PORT=6061 PEER0_ORG2_PROFILE_PORT=6062
 #   PEER1_ORG1_PROFILE_PORT=6063 PEER1_ORG2_PROFILE_PORT=6064 (Go pprof, only with FABRIC_PROFILE=1)
+#   CCAAS_ORG1_B_PORT=9997 CCAAS_ORG2_B_PORT=9996 (each org's second chaincode server, dialled by
+#     its peer1, with CHAINCODE_SERVERS_PER_ORG=2; see cc_servers_per_org)
 # ORDERER_PORT and the two peer0 ports (the anchor peers) are written into the channel's
 # genesis block, so they are fixed once the network exists (reset.sh to change them); the
 # others, the peer1 ports included, may change between runs.
@@ -88,7 +90,7 @@ FIXED_PORT_VARS=(ORDERER_PORT PEER0_ORG1_PORT PEER0_ORG2_PORT)
 FREE_PORT_VARS=(ORDERER_ADMIN_PORT ORDERER_OPS_PORT PEER0_ORG1_CC_PORT PEER0_ORG1_OPS_PORT
   PEER0_ORG2_CC_PORT PEER0_ORG2_OPS_PORT
   PEER1_ORG1_PORT PEER1_ORG1_CC_PORT PEER1_ORG1_OPS_PORT PEER1_ORG2_PORT PEER1_ORG2_CC_PORT PEER1_ORG2_OPS_PORT
-  CCAAS_PORT CCAAS_ORG2_PORT
+  CCAAS_PORT CCAAS_ORG2_PORT CCAAS_ORG1_B_PORT CCAAS_ORG2_B_PORT
   ORDERER_PROFILE_PORT PEER0_ORG1_PROFILE_PORT PEER0_ORG2_PROFILE_PORT PEER1_ORG1_PROFILE_PORT PEER1_ORG2_PROFILE_PORT)
 declare -A DEFAULT_PORTS=(
   [ORDERER_PORT]=7050 [ORDERER_ADMIN_PORT]=7053 [ORDERER_OPS_PORT]=9443
@@ -96,19 +98,48 @@ declare -A DEFAULT_PORTS=(
   [PEER0_ORG2_PORT]=9051 [PEER0_ORG2_CC_PORT]=9052 [PEER0_ORG2_OPS_PORT]=9445
   [PEER1_ORG1_PORT]=8051 [PEER1_ORG1_CC_PORT]=8052 [PEER1_ORG1_OPS_PORT]=9446
   [PEER1_ORG2_PORT]=10051 [PEER1_ORG2_CC_PORT]=10052 [PEER1_ORG2_OPS_PORT]=9447
-  [CCAAS_PORT]=9999 [CCAAS_ORG2_PORT]=9998
+  [CCAAS_PORT]=9999 [CCAAS_ORG2_PORT]=9998 [CCAAS_ORG1_B_PORT]=9997 [CCAAS_ORG2_B_PORT]=9996
   [ORDERER_PROFILE_PORT]=6060 [PEER0_ORG1_PROFILE_PORT]=6061 [PEER0_ORG2_PROFILE_PORT]=6062
   [PEER1_ORG1_PROFILE_PORT]=6063 [PEER1_ORG2_PROFILE_PORT]=6064
 )
 # Each organization runs its own chaincode server; its peers dial it at this address (which is
 # in the org's chaincode package, so each org installs and approves its own package id).
 ORGS=(org1 org2)
-cc_address() { # ORG -> host:port of that org's chaincode server
-  case "$1" in
-    org1) echo "${CHAINCODE_SERVER_ADDRESS_ORG1:-127.0.0.1:$CCAAS_PORT}" ;;
-    org2) echo "${CHAINCODE_SERVER_ADDRESS_ORG2:-127.0.0.1:$CCAAS_ORG2_PORT}" ;;
-    *) die "unknown org '$1'" ;;
+cc_address() { # ORG [SERVER] -> host:port of that org's chaincode server (SERVER a, the default, or b)
+  case "$1:${2:-a}" in
+    org1:a) echo "${CHAINCODE_SERVER_ADDRESS_ORG1:-127.0.0.1:$CCAAS_PORT}" ;;
+    org2:a) echo "${CHAINCODE_SERVER_ADDRESS_ORG2:-127.0.0.1:$CCAAS_ORG2_PORT}" ;;
+    org1:b) echo "127.0.0.1:$CCAAS_ORG1_B_PORT" ;;
+    org2:b) echo "127.0.0.1:$CCAAS_ORG2_B_PORT" ;;
+    *) die "unknown org or server '$1' '${2:-}'" ;;
   esac
+}
+# CHAINCODE_SERVERS_PER_ORG=2 (opt-in; default 1) gives each org a second chaincode server
+# process (b, at CCAAS_ORG<N>_B_PORT) that its peer1 dials while its peer0 dials the first (a):
+# the org's package then holds a template address, {{.<CC_NAME>_<ORG>}} (cc_package_address),
+# and each peer's environment fills it in (CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG, which the
+# sampleconfig's core.yaml propagates to the ccaas builder; ccaas_builder_env), so both peers
+# of an org install the same package. With 1 the package names the server, as before.
+cc_servers_per_org() {
+  case "${CHAINCODE_SERVERS_PER_ORG:-1}" in
+    1|2) echo "${CHAINCODE_SERVERS_PER_ORG:-1}" ;;
+    *) die "CHAINCODE_SERVERS_PER_ORG must be 1 or 2 (one chaincode server per peer of an org at most), got '$CHAINCODE_SERVERS_PER_ORG'" ;;
+  esac
+}
+cc_template_key() { # ORG -> the template key of ORG's server address for CC_NAME (default medshare)
+  local name="${CC_NAME:-medshare}"
+  echo "${name//[^A-Za-z0-9_]/_}_$1"
+}
+cc_package_address() { # ORG -> the address written into ORG's package (connection.json)
+  if [[ "$(cc_servers_per_org)" == 2 ]]; then echo "{{.$(cc_template_key "$1")}}"; else cc_address "$1"; fi
+}
+# The builder configuration line of a peer's environment (needs org_vars first): with two
+# servers per org, which of its org's servers this peer dials (peer0: a, peer1: b); else nothing.
+ccaas_builder_env() {
+  [[ "$(cc_servers_per_org)" == 2 ]] || return 0
+  local org="org${ORG_MSP//[^0-9]/}" server=a
+  [[ "$PEER_INDEX" == 1 ]] && server=b
+  printf 'CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG={"%s":"%s"}\n' "$(cc_template_key "$org")" "$(cc_address "$org" "$server")"
 }
 # Every peer as ORG:INDEX (peer<INDEX>.<org>.example.com), in start order. peer0 of each org is
 # its anchor peer; peer1 joins its org's gossip through peer0.
@@ -159,6 +190,7 @@ load_ports() {
     [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a port number, got '${!v}'"
     export "${v?}"
   done
+  cc_servers_per_org >/dev/null # a bad CHAINCODE_SERVERS_PER_ORG stops here, not in a subshell
 }
 
 save_ports() {
@@ -461,7 +493,7 @@ stop_process() {
   ok "$name stopped (pid $pid)"
 }
 
-peer_node_env_peer0_org1() { org_vars org1 0 && peer_node_env; }
-peer_node_env_peer0_org2() { org_vars org2 0 && peer_node_env; }
-peer_node_env_peer1_org1() { org_vars org1 1 && peer_node_env; }
-peer_node_env_peer1_org2() { org_vars org2 1 && peer_node_env; }
+peer_node_env_peer0_org1() { org_vars org1 0 && peer_node_env && ccaas_builder_env; }
+peer_node_env_peer0_org2() { org_vars org2 0 && peer_node_env && ccaas_builder_env; }
+peer_node_env_peer1_org1() { org_vars org1 1 && peer_node_env && ccaas_builder_env; }
+peer_node_env_peer1_org2() { org_vars org2 1 && peer_node_env && ccaas_builder_env; }

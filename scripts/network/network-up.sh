@@ -10,7 +10,9 @@
 #      the Go module proxy (scripts/fabric-binaries.sh)
 #   2. orderer and peers started, channel joined, Raft leader elected (scripts/network/up.sh)
 #   3. chaincode packaged per organization (each names its own server), installed, approved,
-#      committed, one server per organization started (scripts/admin/deploy.sh)
+#      committed, one server per organization started (scripts/admin/deploy.sh); with
+#      CHAINCODE_SERVERS_PER_ORG=2, two per organization, each org's peer1 dialling the second
+#      (scripts/network/lib.sh). Run again with the other setting, it switches the network over.
 #   4. a proposal endorsed by both orgs through every peer's gateway (wait-ready.mjs), bounded
 #      by READY_TIMEOUT seconds (default 90)
 #

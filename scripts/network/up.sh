@@ -9,7 +9,9 @@ peer0 and peer1.org2.example.com of Org2MSP; peer0 is the org's anchor peer), TL
 everywhere, LevelDB state, channel 'medshare'.
 
 Idempotent: reuses existing crypto material, genesis block and ledgers, skips nodes that
-are already running and channel joins already done. Data lives in .network/ (NETWORK_HOME);
+are already running and channel joins already done. A running peer whose chaincode builder
+configuration changes (CHAINCODE_SERVERS_PER_ORG, see lib.sh) is restarted, its cached
+chaincode builds dropped. Data lives in .network/ (NETWORK_HOME);
 binaries come from .fabric/ (scripts/fabric-binaries.sh). Ports: see scripts/network/lib.sh.
 
 --docker: run the five nodes from network/docker-compose.yaml (hyperledger/fabric-orderer
@@ -175,9 +177,31 @@ done
 ok "orderer serves '$CHANNEL_NAME' as an active consenter and Raft leader"
 
 # ------------------------------------------------------------------ peers
+# A peer keeps what its ccaas builder made of each package (externalbuilder/builds/, connection.json
+# with the address filled in) and reuses it after a restart. When the builder configuration in its
+# environment (CHAINCODE_SERVERS_PER_ORG, lib.sh's ccaas_builder_env) differs from the one it last
+# started with, a running peer is restarted and its builds are dropped, so it builds them again
+# (cheap for ccaas) with the new one and dials the server that configuration names.
+builder_config_of() { sed -n 's/^CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG=//p' "$1" 2>/dev/null || true; }
+refresh_builder_config() { # ENV_FUNC: for the peer of the last peer_vars
+  local was want
+  was="$(builder_config_of "$CONFIG_DIR/$PEER_NAME.env")"
+  want="$("$1" | sed -n 's/^CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG=//p')"
+  [[ "$was" == "$want" ]] && return 0
+  if node_alive "$PEER_NAME" "$FABRIC_BIN/peer"; then
+    [[ "$RUNTIME" == native ]] ||
+      die "$PEER_NAME runs with another chaincode builder configuration (CHAINCODE_SERVERS_PER_ORG); stop the network first (scripts/network/down.sh)"
+    log "restarting $PEER_NAME: its chaincode builder configuration changes (${was:-none} -> ${want:-none})"
+    stop_process "$PEER_NAME" "$FABRIC_BIN/peer"
+  fi
+  rm -rf "$DATA_DIR/$PEER_NAME/externalbuilder/builds"
+  write_node_env "$PEER_NAME" "$1"
+}
+
 # All four are launched first and then waited for, so their start-ups overlap.
 for p in "${PEERS[@]}"; do
   peer_vars "$p"
+  refresh_builder_config "peer_node_env_peer${PEER_INDEX}_${p%%:*}"
   launch_node "$PEER_NAME" "$FABRIC_BIN/peer" "peer_node_env_peer${PEER_INDEX}_${p%%:*}" "$PEER_OPS_PORT" \
     "$PEER_PORT $PEER_CC_PORT $(profile_port_if_on "$PEER_PROFILE_PORT")" node start
 done

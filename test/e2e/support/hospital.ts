@@ -12,7 +12,7 @@
  * `assertNetworkReady()` turns anything missing into a failure, never a skip.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -144,6 +144,8 @@ export interface LayoutOptions {
   readonly proxies?: number;
   /** scripts/storage/up.sh's s3.env: the gateway keeps its files in that bucket (else its embedded store). */
   readonly s3EnvFile?: string;
+  /** The org's peer the gateway prefers (first in ledger.peers): 0 (default) or 1. */
+  readonly preferredPeer?: 0 | 1;
 }
 
 /** One peer's view of the channel (`peer channel getinfo`). */
@@ -188,6 +190,12 @@ async function prepareHospital(
     env: scriptEnv,
   });
   const layout = JSON.parse(stdout) as Hospital['layout'];
+  if (options.preferredPeer === 1) {
+    const config = JSON.parse(readFileSync(layout.gatewayConfig, 'utf8')) as { ledger: { peers: unknown[] } };
+    config.ledger.peers.reverse();
+    writeFileSync(layout.gatewayConfig, `${JSON.stringify(config, null, 2)}\n`);
+    layout.peers.reverse();
+  }
   const reg = await admin(
     'register-access-key.sh',
     org,
