@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the Fabric benchmarks (bench:fabric-scale; bench:fabric has its own copies of these, to be
-// folded in) need of the native network: its processes' pids, its scripts, retries of the calls
-// that meet a peer a block behind.
+// What the Fabric benchmarks (bench:fabric, bench:fabric-profile, bench:fabric-scale,
+// bench:gateway-cpu) need of the native network: its processes' pids, its scripts, retries of the
+// calls that meet a peer a block behind.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,13 +27,17 @@ export function repoScript(root, env, args) {
   return r.stdout;
 }
 
-/** Retries fn while its error message contains one of `transient`, 100 ms apart. */
-export async function retrying(transient, fn, attempts = 20) {
+/**
+ * Retries fn (at most 20 times) while its error message contains one of `transient`, 100 ms
+ * apart; `counter.n`, when given, counts the calls that needed a retry.
+ */
+export async function retrying(transient, fn, counter = undefined) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts || !transient.some((t) => String(error?.message).includes(t))) throw error;
+      if (attempt >= 20 || !transient.some((t) => String(error?.message).includes(t))) throw error;
+      if (attempt === 0 && counter) counter.n++;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

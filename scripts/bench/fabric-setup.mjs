@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { networkPorts } from '../network/ports.mjs';
 import { connectOrg } from '../network/org-gateway.mjs';
 import { fabricLayout } from '../../test/e2e/fabric-layout.mjs';
+import { pidOf as networkPid, repoScript, retrying } from './fabric-network.mjs';
 import { freePort, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
 import { medshareDist } from './medshare-dist.mjs';
@@ -44,29 +45,14 @@ export const log = (line) => process.stderr.write(`${line}\n`);
 const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, NO_COLOR: '1' };
 
 /** The pid in NETWORK_HOME/pids/NAME.pid if that process lives. */
-export function pidOf(name) {
-  try {
-    const pid = Number(readFileSync(join(NETWORK_HOME, 'pids', `${name}.pid`), 'utf8').trim());
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
+export const pidOf = (name) => networkPid(NETWORK_HOME, name);
 
 const networkRunning = () =>
   existsSync(join(NETWORK_HOME, '.medshare-network')) &&
   [...NODES, 'chaincode-medshare-org1', 'chaincode-medshare-org2'].every((n) => pidOf(n) !== undefined);
 
 /** Runs a repository script; its output goes to stderr only when it fails. */
-function script(args, env = {}) {
-  const r = spawnSync('bash', args, { cwd: root, env: { ...scriptEnv, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout}${r.stderr}`);
-    throw new Error(`${args.join(' ')} failed (exit ${r.status})`);
-  }
-  return r.stdout;
-}
+const script = (args, env = {}) => repoScript(root, { ...scriptEnv, ...env }, args);
 
 /** BatchTimeout and MaxMessageCount of the channel's orderer section (the configtx the channel was made from). */
 export function batchSettings() {
@@ -126,20 +112,6 @@ async function stopHospital(h) {
   rmSync(h.dir, { recursive: true, force: true });
 }
 
-/** Retries fn while its error message contains one of `transient`, 100 ms apart; counts the calls that needed a retry. */
-async function retrying(counter, transient, fn, attempts = 20) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      const message = String(error?.message);
-      if (attempt >= attempts || !transient.some((t) => message.includes(t))) throw error;
-      if (attempt === 0) counter.n++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 /** The baseline's contract through each org's peer0, as the org's User1 (the identity the gateways use). */
 function connectBaseline() {
   return ORGS.map((org) => {
@@ -174,19 +146,22 @@ async function prepareCases(hospitals, baseline, patientCount, notes) {
     op: async (i) => {
       const h = pick(i);
       const patient = patients[i];
-      await retrying(hangUps, HANG_UP, () =>
-        h.client
-          .register(patient, 'patient')
-          .catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
+      await retrying(
+        HANG_UP,
+        () =>
+          h.client
+            .register(patient, 'patient')
+            .catch((e) => (e.code === 'ALREADY_REGISTERED' ? undefined : Promise.reject(e))),
+        hangUps,
       );
       // A write is acknowledged once committed on the submitting org's peer; the next call is
       // endorsed by both peers, and the other org's may not have committed that block yet.
       const upload = () => h.client.upload(patient, { content, kind: 'clinical-note' });
-      const { recordId } = await retrying(lagging, ['NOT_REGISTERED', ...HANG_UP], upload);
+      const { recordId } = await retrying(['NOT_REGISTERED', ...HANG_UP], upload, lagging);
       const view = () => h.session.post('/v1/requests', h.session.sealedFor('view', patient, { recordId }));
       records[i] = {
         recordId,
-        accessId: h.session.result(await retrying(lagging, ['RECORD_NOT_FOUND', ...HANG_UP], view)).accessId,
+        accessId: h.session.result(await retrying(['RECORD_NOT_FOUND', ...HANG_UP], view, lagging)).accessId,
       };
     },
   });

@@ -25,8 +25,8 @@
 // bench:fabric (network-up.sh, idempotent; stopped again if this script started it; the baseline
 // chaincode deployed and served). `npm run build` first. Ports from the environment or .network/ports.env.
 
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -36,6 +36,7 @@ import { networkPorts } from '../network/ports.mjs';
 import { connectOrg } from '../network/org-gateway.mjs';
 import { fabricLayout } from '../../test/e2e/fabric-layout.mjs';
 import { localProfiler, remoteProfiler } from './cpu-profiler.mjs';
+import { pidOf as networkPid, repoScript, retrying } from './fabric-network.mjs';
 import { formatSummary, summarise } from './cpuprofile-summary.mjs';
 import { cpuMs, fmt, freePort, machineLine, runLoad } from './load.mjs';
 import { sealedSession, startGateway, stopProcess, uploadBody } from './sealed-requests.mjs';
@@ -68,20 +69,8 @@ const HANG_UP = ['socket hang up', 'ECONNRESET'];
 const log = (line) => process.stderr.write(`${line}\n`);
 const scriptEnv = { ...process.env, FABRIC_HOME, NETWORK_HOME, NO_COLOR: '1' };
 
-function pidOf(name) {
-  try {
-    const pid = Number(readFileSync(join(NETWORK_HOME, 'pids', `${name}.pid`), 'utf8').trim());
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
-function script(args, env = {}) {
-  const r = spawnSync('bash', args, { cwd: root, env: { ...scriptEnv, ...env }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
+const pidOf = (name) => networkPid(NETWORK_HOME, name);
+const script = (args, env = {}) => repoScript(root, { ...scriptEnv, ...env }, args);
 
 /**
  * A gateway of `org` (Fabric backend, a fresh K3 registered for the org), its inspector open; a
@@ -121,18 +110,6 @@ async function stopHospital(h) {
     (error) => log(`warning: could not retire the bench K3 of ${h.org}: ${error.message}`),
   );
   rmSync(h.dir, { recursive: true, force: true });
-}
-
-/** fn(), retried 100 ms apart (at most 20 times) while its error names one of `transient`. */
-async function retrying(transient, fn) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= 20 || !transient.some((t) => String(error?.message).includes(t))) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /**
