@@ -33,6 +33,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
 import { medshareDist } from './medshare-dist.mjs';
 import { cpuMs, fmt, nowMs, party } from './embedded-ledger.mjs';
 
@@ -127,14 +128,37 @@ async function registerUpTo(n) {
 const windows = [];
 let currentN = 0;
 
+// Garbage collections (node:perf_hooks 'gc' entries, in performance.now() ms): their time inside
+// a window is shown apart, since the simulator's ledger lives in this heap (on Fabric it is the peer's).
+const collections = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, ms: e.duration, major: e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+}).observe({ entryTypes: ['gc'] });
+const gcIn = (start, end) => {
+  let all = 0;
+  let major = 0;
+  for (const c of collections)
+    if (c.start >= start && c.start <= end) {
+      all += c.ms;
+      if (c.major) major += c.ms;
+    }
+  return { all, major };
+};
+
 /** CPU and wall ms per transaction over `texts`, submitted (or evaluated) one after the other. */
 async function timed(fcn, texts, submit) {
   const results = [];
   const c = cpuMs();
   const w = nowMs();
+  const p0 = performance.now();
   for (const text of texts) results.push(await call(fcn, text, submit));
   windows.push({ fcn, n: currentN, ops: texts.length, start: w * 1000, end: nowMs() * 1000 });
-  return { cpu: (cpuMs() - c) / texts.length, wall: (nowMs() - w) / texts.length, results };
+  const p1 = performance.now();
+  return {
+    gc: () => {
+      const { all, major } = gcIn(p0, p1);
+      return { all: all / texts.length, major: major / texts.length };
+    }, cpu: (cpuMs() - c) / texts.length, wall: (nowMs() - w) / texts.length, results };
 }
 
 const recordIdOf = (out) => JSON.parse(out).response.result.recordId;
@@ -198,11 +222,20 @@ for (const n of NS) {
   testing.buildQueuedTables();
   windows.splice(warmFrom);
   const per = { upload: [], view: [], read: [] };
+  const gcs = { upload: [], view: [], read: [] };
   const perRound = Math.ceil(OPS / ROUNDS);
   for (let r = 0; r < ROUNDS; r++) {
     const result = await round(n, 1000 + r * perRound, perRound);
-    for (const op of Object.keys(per)) per[op].push(result[op].cpu);
+    for (const op of Object.keys(per)) {
+      per[op].push(result[op].cpu);
+      gcs[op].push(result[op].gc);
+    }
   }
+  await new Promise((r) => setImmediate(r)); // the observer's pending gc entries
+  const gcOf = (op) => {
+    const each = gcs[op].map((f) => f());
+    return { all: stats(each.map((g) => g.all)).mean, major: stats(each.map((g) => g.major)).mean };
+  };
   globalThis.gc?.();
   const memory = process.memoryUsage();
   const row = {
@@ -210,6 +243,7 @@ for (const n of NS) {
     upload: stats(per.upload),
     view: stats(per.view),
     read: stats(per.read),
+    gc: { upload: gcOf('upload'), view: gcOf('view'), read: gcOf('read') },
     heap: memory.heapUsed / MIB,
     rss: memory.rss / MIB,
     cache: testing.verifyKeyStats(),
@@ -218,7 +252,7 @@ for (const n of NS) {
   rows.push(row);
   const base = rows[0];
   const show = (op) =>
-    `${op} ${fmt(row[op].mean)} ms (${fmt(row[op].min)}–${fmt(row[op].max)}, ${(row[op].mean / base[op].mean).toFixed(2)}×)`;
+    `${op} ${fmt(row[op].mean)} ms (${fmt(row[op].min)}–${fmt(row[op].max)}, ${(row[op].mean / base[op].mean).toFixed(2)}×; GC ${fmt(row.gc[op].all)}, major ${fmt(row.gc[op].major)})`;
   log(
     `N=${String(n).padStart(6)}: ${show('upload')}  ${show('view')}  ${show('read')}  | registered ${grown.added} in ${grown.seconds.toFixed(1)} s, load ${load()}`,
   );
