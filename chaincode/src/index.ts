@@ -8,6 +8,11 @@ import { IndicatorsContract } from './contracts/indicators/contract';
 import { LayerKeysContract } from './contracts/layer-keys/contract';
 import { RecordsContract } from './contracts/records/contract';
 import { RegistryContract } from './contracts/registry/contract';
+import { gateShimLogs } from './logging/shim-log-gate';
+
+// Loaded by fabric-chaincode-node (or a host such as the embedded runtime) before any
+// transaction: fabric-shim's loggers stop formatting the lines their level drops.
+gateShimLogs();
 
 export {
   AccessListsContract,

@@ -7,20 +7,42 @@ import type { ObjectType } from './table';
 /**
  * One transaction's view of the ledger, in composite keys: the one place state is read
  * (fromBytes) and written (marshal). Tables (table.ts) name the keys; this does the I/O.
+ *
+ * A key's value is fetched from the peer once per transaction (issue 11: each getState is a
+ * round trip that costs the chaincode server and the peer; a view read its author's registry
+ * entry twice, once as the author and once as the holder). This changes nothing a transaction
+ * sees: within one simulation Fabric's getState returns the committed value, the same each
+ * time (the peer holds its commit lock for the whole simulation), and never the transaction's
+ * own writes; so the cache keeps the bytes of the first read and is not touched by
+ * write/remove, and a read after the transaction's own write returns what Fabric returns, the
+ * committed value. The read set is unchanged too: a key read twice is in it once, at the
+ * version read. Only point reads are kept; range queries always go to the peer. The cache
+ * lives as long as the transaction's context and holds only the keys the transaction read.
  */
 export class LedgerState {
+  readonly #read = new Map<string, Uint8Array>();
+
   constructor(private readonly ctx: Context) {}
+
+  /** The committed value of `key` (empty bytes if none), from the peer the first time. */
+  async #get(key: string): Promise<Uint8Array> {
+    const known = this.#read.get(key);
+    if (known) return known;
+    const bytes = await this.ctx.stub.getState(key);
+    this.#read.set(key, bytes);
+    return bytes;
+  }
 
   key(type: ObjectType, attributes: readonly string[]): string {
     return this.ctx.stub.createCompositeKey(type, [...attributes]);
   }
 
   async read<T>(type: ObjectType, attributes: readonly string[], parse: (value: unknown) => T): Promise<T | undefined> {
-    return fromBytes(await this.ctx.stub.getState(this.key(type, attributes)), parse, type);
+    return fromBytes(await this.#get(this.key(type, attributes)), parse, type);
   }
 
   async exists(type: ObjectType, attributes: readonly string[]): Promise<boolean> {
-    return (await this.ctx.stub.getState(this.key(type, attributes))).length > 0;
+    return (await this.#get(this.key(type, attributes))).length > 0;
   }
 
   async write(type: ObjectType, attributes: readonly string[], value: unknown): Promise<void> {
@@ -112,11 +134,11 @@ export class LedgerState {
   }
 
   async readKey<T>(key: string, parse: (value: unknown) => T, type: ObjectType): Promise<T | undefined> {
-    return fromBytes(await this.ctx.stub.getState(key), parse, type);
+    return fromBytes(await this.#get(key), parse, type);
   }
 
   async existsKey(key: string): Promise<boolean> {
-    return (await this.ctx.stub.getState(key)).length > 0;
+    return (await this.#get(key)).length > 0;
   }
 
   async writeKey(key: string, value: unknown): Promise<void> {

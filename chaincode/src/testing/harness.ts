@@ -66,13 +66,16 @@ export function chaincodeWith(options: MedshareContractOptions): ChaincodeHost {
  * that build signed envelopes the way the gateway does.
  */
 export class Harness {
-  readonly ledger = new MemoryLedger();
   readonly k4: ContractKey;
   readonly chaincode: ChaincodeHost;
   readonly k3: Record<string, AccessLayer> = {};
   now = T0;
 
-  constructor(k4?: ContractKey) {
+  /** `ledger`: another ledger than a fresh MemoryLedger (a subclass with fixed transaction ids). */
+  constructor(
+    k4?: ContractKey,
+    readonly ledger: MemoryLedger = new MemoryLedger(),
+  ) {
     this.k4 = k4 ?? contractKeyFromPem(privateKeyToPem(generateKeyPair().privateKey));
     this.chaincode = chaincodeWith({ contractKey: this.k4 });
     this.ledger.clock = () => this.now;
