@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SM2's prime field and Jacobian point arithmetic for verification (public data only: variable
-// time), compiled to WebAssembly by scripts/wasm/build-sm2-field.sh into
+// time), and signing's constant-time [k]G (ct_base_x, at the end: secret k), compiled to
+// WebAssembly by scripts/wasm/build-sm2-field.sh into
 // crypto/src/sm2/field-wasm.generated.ts. No libc, no allocator: the caller (field-wasm.ts) lays
 // out its buffers in linear memory above __heap_base and passes pointers.
 //
@@ -52,11 +53,9 @@ static void reduce(u32 *r, const u32 *t) {
     s[i] = (u32)d;
     borrow = d >> 32;
   }
-  if (col[16] + borrow >= 0) {
-    for (int i = 0; i < 8; i++) r[i] = s[i];
-  } else {
-    for (int i = 0; i < 8; i++) r[i] = (u32)col[8 + i];
-  }
+  // Masked, not branched (signing's scalar multiplication runs through here with secrets).
+  u32 keep = 0u - (u32)((u64)(col[16] + borrow) >> 63);
+  for (int i = 0; i < 8; i++) r[i] = (s[i] & ~keep) | ((u32)col[8 + i] & keep);
 }
 
 static void mul(u32 *r, const u32 *a, const u32 *b) {
@@ -124,11 +123,8 @@ static void add(u32 *r, const u32 *a, const u32 *b) {
     d[i] = (u32)x;
     borrow = x >> 32;
   }
-  if ((i64)c + borrow >= 0) {
-    for (int i = 0; i < 8; i++) r[i] = d[i];
-  } else {
-    for (int i = 0; i < 8; i++) r[i] = s[i];
-  }
+  u32 keep = 0u - (u32)((u64)((i64)c + borrow) >> 63);
+  for (int i = 0; i < 8; i++) r[i] = (d[i] & ~keep) | (s[i] & keep);
 }
 
 static void sub(u32 *r, const u32 *a, const u32 *b) {
@@ -139,15 +135,14 @@ static void sub(u32 *r, const u32 *a, const u32 *b) {
     d[i] = (u32)x;
     borrow = x >> 32;
   }
-  if (borrow) {
-    u64 c = 0;
-    for (int i = 0; i < 8; i++) {
-      c += (u64)d[i] + P[i];
-      d[i] = (u32)c;
-      c >>= 32;
-    }
+  // Add p back under a mask (borrow is 0 or −1), not a branch.
+  u32 mask = (u32)borrow;
+  u64 c = 0;
+  for (int i = 0; i < 8; i++) {
+    c += (u64)d[i] + (P[i] & mask);
+    r[i] = (u32)c;
+    c >>= 32;
   }
-  for (int i = 0; i < 8; i++) r[i] = d[i];
 }
 
 static int is_zero(const u32 *a) {
@@ -290,10 +285,128 @@ static void add_jac(u32 *p1, const u32 *p2) {
   add_finish(p1, u1, s1, h, r);
 }
 
+// ---- constant time: signing's [k]G (k secret) ---------------------------------------------
+// Everything below runs the same instructions and touches the same addresses whatever k is:
+// the field operations above are branch-free (fixed loops, masked final subtractions), the
+// point addition is complete (no exceptional cases to branch on), table entries are chosen by
+// reading every entry of the window under a mask, and the inversion is a fixed exponent chain.
+// A projective point here is X, Y, Z with x = X/Z, y = Y/Z (not Jacobian), (0, 1, 0) the identity.
+
+// b in plain form, and 3b in Montgomery form (set by init()).
+static const u32 B[8] = {0x4d940e93u, 0xddbcbd41u, 0x15ab8f92u, 0xf39789f5u,
+                         0xcf6509a7u, 0x4d5a9e4bu, 0x9d9f5e34u, 0x28e9fa9eu};
+static u32 B3_MONT[8];
+
+// r = a·t with a = −3: −(t + t + t).
+static void mul_a(u32 *r, const u32 *t) {
+  static const u32 zero[8] = {0};
+  u32 t3[8];
+  add(t3, t, t);
+  add(t3, t3, t);
+  sub(r, zero, t3);
+}
+
+// r[i] = mask ? a[i] : r[i] for n words, mask all ones or all zeros.
+static void cmov(u32 *r, const u32 *a, u32 mask, int n) {
+  for (int i = 0; i < n; i++) r[i] = (r[i] & ~mask) | (a[i] & mask);
+}
+
+// All ones if x = 0, else 0, without a comparison the compiler could branch on.
+static u32 zero_mask(u32 x) {
+  return ((x | (0u - x)) >> 31) - 1u;
+}
+
+// p3 = p1 + p2, projective, complete for every pair of points of a prime-order curve (no
+// exceptions: P + ∞, P + P, P + (−P) all come out right): Renes–Costello–Batina 2016,
+// algorithm 1, with a = −3. 12M + 2·(3b) + 23 additions. p3 may not alias p1 or p2.
+static void add_complete(u32 *p3, const u32 *p1, const u32 *p2) {
+  const u32 *x1 = p1, *y1 = p1 + 8, *z1 = p1 + 16, *x2 = p2, *y2 = p2 + 8, *z2 = p2 + 16;
+  u32 *x3 = p3, *y3 = p3 + 8, *z3 = p3 + 16;
+  u32 t0[8], t1[8], t2[8], t3[8], t4[8], t5[8];
+  mul(t0, x1, x2);
+  mul(t1, y1, y2);
+  mul(t2, z1, z2);
+  add(t3, x1, y1);
+  add(t4, x2, y2);
+  mul(t3, t3, t4);
+  add(t4, t0, t1);
+  sub(t3, t3, t4);
+  add(t4, x1, z1);
+  add(t5, x2, z2);
+  mul(t4, t4, t5);
+  add(t5, t0, t2);
+  sub(t4, t4, t5);
+  add(t5, y1, z1);
+  add(x3, y2, z2);
+  mul(t5, t5, x3);
+  add(x3, t1, t2);
+  sub(t5, t5, x3);
+  mul_a(z3, t4);
+  mul(x3, B3_MONT, t2);
+  add(z3, x3, z3);
+  sub(x3, t1, z3);
+  add(z3, t1, z3);
+  mul(y3, x3, z3);
+  add(t1, t0, t0);
+  add(t1, t1, t0);
+  mul_a(t2, t2);
+  mul(t4, B3_MONT, t4);
+  add(t1, t1, t2);
+  sub(t2, t0, t2);
+  mul_a(t2, t2);
+  add(t4, t4, t2);
+  mul(t0, t1, t4);
+  add(y3, y3, t0);
+  mul(t0, t5, t4);
+  mul(x3, t3, x3);
+  sub(x3, x3, t0);
+  mul(t0, t3, t1);
+  mul(z3, t5, z3);
+  add(z3, z3, t0);
+}
+
+// The affine x of [k]G into `x` (Montgomery form), k < n given as 8 little-endian words, from
+// fixed_table(G, 4, 65)'s table: window j holds d·16^j·G for d = 1 … 8 (affine, 16 words each).
+// k is recoded into 65 signed digits in [−7, 8] (digit + carry, minus 16 when above 8, all by
+// arithmetic); each window adds ±(its digit's entry), selected by scanning the window's 8
+// entries under masks, and a zero digit keeps the accumulator by a masked copy: 65 complete
+// additions, 520 entry reads, one inversion, for every k. Returns 0 if [k]G is infinity (k ≡ 0
+// mod n, refused by the caller), read off Z after the fact (the result is public as r).
+EXPORT(ct_base_x) int ct_base_x(u32 *x, const u32 *k, const u32 *table) {
+  static const u32 zero[8] = {0};
+  u32 acc[24], sum[24], q[24], ny[8], zi[8];
+  for (int i = 0; i < 24; i++) acc[i] = 0;
+  copy(acc + 8, MONT_ONE);
+  u32 carry = 0;
+  for (int w = 0; w < 65; w++) {
+    u32 bits = w < 64 ? (k[w >> 3] >> ((w & 7) * 4)) & 15u : 0u;  // w is public
+    u32 b = bits + carry;                                          // 0 … 16
+    carry = (8u - b) >> 31;                                        // b > 8
+    u32 neg_mask = 0u - carry;
+    u32 abs = (b & ~neg_mask) | ((16u - b) & neg_mask);            // |digit|, 0 … 8
+    for (int i = 0; i < 24; i++) q[i] = 0;
+    for (u32 d = 1; d <= 8; d++) cmov(q, table + 16 * (8 * w + d - 1), zero_mask(abs ^ d), 16);
+    copy(q + 16, MONT_ONE);
+    sub(ny, zero, q + 8);
+    cmov(q + 8, ny, neg_mask, 8);
+    add_complete(sum, acc, q);
+    cmov(acc, sum, ~zero_mask(abs), 24);
+  }
+  inv(zi, acc + 16);
+  mul(x, acc, zi);
+  u32 z = 0;
+  for (int i = 0; i < 8; i++) z |= acc[16 + i];
+  return (int)(~zero_mask(z) & 1u);
+}
+
 // ---- exports ----------------------------------------------------------------------------
 
 EXPORT(init) void init(void) {
   mul(MONT_ONE, ONE, R2);
+  u32 b[8];
+  mul(b, B, R2);
+  add(B3_MONT, b, b);
+  add(B3_MONT, B3_MONT, b);
 }
 
 EXPORT(fe_mul) void fe_mul(u32 *r, const u32 *a, const u32 *b) { mul(r, a, b); }

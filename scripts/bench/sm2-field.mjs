@@ -4,7 +4,7 @@
 // BigInt one (jacobian.ts), both in this process, as the baseline of each other: a field
 // multiplication, a mixed addition, the scalar multiplications of one SM2 verification with
 // cached tables ([s]G + [t]P) and without a key table (wNAF), the table builds; then the whole
-// sm2.verify in a child process per field (MEDSHARE_SM2_FIELD is read once, at load). Figures
+// sm2.verify, sign and signDeterministic in a child process per field (MEDSHARE_SM2_FIELD is read once, at load). Figures
 // are printed, never asserted; the exit code is 0.
 //
 //   npm run bench:sm2-field
@@ -66,7 +66,9 @@ if (process.argv.includes('--verify')) {
   for (let i = 0; i < 4; i++) verify();
   testing.buildQueuedTables();
   const hot = measure(verify);
-  console.log(JSON.stringify({ kind: testing.sm2Arithmetic.kind, hot, cold }));
+  const sign = measure(() => sm2.sign(keys.privateKey, keys.publicKey, message));
+  const signDet = measure(() => sm2.signDeterministic(keys.privateKey, keys.publicKey, message));
+  console.log(JSON.stringify({ kind: testing.sm2Arithmetic.kind, hot, cold, sign, signDet }));
   process.exit(0);
 }
 
@@ -183,6 +185,16 @@ const row = (label, bigUs, wasmUs) => {
   row('Straus MSM, 128 points (width 5, odd multiples cached)', times[0], times[1]);
 }
 
+// Signing's [k]G alone: noble's Point.BASE.multiply + toAffine against the module's ct_base_x.
+{
+  const { WasmBaseMultiplier } = require(resolve(root, 'crypto/dist/sm2/sign-wasm.js'));
+  const ct = new WasmBaseMultiplier();
+  const k = rand(N - 1n) + 1n;
+  const nobleUs = measure(() => curve.Point.BASE.multiply(k).toAffine().x);
+  const ctUs = measure(() => ct.baseX(k));
+  row("signing's [k]G, affine x (noble; wasm constant time)", nobleUs, ctUs);
+}
+
 // The whole sm2.verify (standard ID, 512-byte message), one child process per field.
 {
   const child = (kind) =>
@@ -197,6 +209,13 @@ const row = (label, bigUs, wasmUs) => {
   console.log(
     `sm2.verify per second: hot ${(1e6 / b.hot).toFixed(0)} (BigInt) → ${(1e6 / w.hot).toFixed(0)} (wasm); ` +
       `cold ${(1e6 / b.cold).toFixed(0)} → ${(1e6 / w.cold).toFixed(0)}; issue 11 goal ≥ 3,200/s, stretch 10,000/s`,
+  );
+  // Signing: noble's [k]G under bigint, the module's constant-time one (sign-wasm.ts) under wasm.
+  row('sm2.sign (random k)', b.sign, w.sign);
+  row('sm2.signDeterministic (RFC 6979 k, HMAC-SM3)', b.signDet, w.signDet);
+  console.log(
+    `sm2.sign per second: ${(1e6 / b.sign).toFixed(0)} (noble) → ${(1e6 / w.sign).toFixed(0)} (wasm, constant time); ` +
+      `signDeterministic ${(1e6 / b.signDet).toFixed(0)} → ${(1e6 / w.signDet).toFixed(0)}`,
   );
 }
 console.log(`load at the end: ${load()}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds crypto/wasm/sm2-field.c (SM2's prime field and point arithmetic for verification) into
+# Builds crypto/wasm/sm2-field.c (SM2's prime field and point arithmetic for verification, and
+# signing's constant-time [k]G) into
 # WebAssembly and writes it, base64, into crypto/src/sm2/field-wasm.generated.ts, which is
 # committed: neither `npm ci` nor CI needs clang. Reproducible with the compiler recorded in that
 # file (Debian bookworm's clang 14: `apt-get install -y clang lld`); field-wasm.test.ts rebuilds

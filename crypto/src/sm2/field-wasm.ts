@@ -27,7 +27,7 @@ import {
 
 // The WebAssembly API in the few shapes used here (the project's lib is ES2023 without DOM,
 // which is where TypeScript declares it).
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -37,13 +37,15 @@ interface WasmApi {
   readonly Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
 }
 
-function wasmApi(): WasmApi {
+/** The runtime's WebAssembly API (throws where there is none). */
+export function wasmApi(): WasmApi {
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!api) throw new Error('WebAssembly is not available in this runtime');
   return api;
 }
 
-interface Exports {
+/** The module's exports (crypto/wasm/sm2-field.c). */
+export interface Exports {
   readonly memory: WasmMemory;
   readonly __heap_base: { readonly value: number };
   init(): void;
@@ -61,6 +63,7 @@ interface Exports {
   fixed_table(q: number, window: number, windows: number, out: number, scratch: number): number;
   bench_mul(a: number, b: number, n: number): void;
   bench_add_affine(acc: number, q: number, n: number): void;
+  ct_base_x(x: number, k: number, table: number): number;
 }
 
 /** Bytes a table point takes here: x and y, 32 bytes each, in a Uint32Array. */
@@ -147,13 +150,7 @@ export class WasmArithmetic extends Arithmetic {
 
   /** Reads 8 little-endian words at a byte offset. */
   get(ptr: number): bigint {
-    const view = this.view;
-    return (
-      (view.getBigUint64(ptr + 24, true) << 192n) |
-      (view.getBigUint64(ptr + 16, true) << 128n) |
-      (view.getBigUint64(ptr + 8, true) << 64n) |
-      view.getBigUint64(ptr, true)
-    );
+    return readWords(this.view, ptr);
   }
 
   private putJac(ptr: number, [x, y, z]: Jac): void {
@@ -334,11 +331,21 @@ export class WasmArithmetic extends Arithmetic {
 }
 
 /** v mod 2^256 as 4 little-endian 64-bit words at a byte offset. */
-function writeWords(view: DataView, ptr: number, v: bigint): void {
+export function writeWords(view: DataView, ptr: number, v: bigint): void {
   view.setBigUint64(ptr, BigInt.asUintN(64, v), true);
   view.setBigUint64(ptr + 8, BigInt.asUintN(64, v >> 64n), true);
   view.setBigUint64(ptr + 16, BigInt.asUintN(64, v >> 128n), true);
   view.setBigUint64(ptr + 24, BigInt.asUintN(64, v >> 192n), true);
+}
+
+/** 8 little-endian 32-bit words at a byte offset, as a number below 2^256. */
+export function readWords(view: DataView, ptr: number): bigint {
+  return (
+    (view.getBigUint64(ptr + 24, true) << 192n) |
+    (view.getBigUint64(ptr + 16, true) << 128n) |
+    (view.getBigUint64(ptr + 8, true) << 64n) |
+    view.getBigUint64(ptr, true)
+  );
 }
 
 function wasmTable(table: FixedTable): Uint32Array {

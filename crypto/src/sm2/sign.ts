@@ -4,6 +4,7 @@ import { assertBytes, bytesToBigInt, concatBytes, fromHex, utf8 } from '../bytes
 import { hmacSm3, sm3Parts } from '../sm3';
 import { FIELD_BYTES, invN, modN, Point, scalarToBytes, SM2_A, SM2_B, SM2_GX, SM2_GY, SM2_N, SM2_P } from './curve';
 import { privateScalar } from './keys';
+import { WasmBaseMultiplier } from './sign-wasm';
 import { baseTable, sm2Arithmetic, verifyKey, type VerifyKey } from './verify-keys';
 
 /** GB/T 35276-2017 §10: the default user identity when none is agreed. */
@@ -56,12 +57,25 @@ export const SIGNATURE_BYTES = 64;
 /** Yields nonce candidates in [1, n−1], one per call. */
 export type NonceSource = () => bigint;
 
+let wasmBase: WasmBaseMultiplier | undefined;
+
+/**
+ * x₁ of [k]G (A4), k secret: the WebAssembly module's constant-time fixed-base multiplication
+ * (sign-wasm.ts) with the WebAssembly field, noble's under `MEDSHARE_SM2_FIELD=bigint` (or
+ * without WebAssembly), as verification chooses. Both give the same x₁ for every k.
+ */
+export function baseMultiplyX(k: bigint): bigint {
+  if (sm2Arithmetic.kind !== 'wasm') return Point.BASE.multiply(k).toAffine().x;
+  wasmBase ??= new WasmBaseMultiplier();
+  return wasmBase.baseX(k);
+}
+
 /** GB/T 32918.2-2016 §6.1 A3–A7, drawing k from `nextK` until r and s are acceptable. */
 function signWith(d: bigint, e: bigint, nextK: NonceSource): Uint8Array {
   const dInv = invN(1n + d);
   for (;;) {
     const k = nextK();
-    const x1 = Point.BASE.multiply(k).toAffine().x;
+    const x1 = baseMultiplyX(k);
     const r = modN(e + x1);
     if (r === 0n || r + k === SM2_N) continue;
     const s = modN(dInv * (k - r * d));
