@@ -33,7 +33,8 @@
 // SM2 verification key cache (decoded keys, tables and their bytes: bounded, whatever N), and
 // the ledger's own size (keys and values: the peer's, not the chaincode's). BENCH_WINDOWS=<file>
 // and BENCH_CHAINCODE_PROF=<dir> give a CPU profile of the chaincode's process and its timed
-// windows (cpu-profile-buckets.mjs). Figures are printed, never asserted; the exit code is 0.
+// windows (cpuprofile-summary.mjs --buckets chaincode --windows). Figures are printed, never
+// asserted; the exit code is 0.
 
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -245,7 +246,7 @@ async function registerUpTo(n) {
 // ---- one timed window ----------------------------------------------------------------------
 
 // BENCH_WINDOWS=<file>: the timed windows (operation, N, start and end in µs of the monotonic
-// clock, which V8's CPU profiles also use), for cpu-profile-buckets.mjs --windows (a profile of
+// clock, which V8's CPU profiles also use), for cpuprofile-summary.mjs --windows (a profile of
 // the chaincode's process: BENCH_CHAINCODE_PROF=<dir>, or of this one with BENCH_INLINE=1).
 const windows = [];
 let currentN = 0;
